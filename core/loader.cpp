@@ -1,0 +1,62 @@
+#include "loader.h"
+
+#include <QFileInfo>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace paramscope {
+
+QString loaderEngineName(LoaderEngine e)
+{
+    switch (e) {
+    case LoaderEngine::Auto: return QStringLiteral("auto");
+    case LoaderEngine::Native: return QStringLiteral("native");
+    case LoaderEngine::LibTorch: return QStringLiteral("libtorch");
+    }
+    return {};
+}
+
+QString cancelledMessage(const QString& path)
+{
+    return QStringLiteral("Opening '%1' was cancelled").arg(QFileInfo(path).fileName());
+}
+
+namespace detail {
+
+Status checkReadableFile(const QString& path)
+{
+    const QFileInfo fi(path);
+    const QString name = fi.fileName().isEmpty() ? path : fi.fileName();
+    if (path.isEmpty())
+        return Status::failure(QStringLiteral("No file name given"));
+    if (!fi.exists())
+        return Status::failure(QStringLiteral("'%1' does not exist").arg(path));
+    if (fi.isDir())
+        return Status::failure(QStringLiteral("'%1' is a folder, not a model file").arg(name));
+    if (!fi.isReadable())
+        return Status::failure(QStringLiteral("'%1' cannot be read: permission denied").arg(name));
+    if (fi.size() == 0)
+        return Status::failure(QStringLiteral("'%1' is empty (0 bytes)").arg(name));
+    return {};
+}
+
+}  // namespace detail
+
+LoadResult loadModel(const QString& path, const LoadOptions& options)
+{
+    if (auto st = detail::checkReadableFile(path); !st)
+        return LoadResult::failure(st.error());
+    switch (options.engine) {
+    case LoaderEngine::Auto:
+    case LoaderEngine::Native:
+    case LoaderEngine::LibTorch:
+        break;
+    }
+    return detail::loadWithLibTorch(path, options);
+}
+
+QFuture<LoadResult> loadModelAsync(const QString& path, const LoadOptions& options)
+{
+    return QtConcurrent::run([path, options] { return loadModel(path, options); });
+}
+
+}  // namespace paramscope
