@@ -1,0 +1,75 @@
+#pragma once
+
+#include <QAbstractItemModel>
+#include <QIcon>
+
+#include <memory>
+#include <vector>
+
+namespace paramscope {
+
+class ModelIndex;
+class ModelTree;
+enum class DType : std::uint8_t;
+
+/// The module tree of one opened model as an item model. Every QModelIndex carries its
+/// tree node id, and each node knows its parent and row, so index() and parent() are
+/// O(1) at any width (no indexOf over siblings).
+class ModelTreeModel : public QAbstractItemModel {
+    Q_OBJECT
+public:
+    enum Column { NameColumn, ShapeColumn, DTypeColumn, ElementsColumn, SizeColumn, ColumnCount };
+    enum Role {
+        EntryRole = Qt::UserRole + 1,  // int: tensor entry, or -1 for a pure module
+        NodeRole,                      // int: tree node id
+        FullNameRole,                  // QString: dotted path
+        SortRole,                      // raw value for sorting (numbers as qint64)
+        KindRole,                      // int: NodeKind
+    };
+    enum class NodeKind { Module, Parameter, Buffer, Tensor };
+
+    explicit ModelTreeModel(QObject* parent = nullptr);
+    ~ModelTreeModel() override;
+
+    /// Replaces the whole model with one reset. Builds the tree when `tree` is null (the
+    /// window builds it on its loading thread instead).
+    void setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree = {});
+    void clear();
+
+    const std::shared_ptr<const ModelIndex>& modelIndex() const { return m_index; }
+    const std::shared_ptr<const ModelTree>& tree() const { return m_tree; }
+
+    /// Index (column 0) of tree node `node`, or invalid for the root / out of range.
+    QModelIndex indexForNode(int node, int column = 0) const;
+    QModelIndex indexForEntry(int entry, int column = 0) const;
+    int nodeForIndex(const QModelIndex& index) const;  // root (0) for an invalid index
+    NodeKind kindOf(int node) const;
+
+    QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
+    QModelIndex parent(const QModelIndex& child) const override;
+    int rowCount(const QModelIndex& parent = {}) const override;
+    int columnCount(const QModelIndex& parent = {}) const override;
+    bool hasChildren(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation, int role = Qt::DisplayRole) const override;
+    Qt::ItemFlags flags(const QModelIndex& index) const override;
+
+    /// Icons shared with the details panel's legend.
+    static QIcon kindIcon(NodeKind kind);
+    /// A short legend ("● parameter  ◆ buffer ...") for tooltips.
+    static QString legendText();
+
+private:
+    QVariant displayData(int node, int column) const;
+    QVariant sortData(int node, int column) const;
+    QString toolTip(int node) const;
+
+    std::shared_ptr<const ModelIndex> m_index;
+    std::shared_ptr<const ModelTree> m_tree;
+    // Per node: the dtype shared by every tensor of the subtree (DType::Unknown when
+    // mixed), computed once per model so module rows can show it without a walk.
+    std::vector<DType> m_subtreeDType;
+    std::vector<unsigned char> m_subtreeMixed;
+};
+
+}  // namespace paramscope
