@@ -1,0 +1,365 @@
+#include "detailspanel.h"
+
+#include "modelindex.h"
+#include "modeltree.h"
+#include "modeltreemodel.h"
+
+#include <QApplication>
+#include <QClipboard>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QResizeEvent>
+#include <QStackedWidget>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+namespace paramscope {
+
+namespace {
+
+QString u8(const std::string& s)
+{
+    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+}
+
+QString pyString(const std::string& s)
+{
+    QString out = u8(s);
+    out.replace(QLatin1Char('\\'), QStringLiteral("\\\\"));
+    out.replace(QLatin1Char('"'), QStringLiteral("\\\""));
+    return QLatin1Char('"') + out + QLatin1Char('"');
+}
+
+QString joinInts(const std::vector<std::int64_t>& v)
+{
+    QStringList parts;
+    for (auto x : v)
+        parts << QString::number(x);
+    return QLatin1Char('(') + parts.join(QStringLiteral(", ")) + (v.size() == 1 ? QStringLiteral(",)") : QStringLiteral(")"));
+}
+
+QString bytesText(std::int64_t b)
+{
+    return QStringLiteral("%1 (%2 bytes)").arg(formatBytes(b), formatCount(b));
+}
+
+QLabel* heading(QWidget* parent, const QString& text)
+{
+    auto* l = new QLabel(text, parent);
+    QFont f = l->font();
+    f.setBold(true);
+    l->setFont(f);
+    return l;
+}
+
+}  // namespace
+
+ElidedLabel::ElidedLabel(QWidget* parent) : QLabel(parent)
+{
+    setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    setTextFormat(Qt::PlainText);
+}
+
+void ElidedLabel::setFullText(const QString& text)
+{
+    m_full = text;
+    setToolTip(text);
+    updateElided();
+}
+
+QSize ElidedLabel::minimumSizeHint() const
+{
+    return QSize(fontMetrics().averageCharWidth() * 8, QLabel::minimumSizeHint().height());
+}
+
+void ElidedLabel::resizeEvent(QResizeEvent* event)
+{
+    QLabel::resizeEvent(event);
+    updateElided();
+}
+
+void ElidedLabel::updateElided()
+{
+    QLabel::setText(fontMetrics().elidedText(m_full, Qt::ElideMiddle, qMax(20, contentsRect().width())));
+}
+
+DetailsPanel::DetailsPanel(QWidget* parent) : QWidget(parent)
+{
+    auto* outer = new QVBoxLayout(this);
+    outer->setContentsMargins(0, 0, 0, 0);
+    m_stack = new QStackedWidget(this);
+    outer->addWidget(m_stack);
+
+    m_emptyPage = new QLabel(tr("Select a tensor or a module to see its details."), this);
+    static_cast<QLabel*>(m_emptyPage)->setAlignment(Qt::AlignCenter);
+    static_cast<QLabel*>(m_emptyPage)->setWordWrap(true);
+    m_emptyPage->setEnabled(false);
+    m_stack->addWidget(m_emptyPage);
+
+    // Tensor page.
+    m_tensorPage = new QWidget(this);
+    m_tensorPage->setObjectName(QStringLiteral("tensorPage"));
+    auto* tv = new QVBoxLayout(m_tensorPage);
+    m_tensorName = new ElidedLabel(m_tensorPage);
+    m_tensorName->setObjectName(QStringLiteral("tensorNameLabel"));
+    QFont big = m_tensorName->font();
+    big.setBold(true);
+    big.setPointSizeF(big.pointSizeF() * 1.15);
+    m_tensorName->setFont(big);
+    tv->addWidget(m_tensorName);
+    auto* form = new QFormLayout;
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+    form->setLabelAlignment(Qt::AlignRight);
+    m_kind = addValueRow(form, tr("Kind"), "kindValue");
+    m_dtype = addValueRow(form, tr("DType"), "dtypeValue");
+    m_shape = addValueRow(form, tr("Shape"), "shapeValue");
+    m_strides = addValueRow(form, tr("Strides"), "stridesValue");
+    m_offset = addValueRow(form, tr("Storage offset"), "offsetValue");
+    m_elements = addValueRow(form, tr("Elements"), "elementsValue");
+    m_bytes = addValueRow(form, tr("Bytes"), "bytesValue");
+    m_requiresGrad = addValueRow(form, tr("requires_grad"), "requiresGradValue");
+    m_sharedWith = addValueRow(form, tr("Shares data with"), "sharedWithValue");
+    m_sharedWith->setTextFormat(Qt::RichText);
+    m_sharedWith->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    m_sharedWith->setWordWrap(true);
+    connect(m_sharedWith, &QLabel::linkActivated, this, [this](const QString& link) {
+        bool ok = false;
+        const int entry = link.mid(link.indexOf(QLatin1Char(':')) + 1).toInt(&ok);
+        if (ok && m_tree)
+            Q_EMIT nodeActivated(m_tree->nodeForEntry(entry));
+    });
+    m_storage = addValueRow(form, tr("Storage"), "storageValue");
+    tv->addLayout(form);
+
+    tv->addWidget(heading(m_tensorPage, tr("Python")));
+    auto* snippetRow = new QHBoxLayout;
+    m_snippet = new QLineEdit(m_tensorPage);
+    m_snippet->setObjectName(QStringLiteral("snippetEdit"));
+    m_snippet->setReadOnly(true);
+    QFont mono(QStringLiteral("monospace"));
+    mono.setStyleHint(QFont::TypeWriter);
+    m_snippet->setFont(mono);
+    m_copySnippet = new QPushButton(tr("Copy"), m_tensorPage);
+    m_copySnippet->setObjectName(QStringLiteral("copySnippetButton"));
+    m_copySnippet->setToolTip(tr("Copy the snippet to the clipboard"));
+    connect(m_copySnippet, &QPushButton::clicked, this,
+            [this] { QApplication::clipboard()->setText(m_snippet->text()); });
+    snippetRow->addWidget(m_snippet, 1);
+    snippetRow->addWidget(m_copySnippet);
+    tv->addLayout(snippetRow);
+
+    // The statistics panel (another issue) goes here.
+    m_statsContainer = new QWidget(m_tensorPage);
+    m_statsContainer->setObjectName(QStringLiteral("statsContainer"));
+    m_statsLayout = new QVBoxLayout(m_statsContainer);
+    m_statsLayout->setContentsMargins(0, 6, 0, 0);
+    tv->addWidget(m_statsContainer, 1);
+    tv->addStretch(0);
+    m_stack->addWidget(m_tensorPage);
+
+    // Module page.
+    m_modulePage = new QWidget(this);
+    m_modulePage->setObjectName(QStringLiteral("modulePage"));
+    auto* mv = new QVBoxLayout(m_modulePage);
+    m_moduleName = new ElidedLabel(m_modulePage);
+    m_moduleName->setObjectName(QStringLiteral("moduleNameLabel"));
+    m_moduleName->setFont(big);
+    mv->addWidget(m_moduleName);
+    m_moduleTotals = new QLabel(m_modulePage);
+    m_moduleTotals->setObjectName(QStringLiteral("moduleTotalsLabel"));
+    m_moduleTotals->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_moduleTotals->setTextFormat(Qt::RichText);
+    mv->addWidget(m_moduleTotals);
+    mv->addWidget(heading(m_modulePage, tr("Largest children")));
+    m_largest = new QTableWidget(0, 4, m_modulePage);
+    m_largest->setObjectName(QStringLiteral("largestChildrenTable"));
+    m_largest->setHorizontalHeaderLabels({tr("Name"), tr("Size"), tr("Share"), tr("Elements")});
+    m_largest->verticalHeader()->hide();
+    m_largest->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_largest->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_largest->setShowGrid(false);
+    m_largest->setAlternatingRowColors(true);
+    m_largest->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+    for (int c = 1; c < 4; ++c)
+        m_largest->horizontalHeader()->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+    m_largest->setToolTip(tr("Double-click to go to a child"));
+    connect(m_largest, &QTableWidget::cellDoubleClicked, this, [this](int row, int) {
+        if (auto* it = m_largest->item(row, 0))
+            Q_EMIT nodeActivated(it->data(Qt::UserRole).toInt());
+    });
+    mv->addWidget(m_largest, 1);
+    m_stack->addWidget(m_modulePage);
+
+    m_stack->setCurrentWidget(m_emptyPage);
+}
+
+QLabel* DetailsPanel::addValueRow(QFormLayout* form, const QString& label, const char* objectName)
+{
+    auto* value = new QLabel(m_tensorPage);
+    value->setObjectName(QString::fromLatin1(objectName));
+    value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    value->setTextFormat(Qt::PlainText);
+    form->addRow(label + QLatin1Char(':'), value);
+    return value;
+}
+
+void DetailsPanel::setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree)
+{
+    m_index = std::move(index);
+    m_tree = std::move(tree);
+    clear();
+}
+
+void DetailsPanel::clear()
+{
+    const bool hadTensor = m_stack->currentWidget() == m_tensorPage;
+    m_node = -1;
+    m_stack->setCurrentWidget(m_emptyPage);
+    if (hadTensor)
+        Q_EMIT tensorCleared();
+}
+
+void DetailsPanel::showNode(int node)
+{
+    if (!m_index || !m_tree || node < 0 || node >= m_tree->size()) {
+        clear();
+        return;
+    }
+    if (m_tree->node(node).entry >= 0)
+        showTensor(node);
+    else
+        showModule(node);
+}
+
+void DetailsPanel::showTensor(int node)
+{
+    m_node = node;
+    const TreeNode& n = m_tree->node(node);
+    const int entry = n.entry;
+    const TensorEntry& e = m_index->entries[size_t(entry)];
+    m_tensorName->setFullText(u8(e.name));
+    QString kind = u8(std::string(tensorKindName(e.kind)));
+    if (e.kind == TensorKind::Tensor)
+        kind += tr(" (the file does not say parameter or buffer)");
+    if (!n.children.empty())
+        kind += tr("; also a module prefix of %n tensor(s)", nullptr, n.parameters + n.buffers + n.tensors - 1);
+    m_kind->setText(kind);
+    const auto dn = dtypeName(e.dtype);
+    QString dtype = QString::fromLatin1(dn.data(), qsizetype(dn.size()));
+    if (dtypeIsQuantized(e.dtype))
+        dtype += tr(" (scale %1, zero point %2)").arg(e.qScale).arg(e.qZeroPoint);
+    m_dtype->setText(dtype + tr(", %n byte(s) per element", nullptr, dtypeItemSize(e.dtype)));
+    m_shape->setText(formatShape(e.shape) + (e.shape.empty() ? tr("  (0-d scalar)") : QString()));
+    QString strides = joinInts(e.strides);
+    if (!e.shape.empty())
+        strides += e.strides == contiguousStrides(e.shape) ? tr("  (contiguous)") : tr("  (not contiguous)");
+    m_strides->setText(strides);
+    m_offset->setText(formatCount(e.storageOffset));
+    m_elements->setText(formatCount(e.numel));
+    m_bytes->setText(bytesText(e.bytes));
+    m_requiresGrad->setText(e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
+
+    // Every other name living in the same storage, as links.
+    QStringList shared;
+    if (e.storage >= 0) {
+        for (size_t i = 0; i < m_index->entries.size() && shared.size() < 20; ++i) {
+            if (int(i) != entry && m_index->entries[i].storage == e.storage)
+                shared << QStringLiteral("<a href=\"entry:%1\">%2</a>")
+                              .arg(i)
+                              .arg(u8(m_index->entries[i].name).toHtmlEscaped());
+        }
+    }
+    m_sharedWith->setText(shared.isEmpty() ? tr("—") : shared.join(QStringLiteral("<br>")));
+    if (e.storage >= 0 && size_t(e.storage) < m_index->storages.size()) {
+        const StorageInfo& s = m_index->storages[size_t(e.storage)];
+        m_storage->setText(tr("%1, %2").arg(u8(s.key), formatBytes(std::int64_t(s.byteSize))));
+    } else {
+        m_storage->setText(tr("—"));
+    }
+    m_snippet->setText(pythonSnippet(*m_index, entry));
+    m_snippet->setCursorPosition(0);
+    m_stack->setCurrentWidget(m_tensorPage);
+    Q_EMIT tensorShown(m_index, entry);
+}
+
+void DetailsPanel::showModule(int node)
+{
+    const bool hadTensor = m_stack->currentWidget() == m_tensorPage;
+    m_node = node;
+    const TreeNode& n = m_tree->node(node);
+    m_moduleName->setFullText(node == ModelTree::root() ? tr("Whole model") : u8(n.fullName));
+    QString totals = tr("<table cellspacing=3>"
+                        "<tr><td>Parameters:</td><td align=right>%1</td></tr>"
+                        "<tr><td>Buffers:</td><td align=right>%2</td></tr>")
+                         .arg(formatCount(n.parameters), formatCount(n.buffers));
+    if (n.tensors > 0)
+        totals += tr("<tr><td>Other tensors:</td><td align=right>%1</td></tr>").arg(formatCount(n.tensors));
+    totals += tr("<tr><td>Elements:</td><td align=right>%1</td></tr>"
+                 "<tr><td>Size:</td><td align=right>%2</td></tr>"
+                 "<tr><td>Children:</td><td align=right>%3</td></tr></table>"
+                 "<small>Storage shared by tied tensors is counted once.</small>")
+                  .arg(formatCount(n.numel), bytesText(n.bytes), formatCount(qint64(n.children.size())));
+    m_moduleTotals->setText(totals);
+
+    const std::vector<int> largest = m_tree->largestChildren(node, 10);
+    m_largest->setRowCount(int(largest.size()));
+    for (int r = 0; r < int(largest.size()); ++r) {
+        const int c = largest[size_t(r)];
+        const TreeNode& cn = m_tree->node(c);
+        auto* name = new QTableWidgetItem(u8(cn.name));
+        name->setData(Qt::UserRole, c);
+        name->setToolTip(u8(cn.fullName));
+        ModelTreeModel::NodeKind kind = ModelTreeModel::NodeKind::Module;
+        if (cn.entry >= 0) {
+            switch (m_index->entries[size_t(cn.entry)].kind) {
+            case TensorKind::Parameter: kind = ModelTreeModel::NodeKind::Parameter; break;
+            case TensorKind::Buffer: kind = ModelTreeModel::NodeKind::Buffer; break;
+            case TensorKind::Tensor: kind = ModelTreeModel::NodeKind::Tensor; break;
+            }
+        }
+        name->setIcon(ModelTreeModel::kindIcon(kind));
+        const std::int64_t bytes = cn.entry >= 0 ? m_index->entries[size_t(cn.entry)].bytes : cn.bytes;
+        const std::int64_t numel = cn.entry >= 0 ? m_index->entries[size_t(cn.entry)].numel : cn.numel;
+        auto* size = new QTableWidgetItem(formatBytes(bytes));
+        auto* share = new QTableWidgetItem(
+            n.bytes > 0 ? QStringLiteral("%1 %").arg(100.0 * double(bytes) / double(n.bytes), 0, 'f', 1) : QString());
+        auto* elems = new QTableWidgetItem(formatCount(numel));
+        for (auto* it : {size, share, elems})
+            it->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);
+        m_largest->setItem(r, 0, name);
+        m_largest->setItem(r, 1, size);
+        m_largest->setItem(r, 2, share);
+        m_largest->setItem(r, 3, elems);
+    }
+    m_stack->setCurrentWidget(m_modulePage);
+    if (hadTensor)
+        Q_EMIT tensorCleared();
+}
+
+void DetailsPanel::setStatsWidget(QWidget* widget)
+{
+    if (m_statsWidget == widget)
+        return;
+    delete m_statsWidget;
+    m_statsWidget = widget;
+    if (widget)
+        m_statsLayout->addWidget(widget);
+}
+
+QString DetailsPanel::pythonSnippet(const ModelIndex& index, int entry)
+{
+    if (entry < 0 || size_t(entry) >= index.entries.size())
+        return {};
+    const TensorEntry& e = index.entries[size_t(entry)];
+    switch (e.kind) {
+    case TensorKind::Parameter: return QStringLiteral("model.get_parameter(%1)").arg(pyString(e.name));
+    case TensorKind::Buffer: return QStringLiteral("model.get_buffer(%1)").arg(pyString(e.name));
+    case TensorKind::Tensor: return QStringLiteral("state_dict[%1]").arg(pyString(e.name));
+    }
+    return {};
+}
+
+}  // namespace paramscope
