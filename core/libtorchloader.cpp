@@ -6,6 +6,7 @@
 
 #include <QFile>
 #include <QFileInfo>
+#include <QRegularExpression>
 
 #include <unordered_map>
 
@@ -62,6 +63,16 @@ QString explain(const QString& path, const QString& what)
         return QStringLiteral("'%1' is not a TorchScript archive (no constants.pkl): the LibTorch engine reads only "
                               "files written by torch.jit.save; a torch.save checkpoint needs the native reader")
             .arg(name);
+    // Drop LibTorch's internal prefixes and suffixes: "[enforce fail at x.cc:148] . ",
+    // "(Could this error message be improved? ...)".
+    first.remove(QRegularExpression(QStringLiteral("^\\[enforce fail at [^\\]]*\\]\\s*\\.?\\s*")));
+    first.remove(QRegularExpression(QStringLiteral("\\s*\\(Could this error message be improved\\?.*$")));
+    static const QRegularExpression missing(QStringLiteral("failed locating file (\\S+): file not found"));
+    static const QRegularExpression expected(QStringLiteral("Expected hasRecord\\(\"([^\"]+)\"\\)"));
+    if (auto m = missing.match(first); m.hasMatch())
+        return QStringLiteral("'%1' is a damaged PyTorch archive: it has no '%2' record").arg(name, m.captured(1));
+    if (auto m = expected.match(first); m.hasMatch())
+        return QStringLiteral("'%1' is a damaged PyTorch archive: it has no '%2' record").arg(name, m.captured(1));
     if (first.contains(QLatin1String("central directory")))
         return QStringLiteral("'%1' is not a PyTorch archive: no zip central directory found (%2)").arg(name, first);
     return QStringLiteral("'%1' could not be loaded by LibTorch: %2").arg(name, first);

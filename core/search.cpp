@@ -9,7 +9,7 @@ namespace {
 // PCRE2 limits how much backtracking one match may do, so that a catastrophic pattern
 // such as (a+)+$ costs a bounded time per name instead of freezing a 100k-name search.
 // A name that hits the limit counts as no match.
-const QString kMatchLimit = QStringLiteral("(*LIMIT_MATCH=200000)");
+const QString kMatchLimit = QStringLiteral("(*LIMIT_MATCH=20000)");
 
 }  // namespace
 

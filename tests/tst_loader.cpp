@@ -1,0 +1,195 @@
+// The LibTorch loader against what Python reports for fixtures written by real PyTorch,
+// and its behaviour on bad files (shared/docs/BAD_INPUTS.md items 1-4).
+#include "loader.h"
+#include "testutil.h"
+
+#include <QFileInfo>
+#include <QtTest>
+
+#include <unistd.h>
+
+using namespace paramscope;
+using namespace paramscope::test;
+
+class TestLoader : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void matchesPython_data();
+    void matchesPython();
+    void badFiles_data();
+    void badFiles();
+    void unreadableFile();
+    void cancelBeforeStart();
+    void asyncLoadAndProgress();
+    void viewRejectsLyingExtent();
+};
+
+void TestLoader::matchesPython_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const char* n : {"seed", "nested", "batchnorm", "frozen", "tied", "dtypes", "views"})
+        QTest::newRow(n) << QString::fromLatin1(n);
+}
+
+void TestLoader::matchesPython()
+{
+    QFETCH(QString, name);
+    const QJsonObject truth = readJson(fixture(name + ".json"));
+    QVERIFY2(!truth.isEmpty(), "fixture truth missing: run the fixtures_generate test");
+    LoadOptions o;
+    o.engine = LoaderEngine::LibTorch;
+    const auto r = loadModel(fixture(name + ".pt"), o);
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    const ModelIndex& idx = *r.value();
+    QCOMPARE(idx.format, ModelFormat::TorchScript);
+    QCOMPARE(idx.engine, QStringLiteral("libtorch"));
+    const QJsonArray expected = truth.value(QStringLiteral("entries")).toArray();
+    QCOMPARE(int(idx.entries.size()), expected.size());
+    for (int i = 0; i < expected.size(); ++i) {
+        const QJsonObject x = expected[i].toObject();
+        const TensorEntry& e = idx.entries[size_t(i)];
+        const QByteArray where = (name + QLatin1Char('/') + x.value(QStringLiteral("name")).toString()).toUtf8();
+        QCOMPARE(QString::fromStdString(e.name), x.value(QStringLiteral("name")).toString());
+        QCOMPARE(QString::fromLatin1(tensorKindName(e.kind).data()), x.value(QStringLiteral("kind")).toString());
+        QCOMPARE(QString::fromLatin1(dtypeName(e.dtype).data()), x.value(QStringLiteral("dtype")).toString());
+        std::vector<std::int64_t> shape, strides;
+        for (const auto& v : x.value(QStringLiteral("shape")).toArray())
+            shape.push_back(v.toInteger());
+        for (const auto& v : x.value(QStringLiteral("strides")).toArray())
+            strides.push_back(v.toInteger());
+        QVERIFY2(e.shape == shape, where.constData());
+        QVERIFY2(e.strides == strides, where.constData());
+        QCOMPARE(e.storageOffset, x.value(QStringLiteral("storage_offset")).toInteger());
+        QCOMPARE(e.requiresGrad, x.value(QStringLiteral("requires_grad")).toBool());
+        const QJsonValue shared = x.value(QStringLiteral("shared_with"));
+        if (shared.isNull())
+            QVERIFY2(e.sharedWith < 0, where.constData());
+        else
+            QCOMPARE(QString::fromStdString(idx.entries[size_t(e.sharedWith)].name), shared.toString());
+        // Values, through the index's checked, stride-aware copy.
+        const QJsonValue values = x.value(QStringLiteral("values"));
+        if (values.isArray()) {
+            const auto bytes = idx.contiguousBytes(i);
+            QVERIFY2(bytes.ok(), qPrintable(bytes.error()));
+            QCOMPARE(std::int64_t(bytes->size()), e.bytes);
+            const auto got = decode(e.dtype, bytes->data(), e.numel);
+            const auto want = truthValues(values.toArray());
+            QCOMPARE(got.size(), want.size());
+            for (size_t k = 0; k < got.size(); ++k)
+                QVERIFY2(got[k] == want[k], qPrintable(QStringLiteral("%1[%2]: %3 != %4").arg(QString::fromUtf8(where)).arg(k).arg(got[k]).arg(want[k])));
+        }
+    }
+}
+
+void TestLoader::badFiles_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("expected");  // a part of the message naming the problem
+    QTest::newRow("empty") << "bad/empty.pt" << "is empty";
+    QTest::newRow("folder") << "bad/folder.pt" << "is a folder";
+    QTest::newRow("missing") << "bad/does_not_exist.pt" << "does not exist";
+    QTest::newRow("text") << "bad/text.pt" << "no zip central directory";
+    QTest::newRow("png") << "bad/image.pt" << "no zip central directory";
+    QTest::newRow("legacy pickle") << "bad/legacy.pt" << "legacy";
+    QTest::newRow("truncated header") << "bad/trunc_header.pt" << "not a ZIP archive";
+    QTest::newRow("truncated middle") << "bad/trunc_middle.pt" << "no zip central directory";
+    QTest::newRow("truncated last byte") << "bad/trunc_lastbyte.pt" << "no zip central directory";
+    QTest::newRow("no central directory") << "bad/no_central_directory.pt" << "no zip central directory";
+    QTest::newRow("no top folder") << "bad/no_top_folder.pt" << "has no 'version' record";
+    QTest::newRow("missing data.pkl") << "bad/missing_data_pkl.pt" << "has no 'data.pkl' record";
+    QTest::newRow("missing version") << "bad/missing_version.pt" << "has no 'version' record";
+    QTest::newRow("missing data record") << "bad/missing_record.pt" << "has no 'data/0' record";
+    QTest::newRow("non-numeric version") << "bad/bad_version.pt" << "Couldn't parse the version banana";
+    QTest::newRow("unsupported version") << "bad/future_version.pt" << "version 999";
+    QTest::newRow("torch.save file") << "bad/state_dict.pt" << "not a TorchScript archive";
+}
+
+void TestLoader::badFiles()
+{
+    QFETCH(QString, file);
+    QFETCH(QString, expected);
+    LoadOptions o;
+    o.engine = LoaderEngine::LibTorch;
+    const auto r = loadModel(fixture(file), o);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(QFileInfo(file).fileName()), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(expected), qPrintable(r.error()));
+    // One line, no LibTorch backtrace.
+    QVERIFY2(!r.error().contains(QLatin1Char('\n')), qPrintable(r.error()));
+}
+
+void TestLoader::unreadableFile()
+{
+    if (geteuid() == 0)
+        QSKIP("running as root: file permissions cannot deny reading");
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("secret.pt"));
+    QVERIFY(QFile::copy(fixture(QStringLiteral("seed.pt")), path));
+    QVERIFY(QFile::setPermissions(path, QFileDevice::Permissions()));
+    const auto r = loadModel(path, {});
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(QStringLiteral("'secret.pt' cannot be read: permission denied")), qPrintable(r.error()));
+}
+
+void TestLoader::cancelBeforeStart()
+{
+    LoadOptions o;
+    o.engine = LoaderEngine::LibTorch;
+    o.cancel = makeCancelToken();
+    o.cancel->store(true);
+    const auto r = loadModel(fixture(QStringLiteral("seed.pt")), o);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error(), cancelledMessage(fixture(QStringLiteral("seed.pt"))));
+}
+
+void TestLoader::asyncLoadAndProgress()
+{
+    LoadOptions o;
+    o.engine = LoaderEngine::LibTorch;
+    QList<double> fractions;
+    QMutex mutex;
+    Qt::HANDLE caller = QThread::currentThreadId();
+    bool offThread = true;
+    o.progress = [&](double f, const QString&) {
+        QMutexLocker lock(&mutex);
+        fractions << f;
+        if (QThread::currentThreadId() == caller)
+            offThread = false;
+    };
+    QFuture<LoadResult> fut = loadModelAsync(fixture(QStringLiteral("nested.pt")), o);
+    fut.waitForFinished();
+    const LoadResult r = fut.result();
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    QVERIFY(offThread);
+    QVERIFY(!fractions.isEmpty());
+    QCOMPARE(fractions.last(), 1.0);
+    QVERIFY(std::is_sorted(fractions.begin(), fractions.end()));
+    // 3 + 12 + 2 + 1 Linear layers, weight and bias each, except alpha without bias.
+    QCOMPARE(int(r.value()->entries.size()), 2 * (2 + 12 + 2 + 1) - 1);
+}
+
+void TestLoader::viewRejectsLyingExtent()
+{
+    // A tensor whose declared extent runs past its storage must give an error, not a read.
+    LoadOptions o;
+    o.engine = LoaderEngine::LibTorch;
+    const auto r = loadModel(fixture(QStringLiteral("seed.pt")), o);
+    QVERIFY(r.ok());
+    ModelIndex lying = *r.value();
+    lying.entries[0].shape = {8, 5};  // 40 elements over a 32-element storage
+    lying.entries[0].strides = {5, 1};
+    lying.finalize();
+    const auto v = lying.view(0);
+    QVERIFY(!v.ok());
+    QVERIFY2(v.error().contains(QStringLiteral("needs 160 bytes but its storage holds only 128")), qPrintable(v.error()));
+    QVERIFY2(v.error().contains(QStringLiteral("linear1.weight")), qPrintable(v.error()));
+    lying.entries[0].shape = {4};
+    lying.entries[0].strides = {1};
+    lying.entries[0].storageOffset = 30;
+    QVERIFY(!lying.view(0).ok());
+    lying.entries[0].storageOffset = 28;
+    QVERIFY(lying.view(0).ok());
+}
+
+QTEST_GUILESS_MAIN(TestLoader)
+#include "tst_loader.moc"
