@@ -286,6 +286,9 @@ const char* kUsage =
     "                      List tensors: name, kind, dtype, shape, elements.\n"
     "  tree FILE [--depth N] [--natural-sort]\n"
     "                      The module tree with element counts and sizes.\n"
+    "  export FILE [NAME | --exact S | --contains S | --glob S | --regex S] -o OUT\n"
+    "         [--format npy|pt|safetensors|csv]\n"
+    "                      Write tensors to OUT (format from its extension unless --format).\n"
     "\n"
     "Every command takes --engine auto|native|libtorch and --help.\n"
     "Exit codes: 0 success, 1 the file could not be read, 2 wrong usage.\n";
@@ -298,6 +301,7 @@ int runCommandLine(const QStringList& args, QTextStream& out, QTextStream& err)
     static const std::map<QString, Command> commands{
         {QStringLiteral("list"), cmdList},
         {QStringLiteral("tree"), cmdTree},
+        {QStringLiteral("export"), cli::cmdExport},
     };
     if (args.isEmpty()) {
         err << kUsage;

@@ -32,4 +32,7 @@ int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTex
 QString jsonString(std::string_view utf8);
 QString jsonString(const QString& s);
 
+/// paramscope-cli export (commandline_export.cpp).
+int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);
+
 }  // namespace paramscope::cli

@@ -1,0 +1,76 @@
+// The .pt writer: torch::pickle_save, which writes what Python's torch.load reads back
+// exactly (dtype included, bfloat16 too). The only export source that includes LibTorch.
+#include "export.h"
+
+#include <torch/script.h>
+#include <torch/serialize.h>
+
+namespace paramscope::detail {
+
+namespace {
+
+std::optional<c10::ScalarType> toScalarType(DType t)
+{
+    switch (t) {
+    case DType::Float32: return c10::ScalarType::Float;
+    case DType::Float64: return c10::ScalarType::Double;
+    case DType::Float16: return c10::ScalarType::Half;
+    case DType::BFloat16: return c10::ScalarType::BFloat16;
+    case DType::Int8: return c10::ScalarType::Char;
+    case DType::Int16: return c10::ScalarType::Short;
+    case DType::Int32: return c10::ScalarType::Int;
+    case DType::Int64: return c10::ScalarType::Long;
+    case DType::UInt8: return c10::ScalarType::Byte;
+    case DType::Bool: return c10::ScalarType::Bool;
+    case DType::Complex64: return c10::ScalarType::ComplexFloat;
+    case DType::Complex128: return c10::ScalarType::ComplexDouble;
+    default: return std::nullopt;
+    }
+}
+
+}  // namespace
+
+Result<std::vector<char>> picklePt(const std::vector<PtTensor>& tensors, bool asDict)
+{
+    using R = Result<std::vector<char>>;
+    try {
+        // from_blob wraps the caller's bytes without copying; pickle_save copies them into
+        // the archive. The caller keeps them alive for the duration of this call.
+        static std::uint64_t dummy = 0;  // a valid address for empty tensors
+        auto wrap = [](const PtTensor& t, at::Tensor* out) -> QString {
+            const auto st = toScalarType(t.dtype);
+            if (!st)
+                return QStringLiteral("'%1': dtype %2 has no PyTorch equivalent")
+                    .arg(QString::fromStdString(t.name), QLatin1String(dtypeName(t.dtype).data()));
+            void* data = const_cast<void*>(t.data ? t.data : static_cast<const void*>(&dummy));
+            *out = at::from_blob(data, t.shape, at::TensorOptions().dtype(*st));
+            return {};
+        };
+        if (!asDict) {
+            if (tensors.size() != 1)
+                return R::failure(QStringLiteral("a single-tensor .pt needs exactly one tensor"));
+            at::Tensor t;
+            if (QString why = wrap(tensors.front(), &t); !why.isEmpty())
+                return R::failure(why);
+            return torch::pickle_save(t);
+        }
+        // c10::Dict keeps insertion order, and torch.load gives a dict in that order.
+        c10::Dict<std::string, at::Tensor> dict;
+        for (const auto& pt : tensors) {
+            at::Tensor t;
+            if (QString why = wrap(pt, &t); !why.isEmpty())
+                return R::failure(why);
+            dict.insert(pt.name, t);
+        }
+        return torch::pickle_save(c10::IValue(dict));
+    } catch (const c10::Error& e) {
+        return R::failure(QStringLiteral("PyTorch could not serialize the tensors: %1")
+                              .arg(QString::fromStdString(e.what_without_backtrace()).section(QLatin1Char('\n'), 0, 0)));
+    } catch (const std::bad_alloc&) {
+        return R::failure(QStringLiteral("not enough memory to serialize the tensors"));
+    } catch (const std::exception& e) {
+        return R::failure(QStringLiteral("PyTorch could not serialize the tensors: %1").arg(QString::fromUtf8(e.what())));
+    }
+}
+
+}  // namespace paramscope::detail
