@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs, from Debian 12's packages, whatever ParamScope needs that is missing.
+# Sourced by run.sh and test.sh; works as root or through sudo, without a terminal.
+set -euo pipefail
+
+PARAMSCOPE_PACKAGES=(
+  cmake ninja-build g++ ccache pkg-config
+  qt6-base-dev libgl-dev libqcustomplot-dev
+  libtorch-dev zlib1g-dev
+  python3 python3-torch python3-numpy
+  fonts-dejavu-core
+)
+
+paramscope_install_deps() {
+  local missing=()
+  for p in "${PARAMSCOPE_PACKAGES[@]}" "$@"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "Installing: ${missing[*]}"
+  local sudo=()
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo=(sudo -n)
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+}
+
+# Configures (once) and builds into $1 (default: build/).
+paramscope_build() {
+  local dir="${1:-build}"
+  shift || true
+  if [ ! -f "$dir/build.ninja" ]; then
+    cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
+  fi
+  cmake --build "$dir" --parallel "$(nproc)"
+}
