@@ -41,7 +41,7 @@ QString wildcardToRegex(const QString& pattern)
     return rx;
 }
 
-NameMatcher::NameMatcher(const SearchQuery& query) : m_query(query)
+NameMatcher::NameMatcher(const SearchQuery& query) : m_query(query), m_utf8Pattern(query.pattern.toStdString())
 {
     if (query.mode != MatchMode::Wildcard && query.mode != MatchMode::Regex)
         return;
@@ -82,6 +82,14 @@ bool NameMatcher::matches(const QString& name) const
 
 bool NameMatcher::matches(std::string_view utf8Name) const
 {
+    // UTF-8 is byte-comparable, so case-sensitive exact and substring matches need no
+    // conversion: the common case stays a plain byte search.
+    if (isValid() && m_query.caseSensitive) {
+        if (m_query.mode == MatchMode::Exact)
+            return m_query.pattern.isEmpty() || utf8Name == m_utf8Pattern;
+        if (m_query.mode == MatchMode::Contains)
+            return utf8Name.find(m_utf8Pattern) != std::string_view::npos;
+    }
     return matches(QString::fromUtf8(utf8Name.data(), qsizetype(utf8Name.size())));
 }
 

@@ -3,6 +3,7 @@
 #include <QRegularExpression>
 #include <QString>
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,6 +45,7 @@ public:
 private:
     SearchQuery m_query;
     QRegularExpression m_regex;  // Wildcard and Regex
+    std::string m_utf8Pattern;   // for byte-wise case-sensitive Exact and Contains
     QString m_error;
     int m_errorOffset = -1;
 };
