@@ -1,4 +1,5 @@
 #include "loader.h"
+#include "torcharchive.h"
 
 #include <QFileInfo>
 #include <QtConcurrent/QtConcurrentRun>
@@ -46,12 +47,15 @@ LoadResult loadModel(const QString& path, const LoadOptions& options)
     if (auto st = detail::checkReadableFile(path); !st)
         return LoadResult::failure(st.error());
     switch (options.engine) {
+    case LoaderEngine::LibTorch:
+        return detail::loadWithLibTorch(path, options);
     case LoaderEngine::Auto:
     case LoaderEngine::Native:
-    case LoaderEngine::LibTorch:
         break;
     }
-    return detail::loadWithLibTorch(path, options);
+    // Auto never falls back to LibTorch: when the native reader refuses a file, its
+    // reason is the answer (LibTorch would compile and run the file's code).
+    return detail::loadTorchArchive(path, options);
 }
 
 QFuture<LoadResult> loadModelAsync(const QString& path, const LoadOptions& options)
