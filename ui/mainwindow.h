@@ -1,0 +1,196 @@
+#pragma once
+
+#include "loader.h"
+#include "search.h"
+
+#include <QFuture>
+#include <QMainWindow>
+#include <QPointer>
+
+#include <memory>
+#include <vector>
+
+class QAction;
+class QActionGroup;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+class QSettings;
+class QStackedWidget;
+class QTimer;
+class QToolButton;
+
+namespace paramscope {
+
+class DetailsPanel;
+class ModelTree;
+class ModelTreeModel;
+class ModelTreeView;
+class TreeFilterProxy;
+struct SearchMatches;
+
+/// The main window: open a model, browse its module tree, search it, inspect a tensor.
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
+
+    /// Where settings (recent files, geometry, last folder, engine) live. Empty (the
+    /// default) uses the platform's QSettings for ParamScope; tests pass a temporary file
+    /// so they never touch the user's settings. Affects windows created afterwards.
+    static void setSettingsFile(const QString& path);
+
+    /// Starts loading `path` on a worker thread. The model already open stays open until
+    /// the new one has loaded; a failure leaves it in place and shows an error.
+    void openFile(const QString& path);
+    /// Opens the demo model bundled in the application's resources.
+    void openDemoModel();
+    void cancelLoading();
+    bool isLoading() const { return m_loading; }
+
+    std::shared_ptr<const ModelIndex> modelIndex() const;
+    std::shared_ptr<const ModelTree> modelTree() const;
+    /// The file the open model came from (empty when none).
+    QString currentFile() const { return m_currentFile; }
+    /// What Export… would write: the selected tensors, every tensor under a selected
+    /// module (only the matching ones while a search filters the tree), or, with nothing
+    /// selected and a search active, every match. File order, no duplicates.
+    std::vector<int> exportCandidates() const;
+
+    LoaderEngine engine() const { return m_engine; }
+    void setEngine(LoaderEngine engine);
+    QStringList recentFiles() const;
+
+    /// Selects and scrolls to a tree node / a tensor entry.
+    void selectNode(int node);
+    void selectEntry(int entry);
+    /// Moves the selection to the next / previous search match (in the view's order).
+    void findNext();
+    void findPrevious();
+
+    // For tests and the screenshot command.
+    ModelTreeModel* treeModel() const { return m_model; }
+    TreeFilterProxy* filterProxy() const { return m_proxy; }
+    ModelTreeView* treeView() const { return m_tree; }
+    DetailsPanel* detailsPanel() const { return m_details; }
+    QLineEdit* searchEdit() const { return m_searchEdit; }
+    QComboBox* searchModeBox() const { return m_modeBox; }
+    QToolButton* caseSensitiveButton() const { return m_caseButton; }
+    QLabel* matchCountLabel() const { return m_matchLabel; }
+    QLabel* searchErrorLabel() const { return m_searchError; }
+    QWidget* errorBanner() const { return m_errorBanner; }
+    QString errorBannerText() const;
+    /// Runs a pending debounced search now (tests, screenshots).
+    void flushSearch();
+
+Q_SIGNALS:
+    /// Export… was triggered with these entries (never empty). Connect the export dialog.
+    void exportRequested(std::vector<int> entries);
+    void modelLoaded(const QString& path);
+    void loadFailed(const QString& path, const QString& message);
+    /// A search has been applied to the tree (or rejected as invalid).
+    void searchApplied();
+
+protected:
+    void closeEvent(QCloseEvent* event) override;
+    void dragEnterEvent(QDragEnterEvent* event) override;
+    void dropEvent(QDropEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
+private:
+    struct LoadOutcome;
+
+    void createActions();
+    void createMenus();
+    QWidget* createEmptyPage();
+    QWidget* createBrowserPage();
+    void createStatusBar();
+    std::unique_ptr<QSettings> settings() const;
+    void restoreSettings();
+
+    void onLoadProgress(quint64 generation, double fraction, const QString& stage);
+    void onLoadFinished(quint64 generation, const QString& path, const QString& displayName, const LoadOutcome& outcome);
+    void setLoadingUi(bool loading, const QString& path = {});
+    void showError(const QString& message);
+    void hideError();
+
+    void addRecentFile(const QString& path);
+    void rebuildRecentMenu();
+    void updateStatusLabel();
+    void updateActions();
+
+    SearchQuery currentQuery() const;
+    void runSearch();
+    void applyMatches(std::shared_ptr<const SearchMatches> matches);
+    void showSearchError(const NameMatcher& matcher);
+    void expandMatches();
+    void restoreDefaultExpansion();
+    void updateMatchLabel();
+    void findMatch(bool forward);
+
+    void onCurrentChanged();
+    int currentNode() const;
+    void copyName();
+    void copySnippet();
+    void expandSubtree();
+    void collapseSubtree();
+    void triggerExport();
+    void showTreeContextMenu(const QPoint& pos);
+
+    // Model and views.
+    ModelTreeModel* m_model = nullptr;
+    TreeFilterProxy* m_proxy = nullptr;
+    QStackedWidget* m_pages = nullptr;
+    QWidget* m_emptyPage = nullptr;
+    QWidget* m_browserPage = nullptr;
+    ModelTreeView* m_tree = nullptr;
+    DetailsPanel* m_details = nullptr;
+    QWidget* m_errorBanner = nullptr;
+    QLabel* m_errorText = nullptr;
+
+    // Search bar.
+    QLineEdit* m_searchEdit = nullptr;
+    QComboBox* m_modeBox = nullptr;
+    QToolButton* m_caseButton = nullptr;
+    QLabel* m_matchLabel = nullptr;
+    QLabel* m_searchError = nullptr;
+    QTimer* m_searchTimer = nullptr;
+    quint64 m_searchGeneration = 0;
+
+    // Status bar.
+    QLabel* m_statusLabel = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QPushButton* m_cancelButton = nullptr;
+
+    // Actions.
+    QAction* m_openAction = nullptr;
+    QAction* m_openDemoAction = nullptr;
+    QAction* m_exportAction = nullptr;
+    QAction* m_quitAction = nullptr;
+    QAction* m_copyNameAction = nullptr;
+    QAction* m_copySnippetAction = nullptr;
+    QAction* m_findAction = nullptr;
+    QAction* m_findNextAction = nullptr;
+    QAction* m_findPreviousAction = nullptr;
+    QAction* m_expandSubtreeAction = nullptr;
+    QAction* m_collapseSubtreeAction = nullptr;
+    QAction* m_modelOrderAction = nullptr;
+    QActionGroup* m_engineGroup = nullptr;
+    QMenu* m_recentMenu = nullptr;
+
+    // Loading.
+    LoaderEngine m_engine = LoaderEngine::Auto;
+    bool m_loading = false;
+    quint64 m_loadGeneration = 0;
+    CancelToken m_cancel;
+    QString m_loadingPath;
+    QList<QFuture<void>> m_pendingLoads;  // waited for on destruction
+    QString m_currentFile;
+    QString m_currentDisplayName;
+};
+
+}  // namespace paramscope
