@@ -286,6 +286,8 @@ const char* kUsage =
     "                      List tensors: name, kind, dtype, shape, elements.\n"
     "  tree FILE [--depth N] [--natural-sort]\n"
     "                      The module tree with element counts and sizes.\n"
+    "  stats FILE NAME [--bins N] [--json]\n"
+    "                      Statistics and histogram of one tensor.\n"
     "  export FILE [NAME | --exact S | --contains S | --glob S | --regex S] -o OUT\n"
     "         [--format npy|pt|safetensors|csv]\n"
     "                      Write tensors to OUT (format from its extension unless --format).\n"
@@ -301,6 +303,7 @@ int runCommandLine(const QStringList& args, QTextStream& out, QTextStream& err)
     static const std::map<QString, Command> commands{
         {QStringLiteral("list"), cmdList},
         {QStringLiteral("tree"), cmdTree},
+        {QStringLiteral("stats"), cli::cmdStats},
         {QStringLiteral("export"), cli::cmdExport},
     };
     if (args.isEmpty()) {

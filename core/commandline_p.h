@@ -32,6 +32,9 @@ int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTex
 QString jsonString(std::string_view utf8);
 QString jsonString(const QString& s);
 
+/// `stats FILE NAME [--bins N] [--json]` (commandline_stats.cpp).
+int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err);
+
 /// paramscope-cli export (commandline_export.cpp).
 int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);
 

@@ -1,0 +1,987 @@
+#include "stats.h"
+
+#include <QFileInfo>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+#include <thread>
+
+// How the work is split, and why:
+//
+// * Dtypes of 16 bits or less (bool, int8, uint8, qint8, quint8, float8, int16, uint16,
+//   float16, bfloat16) take ONE pass that only counts how often each bit pattern occurs
+//   (a 256- or 65536-entry table per thread). Every statistic, the exact quantiles and
+//   the histogram then come from that table, without touching the data again.
+// * Wider dtypes take one fused pass (pass 1) for counts, min/max, sums and the second
+//   moment. The histogram cannot join that pass: its edges depend on min and max (and its
+//   automatic bin count on the interquartile range), which are known only at its end.
+//   Pass 2 then either copies the finite values (up to exactQuantileLimit of them) for
+//   exact quantiles and bins that copy in memory, or, for larger tensors, builds a fine
+//   2^16-bin histogram over [min, max] for approximate quantiles and, in the same loop,
+//   the user's histogram when the bin count was given. With automatic bins a float
+//   histogram is derived from the fine one (its bin count rounded to a power of two so
+//   the edges coincide exactly); only integer dtypes above the limit need a third pass.
+//
+// Work is cut into fixed chunks of the logical (C-order) index space that threads take
+// from a shared counter; per-chunk results are merged in chunk order, so the numbers do
+// not depend on scheduling. Within a chunk, values are decoded into a small double block
+// (in L1), summed with four independent lanes, and the block's second moment is taken
+// in a second sweep over the cached block about the block's own mean; blocks and chunks
+// are combined with Chan et al.'s pairwise update. Non-contiguous views are walked with
+// an odometer over the outer dimensions and a fast strided inner run.
+
+namespace paramscope {
+
+QString statsValuesName(StatsValues v)
+{
+    switch (v) {
+    case StatsValues::Real: return QStringLiteral("values");
+    case StatsValues::Magnitude: return QStringLiteral("magnitude");
+    case StatsValues::Dequantized: return QStringLiteral("dequantized");
+    }
+    return {};
+}
+
+float halfToFloat(std::uint16_t h)
+{
+    const std::uint32_t sign = std::uint32_t(h & 0x8000u) << 16;
+    const std::uint32_t exp = (h >> 10) & 0x1fu;
+    std::uint32_t mant = h & 0x3ffu;
+    std::uint32_t bits = 0;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (mant << 13);  // inf / NaN
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112) << 23) | (mant << 13);
+    } else if (mant == 0) {
+        bits = sign;
+    } else {
+        // Subnormal half: normalise into a float32 normal.
+        int e = -1;
+        do {
+            ++e;
+            mant <<= 1;
+        } while (!(mant & 0x400u));
+        bits = sign | std::uint32_t(112 - e) << 23 | ((mant & 0x3ffu) << 13);
+    }
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+float bfloat16ToFloat(std::uint16_t b)
+{
+    const std::uint32_t bits = std::uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &bits, 4);
+    return f;
+}
+
+float float8e5m2ToFloat(std::uint8_t b) { return halfToFloat(std::uint16_t(b) << 8); }
+
+float float8e4m3fnToFloat(std::uint8_t b)
+{
+    const bool neg = b & 0x80;
+    const int exp = (b >> 3) & 0xf;
+    const int mant = b & 0x7;
+    float v;
+    if (exp == 0xf && mant == 0x7)
+        return std::numeric_limits<float>::quiet_NaN();
+    if (exp == 0)
+        v = std::ldexp(float(mant) / 8.0f, -6);
+    else
+        v = std::ldexp(1.0f + float(mant) / 8.0f, exp - 7);
+    return neg ? -v : v;
+}
+
+int freedmanDiaconisBins(double min, double max, double iqr, std::int64_t n)
+{
+    if (n <= 0 || !(max > min))
+        return 1;
+    const double h = 2.0 * iqr / std::cbrt(double(n));
+    double bins;
+    if (h > 0 && std::isfinite((max - min) / h))
+        bins = std::ceil((max - min) / h);
+    else
+        bins = std::ceil(std::log2(double(n))) + 1.0;  // Sturges
+    return int(std::clamp(bins, 1.0, double(kMaxAutoBins)));
+}
+
+namespace {
+
+constexpr std::int64_t kChunk = std::int64_t(1) << 16;  // elements per unit of work
+constexpr int kBlock = 2048;                            // doubles decoded at once (16 KiB)
+constexpr int kFineBins = 1 << 16;
+
+// ---------------------------------------------------------------- layout and iteration
+
+/// The view with size-1 dimensions dropped and mergeable neighbours fused, so a
+/// contiguous tensor is one run however many dimensions it has.
+struct Layout {
+    const std::uint8_t* base = nullptr;
+    int item = 0;
+    std::vector<std::int64_t> shape, strides;  // rank >= 1
+    std::int64_t numel = 0;
+};
+
+Layout collapse(const TensorView& v)
+{
+    Layout L;
+    L.item = dtypeItemSize(v.dtype);
+    L.numel = v.numel();
+    L.base = L.numel > 0 ? v.base() : nullptr;
+    for (size_t d = 0; d < v.shape.size(); ++d) {
+        if (v.shape[d] == 1)
+            continue;
+        if (!L.shape.empty() && L.strides.back() == v.strides[d] * v.shape[d]) {
+            L.shape.back() *= v.shape[d];
+            L.strides.back() = v.strides[d];
+        } else {
+            L.shape.push_back(v.shape[d]);
+            L.strides.push_back(v.strides[d]);
+        }
+    }
+    if (L.shape.empty()) {
+        L.shape.push_back(L.numel > 0 ? 1 : 0);
+        L.strides.push_back(1);
+    }
+    return L;
+}
+
+/// Calls f(first byte, count, stride in bytes) for the runs of logical elements [begin, end).
+template <typename F>
+void forRuns(const Layout& L, std::int64_t begin, std::int64_t end, F&& f)
+{
+    const size_t rank = L.shape.size();
+    const std::int64_t inner = L.shape[rank - 1];
+    const std::int64_t innerStride = L.strides[rank - 1];
+    std::int64_t idxBuf[16];
+    std::vector<std::int64_t> idxVec;
+    std::int64_t* idx = idxBuf;
+    if (rank > 16) {
+        idxVec.resize(rank);
+        idx = idxVec.data();
+    }
+    std::int64_t rem = begin, off = 0;
+    for (size_t d = rank; d-- > 0;) {
+        idx[d] = rem % L.shape[d];
+        rem /= L.shape[d];
+        off += idx[d] * L.strides[d];
+    }
+    std::int64_t pos = begin;
+    while (pos < end) {
+        const std::int64_t n = std::min(inner - idx[rank - 1], end - pos);
+        f(L.base + off * L.item, n, innerStride * L.item);
+        pos += n;
+        idx[rank - 1] += n;
+        off += n * innerStride;
+        if (idx[rank - 1] < inner)
+            continue;
+        off -= inner * innerStride;
+        idx[rank - 1] = 0;
+        for (size_t d = rank - 1; d-- > 0;) {
+            off += L.strides[d];
+            if (++idx[d] < L.shape[d])
+                break;
+            off -= L.shape[d] * L.strides[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- threads, cancel, progress
+
+struct Progress {
+    const StatsOptions* o = nullptr;
+    double base = 0, span = 1;
+    std::int64_t total = 1;
+    std::atomic<std::int64_t> done{0};
+    std::atomic<int> lastPercent{-1};
+
+    void step()
+    {
+        const std::int64_t d = ++done;
+        if (!o->progress)
+            return;
+        const double f = base + span * double(d) / double(std::max<std::int64_t>(total, 1));
+        const int pct = int(f * 100.0);
+        int last = lastPercent.load();
+        // Throttle: at most one call per percent, from whichever thread crosses it.
+        if (pct > last && lastPercent.compare_exchange_strong(last, pct))
+            o->progress(std::min(f, 1.0));
+    }
+};
+
+bool isCancelled(const StatsOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
+
+int threadCount(const StatsOptions& o, std::int64_t units)
+{
+    int t = o.threads > 0 ? o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+    return int(std::max<std::int64_t>(1, std::min<std::int64_t>(t, units)));
+}
+
+/// Runs work(thread, unit) for every unit in [0, units) on `threads` threads (the caller
+/// is one of them). Returns false when cancelled.
+template <typename W>
+bool parallelFor(std::int64_t units, int threads, const StatsOptions& o, Progress& prog, W&& work)
+{
+    std::atomic<std::int64_t> next{0};
+    auto loop = [&](int t) {
+        for (;;) {
+            if (isCancelled(o))
+                return;
+            const std::int64_t u = next.fetch_add(1, std::memory_order_relaxed);
+            if (u >= units)
+                return;
+            work(t, u);
+            prog.step();
+        }
+    };
+    std::vector<std::thread> pool;
+    pool.reserve(size_t(threads - 1));
+    for (int t = 1; t < threads; ++t)
+        pool.emplace_back(loop, t);
+    loop(0);
+    for (auto& th : pool)
+        th.join();
+    return !isCancelled(o);
+}
+
+// ---------------------------------------------------------------- decoders (wide dtypes)
+
+template <typename T>
+T load(const std::uint8_t* p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+template <typename T>
+struct Plain {
+    static constexpr int kSize = sizeof(T);
+    double operator()(const std::uint8_t* p) const { return double(load<T>(p)); }
+};
+
+template <typename T>
+struct Magnitude {
+    static constexpr int kSize = 2 * sizeof(T);
+    double operator()(const std::uint8_t* p) const
+    {
+        return std::hypot(double(load<T>(p)), double(load<T>(p + sizeof(T))));
+    }
+};
+
+struct DequantI32 {
+    static constexpr int kSize = 4;
+    double scale;
+    std::int64_t zp;
+    double operator()(const std::uint8_t* p) const { return double(std::int64_t(load<std::int32_t>(p)) - zp) * scale; }
+};
+
+// ---------------------------------------------------------------- pass 1 (wide dtypes)
+
+/// Finite-value moments of a block or a chunk, plus counts.
+struct Acc {
+    std::int64_t n = 0, nan = 0, posInf = 0, negInf = 0, zeros = 0;
+    double min = std::numeric_limits<double>::infinity();
+    double max = -std::numeric_limits<double>::infinity();
+    double sum = 0, sumAbs = 0, sumSq = 0;
+    double mean = 0, m2 = 0;  // for Chan's merge
+};
+
+void merge(Acc& a, const Acc& b)
+{
+    a.nan += b.nan;
+    a.posInf += b.posInf;
+    a.negInf += b.negInf;
+    a.zeros += b.zeros;
+    if (b.n == 0)
+        return;
+    if (a.n == 0) {
+        const auto nan = a.nan, pi = a.posInf, ni = a.negInf, z = a.zeros;
+        a = b;
+        a.nan = nan, a.posInf = pi, a.negInf = ni, a.zeros = z;
+        return;
+    }
+    const double na = double(a.n), nb = double(b.n), n = na + nb;
+    const double delta = b.mean - a.mean;
+    a.mean += delta * (nb / n);
+    a.m2 += b.m2 + delta * delta * (na * nb / n);
+    a.n += b.n;
+    a.min = std::min(a.min, b.min);
+    a.max = std::max(a.max, b.max);
+    a.sum += b.sum;
+    a.sumAbs += b.sumAbs;
+    a.sumSq += b.sumSq;
+}
+
+/// Sums of x[0..n) assuming every value is finite; `check` comes back non-zero (NaN) when
+/// one was not, so the caller can redo the block the slow way.
+Acc finiteBlock(const double* x, int n, double* check)
+{
+    double s[4] = {0, 0, 0, 0}, a[4] = {0, 0, 0, 0}, q[4] = {0, 0, 0, 0}, c[4] = {0, 0, 0, 0};
+    double mn[4], mx[4];
+    std::int64_t z[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 4; ++k) {
+        mn[k] = std::numeric_limits<double>::infinity();
+        mx[k] = -std::numeric_limits<double>::infinity();
+    }
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        for (int k = 0; k < 4; ++k) {
+            const double v = x[i + k];
+            s[k] += v;
+            a[k] += std::fabs(v);
+            q[k] += v * v;
+            c[k] += v - v;  // 0 for finite values, NaN for NaN and ±Inf
+            mn[k] = v < mn[k] ? v : mn[k];
+            mx[k] = v > mx[k] ? v : mx[k];
+            z[k] += v == 0.0;
+        }
+    }
+    for (; i < n; ++i) {
+        const double v = x[i];
+        s[0] += v;
+        a[0] += std::fabs(v);
+        q[0] += v * v;
+        c[0] += v - v;
+        mn[0] = v < mn[0] ? v : mn[0];
+        mx[0] = v > mx[0] ? v : mx[0];
+        z[0] += v == 0.0;
+    }
+    Acc r;
+    r.n = n;
+    r.sum = (s[0] + s[1]) + (s[2] + s[3]);
+    r.sumAbs = (a[0] + a[1]) + (a[2] + a[3]);
+    r.sumSq = (q[0] + q[1]) + (q[2] + q[3]);
+    r.min = std::min(std::min(mn[0], mn[1]), std::min(mn[2], mn[3]));
+    r.max = std::max(std::max(mx[0], mx[1]), std::max(mx[2], mx[3]));
+    r.zeros = z[0] + z[1] + z[2] + z[3];
+    *check = (c[0] + c[1]) + (c[2] + c[3]);
+    return r;
+}
+
+void addBlock(double* x, int n, Acc& chunk)
+{
+    double check = 0;
+    Acc b = finiteBlock(x, n, &check);
+    if (check != 0.0 || std::isnan(check)) {
+        // Rare: the block holds NaN or ±Inf. Count them and keep the finite values.
+        Acc counts;
+        int m = 0;
+        for (int i = 0; i < n; ++i) {
+            const double v = x[i];
+            if (std::isnan(v))
+                ++counts.nan;
+            else if (std::isinf(v))
+                ++(v > 0 ? counts.posInf : counts.negInf);
+            else
+                x[m++] = v;
+        }
+        b = finiteBlock(x, m, &check);
+        b.nan = counts.nan, b.posInf = counts.posInf, b.negInf = counts.negInf;
+        n = m;
+    }
+    if (n > 0) {
+        // Second sweep over the cached block: its squared deviations about its own mean.
+        b.mean = b.sum / double(n);
+        double d[4] = {0, 0, 0, 0};
+        int i = 0;
+        for (; i + 4 <= n; i += 4)
+            for (int k = 0; k < 4; ++k) {
+                const double e = x[i + k] - b.mean;
+                d[k] += e * e;
+            }
+        for (; i < n; ++i) {
+            const double e = x[i] - b.mean;
+            d[0] += e * e;
+        }
+        b.m2 = (d[0] + d[1]) + (d[2] + d[3]);
+    }
+    merge(chunk, b);
+}
+
+template <typename Dec>
+void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
+{
+    double buf[kBlock];
+    int fill = 0;
+    forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t stepBytes) {
+        std::int64_t i = 0;
+        while (i < n) {
+            const int take = int(std::min<std::int64_t>(n - i, kBlock - fill));
+            const std::uint8_t* q = p + i * stepBytes;
+            if (stepBytes == Dec::kSize) {
+                for (int j = 0; j < take; ++j)
+                    buf[fill + j] = dec(q + std::int64_t(j) * Dec::kSize);
+            } else {
+                for (int j = 0; j < take; ++j)
+                    buf[fill + j] = dec(q + std::int64_t(j) * stepBytes);
+            }
+            fill += take;
+            i += take;
+            if (fill == kBlock) {
+                addBlock(buf, fill, out);
+                fill = 0;
+            }
+        }
+    });
+    if (fill > 0)
+        addBlock(buf, fill, out);
+}
+
+// ---------------------------------------------------------------- binning
+
+/// Maps a finite value to its bin so that edges[i] <= x < edges[i+1] (the last bin closed),
+/// exactly as np.histogram does with the same edges: a multiply gives the guess, edge
+/// comparisons settle the values that rounding put on the wrong side.
+struct Binner {
+    std::vector<double> edges;
+    double first = 0, inv = 0;
+    int bins = 0;
+
+    explicit Binner(std::vector<double> e) : edges(std::move(e))
+    {
+        bins = int(edges.size()) - 1;
+        first = edges.front();
+        const double range = edges.back() - edges.front();
+        inv = range > 0 && std::isfinite(range) ? double(bins) / range : 0.0;
+    }
+    int index(double x) const
+    {
+        const double t = (x - first) * inv;
+        int i = t <= 0 ? 0 : t >= double(bins) ? bins - 1 : int(t);
+        while (i > 0 && x < edges[size_t(i)])
+            --i;
+        while (i < bins - 1 && x >= edges[size_t(i) + 1])
+            ++i;
+        return i;
+    }
+};
+
+/// Uniform edges like np.linspace(lo, hi, bins + 1): lo + i * ((hi - lo) / bins), last = hi.
+std::vector<double> linspaceEdges(double lo, double hi, int bins)
+{
+    std::vector<double> e(size_t(bins) + 1);
+    const double step = (hi - lo) / double(bins);
+    for (int i = 0; i <= bins; ++i)
+        e[size_t(i)] = std::isfinite(step) ? double(i) * step + lo
+                                           : lo * (1.0 - double(i) / bins) + hi * (double(i) / bins);
+    e[size_t(bins)] = hi;
+    return e;
+}
+
+bool integerValued(DType t) { return dtypeIsInteger(t) || t == DType::Bool || dtypeIsQuantized(t); }
+
+/// Edges of the histogram shown to the user.
+StatsHistogram planHistogram(const TensorView& v, const TensorStats& s, int userBins, bool roundToPowerOfTwo)
+{
+    StatsHistogram h;
+    h.automatic = userBins <= 0;
+    if (s.finite == 0)
+        return h;
+    const double iqr = s.quantiles.p75() - s.quantiles.p25();
+    if (integerValued(v.dtype)) {
+        // Values are (code - zp) * unit with integer codes: bins hold whole codes, edges sit
+        // halfway between them.
+        const double unit = dtypeIsQuantized(v.dtype) ? v.qScale : 1.0;
+        const double cmin = std::round(s.min / unit), cmax = std::round(s.max / unit);
+        const double m = cmax - cmin + 1;  // codes spanned
+        double k;                          // codes per bin
+        if (userBins > 0) {
+            k = std::ceil(m / std::min(userBins, kMaxBins));
+        } else {
+            const double w = 2.0 * iqr / std::cbrt(double(s.finite));
+            if (w > 0)
+                k = std::max(1.0, std::ceil(w / unit));
+            else
+                k = std::ceil(m / (std::ceil(std::log2(double(s.finite))) + 1.0));
+            k = std::max(k, std::ceil(m / kMaxAutoBins));
+        }
+        k = std::max(k, 1.0);
+        const int bins = int(std::ceil(m / k));
+        h.edges.resize(size_t(bins) + 1);
+        for (int i = 0; i <= bins; ++i)
+            h.edges[size_t(i)] = (cmin - 0.5 + double(i) * k) * unit;
+        h.integerAligned = true;
+        return h;
+    }
+    if (s.min == s.max) {
+        // One bin around the constant, as np.histogram does (±0.5, or relative when 0.5
+        // would vanish in rounding).
+        double lo = s.min - 0.5, hi = s.max + 0.5;
+        if (!(lo < s.min) || !(hi > s.max)) {
+            lo = s.min - std::fabs(s.min) * 0x1p-20;
+            hi = s.max + std::fabs(s.max) * 0x1p-20;
+        }
+        h.edges = {lo, hi};
+        return h;
+    }
+    int bins = userBins > 0 ? std::min(userBins, kMaxBins) : freedmanDiaconisBins(s.min, s.max, iqr, s.finite);
+    if (roundToPowerOfTwo)
+        bins = 1 << std::clamp(int(std::lround(std::log2(double(bins)))), 0, 9);
+    h.edges = linspaceEdges(s.min, s.max, bins);
+    return h;
+}
+
+// ---------------------------------------------------------------- quantiles
+
+/// NumPy's lerp for method='linear' (the same rounding on each side of t = 0.5).
+double lerp(double a, double b, double t)
+{
+    const double d = b - a;
+    return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
+}
+
+/// Type-7 quantiles given a function returning the k-th smallest finite value.
+template <typename OrderStat>
+std::array<double, 5> linearQuantiles(std::int64_t n, OrderStat&& kth)
+{
+    std::array<double, 5> out{};
+    for (size_t i = 0; i < out.size(); ++i) {
+        const double pos = double(n - 1) * StatsQuantiles::kLevels[i];
+        const auto lo = std::int64_t(std::floor(pos));
+        const auto hi = std::min(lo + 1, n - 1);
+        out[i] = lerp(kth(lo), kth(hi), pos - double(lo));
+    }
+    return out;
+}
+
+
+/// Selects the k-th smallest values for the given (ascending, unique) ranks in place.
+std::vector<double> selectRanks(std::vector<double>& x, const std::vector<std::int64_t>& ranks)
+{
+    std::vector<double> out;
+    auto from = x.begin();
+    for (std::int64_t k : ranks) {
+        auto nth = x.begin() + k;
+        std::nth_element(from, nth, x.end());
+        out.push_back(*nth);
+        from = nth + 1;  // later ranks lie right of this one
+    }
+    return out;
+}
+
+void finishMoments(TensorStats& s, const Acc& a)
+{
+    s.finite = a.n;
+    s.nan = a.nan;
+    s.posInf = a.posInf;
+    s.negInf = a.negInf;
+    s.zeros = a.zeros;
+    s.zerosPercent = s.elements > 0 ? 100.0 * double(a.zeros) / double(s.elements) : 0.0;
+    if (a.n == 0)
+        return;
+    s.min = a.min;
+    s.max = a.max;
+    s.mean = a.sum / double(a.n);
+    s.std = std::sqrt(std::max(0.0, a.m2 / double(a.n)));
+    s.l1 = a.sumAbs;
+    s.l2 = std::sqrt(a.sumSq);
+    s.maxAbs = std::max(std::fabs(a.min), std::fabs(a.max));
+}
+
+/// Exact type-7 quantiles of `x` (reordered in place).
+std::array<double, 5> exactQuantiles(std::vector<double>& x)
+{
+    const auto n = std::int64_t(x.size());
+    std::vector<std::int64_t> ranks;
+    for (double q : StatsQuantiles::kLevels) {
+        const auto lo = std::int64_t(std::floor(double(n - 1) * q));
+        ranks.push_back(lo);
+        ranks.push_back(std::min(lo + 1, n - 1));
+    }
+    std::sort(ranks.begin(), ranks.end());
+    ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+    const std::vector<double> picked = selectRanks(x, ranks);
+    return linearQuantiles(n, [&](std::int64_t k) {
+        return picked[size_t(std::lower_bound(ranks.begin(), ranks.end(), k) - ranks.begin())];
+    });
+}
+
+/// Quantiles from a fine histogram. The exact answer is lerp(x[lo], x[hi], t) with x[lo]
+/// in fine bin [a0, a1) and x[hi] in [b0, b1), so it lies in [lerp(a0, b0, t), lerp(a1, b1, t)],
+/// an interval exactly one fine bin wide: report its midpoint, error at most half a bin.
+void approximateQuantiles(TensorStats& s, const Binner& fine, const std::vector<std::int64_t>& counts)
+{
+    std::vector<std::int64_t> cum(counts.size() + 1, 0);
+    for (size_t j = 0; j < counts.size(); ++j)
+        cum[j + 1] = cum[j] + counts[j];
+    auto binOf = [&](std::int64_t k) { return size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1; };
+    s.quantiles.approximate = true;
+    s.quantiles.errorBound = 0;
+    for (size_t i = 0; i < s.quantiles.values.size(); ++i) {
+        const double pos = double(s.finite - 1) * StatsQuantiles::kLevels[i];
+        const auto lo = std::int64_t(std::floor(pos));
+        const auto hi = std::min(lo + 1, s.finite - 1);
+        const double t = pos - double(lo);
+        const size_t A = binOf(lo), B = binOf(hi);
+        const double low = std::clamp(lerp(fine.edges[A], fine.edges[B], t), s.min, s.max);
+        const double high = std::clamp(lerp(fine.edges[A + 1], fine.edges[B + 1], t), s.min, s.max);
+        s.quantiles.values[i] = low + (high - low) / 2;
+        s.quantiles.errorBound = std::max(s.quantiles.errorBound, (high - low) / 2);
+    }
+}
+
+// ---------------------------------------------------------------- narrow dtypes: code tables
+
+double codeValue(const TensorView& v, std::uint32_t code)
+{
+    switch (v.dtype) {
+    case DType::Bool: return code != 0 ? 1.0 : 0.0;
+    case DType::Int8: return double(std::int8_t(code));
+    case DType::UInt8: return double(code);
+    case DType::Int16: return double(std::int16_t(code));
+    case DType::UInt16: return double(code);
+    case DType::Float16: return double(halfToFloat(std::uint16_t(code)));
+    case DType::BFloat16: return double(bfloat16ToFloat(std::uint16_t(code)));
+    case DType::Float8E5M2: return double(float8e5m2ToFloat(std::uint8_t(code)));
+    case DType::Float8E4M3: return double(float8e4m3fnToFloat(std::uint8_t(code)));
+    case DType::QInt8: return double(std::int64_t(std::int8_t(code)) - v.qZeroPoint) * v.qScale;
+    case DType::QUInt8: return double(std::int64_t(code) - v.qZeroPoint) * v.qScale;
+    default: return 0.0;
+    }
+}
+
+bool narrowDType(DType t) { return dtypeItemSize(t) <= 2 && !dtypeIsComplex(t); }
+
+Result<TensorStats> narrowStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s)
+{
+    const int codes = L.item == 1 ? 256 : 65536;
+    // 8-bit tables get four interleaved copies so runs of one value do not serialise on
+    // a single counter.
+    const int copies = L.item == 1 ? 4 : 1;
+    const std::int64_t chunks = (L.numel + kChunk - 1) / kChunk;
+    const int threads = threadCount(o, chunks);
+    std::vector<std::vector<std::int64_t>> tables(size_t(threads), std::vector<std::int64_t>(size_t(codes) * copies));
+    Progress prog;
+    prog.o = &o;
+    prog.total = chunks;
+    prog.span = 0.9;
+    const bool ok = parallelFor(chunks, threads, o, prog, [&](int t, std::int64_t c) {
+        std::int64_t* tab = tables[size_t(t)].data();
+        const std::int64_t begin = c * kChunk, end = std::min(L.numel, begin + kChunk);
+        forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t step) {
+            if (L.item == 1) {
+                std::int64_t i = 0;
+                for (; i + 4 <= n; i += 4)
+                    for (int k = 0; k < 4; ++k)
+                        ++tab[k * 256 + p[(i + k) * step]];
+                for (; i < n; ++i)
+                    ++tab[p[i * step]];
+            } else {
+                for (std::int64_t i = 0; i < n; ++i)
+                    ++tab[load<std::uint16_t>(p + i * step)];
+            }
+        });
+    });
+    if (!ok)
+        return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled"));
+    std::vector<std::int64_t> count(size_t(codes), 0);
+    for (const auto& tab : tables)
+        for (int k = 0; k < copies; ++k)
+            for (int c = 0; c < codes; ++c)
+                count[size_t(c)] += tab[size_t(k * codes + c)];
+
+    // Distinct finite values in ascending order with their counts.
+    std::vector<std::pair<double, std::int64_t>> vals;
+    for (int c = 0; c < codes; ++c) {
+        const std::int64_t n = count[size_t(c)];
+        if (n == 0)
+            continue;
+        const double x = codeValue(v, std::uint32_t(c));
+        if (std::isnan(x))
+            s.nan += n;
+        else if (std::isinf(x))
+            (x > 0 ? s.posInf : s.negInf) += n;
+        else
+            vals.emplace_back(x, n);
+    }
+    std::sort(vals.begin(), vals.end());
+    std::vector<std::pair<double, std::int64_t>> merged;  // +0 and -0 (and bool codes) collapse
+    for (const auto& [x, n] : vals) {
+        if (!merged.empty() && merged.back().first == x)
+            merged.back().second += n;
+        else
+            merged.emplace_back(x, n);
+    }
+    Acc a;
+    for (const auto& [x, n] : merged) {
+        const double dn = double(n);
+        a.n += n;
+        a.sum += x * dn;
+        a.sumAbs += std::fabs(x) * dn;
+        a.sumSq += x * x * dn;
+        if (x == 0.0)
+            a.zeros += n;
+    }
+    if (a.n > 0) {
+        a.min = merged.front().first;
+        a.max = merged.back().first;
+        a.mean = a.sum / double(a.n);
+        for (const auto& [x, n] : merged)
+            a.m2 += (x - a.mean) * (x - a.mean) * double(n);
+    }
+    a.nan = s.nan, a.posInf = s.posInf, a.negInf = s.negInf;
+    finishMoments(s, a);
+    if (a.n == 0)
+        return s;
+    std::vector<std::int64_t> cum(merged.size() + 1, 0);
+    for (size_t j = 0; j < merged.size(); ++j)
+        cum[j + 1] = cum[j] + merged[j].second;
+    s.quantiles.values = linearQuantiles(a.n, [&](std::int64_t k) {
+        const auto it = std::upper_bound(cum.begin(), cum.end(), k);
+        return merged[size_t(it - cum.begin()) - 1].first;
+    });
+    if (o.histogram) {
+        s.histogram = planHistogram(v, s, o.bins, false);
+        const Binner b(s.histogram.edges);
+        s.histogram.counts.assign(size_t(b.bins), 0);
+        for (const auto& [x, n] : merged)
+            s.histogram.counts[size_t(b.index(x))] += n;
+    }
+    if (o.progress)
+        o.progress(1.0);
+    return s;
+}
+
+// ---------------------------------------------------------------- wide dtypes
+
+template <typename F>
+bool withWideDecoder(const TensorView& v, F&& f)
+{
+    switch (v.dtype) {
+    case DType::Float32: f(Plain<float>{}); return true;
+    case DType::Float64: f(Plain<double>{}); return true;
+    case DType::Int32: f(Plain<std::int32_t>{}); return true;
+    case DType::Int64: f(Plain<std::int64_t>{}); return true;
+    case DType::UInt32: f(Plain<std::uint32_t>{}); return true;
+    case DType::UInt64: f(Plain<std::uint64_t>{}); return true;
+    case DType::Complex64: f(Magnitude<float>{}); return true;
+    case DType::Complex128: f(Magnitude<double>{}); return true;
+    case DType::QInt32: f(DequantI32{v.qScale, v.qZeroPoint}); return true;
+    default: return false;
+    }
+}
+
+template <typename Dec, typename F>
+void forFiniteValues(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, F&& f)
+{
+    forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t step) {
+        for (std::int64_t i = 0; i < n; ++i) {
+            const double x = dec(p + i * step);
+            if (std::isfinite(x))
+                f(x);
+        }
+    });
+}
+
+Result<TensorStats> cancelledResult() { return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled")); }
+
+template <typename Dec>
+Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s, const Dec& dec)
+{
+    const std::int64_t chunks = (L.numel + kChunk - 1) / kChunk;
+    const int threads = threadCount(o, chunks);
+    auto chunkRange = [&](std::int64_t c) {
+        return std::pair<std::int64_t, std::int64_t>(c * kChunk, std::min(L.numel, (c + 1) * kChunk));
+    };
+
+    // Pass 1: counts and moments.
+    std::vector<Acc> accs(static_cast<size_t>(chunks));
+    Progress p1;
+    p1.o = &o;
+    p1.total = chunks;
+    p1.span = o.histogram ? 0.5 : 0.7;
+    if (!parallelFor(chunks, threads, o, p1, [&](int, std::int64_t c) {
+            const auto [b, e] = chunkRange(c);
+            pass1Chunk(L, dec, b, e, accs[size_t(c)]);
+        }))
+        return cancelledResult();
+    Acc total;
+    for (const auto& a : accs)
+        merge(total, a);
+    finishMoments(s, total);
+    if (total.n == 0) {
+        if (o.progress)
+            o.progress(1.0);
+        return s;
+    }
+
+    Progress p2;
+    p2.o = &o;
+    p2.total = chunks;
+    p2.base = p1.span;
+    p2.span = 1.0 - p1.span;
+    if (total.n <= o.exactQuantileLimit || s.min == s.max) {
+        // Pass 2: copy the finite values (each chunk to its own slot, so C order is kept).
+        std::vector<double> vals;
+        if (s.min == s.max) {
+            s.quantiles.values.fill(s.min);
+        } else {
+            vals.resize(size_t(total.n));
+            std::vector<std::int64_t> at(size_t(chunks) + 1, 0);
+            for (std::int64_t c = 0; c < chunks; ++c)
+                at[size_t(c) + 1] = at[size_t(c)] + accs[size_t(c)].n;
+            if (!parallelFor(chunks, threads, o, p2, [&](int, std::int64_t c) {
+                    double* out = vals.data() + at[size_t(c)];
+                    const auto [b, e] = chunkRange(c);
+                    forFiniteValues(L, dec, b, e, [&](double x) { *out++ = x; });
+                }))
+                return cancelledResult();
+            // Selection reorders the copy; binning does not care about order.
+            s.quantiles.values = exactQuantiles(vals);
+        }
+        if (o.histogram) {
+            s.histogram = planHistogram(v, s, o.bins, false);
+            const Binner bin(s.histogram.edges);
+            s.histogram.counts.assign(size_t(bin.bins), 0);
+            if (s.min == s.max) {
+                s.histogram.counts[size_t(bin.index(s.min))] = total.n;
+            } else {
+                std::vector<std::vector<std::int64_t>> counts(size_t(threads), std::vector<std::int64_t>(size_t(bin.bins)));
+                const std::int64_t per = (total.n + threads - 1) / threads;
+                Progress none;
+                const StatsOptions quiet;
+                none.o = &quiet;
+                parallelFor(threads, threads, quiet, none, [&](int, std::int64_t part) {
+                    auto& cnt = counts[size_t(part)];
+                    const std::int64_t b = part * per, e = std::min(total.n, b + per);
+                    for (std::int64_t i = b; i < e; ++i)
+                        ++cnt[size_t(bin.index(vals[size_t(i)]))];
+                });
+                for (const auto& cnt : counts)
+                    for (int i = 0; i < bin.bins; ++i)
+                        s.histogram.counts[size_t(i)] += cnt[size_t(i)];
+            }
+        }
+        if (o.progress)
+            o.progress(1.0);
+        return s;
+    }
+
+    // Above the exact limit. Pass 2: a fine histogram over [min, max] for approximate
+    // quantiles, plus the user's histogram when its bins are already known.
+    const Binner fine(linspaceEdges(s.min, s.max, kFineBins));
+    std::optional<Binner> user;
+    if (o.histogram && o.bins > 0) {
+        s.histogram = planHistogram(v, s, o.bins, false);
+        user.emplace(s.histogram.edges);
+    }
+    std::vector<std::vector<std::int64_t>> fineCounts(static_cast<size_t>(threads), std::vector<std::int64_t>(kFineBins));
+    std::vector<std::vector<std::int64_t>> userCounts(size_t(threads), std::vector<std::int64_t>(user ? size_t(user->bins) : 0));
+    if (!parallelFor(chunks, threads, o, p2, [&](int t, std::int64_t c) {
+            auto& fc = fineCounts[size_t(t)];
+            auto& uc = userCounts[size_t(t)];
+            const auto [b, e] = chunkRange(c);
+            if (user)
+                forFiniteValues(L, dec, b, e, [&](double x) {
+                    ++fc[size_t(fine.index(x))];
+                    ++uc[size_t(user->index(x))];
+                });
+            else
+                forFiniteValues(L, dec, b, e, [&](double x) { ++fc[size_t(fine.index(x))]; });
+        }))
+        return cancelledResult();
+    std::vector<std::int64_t> fc(kFineBins, 0);
+    for (const auto& t : fineCounts)
+        for (int i = 0; i < kFineBins; ++i)
+            fc[size_t(i)] += t[size_t(i)];
+    approximateQuantiles(s, fine, fc);
+    if (user) {
+        s.histogram.counts.assign(size_t(user->bins), 0);
+        for (const auto& t : userCounts)
+            for (int i = 0; i < user->bins; ++i)
+                s.histogram.counts[size_t(i)] += t[size_t(i)];
+    } else if (o.histogram && !integerValued(v.dtype)) {
+        // A power-of-two bin count over [min, max]: its edges are exactly every
+        // (2^16 / bins)-th fine edge, so the counts add up without another pass.
+        s.histogram = planHistogram(v, s, 0, true);
+        const int bins = int(s.histogram.edges.size()) - 1;
+        const int shift = 16 - int(std::lround(std::log2(double(bins))));
+        s.histogram.counts.assign(size_t(bins), 0);
+        for (int i = 0; i < kFineBins; ++i)
+            s.histogram.counts[size_t(i >> shift)] += fc[size_t(i)];
+    } else if (o.histogram) {
+        // Integer-aligned bins do not line up with the fine ones: pass 3.
+        s.histogram = planHistogram(v, s, 0, false);
+        const Binner bin(s.histogram.edges);
+        std::vector<std::vector<std::int64_t>> counts(size_t(threads), std::vector<std::int64_t>(size_t(bin.bins)));
+        Progress p3;
+        p3.o = &o;
+        p3.total = chunks;
+        p3.base = 1.0;
+        p3.span = 0.0;
+        if (!parallelFor(chunks, threads, o, p3, [&](int t, std::int64_t c) {
+                auto& cnt = counts[size_t(t)];
+                const auto [b, e] = chunkRange(c);
+                forFiniteValues(L, dec, b, e, [&](double x) { ++cnt[size_t(bin.index(x))]; });
+            }))
+            return cancelledResult();
+        s.histogram.counts.assign(size_t(bin.bins), 0);
+        for (const auto& t : counts)
+            for (int i = 0; i < bin.bins; ++i)
+                s.histogram.counts[size_t(i)] += t[size_t(i)];
+    }
+    if (o.progress)
+        o.progress(1.0);
+    return s;
+}
+
+}  // namespace
+
+Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
+{
+    TensorStats s;
+    s.dtype = v.dtype;
+    s.shape = v.shape;
+    s.scalar = v.shape.empty();
+    s.values = dtypeIsComplex(v.dtype) ? StatsValues::Magnitude
+             : dtypeIsQuantized(v.dtype) ? StatsValues::Dequantized
+                                         : StatsValues::Real;
+    const int item = dtypeItemSize(v.dtype);
+    if (item == 0 || v.dtype == DType::Unknown)
+        return Result<TensorStats>::failure(QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
+    if (v.strides.size() != v.shape.size())
+        return Result<TensorStats>::failure(QStringLiteral("tensor view has %1 strides for %2 dimensions").arg(v.strides.size()).arg(v.shape.size()));
+    for (auto d : v.shape)
+        if (d < 0)
+            return Result<TensorStats>::failure(QStringLiteral("tensor view has a negative size"));
+    s.elements = v.numel();
+    s.empty = s.elements == 0;
+    if (s.empty) {
+        if (o.progress)
+            o.progress(1.0);
+        return s;
+    }
+    // Views from ModelIndex::view() are checked already; re-check so a hand-made view
+    // cannot make us read outside its storage.
+    const std::int64_t needed = requiredStorageElements(v.shape, v.strides, v.offset);
+    if (needed < 0 || v.storage.data == nullptr || double(needed) * item > double(v.storage.size))
+        return Result<TensorStats>::failure(QStringLiteral("tensor view reaches outside its storage"));
+    const Layout L = collapse(v);
+    if (narrowDType(v.dtype))
+        return narrowStats(v, L, o, std::move(s));
+    Result<TensorStats> r = Result<TensorStats>::failure(QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
+    withWideDecoder(v, [&](const auto& dec) { r = wideStats(v, L, o, std::move(s), dec); });
+    return r;
+}
+
+Result<TensorStats> computeStats(const ModelIndex& index, int entry, const StatsOptions& o)
+{
+    auto v = index.view(entry);
+    if (!v)
+        return Result<TensorStats>::failure(v.error());
+    auto r = computeStats(v.value(), o);
+    if (!r && entry >= 0 && size_t(entry) < index.entries.size() && !r.error().contains(QLatin1String("cancelled")))
+        return Result<TensorStats>::failure(QStringLiteral("'%1' in '%2': %3")
+                                                .arg(QString::fromStdString(index.entries[size_t(entry)].name),
+                                                     QFileInfo(index.filePath).fileName(), r.error()));
+    return r;
+}
+
+}  // namespace paramscope

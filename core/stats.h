@@ -1,0 +1,112 @@
+#pragma once
+// Statistics and histogram of one tensor: pure functions over a TensorView, no LibTorch.
+
+#include "loader.h"
+#include "modelindex.h"
+#include "result.h"
+
+#include <QString>
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+namespace paramscope {
+
+/// What the numbers describe.
+enum class StatsValues : std::uint8_t {
+    Real,         // the stored values (floats, integers, bool as 0/1)
+    Magnitude,    // complex tensors: |z|, computed in double
+    Dequantized,  // quantized tensors: (q - zero_point) * scale, in double
+};
+/// "values", "magnitude", "dequantized"
+QString statsValuesName(StatsValues v);
+
+struct StatsOptions {
+    /// Histogram bins: 0 chooses them (Freedman–Diaconis, clamped to [1, kMaxAutoBins]).
+    /// Integer-valued dtypes get at most this many bins, each a whole number of integers wide.
+    int bins = 0;
+    bool histogram = true;  // false: skip the histogram (and its pass over the data)
+    /// Up to this many finite values, quantiles are exact (the finite values are copied
+    /// and partially sorted). Above it they come from a 2^16-bin histogram, marked
+    /// approximate with their error bound. Dtypes of 16 bits or less are always exact.
+    std::int64_t exactQuantileLimit = std::int64_t(1) << 24;
+    int threads = 0;  // 0: one per core
+    CancelToken cancel;
+    /// Called from worker threads with a fraction in [0, 1]; must be thread-safe and cheap.
+    std::function<void(double)> progress;
+};
+
+constexpr int kMaxAutoBins = 512;
+constexpr int kMaxBins = 100000;  // user-given bin counts are clamped to this
+
+struct StatsHistogram {
+    std::vector<double> edges;         // bins + 1, ascending; the last bin includes its right edge
+    std::vector<std::int64_t> counts;  // per bin, over finite values; they sum to `finite`
+    bool integerAligned = false;       // edges sit halfway between representable integers (codes)
+    bool automatic = true;             // bin count chosen by Freedman–Diaconis (or the fallback)
+    int bins() const { return int(counts.size()); }
+};
+
+/// Quantiles use NumPy's default definition (np.quantile method='linear', Hyndman-Fan
+/// type 7): position q*(n-1) in the sorted finite values, linear interpolation between
+/// neighbours.
+struct StatsQuantiles {
+    static constexpr std::array<double, 5> kLevels{0.01, 0.25, 0.5, 0.75, 0.99};
+    std::array<double, 5> values{};  // p1, p25, median, p75, p99
+    bool approximate = false;
+    double errorBound = 0.0;  // when approximate: max |estimate - exact| over the five
+    double p1() const { return values[0]; }
+    double p25() const { return values[1]; }
+    double median() const { return values[2]; }
+    double p75() const { return values[3]; }
+    double p99() const { return values[4]; }
+};
+
+/// Everything computeStats() finds. min/max/mean/std/L1/L2/max|x| and quantiles are over
+/// the FINITE values only (NaN and ±Inf are counted separately); they are 0 when
+/// `finite == 0` (check `hasFinite()`), never NaN. std is the population standard
+/// deviation (ddof = 0, like torch.std(unbiased=False) / np.std).
+struct TensorStats {
+    DType dtype = DType::Unknown;
+    StatsValues values = StatsValues::Real;
+    std::vector<std::int64_t> shape;
+    std::int64_t elements = 0;
+    bool empty = false;   // no elements at all
+    bool scalar = false;  // 0-d tensor (one element)
+    bool cancelled = false;
+
+    std::int64_t finite = 0;
+    std::int64_t nan = 0, posInf = 0, negInf = 0;
+    std::int64_t zeros = 0;     // elements equal to 0 (−0.0 included)
+    double zerosPercent = 0.0;  // of all elements; 0 for an empty tensor
+
+    double min = 0.0, max = 0.0, mean = 0.0, std = 0.0;
+    double l1 = 0.0, l2 = 0.0, maxAbs = 0.0;
+    StatsQuantiles quantiles;
+    StatsHistogram histogram;  // empty when no finite value or options.histogram == false
+
+    bool hasFinite() const { return finite > 0; }
+    bool constant() const { return finite > 0 && min == max; }
+};
+
+/// Computes every statistic of `v` in one fused multi-threaded pass (plus a histogram pass
+/// for dtypes wider than 16 bits). Non-contiguous views give the same numbers as their
+/// contiguous copy. Fails only when cancelled or the dtype is unknown.
+Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o = {});
+
+/// Convenience: the statistics of entry `entry` of `index` (errors name file and tensor).
+Result<TensorStats> computeStats(const ModelIndex& index, int entry, const StatsOptions& o = {});
+
+/// Histogram bins a finite sample would get: Freedman–Diaconis (2·IQR/n^(1/3)), Sturges
+/// when the IQR is 0, clamped to [1, kMaxAutoBins]. Exposed for tests.
+int freedmanDiaconisBins(double min, double max, double iqr, std::int64_t n);
+
+/// Exact IEEE conversions (round-to-nearest is not needed: these only widen).
+float halfToFloat(std::uint16_t h);
+float bfloat16ToFloat(std::uint16_t b);
+float float8e5m2ToFloat(std::uint8_t b);
+float float8e4m3fnToFloat(std::uint8_t b);  // E4M3 "fn": no infinities, S.1111.111 is NaN
+
+}  // namespace paramscope

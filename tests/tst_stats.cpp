@@ -1,0 +1,501 @@
+// Statistics and histograms (core/stats.h) against NumPy's numbers for tensors written
+// by real PyTorch (tests/fixtures/make_stats_fixtures.py), against closed forms, and
+// through `paramscope-cli stats --json`.
+#include "loader.h"
+#include "stats.h"
+#include "testutil.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+#include <cmath>
+#include <cstring>
+#include <mutex>
+#include <random>
+
+using namespace paramscope;
+
+namespace {
+
+bool close(double a, double b, double rel)
+{
+    if (a == b)
+        return true;
+    return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b));
+}
+
+QString num(double v) { return QString::number(v, 'g', 17); }
+
+/// A view over bytes we own.
+struct OwnedView {
+    std::shared_ptr<std::vector<std::uint8_t>> bytes;
+    TensorView view;
+};
+
+template <typename T>
+OwnedView makeView(const std::vector<T>& data, DType dt, std::vector<std::int64_t> shape = {},
+                   std::vector<std::int64_t> strides = {}, std::int64_t offset = 0)
+{
+    OwnedView o;
+    o.bytes = std::make_shared<std::vector<std::uint8_t>>(data.size() * sizeof(T));
+    if (!data.empty())
+        std::memcpy(o.bytes->data(), data.data(), o.bytes->size());
+    o.view.storage.owner = o.bytes;
+    o.view.storage.data = o.bytes->data();
+    o.view.storage.size = o.bytes->size();
+    o.view.dtype = dt;
+    o.view.shape = shape.empty() && strides.empty() ? std::vector<std::int64_t>{std::int64_t(data.size())} : shape;
+    o.view.strides = strides.empty() ? contiguousStrides(o.view.shape) : strides;
+    o.view.offset = offset;
+    return o;
+}
+
+OwnedView contiguousCopy(const TensorView& v)
+{
+    OwnedView o;
+    o.bytes = std::make_shared<std::vector<std::uint8_t>>(size_t(v.numel()) * size_t(dtypeItemSize(v.dtype)));
+    v.copyContiguous(o.bytes->data());
+    o.view = v;
+    o.view.storage.owner = o.bytes;
+    o.view.storage.data = o.bytes->data();
+    o.view.storage.size = o.bytes->size();
+    o.view.strides = contiguousStrides(v.shape);
+    o.view.offset = 0;
+    return o;
+}
+
+/// Bit-for-bit equality of two results (NaN-free by contract, so == is exact).
+void compareIdentical(const TensorStats& a, const TensorStats& b)
+{
+    QCOMPARE(a.elements, b.elements);
+    QCOMPARE(a.finite, b.finite);
+    QCOMPARE(a.nan, b.nan);
+    QCOMPARE(a.posInf, b.posInf);
+    QCOMPARE(a.negInf, b.negInf);
+    QCOMPARE(a.zeros, b.zeros);
+    const double fa[] = {a.min, a.max, a.mean, a.std, a.l1, a.l2, a.maxAbs, a.zerosPercent};
+    const double fb[] = {b.min, b.max, b.mean, b.std, b.l1, b.l2, b.maxAbs, b.zerosPercent};
+    for (size_t i = 0; i < std::size(fa); ++i)
+        QVERIFY2(std::memcmp(&fa[i], &fb[i], sizeof(double)) == 0, qPrintable(QStringLiteral("field %1: %2 vs %3").arg(i).arg(num(fa[i]), num(fb[i]))));
+    QVERIFY(a.quantiles.values == b.quantiles.values);
+    QVERIFY(a.histogram.edges == b.histogram.edges);
+    QVERIFY(a.histogram.counts == b.histogram.counts);
+}
+
+std::shared_ptr<const ModelIndex> g_index;
+QJsonObject g_expected;
+
+}  // namespace
+
+class TestStats : public QObject {
+    Q_OBJECT
+
+private Q_SLOTS:
+    void initTestCase()
+    {
+        LoadOptions o;
+        o.engine = LoaderEngine::LibTorch;
+        auto r = loadModel(test::fixture(QStringLiteral("stats_model.pt")), o);
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        g_index = r.value();
+        g_expected = test::readJson(test::fixture(QStringLiteral("stats_expected.json")));
+        QVERIFY(g_expected.size() > 30);
+    }
+
+    void againstNumPy_data()
+    {
+        QTest::addColumn<QString>("key");
+        for (const QString& k : g_expected.keys())
+            QTest::newRow(qPrintable(k)) << k;
+    }
+
+    void againstNumPy()
+    {
+        QFETCH(QString, key);
+        const QJsonObject e = g_expected.value(key).toObject();
+        const QString name = key.section(QLatin1Char('@'), 0, 0);
+        StatsOptions o;
+        if (key.contains(QLatin1String("@bins=")))
+            o.bins = key.section(QLatin1String("@bins="), 1).toInt();
+        const int entry = g_index->findEntry(name.toStdString());
+        QVERIFY(entry >= 0);
+        const TensorEntry& te = g_index->entries[size_t(entry)];
+        // The loader kept the layout PyTorch wrote (views stay views).
+        QJsonArray strides = e.value(QLatin1String("strides")).toArray();
+        if (!strides.isEmpty() || e.contains(QLatin1String("strides"))) {
+            QCOMPARE(te.strides.size(), size_t(strides.size()));
+            for (int i = 0; i < strides.size(); ++i)
+                QCOMPARE(te.strides[size_t(i)], std::int64_t(strides[i].toInteger()));
+            QCOMPARE(te.storageOffset, std::int64_t(e.value(QLatin1String("storage_offset")).toInteger()));
+        }
+        auto r = computeStats(*g_index, entry, o);
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        const TensorStats& s = r.value();
+        QCOMPARE(QString::fromLatin1(dtypeName(s.dtype).data()), e.value(QLatin1String("dtype")).toString());
+        QCOMPARE(s.elements, std::int64_t(e.value(QLatin1String("elements")).toInteger()));
+        QCOMPARE(s.empty, s.elements == 0);
+        QCOMPARE(s.scalar, e.value(QLatin1String("shape")).toArray().isEmpty());
+        QCOMPARE(s.finite, std::int64_t(e.value(QLatin1String("finite")).toInteger()));
+        QCOMPARE(s.nan, std::int64_t(e.value(QLatin1String("nan")).toInteger()));
+        QCOMPARE(s.posInf, std::int64_t(e.value(QLatin1String("pos_inf")).toInteger()));
+        QCOMPARE(s.negInf, std::int64_t(e.value(QLatin1String("neg_inf")).toInteger()));
+        QCOMPARE(s.zeros, std::int64_t(e.value(QLatin1String("zeros")).toInteger()));
+        QCOMPARE(s.values, dtypeIsComplex(s.dtype) ? StatsValues::Magnitude
+                           : dtypeIsQuantized(s.dtype) ? StatsValues::Dequantized
+                                                       : StatsValues::Real);
+        // Never NaN, whatever the input.
+        for (double v : {s.min, s.max, s.mean, s.std, s.l1, s.l2, s.maxAbs, s.zerosPercent})
+            QVERIFY(std::isfinite(v));
+        if (s.finite == 0) {
+            QVERIFY(!s.hasFinite());
+            QVERIFY(s.histogram.counts.empty());
+            QCOMPARE(s.mean, 0.0);
+            return;
+        }
+        auto check = [&](const char* field, double got, double rel) {
+            const double want = e.value(QLatin1String(field)).toDouble();
+            QVERIFY2(close(got, want, rel), qPrintable(QStringLiteral("%1: got %2, NumPy %3").arg(QLatin1String(field), num(got), num(want))));
+        };
+        check("min", s.min, 0);
+        check("max", s.max, 0);
+        check("max_abs", s.maxAbs, 0);
+        check("mean", s.mean, 1e-12);
+        check("std", s.std, 1e-10);
+        check("l1", s.l1, 1e-13);
+        check("l2", s.l2, 1e-13);
+        const QJsonArray q = e.value(QLatin1String("quantiles")).toArray();
+        QVERIFY(!s.quantiles.approximate);
+        for (int i = 0; i < 5; ++i)
+            QVERIFY2(close(s.quantiles.values[size_t(i)], q[i].toDouble(), 1e-15),
+                     qPrintable(QStringLiteral("quantile %1: got %2, NumPy %3").arg(i).arg(num(s.quantiles.values[size_t(i)]), num(q[i].toDouble()))));
+        const QJsonArray edges = e.value(QLatin1String("edges")).toArray();
+        const QJsonArray counts = e.value(QLatin1String("counts")).toArray();
+        QCOMPARE(s.histogram.edges.size(), size_t(edges.size()));
+        for (int i = 0; i < edges.size(); ++i)
+            QVERIFY2(s.histogram.edges[size_t(i)] == edges[i].toDouble(),
+                     qPrintable(QStringLiteral("edge %1: %2 vs %3").arg(i).arg(num(s.histogram.edges[size_t(i)]), num(edges[i].toDouble()))));
+        std::int64_t total = 0;
+        for (int i = 0; i < counts.size(); ++i) {
+            QCOMPARE(s.histogram.counts[size_t(i)], std::int64_t(counts[i].toInteger()));
+            total += s.histogram.counts[size_t(i)];
+        }
+        QCOMPARE(total, s.finite);
+        QCOMPARE(s.histogram.integerAligned, e.value(QLatin1String("integer_aligned")).toBool());
+        QCOMPARE(s.histogram.automatic, o.bins == 0);
+    }
+
+    // Every tensor of the fixture: the view (strided, offset, shared) gives exactly the
+    // numbers of its contiguous copy, and one thread gives exactly what two give.
+    void stridedEqualsContiguous()
+    {
+        int strided = 0;
+        for (size_t i = 0; i < g_index->entries.size(); ++i) {
+            auto v = g_index->view(int(i));
+            QVERIFY(v.ok());
+            strided += v->isContiguous() ? 0 : 1;
+            const OwnedView copy = contiguousCopy(v.value());
+            StatsOptions two;
+            two.threads = 2;
+            StatsOptions one;
+            one.threads = 1;
+            auto a = computeStats(v.value(), two);
+            auto b = computeStats(copy.view, two);
+            auto c = computeStats(copy.view, one);
+            QVERIFY(a.ok() && b.ok() && c.ok());
+            compareIdentical(a.value(), b.value());
+            compareIdentical(b.value(), c.value());
+        }
+        QVERIFY(strided >= 4);  // mat_t, mat_slice, mat_col, h_t, i32_view
+    }
+
+    // 0..N-1 over several chunks: closed forms.
+    void integerRamp()
+    {
+        const std::int64_t n = 1000003;
+        std::vector<std::int32_t> data(static_cast<size_t>(n));
+        for (std::int64_t i = 0; i < n; ++i)
+            data[size_t(i)] = std::int32_t(i);
+        const auto ov = makeView(data, DType::Int32);
+        auto r = computeStats(ov.view);
+        QVERIFY(r.ok());
+        const auto& s = r.value();
+        const double N = double(n);
+        QCOMPARE(s.finite, n);
+        QCOMPARE(s.zeros, std::int64_t(1));
+        QCOMPARE(s.min, 0.0);
+        QCOMPARE(s.max, N - 1);
+        QVERIFY(close(s.mean, (N - 1) / 2, 1e-15));
+        QVERIFY(close(s.std, std::sqrt((N * N - 1) / 12), 1e-12));
+        QVERIFY(close(s.l1, N * (N - 1) / 2, 1e-15));
+        QVERIFY(close(s.l2, std::sqrt((N - 1) * N * (2 * N - 1) / 6), 1e-14));
+        for (size_t i = 0; i < 5; ++i)
+            QVERIFY(close(s.quantiles.values[i], StatsQuantiles::kLevels[i] * (N - 1), 1e-15));
+        // Integer-aligned bins, each a whole number of integers wide, covering every value.
+        QVERIFY(s.histogram.integerAligned);
+        QCOMPARE(s.histogram.edges.front(), -0.5);
+        const double width = s.histogram.edges[1] - s.histogram.edges[0];
+        QCOMPARE(width, std::round(width));
+        QVERIFY(s.histogram.edges.back() >= N - 0.5);
+        QVERIFY(s.histogram.bins() <= kMaxAutoBins);
+        for (int i = 0; i + 1 < s.histogram.bins(); ++i)
+            QCOMPARE(s.histogram.counts[size_t(i)], std::int64_t(width));
+        std::int64_t total = 0;
+        for (auto c : s.histogram.counts)
+            total += c;
+        QCOMPARE(total, n);
+        // Freedman–Diaconis: width 2*IQR/n^(1/3), rounded up to whole integers.
+        QCOMPARE(width, std::ceil(2 * (s.quantiles.p75() - s.quantiles.p25()) / std::cbrt(N)));
+    }
+
+    // Above the exact limit: approximate quantiles within their stated bound, and
+    // histogram counts equal to a direct count with the same edges.
+    void approximateQuantiles_data()
+    {
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<int>("bins");
+        QTest::newRow("float32 auto") << int(DType::Float32) << 0;
+        QTest::newRow("float32 bins=10") << int(DType::Float32) << 10;
+        QTest::newRow("int64 auto") << int(DType::Int64) << 0;
+        QTest::newRow("float64 bins=3") << int(DType::Float64) << 3;
+    }
+
+    void approximateQuantiles()
+    {
+        QFETCH(int, dtype);
+        QFETCH(int, bins);
+        const DType dt = DType(dtype);
+        std::mt19937_64 rng(7);
+        std::normal_distribution<double> nd(0.5, 3.0);
+        const std::int64_t n = 300000;
+        std::vector<double> vals(static_cast<size_t>(n));
+        for (auto& x : vals)
+            x = dt == DType::Int64 ? std::round(nd(rng) * 100) : dt == DType::Float32 ? double(float(nd(rng))) : nd(rng);
+        if (dt != DType::Int64)
+            vals[5] = qQNaN();
+        OwnedView ov = dt == DType::Float32 ? makeView(std::vector<float>(vals.begin(), vals.end()), dt)
+                     : dt == DType::Int64   ? makeView(std::vector<std::int64_t>(vals.begin(), vals.end()), dt)
+                                            : makeView(vals, dt);
+        StatsOptions exact;
+        exact.bins = bins;
+        StatsOptions approx = exact;
+        approx.exactQuantileLimit = 1000;
+        auto a = computeStats(ov.view, exact);
+        auto b = computeStats(ov.view, approx);
+        QVERIFY(a.ok() && b.ok());
+        QVERIFY(!a->quantiles.approximate);
+        QVERIFY(b->quantiles.approximate);
+        QVERIFY(b->quantiles.errorBound > 0);
+        QVERIFY(b->quantiles.errorBound <= (b->max - b->min) / 65536 / 2 * (1 + 1e-9));
+        for (size_t i = 0; i < 5; ++i)
+            QVERIFY2(std::fabs(a->quantiles.values[i] - b->quantiles.values[i]) <= b->quantiles.errorBound * (1 + 1e-9),
+                     qPrintable(QStringLiteral("q%1: exact %2 approx %3 bound %4").arg(i).arg(num(a->quantiles.values[i]), num(b->quantiles.values[i]), num(b->quantiles.errorBound))));
+        QCOMPARE(a->mean, b->mean);
+        QCOMPARE(a->finite, n - (dt == DType::Int64 ? 0 : 1));
+        // Counts against a direct count with the reported edges.
+        const auto& e = b->histogram.edges;
+        std::vector<std::int64_t> direct(e.size() - 1, 0);
+        for (double x : vals) {
+            if (!std::isfinite(x))
+                continue;
+            if (dt == DType::Float32)
+                x = double(float(x));
+            size_t k = size_t(std::upper_bound(e.begin(), e.end(), x) - e.begin());
+            k = std::min(k, e.size() - 1) - 1;
+            ++direct[k];
+        }
+        QVERIFY(b->histogram.counts == direct);
+        if (bins > 0 && dt != DType::Int64)
+            QCOMPARE(b->histogram.bins(), bins);
+        if (bins == 0 && dt == DType::Float32) {
+            const int nb = b->histogram.bins();
+            QCOMPARE(nb & (nb - 1), 0);  // derived from the fine histogram: a power of two
+        }
+    }
+
+    void conversions()
+    {
+        QCOMPARE(halfToFloat(0x3c00), 1.0f);
+        QCOMPARE(halfToFloat(0x0001), std::ldexp(1.0f, -24));
+        QCOMPARE(halfToFloat(0x03ff), std::ldexp(1023.0f, -24));
+        QCOMPARE(halfToFloat(0x7bff), 65504.0f);
+        QCOMPARE(halfToFloat(0xc000), -2.0f);
+        QVERIFY(std::isinf(halfToFloat(0x7c00)) && halfToFloat(0xfc00) < 0);
+        QVERIFY(std::isnan(halfToFloat(0x7e00)));
+        QCOMPARE(bfloat16ToFloat(0x3f80), 1.0f);
+        QCOMPARE(bfloat16ToFloat(0xc2f7), -123.5f);
+        QCOMPARE(float8e5m2ToFloat(0x3c), 1.0f);
+        QVERIFY(std::isinf(float8e5m2ToFloat(0x7c)));
+        QCOMPARE(float8e4m3fnToFloat(0x38), 1.0f);
+        QCOMPARE(float8e4m3fnToFloat(0x7e), 448.0f);
+        QCOMPARE(float8e4m3fnToFloat(0x01), std::ldexp(1.0f, -9));
+        QCOMPARE(float8e4m3fnToFloat(0xb8), -1.0f);
+        QVERIFY(std::isnan(float8e4m3fnToFloat(0x7f)));
+        QVERIFY(std::isnan(float8e4m3fnToFloat(0xff)));
+        // Every half bit pattern against Qt's own qfloat16.
+        for (std::uint32_t h = 0; h < 65536; ++h) {
+            qfloat16 q;
+            const std::uint16_t b = std::uint16_t(h);
+            std::memcpy(static_cast<void*>(&q), &b, 2);
+            const float want = float(q), got = halfToFloat(b);
+            QVERIFY(std::isnan(want) ? std::isnan(got) : std::memcmp(&want, &got, 4) == 0);
+        }
+    }
+
+    void float8Tensor()
+    {
+        // e4m3fn: 1, -1, 448, NaN, 0  -> finite {1, -1, 448, 0}
+        const auto ov = makeView(std::vector<std::uint8_t>{0x38, 0xb8, 0x7e, 0x7f, 0x00}, DType::Float8E4M3);
+        auto r = computeStats(ov.view);
+        QVERIFY(r.ok());
+        QCOMPARE(r->nan, std::int64_t(1));
+        QCOMPARE(r->finite, std::int64_t(4));
+        QCOMPARE(r->zeros, std::int64_t(1));
+        QCOMPARE(r->min, -1.0);
+        QCOMPARE(r->max, 448.0);
+        QCOMPARE(r->mean, 112.0);
+    }
+
+    // Hand-made views: empty with a weird shape, a 0-d view into the middle of a storage,
+    // a broadcast (stride 0) view, and one that lies about its storage.
+    void edgeViews()
+    {
+        const std::vector<float> data{1, 2, 3, 4, 5, 6};
+        auto empty = makeView(data, DType::Float32, {3, 0, 2}, {0, 2, 1});
+        auto r = computeStats(empty.view);
+        QVERIFY(r.ok());
+        QVERIFY(r->empty);
+        QCOMPARE(r->zerosPercent, 0.0);
+        QVERIFY(r->histogram.counts.empty());
+
+        auto scalar = makeView(data, DType::Float32, {}, {}, 4);
+        scalar.view.shape = {};
+        scalar.view.strides = {};
+        r = computeStats(scalar.view);
+        QVERIFY(r.ok());
+        QVERIFY(r->scalar);
+        QCOMPARE(r->elements, std::int64_t(1));
+        QCOMPARE(r->mean, 5.0);
+        QCOMPARE(r->std, 0.0);
+        QCOMPARE(r->histogram.bins(), 1);
+        QCOMPARE(r->histogram.edges, (std::vector<double>{4.5, 5.5}));
+
+        auto bcast = makeView(data, DType::Float32, {4, 3}, {0, 2}, 1);  // rows of {2, 4, 6}
+        r = computeStats(bcast.view);
+        QVERIFY(r.ok());
+        QCOMPARE(r->elements, std::int64_t(12));
+        QCOMPARE(r->mean, 4.0);
+        QCOMPARE(r->l1, 48.0);
+
+        auto bad = makeView(data, DType::Float32, {10}, {1}, 0);
+        r = computeStats(bad.view);
+        QVERIFY(!r.ok());
+        QVERIFY(r.error().contains(QLatin1String("outside")));
+
+        auto unknown = makeView(data, DType::Unknown);
+        QVERIFY(!computeStats(unknown.view).ok());
+    }
+
+    void cancelAndProgress()
+    {
+        std::vector<float> data(2000000, 1.5f);
+        const auto ov = makeView(data, DType::Float32);
+        StatsOptions o;
+        o.cancel = makeCancelToken();
+        o.cancel->store(true);
+        auto r = computeStats(ov.view, o);
+        QVERIFY(!r.ok());
+        QVERIFY(r.error().contains(QLatin1String("cancelled")));
+
+        StatsOptions p;
+        std::mutex m;
+        std::vector<double> seen;
+        p.progress = [&](double f) {
+            std::lock_guard<std::mutex> lock(m);
+            seen.push_back(f);
+        };
+        r = computeStats(ov.view, p);
+        QVERIFY(r.ok());
+        QVERIFY(r->constant());
+        QVERIFY(!seen.empty());
+        QCOMPARE(seen.back(), 1.0);
+        for (double f : seen)
+            QVERIFY(f >= 0 && f <= 1);
+    }
+
+    // paramscope-cli stats --json prints the same numbers.
+    void commandLine_data()
+    {
+        QTest::addColumn<QString>("key");
+        QTest::newRow("f32") << QStringLiteral("f32");
+        QTest::newRow("mat_t bins") << QStringLiteral("mat_t@bins=33");
+        QTest::newRow("q8") << QStringLiteral("q8");
+        QTest::newRow("all_nan") << QStringLiteral("all_nan");
+        QTest::newRow("empty") << QStringLiteral("empty");
+    }
+
+    void commandLine()
+    {
+        QFETCH(QString, key);
+        const QJsonObject e = g_expected.value(key).toObject();
+        const QString name = key.section(QLatin1Char('@'), 0, 0);
+        QStringList args{QStringLiteral("stats"), test::fixture(QStringLiteral("stats_model.pt")), name,
+                         QStringLiteral("--json"), QStringLiteral("--engine"), QStringLiteral("libtorch")};
+        if (key.contains(QLatin1String("@bins=")))
+            args << QStringLiteral("--bins") << key.section(QLatin1String("@bins="), 1);
+        QProcess p;
+        p.start(QStringLiteral(PARAMSCOPE_CLI), args);
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 0);
+        QJsonParseError err;
+        const QJsonObject j = QJsonDocument::fromJson(p.readAllStandardOutput(), &err).object();
+        QVERIFY2(err.error == QJsonParseError::NoError, qPrintable(err.errorString()));
+        QCOMPARE(j.value(QLatin1String("name")).toString(), name);
+        for (const char* f : {"elements", "finite", "nan", "pos_inf", "neg_inf", "zeros"})
+            QCOMPARE(j.value(QLatin1String(f)).toInteger(), e.value(QLatin1String(f)).toInteger());
+        QCOMPARE(j.value(QLatin1String("empty")).toBool(), e.value(QLatin1String("elements")).toInteger() == 0);
+        if (!e.contains(QLatin1String("mean"))) {
+            QVERIFY(j.value(QLatin1String("mean")).isNull());
+            QVERIFY(j.value(QLatin1String("histogram")).toObject().value(QLatin1String("counts")).toArray().isEmpty());
+            return;
+        }
+        for (const char* f : {"min", "max", "max_abs"})
+            QCOMPARE(j.value(QLatin1String(f)).toDouble(), e.value(QLatin1String(f)).toDouble());
+        for (const char* f : {"mean", "std", "l1", "l2"})
+            QVERIFY(close(j.value(QLatin1String(f)).toDouble(), e.value(QLatin1String(f)).toDouble(), 1e-10));
+        const QJsonObject q = j.value(QLatin1String("quantiles")).toObject();
+        const QJsonArray eq = e.value(QLatin1String("quantiles")).toArray();
+        const char* qn[] = {"p1", "p25", "median", "p75", "p99"};
+        for (int i = 0; i < 5; ++i)
+            QVERIFY(close(q.value(QLatin1String(qn[i])).toDouble(), eq[i].toDouble(), 1e-15));
+        QCOMPARE(q.value(QLatin1String("approximate")).toBool(), false);
+        const QJsonObject h = j.value(QLatin1String("histogram")).toObject();
+        QCOMPARE(h.value(QLatin1String("edges")).toArray().size(), e.value(QLatin1String("edges")).toArray().size());
+        const QJsonArray ee = e.value(QLatin1String("edges")).toArray(), ge = h.value(QLatin1String("edges")).toArray();
+        for (int i = 0; i < ee.size(); ++i)
+            QCOMPARE(ge[i].toDouble(), ee[i].toDouble());
+        QCOMPARE(h.value(QLatin1String("counts")).toArray(), e.value(QLatin1String("counts")).toArray());
+        QCOMPARE(j.value(QLatin1String("values")).toString(),
+                 name == QLatin1String("q8") ? QStringLiteral("dequantized") : QStringLiteral("values"));
+    }
+
+    void commandLineErrors()
+    {
+        QProcess p;
+        p.start(QStringLiteral(PARAMSCOPE_CLI), {QStringLiteral("stats"), test::fixture(QStringLiteral("stats_model.pt")),
+                                                 QStringLiteral("no.such.tensor"), QStringLiteral("--engine"),
+                                                 QStringLiteral("libtorch")});
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 1);
+        QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QLatin1String("no.such.tensor")));
+        p.start(QStringLiteral(PARAMSCOPE_CLI), {QStringLiteral("stats"), QStringLiteral("x.pt"), QStringLiteral("a"),
+                                                 QStringLiteral("--bins"), QStringLiteral("zero")});
+        QVERIFY(p.waitForFinished(120000));
+        QCOMPARE(p.exitCode(), 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestStats)
+#include "tst_stats.moc"
