@@ -1,4 +1,5 @@
 #include "loader.h"
+#include "safetensorsreader.h"
 #include "torcharchive.h"
 
 #include <QFileInfo>
@@ -46,6 +47,9 @@ LoadResult loadModel(const QString& path, const LoadOptions& options)
 {
     if (auto st = detail::checkReadableFile(path); !st)
         return LoadResult::failure(st.error());
+    // safetensors is read natively whatever the engine, except when LibTorch is asked for.
+    if (options.engine != LoaderEngine::LibTorch && detail::isSafetensorsFile(path))
+        return detail::loadSafetensors(path, options);
     switch (options.engine) {
     case LoaderEngine::LibTorch:
         return detail::loadWithLibTorch(path, options);

@@ -45,6 +45,8 @@ QString cancelledMessage(const QString& path);
 namespace detail {
 // One per engine; each lives in its own source so LibTorch stays in few files.
 LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options);
+/// `.safetensors` files and sharded checkpoints (`*.safetensors.index.json`); safetensorsreader.cpp.
+LoadResult loadSafetensors(const QString& path, const LoadOptions& options);
 /// Checks that `path` is a readable regular, non-empty file; the error names it.
 Status checkReadableFile(const QString& path);
 }  // namespace detail

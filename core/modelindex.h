@@ -3,6 +3,7 @@
 #include "dtype.h"
 #include "result.h"
 
+#include <QMap>
 #include <QString>
 #include <QStringList>
 
@@ -98,6 +99,7 @@ public:
     ModelFormat format = ModelFormat::Unknown;
     QString engine;        // which loader read it ("native", "libtorch")
     QStringList warnings;  // things the loader skipped or could not read, with reasons
+    QMap<QString, QString> metadata;  // file-level key/values (safetensors `__metadata__`)
     std::vector<TensorEntry> entries;  // state_dict order
     std::vector<StorageInfo> storages;
     std::shared_ptr<const StorageProvider> provider;
