@@ -58,7 +58,11 @@ QString explain(const QString& path, const QString& what)
 {
     const QString name = QFileInfo(path).fileName();
     // LibTorch messages are long and carry C++ backtraces; keep the first line.
-    QString first = what.section(QLatin1Char('\n'), 0, 0).trimmed();
+    // Some (the TorchScript compiler's) start with an empty line: take the first non-empty one.
+    QString first;
+    for (const QString& line : what.split(QLatin1Char('\n')))
+        if (!(first = line.trimmed()).isEmpty())
+            break;
     if (first.contains(QLatin1String("constants.pkl")) && first.contains(QLatin1String("file not found")))
         return QStringLiteral("'%1' is not a TorchScript archive (no constants.pkl): the LibTorch engine reads only "
                               "files written by torch.jit.save; a torch.save checkpoint needs the native reader")

@@ -349,7 +349,7 @@ private:
         return Status::failure(QStringLiteral("'%1' cannot be opened: data.pkl nests deeper than %2 levels at '%3' (cyclic?)")
                                    .arg(m_name)
                                    .arg(kMaxDepth)
-                                   .arg(qs(name)));
+                                   .arg(qs(name.size() > 60 ? name.substr(0, 60) + "..." : name)));
     }
     Status visit(const std::string& name)
     {
