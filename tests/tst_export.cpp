@@ -174,18 +174,35 @@ private Q_SLOTS:
             QVERIFY(exportFormatHoldsSeveral(f));
     }
 
-    /// Every tensor of the fixture in every format, read back by NumPy/PyTorch/csv.
+    /// Every tensor of the fixture in every format, read back by NumPy/PyTorch/csv; the
+    /// model read by LibTorch and by the native reader (whose views are memory-mapped).
+    void everyTensorEveryFormat_data()
+    {
+        QTest::addColumn<LoaderEngine>("engine");
+        QTest::newRow("libtorch") << LoaderEngine::LibTorch;
+        QTest::newRow("native") << LoaderEngine::Native;
+    }
     void everyTensorEveryFormat()
     {
+        QFETCH(LoaderEngine, engine);
+        std::shared_ptr<const ModelIndex> index = m_index;
+        if (engine != LoaderEngine::LibTorch) {
+            LoadOptions lo;
+            lo.engine = engine;
+            auto loaded = loadModel(kModel, lo);
+            QVERIFY2(loaded, qPrintable(loaded.error()));
+            index = loaded.value();
+            QCOMPARE(index->entries.size(), m_index->entries.size());
+        }
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         QJsonArray jobs;
-        for (size_t i = 0; i < m_index->entries.size(); ++i) {
-            const auto& e = m_index->entries[i];
+        for (size_t i = 0; i < index->entries.size(); ++i) {
+            const auto& e = index->entries[i];
             const QString name = QString::fromStdString(e.name);
             for (auto f : exportFormatsFor(1)) {
                 const QString out = dir.filePath(name + QLatin1Char('.') + exportFormatSuffix(f));
-                const auto r = exportTensors(*m_index, {int(i)}, out, f);
+                const auto r = exportTensors(*index, {int(i)}, out, f);
                 if (e.dtype == DType::Complex128 && f == ExportFormat::Safetensors) {
                     // safetensors has no complex128 code: a clear refusal, and no file.
                     QVERIFY(!r);
