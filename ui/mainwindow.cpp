@@ -959,8 +959,7 @@ void MainWindow::findMatch(bool forward)
         if (!cur.isValid())
             return;
         if (m_proxy->isMatchNode(m_model->nodeForIndex(m_proxy->mapToSource(cur)))) {
-            m_tree->setCurrentIndex(cur);
-            m_tree->scrollTo(cur, QAbstractItemView::EnsureVisible);
+            selectProxyIndex(cur);
             return;
         }
         if (cur == start)
@@ -1020,8 +1019,14 @@ void MainWindow::selectNode(int node)
     }
     if (!pi.isValid())
         return;
-    m_tree->setCurrentIndex(pi);
-    m_tree->scrollTo(pi, QAbstractItemView::EnsureVisible);
+    selectProxyIndex(pi);
+}
+
+void MainWindow::selectProxyIndex(const QModelIndex& index)
+{
+    // Replace the selection (a jump is not an extension of a multi-selection).
+    m_tree->selectionModel()->setCurrentIndex(index, QItemSelectionModel::ClearAndSelect | QItemSelectionModel::Rows);
+    m_tree->scrollTo(index, QAbstractItemView::EnsureVisible);
 }
 
 void MainWindow::selectEntry(int entry)

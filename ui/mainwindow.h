@@ -134,6 +134,7 @@ private:
 
     void onCurrentChanged();
     int currentNode() const;
+    void selectProxyIndex(const QModelIndex& index);
     void copyName();
     void copySnippet();
     void expandSubtree();

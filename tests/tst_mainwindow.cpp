@@ -1,0 +1,473 @@
+// The window under the offscreen platform: opening (good, bad, cancelled, dropped),
+// searching (live filter, match count, invalid regex, Enter/F3 navigation), the details
+// panel, export candidates and settings. Settings go to a temporary file, never to the
+// user's.
+#include "detailspanel.h"
+#include "mainwindow.h"
+#include "modelindex.h"
+#include "modeltree.h"
+#include "modeltreemodel.h"
+#include "modeltreeview.h"
+#include "treefilterproxy.h"
+
+#include <QComboBox>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMimeData>
+#include <QStackedWidget>
+#include <QTableWidget>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <QToolButton>
+#include <QtTest>
+
+#include <algorithm>
+#include <set>
+
+using namespace paramscope;
+
+Q_DECLARE_METATYPE(std::vector<int>)
+
+namespace {
+
+const QString kDemo = QStringLiteral(PARAMSCOPE_SOURCE_DIR "/resources/demo_model.pt");
+
+bool openAndWait(MainWindow& w, const QString& path)
+{
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    QSignalSpy failed(&w, &MainWindow::loadFailed);
+    w.openFile(path);
+    for (int i = 0; i < 300 && loaded.isEmpty() && failed.isEmpty(); ++i)
+        QTest::qWait(50);
+    return !loaded.isEmpty();
+}
+
+// Tensor names visible in the window's proxy.
+std::set<std::string> visibleTensors(const QAbstractItemModel* m, const QModelIndex& parent = {})
+{
+    std::set<std::string> out;
+    for (int r = 0; r < m->rowCount(parent); ++r) {
+        const QModelIndex i = m->index(r, 0, parent);
+        if (i.data(ModelTreeModel::EntryRole).toInt() >= 0)
+            out.insert(i.data(ModelTreeModel::FullNameRole).toString().toStdString());
+        const auto sub = visibleTensors(m, i);
+        out.insert(sub.begin(), sub.end());
+    }
+    return out;
+}
+
+std::string lower(std::string s)
+{
+    std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
+    return s;
+}
+
+QString currentName(MainWindow& w)
+{
+    return w.treeView()->currentIndex().siblingAtColumn(0).data(ModelTreeModel::FullNameRole).toString();
+}
+
+}  // namespace
+
+class TestMainWindow : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void initTestCase();
+    void emptyStateThenOpen();
+    void searchFiltersLive();
+    void invalidRegexKeepsTree();
+    void badFileKeepsModel();
+    void badFileOnEmptyWindow();
+    void selectionFillsDetails();
+    void enterAndF3MoveSelection();
+    void exportCandidates();
+    void cancelDropsLoad();
+    void dropOpensFile();
+    void settingsPersist();
+    void demoFromResources();
+
+private:
+    QTemporaryDir m_tmp;
+};
+
+void TestMainWindow::initTestCase()
+{
+    qRegisterMetaType<std::vector<int>>();
+    QStandardPaths::setTestModeEnabled(true);
+    QVERIFY(m_tmp.isValid());
+    MainWindow::setSettingsFile(m_tmp.filePath(QStringLiteral("settings.ini")));
+    QVERIFY(QFile::exists(kDemo));
+}
+
+void TestMainWindow::emptyStateThenOpen()
+{
+    MainWindow w;
+    w.show();
+    auto* pages = w.findChild<QStackedWidget*>();
+    QVERIFY(pages);
+    QCOMPARE(pages->currentWidget()->objectName(), QStringLiteral("emptyPage"));
+    QVERIFY(w.findChild<QWidget*>(QStringLiteral("emptyOpenButton"))->isVisible());
+    QVERIFY(w.findChild<QWidget*>(QStringLiteral("emptyDemoButton"))->isVisible());
+    QVERIFY(openAndWait(w, kDemo));
+    QCOMPARE(pages->currentWidget()->objectName(), QStringLiteral("browserPage"));
+    QCOMPARE(w.currentFile(), QFileInfo(kDemo).absoluteFilePath());
+    // The status bar names the file and the counts, taken from the index.
+    const auto t = w.modelIndex()->totals();
+    const QString status = w.findChild<QLabel*>(QStringLiteral("modelStatusLabel"))->text();
+    QVERIFY2(status.contains(QStringLiteral("demo_model.pt")), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral("%1 parameters").arg(formatCount(t.parameters))), qPrintable(status));
+    QVERIFY2(status.contains(QStringLiteral("%1 buffers").arg(formatCount(t.buffers))), qPrintable(status));
+    QVERIFY2(status.contains(formatBytes(t.bytes)), qPrintable(status));
+    QCOMPARE(w.matchCountLabel()->text(), QStringLiteral("%1 tensors").arg(w.modelIndex()->entries.size()));
+}
+
+void TestMainWindow::searchFiltersLive()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const auto index = w.modelIndex();
+    const int total = int(index->entries.size());
+    const int allTop = w.filterProxy()->rowCount();
+
+    // Truth: a case-insensitive substring test over the names, by hand.
+    std::set<std::string> expected;
+    for (const auto& e : index->entries)
+        if (lower(e.name).find("norm") != std::string::npos)
+            expected.insert(e.name);
+    QVERIFY(!expected.empty() && int(expected.size()) < total);
+
+    w.searchEdit()->setFocus();
+    QTest::keyClicks(w.searchEdit(), QStringLiteral("NoRm"));
+    QTRY_COMPARE(w.matchCountLabel()->text(),
+                 QStringLiteral("%1 of %2 tensors").arg(expected.size()).arg(formatCount(total)));
+    QCOMPARE(visibleTensors(w.filterProxy()), expected);
+    QVERIFY(w.filterProxy()->rowCount() < allTop);
+    // Matches are expanded into view: every match's parent row is expanded.
+    for (const auto& name : expected) {
+        const QModelIndex src = w.treeModel()->indexForEntry(index->findEntry(name));
+        const QModelIndex pi = w.filterProxy()->mapFromSource(src);
+        QVERIFY(pi.isValid());
+        if (pi.parent().isValid())
+            QVERIFY2(w.treeView()->isExpanded(pi.parent()), name.c_str());
+    }
+    // Case-sensitive now: "NoRm" matches nothing.
+    w.caseSensitiveButton()->click();
+    QTRY_COMPARE(w.filterProxy()->rowCount(), 0);
+    QVERIFY(w.matchCountLabel()->text().startsWith(QStringLiteral("no match")));
+    // Wildcard mode, whole-name semantics.
+    w.caseSensitiveButton()->click();
+    w.searchModeBox()->setCurrentIndex(w.searchModeBox()->findText(QStringLiteral("Wildcard")));
+    w.searchEdit()->setText(QStringLiteral("layers.?.ln1.*"));
+    std::set<std::string> wild;
+    const QRegularExpression rx(QStringLiteral("^layers\\..\\.ln1\\..*$"));
+    for (const auto& e : index->entries)
+        if (rx.match(QString::fromStdString(e.name)).hasMatch())
+            wild.insert(e.name);
+    QVERIFY(!wild.empty());
+    QTRY_COMPARE(w.filterProxy()->matchCount(), int(wild.size()));
+    QCOMPARE(visibleTensors(w.filterProxy()), wild);
+    // Clearing shows everything again.
+    w.searchEdit()->clear();
+    QTRY_COMPARE(w.filterProxy()->rowCount(), allTop);
+    QCOMPARE(int(visibleTensors(w.filterProxy()).size()), total);
+}
+
+void TestMainWindow::invalidRegexKeepsTree()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    w.searchModeBox()->setCurrentIndex(w.searchModeBox()->findText(QStringLiteral("Regex")));
+    w.searchEdit()->setText(QStringLiteral("weight$"));
+    QTRY_VERIFY(w.filterProxy()->isFiltering());
+    const auto before = visibleTensors(w.filterProxy());
+    const int rows = w.filterProxy()->rowCount();
+    QVERIFY(!w.searchErrorLabel()->isVisible());
+
+    QTest::keyClicks(w.searchEdit(), QStringLiteral("(["));
+    QTRY_VERIFY(w.searchErrorLabel()->isVisible());
+    const QString err = w.searchErrorLabel()->text();
+    QVERIFY2(err.contains(QStringLiteral("position")), qPrintable(err));
+    QVERIFY2(err.contains(QStringLiteral("Invalid")), qPrintable(err));
+    QCOMPARE(w.filterProxy()->rowCount(), rows);
+    QCOMPARE(visibleTensors(w.filterProxy()), before);
+    // Fixing the pattern clears the error.
+    QTest::keyClick(w.searchEdit(), Qt::Key_Backspace);
+    QTest::keyClick(w.searchEdit(), Qt::Key_Backspace);
+    QTRY_VERIFY(!w.searchErrorLabel()->isVisible());
+}
+
+void TestMainWindow::badFileKeepsModel()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const auto index = w.modelIndex();
+    QVERIFY(w.errorBanner()->isHidden());
+
+    const QString bad = m_tmp.filePath(QStringLiteral("notes.pt"));
+    {
+        QFile f(bad);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("this is a text file, not a model\n");
+    }
+    QSignalSpy failed(&w, &MainWindow::loadFailed);
+    w.openFile(bad);
+    QVERIFY(failed.wait(15000));
+    QVERIFY(w.errorBanner()->isVisible());
+    const QString text = w.errorBannerText();
+    QVERIFY2(text.contains(QStringLiteral("notes.pt")), qPrintable(text));
+    QVERIFY2(text.contains(failed.first().at(1).toString()), qPrintable(text));  // the reason
+    QVERIFY(!failed.first().at(1).toString().isEmpty());
+    // The previous model is still there, still browsable.
+    QCOMPARE(w.modelIndex(), index);
+    QCOMPARE(w.currentFile(), QFileInfo(kDemo).absoluteFilePath());
+    QVERIFY(w.filterProxy()->rowCount() > 0);
+    // A missing file too.
+    w.openFile(m_tmp.filePath(QStringLiteral("missing.pt")));
+    QVERIFY(failed.wait(15000));
+    QVERIFY(w.errorBannerText().contains(QStringLiteral("missing.pt")));
+    QCOMPARE(w.modelIndex(), index);
+    // A good open hides the banner.
+    QVERIFY(openAndWait(w, kDemo));
+    QVERIFY(w.errorBanner()->isHidden());
+}
+
+void TestMainWindow::badFileOnEmptyWindow()
+{
+    MainWindow w;
+    w.show();
+    QSignalSpy failed(&w, &MainWindow::loadFailed);
+    w.openFile(QStringLiteral(PARAMSCOPE_SOURCE_DIR "/CMakeLists.txt"));
+    QVERIFY(failed.wait(15000));
+    QVERIFY(w.errorBanner()->isVisible());
+    QVERIFY(w.errorBannerText().contains(QStringLiteral("CMakeLists.txt")));
+    QCOMPARE(w.findChild<QStackedWidget*>()->currentWidget()->objectName(), QStringLiteral("emptyPage"));
+    QVERIFY(!w.modelIndex());
+}
+
+void TestMainWindow::selectionFillsDetails()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const auto index = w.modelIndex();
+    auto* details = w.detailsPanel();
+    // A parameter.
+    int param = -1, buffer = -1;
+    for (int i = 0; i < int(index->entries.size()); ++i) {
+        if (param < 0 && index->entries[size_t(i)].kind == TensorKind::Parameter && index->entries[size_t(i)].shape.size() == 2)
+            param = i;
+        if (buffer < 0 && index->entries[size_t(i)].kind == TensorKind::Buffer)
+            buffer = i;
+    }
+    QVERIFY(param >= 0 && buffer >= 0);
+    QSignalSpy shown(details, &DetailsPanel::tensorShown);
+    w.selectEntry(param);
+    const TensorEntry& e = index->entries[size_t(param)];
+    const QString name = QString::fromStdString(e.name);
+    QCOMPARE(currentName(w), name);
+    QCOMPARE(details->findChild<ElidedLabel*>(QStringLiteral("tensorNameLabel"))->fullText(), name);
+    QVERIFY(details->findChild<QWidget*>(QStringLiteral("tensorPage"))->isVisible());
+    QVERIFY(details->findChild<QLabel*>(QStringLiteral("dtypeValue"))->text().startsWith(QStringLiteral("float32")));
+    QCOMPARE(details->findChild<QLabel*>(QStringLiteral("shapeValue"))->text().left(formatShape(e.shape).size()), formatShape(e.shape));
+    QCOMPARE(details->findChild<QLabel*>(QStringLiteral("elementsValue"))->text(), formatCount(e.numel));
+    QCOMPARE(details->findChild<QLabel*>(QStringLiteral("requiresGradValue"))->text(), e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
+    QCOMPARE(details->findChild<QLineEdit*>(QStringLiteral("snippetEdit"))->text(),
+             QStringLiteral("model.get_parameter(\"%1\")").arg(name));
+    QCOMPARE(shown.size(), 1);
+    QCOMPARE(shown.first().at(1).toInt(), param);
+    // A buffer.
+    w.selectEntry(buffer);
+    QCOMPARE(details->findChild<QLineEdit*>(QStringLiteral("snippetEdit"))->text(),
+             QStringLiteral("model.get_buffer(\"%1\")").arg(QString::fromStdString(index->entries[size_t(buffer)].name)));
+    // A module: totals and largest children from the tree.
+    const int layers = w.modelTree()->find("layers");
+    QVERIFY(layers > 0);
+    w.selectNode(layers);
+    QVERIFY(details->findChild<QWidget*>(QStringLiteral("modulePage"))->isVisible());
+    const QString totals = details->findChild<QLabel*>(QStringLiteral("moduleTotalsLabel"))->text();
+    QVERIFY2(totals.contains(formatCount(w.modelTree()->node(layers).numel)), qPrintable(totals));
+    auto* table = details->findChild<QTableWidget*>(QStringLiteral("largestChildrenTable"));
+    QVERIFY(table->rowCount() > 0);
+    const int largest = w.modelTree()->largestChildren(layers, 1).front();
+    QCOMPARE(table->item(0, 0)->text(), QString::fromStdString(w.modelTree()->node(largest).name));
+    // Tied weight: the shared-with field names the other tensor.
+    for (int i = 0; i < int(index->entries.size()); ++i) {
+        if (index->entries[size_t(i)].sharedWith >= 0) {
+            w.selectEntry(i);
+            const QString other = QString::fromStdString(index->entries[size_t(index->entries[size_t(i)].sharedWith)].name);
+            QVERIFY(details->findChild<QLabel*>(QStringLiteral("sharedWithValue"))->text().contains(other));
+            break;
+        }
+    }
+}
+
+void TestMainWindow::enterAndF3MoveSelection()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const auto index = w.modelIndex();
+    const auto tree = w.modelTree();
+    // Expected order: the tree walked depth-first in model order, matches only.
+    QStringList expected;
+    std::vector<int> stack{ModelTree::root()};
+    while (!stack.empty()) {
+        const int n = stack.back();
+        stack.pop_back();
+        const TreeNode& node = tree->node(n);
+        if (node.entry >= 0 && node.fullName.find("bias") != std::string::npos)
+            expected << QString::fromStdString(node.fullName);
+        for (auto it = node.children.rbegin(); it != node.children.rend(); ++it)
+            stack.push_back(*it);
+    }
+    QVERIFY(expected.size() >= 3);
+
+    w.activateWindow();
+    w.searchEdit()->setFocus();
+    QTest::keyClicks(w.searchEdit(), QStringLiteral("bias"));
+    QTest::keyClick(w.searchEdit(), Qt::Key_Return);  // runs the pending search, then next
+    QCOMPARE(currentName(w), expected[0]);
+    QTest::keyClick(w.searchEdit(), Qt::Key_Return);
+    QCOMPARE(currentName(w), expected[1]);
+    QTest::keyClick(&w, Qt::Key_F3);
+    QCOMPARE(currentName(w), expected[2]);
+    QTest::keyClick(&w, Qt::Key_F3, Qt::ShiftModifier);
+    QCOMPARE(currentName(w), expected[1]);
+    w.findPrevious();
+    w.findPrevious();  // wraps to the last match
+    QCOMPARE(currentName(w), expected.last());
+    w.findNext();
+    QCOMPARE(currentName(w), expected[0]);
+    // The details follow the selection.
+    QCOMPARE(w.detailsPanel()->findChild<ElidedLabel*>(QStringLiteral("tensorNameLabel"))->fullText(), expected[0]);
+}
+
+void TestMainWindow::exportCandidates()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const auto index = w.modelIndex();
+    QVERIFY(w.exportCandidates().empty());  // nothing selected, no search
+    QSignalSpy requested(&w, &MainWindow::exportRequested);
+
+    // A module: every tensor under it, in file order.
+    const int node = w.modelTree()->find("layers.1");
+    QVERIFY(node > 0);
+    w.selectNode(node);
+    std::vector<int> under;
+    for (int i = 0; i < int(index->entries.size()); ++i)
+        if (index->entries[size_t(i)].name.rfind("layers.1.", 0) == 0)
+            under.push_back(i);
+    QVERIFY(!under.empty());
+    QCOMPARE(w.exportCandidates(), under);
+    QTest::keyClick(&w, Qt::Key_E, Qt::ControlModifier);
+    QCOMPARE(requested.size(), 1);
+    QCOMPARE(requested.first().at(0).value<std::vector<int>>(), under);
+
+    // One tensor.
+    w.selectEntry(under.front());
+    QCOMPARE(w.exportCandidates(), std::vector<int>{under.front()});
+
+    // Nothing selected and a search: all matches.
+    w.treeView()->selectionModel()->clear();
+    w.searchEdit()->setText(QStringLiteral("bias"));
+    w.flushSearch();
+    std::vector<int> biases;
+    for (int i = 0; i < int(index->entries.size()); ++i)
+        if (index->entries[size_t(i)].name.find("bias") != std::string::npos)
+            biases.push_back(i);
+    QCOMPARE(w.exportCandidates(), biases);
+}
+
+void TestMainWindow::cancelDropsLoad()
+{
+    MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    w.openFile(kDemo);
+    QVERIFY(w.isLoading());
+    QVERIFY(w.findChild<QWidget*>(QStringLiteral("cancelLoadButton"))->isVisible());
+    w.cancelLoading();
+    QVERIFY(!w.isLoading());
+    QVERIFY(!w.findChild<QWidget*>(QStringLiteral("cancelLoadButton"))->isVisible());
+    // A newer open supersedes; the cancelled one never lands.
+    const QString copy = m_tmp.filePath(QStringLiteral("copy_of_demo.pt"));
+    QFile::remove(copy);
+    QVERIFY(QFile::copy(kDemo, copy));
+    QVERIFY(openAndWait(w, copy));
+    QTest::qWait(200);
+    QCOMPARE(loaded.size(), 1);
+    QCOMPARE(loaded.first().at(0).toString(), QFileInfo(copy).absoluteFilePath());
+    QCOMPARE(w.currentFile(), QFileInfo(copy).absoluteFilePath());
+    // Two opens in a row: only the last one lands.
+    loaded.clear();
+    w.openFile(kDemo);
+    w.openFile(copy);
+    QVERIFY(loaded.wait(15000));
+    QTest::qWait(200);
+    QCOMPARE(loaded.size(), 1);
+    QCOMPARE(w.currentFile(), QFileInfo(copy).absoluteFilePath());
+}
+
+void TestMainWindow::dropOpensFile()
+{
+    MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    QMimeData mime;
+    mime.setUrls({QUrl::fromLocalFile(kDemo)});
+    QDragEnterEvent enter(QPoint(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &enter);
+    QVERIFY(enter.isAccepted());
+    QDropEvent drop(QPointF(10, 10), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+    QApplication::sendEvent(&w, &drop);
+    QVERIFY(loaded.wait(15000));
+    QCOMPARE(w.currentFile(), QFileInfo(kDemo).absoluteFilePath());
+}
+
+void TestMainWindow::settingsPersist()
+{
+    const QString other = m_tmp.filePath(QStringLiteral("recent_test.pt"));
+    QFile::remove(other);
+    QVERIFY(QFile::copy(kDemo, other));
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(openAndWait(w, kDemo));
+        QVERIFY(openAndWait(w, other));
+        w.setEngine(LoaderEngine::LibTorch);
+        w.resize(900, 700);
+        w.close();  // saves the geometry
+    }
+    MainWindow w2;
+    const QStringList recent = w2.recentFiles();
+    QVERIFY(recent.size() >= 2);
+    QCOMPARE(recent.at(0), QFileInfo(other).absoluteFilePath());
+    QCOMPARE(recent.at(1), QFileInfo(kDemo).absoluteFilePath());
+    QCOMPARE(w2.engine(), LoaderEngine::LibTorch);
+    QCOMPARE(w2.size(), QSize(900, 700));
+    QSettings s(m_tmp.filePath(QStringLiteral("settings.ini")), QSettings::IniFormat);
+    QCOMPARE(s.value(QStringLiteral("lastFolder")).toString(), QFileInfo(other).absolutePath());
+    w2.setEngine(LoaderEngine::Auto);
+}
+
+void TestMainWindow::demoFromResources()
+{
+    MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    w.openDemoModel();
+    QVERIFY(loaded.wait(15000));
+    // The same tensors as the demo file in the source tree.
+    const auto direct = loadModel(kDemo);
+    QVERIFY(direct.ok());
+    QCOMPARE(w.modelIndex()->entries.size(), direct.value()->entries.size());
+    QVERIFY(w.errorBanner()->isHidden());
+}
+
+QTEST_MAIN(TestMainWindow)
+#include "tst_mainwindow.moc"
