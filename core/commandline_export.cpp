@@ -13,7 +13,8 @@ int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err)
         "Export tensors of FILE to OUT. With NAME, the tensor of that exact name; with a search option, every "
         "match; with neither, every tensor. .npy and .csv hold one tensor; .pt (a dict name -> tensor for several) "
         "and .safetensors hold any number. The format follows OUT's extension unless --format is given. "
-        "bfloat16 is widened to float32 in .npy; quantized tensors are written dequantized; the notes on stderr say so."));
+        "bfloat16 is widened to float32 in .npy; quantized tensors are written dequantized; the notes on stderr say so. "
+        "The file is replaced atomically; OUT may also be a device such as /dev/stdout (with --format)."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The model file."));
     p.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("Full dotted name of one tensor (optional)."),
                             QStringLiteral("[NAME]"));
@@ -100,6 +101,9 @@ int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err)
     }
     for (const auto& n : r->notes)
         err << "paramscope-cli: note: " << n << "\n";
+    // Writing to a device (-o /dev/stdout): keep that stream for the data alone.
+    if (!QFileInfo(outPath).isFile())
+        return kExitOk;
     out << "wrote " << r->tensors << (r->tensors == 1 ? " tensor" : " tensors") << " (" << formatBytes(r->bytesWritten)
         << ") to " << outPath << "\n";
     return kExitOk;

@@ -599,6 +599,16 @@ private Q_SLOTS:
         QVERIFY2(err.contains(QLatin1String("dequantized")), qPrintable(err));
         jobs.append(job(csv, {QStringLiteral("q8")}));
 
+        // A device as OUT: the data alone on stdout.
+        {
+            QProcess p;
+            p.start(QStringLiteral(PARAMSCOPE_CLI), {QStringLiteral("export"), kModel, QStringLiteral("i16"), QStringLiteral("-o"),
+                                                     QStringLiteral("/dev/stdout"), QStringLiteral("--format=csv"), engine});
+            QVERIFY(p.waitForFinished(120000));
+            QCOMPARE(p.exitCode(), 0);
+            QCOMPARE(p.readAllStandardOutput(), QByteArray("-32768,0\n7,32767\n"));
+        }
+
         // Errors: non-zero exit, a message on stderr, no file.
         const QStringList before = dirEntries(dir.path());
         QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("nope"), QStringLiteral("-o"),
