@@ -27,7 +27,10 @@ struct StatsOptions {
     /// Histogram bins: 0 chooses them (Freedman–Diaconis, clamped to [1, kMaxAutoBins]).
     /// Integer-valued dtypes get at most this many bins, each a whole number of integers wide.
     int bins = 0;
-    bool histogram = true;  // false: skip the histogram (and its pass over the data)
+    bool histogram = true;  // false: skip the histogram
+    /// false (with histogram false too): only the fused pass; quantiles are left at 0 and
+    /// `quantiles.computed` is false. Used to time the pass alone.
+    bool quantiles = true;
     /// Up to this many finite values, quantiles are exact (the finite values are copied
     /// and partially sorted). Above it they come from a 2^16-bin histogram, marked
     /// approximate with their error bound. Dtypes of 16 bits or less are always exact.
@@ -55,6 +58,7 @@ struct StatsHistogram {
 struct StatsQuantiles {
     static constexpr std::array<double, 5> kLevels{0.01, 0.25, 0.5, 0.75, 0.99};
     std::array<double, 5> values{};  // p1, p25, median, p75, p99
+    bool computed = true;
     bool approximate = false;
     double errorBound = 0.0;  // when approximate: max |estimate - exact| over the five
     double p1() const { return values[0]; }

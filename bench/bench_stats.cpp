@@ -1,0 +1,128 @@
+// Benchmark (not a test): computeStats over 100M float32 values against a plain memory
+// copy of the same bytes and against LibTorch's own ops (std_mean + histc + isnan().sum()),
+// all measured in the same run. Goal: within 3x of the copy, >= 10x faster than torch.
+//
+// Usage: bench_stats [N=100000000]
+#include "stats.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace paramscope;
+
+namespace {
+
+double bestOf(int reps, const std::function<void()>& f)
+{
+    double best = 1e300;
+    for (int i = 0; i < reps; ++i) {
+        const auto t0 = std::chrono::steady_clock::now();
+        f();
+        const auto t1 = std::chrono::steady_clock::now();
+        best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+    }
+    return best;
+}
+
+TensorView viewOf(const torch::Tensor& t)
+{
+    auto keep = std::make_shared<torch::Tensor>(t);
+    TensorView v;
+    v.storage.owner = std::shared_ptr<const void>(keep, keep.get());
+    v.storage.data = static_cast<const std::uint8_t*>(t.storage().data());
+    v.storage.size = t.storage().nbytes();
+    v.dtype = DType::Float32;
+    v.shape = t.sizes().vec();
+    v.strides = t.strides().vec();
+    v.offset = t.storage_offset();
+    return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv)
+{
+    const std::int64_t n = argc > 1 ? std::stoll(argv[1]) : 100'000'000;
+    const int threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    torch::set_num_threads(threads);
+    std::printf("bench_stats: %lld float32 values (%.0f MB), %d threads (ours and LibTorch's)\n", (long long)n,
+                double(n) * 4 / 1e6, threads);
+
+    torch::manual_seed(1);
+    torch::Tensor t = torch::randn({n}) * 3.0 + 1.0;
+    {
+        auto a = t.accessor<float, 1>();
+        for (std::int64_t i = 0; i < n; i += n / 1000)
+            a[i] = std::numeric_limits<float>::quiet_NaN();  // a few NaNs, as the torch ops must handle them
+    }
+    const TensorView v = viewOf(t);
+    std::vector<std::uint8_t> dst(size_t(n) * 4);
+    std::memset(dst.data(), 1, dst.size());  // fault the pages in before timing
+
+    const int reps = 3;
+    const double copy = bestOf(reps, [&] { std::memcpy(dst.data(), v.storage.data, dst.size()); });
+
+    StatsOptions noHist;
+    noHist.histogram = false;
+    noHist.quantiles = false;
+    TensorStats s1, s2;
+    const double fused = bestOf(reps, [&] { s1 = computeStats(v, noHist).value(); });
+    const double withHist = bestOf(reps, [&] { s2 = computeStats(v).value(); });
+    StatsOptions exactOpt;
+    exactOpt.exactQuantileLimit = n;  // exact quantiles: copy finite values + nth_element
+    TensorStats s3;
+    const double exact = bestOf(1, [&] { s3 = computeStats(v, exactOpt).value(); });
+
+    double torchStdMean = 0, torchHistc = 0, torchIsnan = 0;
+    double tMean = 0, tStd = 0;
+    std::int64_t tNan = 0;
+    torchStdMean = bestOf(reps, [&] {
+        auto [sd, mean] = torch::std_mean(t, /*unbiased=*/false);
+        tStd = sd.item<double>();
+        tMean = mean.item<double>();
+    });
+    torchHistc = bestOf(reps, [&] {
+        auto h = torch::histc(t, 512, s1.min, s1.max);
+        (void)h;
+    });
+    torchIsnan = bestOf(reps, [&] { tNan = t.isnan().sum().item<std::int64_t>(); });
+    const double torchTotal = torchStdMean + torchHistc + torchIsnan;
+
+    // A transposed (non-contiguous) view of the same data.
+    const std::int64_t side = 10000;
+    double strided = 0;
+    if (n >= side * side) {
+        const TensorView tv = viewOf(t.narrow(0, 0, side * side).view({side, side}).t());
+        strided = bestOf(1, [&] { (void)computeStats(tv, noHist); });
+    }
+
+    std::printf("\n%-52s %9s %9s\n", "", "seconds", "x copy");
+    auto row = [&](const char* what, double s) { std::printf("%-52s %9.3f %9.2f\n", what, s, s / copy); };
+    row("memcpy of the same bytes (baseline)", copy);
+    row("computeStats, fused pass only (no histogram)", fused);
+    row("computeStats, with histogram + approx. quantiles", withHist);
+    row("computeStats, exact quantiles (copy + nth_element)", exact);
+    if (strided > 0)
+        row("computeStats, transposed 10000x10000 view, no hist.", strided);
+    row("torch::std_mean", torchStdMean);
+    row("torch::histc (512 bins)", torchHistc);
+    row("isnan().sum()", torchIsnan);
+    row("torch total (std_mean + histc + isnan().sum())", torchTotal);
+    std::printf("\nratios: fused / copy = %.2f (goal <= 3), with histogram / copy = %.2f\n", fused / copy, withHist / copy);
+    std::printf("        torch total / fused = %.1f (goal >= 10), torch total / with histogram = %.1f\n",
+                torchTotal / fused, torchTotal / withHist);
+    std::printf("\ncross-check: NaN %lld (torch %lld), mean %.9g (torch, NaN-propagating: %.9g), std %.9g\n",
+                (long long)s1.nan, (long long)tNan, s1.mean, tMean, s1.std);
+    std::printf("             median %.6g ±%.2g (exact %.6g), bins %d\n", s2.quantiles.median(), s2.quantiles.errorBound,
+                s3.quantiles.median(), s2.histogram.bins());
+    (void)tStd;
+    return 0;
+}
