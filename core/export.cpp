@@ -730,19 +730,20 @@ Status writePt(const ModelIndex& index, const std::vector<int>& entries, const s
             if (!why.isEmpty())
                 return Status::failure(QStringLiteral("%1 %2").arg(entryLabel(e), why));
             t.data = converted[k].data();
+            std::vector<std::uint8_t>().swap(keep[k].copy);  // the strided copy is no longer needed
         }
         tensors.push_back(std::move(t));
         o.advance(e.bytes);
     }
-    auto bytes = detail::picklePt(tensors, entries.size() > 1);
-    if (!bytes)
-        return Status::failure(bytes.error());
-    keep.clear();
-    converted.clear();
-    std::int64_t dataBytes = 0;
-    for (int i : entries)
-        dataBytes += index.entries[size_t(i)].bytes;
-    return o.write(bytes->data(), std::int64_t(bytes->size()), dataBytes);
+    // The archive streams straight into the output: no second copy of the data in memory.
+    Status written;
+    const Status pickled = detail::writePtArchive(tensors, entries.size() > 1, [&](const void* p, std::size_t n) {
+        written = o.write(p, std::int64_t(n));
+        return bool(written);
+    });
+    if (!written)
+        return written;
+    return pickled;
 }
 
 }  // namespace

@@ -91,8 +91,13 @@ struct PtTensor {
     std::vector<std::int64_t> shape;
     const void* data = nullptr;
 };
-/// torch::pickle_save of one tensor (asDict false) or of a dict name -> tensor (in the
-/// order given). Lives in export_pt.cpp, the only export source that includes LibTorch.
+/// Writes what torch::pickle_save writes for one tensor (asDict false) or for a dict
+/// name -> tensor in the order given (byte for byte the same archive), but streams it
+/// through `sink` instead of building it in memory. Once `sink` returns false nothing
+/// more is passed to it. Lives in export_pt.cpp, the only export source with LibTorch.
+Status writePtArchive(const std::vector<PtTensor>& tensors, bool asDict,
+                      const std::function<bool(const void*, std::size_t)>& sink);
+/// torch::pickle_save itself, for tests that compare the two.
 Result<std::vector<char>> picklePt(const std::vector<PtTensor>& tensors, bool asDict);
 }  // namespace detail
 

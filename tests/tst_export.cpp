@@ -293,6 +293,41 @@ private Q_SLOTS:
         runChecker(jobs, dir.path());
     }
 
+    /// The streamed .pt archive is byte for byte what torch::pickle_save writes.
+    void ptIsWhatPickleSaveWrites()
+    {
+        QTemporaryDir dir;
+        const std::vector<std::string> names{"f32", "bf16", "base_t", "i64", "flags", "scalar", "empty", "c128"};
+        std::vector<int> ids;
+        std::vector<std::vector<std::uint8_t>> bytes;
+        std::vector<detail::PtTensor> tensors;
+        for (const auto& n : names) {
+            const int i = m_index->findEntry(n);
+            QVERIFY(i >= 0);
+            ids.push_back(i);
+            auto b = m_index->contiguousBytes(i);
+            QVERIFY2(b, qPrintable(b.error()));
+            bytes.push_back(std::move(b.value()));
+        }
+        for (size_t k = 0; k < ids.size(); ++k) {
+            const auto& e = m_index->entries[size_t(ids[k])];
+            tensors.push_back({e.name, e.dtype, e.shape, bytes[k].empty() ? nullptr : bytes[k].data()});
+        }
+        const QString several = dir.filePath(QStringLiteral("several.pt"));
+        auto r = exportTensors(*m_index, ids, several, ExportFormat::Pt);
+        QVERIFY2(r, qPrintable(r.error()));
+        auto ref = detail::picklePt(tensors, true);
+        QVERIFY2(ref, qPrintable(ref.error()));
+        QCOMPARE(readAll(several), QByteArray(ref->data(), qsizetype(ref->size())));
+
+        const QString one = dir.filePath(QStringLiteral("one.pt"));
+        r = exportTensors(*m_index, {ids[2]}, one, ExportFormat::Pt);
+        QVERIFY2(r, qPrintable(r.error()));
+        ref = detail::picklePt({tensors[2]}, false);
+        QVERIFY2(ref, qPrintable(ref.error()));
+        QCOMPARE(readAll(one), QByteArray(ref->data(), qsizetype(ref->size())));
+    }
+
     void severalIntoOneTensorFormatIsAnError_data()
     {
         QTest::addColumn<ExportFormat>("format");
