@@ -1,0 +1,284 @@
+#include "statspanel.h"
+
+#include "histogramwidget.h"
+#include "modelindex.h"
+
+#include <QFontDatabase>
+#include <QFutureWatcher>
+#include <QGridLayout>
+#include <QLocale>
+#include <QLabel>
+#include <QProgressBar>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrentRun>
+
+namespace paramscope {
+
+namespace {
+
+/// What a background computation hands back to the GUI thread.
+struct StatsJob {
+    quint64 generation = 0;
+    int entry = -1;
+    int bins = 0;
+    std::shared_ptr<const TensorStats> stats;
+    QString error;
+};
+
+QString number(double v) { return QString::number(v, 'g', 7); }
+QString fullNumber(double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); }
+
+// Rows of the three columns: key, label.
+const std::vector<std::vector<std::pair<const char*, const char*>>> kColumns{
+    {{"elements", "Elements"}, {"finite", "Finite"}, {"zeros", "Zeros"}, {"nan", "NaN"}, {"pos_inf", "+Inf"}, {"neg_inf", "-Inf"}},
+    {{"min", "Min"}, {"max", "Max"}, {"mean", "Mean"}, {"std", "Std (pop.)"}, {"l1", "L1"}, {"l2", "L2"}, {"max_abs", "Max |x|"}},
+    {{"p1", "p1"}, {"p25", "p25"}, {"median", "Median"}, {"p75", "p75"}, {"p99", "p99"}},
+};
+
+}  // namespace
+
+StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent)
+{
+    m_status = new QLabel(this);
+    m_status->setWordWrap(true);
+    m_progress = new QProgressBar(this);
+    m_progress->setRange(0, 1000);
+    m_progress->setTextVisible(false);
+    m_progress->setMaximumHeight(8);
+    m_progress->setVisible(false);
+
+    m_grid = new QWidget(this);
+    auto* grid = new QGridLayout(m_grid);
+    grid->setContentsMargins(0, 0, 0, 0);
+    grid->setHorizontalSpacing(8);
+    grid->setVerticalSpacing(2);
+    const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    for (size_t c = 0; c < kColumns.size(); ++c) {
+        int row = 0;
+        for (const auto& [key, label] : kColumns[c]) {
+            auto* name = new QLabel(tr(label), m_grid);
+            auto* value = new QLabel(QStringLiteral("—"), m_grid);
+            value->setFont(mono);
+            value->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+            value->setTextInteractionFlags(Qt::TextSelectableByMouse);
+            grid->addWidget(name, row, int(c) * 3);
+            grid->addWidget(value, row, int(c) * 3 + 1);
+            m_values.insert(QLatin1String(key), value);
+            ++row;
+        }
+        if (c + 1 < kColumns.size())
+            grid->setColumnMinimumWidth(int(c) * 3 + 2, 12);  // gap between the groups
+    }
+    for (int c = 0; c < int(kColumns.size()); ++c)
+        grid->setColumnStretch(c * 3 + 1, 1);
+
+    m_histogram = new HistogramWidget(this);
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_status);
+    layout->addWidget(m_progress);
+    layout->addWidget(m_grid);
+    layout->addWidget(m_histogram, 1);
+
+    connect(m_histogram, &HistogramWidget::binsRequested, this, [this](int bins) {
+        m_bins = bins;
+        if (m_index && m_entry >= 0)
+            start();
+    });
+    clear();
+}
+
+StatsPanel::~StatsPanel()
+{
+    // Workers post progress to `this`: stop them and wait (cancel is checked every chunk).
+    cancelRunning();
+    for (auto* w : findChildren<QFutureWatcher<StatsJob>*>())
+        w->waitForFinished();
+}
+
+void StatsPanel::showTensor(std::shared_ptr<const ModelIndex> index, int entry)
+{
+    if (index != m_index) {
+        m_cache.clear();  // keyed by entry: valid for one model only
+        m_index = std::move(index);
+    }
+    if (m_running && entry == m_entry)
+        return;  // already on its way
+    m_entry = entry;
+    start();
+}
+
+void StatsPanel::clear()
+{
+    cancelRunning();
+    ++m_generation;
+    m_entry = -1;
+    m_current.reset();
+    for (auto* v : std::as_const(m_values)) {
+        v->setText(QStringLiteral("—"));
+        v->setToolTip(QString());
+    }
+    showStatus(QString(), false);
+    m_histogram->clear();
+}
+
+void StatsPanel::cancelRunning()
+{
+    if (m_cancel)
+        m_cancel->store(true);
+    m_cancel.reset();
+    m_running = false;
+}
+
+void StatsPanel::start()
+{
+    cancelRunning();
+    const quint64 generation = ++m_generation;
+    if (!m_index || m_entry < 0 || size_t(m_entry) >= m_index->entries.size()) {
+        clear();
+        return;
+    }
+    if (auto it = m_cache.find(Key{m_entry, m_bins}); it != m_cache.end()) {
+        display(it->second);
+        Q_EMIT statsShown();
+        return;
+    }
+    m_current.reset();
+    for (auto* v : std::as_const(m_values)) {
+        v->setText(QStringLiteral("…"));
+        v->setToolTip(QString());
+    }
+    showStatus(tr("Computing…"), true);
+    m_histogram->clear(tr("Computing…"));
+
+    CancelToken token = makeCancelToken();
+    m_cancel = token;
+    m_running = true;
+    auto index = m_index;
+    const int entry = m_entry, bins = m_bins;
+    auto* watcher = new QFutureWatcher<StatsJob>(this);
+    connect(watcher, &QFutureWatcher<StatsJob>::finished, this, [this, watcher] {
+        const StatsJob job = watcher->result();
+        watcher->deleteLater();
+        if (job.generation != m_generation)
+            return;  // a newer request superseded it
+        m_running = false;
+        m_cancel.reset();
+        if (!job.stats) {
+            showStatus(job.error, false);
+            m_histogram->clear(job.error);
+            for (auto* v : std::as_const(m_values))
+                v->setText(QStringLiteral("—"));
+            return;
+        }
+        m_cache[Key{job.entry, job.bins}] = job.stats;
+        display(job.stats);
+        Q_EMIT statsShown();
+    });
+    watcher->setFuture(QtConcurrent::run([this, index, entry, bins, token, generation] {
+        StatsOptions o;
+        o.bins = bins;
+        o.cancel = token;
+        // Called at most once per percent by core; queued to the GUI thread.
+        o.progress = [this, generation](double f) {
+            QMetaObject::invokeMethod(this, [this, generation, f] { onProgress(generation, f); }, Qt::QueuedConnection);
+        };
+        StatsJob job;
+        job.generation = generation;
+        job.entry = entry;
+        job.bins = bins;
+        auto r = computeStats(*index, entry, o);
+        if (r)
+            job.stats = std::make_shared<const TensorStats>(std::move(r.value()));
+        else
+            job.error = r.error();
+        return job;
+    }));
+}
+
+void StatsPanel::onProgress(quint64 generation, double fraction)
+{
+    if (generation == m_generation && m_running)
+        m_progress->setValue(int(fraction * 1000));
+}
+
+void StatsPanel::showStatus(const QString& text, bool busy)
+{
+    m_status->setText(text);
+    m_status->setVisible(!text.isEmpty());
+    m_progress->setValue(0);
+    m_progress->setVisible(busy);
+}
+
+void StatsPanel::setValue(const QString& key, const QString& text, const QString& tip)
+{
+    if (QLabel* l = m_values.value(key)) {
+        l->setText(text);
+        l->setToolTip(tip);
+    }
+}
+
+void StatsPanel::display(const std::shared_ptr<const TensorStats>& sp)
+{
+    m_current = sp;
+    const TensorStats& s = *sp;
+    setValue(QStringLiteral("elements"), formatCount(s.elements));
+    setValue(QStringLiteral("finite"), formatCount(s.finite));
+    setValue(QStringLiteral("zeros"), QStringLiteral("%1 (%2%)").arg(formatCount(s.zeros)).arg(s.zerosPercent, 0, 'g', 3));
+    setValue(QStringLiteral("nan"), formatCount(s.nan));
+    setValue(QStringLiteral("pos_inf"), formatCount(s.posInf));
+    setValue(QStringLiteral("neg_inf"), formatCount(s.negInf));
+    const bool f = s.hasFinite();
+    auto put = [&](const char* key, double v) {
+        setValue(QLatin1String(key), f ? number(v) : QStringLiteral("—"), f ? fullNumber(v) : QString());
+    };
+    put("min", s.min);
+    put("max", s.max);
+    put("mean", s.mean);
+    put("std", s.std);
+    put("l1", s.l1);
+    put("l2", s.l2);
+    put("max_abs", s.maxAbs);
+    const char* q[] = {"p1", "p25", "median", "p75", "p99"};
+    for (size_t i = 0; i < 5; ++i) {
+        const double v = s.quantiles.values[i];
+        if (!f || !s.quantiles.computed)
+            setValue(QLatin1String(q[i]), QStringLiteral("—"));
+        else if (s.quantiles.approximate)
+            setValue(QLatin1String(q[i]), QStringLiteral("%1 ±%2").arg(number(v), QString::number(s.quantiles.errorBound, 'g', 2)),
+                     tr("Approximate (from a fine histogram): %1, error at most %2").arg(fullNumber(v), fullNumber(s.quantiles.errorBound)));
+        else
+            setValue(QLatin1String(q[i]), number(v), fullNumber(v));
+    }
+
+    QStringList notes;
+    if (s.empty)
+        notes << tr("Empty tensor (shape %1): no values.").arg(formatShape(s.shape));
+    else if (s.scalar)
+        notes << tr("0-d tensor (a single value).");
+    if (!s.empty && !f)
+        notes << tr("No finite values: statistics need at least one.");
+    if (s.values == StatsValues::Magnitude)
+        notes << tr("Complex tensor: statistics of the magnitude |z|.");
+    else if (s.values == StatsValues::Dequantized)
+        notes << tr("Quantized tensor: statistics of the dequantized values.");
+    if (f && s.quantiles.approximate)
+        notes << tr("Quantiles approximate (tensor above %1 values), error ≤ ±%2.")
+                     .arg(formatCount(StatsOptions().exactQuantileLimit), QString::number(s.quantiles.errorBound, 'g', 2));
+    if (f && (s.nan || s.posInf || s.negInf))
+        notes << tr("Min, max, mean, std, norms and quantiles are over the finite values.");
+    showStatus(notes.join(QLatin1Char(' ')), false);
+    m_histogram->setStats(s);
+    m_histogram->setRequestedBins(m_bins);
+}
+
+QString StatsPanel::valueText(const QString& key) const
+{
+    const QLabel* l = m_values.value(key);
+    return l ? l->text() : QString();
+}
+
+QString StatsPanel::statusText() const { return m_status->text(); }
+
+}  // namespace paramscope

@@ -1,0 +1,79 @@
+#pragma once
+
+#include "loader.h"
+#include "stats.h"
+
+#include <QMap>
+#include <QPointer>
+#include <QString>
+#include <QWidget>
+
+#include <map>
+#include <memory>
+#include <tuple>
+
+class QLabel;
+class QProgressBar;
+
+namespace paramscope {
+
+class HistogramWidget;
+class ModelIndex;
+
+/// Statistics and histogram of one tensor, computed off the GUI thread and cached per
+/// (model, tensor, bin count). Selecting another tensor cancels the running computation
+/// and discards its result.
+class StatsPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit StatsPanel(QWidget* parent = nullptr);
+    ~StatsPanel() override;
+
+    /// Shows entry `entry` of `index`: at once from the cache, else after a background
+    /// computation (a "Computing…" state meanwhile).
+    void showTensor(std::shared_ptr<const ModelIndex> index, int entry);
+    /// Shows nothing; cancels any running computation.
+    void clear();
+
+    bool isComputing() const { return m_running; }
+    /// The text shown for a statistic: "elements", "finite", "nan", "pos_inf", "neg_inf",
+    /// "zeros", "min", "max", "mean", "std", "l1", "l2", "max_abs", "p1", "p25", "median",
+    /// "p75", "p99".
+    QString valueText(const QString& key) const;
+    /// "Computing…", an error, or a note (magnitude, dequantized, approximate quantiles).
+    QString statusText() const;
+    /// The statistics on display (null while computing or when nothing is shown).
+    std::shared_ptr<const TensorStats> currentStats() const { return m_current; }
+    HistogramWidget* histogram() const { return m_histogram; }
+    int cachedCount() const { return int(m_cache.size()); }
+
+Q_SIGNALS:
+    /// The shown tensor's statistics are on screen (from the cache or a computation).
+    void statsShown();
+
+private:
+    using Key = std::tuple<int, int>;  // entry, bins (the cache holds one model at a time)
+    void start();
+    void cancelRunning();
+    void display(const std::shared_ptr<const TensorStats>& s);
+    void showStatus(const QString& text, bool busy);
+    void setValue(const QString& key, const QString& text, const QString& tip = QString());
+    void onProgress(quint64 generation, double fraction);
+
+    std::shared_ptr<const ModelIndex> m_index;
+    int m_entry = -1;
+    int m_bins = 0;
+    quint64 m_generation = 0;  // bumped by every request; stale results are dropped
+    CancelToken m_cancel;
+    bool m_running = false;
+    std::map<Key, std::shared_ptr<const TensorStats>> m_cache;
+    std::shared_ptr<const TensorStats> m_current;
+
+    QLabel* m_status = nullptr;
+    QProgressBar* m_progress = nullptr;
+    QWidget* m_grid = nullptr;
+    QMap<QString, QLabel*> m_values;
+    HistogramWidget* m_histogram = nullptr;
+};
+
+}  // namespace paramscope
