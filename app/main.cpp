@@ -28,24 +28,18 @@ struct ScreenshotPlan {
     bool demo = false;
 };
 
-void takeScreenshot(MainWindow* w, const ScreenshotPlan& plan)
+void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
 {
-    if (!plan.mode.isEmpty()) {
-        const int i = w->searchModeBox()->findText(plan.mode, Qt::MatchFixedString);
-        if (i >= 0)
-            w->searchModeBox()->setCurrentIndex(i);
-    }
-    if (!plan.search.isEmpty()) {
-        w->searchEdit()->setText(plan.search);
-        w->flushSearch();
-    }
     if (!plan.select.isEmpty() && w->modelIndex()) {
         const int node = w->modelTree()->find(plan.select.toStdString());
         if (node >= 0)
             w->selectNode(node);
+        else
+            fprintf(stderr, "--select: no tensor or module named %s\n", qPrintable(plan.select));
     } else if (!plan.search.isEmpty()) {
         w->findNext();
     }
+    // Let the layout settle (column widths, elision) before grabbing.
     QTimer::singleShot(400, w, [w, plan] {
         const QPixmap pm = w->grab();
         const bool ok = pm.save(plan.out);
@@ -53,6 +47,27 @@ void takeScreenshot(MainWindow* w, const ScreenshotPlan& plan)
                 pm.width(), pm.height());
         QApplication::exit(ok ? 0 : 1);
     });
+}
+
+void takeScreenshot(MainWindow* w, const ScreenshotPlan& plan)
+{
+    if (!plan.mode.isEmpty()) {
+        const int i = w->searchModeBox()->findText(plan.mode, Qt::MatchFixedString);
+        if (i >= 0)
+            w->searchModeBox()->setCurrentIndex(i);
+    }
+    if (plan.search.isEmpty() || !w->modelIndex()) {
+        grabAndQuit(w, plan);
+        return;
+    }
+    // Large models search on a worker: wait until the result is in the tree.
+    auto conn = std::make_shared<QMetaObject::Connection>();
+    *conn = QObject::connect(w, &MainWindow::searchApplied, w, [w, plan, conn] {
+        QObject::disconnect(*conn);
+        grabAndQuit(w, plan);
+    });
+    w->searchEdit()->setText(plan.search);
+    w->flushSearch();
 }
 
 }  // namespace

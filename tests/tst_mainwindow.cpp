@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QMimeData>
+#include <QPlainTextEdit>
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QStandardPaths>
@@ -274,13 +275,13 @@ void TestMainWindow::selectionFillsDetails()
     QCOMPARE(details->findChild<QLabel*>(QStringLiteral("shapeValue"))->text().left(formatShape(e.shape).size()), formatShape(e.shape));
     QCOMPARE(details->findChild<QLabel*>(QStringLiteral("elementsValue"))->text(), formatCount(e.numel));
     QCOMPARE(details->findChild<QLabel*>(QStringLiteral("requiresGradValue"))->text(), e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
-    QCOMPARE(details->findChild<QLineEdit*>(QStringLiteral("snippetEdit"))->text(),
+    QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
              QStringLiteral("model.get_parameter(\"%1\")").arg(name));
     QCOMPARE(shown.size(), 1);
     QCOMPARE(shown.first().at(1).toInt(), param);
     // A buffer.
     w.selectEntry(buffer);
-    QCOMPARE(details->findChild<QLineEdit*>(QStringLiteral("snippetEdit"))->text(),
+    QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
              QStringLiteral("model.get_buffer(\"%1\")").arg(QString::fromStdString(index->entries[size_t(buffer)].name)));
     // A module: totals and largest children from the tree.
     const int layers = w.modelTree()->find("layers");

@@ -9,7 +9,8 @@
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QLineEdit>
+#include <QFontDatabase>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QResizeEvent>
 #include <QStackedWidget>
@@ -136,19 +137,23 @@ DetailsPanel::DetailsPanel(QWidget* parent) : QWidget(parent)
 
     tv->addWidget(heading(m_tensorPage, tr("Python")));
     auto* snippetRow = new QHBoxLayout;
-    m_snippet = new QLineEdit(m_tensorPage);
+    // Long dotted names wrap anywhere, so the whole snippet stays readable.
+    m_snippet = new QPlainTextEdit(m_tensorPage);
     m_snippet->setObjectName(QStringLiteral("snippetEdit"));
     m_snippet->setReadOnly(true);
-    QFont mono(QStringLiteral("monospace"));
-    mono.setStyleHint(QFont::TypeWriter);
+    m_snippet->setWordWrapMode(QTextOption::WrapAnywhere);
+    m_snippet->setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
+    m_snippet->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     m_snippet->setFont(mono);
+    m_snippet->setFixedHeight(QFontMetrics(mono).lineSpacing() * 3 + 2 * m_snippet->frameWidth() + 8);
     m_copySnippet = new QPushButton(tr("Copy"), m_tensorPage);
     m_copySnippet->setObjectName(QStringLiteral("copySnippetButton"));
     m_copySnippet->setToolTip(tr("Copy the snippet to the clipboard"));
     connect(m_copySnippet, &QPushButton::clicked, this,
-            [this] { QApplication::clipboard()->setText(m_snippet->text()); });
+            [this] { QApplication::clipboard()->setText(m_snippet->toPlainText()); });
     snippetRow->addWidget(m_snippet, 1);
-    snippetRow->addWidget(m_copySnippet);
+    snippetRow->addWidget(m_copySnippet, 0, Qt::AlignTop);
     tv->addLayout(snippetRow);
 
     // The statistics panel (another issue) goes here.
@@ -279,8 +284,7 @@ void DetailsPanel::showTensor(int node)
     } else {
         m_storage->setText(tr("—"));
     }
-    m_snippet->setText(pythonSnippet(*m_index, entry));
-    m_snippet->setCursorPosition(0);
+    m_snippet->setPlainText(pythonSnippet(*m_index, entry));
     m_stack->setCurrentWidget(m_tensorPage);
     Q_EMIT tensorShown(m_index, entry);
 }
@@ -291,12 +295,13 @@ void DetailsPanel::showModule(int node)
     m_node = node;
     const TreeNode& n = m_tree->node(node);
     m_moduleName->setFullText(node == ModelTree::root() ? tr("Whole model") : u8(n.fullName));
-    QString totals = tr("<table cellspacing=3>"
-                        "<tr><td>Parameters:</td><td align=right>%1</td></tr>"
-                        "<tr><td>Buffers:</td><td align=right>%2</td></tr>")
-                         .arg(formatCount(n.parameters), formatCount(n.buffers));
+    QString totals = QStringLiteral("<table cellspacing=3>");
+    if (n.parameters + n.buffers > 0 || n.tensors == 0)
+        totals += tr("<tr><td>Parameters:</td><td align=right>%1</td></tr>"
+                     "<tr><td>Buffers:</td><td align=right>%2</td></tr>")
+                      .arg(formatCount(n.parameters), formatCount(n.buffers));
     if (n.tensors > 0)
-        totals += tr("<tr><td>Other tensors:</td><td align=right>%1</td></tr>").arg(formatCount(n.tensors));
+        totals += tr("<tr><td>Tensors:</td><td align=right>%1</td></tr>").arg(formatCount(n.tensors));
     totals += tr("<tr><td>Elements:</td><td align=right>%1</td></tr>"
                  "<tr><td>Size:</td><td align=right>%2</td></tr>"
                  "<tr><td>Children:</td><td align=right>%3</td></tr></table>"

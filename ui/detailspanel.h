@@ -7,7 +7,7 @@
 #include <memory>
 
 class QFormLayout;
-class QLineEdit;
+class QPlainTextEdit;
 class QPushButton;
 class QStackedWidget;
 class QTableWidget;
@@ -89,7 +89,7 @@ private:
     QLabel* m_requiresGrad = nullptr;
     QLabel* m_sharedWith = nullptr;
     QLabel* m_storage = nullptr;
-    QLineEdit* m_snippet = nullptr;
+    QPlainTextEdit* m_snippet = nullptr;
     QPushButton* m_copySnippet = nullptr;
     QWidget* m_statsContainer = nullptr;
     QVBoxLayout* m_statsLayout = nullptr;

@@ -24,6 +24,7 @@
 #include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLoggingCategory>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMimeData>
@@ -47,6 +48,8 @@
 #include <optional>
 
 namespace paramscope {
+
+Q_LOGGING_CATEGORY(lcTiming, "paramscope.timing", QtWarningMsg)
 
 namespace {
 
@@ -545,6 +548,7 @@ void MainWindow::openFile(const QString& path)
                          m_pendingLoads.end());
     m_pendingLoads.append(QFuture<void>(future));
     m_loadingPath = absolute;
+    m_loadTimer.start();
     setLoadingUi(true, displayName);
 }
 
@@ -601,9 +605,30 @@ void MainWindow::onLoadFinished(quint64 generation, const QString& path, const Q
         return;
     }
     hideError();
-    const auto index = outcome.result->value();
-    auto tree = outcome.tree ? outcome.tree : std::make_shared<const ModelTree>(ModelTree::build(*index));
+    const qint64 ms = m_loadTimer.elapsed();
+    showModel(outcome.result->value(), outcome.tree, path, displayName);
+    qCDebug(lcTiming, "open %s: %lld ms (load and tree on the worker, model reset on the GUI thread)",
+            qPrintable(displayName), ms);
+    if (m_statusMessageFree)
+        statusBar()->showMessage(tr("Opened %1 in %2 s").arg(displayName).arg(double(ms) / 1000.0, 0, 'f', 2), 5000);
+    Q_EMIT modelLoaded(path);
+}
 
+void MainWindow::setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree)
+{
+    if (!index)
+        return;
+    const QString name = QFileInfo(index->filePath).fileName();
+    showModel(std::move(index), std::move(tree), QString(), name.isEmpty() ? tr("(unnamed)") : name);
+}
+
+void MainWindow::showModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree,
+                           const QString& path, const QString& displayName)
+{
+    QElapsedTimer timer;
+    timer.start();
+    if (!tree)
+        tree = std::make_shared<const ModelTree>(ModelTree::build(*index));
     m_searchTimer->stop();
     ++m_searchGeneration;
     m_model->setModel(index, tree);
@@ -614,23 +639,26 @@ void MainWindow::onLoadFinished(quint64 generation, const QString& path, const Q
     setWindowFilePath(path);
     m_pages->setCurrentWidget(m_browserPage);
 
-    // Recent files and the last folder (the bundled demo lives in a temp folder).
-    if (!path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/paramscope-demo-"))) {
+    // Recent files and the last folder (not for the bundled demo, which lives in a temp
+    // folder, nor for models handed over in memory).
+    if (!path.isEmpty() &&
+        !path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/paramscope-demo-"))) {
         addRecentFile(path);
         settings()->setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
     }
     updateStatusLabel();
+    m_statusMessageFree = index->warnings.isEmpty();
     if (!index->warnings.isEmpty())
         statusBar()->showMessage(tr("%n warning(s) while reading: %1", nullptr, int(index->warnings.size()))
                                      .arg(index->warnings.first()),
-                                 10000);
+                                 15000);
     // Re-apply the search the user had typed to the new model.
     runSearch();
     if (!m_proxy->isFiltering())
         restoreDefaultExpansion();
     m_details->showNode(ModelTree::root());
     updateActions();
-    Q_EMIT modelLoaded(path);
+    qCDebug(lcTiming, "show model: %lld ms on the GUI thread", timer.elapsed());
 }
 
 void MainWindow::showError(const QString& message)
@@ -716,9 +744,12 @@ void MainWindow::updateStatusLabel()
     const ModelIndex::Totals t = index->totals();
     QStringList parts;
     parts << m_currentDisplayName << modelFormatName(index->format);
-    QString counts = tr("%1 parameters, %2 buffers").arg(formatCount(t.parameters), formatCount(t.buffers));
+    QString counts;
+    if (t.parameters + t.buffers > 0 || t.tensors == 0)
+        counts = tr("%1 parameters, %2 buffers").arg(formatCount(t.parameters), formatCount(t.buffers));
     if (t.tensors > 0)
-        counts += tr(", %1 tensors").arg(formatCount(t.tensors));
+        counts += (counts.isEmpty() ? QString() : QStringLiteral(", ")) +
+                  tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
     parts << counts << tr("%1 elements").arg(formatCount(t.numel)) << formatBytes(t.bytes)
           << tr("engine: %1").arg(index->engine);
     m_statusLabel->setText(parts.join(QStringLiteral("  ·  ")));
@@ -798,7 +829,13 @@ void MainWindow::runSearch()
         if (generation == m_searchGeneration && index == m_model->modelIndex())
             applyMatches(std::move(matches));
     });
-    watcher->setFuture(QtConcurrent::run([index, tree, matcher] { return SearchMatches::compute(*index, *tree, matcher); }));
+    watcher->setFuture(QtConcurrent::run([index, tree, matcher] {
+        QElapsedTimer t;
+        t.start();
+        auto m = SearchMatches::compute(*index, *tree, matcher);
+        qCDebug(lcTiming, "search matched %zu names on a worker in %lld ms", index->entries.size(), t.elapsed());
+        return m;
+    }));
 }
 
 void MainWindow::showSearchError(const NameMatcher& matcher)
@@ -826,9 +863,12 @@ void MainWindow::applyMatches(std::shared_ptr<const SearchMatches> matches)
         expandMatches();
     else if (wasFiltering)
         restoreDefaultExpansion();
-    const qint64 expandMs = timer.elapsed();
-    if (filterMs + expandMs > 50)
-        qDebug("search: filter %lld ms, expand %lld ms", filterMs, expandMs);
+    const qint64 expandMs = timer.restart();
+    if (lcTiming().isDebugEnabled()) {
+        m_tree->layoutNow();  // otherwise done before the next paint
+        qCDebug(lcTiming, "search applied on the GUI thread: filter %lld ms, expand %lld ms, layout %lld ms (%d matches)",
+                filterMs, expandMs, timer.elapsed(), m_proxy->matchCount());
+    }
     updateMatchLabel();
     // Keep the current row in view when it survived the filter.
     if (m_tree->currentIndex().isValid())

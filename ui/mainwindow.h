@@ -3,6 +3,7 @@
 #include "loader.h"
 #include "search.h"
 
+#include <QElapsedTimer>
 #include <QFuture>
 #include <QMainWindow>
 #include <QPointer>
@@ -49,6 +50,9 @@ public:
     void openFile(const QString& path);
     /// Opens the demo model bundled in the application's resources.
     void openDemoModel();
+    /// Shows a model that is already in memory (tests, embedding); the tree is built when
+    /// not given. Not added to the recent files.
+    void setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree = {});
     void cancelLoading();
     bool isLoading() const { return m_loading; }
 
@@ -115,6 +119,8 @@ private:
     void onLoadProgress(quint64 generation, double fraction, const QString& stage);
     void onLoadFinished(quint64 generation, const QString& path, const QString& displayName, const LoadOutcome& outcome);
     void setLoadingUi(bool loading, const QString& path = {});
+    void showModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree, const QString& path,
+                   const QString& displayName);
     void showError(const QString& message);
     void hideError();
 
@@ -189,6 +195,8 @@ private:
     quint64 m_loadGeneration = 0;
     CancelToken m_cancel;
     QString m_loadingPath;
+    QElapsedTimer m_loadTimer;
+    bool m_statusMessageFree = true;  // no loader warning is being shown
     QList<QFuture<void>> m_pendingLoads;  // waited for on destruction
     QString m_currentFile;
     QString m_currentDisplayName;

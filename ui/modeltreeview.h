@@ -21,6 +21,9 @@ public:
         for (const QModelIndex& i : indexes)
             expand(i);
     }
+
+    /// Runs a pending layout now (to measure what the next paint would cost).
+    void layoutNow() { executeDelayedItemsLayout(); }
 };
 
 }  // namespace paramscope
