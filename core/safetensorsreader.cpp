@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -222,32 +223,494 @@ struct Header {
     QStringList warnings;
 };
 
-/// A non-negative whole JSON number that fits in int64, or -1.
-std::int64_t nonNegativeInteger(const QJsonValue& v)
-{
-    if (!v.isDouble() || v.toDouble() < 0)
-        return -1;
-    return v.toInteger(-1);
-}
+/// A JSON number as written, classified for fields that must hold whole numbers >= 0.
+struct JsonNumber {
+    bool whole = false;     // no sign, fraction or exponent, and fits in 64 bits
+    std::uint64_t value = 0;
+    QString text;
+};
 
-QString jsonValueText(const QJsonValue& v)
-{
-    if (v.isDouble()) {
-        const qint64 i = v.toInteger(std::numeric_limits<qint64>::min());
-        return i != std::numeric_limits<qint64>::min() ? QString::number(i) : QString::number(v.toDouble(), 'g', 17);
+/// A strict, allocation-light JSON reader for the safetensors header (RFC 8259 grammar;
+/// the text was already checked to be UTF-8). It reads the header straight into
+/// HeaderTensors in the file's order, with integers exact to 64 bits, and stops at the
+/// first problem with its byte offset. Qt's QJsonDocument would do the syntax, but it
+/// keeps one value per key (hiding a duplicated tensor name), reorders keys, holds
+/// numbers as doubles, and takes seconds on a 20 MB header of 200k tensors.
+class HeaderParser {
+public:
+    HeaderParser(const char* text, std::size_t size) : m_begin(text), m_p(text), m_end(text + size) {}
+
+    const QString& error() const { return m_error; }
+
+    bool parse(Header& h)
+    {
+        skipSpace();
+        if (m_p == m_end || *m_p != '{')
+            return fail(QStringLiteral("the header is not a JSON object"), false);
+        ++m_p;
+        bool sawMetadata = false;
+        skipSpace();
+        if (peek('}')) {
+            ++m_p;
+        } else {
+            for (;;) {
+                std::string key;
+                skipSpace();
+                if (!parseString(key) || !expect(':'))
+                    return false;
+                if (key == "__metadata__") {
+                    if (sawMetadata)
+                        return fail(QStringLiteral("the name '__metadata__' appears twice in the header"), false);
+                    sawMetadata = true;
+                    if (!parseMetadata(h.metadata))
+                        return false;
+                } else {
+                    HeaderTensor t;
+                    t.name = std::move(key);
+                    if (!parseTensor(t))
+                        return false;
+                    h.tensors.push_back(std::move(t));
+                }
+                skipSpace();
+                if (peek(',')) {
+                    ++m_p;
+                    continue;
+                }
+                if (!expect('}'))
+                    return false;
+                break;
+            }
+        }
+        skipSpace();
+        if (m_p != m_end)
+            return syntax("unexpected text after the header object");
+        return true;
     }
-    if (v.isString())
-        return QLatin1Char('"') + v.toString() + QLatin1Char('"');
-    if (v.isBool())
-        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
-    if (v.isNull())
-        return QStringLiteral("null");
-    if (v.isArray())
-        return QStringLiteral("an array");
-    if (v.isObject())
-        return QStringLiteral("an object");
-    return QStringLiteral("nothing");
-}
+
+private:
+    bool fail(const QString& problem, bool withOffset = false)
+    {
+        m_error = withOffset ? QStringLiteral("%1 at byte %2").arg(problem).arg(m_p - m_begin) : problem;
+        return false;
+    }
+    bool syntax(const char* what)
+    {
+        return fail(QStringLiteral("the header is not valid JSON: %1").arg(QLatin1String(what)), true);
+    }
+
+    void skipSpace()
+    {
+        while (m_p != m_end && (*m_p == ' ' || *m_p == '\t' || *m_p == '\n' || *m_p == '\r'))
+            ++m_p;
+    }
+    bool peek(char c) const { return m_p != m_end && *m_p == c; }
+    bool expect(char c)
+    {
+        skipSpace();
+        if (!peek(c)) {
+            static const char* names[] = {"expected ':'", "expected ',' or '}'", "expected ',' or ']'", "expected '['"};
+            return syntax(c == ':' ? names[0] : c == '}' ? names[1] : c == ']' ? names[2] : names[3]);
+        }
+        ++m_p;
+        return true;
+    }
+
+    static int hexDigit(char c)
+    {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F')
+            return c - 'A' + 10;
+        return -1;
+    }
+    bool hex4(std::uint32_t* out)
+    {
+        if (m_end - m_p < 4)
+            return syntax("truncated \\u escape");
+        std::uint32_t v = 0;
+        for (int i = 0; i < 4; ++i) {
+            const int d = hexDigit(m_p[i]);
+            if (d < 0)
+                return syntax("invalid \\u escape");
+            v = (v << 4) | std::uint32_t(d);
+        }
+        m_p += 4;
+        *out = v;
+        return true;
+    }
+    static void appendUtf8(std::string& s, std::uint32_t cp)
+    {
+        if (cp < 0x80) {
+            s += char(cp);
+        } else if (cp < 0x800) {
+            s += char(0xC0 | (cp >> 6));
+            s += char(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            s += char(0xE0 | (cp >> 12));
+            s += char(0x80 | ((cp >> 6) & 0x3F));
+            s += char(0x80 | (cp & 0x3F));
+        } else {
+            s += char(0xF0 | (cp >> 18));
+            s += char(0x80 | ((cp >> 12) & 0x3F));
+            s += char(0x80 | ((cp >> 6) & 0x3F));
+            s += char(0x80 | (cp & 0x3F));
+        }
+    }
+
+    /// A string literal, escapes decoded (names compare by their decoded text).
+    bool parseString(std::string& out)
+    {
+        if (!peek('"'))
+            return syntax("expected a string");
+        ++m_p;
+        out.clear();
+        for (;;) {
+            const char* run = m_p;
+            while (m_p != m_end && *m_p != '"' && *m_p != '\\' && std::uint8_t(*m_p) >= 0x20)
+                ++m_p;
+            out.append(run, std::size_t(m_p - run));
+            if (m_p == m_end)
+                return syntax("unterminated string");
+            if (*m_p == '"') {
+                ++m_p;
+                return true;
+            }
+            if (std::uint8_t(*m_p) < 0x20)
+                return syntax("control character in a string");
+            ++m_p;  // backslash
+            if (m_p == m_end)
+                return syntax("unterminated string");
+            const char e = *m_p++;
+            switch (e) {
+            case '"': out += '"'; break;
+            case '\\': out += '\\'; break;
+            case '/': out += '/'; break;
+            case 'b': out += '\b'; break;
+            case 'f': out += '\f'; break;
+            case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
+            case 't': out += '\t'; break;
+            case 'u': {
+                std::uint32_t cp = 0;
+                if (!hex4(&cp))
+                    return false;
+                if (cp >= 0xDC00 && cp <= 0xDFFF)
+                    return syntax("unpaired surrogate in a \\u escape");
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    std::uint32_t low = 0;
+                    if (m_end - m_p < 2 || m_p[0] != '\\' || m_p[1] != 'u')
+                        return syntax("unpaired surrogate in a \\u escape");
+                    m_p += 2;
+                    if (!hex4(&low))
+                        return false;
+                    if (low < 0xDC00 || low > 0xDFFF)
+                        return syntax("unpaired surrogate in a \\u escape");
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                }
+                appendUtf8(out, cp);
+                break;
+            }
+            default:
+                return syntax("invalid escape in a string");
+            }
+        }
+    }
+
+    /// A number token; `whole` when it is a non-negative integer that fits in 64 bits.
+    bool parseNumber(JsonNumber& n)
+    {
+        const char* start = m_p;
+        bool negative = false, integral = true, overflow = false;
+        if (peek('-')) {
+            negative = true;
+            ++m_p;
+        }
+        if (m_p == m_end || *m_p < '0' || *m_p > '9')
+            return syntax("invalid number");
+        if (*m_p == '0') {
+            ++m_p;
+        } else {
+            while (m_p != m_end && *m_p >= '0' && *m_p <= '9') {
+                const std::uint64_t digit = std::uint64_t(*m_p - '0');
+                if (n.value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+                    overflow = true;
+                n.value = n.value * 10 + digit;
+                ++m_p;
+            }
+        }
+        if (peek('.')) {
+            integral = false;
+            ++m_p;
+            if (m_p == m_end || *m_p < '0' || *m_p > '9')
+                return syntax("invalid number");
+            while (m_p != m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        if (peek('e') || peek('E')) {
+            integral = false;
+            ++m_p;
+            if (peek('+') || peek('-'))
+                ++m_p;
+            if (m_p == m_end || *m_p < '0' || *m_p > '9')
+                return syntax("invalid number");
+            while (m_p != m_end && *m_p >= '0' && *m_p <= '9')
+                ++m_p;
+        }
+        n.whole = !negative && integral && !overflow;
+        n.text = QString::fromLatin1(start, qsizetype(m_p - start));
+        return true;
+    }
+
+    /// Skips any value; `text` gets a short rendering of it for messages.
+    bool skipValue(QString* text, int depth = 0)
+    {
+        skipSpace();
+        if (m_p == m_end)
+            return syntax("expected a value");
+        if (depth > 64)
+            return syntax("nesting deeper than 64 levels");
+        const char* start = m_p;
+        const char c = *m_p;
+        if (c == '"') {
+            std::string s;
+            if (!parseString(s))
+                return false;
+            if (text)
+                *text = QLatin1Char('"') + QString::fromStdString(s).left(40) + QLatin1Char('"');
+            return true;
+        }
+        if (c == '{' || c == '[') {
+            const char close = c == '{' ? '}' : ']';
+            ++m_p;
+            skipSpace();
+            if (peek(close)) {
+                ++m_p;
+            } else {
+                for (;;) {
+                    if (c == '{') {
+                        std::string key;
+                        skipSpace();
+                        if (!parseString(key) || !expect(':'))
+                            return false;
+                    }
+                    if (!skipValue(nullptr, depth + 1))
+                        return false;
+                    skipSpace();
+                    if (peek(',')) {
+                        ++m_p;
+                        continue;
+                    }
+                    if (!expect(close))
+                        return false;
+                    break;
+                }
+            }
+            if (text)
+                *text = c == '{' ? QStringLiteral("an object") : QStringLiteral("an array");
+            return true;
+        }
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            JsonNumber n;
+            if (!parseNumber(n))
+                return false;
+            if (text)
+                *text = n.text;
+            return true;
+        }
+        for (const char* word : {"true", "false", "null"}) {
+            const std::size_t len = std::strlen(word);
+            if (std::size_t(m_end - m_p) >= len && std::memcmp(m_p, word, len) == 0) {
+                m_p += len;
+                if (text)
+                    *text = QString::fromLatin1(start, qsizetype(len));
+                return true;
+            }
+        }
+        return syntax("expected a value");
+    }
+
+    /// An array of numbers; `text` renders it for messages.
+    bool parseNumberArray(std::vector<JsonNumber>& out, bool* isArray, QString* text)
+    {
+        skipSpace();
+        if (!peek('[')) {
+            *isArray = false;
+            return skipValue(text);
+        }
+        *isArray = true;
+        ++m_p;
+        skipSpace();
+        if (peek(']')) {
+            ++m_p;
+        } else {
+            for (;;) {
+                skipSpace();
+                if (!peek('-') && !(m_p != m_end && *m_p >= '0' && *m_p <= '9')) {
+                    // Not a number: keep the array's text short and let the caller explain.
+                    QString item;
+                    if (!skipValue(&item))
+                        return false;
+                    JsonNumber bad;
+                    bad.text = item;
+                    out.push_back(bad);
+                } else {
+                    JsonNumber n;
+                    if (!parseNumber(n))
+                        return false;
+                    out.push_back(std::move(n));
+                }
+                skipSpace();
+                if (peek(',')) {
+                    ++m_p;
+                    continue;
+                }
+                if (!expect(']'))
+                    return false;
+                break;
+            }
+        }
+        QStringList parts;
+        for (const auto& n : out)
+            parts << n.text;
+        *text = QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
+        return true;
+    }
+
+    bool parseMetadata(QMap<QString, QString>& meta)
+    {
+        skipSpace();
+        if (!peek('{')) {
+            QString text;
+            if (!skipValue(&text))
+                return false;
+            if (text == QLatin1String("null"))
+                return true;  // the reference accepts a null __metadata__
+            return fail(QStringLiteral("'__metadata__' is %1, not an object of strings").arg(text));
+        }
+        ++m_p;
+        skipSpace();
+        if (peek('}')) {
+            ++m_p;
+            return true;
+        }
+        for (;;) {
+            std::string key;
+            skipSpace();
+            if (!parseString(key) || !expect(':'))
+                return false;
+            const QString qkey = QString::fromStdString(key);
+            if (meta.contains(qkey))
+                return fail(QStringLiteral("'__metadata__' has the field '%1' twice").arg(qkey));
+            skipSpace();
+            if (!peek('"')) {
+                QString text;
+                if (!skipValue(&text))
+                    return false;
+                return fail(QStringLiteral("'__metadata__' entry '%1' is %2, not a string").arg(qkey, text));
+            }
+            std::string value;
+            if (!parseString(value))
+                return false;
+            meta.insert(qkey, QString::fromStdString(value));
+            skipSpace();
+            if (peek(',')) {
+                ++m_p;
+                continue;
+            }
+            return expect('}');
+        }
+    }
+
+    bool parseTensor(HeaderTensor& t)
+    {
+        const auto where = [&] { return QStringLiteral("tensor '%1'").arg(QString::fromStdString(t.name)); };
+        skipSpace();
+        if (!peek('{')) {
+            QString text;
+            if (!skipValue(&text))
+                return false;
+            return fail(QStringLiteral("%1 is %2, not an object with dtype, shape and data_offsets").arg(where(), text));
+        }
+        ++m_p;
+        bool haveDtype = false, haveShape = false, haveOffsets = false;
+        QString dtypeText = QStringLiteral("nothing"), shapeText = QStringLiteral("nothing"),
+                offsetsText = QStringLiteral("nothing");
+        bool dtypeIsString = false, shapeIsArray = false, offsetsIsArray = false;
+        std::vector<JsonNumber> shape, offsets;
+        skipSpace();
+        if (peek('}')) {
+            ++m_p;
+        } else {
+            for (;;) {
+                std::string field;
+                skipSpace();
+                if (!parseString(field) || !expect(':'))
+                    return false;
+                bool* seen = field == "dtype" ? &haveDtype
+                    : field == "shape"        ? &haveShape
+                    : field == "data_offsets" ? &haveOffsets
+                                              : nullptr;
+                if (seen && *seen)
+                    return fail(QStringLiteral("'%1' has the field '%2' twice")
+                                    .arg(QString::fromStdString(t.name), QString::fromStdString(field)));
+                if (seen)
+                    *seen = true;
+                if (field == "dtype") {
+                    skipSpace();
+                    if (peek('"')) {
+                        std::string code;
+                        if (!parseString(code))
+                            return false;
+                        dtypeIsString = true;
+                        t.code = QString::fromStdString(code);
+                    } else if (!skipValue(&dtypeText)) {
+                        return false;
+                    }
+                } else if (field == "shape") {
+                    if (!parseNumberArray(shape, &shapeIsArray, &shapeText))
+                        return false;
+                } else if (field == "data_offsets") {
+                    if (!parseNumberArray(offsets, &offsetsIsArray, &offsetsText))
+                        return false;
+                } else if (!skipValue(nullptr)) {  // unknown fields are ignored, as by the reference
+                    return false;
+                }
+                skipSpace();
+                if (peek(',')) {
+                    ++m_p;
+                    continue;
+                }
+                if (!expect('}'))
+                    return false;
+                break;
+            }
+        }
+        if (!dtypeIsString)
+            return fail(QStringLiteral("%1 has no dtype string (dtype is %2)").arg(where(), dtypeText));
+        if (!shapeIsArray)
+            return fail(QStringLiteral("%1 has no shape array (shape is %2)").arg(where(), shapeText));
+        for (const JsonNumber& d : shape) {
+            if (!d.whole || d.value > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
+                return fail(
+                    QStringLiteral("%1 has the invalid dimension %2 in its shape (dimensions are whole numbers >= 0)")
+                        .arg(where(), d.text));
+            t.shape.push_back(std::int64_t(d.value));
+        }
+        if (!offsetsIsArray || offsets.size() != 2 || !offsets[0].whole || !offsets[1].whole)
+            return fail(QStringLiteral("%1 has invalid data_offsets (%2): they must be two whole numbers [begin, end]")
+                            .arg(where(), offsetsText));
+        t.begin = offsets[0].value;
+        t.end = offsets[1].value;
+        return true;
+    }
+
+    const char* m_begin;
+    const char* m_p;
+    const char* m_end;
+    QString m_error;
+};
 
 /// Parses and checks a whole safetensors header against the file's size, as the reference
 /// implementation does (huggingface/safetensors `Metadata::validate`): every tensor's
@@ -273,116 +736,67 @@ Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, con
     if (const std::int64_t bad = invalidUtf8At(json, std::size_t(n)); bad >= 0)
         return fail(QStringLiteral("the header is not valid UTF-8 (byte %1 of the header)").arg(bad));
 
-    const QByteArray text = QByteArray::fromRawData(reinterpret_cast<const char*>(json), qsizetype(n));
-    QJsonParseError err{};
-    const QJsonDocument doc = QJsonDocument::fromJson(text, &err);
-    if (err.error != QJsonParseError::NoError)
-        return fail(QStringLiteral("the header is not valid JSON: %1 at byte %2").arg(err.errorString()).arg(err.offset));
-    if (!doc.isObject())
-        return fail(QStringLiteral("the header is not a JSON object"));
-    std::vector<std::string> keys;
-    if (auto dup = scanKeys(text, &keys)) {
-        if (dup->depth == 1)
-            return fail(QStringLiteral("the name '%1' appears twice in the header").arg(qs(dup->key)));
-        return fail(QStringLiteral("'%1' has the field '%2' twice").arg(qs(dup->parent), qs(dup->key)));
-    }
-
     Header h;
     h.dataStart = 8 + n;
     h.dataSize = fileSize - h.dataStart;
-    const QJsonObject root = doc.object();
-    h.tensors.reserve(keys.size());
-    for (const std::string& key : keys) {
-        const QString qkey = qs(key);
-        const QJsonValue value = root.value(qkey);
-        if (key == "__metadata__") {
-            if (!value.isObject())
-                return fail(QStringLiteral("'__metadata__' is %1, not an object of strings").arg(jsonValueText(value)));
-            const QJsonObject meta = value.toObject();
-            for (auto it = meta.begin(); it != meta.end(); ++it) {
-                if (!it.value().isString())
-                    return fail(QStringLiteral("'__metadata__' entry '%1' is %2, not a string")
-                                    .arg(it.key(), jsonValueText(it.value())));
-                h.metadata.insert(it.key(), it.value().toString());
-            }
-            continue;
-        }
-        const QString where = QStringLiteral("tensor '%1'").arg(qkey);
-        if (!value.isObject())
-            return fail(QStringLiteral("%1 is %2, not an object with dtype, shape and data_offsets")
-                            .arg(where, jsonValueText(value)));
-        const QJsonObject t = value.toObject();
+    HeaderParser parser(reinterpret_cast<const char*>(json), std::size_t(n));
+    if (!parser.parse(h))
+        return fail(parser.error());
 
-        HeaderTensor ht;
-        ht.name = key;
-        const QJsonValue dtype = t.value(QLatin1String("dtype"));
-        if (!dtype.isString())
-            return fail(QStringLiteral("%1 has no dtype string (dtype is %2)").arg(where, jsonValueText(dtype)));
-        ht.code = dtype.toString();
+    // Duplicate names, found by sorting (no per-name allocation).
+    {
+        std::vector<const std::string*> names;
+        names.reserve(h.tensors.size());
+        for (const HeaderTensor& t : h.tensors)
+            names.push_back(&t.name);
+        std::sort(names.begin(), names.end(), [](const std::string* a, const std::string* b) { return *a < *b; });
+        for (std::size_t i = 1; i < names.size(); ++i)
+            if (*names[i] == *names[i - 1])
+                return fail(QStringLiteral("the name '%1' appears twice in the header").arg(qs(*names[i])));
+    }
+
+    for (HeaderTensor& t : h.tensors) {
+        const auto where = [&] { return QStringLiteral("tensor '%1'").arg(qs(t.name)); };
+        const auto range = [&] { return QStringLiteral("[%1, %2]").arg(t.begin).arg(t.end); };
         int bits = 0;
-        if (auto dt = dtypeFromSafetensors(ht.code.toStdString())) {
-            ht.dtype = *dt;
+        if (auto dt = dtypeFromSafetensors(t.code.toStdString())) {
+            t.dtype = *dt;
             bits = dtypeItemSize(*dt) * 8;
-        } else if ((bits = specOnlyDtypeBits(ht.code)) > 0) {
+        } else if ((bits = specOnlyDtypeBits(t.code)) > 0) {
             h.warnings << QStringLiteral("'%1' in '%2' has dtype %3, which ParamScope cannot show; it is listed without values")
-                              .arg(qkey, fileLabel(path), ht.code);
+                              .arg(qs(t.name), fileLabel(path), t.code);
         } else {
-            return fail(QStringLiteral("%1 has the unknown dtype '%2'").arg(where, ht.code));
-        }
-
-        const QJsonValue shape = t.value(QLatin1String("shape"));
-        if (!shape.isArray())
-            return fail(QStringLiteral("%1 has no shape array (shape is %2)").arg(where, jsonValueText(shape)));
-        for (const QJsonValue d : shape.toArray()) {
-            const std::int64_t dim = nonNegativeInteger(d);
-            if (dim < 0)
-                return fail(QStringLiteral("%1 has the invalid dimension %2 in its shape (dimensions are whole numbers "
-                                           ">= 0)")
-                                .arg(where, jsonValueText(d)));
-            ht.shape.push_back(dim);
+            return fail(QStringLiteral("%1 has the unknown dtype '%2'").arg(where(), t.code));
         }
         std::int64_t numel = 1;
-        if (std::find(ht.shape.begin(), ht.shape.end(), 0) != ht.shape.end())
+        if (std::find(t.shape.begin(), t.shape.end(), 0) != t.shape.end())
             numel = 0;
         else
-            for (const std::int64_t dim : ht.shape)
+            for (const std::int64_t dim : t.shape)
                 if (__builtin_mul_overflow(numel, dim, &numel))
                     return fail(QStringLiteral("%1: the element count of its shape %2 overflows")
-                                    .arg(where, formatShape(ht.shape)));
-
-        const QJsonValue offsets = t.value(QLatin1String("data_offsets"));
-        const QJsonArray off = offsets.toArray();
-        const std::int64_t begin = off.size() == 2 ? nonNegativeInteger(off.at(0)) : -1;
-        const std::int64_t end = off.size() == 2 ? nonNegativeInteger(off.at(1)) : -1;
-        if (!offsets.isArray() || begin < 0 || end < 0)
-            return fail(QStringLiteral("%1 has invalid data_offsets (%2): they must be two whole numbers [begin, end]")
-                            .arg(where, offsets.isArray() ? QString::fromUtf8(QJsonDocument(off).toJson(QJsonDocument::Compact))
-                                                          : jsonValueText(offsets)));
-        ht.begin = std::uint64_t(begin);
-        ht.end = std::uint64_t(end);
-        const QString range = QStringLiteral("[%1, %2]").arg(ht.begin).arg(ht.end);
-        if (ht.end < ht.begin)
-            return fail(QStringLiteral("%1 has data_offsets %2 that end before they begin").arg(where, range));
-        if (ht.end > h.dataSize)
+                                    .arg(where(), formatShape(t.shape)));
+        if (t.end < t.begin)
+            return fail(QStringLiteral("%1 has data_offsets %2 that end before they begin").arg(where(), range()));
+        if (t.end > h.dataSize)
             return fail(QStringLiteral("%1 has data_offsets %2 outside the data buffer (%3 bytes)")
-                            .arg(where, range)
+                            .arg(where(), range())
                             .arg(h.dataSize));
         std::int64_t totalBits = 0;
         if (__builtin_mul_overflow(numel, std::int64_t(bits), &totalBits))
-            return fail(QStringLiteral("%1: the byte size of its shape overflows").arg(where));
+            return fail(QStringLiteral("%1: the byte size of its shape overflows").arg(where()));
         if (totalBits % 8 != 0)
             return fail(QStringLiteral("%1 (%2 elements of %3 bits) does not fill a whole number of bytes")
-                            .arg(where)
+                            .arg(where())
                             .arg(numel)
                             .arg(bits));
         const std::uint64_t expected = std::uint64_t(totalBits / 8);
-        if (ht.end - ht.begin != expected)
+        if (t.end - t.begin != expected)
             return fail(QStringLiteral("%1 has data_offsets %2 spanning %3 bytes, but dtype %4 with shape %5 needs %6 bytes")
-                            .arg(where, range)
-                            .arg(ht.end - ht.begin)
-                            .arg(ht.code, formatShape(ht.shape))
+                            .arg(where(), range())
+                            .arg(t.end - t.begin)
+                            .arg(t.code, formatShape(t.shape))
                             .arg(expected));
-        h.tensors.push_back(std::move(ht));
     }
 
     // safetensors has no module order; the data order is the writer's order, so entries
@@ -414,6 +828,26 @@ Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, con
                         .arg(h.dataSize - cursor)
                         .arg(h.dataSize));
     return h;
+}
+
+/// A short rendering of a JSON value for messages.
+QString jsonValueText(const QJsonValue& v)
+{
+    if (v.isDouble()) {
+        const qint64 i = v.toInteger(std::numeric_limits<qint64>::min());
+        return i != std::numeric_limits<qint64>::min() ? QString::number(i) : QString::number(v.toDouble(), 'g', 17);
+    }
+    if (v.isString())
+        return QLatin1Char('"') + v.toString().left(40) + QLatin1Char('"');
+    if (v.isBool())
+        return v.toBool() ? QStringLiteral("true") : QStringLiteral("false");
+    if (v.isNull())
+        return QStringLiteral("null");
+    if (v.isArray())
+        return QStringLiteral("an array");
+    if (v.isObject())
+        return QStringLiteral("an object");
+    return QStringLiteral("nothing");
 }
 
 struct OpenedFile {
