@@ -83,6 +83,7 @@ private Q_SLOTS:
     void matchesTruth();
     void foundByContent();
     void emptyFile();
+    void unusualButValid();
     void specOnlyDtypeListedWithWarning();
     void zeroCopyViews();
     void badFiles_data();
@@ -188,6 +189,21 @@ void TestSafetensors::emptyFile()
     QVERIFY2(r.ok(), qPrintable(r.error()));
     QCOMPARE(int(r.value()->entries.size()), 0);
     QCOMPARE(r.value()->metadata.value(QStringLiteral("format")), QStringLiteral("pt"));
+}
+
+void TestSafetensors::unusualButValid()
+{
+    // An escaped name (decoded), an unknown field (ignored), a null __metadata__, no padding.
+    const auto r = loadModel(st(QStringLiteral("unusual.safetensors")));
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    const ModelIndex& idx = *r.value();
+    QCOMPARE(int(idx.entries.size()), 1);
+    QCOMPARE(QString::fromStdString(idx.entries[0].name), QStringLiteral("caf\u00e9.w\"q\""));
+    QCOMPARE(idx.entries[0].shape, (std::vector<std::int64_t>{2}));
+    QVERIFY(idx.metadata.isEmpty());
+    const auto bytes = idx.contiguousBytes(0);
+    QVERIFY(bytes.ok());
+    QCOMPARE(decode(DType::Float32, bytes->data(), 2), (std::vector<double>{0.5, -4.0}));
 }
 
 void TestSafetensors::specOnlyDtypeListedWithWarning()
@@ -297,6 +313,14 @@ void TestSafetensors::badFiles_data()
                          << "bytes 8 to 12 of the data buffer belong to no tensor (a gap before 'b')";
     QTest::newRow("trailing bytes") << "bad/trailing_bytes.safetensors"
                                     << "the last 4 bytes of the data buffer (12 bytes) belong to no tensor";
+    // JSON details.
+    QTest::newRow("text after the object") << "bad/trailing_text.safetensors"
+                                           << "the header is not valid JSON: unexpected text after the header object";
+    QTest::newRow("lone surrogate escape") << "bad/lone_surrogate.safetensors"
+                                           << "the header is not valid JSON: unpaired surrogate in a \\u escape at byte";
+    QTest::newRow("control character") << "bad/control_char.safetensors"
+                                       << "the header is not valid JSON: control character in a string at byte 3";
+    QTest::newRow("deep nesting") << "bad/deep_nesting.safetensors" << "nesting deeper than 64 levels";
     // Sharded checkpoints: the message names the index and the shard.
     QTest::newRow("missing shard") << "bad/sharded/missing_shard/model.safetensors.index.json"
                                    << "shard 'model-00003-of-00003.safetensors' (5 tensors in weight_map) cannot be "
