@@ -85,7 +85,8 @@ void compareIdentical(const TensorStats& a, const TensorStats& b)
     QVERIFY(a.histogram.counts == b.histogram.counts);
 }
 
-std::shared_ptr<const ModelIndex> g_index;
+std::shared_ptr<const ModelIndex> g_index;   // LibTorch engine
+std::shared_ptr<const ModelIndex> g_native;  // ParamScope's own reader (memory-mapped)
 QJsonObject g_expected;
 
 }  // namespace
@@ -101,6 +102,10 @@ private Q_SLOTS:
         auto r = loadModel(test::fixture(QStringLiteral("stats_model.pt")), o);
         QVERIFY2(r.ok(), qPrintable(r.error()));
         g_index = r.value();
+        o.engine = LoaderEngine::Native;
+        auto n = loadModel(test::fixture(QStringLiteral("stats_model.pt")), o);
+        QVERIFY2(n.ok(), qPrintable(n.error()));
+        g_native = n.value();
         g_expected = test::readJson(test::fixture(QStringLiteral("stats_expected.json")));
         QVERIFY(g_expected.size() > 30);
     }
@@ -108,21 +113,26 @@ private Q_SLOTS:
     void againstNumPy_data()
     {
         QTest::addColumn<QString>("key");
-        for (const QString& k : g_expected.keys())
-            QTest::newRow(qPrintable(k)) << k;
+        QTest::addColumn<bool>("native");
+        for (const QString& k : g_expected.keys()) {
+            QTest::newRow(qPrintable(k + QStringLiteral(" libtorch"))) << k << false;
+            QTest::newRow(qPrintable(k + QStringLiteral(" native"))) << k << true;
+        }
     }
 
     void againstNumPy()
     {
         QFETCH(QString, key);
+        QFETCH(bool, native);
+        const auto& index = native ? g_native : g_index;
         const QJsonObject e = g_expected.value(key).toObject();
         const QString name = key.section(QLatin1Char('@'), 0, 0);
         StatsOptions o;
         if (key.contains(QLatin1String("@bins=")))
             o.bins = key.section(QLatin1String("@bins="), 1).toInt();
-        const int entry = g_index->findEntry(name.toStdString());
+        const int entry = index->findEntry(name.toStdString());
         QVERIFY(entry >= 0);
-        const TensorEntry& te = g_index->entries[size_t(entry)];
+        const TensorEntry& te = index->entries[size_t(entry)];
         // The loader kept the layout PyTorch wrote (views stay views).
         QJsonArray strides = e.value(QLatin1String("strides")).toArray();
         if (!strides.isEmpty() || e.contains(QLatin1String("strides"))) {
@@ -131,7 +141,7 @@ private Q_SLOTS:
                 QCOMPARE(te.strides[size_t(i)], std::int64_t(strides[i].toInteger()));
             QCOMPARE(te.storageOffset, std::int64_t(e.value(QLatin1String("storage_offset")).toInteger()));
         }
-        auto r = computeStats(*g_index, entry, o);
+        auto r = computeStats(*index, entry, o);
         QVERIFY2(r.ok(), qPrintable(r.error()));
         const TensorStats& s = r.value();
         QCOMPARE(QString::fromLatin1(dtypeName(s.dtype).data()), e.value(QLatin1String("dtype")).toString());
