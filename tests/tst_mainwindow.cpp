@@ -10,6 +10,7 @@
 #include "modeltreeview.h"
 #include "treefilterproxy.h"
 
+#include <QClipboard>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -279,6 +280,12 @@ void TestMainWindow::selectionFillsDetails()
              QStringLiteral("model.get_parameter(\"%1\")").arg(name));
     QCOMPARE(shown.size(), 1);
     QCOMPARE(shown.first().at(1).toInt(), param);
+    // Copy name / copy snippet shortcuts on the tree.
+    w.treeView()->setFocus();
+    QTest::keyClick(w.treeView(), Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QApplication::clipboard()->text(), name);
+    QTest::keyClick(w.treeView(), Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier);
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("model.get_parameter(\"%1\")").arg(name));
     // A buffer.
     w.selectEntry(buffer);
     QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),

@@ -609,8 +609,8 @@ void MainWindow::onLoadFinished(quint64 generation, const QString& path, const Q
     showModel(outcome.result->value(), outcome.tree, path, displayName);
     qCDebug(lcTiming, "open %s: %lld ms (load and tree on the worker, model reset on the GUI thread)",
             qPrintable(displayName), ms);
-    if (m_statusMessageFree)
-        statusBar()->showMessage(tr("Opened %1 in %2 s").arg(displayName).arg(double(ms) / 1000.0, 0, 'f', 2), 5000);
+    m_statusLabel->setToolTip(m_statusLabel->toolTip() +
+                              tr("\nopened in %1 s").arg(double(ms) / 1000.0, 0, 'f', 2));
     Q_EMIT modelLoaded(path);
 }
 
@@ -647,11 +647,6 @@ void MainWindow::showModel(std::shared_ptr<const ModelIndex> index, std::shared_
         settings()->setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
     }
     updateStatusLabel();
-    m_statusMessageFree = index->warnings.isEmpty();
-    if (!index->warnings.isEmpty())
-        statusBar()->showMessage(tr("%n warning(s) while reading: %1", nullptr, int(index->warnings.size()))
-                                     .arg(index->warnings.first()),
-                                 15000);
     // Re-apply the search the user had typed to the new model.
     runSearch();
     if (!m_proxy->isFiltering())
@@ -752,8 +747,14 @@ void MainWindow::updateStatusLabel()
                   tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
     parts << counts << tr("%1 elements").arg(formatCount(t.numel)) << formatBytes(t.bytes)
           << tr("engine: %1").arg(index->engine);
+    QString tip = QDir::toNativeSeparators(m_currentFile);
+    if (!index->warnings.isEmpty()) {
+        // Things the loader skipped stay visible in the status bar, each explained in the tooltip.
+        parts << tr("⚠ %n warning(s)", nullptr, int(index->warnings.size()));
+        tip += QLatin1Char('\n') + index->warnings.join(QLatin1Char('\n'));
+    }
     m_statusLabel->setText(parts.join(QStringLiteral("  ·  ")));
-    m_statusLabel->setToolTip(QDir::toNativeSeparators(m_currentFile));
+    m_statusLabel->setToolTip(tip);
 }
 
 void MainWindow::updateActions()

@@ -196,7 +196,6 @@ private:
     CancelToken m_cancel;
     QString m_loadingPath;
     QElapsedTimer m_loadTimer;
-    bool m_statusMessageFree = true;  // no loader warning is being shown
     QList<QFuture<void>> m_pendingLoads;  // waited for on destruction
     QString m_currentFile;
     QString m_currentDisplayName;

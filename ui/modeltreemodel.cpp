@@ -40,7 +40,8 @@ QIcon makeIcon(ModelTreeModel::NodeKind kind)
             p.drawLine(QPointF(r.left(), r.top() + r.height() / 3), QPointF(r.right(), r.top() + r.height() / 3));
             break;
         case ModelTreeModel::NodeKind::Parameter:  // filled disc
-            p.setPen(Qt::NoPen);
+            // A light rim keeps the filled shapes visible on a selected (blue) row.
+            p.setPen(QPen(QColor(255, 255, 255, 200), s / 16.0));
             p.setBrush(kParameterColor);
             p.drawEllipse(r.adjusted(s * 0.05, s * 0.05, -s * 0.05, -s * 0.05));
             break;
@@ -57,7 +58,7 @@ QIcon makeIcon(ModelTreeModel::NodeKind kind)
             break;
         }
         case ModelTreeModel::NodeKind::Tensor:  // filled square
-            p.setPen(Qt::NoPen);
+            p.setPen(QPen(QColor(255, 255, 255, 200), s / 16.0));
             p.setBrush(kTensorColor);
             p.drawRect(r.adjusted(s * 0.08, s * 0.08, -s * 0.08, -s * 0.08));
             break;
