@@ -1074,14 +1074,21 @@ bool startsLikeSafetensors(const QString& path)
     return n >= 2 && n <= kSafetensorsMaxHeaderBytes && n <= std::uint64_t(f.size()) - 8;
 }
 
+bool startsLikeZip(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) && f.read(4) == QByteArrayLiteral("PK\x03\x04");
+}
+
 }  // namespace
 
 namespace detail {
 
 bool isSafetensorsFile(const QString& path)
 {
-    if (path.endsWith(QLatin1String(".safetensors"), Qt::CaseInsensitive)
-        || path.endsWith(QLatin1String(".safetensors.index.json"), Qt::CaseInsensitive))
+    if (path.endsWith(QLatin1String(".safetensors"), Qt::CaseInsensitive))
+        return !startsLikeZip(path);  // a misnamed PyTorch archive goes to the archive reader
+    if (path.endsWith(QLatin1String(".safetensors.index.json"), Qt::CaseInsensitive))
         return true;
     if (path.endsWith(QLatin1String(".index.json"), Qt::CaseInsensitive))
         return bool(readIndexJson(path));

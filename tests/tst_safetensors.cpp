@@ -181,6 +181,14 @@ void TestSafetensors::foundByContent()
     QVERIFY(detail::isSafetensorsFile(st(QStringLiteral("all_dtypes.bin"))));
     QVERIFY(!detail::isSafetensorsFile(fixture(QStringLiteral("seed.pt"))));
     QVERIFY(!detail::isSafetensorsFile(st(QStringLiteral("all_dtypes.json"))));
+    // A PyTorch archive named .safetensors goes to the archive reader.
+    QTemporaryDir dir;
+    const QString misnamed = dir.filePath(QStringLiteral("seed.safetensors"));
+    QVERIFY(QFile::copy(fixture(QStringLiteral("seed.pt")), misnamed));
+    QVERIFY(!detail::isSafetensorsFile(misnamed));
+    const auto archive = loadModel(misnamed);
+    QVERIFY2(archive.ok(), qPrintable(archive.error()));
+    QCOMPARE(archive.value()->format, ModelFormat::TorchScript);
 }
 
 void TestSafetensors::emptyFile()
