@@ -83,16 +83,25 @@ int main(int argc, char** argv)
     parser.setApplicationDescription(QStringLiteral("Browse and search the parameters of PyTorch model files."));
     parser.addHelpOption();
     parser.addVersionOption();
-    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Model file(s) to open (.pt)."), QStringLiteral("[file...]"));
+    parser.addPositionalArgument(QStringLiteral("file"), QStringLiteral("Model file(s) to open (.pt)."),
+                                 QStringLiteral("[file...]"));
     const QCommandLineOption demoOpt(QStringLiteral("demo"), QStringLiteral("Open the bundled demo model."));
-    const QCommandLineOption engineOpt(QStringLiteral("engine"), QStringLiteral("Loader: auto, native or libtorch."), QStringLiteral("engine"));
-    const QCommandLineOption shotOpt(QStringLiteral("screenshot"),
-                                     QStringLiteral("Open the files, render the window to <png> and quit (settings are not touched)."),
-                                     QStringLiteral("png"));
-    const QCommandLineOption searchOpt(QStringLiteral("search"), QStringLiteral("With --screenshot: search text."), QStringLiteral("text"));
-    const QCommandLineOption modeOpt(QStringLiteral("mode"), QStringLiteral("With --screenshot: Contains, Exact, Wildcard or Regex."), QStringLiteral("mode"));
-    const QCommandLineOption selectOpt(QStringLiteral("select"), QStringLiteral("With --screenshot: dotted name to select."), QStringLiteral("name"));
-    const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("With --screenshot: window size WxH (default 1280x800)."), QStringLiteral("WxH"));
+    const QCommandLineOption engineOpt(QStringLiteral("engine"), QStringLiteral("Loader: auto, native or libtorch."),
+                                       QStringLiteral("engine"));
+    const QCommandLineOption shotOpt(
+        QStringLiteral("screenshot"),
+        QStringLiteral("Open the files, render the window to <png> and quit (settings are not touched)."),
+        QStringLiteral("png"));
+    const QCommandLineOption searchOpt(QStringLiteral("search"), QStringLiteral("With --screenshot: search text."),
+                                       QStringLiteral("text"));
+    const QCommandLineOption modeOpt(QStringLiteral("mode"),
+                                     QStringLiteral("With --screenshot: Contains, Exact, Wildcard or Regex."),
+                                     QStringLiteral("mode"));
+    const QCommandLineOption selectOpt(
+        QStringLiteral("select"), QStringLiteral("With --screenshot: dotted name to select."), QStringLiteral("name"));
+    const QCommandLineOption sizeOpt(QStringLiteral("size"),
+                                     QStringLiteral("With --screenshot: window size WxH (default 1280x800)."),
+                                     QStringLiteral("WxH"));
     parser.addOptions({demoOpt, engineOpt, shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt});
     parser.process(app);
 

@@ -259,7 +259,8 @@ void TestMainWindow::selectionFillsDetails()
     // A parameter.
     int param = -1, buffer = -1;
     for (int i = 0; i < int(index->entries.size()); ++i) {
-        if (param < 0 && index->entries[size_t(i)].kind == TensorKind::Parameter && index->entries[size_t(i)].shape.size() == 2)
+        if (param < 0 && index->entries[size_t(i)].kind == TensorKind::Parameter &&
+            index->entries[size_t(i)].shape.size() == 2)
             param = i;
         if (buffer < 0 && index->entries[size_t(i)].kind == TensorKind::Buffer)
             buffer = i;
@@ -273,9 +274,11 @@ void TestMainWindow::selectionFillsDetails()
     QCOMPARE(details->findChild<ElidedLabel*>(QStringLiteral("tensorNameLabel"))->fullText(), name);
     QVERIFY(details->findChild<QWidget*>(QStringLiteral("tensorPage"))->isVisible());
     QVERIFY(details->findChild<QLabel*>(QStringLiteral("dtypeValue"))->text().startsWith(QStringLiteral("float32")));
-    QCOMPARE(details->findChild<QLabel*>(QStringLiteral("shapeValue"))->text().left(formatShape(e.shape).size()), formatShape(e.shape));
+    QCOMPARE(details->findChild<QLabel*>(QStringLiteral("shapeValue"))->text().left(formatShape(e.shape).size()),
+             formatShape(e.shape));
     QCOMPARE(details->findChild<QLabel*>(QStringLiteral("elementsValue"))->text(), formatCount(e.numel));
-    QCOMPARE(details->findChild<QLabel*>(QStringLiteral("requiresGradValue"))->text(), e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
+    QCOMPARE(details->findChild<QLabel*>(QStringLiteral("requiresGradValue"))->text(),
+             e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
     QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
              QStringLiteral("model.get_parameter(\"%1\")").arg(name));
     QCOMPARE(shown.size(), 1);
@@ -288,8 +291,9 @@ void TestMainWindow::selectionFillsDetails()
     QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("model.get_parameter(\"%1\")").arg(name));
     // A buffer.
     w.selectEntry(buffer);
-    QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
-             QStringLiteral("model.get_buffer(\"%1\")").arg(QString::fromStdString(index->entries[size_t(buffer)].name)));
+    QCOMPARE(
+        details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
+        QStringLiteral("model.get_buffer(\"%1\")").arg(QString::fromStdString(index->entries[size_t(buffer)].name)));
     // A module: totals and largest children from the tree.
     const int layers = w.modelTree()->find("layers");
     QVERIFY(layers > 0);
@@ -305,7 +309,8 @@ void TestMainWindow::selectionFillsDetails()
     for (int i = 0; i < int(index->entries.size()); ++i) {
         if (index->entries[size_t(i)].sharedWith >= 0) {
             w.selectEntry(i);
-            const QString other = QString::fromStdString(index->entries[size_t(index->entries[size_t(i)].sharedWith)].name);
+            const QString other =
+                QString::fromStdString(index->entries[size_t(index->entries[size_t(i)].sharedWith)].name);
             QVERIFY(details->findChild<QLabel*>(QStringLiteral("sharedWithValue"))->text().contains(other));
             break;
         }

@@ -130,7 +130,8 @@ void TestModelTreeModel::structureAndData()
     QCOMPARE(w.siblingAtColumn(ModelTreeModel::ElementsColumn).data().toString(), QStringLiteral("64"));
     QCOMPARE(w.siblingAtColumn(ModelTreeModel::SizeColumn).data().toString(), formatBytes(256));
     QCOMPARE(w.siblingAtColumn(ModelTreeModel::SizeColumn).data(ModelTreeModel::SortRole).toLongLong(), 256);
-    const auto align = w.siblingAtColumn(ModelTreeModel::ElementsColumn).data(Qt::TextAlignmentRole).value<Qt::Alignment>();
+    const auto align =
+        w.siblingAtColumn(ModelTreeModel::ElementsColumn).data(Qt::TextAlignmentRole).value<Qt::Alignment>();
     QVERIFY(align & Qt::AlignRight);
     QVERIFY(!model.hasChildren(w));
     QVERIFY(model.flags(w) & Qt::ItemNeverHasChildren);
@@ -175,8 +176,10 @@ void TestModelTreeModel::moduleTotals()
         QVERIFY(i.data(Qt::ToolTipRole).toString().contains(QStringLiteral("parameters")));
     }
     // Mixed dtypes (float16 + float32) and uniform ones.
-    QCOMPARE(childRow(&model, {}, "layers").siblingAtColumn(ModelTreeModel::DTypeColumn).data().toString(), QStringLiteral("mixed"));
-    QCOMPARE(childRow(&model, {}, "embed").siblingAtColumn(ModelTreeModel::DTypeColumn).data().toString(), QStringLiteral("float32"));
+    QCOMPARE(childRow(&model, {}, "layers").siblingAtColumn(ModelTreeModel::DTypeColumn).data().toString(),
+             QStringLiteral("mixed"));
+    QCOMPARE(childRow(&model, {}, "embed").siblingAtColumn(ModelTreeModel::DTypeColumn).data().toString(),
+             QStringLiteral("float32"));
     // The tied head weight is listed, and its tooltip names the tensor it shares with.
     const QModelIndex head = childRow(&model, childRow(&model, {}, "head"), "weight");
     QVERIFY(head.data(Qt::ToolTipRole).toString().contains(QStringLiteral("embed.weight")));
@@ -253,7 +256,10 @@ void TestModelTreeModel::filtering()
     };
     const std::vector<Case> cases = {
         {MatchMode::Contains, "bias", true, {"layers.10.bias", "layers.2.bias"}},
-        {MatchMode::Contains, "WEIGHT", false, {"embed.weight", "layers.10.weight", "layers.2.weight", "layers.1.weight", "head.weight"}},
+        {MatchMode::Contains,
+         "WEIGHT",
+         false,
+         {"embed.weight", "layers.10.weight", "layers.2.weight", "layers.1.weight", "head.weight"}},
         {MatchMode::Contains, "WEIGHT", true, {}},
         {MatchMode::Exact, "layers.2.weight", true, {"layers.2.weight"}},
         {MatchMode::Exact, "layers.2", true, {}},
@@ -335,7 +341,8 @@ void TestModelTreeModel::scale100k()
     for (int b = 0; b < 100; ++b)
         for (int x = 0; x < 40; ++x)
             for (int k = 0; k < 24; ++k)
-                add("blocks." + std::to_string(b) + ".experts." + std::to_string(x) + ".w" + std::to_string(k), {16, 4});
+                add("blocks." + std::to_string(b) + ".experts." + std::to_string(x) + ".w" + std::to_string(k),
+                    {16, 4});
     for (int i = 0; i < 2000; ++i) {
         add("wide." + std::to_string(i) + ".weight", {8});
         add("wide." + std::to_string(i) + ".bias", {1});
@@ -380,9 +387,10 @@ void TestModelTreeModel::scale100k()
     QCOMPARE(proxy.index(1999, 0, childRow(&proxy, {}, "wide")).data().toString(), QStringLiteral("1999"));
     proxy.sort(-1);
     const qint64 sortMs = timer.restart();
-    qDebug("100k: tree %lld ms, reset+sort %lld ms, contains query %lld ms, walk %lld ms, regex query %lld ms, "
-           "sorts %lld ms",
-           buildMs, setMs, queryMs, walkMs, regexMs, sortMs);
+    qDebug(
+        "100k: tree %lld ms, reset+sort %lld ms, contains query %lld ms, walk %lld ms, regex query %lld ms, "
+        "sorts %lld ms",
+        buildMs, setMs, queryMs, walkMs, regexMs, sortMs);
 }
 
 QTEST_MAIN(TestModelTreeModel)

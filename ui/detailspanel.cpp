@@ -39,7 +39,8 @@ QString joinInts(const std::vector<std::int64_t>& v)
     QStringList parts;
     for (auto x : v)
         parts << QString::number(x);
-    return QLatin1Char('(') + parts.join(QStringLiteral(", ")) + (v.size() == 1 ? QStringLiteral(",)") : QStringLiteral(")"));
+    return QLatin1Char('(') + parts.join(QStringLiteral(", ")) +
+           (v.size() == 1 ? QStringLiteral(",)") : QStringLiteral(")"));
 }
 
 QString bytesText(std::int64_t b)
@@ -320,9 +321,15 @@ void DetailsPanel::showModule(int node)
         ModelTreeModel::NodeKind kind = ModelTreeModel::NodeKind::Module;
         if (cn.entry >= 0) {
             switch (m_index->entries[size_t(cn.entry)].kind) {
-            case TensorKind::Parameter: kind = ModelTreeModel::NodeKind::Parameter; break;
-            case TensorKind::Buffer: kind = ModelTreeModel::NodeKind::Buffer; break;
-            case TensorKind::Tensor: kind = ModelTreeModel::NodeKind::Tensor; break;
+                case TensorKind::Parameter:
+                    kind = ModelTreeModel::NodeKind::Parameter;
+                    break;
+                case TensorKind::Buffer:
+                    kind = ModelTreeModel::NodeKind::Buffer;
+                    break;
+                case TensorKind::Tensor:
+                    kind = ModelTreeModel::NodeKind::Tensor;
+                    break;
             }
         }
         name->setIcon(ModelTreeModel::kindIcon(kind));
@@ -360,9 +367,12 @@ QString DetailsPanel::pythonSnippet(const ModelIndex& index, int entry)
         return {};
     const TensorEntry& e = index.entries[size_t(entry)];
     switch (e.kind) {
-    case TensorKind::Parameter: return QStringLiteral("model.get_parameter(%1)").arg(pyString(e.name));
-    case TensorKind::Buffer: return QStringLiteral("model.get_buffer(%1)").arg(pyString(e.name));
-    case TensorKind::Tensor: return QStringLiteral("state_dict[%1]").arg(pyString(e.name));
+        case TensorKind::Parameter:
+            return QStringLiteral("model.get_parameter(%1)").arg(pyString(e.name));
+        case TensorKind::Buffer:
+            return QStringLiteral("model.get_buffer(%1)").arg(pyString(e.name));
+        case TensorKind::Tensor:
+            return QStringLiteral("state_dict[%1]").arg(pyString(e.name));
     }
     return {};
 }

@@ -99,9 +99,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     // Inline error banner: visible, selectable, and closable; it never blocks the window.
     m_errorBanner = new QFrame(central);
     m_errorBanner->setObjectName(QStringLiteral("errorBanner"));
-    m_errorBanner->setStyleSheet(QStringLiteral(
-        "#errorBanner { background: #fdecea; border-bottom: 1px solid #e0a3a0; }"
-        "#errorBanner QLabel { color: #7a1712; }"));
+    m_errorBanner->setStyleSheet(
+        QStringLiteral("#errorBanner { background: #fdecea; border-bottom: 1px solid #e0a3a0; }"
+                       "#errorBanner QLabel { color: #7a1712; }"));
     auto* bl = new QHBoxLayout(m_errorBanner);
     bl->setContentsMargins(10, 6, 6, 6);
     auto* icon = new QLabel(m_errorBanner);
@@ -226,7 +226,8 @@ QWidget* MainWindow::createBrowserPage()
     m_modeBox->addItem(tr("Regex"), int(MatchMode::Regex));
     m_modeBox->setItemData(0, tr("Names containing the text"), Qt::ToolTipRole);
     m_modeBox->setItemData(1, tr("The whole name, as in dict(model.named_parameters())[name]"), Qt::ToolTipRole);
-    m_modeBox->setItemData(2, tr("The whole name with * (any run, dots included) and ? (one character)"), Qt::ToolTipRole);
+    m_modeBox->setItemData(2, tr("The whole name with * (any run, dots included) and ? (one character)"),
+                           Qt::ToolTipRole);
     m_modeBox->setItemData(3, tr("A regular expression found anywhere in the name, like re.search"), Qt::ToolTipRole);
     m_modeBox->setToolTip(tr("How the text is matched against full dotted names"));
     m_caseButton = new QToolButton(left);
@@ -236,7 +237,8 @@ QWidget* MainWindow::createBrowserPage()
     m_caseButton->setToolTip(tr("Match case"));
     m_matchLabel = new QLabel(left);
     m_matchLabel->setObjectName(QStringLiteral("matchCountLabel"));
-    m_matchLabel->setMinimumWidth(m_matchLabel->fontMetrics().horizontalAdvance(QStringLiteral("000,000 of 000,000 tensors")));
+    m_matchLabel->setMinimumWidth(
+        m_matchLabel->fontMetrics().horizontalAdvance(QStringLiteral("000,000 of 000,000 tensors")));
     m_matchLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     bar->addWidget(m_searchEdit, 1);
     bar->addWidget(m_modeBox);
@@ -315,8 +317,7 @@ void MainWindow::createActions()
         auto s = settings();
         const QString dir = s->value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open model"), dir,
-            tr("PyTorch models (*.pt *.pth *.bin *.ckpt *.safetensors);;All files (*)"));
+            this, tr("Open model"), dir, tr("PyTorch models (*.pt *.pth *.bin *.ckpt *.safetensors);;All files (*)"));
         if (!path.isEmpty())
             openFile(path);
     });
@@ -326,7 +327,8 @@ void MainWindow::createActions()
 
     m_exportAction = new QAction(tr("&Export…"), this);
     m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
-    m_exportAction->setToolTip(tr("Export the selected tensor, the tensors under the selected module, or all search matches"));
+    m_exportAction->setToolTip(
+        tr("Export the selected tensor, the tensors under the selected module, or all search matches"));
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::triggerExport);
 
     m_quitAction = new QAction(tr("&Quit"), this);
@@ -383,7 +385,8 @@ void MainWindow::createActions()
     } engines[] = {
         {LoaderEngine::Auto, tr("&Auto"), tr("The safe native reader when it can read the file")},
         {LoaderEngine::Native, tr("&Native reader"), tr("ParamScope's own reader: never runs code from the file")},
-        {LoaderEngine::LibTorch, tr("&LibTorch"), tr("torch::jit::load: TorchScript only; compiles and runs the file's code")},
+        {LoaderEngine::LibTorch, tr("&LibTorch"),
+         tr("torch::jit::load: TorchScript only; compiles and runs the file's code")},
     };
     for (const auto& e : engines) {
         auto* a = new QAction(e.text, m_engineGroup);
@@ -490,7 +493,8 @@ void MainWindow::openDemoModel()
     const QString path = dir + QStringLiteral("/demo_model.pt");
     QFile res(QString::fromLatin1(kDemoResource));
     if (!res.open(QIODevice::ReadOnly)) {
-        showError(tr("The demo model is missing from this build (resource %1).").arg(QString::fromLatin1(kDemoResource)));
+        showError(
+            tr("The demo model is missing from this build (resource %1).").arg(QString::fromLatin1(kDemoResource)));
         return;
     }
     if (QFileInfo(path).size() != res.size()) {
@@ -609,8 +613,7 @@ void MainWindow::onLoadFinished(quint64 generation, const QString& path, const Q
     showModel(outcome.result->value(), outcome.tree, path, displayName);
     qCDebug(lcTiming, "open %s: %lld ms (load and tree on the worker, model reset on the GUI thread)",
             qPrintable(displayName), ms);
-    m_statusLabel->setToolTip(m_statusLabel->toolTip() +
-                              tr("\nopened in %1 s").arg(double(ms) / 1000.0, 0, 'f', 2));
+    m_statusLabel->setToolTip(m_statusLabel->toolTip() + tr("\nopened in %1 s").arg(double(ms) / 1000.0, 0, 'f', 2));
     Q_EMIT modelLoaded(path);
 }
 
@@ -641,8 +644,8 @@ void MainWindow::showModel(std::shared_ptr<const ModelIndex> index, std::shared_
 
     // Recent files and the last folder (not for the bundled demo, which lives in a temp
     // folder, nor for models handed over in memory).
-    if (!path.isEmpty() &&
-        !path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) + QStringLiteral("/paramscope-demo-"))) {
+    if (!path.isEmpty() && !path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) +
+                                            QStringLiteral("/paramscope-demo-"))) {
         addRecentFile(path);
         settings()->setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
     }
@@ -713,7 +716,8 @@ void MainWindow::rebuildRecentMenu()
     int n = 0;
     for (const QString& f : files) {
         const QFileInfo fi(f);
-        auto* a = m_recentMenu->addAction(tr("&%1 %2  —  %3").arg(++n).arg(fi.fileName(), QDir::toNativeSeparators(fi.absolutePath())));
+        auto* a = m_recentMenu->addAction(
+            tr("&%1 %2  —  %3").arg(++n).arg(fi.fileName(), QDir::toNativeSeparators(fi.absolutePath())));
         a->setEnabled(fi.exists());
         a->setToolTip(f);
         connect(a, &QAction::triggered, this, [this, f] { openFile(f); });
@@ -867,7 +871,8 @@ void MainWindow::applyMatches(std::shared_ptr<const SearchMatches> matches)
     const qint64 expandMs = timer.restart();
     if (lcTiming().isDebugEnabled()) {
         m_tree->layoutNow();  // otherwise done before the next paint
-        qCDebug(lcTiming, "search applied on the GUI thread: filter %lld ms, expand %lld ms, layout %lld ms (%d matches)",
+        qCDebug(lcTiming,
+                "search applied on the GUI thread: filter %lld ms, expand %lld ms, layout %lld ms (%d matches)",
                 filterMs, expandMs, timer.elapsed(), m_proxy->matchCount());
     }
     updateMatchLabel();
@@ -1087,7 +1092,8 @@ void MainWindow::copySnippet()
 {
     const int node = currentNode();
     if (node > 0 && m_model->tree()->node(node).entry >= 0)
-        QApplication::clipboard()->setText(DetailsPanel::pythonSnippet(*m_model->modelIndex(), m_model->tree()->node(node).entry));
+        QApplication::clipboard()->setText(
+            DetailsPanel::pythonSnippet(*m_model->modelIndex(), m_model->tree()->node(node).entry));
 }
 
 void MainWindow::expandSubtree()

@@ -117,7 +117,8 @@ private:
     void restoreSettings();
 
     void onLoadProgress(quint64 generation, double fraction, const QString& stage);
-    void onLoadFinished(quint64 generation, const QString& path, const QString& displayName, const LoadOutcome& outcome);
+    void onLoadFinished(quint64 generation, const QString& path, const QString& displayName,
+                        const LoadOutcome& outcome);
     void setLoadingUi(bool loading, const QString& path = {});
     void showModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree, const QString& path,
                    const QString& displayName);

@@ -33,35 +33,35 @@ QIcon makeIcon(ModelTreeModel::NodeKind kind)
         const qreal m = s * 0.18;
         const QRectF r(m, m, s - 2 * m, s - 2 * m);
         switch (kind) {
-        case ModelTreeModel::NodeKind::Module:
-            p.setPen(QPen(kModuleColor, s / 10.0));
-            p.setBrush(Qt::NoBrush);
-            p.drawRoundedRect(r, s / 8.0, s / 8.0);
-            p.drawLine(QPointF(r.left(), r.top() + r.height() / 3), QPointF(r.right(), r.top() + r.height() / 3));
-            break;
-        case ModelTreeModel::NodeKind::Parameter:  // filled disc
-            // A light rim keeps the filled shapes visible on a selected (blue) row.
-            p.setPen(QPen(QColor(255, 255, 255, 200), s / 16.0));
-            p.setBrush(kParameterColor);
-            p.drawEllipse(r.adjusted(s * 0.05, s * 0.05, -s * 0.05, -s * 0.05));
-            break;
-        case ModelTreeModel::NodeKind::Buffer: {  // hollow diamond
-            QPainterPath path;
-            path.moveTo(r.center().x(), r.top());
-            path.lineTo(r.right(), r.center().y());
-            path.lineTo(r.center().x(), r.bottom());
-            path.lineTo(r.left(), r.center().y());
-            path.closeSubpath();
-            p.setPen(QPen(kBufferColor, s / 8.0));
-            p.setBrush(Qt::NoBrush);
-            p.drawPath(path);
-            break;
-        }
-        case ModelTreeModel::NodeKind::Tensor:  // filled square
-            p.setPen(QPen(QColor(255, 255, 255, 200), s / 16.0));
-            p.setBrush(kTensorColor);
-            p.drawRect(r.adjusted(s * 0.08, s * 0.08, -s * 0.08, -s * 0.08));
-            break;
+            case ModelTreeModel::NodeKind::Module:
+                p.setPen(QPen(kModuleColor, s / 10.0));
+                p.setBrush(Qt::NoBrush);
+                p.drawRoundedRect(r, s / 8.0, s / 8.0);
+                p.drawLine(QPointF(r.left(), r.top() + r.height() / 3), QPointF(r.right(), r.top() + r.height() / 3));
+                break;
+            case ModelTreeModel::NodeKind::Parameter:  // filled disc
+                // A light rim keeps the filled shapes visible on a selected (blue) row.
+                p.setPen(QPen(QColor(255, 255, 255, 200), s / 16.0));
+                p.setBrush(kParameterColor);
+                p.drawEllipse(r.adjusted(s * 0.05, s * 0.05, -s * 0.05, -s * 0.05));
+                break;
+            case ModelTreeModel::NodeKind::Buffer: {  // hollow diamond
+                QPainterPath path;
+                path.moveTo(r.center().x(), r.top());
+                path.lineTo(r.right(), r.center().y());
+                path.lineTo(r.center().x(), r.bottom());
+                path.lineTo(r.left(), r.center().y());
+                path.closeSubpath();
+                p.setPen(QPen(kBufferColor, s / 8.0));
+                p.setBrush(Qt::NoBrush);
+                p.drawPath(path);
+                break;
+            }
+            case ModelTreeModel::NodeKind::Tensor:  // filled square
+                p.setPen(QPen(QColor(255, 255, 255, 200), s / 16.0));
+                p.setBrush(kTensorColor);
+                p.drawRect(r.adjusted(s * 0.08, s * 0.08, -s * 0.08, -s * 0.08));
+                break;
         }
         p.end();
         icon.addPixmap(pm);
@@ -72,10 +72,14 @@ QIcon makeIcon(ModelTreeModel::NodeKind kind)
 QString kindLabel(ModelTreeModel::NodeKind k)
 {
     switch (k) {
-    case ModelTreeModel::NodeKind::Module: return QStringLiteral("module");
-    case ModelTreeModel::NodeKind::Parameter: return QStringLiteral("parameter");
-    case ModelTreeModel::NodeKind::Buffer: return QStringLiteral("buffer");
-    case ModelTreeModel::NodeKind::Tensor: return QStringLiteral("tensor");
+        case ModelTreeModel::NodeKind::Module:
+            return QStringLiteral("module");
+        case ModelTreeModel::NodeKind::Parameter:
+            return QStringLiteral("parameter");
+        case ModelTreeModel::NodeKind::Buffer:
+            return QStringLiteral("buffer");
+        case ModelTreeModel::NodeKind::Tensor:
+            return QStringLiteral("tensor");
     }
     return {};
 }
@@ -162,9 +166,12 @@ ModelTreeModel::NodeKind ModelTreeModel::kindOf(int node) const
     if (n.entry < 0)
         return NodeKind::Module;
     switch (m_index->entries[size_t(n.entry)].kind) {
-    case TensorKind::Parameter: return NodeKind::Parameter;
-    case TensorKind::Buffer: return NodeKind::Buffer;
-    case TensorKind::Tensor: return NodeKind::Tensor;
+        case TensorKind::Parameter:
+            return NodeKind::Parameter;
+        case TensorKind::Buffer:
+            return NodeKind::Buffer;
+        case TensorKind::Tensor:
+            return NodeKind::Tensor;
     }
     return NodeKind::Tensor;
 }
@@ -223,21 +230,28 @@ QVariant ModelTreeModel::displayData(int node, int column) const
     if (n.entry >= 0) {
         const TensorEntry& e = m_index->entries[size_t(n.entry)];
         switch (column) {
-        case ShapeColumn: return formatShape(e.shape);
-        case DTypeColumn: return dtypeText(e.dtype);
-        case ElementsColumn: return formatCount(e.numel);
-        case SizeColumn: return formatBytes(e.bytes);
+            case ShapeColumn:
+                return formatShape(e.shape);
+            case DTypeColumn:
+                return dtypeText(e.dtype);
+            case ElementsColumn:
+                return formatCount(e.numel);
+            case SizeColumn:
+                return formatBytes(e.bytes);
         }
         return {};
     }
     switch (column) {
-    case ShapeColumn: return {};
-    case DTypeColumn:
-        if (m_subtreeMixed[size_t(node)])
-            return QStringLiteral("mixed");
-        return m_subtreeDType[size_t(node)] == DType::Unknown ? QString() : dtypeText(m_subtreeDType[size_t(node)]);
-    case ElementsColumn: return formatCount(n.numel);
-    case SizeColumn: return formatBytes(n.bytes);
+        case ShapeColumn:
+            return {};
+        case DTypeColumn:
+            if (m_subtreeMixed[size_t(node)])
+                return QStringLiteral("mixed");
+            return m_subtreeDType[size_t(node)] == DType::Unknown ? QString() : dtypeText(m_subtreeDType[size_t(node)]);
+        case ElementsColumn:
+            return formatCount(n.numel);
+        case SizeColumn:
+            return formatBytes(n.bytes);
     }
     return {};
 }
@@ -247,11 +261,16 @@ QVariant ModelTreeModel::sortData(int node, int column) const
     const TreeNode& n = m_tree->node(node);
     const TensorEntry* e = n.entry >= 0 ? &m_index->entries[size_t(n.entry)] : nullptr;
     switch (column) {
-    case NameColumn: return u8(n.name);
-    case ShapeColumn: return e ? qint64(e->shape.size()) : qint64(-1);
-    case DTypeColumn: return displayData(node, column);
-    case ElementsColumn: return qint64(e ? e->numel : n.numel);
-    case SizeColumn: return qint64(e ? e->bytes : n.bytes);
+        case NameColumn:
+            return u8(n.name);
+        case ShapeColumn:
+            return e ? qint64(e->shape.size()) : qint64(-1);
+        case DTypeColumn:
+            return displayData(node, column);
+        case ElementsColumn:
+            return qint64(e ? e->numel : n.numel);
+        case SizeColumn:
+            return qint64(e ? e->bytes : n.bytes);
     }
     return {};
 }
@@ -284,39 +303,47 @@ QVariant ModelTreeModel::data(const QModelIndex& index, int role) const
     const int node = int(index.internalId());
     const int column = index.column();
     switch (role) {
-    case Qt::DisplayRole: return displayData(node, column);
-    case Qt::ToolTipRole: return toolTip(node);
-    case Qt::TextAlignmentRole:
-        if (column == ElementsColumn || column == SizeColumn)
-            return QVariant::fromValue(Qt::Alignment(Qt::AlignRight | Qt::AlignVCenter));
-        return QVariant::fromValue(Qt::Alignment(Qt::AlignLeft | Qt::AlignVCenter));
-    case Qt::DecorationRole:
-        if (column == NameColumn)
-            return kindIcon(kindOf(node));
-        return {};
-    case Qt::FontRole: {
-        const NodeKind k = kindOf(node);
-        if (k == NodeKind::Buffer) {
-            QFont f;
-            f.setItalic(true);
-            return f;
+        case Qt::DisplayRole:
+            return displayData(node, column);
+        case Qt::ToolTipRole:
+            return toolTip(node);
+        case Qt::TextAlignmentRole:
+            if (column == ElementsColumn || column == SizeColumn)
+                return QVariant::fromValue(Qt::Alignment(Qt::AlignRight | Qt::AlignVCenter));
+            return QVariant::fromValue(Qt::Alignment(Qt::AlignLeft | Qt::AlignVCenter));
+        case Qt::DecorationRole:
+            if (column == NameColumn)
+                return kindIcon(kindOf(node));
+            return {};
+        case Qt::FontRole: {
+            const NodeKind k = kindOf(node);
+            if (k == NodeKind::Buffer) {
+                QFont f;
+                f.setItalic(true);
+                return f;
+            }
+            return {};
         }
-        return {};
-    }
-    case Qt::ForegroundRole:
-        // Buffers and module totals are secondary information: a blend towards the
-        // background, taken from the palette so dark themes work too.
-        if (kindOf(node) == NodeKind::Buffer || (column != NameColumn && kindOf(node) == NodeKind::Module)) {
-            const QPalette pal = QGuiApplication::palette();
-            const QColor t = pal.color(QPalette::Text), b = pal.color(QPalette::Base);
-            return QColor((t.red() * 2 + b.red()) / 3, (t.green() * 2 + b.green()) / 3, (t.blue() * 2 + b.blue()) / 3);
-        }
-        return {};
-    case EntryRole: return m_tree->node(node).entry;
-    case NodeRole: return node;
-    case FullNameRole: return u8(m_tree->node(node).fullName);
-    case SortRole: return sortData(node, column);
-    case KindRole: return int(kindOf(node));
+        case Qt::ForegroundRole:
+            // Buffers and module totals are secondary information: a blend towards the
+            // background, taken from the palette so dark themes work too.
+            if (kindOf(node) == NodeKind::Buffer || (column != NameColumn && kindOf(node) == NodeKind::Module)) {
+                const QPalette pal = QGuiApplication::palette();
+                const QColor t = pal.color(QPalette::Text), b = pal.color(QPalette::Base);
+                return QColor((t.red() * 2 + b.red()) / 3, (t.green() * 2 + b.green()) / 3,
+                              (t.blue() * 2 + b.blue()) / 3);
+            }
+            return {};
+        case EntryRole:
+            return m_tree->node(node).entry;
+        case NodeRole:
+            return node;
+        case FullNameRole:
+            return u8(m_tree->node(node).fullName);
+        case SortRole:
+            return sortData(node, column);
+        case KindRole:
+            return int(kindOf(node));
     }
     return {};
 }
@@ -327,11 +354,16 @@ QVariant ModelTreeModel::headerData(int section, Qt::Orientation orientation, in
         return {};
     if (role == Qt::DisplayRole) {
         switch (section) {
-        case NameColumn: return tr("Name");
-        case ShapeColumn: return tr("Shape");
-        case DTypeColumn: return tr("DType");
-        case ElementsColumn: return tr("Elements");
-        case SizeColumn: return tr("Size");
+            case NameColumn:
+                return tr("Name");
+            case ShapeColumn:
+                return tr("Shape");
+            case DTypeColumn:
+                return tr("DType");
+            case ElementsColumn:
+                return tr("Elements");
+            case SizeColumn:
+                return tr("Size");
         }
     } else if (role == Qt::TextAlignmentRole) {
         if (section == ElementsColumn || section == SizeColumn)
@@ -347,8 +379,8 @@ QVariant ModelTreeModel::headerData(int section, Qt::Orientation orientation, in
 
 QIcon ModelTreeModel::kindIcon(NodeKind kind)
 {
-    static const QIcon icons[] = {makeIcon(NodeKind::Module), makeIcon(NodeKind::Parameter),
-                                  makeIcon(NodeKind::Buffer), makeIcon(NodeKind::Tensor)};
+    static const QIcon icons[] = {makeIcon(NodeKind::Module), makeIcon(NodeKind::Parameter), makeIcon(NodeKind::Buffer),
+                                  makeIcon(NodeKind::Tensor)};
     return icons[int(kind)];
 }
 

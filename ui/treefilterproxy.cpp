@@ -109,36 +109,36 @@ bool TreeFilterProxy::lessThan(const QModelIndex& left, const QModelIndex& right
     const TensorEntry* eb = b.entry >= 0 ? &index.entries[size_t(b.entry)] : nullptr;
     int c = 0;
     switch (left.column()) {
-    case ModelTreeModel::NameColumn:
-        c = naturalCompare(a.name, b.name);
-        break;
-    case ModelTreeModel::ShapeColumn:
-        // Modules (no shape) first, then by rank, then dimension by dimension.
-        if (!ea || !eb) {
-            c = int(ea != nullptr) - int(eb != nullptr);
-        } else if (ea->shape.size() != eb->shape.size()) {
-            c = ea->shape.size() < eb->shape.size() ? -1 : 1;
-        } else {
-            for (size_t i = 0; i < ea->shape.size() && c == 0; ++i)
-                if (ea->shape[i] != eb->shape[i])
-                    c = ea->shape[i] < eb->shape[i] ? -1 : 1;
+        case ModelTreeModel::NameColumn:
+            c = naturalCompare(a.name, b.name);
+            break;
+        case ModelTreeModel::ShapeColumn:
+            // Modules (no shape) first, then by rank, then dimension by dimension.
+            if (!ea || !eb) {
+                c = int(ea != nullptr) - int(eb != nullptr);
+            } else if (ea->shape.size() != eb->shape.size()) {
+                c = ea->shape.size() < eb->shape.size() ? -1 : 1;
+            } else {
+                for (size_t i = 0; i < ea->shape.size() && c == 0; ++i)
+                    if (ea->shape[i] != eb->shape[i])
+                        c = ea->shape[i] < eb->shape[i] ? -1 : 1;
+            }
+            break;
+        case ModelTreeModel::DTypeColumn:
+            c = left.data(Qt::DisplayRole).toString().compare(right.data(Qt::DisplayRole).toString());
+            break;
+        case ModelTreeModel::ElementsColumn: {
+            const qint64 x = ea ? ea->numel : a.numel, y = eb ? eb->numel : b.numel;
+            c = x < y ? -1 : (x > y ? 1 : 0);
+            break;
         }
-        break;
-    case ModelTreeModel::DTypeColumn:
-        c = left.data(Qt::DisplayRole).toString().compare(right.data(Qt::DisplayRole).toString());
-        break;
-    case ModelTreeModel::ElementsColumn: {
-        const qint64 x = ea ? ea->numel : a.numel, y = eb ? eb->numel : b.numel;
-        c = x < y ? -1 : (x > y ? 1 : 0);
-        break;
-    }
-    case ModelTreeModel::SizeColumn: {
-        const qint64 x = ea ? ea->bytes : a.bytes, y = eb ? eb->bytes : b.bytes;
-        c = x < y ? -1 : (x > y ? 1 : 0);
-        break;
-    }
-    default:
-        return QSortFilterProxyModel::lessThan(left, right);
+        case ModelTreeModel::SizeColumn: {
+            const qint64 x = ea ? ea->bytes : a.bytes, y = eb ? eb->bytes : b.bytes;
+            c = x < y ? -1 : (x > y ? 1 : 0);
+            break;
+        }
+        default:
+            return QSortFilterProxyModel::lessThan(left, right);
     }
     if (c != 0)
         return c < 0;
