@@ -3,10 +3,16 @@
 #include "exportdialog.h"
 #include "loader.h"
 
+#include <QApplication>
 #include <QDir>
 #include <QFile>
+#include <QFileDialog>
+#include <QLineEdit>
+#include <QMessageBox>
 #include <QFileInfo>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QThread>
 #include <QtTest>
@@ -50,6 +56,16 @@ std::shared_ptr<const ModelIndex> bigIndex(std::int64_t numel)
     return index;
 }
 
+/// What a user does: type a full path into the file name box (selectFile() moves to
+/// the folder asynchronously, so an immediate accept() could still see the old name).
+void typeFileName(QFileDialog* fd, const QString& path)
+{
+    if (auto* edit = fd->findChild<QLineEdit*>(QStringLiteral("fileNameEdit")))
+        edit->setText(path);
+    else
+        fd->selectFile(path);
+}
+
 QStringList entries(const QString& dir)
 {
     return QDir(dir).entryList(QDir::AllEntries | QDir::Hidden | QDir::System | QDir::NoDotAndDotDot);
@@ -65,6 +81,8 @@ class TestExportJob : public QObject {
 private Q_SLOTS:
     void initTestCase()
     {
+        QStandardPaths::setTestModeEnabled(true);  // the dialog's QSettings stay out of the user's
+        QSettings().clear();
         LoadOptions o;
         o.engine = LoaderEngine::LibTorch;
         auto r = loadModel(kModel, o);
@@ -127,6 +145,65 @@ private Q_SLOTS:
         QVERIFY(job.cancelled());
         QCOMPARE(args.at(1).toString(), exportCancelledMessage(out));
         QVERIFY(entries(dir.path()).isEmpty());
+    }
+
+    /// exportWithDialog end to end under the offscreen platform: a timer plays the user,
+    /// typing a file name into the file dialog and closing the message boxes.
+    void dialogExportsAndShowsNotes()
+    {
+        QTemporaryDir dir;
+        QWidget window;
+        window.show();
+        const QString out = dir.filePath(QStringLiteral("from dialog.npy"));
+        QStringList filters, boxes;
+        QTimer user;
+        user.setInterval(20);
+        connect(&user, &QTimer::timeout, this, [&] {
+            QWidget* modal = QApplication::activeModalWidget();
+            if (auto* fd = qobject_cast<QFileDialog*>(modal)) {
+                filters = fd->nameFilters();
+                typeFileName(fd, out);
+                static_cast<QDialog*>(fd)->accept();  // QFileDialog::accept, checks included
+            } else if (auto* box = qobject_cast<QMessageBox*>(modal)) {
+                boxes << box->text() + QLatin1Char('\n') + box->informativeText();
+                box->accept();
+            }
+        });
+        user.start();
+        const int bf16 = m_model->findEntry("bf16");
+        ExportJob* job = exportWithDialog(&window, m_model, {bf16}, QStringLiteral("bf16"));
+        QVERIFY(job);
+        const QString chosen = job->outPath();  // the job deletes itself once done
+        QSignalSpy finished(job, &ExportJob::finished);
+        QVERIFY(finished.wait(60000));
+        QTRY_COMPARE(boxes.size(), 1);  // the notes, shown once the export finished
+        QVERIFY2(boxes[0].contains(QLatin1String("bfloat16")), qPrintable(boxes[0]));
+        QCOMPARE(filters.size(), 4);  // one tensor: every format
+        QCOMPARE(chosen, out);
+        QCOMPARE(QFileInfo(out).size(), qint64(128 + 24 * 4));
+
+        // Several tensors: only .safetensors and .pt are offered, and a typed .npy is
+        // refused with a message rather than failing later.
+        boxes.clear();
+        const QString bad = dir.filePath(QStringLiteral("two.npy"));
+        disconnect(&user, nullptr, this, nullptr);
+        connect(&user, &QTimer::timeout, this, [&] {
+            QWidget* modal = QApplication::activeModalWidget();
+            if (auto* fd = qobject_cast<QFileDialog*>(modal)) {
+                filters = fd->nameFilters();
+                typeFileName(fd, bad);
+                static_cast<QDialog*>(fd)->accept();  // QFileDialog::accept, checks included
+            } else if (auto* box = qobject_cast<QMessageBox*>(modal)) {
+                boxes << box->text();
+                box->accept();
+            }
+        });
+        ExportJob* refused = exportWithDialog(&window, m_model, {0, 1}, QStringLiteral("two"));
+        QVERIFY2(!refused, qPrintable(refused ? refused->outPath() : QString()));
+        QCOMPARE(filters.size(), 2);
+        QCOMPARE(boxes.size(), 1);
+        QVERIFY2(boxes[0].contains(QLatin1String(".safetensors")), qPrintable(boxes[0]));
+        QVERIFY(!QFileInfo::exists(bad));
     }
 
     void destroyedWhileRunning()

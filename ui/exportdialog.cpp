@@ -135,10 +135,13 @@ ExportJob* exportWithDialog(QWidget* parent, std::shared_ptr<const ModelIndex> i
     }
     settings.setValue(QLatin1String(kLastFolderKey), QFileInfo(path).absolutePath());
 
+    // Said up front as well as at the end: what the file will hold differently.
+    QString label = QObject::tr("Exporting %n tensor(s) to %1…", nullptr, count).arg(QFileInfo(path).fileName());
+    const QStringList notes = exportNotes(*index, entries, format);
+    for (int i = 0; i < std::min<int>(notes.size(), 3); ++i)
+        label += QStringLiteral("\n• ") + notes[i];
     auto* job = new ExportJob(std::move(index), std::move(entries), path, format, parent);
-    auto* dialog = new QProgressDialog(QObject::tr("Exporting %n tensor(s) to %1…", nullptr, count)
-                                           .arg(QFileInfo(path).fileName()),
-                                       QObject::tr("Cancel"), 0, 1000, parent);
+    auto* dialog = new QProgressDialog(label, QObject::tr("Cancel"), 0, 1000, parent);
     dialog->setWindowTitle(QObject::tr("Export"));
     dialog->setWindowModality(Qt::WindowModal);
     dialog->setMinimumDuration(300);
