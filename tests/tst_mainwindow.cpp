@@ -83,6 +83,7 @@ private Q_SLOTS:
     void selectionFillsDetails();
     void enterAndF3MoveSelection();
     void exportCandidates();
+    void expandCollapseSubtree();
     void cancelDropsLoad();
     void dropOpensFile();
     void settingsPersist();
@@ -377,6 +378,7 @@ void TestMainWindow::exportCandidates()
             under.push_back(i);
     QVERIFY(!under.empty());
     QCOMPARE(w.exportCandidates(), under);
+    QCOMPARE(w.exportSuggestedBaseName(under), QStringLiteral("layers.1"));
     QTest::keyClick(&w, Qt::Key_E, Qt::ControlModifier);
     QCOMPARE(requested.size(), 1);
     QCOMPARE(requested.first().at(0).value<std::vector<int>>(), under);
@@ -394,6 +396,27 @@ void TestMainWindow::exportCandidates()
         if (index->entries[size_t(i)].name.find("bias") != std::string::npos)
             biases.push_back(i);
     QCOMPARE(w.exportCandidates(), biases);
+    QCOMPARE(w.exportSuggestedBaseName(biases), QStringLiteral("demo_model_matches"));
+}
+
+void TestMainWindow::expandCollapseSubtree()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const int layers = w.modelTree()->find("layers");
+    const int deep = w.modelTree()->find("layers.2.attn.q_proj");
+    QVERIFY(layers > 0 && deep > 0);
+    auto proxyIndex = [&](int node) { return w.filterProxy()->mapFromSource(w.treeModel()->indexForNode(node)); };
+    w.selectNode(layers);
+    QVERIFY(!w.treeView()->isExpanded(proxyIndex(deep)));
+    w.treeView()->setFocus();
+    QTest::keyClick(w.treeView(), Qt::Key_Right, Qt::ControlModifier);  // Expand subtree
+    QVERIFY(w.treeView()->isExpanded(proxyIndex(layers)));
+    QVERIFY(w.treeView()->isExpanded(proxyIndex(deep)));
+    QTest::keyClick(w.treeView(), Qt::Key_Left, Qt::ControlModifier);  // Collapse subtree
+    QVERIFY(!w.treeView()->isExpanded(proxyIndex(layers)));
+    QVERIFY(!w.treeView()->isExpanded(proxyIndex(deep)));
 }
 
 void TestMainWindow::cancelDropsLoad()

@@ -1156,6 +1156,22 @@ std::vector<int> MainWindow::exportCandidates() const
     return out;
 }
 
+QString MainWindow::exportSuggestedBaseName(const std::vector<int>& entries) const
+{
+    const auto index = m_model->modelIndex();
+    if (!index)
+        return {};
+    if (entries.size() == 1 && entries.front() >= 0 && size_t(entries.front()) < index->entries.size())
+        return u8(index->entries[size_t(entries.front())].name);
+    const QModelIndexList rows = m_tree->selectionModel()->selectedRows(0);
+    if (rows.size() == 1)
+        return rows.first().data(ModelTreeModel::FullNameRole).toString();
+    QString base = QFileInfo(m_currentDisplayName).completeBaseName();
+    if (rows.isEmpty() && m_proxy->isFiltering())
+        base += QStringLiteral("_matches");
+    return base;
+}
+
 void MainWindow::triggerExport()
 {
     const std::vector<int> entries = exportCandidates();

@@ -64,6 +64,9 @@ public:
     /// module (only the matching ones while a search filters the tree), or, with nothing
     /// selected and a search active, every match. File order, no duplicates.
     std::vector<int> exportCandidates() const;
+    /// A base name for the export file of `entries`: the tensor's name for one tensor, the
+    /// selected module's name, or the model file's name (+ "_matches" for a search).
+    QString exportSuggestedBaseName(const std::vector<int>& entries) const;
 
     LoaderEngine engine() const { return m_engine; }
     void setEngine(LoaderEngine engine);
