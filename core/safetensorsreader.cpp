@@ -134,10 +134,10 @@ struct DuplicateKey {
     std::string key;
 };
 
-/// QJsonObject keeps one value per key and sorts the keys, which would hide a second
-/// tensor of the same name and lose the file's order. So the raw text (already validated
-/// by QJsonDocument) is scanned for the top-level keys in order and for keys repeated in
-/// the top-level object or in the objects directly inside it.
+/// For the shard index, which is read with QJsonDocument: QJsonObject keeps one value per
+/// key, which would hide a tensor listed twice in weight_map. So the raw text (already
+/// validated by QJsonDocument) is scanned for keys repeated in the top-level object or in
+/// the objects directly inside it, and optionally for the top-level keys in order.
 std::optional<DuplicateKey> scanKeys(const QByteArray& json, std::vector<std::string>* rootKeys)
 {
     struct Level {

@@ -394,7 +394,8 @@ void TestSafetensors::truncatedWhileOpen()
     QVERIFY(QFile::resize(path, 16));
     const auto v = r.value()->view(0);
     QVERIFY(!v.ok());
-    QVERIFY2(v.error().contains(QStringLiteral("'cut.safetensors' was truncated")), qPrintable(v.error()));
+    QVERIFY2(v.error().contains(QStringLiteral("'cut.safetensors'")), qPrintable(v.error()));
+    QVERIFY2(v.error().contains(QStringLiteral("truncated")), qPrintable(v.error()));
     QVERIFY2(v.error().contains(QStringLiteral("'embed.weight'")), qPrintable(v.error()));
 }
 
