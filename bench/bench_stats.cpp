@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -20,14 +21,31 @@ using namespace paramscope;
 
 namespace {
 
-double bestOf(int reps, const std::function<void()>& f)
+/// CPU seconds of the whole process (all threads): less sensitive than wall time to other
+/// work on a shared machine.
+double cpuSeconds()
 {
-    double best = 1e300;
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+struct Timing {
+    double wall = 1e300, cpu = 1e300;
+};
+
+/// Best wall and best CPU time over `reps` runs.
+Timing bestOf(int reps, const std::function<void()>& f)
+{
+    Timing best;
     for (int i = 0; i < reps; ++i) {
+        const double c0 = cpuSeconds();
         const auto t0 = std::chrono::steady_clock::now();
         f();
         const auto t1 = std::chrono::steady_clock::now();
-        best = std::min(best, std::chrono::duration<double>(t1 - t0).count());
+        const double c1 = cpuSeconds();
+        best.wall = std::min(best.wall, std::chrono::duration<double>(t1 - t0).count());
+        best.cpu = std::min(best.cpu, c1 - c0);
     }
     return best;
 }
@@ -68,20 +86,20 @@ int main(int argc, char** argv)
     std::memset(dst.data(), 1, dst.size());  // fault the pages in before timing
 
     const int reps = 3;
-    const double copy = bestOf(reps, [&] { std::memcpy(dst.data(), v.storage.data, dst.size()); });
+    const Timing copy = bestOf(reps, [&] { std::memcpy(dst.data(), v.storage.data, dst.size()); });
 
     StatsOptions noHist;
     noHist.histogram = false;
     noHist.quantiles = false;
     TensorStats s1, s2;
-    const double fused = bestOf(reps, [&] { s1 = computeStats(v, noHist).value(); });
-    const double withHist = bestOf(reps, [&] { s2 = computeStats(v).value(); });
+    const Timing fused = bestOf(reps, [&] { s1 = computeStats(v, noHist).value(); });
+    const Timing withHist = bestOf(reps, [&] { s2 = computeStats(v).value(); });
     StatsOptions exactOpt;
     exactOpt.exactQuantileLimit = n;  // exact quantiles: copy finite values + nth_element
     TensorStats s3;
-    const double exact = bestOf(1, [&] { s3 = computeStats(v, exactOpt).value(); });
+    const Timing exact = bestOf(1, [&] { s3 = computeStats(v, exactOpt).value(); });
 
-    double torchStdMean = 0, torchHistc = 0, torchIsnan = 0;
+    Timing torchStdMean, torchHistc, torchIsnan;
     double tMean = 0, tStd = 0;
     std::int64_t tNan = 0;
     torchStdMean = bestOf(reps, [&] {
@@ -94,31 +112,37 @@ int main(int argc, char** argv)
         (void)h;
     });
     torchIsnan = bestOf(reps, [&] { tNan = t.isnan().sum().item<std::int64_t>(); });
-    const double torchTotal = torchStdMean + torchHistc + torchIsnan;
+    const Timing torchTotal{torchStdMean.wall + torchHistc.wall + torchIsnan.wall,
+                            torchStdMean.cpu + torchHistc.cpu + torchIsnan.cpu};
 
     // A transposed (non-contiguous) view of the same data.
     const std::int64_t side = 10000;
-    double strided = 0;
+    Timing strided{0, 0};
     if (n >= side * side) {
         const TensorView tv = viewOf(t.narrow(0, 0, side * side).view({side, side}).t());
         strided = bestOf(1, [&] { (void)computeStats(tv, noHist); });
     }
 
-    std::printf("\n%-52s %9s %9s\n", "", "seconds", "x copy");
-    auto row = [&](const char* what, double s) { std::printf("%-52s %9.3f %9.2f\n", what, s, s / copy); };
+    std::printf("\n%-52s %8s %8s %8s %8s\n", "", "wall s", "x copy", "cpu s", "x copy");
+    auto row = [&](const char* what, const Timing& t) {
+        std::printf("%-52s %8.3f %8.2f %8.3f %8.2f\n", what, t.wall, t.wall / copy.wall, t.cpu, t.cpu / copy.cpu);
+    };
     row("memcpy of the same bytes (baseline)", copy);
     row("computeStats, fused pass only (no histogram)", fused);
     row("computeStats, with histogram + approx. quantiles", withHist);
     row("computeStats, exact quantiles (copy + nth_element)", exact);
-    if (strided > 0)
+    if (strided.wall > 0)
         row("computeStats, transposed 10000x10000 view, no hist.", strided);
     row("torch::std_mean", torchStdMean);
     row("torch::histc (512 bins)", torchHistc);
     row("isnan().sum()", torchIsnan);
     row("torch total (std_mean + histc + isnan().sum())", torchTotal);
-    std::printf("\nratios: fused / copy = %.2f (goal <= 3), with histogram / copy = %.2f\n", fused / copy, withHist / copy);
-    std::printf("        torch total / fused = %.1f (goal >= 10), torch total / with histogram = %.1f\n",
-                torchTotal / fused, torchTotal / withHist);
+    std::printf("\nratios (wall): fused / copy = %.2f (goal <= 3), with histogram / copy = %.2f\n", fused.wall / copy.wall,
+                withHist.wall / copy.wall);
+    std::printf("               torch total / fused = %.1f (goal >= 10), torch total / with histogram = %.1f\n",
+                torchTotal.wall / fused.wall, torchTotal.wall / withHist.wall);
+    std::printf("ratios (cpu):  fused / copy = %.2f, torch total / fused = %.1f, torch total / with histogram = %.1f\n",
+                fused.cpu / copy.cpu, torchTotal.cpu / fused.cpu, torchTotal.cpu / withHist.cpu);
     std::printf("\ncross-check: NaN %lld (torch %lld), mean %.9g (torch, NaN-propagating: %.9g), std %.9g\n",
                 (long long)s1.nan, (long long)tNan, s1.mean, tMean, s1.std);
     std::printf("             median %.6g ±%.2g (exact %.6g), bins %d\n", s2.quantiles.median(), s2.quantiles.errorBound,

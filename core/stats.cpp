@@ -430,10 +430,11 @@ void addBlock(double* x, int n, Acc& chunk)
     merge(chunk, b);
 }
 
-template <typename Dec>
-void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
+/// Decodes logical elements [begin, end) into double blocks of up to kBlock values and
+/// calls f(block, count) for each; `buf` is the caller's kBlock-sized scratch.
+template <typename Dec, typename F>
+void forBlocks(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, double* buf, F&& f)
 {
-    double buf[kBlock];
     int fill = 0;
     forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t stepBytes) {
         std::int64_t i = 0;
@@ -450,13 +451,20 @@ void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_
             fill += take;
             i += take;
             if (fill == kBlock) {
-                addBlock(buf, fill, out);
+                f(buf, fill);
                 fill = 0;
             }
         }
     });
     if (fill > 0)
-        addBlock(buf, fill, out);
+        f(buf, fill);
+}
+
+template <typename Dec>
+void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
+{
+    alignas(16) double buf[kBlock];
+    forBlocks(L, dec, begin, end, buf, [&](double* x, int n) { addBlock(x, n, out); });
 }
 
 // ---------------------------------------------------------------- binning
@@ -801,12 +809,11 @@ bool withWideDecoder(const TensorView& v, F&& f)
 template <typename Dec, typename F>
 void forFiniteValues(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, F&& f)
 {
-    forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t step) {
-        for (std::int64_t i = 0; i < n; ++i) {
-            const double x = dec(p + i * step);
-            if (std::isfinite(x))
-                f(x);
-        }
+    alignas(16) double buf[kBlock];
+    forBlocks(L, dec, begin, end, buf, [&](const double* x, int n) {
+        for (int i = 0; i < n; ++i)
+            if (std::isfinite(x[i]))
+                f(x[i]);
     });
 }
 

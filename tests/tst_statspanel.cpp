@@ -237,6 +237,13 @@ private Q_SLOTS:
         panel.showTensor(g_index, entryOf("f32"));
         QTRY_VERIFY(panel.currentStats() != nullptr);
         QVERIFY(panel.grab().save(QStringLiteral(PARAMSCOPE_FIXTURES "/statspanel_f32.png")));
+        panel.histogram()->setLogScale(true);
+        QVERIFY(panel.grab().save(QStringLiteral(PARAMSCOPE_FIXTURES "/statspanel_f32_log.png")));
+        panel.showTensor(g_index, entryOf("i16"));
+        QTRY_VERIFY(panel.currentStats() != nullptr);
+        QVERIFY(panel.grab().save(QStringLiteral(PARAMSCOPE_FIXTURES "/statspanel_i16.png")));
+        panel.showTensor(g_index, entryOf("f32"));
+        QVERIFY(panel.currentStats() != nullptr);  // cached
 
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
