@@ -249,6 +249,7 @@ QWidget* MainWindow::createBrowserPage()
     m_searchError = new QLabel(left);
     m_searchError->setObjectName(QStringLiteral("searchErrorLabel"));
     m_searchError->setWordWrap(true);
+    m_searchError->setTextFormat(Qt::PlainText);  // the pattern is shown as typed
     m_searchError->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_searchError->setStyleSheet(QStringLiteral("color: #b3261e; font-weight: bold;"));
     m_searchError->hide();
@@ -849,7 +850,7 @@ void MainWindow::showSearchError(const NameMatcher& matcher)
     if (matcher.errorOffset() >= 0) {
         const QString p = matcher.query().pattern;
         const int at = std::min<int>(matcher.errorOffset(), int(p.size()));
-        text += tr(" at position %1: %2▸%3").arg(at).arg(p.left(at).toHtmlEscaped(), p.mid(at).toHtmlEscaped());
+        text += tr(" at position %1: %2▸%3").arg(at).arg(p.left(at), p.mid(at));
     }
     m_searchError->setText(text);
     m_searchError->show();
