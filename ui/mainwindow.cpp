@@ -453,7 +453,8 @@ void MainWindow::createStatusBar()
 void MainWindow::restoreSettings()
 {
     auto s = settings();
-    restoreGeometry(s->value(QStringLiteral("window/geometry")).toByteArray());
+    if (!restoreGeometry(s->value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1200, 760);  // first run: room for the tree and the details side by side
     restoreState(s->value(QStringLiteral("window/state")).toByteArray());
     const QString engine = s->value(QStringLiteral("engine"), loaderEngineName(LoaderEngine::Auto)).toString();
     LoaderEngine e = LoaderEngine::Auto;
