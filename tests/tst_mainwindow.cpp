@@ -88,6 +88,7 @@ private Q_SLOTS:
     void dropOpensFile();
     void settingsPersist();
     void demoFromResources();
+    void largeModelSearchesOnWorker();
 
 private:
     QTemporaryDir m_tmp;
@@ -503,6 +504,59 @@ void TestMainWindow::demoFromResources()
     QVERIFY(direct.ok());
     QCOMPARE(w.modelIndex()->entries.size(), direct.value()->entries.size());
     QVERIFY(w.errorBanner()->isHidden());
+}
+
+void TestMainWindow::largeModelSearchesOnWorker()
+{
+    // 100,000 tensors (entries only, no data): the search runs on a worker thread.
+    auto index = std::make_shared<ModelIndex>();
+    for (int b = 0; b < 100; ++b)
+        for (int x = 0; x < 50; ++x)
+            for (int k = 0; k < 20; ++k) {
+                TensorEntry e;
+                e.name = "blocks." + std::to_string(b) + ".experts." + std::to_string(x) + ".w" + std::to_string(k);
+                e.kind = k % 5 == 4 ? TensorKind::Buffer : TensorKind::Parameter;
+                e.dtype = DType::Float32;
+                e.shape = {4, 4};
+                e.storage = int(index->entries.size());
+                index->entries.push_back(std::move(e));
+            }
+    index->finalize();
+    QCOMPARE(int(index->entries.size()), 100000);
+    MainWindow w;
+    w.show();
+    w.setModel(index);
+    QCOMPARE(w.matchCountLabel()->text(), QStringLiteral("100,000 tensors"));
+
+    int expected = 0;
+    for (const auto& e : index->entries)
+        if (e.name.find("experts.42.w1") != std::string::npos)
+            ++expected;  // w1, w10..w19 of expert 42 in every block
+    QCOMPARE(expected, 100 * 11);
+    QSignalSpy applied(&w, &MainWindow::searchApplied);
+    w.searchEdit()->setText(QStringLiteral("experts.42.w1"));
+    QTRY_COMPARE_WITH_TIMEOUT(w.matchCountLabel()->text(), QStringLiteral("1,100 of 100,000 tensors"), 15000);
+    QCOMPARE(w.filterProxy()->matchCount(), expected);
+    QCOMPARE(int(visibleTensors(w.filterProxy()).size()), expected);
+    w.findNext();
+    QCOMPARE(currentName(w), QStringLiteral("blocks.0.experts.42.w1"));
+    w.findPrevious();
+    QCOMPARE(currentName(w), QStringLiteral("blocks.99.experts.42.w19"));
+
+    // Typing on while a search runs: the last query wins.
+    w.searchEdit()->setText(QStringLiteral("experts.4"));
+    w.flushSearch();
+    w.searchEdit()->setText(QStringLiteral("blocks.7.experts.8.w3"));
+    QTRY_COMPARE_WITH_TIMEOUT(w.filterProxy()->matchCount(), 1, 15000);
+    QTest::qWait(300);
+    QCOMPARE(w.filterProxy()->matchCount(), 1);
+    QCOMPARE(visibleTensors(w.filterProxy()), (std::set<std::string>{"blocks.7.experts.8.w3"}));
+
+    // An invalid regex leaves the large tree as it was.
+    w.searchModeBox()->setCurrentIndex(w.searchModeBox()->findText(QStringLiteral("Regex")));
+    w.searchEdit()->setText(QStringLiteral("blocks.[7"));
+    QTRY_VERIFY(w.searchErrorLabel()->isVisible());
+    QCOMPARE(visibleTensors(w.filterProxy()), (std::set<std::string>{"blocks.7.experts.8.w3"}));
 }
 
 QTEST_MAIN(TestMainWindow)
