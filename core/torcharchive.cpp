@@ -5,6 +5,7 @@
 #include "zipreader.h"
 
 #include <QFileInfo>
+#include <QLocale>
 
 #include <cstring>
 #include <mutex>
@@ -97,8 +98,8 @@ std::string keyName(const Value* k)
     case VT::Bool: return k->boolean ? "True" : "False";
     case VT::None: return "None";
     case VT::Float: {
-        QString s = QString::number(k->real, 'g', 17);
-        return s.toStdString();
+        // Shortest round-trip form, as Python's str() prints a float key.
+        return QString::number(k->real, 'g', QLocale::FloatingPointShortest).toStdString();
     }
     default: return "<" + pickle::describe(k) + ">";
     }

@@ -13,6 +13,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <random>
+
 using namespace paramscope;
 using namespace paramscope::test;
 
@@ -70,6 +72,8 @@ private Q_SLOTS:
     void truncatedWhileOpen();
     void classHeaders();
     void cancel();
+    void mutatedPicklesNeverCrash();
+    void mutatedZipsNeverCrash();
 };
 
 void TestNativeLoader::initTestCase()
@@ -380,6 +384,76 @@ void TestNativeLoader::cancel()
     const auto r = loadModel(archive(QStringLiteral("ts_nested.pt")), o);
     QVERIFY(!r.ok());
     QCOMPARE(r.error(), cancelledMessage(archive(QStringLiteral("ts_nested.pt"))));
+}
+
+namespace {
+
+// Opening `path` either fails with a message naming it, or gives an index whose every
+// tensor can be read (or refuses with a message): never a crash, hang or wild read.
+void openAndReadEverything(const QString& path)
+{
+    const auto r = load(path);
+    if (!r.ok()) {
+        QVERIFY2(!r.error().isEmpty() && r.error().contains(QFileInfo(path).fileName()), qPrintable(r.error()));
+        return;
+    }
+    const ModelIndex& idx = *r.value();
+    for (size_t i = 0; i < idx.entries.size(); ++i) {
+        const auto b = idx.contiguousBytes(int(i));
+        if (b)
+            QCOMPARE(std::int64_t(b->size()), idx.entries[i].bytes);
+        else
+            QVERIFY(!b.error().isEmpty());
+    }
+}
+
+}  // namespace
+
+// Damaged data.pkl inside valid zips (fixture script: fuzz_pickles).
+void TestNativeLoader::mutatedPicklesNeverCrash()
+{
+    const QDir dir(archive(QStringLiteral("bad/fuzz")));
+    const QStringList files = dir.entryList({QStringLiteral("*.pt")}, QDir::Files, QDir::Name);
+    QVERIFY(files.size() >= 100);
+    int opened = 0;
+    for (const QString& f : files) {
+        openAndReadEverything(dir.filePath(f));
+        if (QTest::currentTestFailed())
+            QFAIL(qPrintable(QStringLiteral("on ") + f));
+        opened += load(dir.filePath(f)).ok() ? 1 : 0;
+    }
+    // Both outcomes occur: the mutations are neither all fatal nor all harmless.
+    QVERIFY(opened > 0 && opened < files.size());
+}
+
+// Random byte damage anywhere in whole archives (directory, headers, records).
+void TestNativeLoader::mutatedZipsNeverCrash()
+{
+    QTemporaryDir tmp;
+    QVERIFY(tmp.isValid());
+    std::mt19937 rng(6);
+    for (const char* name : {"ts_seed.pt", "sv_dtypes.pt"}) {
+        const QByteArray good = readAll(archive(QString::fromLatin1(name)));
+        QVERIFY(!good.isEmpty());
+        for (int round = 0; round < 250; ++round) {
+            QByteArray b = good;
+            const int edits = 1 + int(rng() % 4);
+            for (int e = 0; e < edits; ++e) {
+                // Favour the tail, where the directory lives.
+                const int pos = rng() % 2 ? int(rng() % b.size()) : b.size() - 1 - int(rng() % std::min<int>(b.size(), 400));
+                b[pos] = char(rng() % 3 == 0 ? 0xff : rng() % 256);
+            }
+            const QString path = tmp.filePath(QStringLiteral("m%1_%2").arg(round).arg(QString::fromLatin1(name)));
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(b);
+            f.close();
+            openAndReadEverything(path);
+            if (QTest::currentTestFailed())
+                QFAIL(qPrintable(QStringLiteral("on mutation %1 of %2").arg(round).arg(QString::fromLatin1(name))));
+            QFile::remove(path);
+        }
+    }
 }
 
 QTEST_GUILESS_MAIN(TestNativeLoader)
