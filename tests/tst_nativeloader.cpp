@@ -87,7 +87,7 @@ void TestNativeLoader::matchesPython_data()
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("format");
     const int ts = int(ModelFormat::TorchScript), sv = int(ModelFormat::TorchSave);
-    for (const char* n : {"ts_seed", "ts_nested", "ts_norms", "ts_frozen", "ts_tied", "ts_dtypes", "ts_unknown_op",
+    for (const char* n : {"ts_seed", "ts_nested", "ts_norms", "ts_frozen", "ts_tied", "ts_dtypes", "ts_attrs", "ts_unknown_op",
                           "var_bad_constants"})
         QTest::newRow(n) << QString::fromLatin1(n) << ts;
     for (const char* n : {"sv_state_dict", "sv_checkpoint", "sv_shared", "sv_dtypes", "sv_params", "sv_tensor",
@@ -137,7 +137,7 @@ void TestNativeLoader::matchesPython()
 void TestNativeLoader::torchScriptMatchesLibTorch_data()
 {
     QTest::addColumn<QString>("name");
-    for (const char* n : {"ts_seed", "ts_nested", "ts_norms", "ts_frozen", "ts_tied", "ts_dtypes"})
+    for (const char* n : {"ts_seed", "ts_nested", "ts_norms", "ts_frozen", "ts_tied", "ts_dtypes", "ts_attrs"})
         QTest::newRow(n) << QString::fromLatin1(n);
     // The demo model: conv stem, transformer blocks, a tied output projection.
     QTest::newRow("demo_model") << QStringLiteral(PARAMSCOPE_SOURCE_DIR "/resources/demo_model.pt");
