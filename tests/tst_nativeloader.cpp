@@ -91,7 +91,7 @@ void TestNativeLoader::matchesPython_data()
                           "var_bad_constants"})
         QTest::newRow(n) << QString::fromLatin1(n) << ts;
     for (const char* n : {"sv_state_dict", "sv_checkpoint", "sv_shared", "sv_dtypes", "sv_params", "sv_tensor",
-                          "var_deflated", "var_comment"})
+                          "var_deflated", "var_comment", "var_zip64"})
         QTest::newRow(n) << QString::fromLatin1(n) << sv;
 }
 
