@@ -137,16 +137,16 @@ int main(int argc, char** argv)
     row("torch::histc (512 bins)", torchHistc);
     row("isnan().sum()", torchIsnan);
     row("torch total (std_mean + histc + isnan().sum())", torchTotal);
-    std::printf("\nratios (wall): fused / copy = %.2f (goal <= 3), with histogram / copy = %.2f\n", fused.wall / copy.wall,
-                withHist.wall / copy.wall);
+    std::printf("\nratios (wall): fused / copy = %.2f (goal <= 3), with histogram / copy = %.2f\n",
+                fused.wall / copy.wall, withHist.wall / copy.wall);
     std::printf("               torch total / fused = %.1f (goal >= 10), torch total / with histogram = %.1f\n",
                 torchTotal.wall / fused.wall, torchTotal.wall / withHist.wall);
     std::printf("ratios (cpu):  fused / copy = %.2f, torch total / fused = %.1f, torch total / with histogram = %.1f\n",
                 fused.cpu / copy.cpu, torchTotal.cpu / fused.cpu, torchTotal.cpu / withHist.cpu);
     std::printf("\ncross-check: NaN %lld (torch %lld), mean %.9g (torch, NaN-propagating: %.9g), std %.9g\n",
                 (long long)s1.nan, (long long)tNan, s1.mean, tMean, s1.std);
-    std::printf("             median %.6g ±%.2g (exact %.6g), bins %d\n", s2.quantiles.median(), s2.quantiles.errorBound,
-                s3.quantiles.median(), s2.histogram.bins());
+    std::printf("             median %.6g ±%.2g (exact %.6g), bins %d\n", s2.quantiles.median(),
+                s2.quantiles.errorBound, s3.quantiles.median(), s2.histogram.bins());
     (void)tStd;
     return 0;
 }

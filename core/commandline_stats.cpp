@@ -13,9 +13,15 @@ namespace {
 
 /// Shortest text that reads back as the same double (JSON has no NaN/Inf; callers only
 /// pass finite numbers).
-QString number(double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); }
+QString number(double v)
+{
+    return QString::number(v, 'g', QLocale::FloatingPointShortest);
+}
 
-QString jsonNumberOrNull(bool valid, double v) { return valid ? number(v) : QStringLiteral("null"); }
+QString jsonNumberOrNull(bool valid, double v)
+{
+    return valid ? number(v) : QStringLiteral("null");
+}
 
 void printJson(QTextStream& out, const QString& file, const std::string& name, const TensorStats& s)
 {
@@ -25,13 +31,13 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
         shape += (i ? QStringLiteral(", ") : QString()) + QString::number(s.shape[i]);
     shape += QLatin1Char(']');
     out << "{\"file\": " << jsonString(file) << ", \"name\": " << jsonString(name) << ",\n"
-        << " \"dtype\": \"" << dtypeName(s.dtype).data() << "\", \"shape\": " << shape
-        << ", \"values\": \"" << statsValuesName(s.values) << "\",\n"
+        << " \"dtype\": \"" << dtypeName(s.dtype).data() << "\", \"shape\": " << shape << ", \"values\": \""
+        << statsValuesName(s.values) << "\",\n"
         << " \"elements\": " << s.elements << ", \"empty\": " << (s.empty ? "true" : "false")
         << ", \"scalar\": " << (s.scalar ? "true" : "false") << ",\n"
         << " \"finite\": " << s.finite << ", \"nan\": " << s.nan << ", \"pos_inf\": " << s.posInf
-        << ", \"neg_inf\": " << s.negInf << ", \"zeros\": " << s.zeros << ", \"zeros_percent\": " << number(s.zerosPercent)
-        << ",\n"
+        << ", \"neg_inf\": " << s.negInf << ", \"zeros\": " << s.zeros
+        << ", \"zeros_percent\": " << number(s.zerosPercent) << ",\n"
         << " \"min\": " << jsonNumberOrNull(f, s.min) << ", \"max\": " << jsonNumberOrNull(f, s.max)
         << ", \"mean\": " << jsonNumberOrNull(f, s.mean) << ", \"std\": " << jsonNumberOrNull(f, s.std)
         << ", \"std_definition\": \"population\",\n"
@@ -56,7 +62,9 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
 
 void printText(QTextStream& out, const std::string& name, const TensorStats& s)
 {
-    auto line = [&](const char* label, const QString& value) { out << QString::fromLatin1(label).leftJustified(14) << value << "\n"; };
+    auto line = [&](const char* label, const QString& value) {
+        out << QString::fromLatin1(label).leftJustified(14) << value << "\n";
+    };
     line("name", QString::fromStdString(name));
     QString dt = QString::fromLatin1(dtypeName(s.dtype).data());
     if (s.values != StatsValues::Real)
@@ -82,12 +90,12 @@ void printText(QTextStream& out, const std::string& name, const TensorStats& s)
     line("l2", number(s.l2));
     line("max|x|", number(s.maxAbs));
     const char* names[] = {"p1", "p25", "median", "p75", "p99"};
-    const QString approx = s.quantiles.approximate ? QStringLiteral(" ±%1").arg(number(s.quantiles.errorBound)) : QString();
+    const QString approx =
+        s.quantiles.approximate ? QStringLiteral(" ±%1").arg(number(s.quantiles.errorBound)) : QString();
     for (size_t i = 0; i < 5; ++i)
         line(names[i], number(s.quantiles.values[i]) + approx);
-    out << "histogram     " << s.histogram.bins() << " bins"
-        << (s.histogram.automatic ? " (automatic)" : "") << (s.histogram.integerAligned ? ", integer-aligned" : "")
-        << "\n";
+    out << "histogram     " << s.histogram.bins() << " bins" << (s.histogram.automatic ? " (automatic)" : "")
+        << (s.histogram.integerAligned ? ", integer-aligned" : "") << "\n";
     for (int i = 0; i < s.histogram.bins(); ++i) {
         const bool last = i + 1 == s.histogram.bins();
         out << "  [" << number(s.histogram.edges[size_t(i)]) << ", " << number(s.histogram.edges[size_t(i) + 1])

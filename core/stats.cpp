@@ -40,9 +40,12 @@ namespace paramscope {
 QString statsValuesName(StatsValues v)
 {
     switch (v) {
-    case StatsValues::Real: return QStringLiteral("values");
-    case StatsValues::Magnitude: return QStringLiteral("magnitude");
-    case StatsValues::Dequantized: return QStringLiteral("dequantized");
+        case StatsValues::Real:
+            return QStringLiteral("values");
+        case StatsValues::Magnitude:
+            return QStringLiteral("magnitude");
+        case StatsValues::Dequantized:
+            return QStringLiteral("dequantized");
     }
     return {};
 }
@@ -81,7 +84,10 @@ float bfloat16ToFloat(std::uint16_t b)
     return f;
 }
 
-float float8e5m2ToFloat(std::uint8_t b) { return halfToFloat(std::uint16_t(b) << 8); }
+float float8e5m2ToFloat(std::uint8_t b)
+{
+    return halfToFloat(std::uint16_t(b) << 8);
+}
 
 float float8e4m3fnToFloat(std::uint8_t b)
 {
@@ -216,7 +222,10 @@ struct Progress {
     }
 };
 
-bool isCancelled(const StatsOptions& o) { return o.cancel && o.cancel->load(std::memory_order_relaxed); }
+bool isCancelled(const StatsOptions& o)
+{
+    return o.cancel && o.cancel->load(std::memory_order_relaxed);
+}
 
 int threadCount(const StatsOptions& o, std::int64_t units)
 {
@@ -332,8 +341,14 @@ inline V2 loadV2(const double* p)
     std::memcpy(&v, p, sizeof v);
     return v;
 }
-inline V2 absV2(V2 v) { return V2(V2i(v) & V2i{INT64_MAX, INT64_MAX}); }
-inline double hsum(V2 a, V2 b) { return (a[0] + a[1]) + (b[0] + b[1]); }
+inline V2 absV2(V2 v)
+{
+    return V2(V2i(v) & V2i{INT64_MAX, INT64_MAX});
+}
+inline double hsum(V2 a, V2 b)
+{
+    return (a[0] + a[1]) + (b[0] + b[1]);
+}
 
 /// Sums of x[0..n) assuming every value is finite; `check` comes back non-zero (NaN) when
 /// one was not, so the caller can redo the block the slow way.
@@ -530,13 +545,16 @@ std::vector<double> linspaceEdges(double lo, double hi, int bins)
     std::vector<double> e(size_t(bins) + 1);
     const double step = (hi - lo) / double(bins);
     for (int i = 0; i <= bins; ++i)
-        e[size_t(i)] = std::isfinite(step) ? double(i) * step + lo
-                                           : lo * (1.0 - double(i) / bins) + hi * (double(i) / bins);
+        e[size_t(i)] =
+            std::isfinite(step) ? double(i) * step + lo : lo * (1.0 - double(i) / bins) + hi * (double(i) / bins);
     e[size_t(bins)] = hi;
     return e;
 }
 
-bool integerValued(DType t) { return dtypeIsInteger(t) || t == DType::Bool || dtypeIsQuantized(t); }
+bool integerValued(DType t)
+{
+    return dtypeIsInteger(t) || t == DType::Bool || dtypeIsQuantized(t);
+}
 
 /// Edges of the histogram shown to the user.
 StatsHistogram planHistogram(const TensorView& v, const TensorStats& s, int userBins, bool roundToPowerOfTwo)
@@ -611,7 +629,6 @@ std::array<double, 5> linearQuantiles(std::int64_t n, OrderStat&& kth)
     }
     return out;
 }
-
 
 /// Selects the k-th smallest values for the given (ascending, unique) ranks in place.
 std::vector<double> selectRanks(std::vector<double>& x, const std::vector<std::int64_t>& ranks)
@@ -693,22 +710,37 @@ void approximateQuantiles(TensorStats& s, const Binner& fine, const std::vector<
 double codeValue(const TensorView& v, std::uint32_t code)
 {
     switch (v.dtype) {
-    case DType::Bool: return code != 0 ? 1.0 : 0.0;
-    case DType::Int8: return double(std::int8_t(code));
-    case DType::UInt8: return double(code);
-    case DType::Int16: return double(std::int16_t(code));
-    case DType::UInt16: return double(code);
-    case DType::Float16: return double(halfToFloat(std::uint16_t(code)));
-    case DType::BFloat16: return double(bfloat16ToFloat(std::uint16_t(code)));
-    case DType::Float8E5M2: return double(float8e5m2ToFloat(std::uint8_t(code)));
-    case DType::Float8E4M3: return double(float8e4m3fnToFloat(std::uint8_t(code)));
-    case DType::QInt8: return double(std::int64_t(std::int8_t(code)) - v.qZeroPoint) * v.qScale;
-    case DType::QUInt8: return double(std::int64_t(code) - v.qZeroPoint) * v.qScale;
-    default: return 0.0;
+        case DType::Bool:
+            return code != 0 ? 1.0 : 0.0;
+        case DType::Int8:
+            return double(std::int8_t(code));
+        case DType::UInt8:
+            return double(code);
+        case DType::Int16:
+            return double(std::int16_t(code));
+        case DType::UInt16:
+            return double(code);
+        case DType::Float16:
+            return double(halfToFloat(std::uint16_t(code)));
+        case DType::BFloat16:
+            return double(bfloat16ToFloat(std::uint16_t(code)));
+        case DType::Float8E5M2:
+            return double(float8e5m2ToFloat(std::uint8_t(code)));
+        case DType::Float8E4M3:
+            return double(float8e4m3fnToFloat(std::uint8_t(code)));
+        case DType::QInt8:
+            return double(std::int64_t(std::int8_t(code)) - v.qZeroPoint) * v.qScale;
+        case DType::QUInt8:
+            return double(std::int64_t(code) - v.qZeroPoint) * v.qScale;
+        default:
+            return 0.0;
     }
 }
 
-bool narrowDType(DType t) { return dtypeItemSize(t) <= 2 && !dtypeIsComplex(t); }
+bool narrowDType(DType t)
+{
+    return dtypeItemSize(t) <= 2 && !dtypeIsComplex(t);
+}
 
 Result<TensorStats> narrowStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s)
 {
@@ -816,16 +848,35 @@ template <typename F>
 bool withWideDecoder(const TensorView& v, F&& f)
 {
     switch (v.dtype) {
-    case DType::Float32: f(Plain<float>{}); return true;
-    case DType::Float64: f(Plain<double>{}); return true;
-    case DType::Int32: f(Plain<std::int32_t>{}); return true;
-    case DType::Int64: f(Plain<std::int64_t>{}); return true;
-    case DType::UInt32: f(Plain<std::uint32_t>{}); return true;
-    case DType::UInt64: f(Plain<std::uint64_t>{}); return true;
-    case DType::Complex64: f(Magnitude<float>{}); return true;
-    case DType::Complex128: f(Magnitude<double>{}); return true;
-    case DType::QInt32: f(DequantI32{v.qScale, v.qZeroPoint}); return true;
-    default: return false;
+        case DType::Float32:
+            f(Plain<float>{});
+            return true;
+        case DType::Float64:
+            f(Plain<double>{});
+            return true;
+        case DType::Int32:
+            f(Plain<std::int32_t>{});
+            return true;
+        case DType::Int64:
+            f(Plain<std::int64_t>{});
+            return true;
+        case DType::UInt32:
+            f(Plain<std::uint32_t>{});
+            return true;
+        case DType::UInt64:
+            f(Plain<std::uint64_t>{});
+            return true;
+        case DType::Complex64:
+            f(Magnitude<float>{});
+            return true;
+        case DType::Complex128:
+            f(Magnitude<double>{});
+            return true;
+        case DType::QInt32:
+            f(DequantI32{v.qScale, v.qZeroPoint});
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -843,8 +894,8 @@ void forFiniteValues(const Layout& L, const Dec& dec, std::int64_t begin, std::i
 /// The fine histogram's inner loop, kept tight: a range test rejects NaN and ±Inf, and
 /// the edge comparisons run only for values within rounding distance of an edge.
 template <typename Dec>
-void fineHistogram(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine,
-                   double lo, double hi, std::int64_t* counts)
+void fineHistogram(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
+                   double hi, std::int64_t* counts)
 {
     alignas(16) double buf[kBlock];
     const double inv = fine.inv;
@@ -865,10 +916,14 @@ void fineHistogram(const Layout& L, const Dec& dec, std::int64_t begin, std::int
     });
 }
 
-Result<TensorStats> cancelledResult() { return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled")); }
+Result<TensorStats> cancelledResult()
+{
+    return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled"));
+}
 
 template <typename Dec>
-Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s, const Dec& dec)
+Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s,
+                              const Dec& dec)
 {
     const std::int64_t chunks = (L.numel + kChunk - 1) / kChunk;
     const int threads = threadCount(o, chunks);
@@ -934,7 +989,8 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
             if (s.min == s.max) {
                 s.histogram.counts[size_t(bin.index(s.min))] = total.n;
             } else {
-                std::vector<std::vector<std::int64_t>> counts(size_t(threads), std::vector<std::int64_t>(size_t(bin.bins)));
+                std::vector<std::vector<std::int64_t>> counts(size_t(threads),
+                                                              std::vector<std::int64_t>(size_t(bin.bins)));
                 const std::int64_t per = (total.n + threads - 1) / threads;
                 Progress none;
                 const StatsOptions quiet;
@@ -963,8 +1019,10 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
         s.histogram = planHistogram(v, s, o.bins, false);
         user.emplace(s.histogram.edges);
     }
-    std::vector<std::vector<std::int64_t>> fineCounts(static_cast<size_t>(threads), std::vector<std::int64_t>(kFineBins));
-    std::vector<std::vector<std::int64_t>> userCounts(size_t(threads), std::vector<std::int64_t>(user ? size_t(user->bins) : 0));
+    std::vector<std::vector<std::int64_t>> fineCounts(static_cast<size_t>(threads),
+                                                      std::vector<std::int64_t>(kFineBins));
+    std::vector<std::vector<std::int64_t>> userCounts(size_t(threads),
+                                                      std::vector<std::int64_t>(user ? size_t(user->bins) : 0));
     if (!parallelFor(chunks, threads, o, p2, [&](int t, std::int64_t c) {
             auto& fc = fineCounts[size_t(t)];
             auto& uc = userCounts[size_t(t)];
@@ -1031,14 +1089,16 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
     s.dtype = v.dtype;
     s.shape = v.shape;
     s.scalar = v.shape.empty();
-    s.values = dtypeIsComplex(v.dtype) ? StatsValues::Magnitude
-             : dtypeIsQuantized(v.dtype) ? StatsValues::Dequantized
-                                         : StatsValues::Real;
+    s.values = dtypeIsComplex(v.dtype)     ? StatsValues::Magnitude
+               : dtypeIsQuantized(v.dtype) ? StatsValues::Dequantized
+                                           : StatsValues::Real;
     const int item = dtypeItemSize(v.dtype);
     if (item == 0 || v.dtype == DType::Unknown)
-        return Result<TensorStats>::failure(QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
+        return Result<TensorStats>::failure(
+            QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
     if (v.strides.size() != v.shape.size())
-        return Result<TensorStats>::failure(QStringLiteral("tensor view has %1 strides for %2 dimensions").arg(v.strides.size()).arg(v.shape.size()));
+        return Result<TensorStats>::failure(
+            QStringLiteral("tensor view has %1 strides for %2 dimensions").arg(v.strides.size()).arg(v.shape.size()));
     for (auto d : v.shape)
         if (d < 0)
             return Result<TensorStats>::failure(QStringLiteral("tensor view has a negative size"));
@@ -1057,7 +1117,8 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
     const Layout L = collapse(v);
     if (narrowDType(v.dtype))
         return narrowStats(v, L, o, std::move(s));
-    Result<TensorStats> r = Result<TensorStats>::failure(QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
+    Result<TensorStats> r = Result<TensorStats>::failure(
+        QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
     withWideDecoder(v, [&](const auto& dec) { r = wideStats(v, L, o, std::move(s), dec); });
     return r;
 }

@@ -27,7 +27,10 @@ bool close(double a, double b, double rel)
     return std::fabs(a - b) <= rel * std::max(std::fabs(a), std::fabs(b));
 }
 
-QString num(double v) { return QString::number(v, 'g', 17); }
+QString num(double v)
+{
+    return QString::number(v, 'g', 17);
+}
 
 /// A view over bytes we own.
 struct OwnedView {
@@ -79,7 +82,8 @@ void compareIdentical(const TensorStats& a, const TensorStats& b)
     const double fa[] = {a.min, a.max, a.mean, a.std, a.l1, a.l2, a.maxAbs, a.zerosPercent};
     const double fb[] = {b.min, b.max, b.mean, b.std, b.l1, b.l2, b.maxAbs, b.zerosPercent};
     for (size_t i = 0; i < std::size(fa); ++i)
-        QVERIFY2(std::memcmp(&fa[i], &fb[i], sizeof(double)) == 0, qPrintable(QStringLiteral("field %1: %2 vs %3").arg(i).arg(num(fa[i]), num(fb[i]))));
+        QVERIFY2(std::memcmp(&fa[i], &fb[i], sizeof(double)) == 0,
+                 qPrintable(QStringLiteral("field %1: %2 vs %3").arg(i).arg(num(fa[i]), num(fb[i]))));
     QVERIFY(a.quantiles.values == b.quantiles.values);
     QVERIFY(a.histogram.edges == b.histogram.edges);
     QVERIFY(a.histogram.counts == b.histogram.counts);
@@ -153,7 +157,7 @@ private Q_SLOTS:
         QCOMPARE(s.posInf, std::int64_t(e.value(QLatin1String("pos_inf")).toInteger()));
         QCOMPARE(s.negInf, std::int64_t(e.value(QLatin1String("neg_inf")).toInteger()));
         QCOMPARE(s.zeros, std::int64_t(e.value(QLatin1String("zeros")).toInteger()));
-        QCOMPARE(s.values, dtypeIsComplex(s.dtype) ? StatsValues::Magnitude
+        QCOMPARE(s.values, dtypeIsComplex(s.dtype)     ? StatsValues::Magnitude
                            : dtypeIsQuantized(s.dtype) ? StatsValues::Dequantized
                                                        : StatsValues::Real);
         // Never NaN, whatever the input.
@@ -167,7 +171,8 @@ private Q_SLOTS:
         }
         auto check = [&](const char* field, double got, double rel) {
             const double want = e.value(QLatin1String(field)).toDouble();
-            QVERIFY2(close(got, want, rel), qPrintable(QStringLiteral("%1: got %2, NumPy %3").arg(QLatin1String(field), num(got), num(want))));
+            QVERIFY2(close(got, want, rel),
+                     qPrintable(QStringLiteral("%1: got %2, NumPy %3").arg(QLatin1String(field), num(got), num(want))));
         };
         check("min", s.min, 0);
         check("max", s.max, 0);
@@ -180,13 +185,17 @@ private Q_SLOTS:
         QVERIFY(!s.quantiles.approximate);
         for (int i = 0; i < 5; ++i)
             QVERIFY2(close(s.quantiles.values[size_t(i)], q[i].toDouble(), 1e-15),
-                     qPrintable(QStringLiteral("quantile %1: got %2, NumPy %3").arg(i).arg(num(s.quantiles.values[size_t(i)]), num(q[i].toDouble()))));
+                     qPrintable(QStringLiteral("quantile %1: got %2, NumPy %3")
+                                    .arg(i)
+                                    .arg(num(s.quantiles.values[size_t(i)]), num(q[i].toDouble()))));
         const QJsonArray edges = e.value(QLatin1String("edges")).toArray();
         const QJsonArray counts = e.value(QLatin1String("counts")).toArray();
         QCOMPARE(s.histogram.edges.size(), size_t(edges.size()));
         for (int i = 0; i < edges.size(); ++i)
             QVERIFY2(s.histogram.edges[size_t(i)] == edges[i].toDouble(),
-                     qPrintable(QStringLiteral("edge %1: %2 vs %3").arg(i).arg(num(s.histogram.edges[size_t(i)]), num(edges[i].toDouble()))));
+                     qPrintable(QStringLiteral("edge %1: %2 vs %3")
+                                    .arg(i)
+                                    .arg(num(s.histogram.edges[size_t(i)]), num(edges[i].toDouble()))));
         std::int64_t total = 0;
         for (int i = 0; i < counts.size(); ++i) {
             QCOMPARE(s.histogram.counts[size_t(i)], std::int64_t(counts[i].toInteger()));
@@ -282,11 +291,13 @@ private Q_SLOTS:
         const std::int64_t n = 300000;
         std::vector<double> vals(static_cast<size_t>(n));
         for (auto& x : vals)
-            x = dt == DType::Int64 ? std::round(nd(rng) * 100) : dt == DType::Float32 ? double(float(nd(rng))) : nd(rng);
+            x = dt == DType::Int64     ? std::round(nd(rng) * 100)
+                : dt == DType::Float32 ? double(float(nd(rng)))
+                                       : nd(rng);
         if (dt != DType::Int64)
             vals[5] = qQNaN();
         OwnedView ov = dt == DType::Float32 ? makeView(std::vector<float>(vals.begin(), vals.end()), dt)
-                     : dt == DType::Int64   ? makeView(std::vector<std::int64_t>(vals.begin(), vals.end()), dt)
+                       : dt == DType::Int64 ? makeView(std::vector<std::int64_t>(vals.begin(), vals.end()), dt)
                                             : makeView(vals, dt);
         StatsOptions exact;
         exact.bins = bins;
@@ -301,7 +312,10 @@ private Q_SLOTS:
         QVERIFY(b->quantiles.errorBound <= (b->max - b->min) / 65536 / 2 * (1 + 1e-9));
         for (size_t i = 0; i < 5; ++i)
             QVERIFY2(std::fabs(a->quantiles.values[i] - b->quantiles.values[i]) <= b->quantiles.errorBound * (1 + 1e-9),
-                     qPrintable(QStringLiteral("q%1: exact %2 approx %3 bound %4").arg(i).arg(num(a->quantiles.values[i]), num(b->quantiles.values[i]), num(b->quantiles.errorBound))));
+                     qPrintable(QStringLiteral("q%1: exact %2 approx %3 bound %4")
+                                    .arg(i)
+                                    .arg(num(a->quantiles.values[i]), num(b->quantiles.values[i]),
+                                         num(b->quantiles.errorBound))));
         QCOMPARE(a->mean, b->mean);
         QCOMPARE(a->finite, n - (dt == DType::Int64 ? 0 : 1));
         // Counts against a direct count with the reported edges.
@@ -352,6 +366,72 @@ private Q_SLOTS:
             const float want = float(q), got = halfToFloat(b);
             QVERIFY(std::isnan(want) ? std::isnan(got) : std::memcmp(&want, &got, 4) == 0);
         }
+    }
+
+    // The code-table path (<= 16-bit dtypes) and the fused pass (wider dtypes) are two
+    // implementations: the same values must give the same numbers.
+    void narrowAgreesWithWide()
+    {
+        std::mt19937 rng(3);
+        std::uniform_int_distribution<int> d(-30000, 30000);
+        std::vector<std::int16_t> i16(70001);
+        for (auto& x : i16)
+            x = std::int16_t(d(rng));
+        const auto a = computeStats(makeView(i16, DType::Int16).view);
+        const auto b = computeStats(makeView(std::vector<std::int32_t>(i16.begin(), i16.end()), DType::Int32).view);
+        QVERIFY(a.ok() && b.ok());
+        QCOMPARE(a->min, b->min);
+        QCOMPARE(a->max, b->max);
+        QVERIFY(close(a->mean, b->mean, 1e-12));
+        QVERIFY(close(a->std, b->std, 1e-12));
+        QCOMPARE(a->l1, b->l1);
+        QVERIFY(a->quantiles.values == b->quantiles.values);
+        QVERIFY(a->histogram.edges == b->histogram.edges);
+        QVERIFY(a->histogram.counts == b->histogram.counts);
+
+        // float16 bit patterns (all of them except NaN/Inf) against the same values in float32.
+        std::vector<std::uint16_t> h;
+        std::vector<float> f;
+        for (std::uint32_t c = 0; c < 65536; ++c) {
+            const float v = halfToFloat(std::uint16_t(c));
+            h.push_back(std::uint16_t(c));
+            f.push_back(v);
+        }
+        const auto ha = computeStats(makeView(h, DType::Float16).view);
+        const auto fa = computeStats(makeView(f, DType::Float32).view);
+        QVERIFY(ha.ok() && fa.ok());
+        QCOMPARE(ha->nan, fa->nan);
+        QCOMPARE(ha->nan, std::int64_t(2046));
+        QCOMPARE(ha->posInf, std::int64_t(1));
+        QCOMPARE(ha->negInf, std::int64_t(1));
+        QCOMPARE(ha->zeros, std::int64_t(2));
+        QCOMPARE(ha->min, -65504.0);
+        QCOMPARE(ha->max, 65504.0);
+        QVERIFY(std::fabs(ha->mean - fa->mean) <= 1e-12 * fa->l1 / double(fa->finite));
+        QVERIFY(close(ha->std, fa->std, 1e-12));
+        QVERIFY(ha->quantiles.values == fa->quantiles.values);
+        QVERIFY(ha->histogram.counts == fa->histogram.counts);
+    }
+
+    void unsignedTypes()
+    {
+        auto r = computeStats(makeView(std::vector<std::uint16_t>{0, 65535, 1, 2}, DType::UInt16).view);
+        QVERIFY(r.ok());
+        QCOMPARE(r->max, 65535.0);
+        QCOMPARE(r->mean, 16384.5);
+        r = computeStats(makeView(std::vector<std::uint32_t>{0, 4294967295u, 7}, DType::UInt32).view);
+        QVERIFY(r.ok());
+        QCOMPARE(r->max, 4294967295.0);
+        QCOMPARE(r->quantiles.median(), 7.0);
+        r = computeStats(makeView(std::vector<std::uint64_t>{0, std::uint64_t(1) << 63, 5}, DType::UInt64).view);
+        QVERIFY(r.ok());
+        QCOMPARE(r->max, std::ldexp(1.0, 63));
+        QCOMPARE(r->zeros, std::int64_t(1));
+        std::int64_t total = 0;
+        for (auto c : r->histogram.counts)
+            total += c;
+        QCOMPARE(total, std::int64_t(3));
+        QVERIFY(r->histogram.bins() <= kMaxAutoBins);
     }
 
     void float8Tensor()
@@ -451,8 +531,12 @@ private Q_SLOTS:
         QFETCH(QString, key);
         const QJsonObject e = g_expected.value(key).toObject();
         const QString name = key.section(QLatin1Char('@'), 0, 0);
-        QStringList args{QStringLiteral("stats"), test::fixture(QStringLiteral("stats_model.pt")), name,
-                         QStringLiteral("--json"), QStringLiteral("--engine"), QStringLiteral("libtorch")};
+        QStringList args{QStringLiteral("stats"),
+                         test::fixture(QStringLiteral("stats_model.pt")),
+                         name,
+                         QStringLiteral("--json"),
+                         QStringLiteral("--engine"),
+                         QStringLiteral("libtorch")};
         if (key.contains(QLatin1String("@bins=")))
             args << QStringLiteral("--bins") << key.section(QLatin1String("@bins="), 1);
         QProcess p;
@@ -494,9 +578,9 @@ private Q_SLOTS:
     void commandLineErrors()
     {
         QProcess p;
-        p.start(QStringLiteral(PARAMSCOPE_CLI), {QStringLiteral("stats"), test::fixture(QStringLiteral("stats_model.pt")),
-                                                 QStringLiteral("no.such.tensor"), QStringLiteral("--engine"),
-                                                 QStringLiteral("libtorch")});
+        p.start(QStringLiteral(PARAMSCOPE_CLI),
+                {QStringLiteral("stats"), test::fixture(QStringLiteral("stats_model.pt")),
+                 QStringLiteral("no.such.tensor"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
         QVERIFY(p.waitForFinished(120000));
         QCOMPARE(p.exitCode(), 1);
         QVERIFY(QString::fromUtf8(p.readAllStandardError()).contains(QLatin1String("no.such.tensor")));

@@ -65,7 +65,10 @@ std::shared_ptr<const ModelIndex> makeBigModel()
 std::shared_ptr<const ModelIndex> g_index;
 QJsonObject g_expected;
 
-int entryOf(const char* name) { return g_index->findEntry(name); }
+int entryOf(const char* name)
+{
+    return g_index->findEntry(name);
+}
 
 }  // namespace
 
@@ -94,7 +97,8 @@ private Q_SLOTS:
         QTRY_VERIFY(panel.currentStats() != nullptr);
         QCOMPARE(shown.count(), 1);
         const QJsonObject e = g_expected.value(QLatin1String("f32")).toObject();
-        QCOMPARE(panel.valueText(QStringLiteral("mean")), QString::number(e.value(QLatin1String("mean")).toDouble(), 'g', 7));
+        QCOMPARE(panel.valueText(QStringLiteral("mean")),
+                 QString::number(e.value(QLatin1String("mean")).toDouble(), 'g', 7));
         QCOMPARE(panel.valueText(QStringLiteral("nan")), QStringLiteral("1"));
         QCOMPARE(panel.valueText(QStringLiteral("median")),
                  QString::number(e.value(QLatin1String("quantiles")).toArray()[2].toDouble(), 'g', 7));
@@ -110,7 +114,8 @@ private Q_SLOTS:
         const QJsonArray edges = e.value(QLatin1String("edges")).toArray();
         const double mid = (edges[0].toDouble() + edges[1].toDouble()) / 2;
         const QString tip = panel.histogram()->binToolTip(mid);
-        QVERIFY2(tip.endsWith(QStringLiteral(": %1").arg(e.value(QLatin1String("counts")).toArray()[0].toInteger())), qPrintable(tip));
+        QVERIFY2(tip.endsWith(QStringLiteral(": %1").arg(e.value(QLatin1String("counts")).toArray()[0].toInteger())),
+                 qPrintable(tip));
         QVERIFY(panel.histogram()->binToolTip(edges.last().toDouble() + 1).isEmpty());
 
         // Cached: showing it again is immediate.
@@ -131,7 +136,8 @@ private Q_SLOTS:
         spin->setValue(7);  // as the user would
         QTRY_VERIFY(panel.currentStats() && panel.currentStats()->histogram.bins() == 7);
         QCOMPARE(panel.histogram()->barCount(), 7);
-        const QJsonArray counts = g_expected.value(QLatin1String("f32@bins=7")).toObject().value(QLatin1String("counts")).toArray();
+        const QJsonArray counts =
+            g_expected.value(QLatin1String("f32@bins=7")).toObject().value(QLatin1String("counts")).toArray();
         for (int i = 0; i < 7; ++i)
             QCOMPARE(panel.currentStats()->histogram.counts[size_t(i)], std::int64_t(counts[i].toInteger()));
         QCOMPARE(panel.histogram()->requestedBins(), 7);
@@ -197,15 +203,24 @@ private Q_SLOTS:
         QTest::addColumn<QString>("message");
         QTest::addColumn<int>("bars");
         QTest::addColumn<QString>("mean");
-        QTest::newRow("bool") << "b" << "Boolean" << 2 << QString();
-        QTest::newRow("all NaN") << "all_nan" << "No finite values" << 0 << "—";
-        QTest::newRow("empty") << "empty" << "Empty tensor" << 0 << "—";
-        QTest::newRow("constant") << "const" << "Constant" << 1 << "2.5";
-        QTest::newRow("constant int") << "const_i" << "Constant" << 1 << "-3";
-        QTest::newRow("single") << "one" << "single value" << 1 << "0.125";
-        QTest::newRow("0-d") << "scalar" << "single value" << 1 << "-2.75";
-        QTest::newRow("only inf") << "inf_only" << "No finite values" << 0 << "—";
-        QTest::newRow("quantized") << "q8" << "dequantized" << -1 << QString();
+        QTest::newRow("bool") << "b"
+                              << "Boolean" << 2 << QString();
+        QTest::newRow("all NaN") << "all_nan"
+                                 << "No finite values" << 0 << "—";
+        QTest::newRow("empty") << "empty"
+                               << "Empty tensor" << 0 << "—";
+        QTest::newRow("constant") << "const"
+                                  << "Constant" << 1 << "2.5";
+        QTest::newRow("constant int") << "const_i"
+                                      << "Constant" << 1 << "-3";
+        QTest::newRow("single") << "one"
+                                << "single value" << 1 << "0.125";
+        QTest::newRow("0-d") << "scalar"
+                             << "single value" << 1 << "-2.75";
+        QTest::newRow("only inf") << "inf_only"
+                                  << "No finite values" << 0 << "—";
+        QTest::newRow("quantized") << "q8"
+                                   << "dequantized" << -1 << QString();
     }
 
     void specialTensors()
@@ -218,7 +233,8 @@ private Q_SLOTS:
         panel.resize(720, 560);
         panel.showTensor(g_index, g_index->findEntry(name.toStdString()));
         QTRY_VERIFY(panel.currentStats() != nullptr);
-        QVERIFY2(panel.histogram()->message().contains(message, Qt::CaseInsensitive), qPrintable(panel.histogram()->message()));
+        QVERIFY2(panel.histogram()->message().contains(message, Qt::CaseInsensitive),
+                 qPrintable(panel.histogram()->message()));
         if (bars >= 0)
             QCOMPARE(panel.histogram()->barCount(), bars);
         if (!mean.isNull())
@@ -226,7 +242,8 @@ private Q_SLOTS:
         // It renders.
         const QImage img = panel.grab().toImage();
         QVERIFY(!img.isNull());
-        if (name == QLatin1String("b") || name == QLatin1String("all_nan") || name == QLatin1String("f32") || name == QLatin1String("q8"))
+        if (name == QLatin1String("b") || name == QLatin1String("all_nan") || name == QLatin1String("f32") ||
+            name == QLatin1String("q8"))
             img.save(QStringLiteral("%1/statspanel_%2.png").arg(QStringLiteral(PARAMSCOPE_FIXTURES), name));
     }
 

@@ -25,7 +25,10 @@ namespace paramscope {
 
 namespace {
 
-QString shortNumber(double v) { return QString::number(v, 'g', 6); }
+QString shortNumber(double v)
+{
+    return QString::number(v, 'g', 6);
+}
 
 /// Log axes cannot start at 0: bars start just under 1 so a bin of one value stays visible.
 constexpr double kLogBase = 0.8;
@@ -186,8 +189,14 @@ void HistogramWidget::setStats(const TensorStats& s)
     m_plot->replot();
 }
 
-void HistogramWidget::setLogScale(bool on) { m_log->setChecked(on); }
-bool HistogramWidget::logScale() const { return m_log->isChecked(); }
+void HistogramWidget::setLogScale(bool on)
+{
+    m_log->setChecked(on);
+}
+bool HistogramWidget::logScale() const
+{
+    return m_log->isChecked();
+}
 
 void HistogramWidget::setRequestedBins(int bins)
 {
@@ -195,12 +204,18 @@ void HistogramWidget::setRequestedBins(int bins)
     m_bins->setValue(bins);
 }
 
-int HistogramWidget::requestedBins() const { return m_bins->value(); }
+int HistogramWidget::requestedBins() const
+{
+    return m_bins->value();
+}
 QString HistogramWidget::message() const
 {
     return m_stack->currentWidget() == m_placeholder ? m_placeholder->text() : m_message->text();
 }
-QString HistogramWidget::nonFiniteText() const { return m_nonFinite->text(); }
+QString HistogramWidget::nonFiniteText() const
+{
+    return m_nonFinite->text();
+}
 
 void HistogramWidget::applyScale()
 {
@@ -248,7 +263,9 @@ QString HistogramWidget::binToolTip(double x) const
         return tr("values %1 … %2: %3").arg(first).arg(last).arg(n);
     }
     const bool lastBin = i + 1 == m_counts.size();
-    return tr("[%1, %2%3: %4").arg(shortNumber(a), shortNumber(b), lastBin ? QStringLiteral("]") : QStringLiteral(")")).arg(n);
+    return tr("[%1, %2%3: %4")
+        .arg(shortNumber(a), shortNumber(b), lastBin ? QStringLiteral("]") : QStringLiteral(")"))
+        .arg(n);
 }
 
 void HistogramWidget::onMouseMove(QMouseEvent* event)

@@ -40,8 +40,8 @@ public:
     int requestedBins() const;
 
     int barCount() const { return int(m_counts.size()); }
-    QString message() const;           // the label above the plot ("" when none)
-    QString nonFiniteText() const;     // the NaN/Inf counts beside the plot
+    QString message() const;        // the label above the plot ("" when none)
+    QString nonFiniteText() const;  // the NaN/Inf counts beside the plot
     QCustomPlot* plot() const { return m_plot; }
     /// Text of the tooltip for the bin under plot x-coordinate `x` ("" outside every bin).
     QString binToolTip(double x) const;

@@ -25,13 +25,30 @@ struct StatsJob {
     QString error;
 };
 
-QString number(double v) { return QString::number(v, 'g', 7); }
-QString fullNumber(double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); }
+QString number(double v)
+{
+    return QString::number(v, 'g', 7);
+}
+QString fullNumber(double v)
+{
+    return QString::number(v, 'g', QLocale::FloatingPointShortest);
+}
 
 // Rows of the three columns: key, label.
 const std::vector<std::vector<std::pair<const char*, const char*>>> kColumns{
-    {{"elements", "Elements"}, {"finite", "Finite"}, {"zeros", "Zeros"}, {"nan", "NaN"}, {"pos_inf", "+Inf"}, {"neg_inf", "-Inf"}},
-    {{"min", "Min"}, {"max", "Max"}, {"mean", "Mean"}, {"std", "Std (pop.)"}, {"l1", "L1"}, {"l2", "L2"}, {"max_abs", "Max |x|"}},
+    {{"elements", "Elements"},
+     {"finite", "Finite"},
+     {"zeros", "Zeros"},
+     {"nan", "NaN"},
+     {"pos_inf", "+Inf"},
+     {"neg_inf", "-Inf"}},
+    {{"min", "Min"},
+     {"max", "Max"},
+     {"mean", "Mean"},
+     {"std", "Std (pop.)"},
+     {"l1", "L1"},
+     {"l2", "L2"},
+     {"max_abs", "Max |x|"}},
     {{"p1", "p1"}, {"p25", "p25"}, {"median", "Median"}, {"p75", "p75"}, {"p99", "p99"}},
 };
 
@@ -182,7 +199,8 @@ void StatsPanel::start()
         o.cancel = token;
         // Called at most once per percent by core; queued to the GUI thread.
         o.progress = [this, generation](double f) {
-            QMetaObject::invokeMethod(this, [this, generation, f] { onProgress(generation, f); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                this, [this, generation, f] { onProgress(generation, f); }, Qt::QueuedConnection);
         };
         StatsJob job;
         job.generation = generation;
@@ -225,7 +243,8 @@ void StatsPanel::display(const std::shared_ptr<const TensorStats>& sp)
     const TensorStats& s = *sp;
     setValue(QStringLiteral("elements"), formatCount(s.elements));
     setValue(QStringLiteral("finite"), formatCount(s.finite));
-    setValue(QStringLiteral("zeros"), QStringLiteral("%1 (%2%)").arg(formatCount(s.zeros)).arg(s.zerosPercent, 0, 'g', 3));
+    setValue(QStringLiteral("zeros"),
+             QStringLiteral("%1 (%2%)").arg(formatCount(s.zeros)).arg(s.zerosPercent, 0, 'g', 3));
     setValue(QStringLiteral("nan"), formatCount(s.nan));
     setValue(QStringLiteral("pos_inf"), formatCount(s.posInf));
     setValue(QStringLiteral("neg_inf"), formatCount(s.negInf));
@@ -246,8 +265,10 @@ void StatsPanel::display(const std::shared_ptr<const TensorStats>& sp)
         if (!f || !s.quantiles.computed)
             setValue(QLatin1String(q[i]), QStringLiteral("—"));
         else if (s.quantiles.approximate)
-            setValue(QLatin1String(q[i]), QStringLiteral("%1 ±%2").arg(number(v), QString::number(s.quantiles.errorBound, 'g', 2)),
-                     tr("Approximate (from a fine histogram): %1, error at most %2").arg(fullNumber(v), fullNumber(s.quantiles.errorBound)));
+            setValue(QLatin1String(q[i]),
+                     QStringLiteral("%1 ±%2").arg(number(v), QString::number(s.quantiles.errorBound, 'g', 2)),
+                     tr("Approximate (from a fine histogram): %1, error at most %2")
+                         .arg(fullNumber(v), fullNumber(s.quantiles.errorBound)));
         else
             setValue(QLatin1String(q[i]), number(v), fullNumber(v));
     }
@@ -265,7 +286,8 @@ void StatsPanel::display(const std::shared_ptr<const TensorStats>& sp)
         notes << tr("Quantized tensor: statistics of the dequantized values.");
     if (f && s.quantiles.approximate)
         notes << tr("Quantiles approximate (tensor above %1 values), error ≤ ±%2.")
-                     .arg(formatCount(StatsOptions().exactQuantileLimit), QString::number(s.quantiles.errorBound, 'g', 2));
+                     .arg(formatCount(StatsOptions().exactQuantileLimit),
+                          QString::number(s.quantiles.errorBound, 'g', 2));
     if (f && (s.nan || s.posInf || s.negInf))
         notes << tr("Min, max, mean, std, norms and quantiles are over the finite values.");
     showStatus(notes.join(QLatin1Char(' ')), false);
@@ -279,6 +301,9 @@ QString StatsPanel::valueText(const QString& key) const
     return l ? l->text() : QString();
 }
 
-QString StatsPanel::statusText() const { return m_status->text(); }
+QString StatsPanel::statusText() const
+{
+    return m_status->text();
+}
 
 }  // namespace paramscope
