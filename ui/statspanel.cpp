@@ -25,6 +25,8 @@ struct StatsJob {
     QString error;
 };
 
+constexpr size_t kMaxCached = 1024;
+
 QString number(double v)
 {
     return QString::number(v, 'g', 7);
@@ -189,6 +191,8 @@ void StatsPanel::start()
                 v->setText(QStringLiteral("—"));
             return;
         }
+        if (m_cache.size() >= kMaxCached)
+            m_cache.clear();  // a few KB each; a crude bound beats unbounded growth
         m_cache[Key{job.entry, job.bins}] = job.stats;
         display(job.stats);
         Q_EMIT statsShown();
