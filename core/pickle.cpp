@@ -19,9 +19,14 @@ const Value* Value::get(std::string_view key) const
 
 Value* Document::make(Value::Type t)
 {
-    m_values.push_back(std::make_unique<Value>());
-    m_values.back()->type = t;
-    return m_values.back().get();
+    if (m_values.empty() || m_used == kBlock) {
+        m_values.push_back(std::make_unique<Value[]>(kBlock));
+        m_used = 0;
+    }
+    Value* v = &m_values.back()[m_used++];
+    v->type = t;
+    ++m_count;
+    return v;
 }
 
 std::string describe(const Value* v)
@@ -164,14 +169,32 @@ private:
         m_stack.resize(m);
         return items;
     }
+    // Memo slots are numbered densely from 0 by picklers: a vector indexed by slot, bounded
+    // by the pickle's size (each BINPUT takes at least 2 bytes); other indices go to a map.
     void memoPut(std::uint64_t idx, Value* v)
     {
-        if (m_memo.size() >= m_limits.maxMemo && !m_memo.count(idx))
+        if (idx < m_n) {
+            if (idx >= m_memoDense.size()) {
+                if (m_memoCount >= m_limits.maxMemo)
+                    fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
+                m_memoDense.resize(std::max<std::size_t>(std::size_t(idx) + 1, m_memoDense.size() * 2), nullptr);
+            }
+            if (!m_memoDense[std::size_t(idx)])
+                ++m_memoCount;
+            m_memoDense[std::size_t(idx)] = v;
+            return;
+        }
+        if (m_memoCount >= m_limits.maxMemo && !m_memo.count(idx))
             fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
-        m_memo[idx] = v;
+        if (m_memo.emplace(idx, v).second)
+            ++m_memoCount;
+        else
+            m_memo[idx] = v;
     }
     Value* memoGet(std::uint64_t idx)
     {
+        if (idx < m_memoDense.size() && m_memoDense[std::size_t(idx)])
+            return m_memoDense[std::size_t(idx)];
         auto it = m_memo.find(idx);
         if (it == m_memo.end())
             fail("memo slot " + std::to_string(idx) + " is read before it is written");
@@ -190,8 +213,18 @@ private:
         v->text.assign(reinterpret_cast<const char*>(p), std::size_t(n));
         return v;
     }
+    // Scalars are immutable, so small ints, None and the booleans are shared: a large
+    // state_dict holds millions of them (sizes, strides, offsets, flags).
     Value* integer(std::int64_t i)
     {
+        if (i >= 0 && i < std::int64_t(kSmallInts)) {
+            Value*& c = m_smallInts[std::size_t(i)];
+            if (!c) {
+                c = make(T::Int);
+                c->integer = i;
+            }
+            return c;
+        }
         Value* v = make(T::Int);
         v->integer = i;
         return v;
@@ -217,20 +250,10 @@ private:
             fail(std::string(op) + " on a " + describe(d) + ", not a dict");
         if (kv.size() % 2)
             fail(std::string(op) + " with an odd number of items (" + std::to_string(kv.size()) + ")");
-        // Python dicts keep one value per key: a repeated string or int key replaces.
-        auto& index = m_dictIndex[d];
-        for (std::size_t i = 0; i < kv.size(); i += 2) {
-            const Value* k = kv[i];
-            if (k->type == T::String || k->type == T::Int) {
-                std::string key = (k->type == T::String ? "s" : "i") + (k->type == T::String ? k->text : std::to_string(k->integer));
-                auto [it, inserted] = index.emplace(std::move(key), d->dict.size());
-                if (!inserted) {
-                    d->dict[it->second].second = kv[i + 1];
-                    continue;
-                }
-            }
+        // A pickler never repeats a key; a crafted file that does gets both entries
+        // (harmless: names are only labels), which keeps this linear.
+        for (std::size_t i = 0; i < kv.size(); i += 2)
             d->dict.emplace_back(kv[i], kv[i + 1]);
-        }
     }
     void appendItems(Value* l, const std::vector<Value*>& items, const char* op)
     {
@@ -514,14 +537,21 @@ private:
         case DUP: push(top("DUP")); return false;
         case BINPUT: memoPut(byte(), top("BINPUT")); return false;
         case LONG_BINPUT: memoPut(uintLE(4), top("LONG_BINPUT")); return false;
-        case MEMOIZE: memoPut(m_memo.size(), top("MEMOIZE")); return false;
+        case MEMOIZE: memoPut(m_memoCount, top("MEMOIZE")); return false;
         case BINGET: push(memoGet(byte())); return false;
         case LONG_BINGET: push(memoGet(uintLE(4))); return false;
-        case NONE: push(make(T::None)); return false;
+        case NONE:
+            if (!m_none)
+                m_none = make(T::None);
+            push(m_none);
+            return false;
         case NEWTRUE:
         case NEWFALSE: {
-            Value* b = make(T::Bool);
-            b->boolean = op == NEWTRUE;
+            Value*& b = m_bools[op == NEWTRUE ? 1 : 0];
+            if (!b) {
+                b = make(T::Bool);
+                b->boolean = op == NEWTRUE;
+            }
             push(b);
             return false;
         }
@@ -721,10 +751,15 @@ private:
     Document m_doc;
     std::vector<Value*> m_stack;
     std::vector<std::size_t> m_marks;
+    static constexpr std::size_t kSmallInts = 1024;
+    Value* m_smallInts[kSmallInts] = {};
+    Value* m_none = nullptr;
+    Value* m_bools[2] = {nullptr, nullptr};
+    std::vector<Value*> m_memoDense;
     std::unordered_map<std::uint64_t, Value*> m_memo;
+    std::size_t m_memoCount = 0;
     std::unordered_map<std::string, int> m_storageByKey;
     std::set<std::string> m_warned;
-    std::unordered_map<const Value*, std::unordered_map<std::string, std::size_t>> m_dictIndex;
 };
 
 }  // namespace

@@ -93,6 +93,7 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
     ZipReader z;
     z.m_file = file;
     z.m_entries.reserve(size_t(count));
+    z.m_byName.reserve(size_t(count));
     std::uint64_t pos = cdOffset;
     const std::uint64_t cdEnd = cdOffset + cdSize;
     for (std::uint64_t i = 0; i < count; ++i) {
