@@ -674,7 +674,7 @@ void MainWindow::hideError()
 
 QString MainWindow::errorBannerText() const
 {
-    return m_errorBanner->isVisible() || !m_errorBanner->isHidden() ? m_errorText->text() : QString();
+    return m_errorBanner->isHidden() ? QString() : m_errorText->text();
 }
 
 void MainWindow::dragEnterEvent(QDragEnterEvent* event)
