@@ -18,9 +18,10 @@ QString number(double v)
     return QString::number(v, 'g', QLocale::FloatingPointShortest);
 }
 
+/// JSON has no Inf: sums of squares of values near 1e308 can overflow, print null then.
 QString jsonNumberOrNull(bool valid, double v)
 {
-    return valid ? number(v) : QStringLiteral("null");
+    return valid && std::isfinite(v) ? number(v) : QStringLiteral("null");
 }
 
 void printJson(QTextStream& out, const QString& file, const std::string& name, const TensorStats& s)
@@ -37,7 +38,7 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
         << ", \"scalar\": " << (s.scalar ? "true" : "false") << ",\n"
         << " \"finite\": " << s.finite << ", \"nan\": " << s.nan << ", \"pos_inf\": " << s.posInf
         << ", \"neg_inf\": " << s.negInf << ", \"zeros\": " << s.zeros
-        << ", \"zeros_percent\": " << number(s.zerosPercent) << ",\n"
+        << ", \"zeros_percent\": " << jsonNumberOrNull(true, s.zerosPercent) << ",\n"
         << " \"min\": " << jsonNumberOrNull(f, s.min) << ", \"max\": " << jsonNumberOrNull(f, s.max)
         << ", \"mean\": " << jsonNumberOrNull(f, s.mean) << ", \"std\": " << jsonNumberOrNull(f, s.std)
         << ", \"std_definition\": \"population\",\n"
@@ -48,7 +49,7 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
     for (size_t i = 0; i < 5; ++i)
         out << "\"" << names[i] << "\": " << jsonNumberOrNull(f, s.quantiles.values[i]) << ", ";
     out << "\"method\": \"linear\", \"approximate\": " << (s.quantiles.approximate ? "true" : "false")
-        << ", \"error_bound\": " << number(s.quantiles.errorBound) << "},\n"
+        << ", \"error_bound\": " << jsonNumberOrNull(true, s.quantiles.errorBound) << "},\n"
         << " \"histogram\": {\"bins\": " << s.histogram.bins()
         << ", \"automatic\": " << (s.histogram.automatic ? "true" : "false")
         << ", \"integer_aligned\": " << (s.histogram.integerAligned ? "true" : "false") << ",\n  \"edges\": [";

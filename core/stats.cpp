@@ -514,17 +514,22 @@ struct Binner {
     std::vector<double> edges;
     double first = 0, inv = 0;
     int bins = 0;
+    bool halve = false;  // the range overflows a double (±1e308 data): work on halves
 
     explicit Binner(std::vector<double> e) : edges(std::move(e))
     {
         bins = int(edges.size()) - 1;
         first = edges.front();
         const double range = edges.back() - edges.front();
-        inv = range > 0 && std::isfinite(range) ? double(bins) / range : 0.0;
+        halve = !std::isfinite(range);
+        const double r = halve ? edges.back() * 0.5 - edges.front() * 0.5 : range;
+        inv = r > 0 ? double(bins) / r : 0.0;
     }
+    /// Fractional bin position of x (exact up to rounding).
+    double guess(double x) const { return halve ? (x * 0.5 - first * 0.5) * inv : (x - first) * inv; }
     int index(double x) const
     {
-        const double t = (x - first) * inv;
+        const double t = guess(x);
         int i = t <= 0 ? 0 : t >= double(bins) ? bins - 1 : int(t);
         // The guess is off only when x is within rounding error of an edge: skip the two
         // (cache-missing) edge loads when t is well inside its bin.
@@ -905,7 +910,7 @@ void fineHistogram(const Layout& L, const Dec& dec, std::int64_t begin, std::int
             const double v = x[j];
             if (!(v >= lo && v <= hi))
                 continue;
-            const double t = (v - lo) * inv;
+            const double t = fine.halve ? fine.guess(v) : (v - lo) * inv;
             int k = int(t);
             k = k > top ? top : k;
             const double frac = t - double(k);
