@@ -2,6 +2,7 @@
 // back exactly (dtype included, bfloat16 too). The only export source that includes
 // LibTorch.
 #include "export.h"
+#include "torchbackend.h"
 
 #include <caffe2/serialize/inline_container.h>
 #include <torch/csrc/jit/serialization/export.h>
@@ -9,7 +10,9 @@
 #include <torch/script.h>
 #include <torch/serialize.h>
 
-namespace paramscope::detail {
+namespace paramscope::torchimpl {
+
+using detail::PtTensor;
 
 namespace {
 
@@ -124,4 +127,4 @@ Result<std::vector<char>> picklePt(const std::vector<PtTensor>& tensors, bool as
     }
 }
 
-}  // namespace paramscope::detail
+}  // namespace paramscope::torchimpl

@@ -1,6 +1,7 @@
 // The LibTorch engine: torch::jit::load. LibTorch headers stay in this file and in
 // the few other core sources that need them, never in a header.
 #include "loader.h"
+#include "torchbackend.h"
 
 #include <torch/script.h>
 
@@ -95,9 +96,9 @@ bool cancelled(const LoadOptions& o) { return o.cancel && o.cancel->load(); }
 
 }  // namespace
 
-namespace detail {
+namespace torchimpl {
 
-LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options)
+LoadResult load(const QString& path, const LoadOptions& options)
 {
     const QString name = QFileInfo(path).fileName();
     if (looksLikeLegacyPickle(path))
@@ -201,6 +202,6 @@ LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options)
     }
 }
 
-}  // namespace detail
+}  // namespace torchimpl
 
 }  // namespace paramscope

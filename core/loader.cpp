@@ -7,21 +7,6 @@
 
 namespace paramscope {
 
-QString loaderEngineName(LoaderEngine e)
-{
-    switch (e) {
-    case LoaderEngine::Auto: return QStringLiteral("auto");
-    case LoaderEngine::Native: return QStringLiteral("native");
-    case LoaderEngine::LibTorch: return QStringLiteral("libtorch");
-    }
-    return {};
-}
-
-QString cancelledMessage(const QString& path)
-{
-    return QStringLiteral("Opening '%1' was cancelled").arg(QFileInfo(path).fileName());
-}
-
 namespace detail {
 
 Status checkReadableFile(const QString& path)
