@@ -11,10 +11,16 @@ const Value* Value::get(std::string_view key) const
 {
     if (type != Type::Dict)
         return nullptr;
-    for (const auto& [k, v] : dict)
-        if (k && k->type == Type::String && k->text == key)
-            return v;
+    for (std::size_t i = 0; i + 1 < items.size(); i += 2)
+        if (items[i] && items[i]->type == Type::String && items[i]->text == key)
+            return items[i + 1];
     return nullptr;
+}
+
+TensorRef* Document::makeTensor()
+{
+    m_tensors.emplace_back();
+    return &m_tensors.back();
 }
 
 Value* Document::make(Value::Type t)
@@ -253,7 +259,7 @@ private:
         // A pickler never repeats a key; a crafted file that does gets both entries
         // (harmless: names are only labels), which keeps this linear.
         for (std::size_t i = 0; i < kv.size(); i += 2)
-            d->dict.emplace_back(kv[i], kv[i + 1]);
+            d->items.insert(d->items.end(), {kv[i], kv[i + 1]});
     }
     void appendItems(Value* l, const std::vector<Value*>& items, const char* op)
     {
@@ -319,7 +325,7 @@ private:
     Value* rebuildTensor(const Value* args, bool quantized)
     {
         Value* t = make(T::Tensor);
-        t->tensor = std::make_shared<TensorRef>();
+        t->tensor = m_doc.makeTensor();
         auto& r = *t->tensor;
         const Value* s = item(args, 0);
         if (!s || s->type != T::Storage) {
@@ -371,9 +377,10 @@ private:
             const Value* data = item(args, 0);
             Value* t = make(T::Tensor);
             if (data && data->type == T::Tensor) {
-                t->tensor = std::make_shared<TensorRef>(*data->tensor);
+                t->tensor = m_doc.makeTensor();
+                *t->tensor = *data->tensor;
             } else {
-                t->tensor = std::make_shared<TensorRef>();
+                t->tensor = m_doc.makeTensor();
                 t->tensor->error = "the data of a Parameter is a " + describe(data) + ", not a tensor";
             }
             t->tensor->isParameter = true;
@@ -621,7 +628,12 @@ private:
             push(str(T::Bytes, take(n, "BINBYTES8"), n));
             return false;
         }
-        case EMPTY_TUPLE: push(tuple({})); return false;
+        case EMPTY_TUPLE:
+            // No opcode mutates a tuple, so one empty tuple serves them all.
+            if (!m_emptyTuple)
+                m_emptyTuple = tuple({});
+            push(m_emptyTuple);
+            return false;
         case TUPLE: push(tuple(popMark("TUPLE"))); return false;
         case TUPLE1: {
             Value* a = pop("TUPLE1");
@@ -754,6 +766,7 @@ private:
     static constexpr std::size_t kSmallInts = 1024;
     Value* m_smallInts[kSmallInts] = {};
     Value* m_none = nullptr;
+    Value* m_emptyTuple = nullptr;
     Value* m_bools[2] = {nullptr, nullptr};
     std::vector<Value*> m_memoDense;
     std::unordered_map<std::uint64_t, Value*> m_memo;

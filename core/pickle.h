@@ -8,6 +8,7 @@
 #include "result.h"
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -49,14 +50,16 @@ struct Value {
     std::int64_t integer = 0;
     double real = 0;
     std::string text;            // String/Bytes payload; Global and Object: "module.name"
-    std::vector<Value*> items;   // Tuple, List, Set
-    std::vector<std::pair<Value*, Value*>> dict;  // Dict, in insertion order
+    std::vector<Value*> items;   // Tuple, List, Set; Dict: key, value, key, value... in insertion order
     Value* args = nullptr;       // Object: constructor arguments
     Value* state = nullptr;      // Object: BUILD state (attribute dict for modules)
     bool opaque = false;         // Object: made from a callable that was not called
     int storage = -1;            // Storage: index into Document::storages
-    std::shared_ptr<TensorRef> tensor;  // Tensor
+    TensorRef* tensor = nullptr; // Tensor (owned by the Document)
 
+    std::size_t dictSize() const { return items.size() / 2; }
+    const Value* key(std::size_t i) const { return items[2 * i]; }
+    const Value* value(std::size_t i) const { return items[2 * i + 1]; }
     /// The dict value for a string key, or null.
     const Value* get(std::string_view key) const;
 };
@@ -83,6 +86,7 @@ public:
     std::vector<std::string> warnings;
 
     Value* make(Value::Type t);
+    TensorRef* makeTensor();
     std::size_t valueCount() const { return m_count; }
 
 private:
@@ -91,6 +95,7 @@ private:
     std::vector<std::unique_ptr<Value[]>> m_values;
     std::size_t m_used = 0;
     std::size_t m_count = 0;
+    std::deque<TensorRef> m_tensors;
 };
 
 /// Unpickles `data`. Errors describe the problem and the byte offset (without the file

@@ -376,8 +376,8 @@ private:
                       v->tensor->isParameter ? TensorKind::Parameter : TensorKind::Tensor);
             return {};
         case VT::Dict:
-            for (const auto& [k, val] : v->dict)
-                if (auto st = walkValue(val, join(name, keyName(k)), depth + 1); !st)
+            for (size_t i = 0; i < v->dictSize(); ++i)
+                if (auto st = walkValue(v->value(i), join(name, keyName(v->key(i))), depth + 1); !st)
                     return st;
             return {};
         case VT::List:
@@ -463,7 +463,9 @@ private:
         // Own parameters, then own buffers, each in attribute order (LibTorch's and
         // Python's state_dict order).
         for (int pass = 0; pass < 2; ++pass) {
-            for (const auto& [k, v] : state->dict) {
+            for (size_t i = 0; i < state->dictSize(); ++i) {
+                const Value* k = state->key(i);
+                const Value* v = state->value(i);
                 if (!k || k->type != VT::String || !v || v->type != VT::Tensor)
                     continue;
                 TensorKind kind = TensorKind::Tensor;
@@ -480,7 +482,9 @@ private:
                     addTensor(dotted + k->text, *v->tensor, kind);
             }
         }
-        for (const auto& [k, v] : state->dict) {
+        for (size_t i = 0; i < state->dictSize(); ++i) {
+            const Value* k = state->key(i);
+            const Value* v = state->value(i);
             if (!k || k->type != VT::String || !isModule(v))
                 continue;
             if (auto st = walkModule(v, dotted + k->text, depth + 1); !st)
