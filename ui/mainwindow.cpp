@@ -1,10 +1,12 @@
 #include "mainwindow.h"
 
 #include "detailspanel.h"
+#include "exportdialog.h"
 #include "modelindex.h"
 #include "modeltree.h"
 #include "modeltreemodel.h"
 #include "modeltreeview.h"
+#include "statspanel.h"
 #include "treefilterproxy.h"
 
 #include <QAction>
@@ -136,6 +138,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     restoreSettings();
     updateActions();
     updateStatusLabel();
+
+    connect(this, &MainWindow::exportRequested, this, [this](std::vector<int> entries) {
+        const QString base = exportSuggestedBaseName(entries);
+        exportWithDialog(this, modelIndex(), std::move(entries), base);
+    });
 }
 
 MainWindow::~MainWindow()
@@ -301,6 +308,13 @@ QWidget* MainWindow::createBrowserPage()
     scroll->setFrameShape(QFrame::NoFrame);
     scroll->setMinimumWidth(280);
     connect(m_details, &DetailsPanel::nodeActivated, this, &MainWindow::selectNode);
+
+    // Statistics and histogram of the selected tensor, computed off the GUI thread.
+    auto* stats = new StatsPanel;
+    stats->setObjectName(QStringLiteral("statsPanel"));
+    m_details->setStatsWidget(stats);
+    connect(m_details, &DetailsPanel::tensorShown, stats, &StatsPanel::showTensor);
+    connect(m_details, &DetailsPanel::tensorCleared, stats, &StatsPanel::clear);
 
     splitter->addWidget(left);
     splitter->addWidget(scroll);
