@@ -120,6 +120,7 @@ int main(int argc, char** argv)
     }
 
     MainWindow w;
+    w.enableExportDialog();
     if (parser.isSet(engineOpt)) {
         const QString e = parser.value(engineOpt).toLower();
         if (e == QLatin1String("native"))

@@ -9,6 +9,8 @@
 #include "modeltreemodel.h"
 #include "modeltreeview.h"
 #include "treefilterproxy.h"
+#include "statspanel.h"
+#include "histogramwidget.h"
 
 #include <QClipboard>
 #include <QComboBox>
@@ -82,6 +84,7 @@ private Q_SLOTS:
     void badFileOnEmptyWindow();
     void selectionFillsDetails();
     void enterAndF3MoveSelection();
+    void selectionShowsStatistics();
     void exportCandidates();
     void expandCollapseSubtree();
     void cancelDropsLoad();
@@ -317,6 +320,46 @@ void TestMainWindow::selectionFillsDetails()
             break;
         }
     }
+}
+
+void TestMainWindow::selectionShowsStatistics()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const auto index = w.modelIndex();
+    auto* stats = w.findChild<StatsPanel*>(QStringLiteral("statsPanel"));
+    QVERIFY(stats);
+    // Independent truth: the mean and NaN-free extremes straight from the tensor's bytes.
+    auto truth = [&](int entry) {
+        const auto bytes = index->contiguousBytes(entry);
+        std::vector<float> v(bytes->size() / 4);
+        std::memcpy(v.data(), bytes->data(), bytes->size());
+        double sum = 0;
+        float lo = v[0], hi = v[0];
+        for (float x : v) {
+            sum += x;
+            lo = std::min(lo, x);
+            hi = std::max(hi, x);
+        }
+        return std::make_tuple(sum / double(v.size()), double(lo), double(hi));
+    };
+    for (const char* name : {"layers.1.attn.q_proj.weight", "stem.bn.running_var", "embed.weight"}) {
+        const int entry = index->findEntry(name);
+        QVERIFY2(entry >= 0, name);
+        w.selectEntry(entry);
+        QTRY_VERIFY_WITH_TIMEOUT(stats->currentStats() && stats->currentStats()->elements == index->entries[size_t(entry)].numel, 20000);
+        const auto [mean, lo, hi] = truth(entry);
+        QVERIFY(stats->isVisible());
+        QVERIFY(qAbs(stats->currentStats()->mean - mean) <= 1e-9 * std::max(1.0, qAbs(mean)));
+        QCOMPARE(stats->currentStats()->min, lo);
+        QCOMPARE(stats->currentStats()->max, hi);
+        QCOMPARE(stats->currentStats()->nan, 0);
+        QVERIFY(stats->histogram()->isVisible());
+    }
+    // A module shows its totals, not tensor statistics.
+    w.selectNode(w.modelTree()->find("layers"));
+    QTRY_VERIFY(!stats->isVisible());
 }
 
 void TestMainWindow::enterAndF3MoveSelection()

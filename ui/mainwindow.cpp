@@ -138,7 +138,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     restoreSettings();
     updateActions();
     updateStatusLabel();
+}
 
+void MainWindow::enableExportDialog()
+{
     connect(this, &MainWindow::exportRequested, this, [this](std::vector<int> entries) {
         const QString base = exportSuggestedBaseName(entries);
         exportWithDialog(this, modelIndex(), std::move(entries), base);

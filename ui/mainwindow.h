@@ -84,6 +84,9 @@ public:
     TreeFilterProxy* filterProxy() const { return m_proxy; }
     ModelTreeView* treeView() const { return m_tree; }
     DetailsPanel* detailsPanel() const { return m_details; }
+    /// Answers exportRequested with the export dialog (the application does this; tests
+    /// check the request itself and drive the dialog in tst_exportjob).
+    void enableExportDialog();
     QLineEdit* searchEdit() const { return m_searchEdit; }
     QComboBox* searchModeBox() const { return m_modeBox; }
     QToolButton* caseSensitiveButton() const { return m_caseButton; }
