@@ -335,7 +335,7 @@ void MainWindow::createActions()
         auto s = settings();
         const QString dir = s->value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
         const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open model"), dir, tr("PyTorch models (*.pt *.pth *.bin *.ckpt *.safetensors);;All files (*)"));
+            this, tr("Open model"), dir, tr("Models (*.pt *.pth *.bin *.ckpt *.safetensors *.index.json);;All files (*)"));
         if (!path.isEmpty())
             openFile(path);
     });
