@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QString>
 #include <QtEndian>
 #include <QtNumeric>
@@ -26,6 +27,24 @@ inline QJsonObject readJson(const QString& path)
     if (!f.open(QIODevice::ReadOnly))
         return {};
     return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+/// paramscope-cli run as a user runs it.
+struct CliRun {
+    int code = -1;  // -1: crashed or timed out
+    QString out, err;
+};
+
+inline CliRun runCli(const QStringList& args)
+{
+    QProcess p;
+    p.start(QStringLiteral(PARAMSCOPE_CLI), args);
+    p.waitForFinished(120000);
+    CliRun r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
 }
 
 /// Little-endian element bytes -> doubles (complex: real, imaginary interleaved).

@@ -8,23 +8,6 @@ using namespace paramscope::test;
 
 namespace {
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
-
-Run cli(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(PARAMSCOPE_CLI), args);
-    p.waitForFinished(120000);
-    Run r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
-
 QStringList truthNames(const QString& fixtureName)
 {
     QStringList names;
@@ -51,7 +34,7 @@ private Q_SLOTS:
 
 void TestCommandLine::listPlainMatchesPython()
 {
-    const Run r = cli({QStringLiteral("list"), fixture(QStringLiteral("batchnorm.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun r = runCli({QStringLiteral("list"), fixture(QStringLiteral("batchnorm.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(r.code, 0);
     const QJsonArray truth = readJson(fixture(QStringLiteral("batchnorm.json"))).value(QStringLiteral("entries")).toArray();
     const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
@@ -85,7 +68,7 @@ void TestCommandLine::listJsonMatchesPython_data()
 void TestCommandLine::listJsonMatchesPython()
 {
     QFETCH(QString, name);
-    const Run r = cli({QStringLiteral("list"), fixture(name + QStringLiteral(".pt")), QStringLiteral("--json"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun r = runCli({QStringLiteral("list"), fixture(name + QStringLiteral(".pt")), QStringLiteral("--json"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(r.code, 0);
     QJsonParseError perr;
     const QJsonObject got = QJsonDocument::fromJson(r.out.toUtf8(), &perr).object();
@@ -127,7 +110,7 @@ void TestCommandLine::listSearchModes()
 {
     QFETCH(QStringList, options);
     QFETCH(QStringList, expected);
-    const Run r = cli(QStringList{QStringLiteral("list"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")} + options);
+    const CliRun r = runCli(QStringList{QStringLiteral("list"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")} + options);
     QCOMPARE(r.code, 0);
     QStringList names;
     for (const QString& l : r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
@@ -145,7 +128,7 @@ void TestCommandLine::listSearchModes()
 
 void TestCommandLine::tree()
 {
-    const Run full = cli({QStringLiteral("tree"), fixture(QStringLiteral("tied.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun full = runCli({QStringLiteral("tree"), fixture(QStringLiteral("tied.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(full.code, 0);
     const QStringList lines = full.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     // Header: file, format, totals with the tied weight counted once: 40 + 16 + 4 elements.
@@ -155,7 +138,7 @@ void TestCommandLine::tree()
     QVERIFY(full.out.contains(QStringLiteral("= embed.weight")));
     QCOMPARE(lines.size(), 1 + 3 + 4);  // header, 3 modules, 4 tensors
 
-    const Run shallow = cli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--depth"), QStringLiteral("1"),
+    const CliRun shallow = runCli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--depth"), QStringLiteral("1"),
                              QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(shallow.code, 0);
     const QStringList sl = shallow.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
@@ -164,7 +147,7 @@ void TestCommandLine::tree()
     QVERIFY(sl[2].contains(QStringLiteral("24 tensors")));
     QVERIFY2(sl[2].contains(QRegularExpression(QStringLiteral("\\b360\\s+1.41 KiB$"))), qPrintable(sl[2]));
 
-    const Run natural = cli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--depth"), QStringLiteral("2"),
+    const CliRun natural = runCli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--depth"), QStringLiteral("2"),
                              QStringLiteral("--natural-sort"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(natural.code, 0);
     QVERIFY(natural.out.indexOf(QStringLiteral("─ 9 ")) < natural.out.indexOf(QStringLiteral("─ 10 ")));
@@ -191,7 +174,7 @@ void TestCommandLine::errors()
     QFETCH(QStringList, args);
     QFETCH(int, code);
     QFETCH(QString, message);
-    const Run r = cli(args);
+    const CliRun r = runCli(args);
     QCOMPARE(r.code, code);
     QVERIFY2(r.err.contains(message), qPrintable(r.err));
     QVERIFY(r.out.isEmpty());
@@ -199,11 +182,11 @@ void TestCommandLine::errors()
 
 void TestCommandLine::help()
 {
-    const Run r = cli({QStringLiteral("--help")});
+    const CliRun r = runCli({QStringLiteral("--help")});
     QCOMPARE(r.code, 0);
     for (const char* word : {"list", "tree", "--json", "--regex", "--depth", "--engine"})
         QVERIFY2(r.out.contains(QLatin1String(word)), word);
-    const Run sub = cli({QStringLiteral("list"), QStringLiteral("--help")});
+    const CliRun sub = runCli({QStringLiteral("list"), QStringLiteral("--help")});
     QCOMPARE(sub.code, 0);
     QVERIFY(sub.out.contains(QStringLiteral("--ignore-case")));
 }

@@ -7,6 +7,7 @@
 #include "modelindex.h"
 #include "modeltree.h"
 #include "modeltreemodel.h"
+#include "uitestutil.h"
 #include "modeltreeview.h"
 #include "treefilterproxy.h"
 #include "statspanel.h"
@@ -29,6 +30,7 @@
 #include <set>
 
 using namespace paramscope;
+using namespace paramscope::test;
 
 Q_DECLARE_METATYPE(std::vector<int>)
 
@@ -46,19 +48,6 @@ bool openAndWait(MainWindow& w, const QString& path)
     return !loaded.isEmpty();
 }
 
-// Tensor names visible in the window's proxy.
-std::set<std::string> visibleTensors(const QAbstractItemModel* m, const QModelIndex& parent = {})
-{
-    std::set<std::string> out;
-    for (int r = 0; r < m->rowCount(parent); ++r) {
-        const QModelIndex i = m->index(r, 0, parent);
-        if (i.data(ModelTreeModel::EntryRole).toInt() >= 0)
-            out.insert(i.data(ModelTreeModel::FullNameRole).toString().toStdString());
-        const auto sub = visibleTensors(m, i);
-        out.insert(sub.begin(), sub.end());
-    }
-    return out;
-}
 
 std::string lower(std::string s)
 {

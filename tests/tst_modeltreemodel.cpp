@@ -4,6 +4,7 @@
 #include "modelindex.h"
 #include "modeltree.h"
 #include "modeltreemodel.h"
+#include "uitestutil.h"
 #include "treefilterproxy.h"
 
 #include <QAbstractItemModelTester>
@@ -14,6 +15,7 @@
 #include <set>
 
 using namespace paramscope;
+using namespace paramscope::test;
 
 namespace {
 
@@ -79,19 +81,6 @@ QModelIndex childRow(const QAbstractItemModel* m, const QModelIndex& parent, con
     return {};
 }
 
-// Full names of every tensor row reachable in `m` (which may be a proxy).
-std::set<std::string> visibleTensors(const QAbstractItemModel* m, const QModelIndex& parent = {})
-{
-    std::set<std::string> out;
-    for (int r = 0; r < m->rowCount(parent); ++r) {
-        const QModelIndex i = m->index(r, 0, parent);
-        if (i.data(ModelTreeModel::EntryRole).toInt() >= 0)
-            out.insert(i.data(ModelTreeModel::FullNameRole).toString().toStdString());
-        const auto sub = visibleTensors(m, i);
-        out.insert(sub.begin(), sub.end());
-    }
-    return out;
-}
 
 }  // namespace
 

@@ -57,23 +57,6 @@ bool sameFloat(const QString& want, double got)
     return ok && w == got && std::signbit(w) == std::signbit(got);
 }
 
-struct Run {
-    int code = -1;
-    QString out, err;
-};
-
-Run cli(const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral(PARAMSCOPE_CLI), args);
-    p.waitForFinished(120000);
-    Run r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
-
 }  // namespace
 
 class TestSafetensors : public QObject {
@@ -465,7 +448,7 @@ void TestSafetensors::cliListJson()
     QFETCH(QString, file);
     QFETCH(QString, truthFile);
     QFETCH(QString, format);
-    const Run r = cli({QStringLiteral("list"), st(file), QStringLiteral("--json")});
+    const CliRun r = runCli({QStringLiteral("list"), st(file), QStringLiteral("--json")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QJsonParseError err{};
     const QJsonObject out = QJsonDocument::fromJson(r.out.toUtf8(), &err).object();
@@ -484,7 +467,7 @@ void TestSafetensors::cliListJson()
         QCOMPARE(e.value(QStringLiteral("bytes")).toInteger(), t.value(QStringLiteral("nbytes")).toInteger());
     }
     // A bad file: the message on stderr, a non-zero exit code.
-    const Run bad = cli({QStringLiteral("list"), st(QStringLiteral("bad/offsets_overlap.safetensors"))});
+    const CliRun bad = runCli({QStringLiteral("list"), st(QStringLiteral("bad/offsets_overlap.safetensors"))});
     QVERIFY(bad.code != 0);
     QVERIFY2(bad.err.contains(QStringLiteral("'offsets_overlap.safetensors' is not a valid safetensors file")),
              qPrintable(bad.err));
