@@ -23,6 +23,72 @@ TensorRef* Document::makeTensor()
     return &m_tensors.back();
 }
 
+std::string_view Document::store(std::string_view s)
+{
+    if (s.empty())
+        return {};
+    if (s.size() > kTextChunk / 4) {
+        // Large strings get their own chunk (inserted before the current one, which stays open).
+        auto big = std::make_unique<char[]>(s.size());
+        std::memcpy(big.get(), s.data(), s.size());
+        std::string_view out(big.get(), s.size());
+        m_text.insert(m_text.empty() ? m_text.end() : m_text.end() - 1, std::move(big));
+        return out;
+    }
+    if (kTextChunk - m_textUsed < s.size()) {
+        m_text.push_back(std::make_unique<char[]>(kTextChunk));
+        m_textUsed = 0;
+    }
+    char* p = m_text.back().get() + m_textUsed;
+    std::memcpy(p, s.data(), s.size());
+    m_textUsed += s.size();
+    return std::string_view(p, s.size());
+}
+
+Value** Document::allocItems(std::size_t n)
+{
+    if (n > kItemChunk / 4) {
+        m_bigItems.push_back(std::make_unique<Value*[]>(n));
+        return m_bigItems.back().get();
+    }
+    if (kItemChunk - m_itemsUsed < n) {
+        m_items.push_back(std::make_unique<Value*[]>(kItemChunk));
+        m_itemsUsed = 0;
+    }
+    Value** p = m_items.back().get() + m_itemsUsed;
+    m_itemsUsed += n;
+    return p;
+}
+
+bool Document::append(Value* v, Value* const* p, std::size_t n)
+{
+    Items& it = v->items;
+    if (n == 0)
+        return true;
+    const std::size_t need = std::size_t(it.m_size) + n;
+    if (need > 0xffffffffu)
+        return false;
+    if (need > it.m_capacity) {
+        // The last block of the open chunk grows in place; anything else moves (the old
+        // block stays in the arena until the Document is freed).
+        Value** chunkEnd = m_items.empty() ? nullptr : m_items.back().get() + m_itemsUsed;
+        if (it.m_data && it.m_data + it.m_capacity == chunkEnd && m_itemsUsed + (need - it.m_capacity) <= kItemChunk) {
+            m_itemsUsed += need - it.m_capacity;
+            it.m_capacity = std::uint32_t(need);
+        } else {
+            const std::size_t cap = it.m_size == 0 ? need : std::min<std::size_t>(std::max(need, std::size_t(it.m_capacity) * 2), 0xffffffffu);
+            Value** d = allocItems(cap);
+            if (it.m_size)
+                std::memcpy(d, it.m_data, it.m_size * sizeof(Value*));
+            it.m_data = d;
+            it.m_capacity = std::uint32_t(cap);
+        }
+    }
+    std::memcpy(it.m_data + it.m_size, p, n * sizeof(Value*));
+    it.m_size = std::uint32_t(need);
+    return true;
+}
+
 Value* Document::make(Value::Type t)
 {
     if (m_values.empty() || m_used == kBlock) {
@@ -51,8 +117,8 @@ std::string describe(const Value* v)
     case T::List: return "list";
     case T::Set: return "set";
     case T::Dict: return "dict";
-    case T::Global: return "global " + v->text;
-    case T::Object: return v->text + " object";
+    case T::Global: return "global " + std::string(v->text);
+    case T::Object: return std::string(v->text) + " object";
     case T::Storage: return "storage";
     case T::Tensor: return "tensor";
     }
@@ -165,16 +231,23 @@ private:
         return m_stack.back();
     }
     // Pops everything above the last MARK, and the MARK.
-    std::vector<Value*> popMark(const char* op)
+    // The result is valid until the next popMark (a reused buffer: no allocation per tuple).
+    const std::vector<Value*>& popMark(const char* op)
     {
         if (m_marks.empty())
             fail(std::string(op) + " without a MARK");
         const std::size_t m = m_marks.back();
         m_marks.pop_back();
-        std::vector<Value*> items(m_stack.begin() + std::ptrdiff_t(m), m_stack.end());
+        m_popped.assign(m_stack.begin() + std::ptrdiff_t(m), m_stack.end());
         m_stack.resize(m);
-        return items;
+        return m_popped;
     }
+    void addItems(Value* v, Value* const* p, std::size_t n)
+    {
+        if (!m_doc.append(v, p, n))
+            fail("a container holds more than 2^32 items");
+    }
+    void addItems(Value* v, const Items& items) { addItems(v, items.begin(), items.size()); }
     // Memo slots are numbered densely from 0 by picklers: a vector indexed by slot, bounded
     // by the pickle's size (each BINPUT takes at least 2 bytes); other indices go to a map.
     void memoPut(std::uint64_t idx, Value* v)
@@ -207,16 +280,18 @@ private:
         return it->second;
     }
 
-    Value* tuple(std::vector<Value*> items)
+    Value* tuple(std::initializer_list<Value*> items) { return tuple(items.begin(), items.size()); }
+    Value* tuple(const std::vector<Value*>& items) { return tuple(items.data(), items.size()); }
+    Value* tuple(Value* const* p, std::size_t n)
     {
         Value* t = make(T::Tuple);
-        t->items = std::move(items);
+        addItems(t, p, n);
         return t;
     }
     Value* str(T t, const std::uint8_t* p, std::uint64_t n)
     {
         Value* v = make(t);
-        v->text.assign(reinterpret_cast<const char*>(p), std::size_t(n));
+        v->text = m_doc.store(std::string_view(reinterpret_cast<const char*>(p), std::size_t(n)));
         return v;
     }
     // Scalars are immutable, so small ints, None and the booleans are shared: a large
@@ -250,28 +325,34 @@ private:
         v->integer = std::int64_t(u);
         return v;
     }
-    void setItems(Value* d, const std::vector<Value*>& kv, const char* op)
+    void setItems(Value* d, std::initializer_list<Value*> kv, const char* op) { setItems(d, kv.begin(), kv.size(), op); }
+    void setItems(Value* d, const std::vector<Value*>& kv, const char* op) { setItems(d, kv.data(), kv.size(), op); }
+    void setItems(Value* d, Value* const* kv, std::size_t n, const char* op)
     {
         if (d->type != T::Dict)
             fail(std::string(op) + " on a " + describe(d) + ", not a dict");
-        if (kv.size() % 2)
-            fail(std::string(op) + " with an odd number of items (" + std::to_string(kv.size()) + ")");
+        if (n % 2)
+            fail(std::string(op) + " with an odd number of items (" + std::to_string(n) + ")");
         // A pickler never repeats a key; a crafted file that does gets both entries
         // (harmless: names are only labels), which keeps this linear.
-        for (std::size_t i = 0; i < kv.size(); i += 2)
-            d->items.insert(d->items.end(), {kv[i], kv[i + 1]});
+        addItems(d, kv, n);
     }
-    void appendItems(Value* l, const std::vector<Value*>& items, const char* op)
+    void appendItems(Value* l, std::initializer_list<Value*> items, const char* op) { appendItems(l, items.begin(), items.size(), op); }
+    void appendItems(Value* l, const std::vector<Value*>& items, const char* op) { appendItems(l, items.data(), items.size(), op); }
+    void appendItems(Value* l, Value* const* p, std::size_t n, const char* op)
     {
         if (l->type != T::List && l->type != T::Set)
             fail(std::string(op) + " on a " + describe(l) + ", not a list");
-        l->items.insert(l->items.end(), items.begin(), items.end());
+        addItems(l, p, n);
     }
 
-    Value* global(std::string module, std::string name)
+    Value* global(std::string_view module, std::string_view name)
     {
         Value* g = make(T::Global);
-        g->text = module + "." + name;
+        std::string full;
+        full.reserve(module.size() + 1 + name.size());
+        full.append(module).append(1, '.').append(name);
+        g->text = m_doc.store(full);
         return g;
     }
     void warnOnce(const std::string& w)
@@ -279,11 +360,11 @@ private:
         if (m_warned.insert(w).second)
             m_doc.warnings.push_back(w);
     }
-    Value* opaque(const std::string& name, Value* args)
+    Value* opaque(std::string_view name, Value* args)
     {
-        warnOnce(name);
+        warnOnce(std::string(name));
         Value* o = make(T::Object);
-        o->text = name;
+        o->text = m_doc.store(name);
         o->args = args;
         o->opaque = true;
         return o;
@@ -366,9 +447,9 @@ private:
     {
         if (!callable || callable->type != T::Global)
             return opaque("call of " + describe(callable), args);
-        const std::string& f = callable->text;
+        const std::string_view f = callable->text;
         if (!args || (args->type != T::Tuple && args->type != T::List))
-            fail("the arguments of " + f + " are a " + describe(args) + ", not a tuple");
+            fail("the arguments of " + std::string(f) + " are a " + describe(args) + ", not a tuple");
         if (f == "torch._utils._rebuild_tensor_v2" || f == "torch._utils._rebuild_tensor")
             return rebuildTensor(args, false);
         if (f == "torch._utils._rebuild_qtensor")
@@ -413,14 +494,14 @@ private:
         if (f == "builtins.set" || f == "builtins.frozenset" || f == "__builtin__.set" || f == "__builtin__.frozenset") {
             Value* s = make(T::Set);
             if (const Value* l = item(args, 0); l && (l->type == T::List || l->type == T::Tuple))
-                s->items = l->items;
+                addItems(s, l->items);
             return s;
         }
         if (f.rfind("torch.jit._pickle.build_", 0) == 0) {
             // TorchScript's typed lists (build_intlist, build_tensorlist, ...): the list itself.
             Value* l = make(T::List);
             if (const Value* a = item(args, 0); a && (a->type == T::List || a->type == T::Tuple))
-                l->items = a->items;
+                addItems(l, a->items);
             return l;
         }
         if (f == "torch.jit._pickle.restore_type_tag") {
@@ -431,32 +512,36 @@ private:
         }
         if (f == "torch.device") {
             Value* s = make(T::String);
+            std::string device;
             if (const Value* a = item(args, 0); a && a->type == T::String)
-                s->text = a->text;
+                device = a->text;
             if (std::int64_t i = 0; toInt(item(args, 1), i))
-                s->text += ":" + std::to_string(i);
+                device += ":" + std::to_string(i);
+            s->text = m_doc.store(device);
             return s;
         }
         if (f == "torch.Size") {
             Value* t = make(T::Tuple);
             if (const Value* a = item(args, 0); a && (a->type == T::Tuple || a->type == T::List))
-                t->items = a->items;
+                addItems(t, a->items);
             return t;
         }
         if (f == "_codecs.encode") {
             // Protocol 2 pickles Python 3 bytes as _codecs.encode(latin-1 text, 'latin1').
             Value* b = make(T::Bytes);
             if (const Value* a = item(args, 0); a && a->type == T::String) {
-                const std::string& s = a->text;
+                const std::string_view s = a->text;
+                std::string bytes;
                 for (std::size_t i = 0; i < s.size(); ++i) {
                     const auto c = std::uint8_t(s[i]);
                     if (c < 0x80) {
-                        b->text.push_back(char(c));
+                        bytes.push_back(char(c));
                     } else if ((c & 0xe0) == 0xc0 && i + 1 < s.size()) {
-                        b->text.push_back(char(((c & 0x1f) << 6) | (std::uint8_t(s[i + 1]) & 0x3f)));
+                        bytes.push_back(char(((c & 0x1f) << 6) | (std::uint8_t(s[i + 1]) & 0x3f)));
                         ++i;
                     }
                 }
+                b->text = m_doc.store(bytes);
             }
             return b;
         }
@@ -465,7 +550,7 @@ private:
 
     Value* newObject(Value* cls, Value* args)
     {
-        if (cls && cls->type == T::Global && cls->text.rfind("__torch__.", 0) == 0) {
+        if (cls && cls->type == T::Global && cls->text.substr(0, 10) == "__torch__.") {
             // A TorchScript module or class: a plain object filled by BUILD; no code runs.
             Value* o = make(T::Object);
             o->text = cls->text;
@@ -474,7 +559,7 @@ private:
         }
         if (cls && cls->type == T::Global && cls->text == "collections.OrderedDict")
             return make(T::Dict);
-        return opaque(cls && cls->type == T::Global ? cls->text : "instance of " + describe(cls), args);
+        return opaque(cls && cls->type == T::Global ? std::string(cls->text) : "instance of " + describe(cls), args);
     }
 
     Value* persistent(Value* pid)
@@ -491,20 +576,21 @@ private:
             fail("storage key is a " + describe(key) + ", not a string");
         if (!toInt(pid->items[4], numel) || numel < 0)
             fail("storage size is not a non-negative integer");
-        const std::string k = key->type == T::String ? key->text : std::to_string(key->integer);
+        const std::string k = key->type == T::String ? std::string(key->text) : std::to_string(key->integer);
         auto it = m_storageByKey.find(k);
         int index = 0;
         if (it == m_storageByKey.end()) {
             StorageRef s;
-            s.key = k;
+            s.key = m_doc.store(k);
             s.numel = numel;
-            s.location = loc && loc->type == T::String ? loc->text : std::string();
+            if (loc && loc->type == T::String)
+                s.location = loc->text;
             if (type && type->type == T::Global) {
                 s.typeName = type->text;
-                if (s.typeName.rfind("torch.", 0) == 0)
-                    s.dtype = dtypeFromStorageName(std::string_view(s.typeName).substr(6));
+                if (s.typeName.substr(0, 6) == "torch.")
+                    s.dtype = dtypeFromStorageName(s.typeName.substr(6));
             } else {
-                s.typeName = describe(type);
+                s.typeName = m_doc.store(describe(type));
             }
             index = int(m_doc.storages.size());
             m_doc.storages.push_back(std::move(s));
@@ -656,7 +742,8 @@ private:
         case EMPTY_LIST: push(make(T::List)); return false;
         case LIST: {
             Value* l = make(T::List);
-            l->items = popMark("LIST");
+            const auto& items = popMark("LIST");
+            addItems(l, items.data(), items.size());
             push(l);
             return false;
         }
@@ -666,25 +753,26 @@ private:
             return false;
         }
         case APPENDS: {
-            auto items = popMark("APPENDS");
+            const auto& items = popMark("APPENDS");
             appendItems(top("APPENDS"), items, "APPENDS");
             return false;
         }
         case EMPTY_SET: push(make(T::Set)); return false;
         case ADDITEMS: {
-            auto items = popMark("ADDITEMS");
+            const auto& items = popMark("ADDITEMS");
             appendItems(top("ADDITEMS"), items, "ADDITEMS");
             return false;
         }
         case FROZENSET: {
             Value* s = make(T::Set);
-            s->items = popMark("FROZENSET");
+            const auto& items = popMark("FROZENSET");
+            addItems(s, items.data(), items.size());
             push(s);
             return false;
         }
         case EMPTY_DICT: push(make(T::Dict)); return false;
         case DICT: {
-            auto kv = popMark("DICT");
+            const auto& kv = popMark("DICT");
             Value* d = make(T::Dict);
             setItems(d, kv, "DICT");
             push(d);
@@ -697,7 +785,7 @@ private:
             return false;
         }
         case SETITEMS: {
-            auto kv = popMark("SETITEMS");
+            const auto& kv = popMark("SETITEMS");
             setItems(top("SETITEMS"), kv, "SETITEMS");
             return false;
         }
@@ -762,6 +850,7 @@ private:
     Limits m_limits;
     Document m_doc;
     std::vector<Value*> m_stack;
+    std::vector<Value*> m_popped;  // popMark's result
     std::vector<std::size_t> m_marks;
     static constexpr std::size_t kSmallInts = 1024;
     Value* m_smallInts[kSmallInts] = {};

@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,27 +35,48 @@ struct TensorRef {
 };
 
 /// A storage named by a persistent id ('storage', <type>, key, location, numel).
+/// Its text is owned by the Document (one storage per tensor is common).
 struct StorageRef {
-    std::string key;
-    std::string typeName;  // "torch.FloatStorage"
+    std::string_view key;
+    std::string_view typeName;  // "torch.FloatStorage"
     std::optional<DType> dtype;
     std::int64_t numel = 0;
-    std::string location;
+    std::string_view location;
+};
+
+/// The items of a tuple, list, set or dict: a read-only view of pointers kept in the
+/// Document's arena (16 bytes, no allocation of its own).
+class Items {
+public:
+    std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    Value* operator[](std::size_t i) const { return m_data[i]; }
+    Value* const* begin() const { return m_data; }
+    Value* const* end() const { return m_data + m_size; }
+
+private:
+    friend class Document;
+    Value** m_data = nullptr;
+    std::uint32_t m_size = 0;
+    std::uint32_t m_capacity = 0;
 };
 
 struct Value {
     enum class Type : std::uint8_t { None, Bool, Int, Float, String, Bytes, Tuple, List, Dict, Set, Global, Object, Storage, Tensor };
+    // Laid out without padding: a 100k-tensor checkpoint makes about a million values.
     Type type = Type::None;
     bool boolean = false;
-    bool bigInt = false;  // an integer beyond 64 bits (value not kept)
-    std::int64_t integer = 0;
-    double real = 0;
-    std::string text;            // String/Bytes payload; Global and Object: "module.name"
-    std::vector<Value*> items;   // Tuple, List, Set; Dict: key, value, key, value... in insertion order
-    Value* args = nullptr;       // Object: constructor arguments
-    Value* state = nullptr;      // Object: BUILD state (attribute dict for modules)
+    bool bigInt = false;         // an integer beyond 64 bits (value not kept)
     bool opaque = false;         // Object: made from a callable that was not called
     int storage = -1;            // Storage: index into Document::storages
+    union {                      // which one is meant follows from `type` (every reader checks it)
+        std::int64_t integer = 0;  // Int
+        double real;               // Float
+    };
+    std::string_view text;       // String/Bytes payload; Global and Object: "module.name" (owned by the Document)
+    Items items;                 // Tuple, List, Set; Dict: key, value, key, value... in insertion order
+    Value* args = nullptr;       // Object: constructor arguments
+    Value* state = nullptr;      // Object: BUILD state (attribute dict for modules)
     TensorRef* tensor = nullptr; // Tensor (owned by the Document)
 
     std::size_t dictSize() const { return items.size() / 2; }
@@ -87,7 +109,13 @@ public:
 
     Value* make(Value::Type t);
     TensorRef* makeTensor();
+    /// Appends `n` pointers to v->items (amortised growth in the arena); false when the
+    /// count would pass the 32-bit item limit.
+    bool append(Value* v, Value* const* p, std::size_t n);
+    /// A copy of `s` that lives as long as the Document (for Value::text).
+    std::string_view store(std::string_view s);
     std::size_t valueCount() const { return m_count; }
+    std::size_t tensorCount() const { return m_tensors.size(); }
 
 private:
     // Values in blocks: stable addresses, few allocations, freed without recursion.
@@ -96,6 +124,16 @@ private:
     std::size_t m_used = 0;
     std::size_t m_count = 0;
     std::deque<TensorRef> m_tensors;
+    // Text in chunks: no allocation (and no 32-byte std::string) per string value.
+    static constexpr std::size_t kTextChunk = 64 * 1024;
+    std::vector<std::unique_ptr<char[]>> m_text;
+    std::size_t m_textUsed = kTextChunk;
+    // Item pointers in chunks likewise; large arrays get chunks of their own.
+    static constexpr std::size_t kItemChunk = 16 * 1024;
+    std::vector<std::unique_ptr<Value*[]>> m_items;
+    std::size_t m_itemsUsed = kItemChunk;
+    std::vector<std::unique_ptr<Value*[]>> m_bigItems;
+    Value** allocItems(std::size_t n);
 };
 
 /// Unpickles `data`. Errors describe the problem and the byte offset (without the file

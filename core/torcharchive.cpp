@@ -26,7 +26,7 @@ constexpr int kMaxDepth = 256;  // nesting of modules / containers we follow
 constexpr std::int64_t kMinVersion = 1;
 constexpr std::int64_t kMaxVersion = 20;  // 1.13 writes 10; later writers stay close
 
-QString qs(const std::string& s) { return QString::fromUtf8(s.data(), int(s.size())); }
+QString qs(std::string_view s) { return QString::fromUtf8(s.data(), int(s.size())); }
 
 bool cancelled(const LoadOptions& o) { return o.cancel && o.cancel->load(); }
 
@@ -93,7 +93,7 @@ std::string keyName(const Value* k)
     if (!k)
         return "?";
     switch (k->type) {
-    case VT::String: return k->text;
+    case VT::String: return std::string(k->text);
     case VT::Int: return k->bigInt ? std::string("<int>") : std::to_string(k->integer);
     case VT::Bool: return k->boolean ? "True" : "False";
     case VT::None: return "None";
@@ -176,6 +176,7 @@ public:
 
         progress(0.5, QStringLiteral("Indexing tensors"));
         prepareStorages();
+        m_index->entries.reserve(m_doc.tensorCount());  // no reallocation peak while walking
         if (m_index->format == ModelFormat::TorchScript) {
             if (m_doc.root->type != VT::Object)
                 return fail(QStringLiteral("data.pkl holds a %1, not a TorchScript module").arg(qs(pickle::describe(m_doc.root))));
@@ -195,6 +196,11 @@ public:
         for (auto& e : m_index->entries) {
             int& r = remap[size_t(e.storage)];
             if (r < 0) {
+                if (m_index->storages.empty()) {
+                    m_index->storages.reserve(m_doc.storages.size());
+                    provider->records.reserve(m_doc.storages.size());
+                    provider->bytes.reserve(m_doc.storages.size());
+                }
                 r = int(m_index->storages.size());
                 m_index->storages.push_back(m_storageInfo[size_t(e.storage)]);
                 provider->records.push_back(m_records[size_t(e.storage)]);
@@ -202,6 +208,7 @@ public:
             }
             e.storage = r;
         }
+        m_doc = pickle::Document();  // the value tree is no longer needed: free it before finalizing
         m_index->provider = provider;
         m_index->finalize();
         progress(1.0, QStringLiteral("Done"));
@@ -250,7 +257,7 @@ private:
         for (size_t i = 0; i < n; ++i) {
             const auto& s = m_doc.storages[i];
             StorageInfo& info = m_storageInfo[i];
-            info.key = "data/" + s.key;
+            info.key = std::string("data/").append(s.key);
             if (!s.dtype) {
                 m_storageProblem[i] = QStringLiteral("its storage has the unknown type '%1'").arg(qs(s.typeName));
                 continue;
@@ -401,8 +408,9 @@ private:
     }
 
     // ---- TorchScript: state_dict order (own parameters, own buffers, then children) ----
-    const TorchScriptClass* classOf(const std::string& qualified)
+    const TorchScriptClass* classOf(std::string_view qualifiedText)
     {
+        const std::string qualified(qualifiedText);
         if (auto it = m_classes.find(qualified); it != m_classes.end())
             return &it->second;
         const auto dot = qualified.rfind('.');
@@ -452,11 +460,11 @@ private:
             return {};
         }
         const TorchScriptClass* cls = classOf(m->text);
-        if (!cls && !m_warnedNoClass.count(m->text)) {
-            m_warnedNoClass.insert(m->text);
+        if (!cls && !m_warnedNoClass.count(std::string(m->text))) {
+            m_warnedNoClass.insert(std::string(m->text));
             m_index->warnings << QStringLiteral("no source for class %1 under code/: its tensors are listed with kind 'tensor'").arg(qs(m->text));
         }
-        auto listed = [](const std::vector<std::string>& names, const std::string& n) {
+        auto listed = [](const std::vector<std::string>& names, std::string_view n) {
             return std::find(names.begin(), names.end(), n) != names.end();
         };
         const std::string dotted = prefix.empty() ? std::string() : prefix + ".";
@@ -479,7 +487,7 @@ private:
                 }
                 const bool wanted = pass == 0 ? kind != TensorKind::Buffer : kind == TensorKind::Buffer;
                 if (wanted)
-                    addTensor(dotted + k->text, *v->tensor, kind);
+                    addTensor(dotted + std::string(k->text), *v->tensor, kind);
             }
         }
         for (size_t i = 0; i < state->dictSize(); ++i) {
@@ -487,7 +495,7 @@ private:
             const Value* v = state->value(i);
             if (!k || k->type != VT::String || !isModule(v))
                 continue;
-            if (auto st = walkModule(v, dotted + k->text, depth + 1); !st)
+            if (auto st = walkModule(v, dotted + std::string(k->text), depth + 1); !st)
                 return st;
         }
         return {};
