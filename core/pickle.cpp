@@ -393,6 +393,7 @@ private:
         if (!v || (v->type != T::Tuple && v->type != T::List))
             return false;
         out.clear();
+        out.reserve(v->items.size());
         for (const auto* x : v->items) {
             std::int64_t i = 0;
             if (!toInt(x, i))
@@ -576,12 +577,15 @@ private:
             fail("storage key is a " + describe(key) + ", not a string");
         if (!toInt(pid->items[4], numel) || numel < 0)
             fail("storage size is not a non-negative integer");
-        const std::string k = key->type == T::String ? std::string(key->text) : std::to_string(key->integer);
+        std::string number;
+        if (key->type != T::String)
+            number = std::to_string(key->integer);
+        const std::string_view k = key->type == T::String ? key->text : std::string_view(number);
         auto it = m_storageByKey.find(k);
         int index = 0;
         if (it == m_storageByKey.end()) {
             StorageRef s;
-            s.key = m_doc.store(k);
+            s.key = key->type == T::String ? key->text : m_doc.store(number);
             s.numel = numel;
             if (loc && loc->type == T::String)
                 s.location = loc->text;
@@ -594,7 +598,7 @@ private:
             }
             index = int(m_doc.storages.size());
             m_doc.storages.push_back(std::move(s));
-            m_storageByKey.emplace(k, index);
+            m_storageByKey.emplace(m_doc.storages.back().key, index);  // a view into the Document
         } else {
             index = it->second;
         }
@@ -860,7 +864,7 @@ private:
     std::vector<Value*> m_memoDense;
     std::unordered_map<std::uint64_t, Value*> m_memo;
     std::size_t m_memoCount = 0;
-    std::unordered_map<std::string, int> m_storageByKey;
+    std::unordered_map<std::string_view, int> m_storageByKey;
     std::set<std::string> m_warned;
 };
 

@@ -76,8 +76,10 @@ struct Value {
     std::string_view text;       // String/Bytes payload; Global and Object: "module.name" (owned by the Document)
     Items items;                 // Tuple, List, Set; Dict: key, value, key, value... in insertion order
     Value* args = nullptr;       // Object: constructor arguments
-    Value* state = nullptr;      // Object: BUILD state (attribute dict for modules)
-    TensorRef* tensor = nullptr; // Tensor (owned by the Document)
+    union {                      // which one is meant follows from `type`
+        Value* state = nullptr;  // Object: BUILD state (attribute dict for modules)
+        TensorRef* tensor;       // Tensor (owned by the Document)
+    };
 
     std::size_t dictSize() const { return items.size() / 2; }
     const Value* key(std::size_t i) const { return items[2 * i]; }
