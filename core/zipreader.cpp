@@ -165,9 +165,11 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
                             .arg(displayName(e.name))
                             .arg(e.uncompressedSize)
                             .arg(e.compressedSize));
-        if (!z.m_byName.emplace(e.name, z.m_entries.size()).second)
-            return fail(QStringLiteral("entry '%1' appears twice").arg(displayName(e.name)));
+        // Reserved above, so the entries (and the names the map views) never move.
         z.m_entries.push_back(std::move(e));
+        const std::string& name = z.m_entries.back().name;
+        if (!z.m_byName.emplace(std::string_view(name), z.m_entries.size() - 1).second)
+            return fail(QStringLiteral("entry '%1' appears twice").arg(displayName(name)));
         pos += total;
     }
     return R(std::move(z));
@@ -175,7 +177,7 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
 
 const ZipEntry* ZipReader::find(std::string_view name) const
 {
-    auto it = m_byName.find(std::string(name));
+    auto it = m_byName.find(name);
     return it == m_byName.end() ? nullptr : &m_entries[it->second];
 }
 

@@ -37,6 +37,14 @@ public:
 
     static Result<ZipReader> open(std::shared_ptr<const MappedFile> file);
 
+    // Movable only: m_byName views the names inside m_entries' buffer, which a move
+    // hands over intact but a copy would not.
+    ZipReader() = default;
+    ZipReader(ZipReader&&) = default;
+    ZipReader& operator=(ZipReader&&) = default;
+    ZipReader(const ZipReader&) = delete;
+    ZipReader& operator=(const ZipReader&) = delete;
+
     const std::vector<ZipEntry>& entries() const { return m_entries; }
     const ZipEntry* find(std::string_view name) const;
     const std::shared_ptr<const MappedFile>& file() const { return m_file; }
@@ -50,7 +58,7 @@ public:
 private:
     std::shared_ptr<const MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
-    std::unordered_map<std::string, size_t> m_byName;
+    std::unordered_map<std::string_view, size_t> m_byName;  // views of m_entries[i].name (no copies)
 };
 
 }  // namespace paramscope
