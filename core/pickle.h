@@ -104,7 +104,7 @@ public:
     Document& operator=(Document&&) = default;
 
     Value* root = nullptr;
-    std::vector<StorageRef> storages;
+    std::deque<StorageRef> storages;  // a deque: no reallocation peak with one storage per tensor
     /// Callables that were not on the allow-list and therefore not called, as
     /// "module.name" (each once), and other things worth telling the user.
     std::vector<std::string> warnings;

@@ -190,16 +190,18 @@ public:
             return fail(QStringLiteral("no tensor can be read: %1").arg(m_firstProblem));
 
         // Keep only the storages that surviving entries use, renumbered in order.
-        std::vector<int> remap(m_doc.storages.size(), -1);
+        const size_t storageCount = m_doc.storages.size();
+        m_doc = pickle::Document();  // the value tree is no longer needed: free it before building the index's tables
+        std::vector<int> remap(storageCount, -1);
         auto provider = std::make_shared<ArchiveStorage>();
         provider->zip = m_zip;
         for (auto& e : m_index->entries) {
             int& r = remap[size_t(e.storage)];
             if (r < 0) {
                 if (m_index->storages.empty()) {
-                    m_index->storages.reserve(m_doc.storages.size());
-                    provider->records.reserve(m_doc.storages.size());
-                    provider->bytes.reserve(m_doc.storages.size());
+                    m_index->storages.reserve(storageCount);
+                    provider->records.reserve(storageCount);
+                    provider->bytes.reserve(storageCount);
                 }
                 r = int(m_index->storages.size());
                 m_index->storages.push_back(m_storageInfo[size_t(e.storage)]);
@@ -208,7 +210,6 @@ public:
             }
             e.storage = r;
         }
-        m_doc = pickle::Document();  // the value tree is no longer needed: free it before finalizing
         m_index->provider = provider;
         m_index->finalize();
         progress(1.0, QStringLiteral("Done"));
