@@ -11,6 +11,10 @@
 #include <thread>
 #include <type_traits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 // How the work is split, and why:
 //
 // * Dtypes of 16 bits or less (bool, int8, uint8, qint8, quint8, float8, int16, uint16,
@@ -26,6 +30,9 @@
 //   the user's histogram when the bin count was given. With automatic bins a float
 //   histogram is derived from the fine one (its bin count rounded to a power of two so
 //   the edges coincide exactly); only integer dtypes above the limit need a third pass.
+//   Without user-given bins, pass 2 keeps the fine bins only where a sample says the
+//   quantiles will fall (see kCoarseBins), so its counters stay in L1; it falls back to
+//   the full fine histogram when the guess misses.
 //
 // Work is cut into fixed chunks of the logical (C-order) index space that threads take
 // from a shared counter; per-chunk results are merged in chunk order, so the numbers do
@@ -896,29 +903,179 @@ void forFiniteValues(const Layout& L, const Dec& dec, std::int64_t begin, std::i
     });
 }
 
-/// The fine histogram's inner loop, kept tight: a range test rejects NaN and ±Inf, and
-/// the edge comparisons run only for values within rounding distance of an edge.
-template <typename Dec>
-void fineHistogram(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
-                   double hi, std::int64_t* counts)
+/// One thread's histogram counters. The hot table holds 32-bit counters (half the cache
+/// footprint of 64-bit ones, which decides the speed of a scattered increment), flushed
+/// into the 64-bit totals before any counter could overflow.
+struct Counters {
+    std::vector<std::uint32_t> hot;
+    std::vector<std::int64_t> total;
+    std::int64_t pending = 0;  // values added to `hot` since the last flush
+
+    explicit Counters(size_t n = 0) : hot(n, 0), total(n, 0) {}
+    /// Call before adding up to n values.
+    void make_room(std::int64_t n)
+    {
+        if (pending + n > std::int64_t(std::numeric_limits<std::uint32_t>::max()))
+            flush();
+        pending += n;
+    }
+    void flush()
+    {
+        for (size_t i = 0; i < hot.size(); ++i)
+            total[i] += hot[i];
+        std::fill(hot.begin(), hot.end(), 0u);
+        pending = 0;
+    }
+};
+
+/// Fine bin of every value of x[0..n) (floats or doubles, contiguous), passed to
+/// sink(k): k in [0, kFineBins), or kFineBins for NaN and ±Inf. Branch-free in the common
+/// case: a value outside [lo, hi] (only NaN and ±Inf can be, since lo and hi are the finite
+/// min and max) is replaced by lo before the multiply, so the float-to-int conversion
+/// never sees NaN or an out-of-range value, and its index by kFineBins; exact edge
+/// comparisons run only for values within rounding distance of an edge.
+template <typename T, typename Sink>
+void binFine(const std::uint8_t* x, std::int64_t n, const Binner& fine, double lo, double hi, Sink&& sink)
 {
-    alignas(16) double buf[kBlock];
-    const double inv = fine.inv;
-    const int top = fine.bins - 1;
-    forBlocks(L, dec, begin, end, buf, [&](const double* x, int n) {
-        for (int j = 0; j < n; ++j) {
-            const double v = x[j];
-            if (!(v >= lo && v <= hi))
-                continue;
-            const double t = fine.halve ? fine.guess(v) : (v - lo) * inv;
-            int k = int(t);
-            k = k > top ? top : k;
-            const double frac = t - double(k);
-            if (!(frac > 1e-6 && frac < 1 - 1e-6))
-                k = fine.index(v);
-            ++counts[k];
+    // Indices go through a small buffer (kept in L1 beside the counters), then to sink.
+    constexpr int kIdx = 256;
+    std::int32_t idx[kIdx];
+    for (std::int64_t at = 0; at < n; at += kIdx) {
+        const int m = int(std::min<std::int64_t>(kIdx, n - at));
+        const std::uint8_t* p = x + at * std::int64_t(sizeof(T));
+        int j = 0;
+#if defined(__SSE2__)
+        // Four values per step in SSE2 registers: at one value per scalar step the index
+        // arithmetic, not memory, bounds the pass.
+        const __m128d vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(hi), vinv = _mm_set1_pd(fine.inv);
+        const __m128d near0 = _mm_set1_pd(1e-6), near1 = _mm_set1_pd(1 - 1e-6);
+        const __m128i vtop = _mm_set1_epi32(fine.bins - 1), vnan = _mm_set1_epi32(kFineBins);
+        for (; j + 4 <= m; j += 4) {
+            __m128d v0, v1;
+            if constexpr (std::is_same_v<T, float>) {
+                const __m128 f = _mm_loadu_ps(reinterpret_cast<const float*>(p + j * 4));
+                v0 = _mm_cvtps_pd(f);
+                v1 = _mm_cvtps_pd(_mm_movehl_ps(f, f));
+            } else {
+                v0 = _mm_loadu_pd(reinterpret_cast<const double*>(p + j * 8));
+                v1 = _mm_loadu_pd(reinterpret_cast<const double*>(p + j * 8 + 16));
+            }
+            // In range: all ones (false for NaN and ±Inf, whose value becomes lo).
+            const __m128d in0 = _mm_and_pd(_mm_cmpge_pd(v0, vlo), _mm_cmple_pd(v0, vhi));
+            const __m128d in1 = _mm_and_pd(_mm_cmpge_pd(v1, vlo), _mm_cmple_pd(v1, vhi));
+            const __m128d w0 = _mm_or_pd(_mm_and_pd(in0, v0), _mm_andnot_pd(in0, vlo));
+            const __m128d w1 = _mm_or_pd(_mm_and_pd(in1, v1), _mm_andnot_pd(in1, vlo));
+            const __m128d t0 = _mm_mul_pd(_mm_sub_pd(w0, vlo), vinv);
+            const __m128d t1 = _mm_mul_pd(_mm_sub_pd(w1, vlo), vinv);
+            __m128i k = _mm_unpacklo_epi64(_mm_cvttpd_epi32(t0), _mm_cvttpd_epi32(t1));
+            const __m128i over = _mm_cmpgt_epi32(k, vtop);
+            k = _mm_or_si128(_mm_andnot_si128(over, k), _mm_and_si128(over, vtop));
+            const __m128d f0 = _mm_sub_pd(t0, _mm_cvtepi32_pd(k));
+            const __m128d f1 = _mm_sub_pd(t1, _mm_cvtepi32_pd(_mm_srli_si128(k, 8)));
+            const __m128d ok0 = _mm_and_pd(_mm_cmpgt_pd(f0, near0), _mm_cmplt_pd(f0, near1));
+            const __m128d ok1 = _mm_and_pd(_mm_cmpgt_pd(f1, near0), _mm_cmplt_pd(f1, near1));
+            // 32-bit lanes of the in-range mask, to send the others to the NaN slot.
+            const __m128i in = _mm_castps_si128(
+                _mm_shuffle_ps(_mm_castpd_ps(in0), _mm_castpd_ps(in1), _MM_SHUFFLE(2, 0, 2, 0)));
+            k = _mm_or_si128(_mm_and_si128(in, k), _mm_andnot_si128(in, vnan));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + j), k);
+            // Within rounding distance of an edge (rare): settle it by the edges.
+            const int bad = (_mm_movemask_pd(_mm_andnot_pd(ok0, in0))) | (_mm_movemask_pd(_mm_andnot_pd(ok1, in1)) << 2);
+            if (__builtin_expect(bad != 0, 0)) {
+                double w[4];
+                _mm_storeu_pd(w, w0);
+                _mm_storeu_pd(w + 2, w1);
+                for (int l = 0; l < 4; ++l)
+                    if (bad & (1 << l))
+                        idx[j + l] = fine.index(w[l]);
+            }
         }
+#endif
+        for (; j < m; ++j) {
+            const double v = double(load<T>(p + j * std::int64_t(sizeof(T))));
+            idx[j] = v >= lo && v <= hi ? fine.index(v) : kFineBins;
+        }
+        for (int i = 0; i < m; ++i)
+            sink(idx[i]);
+    }
+}
+
+/// Fine bins of logical elements [begin, end) into sink(k), as binFine(). Contiguous
+/// float32 (the common case) is binned straight from the mapped data; everything else is
+/// decoded into double blocks first. Ranges wider than a double (fine.halve) are not
+/// handled here: the caller uses Binner::index() for those.
+template <typename Dec, typename Sink>
+void fineBins(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
+              double hi, Sink&& sink)
+{
+    if constexpr (std::is_same_v<Dec, Plain<float>>) {
+        if (L.shape.size() == 1 && L.strides[0] == 1) {
+            binFine<float>(L.base + begin * 4, end - begin, fine, lo, hi, sink);
+            return;
+        }
+    }
+    alignas(16) double buf[kBlock];
+    forBlocks(L, dec, begin, end, buf, [&](const double* x, int n) {
+        binFine<double>(reinterpret_cast<const std::uint8_t*>(x), n, fine, lo, hi, sink);
     });
+}
+
+// The full fine histogram (2^16 counters, 256 KiB) lives in L2, and a scattered increment
+// there costs several times the rest of the loop. So the approximate-quantile pass first
+// SPECULATES which parts of the fine histogram it will need: a small sample of the data
+// predicts in which coarse bins (kSub fine bins each) the quantiles' order statistics fall,
+// and the pass counts all coarse bins plus the fine bins of at most kMaxWindows watched
+// coarse bins, all in L1 (at most 28 KiB of counters). If an order statistic lands outside the watched bins after all
+// (an unlucky sample, or data ordered so that the sample misleads), the full fine pass runs
+// instead: the result never depends on the guess, only the time does.
+constexpr int kCoarseBins = 1024;  // >= kMaxAutoBins: every automatic histogram derives from these
+constexpr int kSub = kFineBins / kCoarseBins;
+constexpr int kMaxWindows = 96;  // 96 * kSub fine + (1025 - 96) coarse counters: <= 28 KiB
+// Enough for normal-like data to need ~40 windows (the margin shrinks as 1/sqrt(samples));
+// reading them costs ~1-2 ms, a few per cent of the pass.
+constexpr int kSamples = 32768;
+
+/// For each coarse bin (and the NaN slot kCoarseBins), 0 when it is not watched or its
+/// 1-based window slot. Empty when the sample says too many bins would be needed.
+template <typename Dec>
+std::vector<std::int32_t> planWindows(const Layout& L, const Dec& dec, const Binner& fine, double lo, double hi)
+{
+    std::vector<std::int32_t> hist(kCoarseBins, 0);
+    int m = 0;
+    alignas(16) double buf[kBlock];
+    for (int i = 0; i < kSamples; ++i) {
+        const auto at = std::int64_t((double(i) + 0.5) / kSamples * double(L.numel));
+        forBlocks(L, dec, at, std::min(at + 1, L.numel), buf, [&](const double* x, int n) {
+            for (int j = 0; j < n; ++j)
+                if (std::isfinite(x[j])) {
+                    ++hist[size_t(fine.index(std::clamp(x[j], lo, hi)) / kSub)];
+                    ++m;
+                }
+        });
+    }
+    if (m < kSamples / 2)
+        return {};
+    std::vector<std::int32_t> cum(kCoarseBins + 1, 0);
+    for (int c = 0; c < kCoarseBins; ++c)
+        cum[size_t(c) + 1] = cum[size_t(c)] + hist[size_t(c)];
+    auto coarseOf = [&](double rank) {
+        const auto k = std::int32_t(std::clamp(rank, 0.0, double(m - 1)));
+        return int(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
+    };
+    std::vector<std::int32_t> slotOf(kCoarseBins + 1, 0);
+    int slots = 0;
+    for (double q : StatsQuantiles::kLevels) {
+        // The sample's rank of the q-quantile is binomial: watch every coarse bin within
+        // 4.5 standard deviations (plus a little for small q) of it.
+        const double centre = q * double(m - 1), d = 4.5 * std::sqrt(double(m) * q * (1 - q)) + 3;
+        for (int c = coarseOf(centre - d), last = coarseOf(centre + d + 1); c <= last; ++c)
+            if (slotOf[size_t(c)] == 0) {
+                if (++slots > kMaxWindows)
+                    return {};
+                slotOf[size_t(c)] = slots;
+            }
+    }
+    return slotOf;
 }
 
 Result<TensorStats> cancelledResult()
@@ -1024,27 +1181,112 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
         s.histogram = planHistogram(v, s, o.bins, false);
         user.emplace(s.histogram.edges);
     }
-    std::vector<std::vector<std::int64_t>> fineCounts(static_cast<size_t>(threads),
-                                                      std::vector<std::int64_t>(kFineBins));
+    std::vector<std::int64_t> fc;  // the fine histogram (exact where the quantiles need it)
+    const auto mergeFine = [&](std::vector<Counters>& perThread) {
+        fc.assign(size_t(kFineBins), 0);
+        for (auto& t : perThread) {
+            t.flush();
+            for (int i = 0; i < kFineBins; ++i)
+                fc[size_t(i)] += t.total[size_t(i)];
+        }
+    };
+    if (!user && !fine.halve) {
+        // Speculative pass (see kCoarseBins): all coarse bins, fine bins only where the
+        // sample expects the quantiles.
+        const std::vector<std::int32_t> slotOf = planWindows(L, dec, fine, s.min, s.max);
+        if (!slotOf.empty()) {
+            // One counter table, so each value costs one increment: a watched coarse bin
+            // owns kSub cells (one per fine bin), any other coarse bin (and the NaN slot
+            // kCoarseBins) a single cell. route[c] = first cell | (cell mask << 24).
+            std::vector<std::uint32_t> route(kCoarseBins + 1);
+            std::uint32_t cells = 0;
+            for (int c = 0; c <= kCoarseBins; ++c) {
+                const bool watched = slotOf[size_t(c)] != 0;
+                route[size_t(c)] = cells | (watched ? std::uint32_t(kSub - 1) << 24 : 0u);
+                cells += watched ? kSub : 1;
+            }
+            std::vector<Counters> counters(size_t(threads), Counters{size_t(cells)});
+            if (!parallelFor(chunks, threads, o, p2, [&](int t, std::int64_t c) {
+                    const auto [b, e] = chunkRange(c);
+                    counters[size_t(t)].make_room(e - b);
+                    std::uint32_t* cnt = counters[size_t(t)].hot.data();
+                    const std::uint32_t* r = route.data();
+                    fineBins(L, dec, b, e, fine, s.min, s.max, [&](int k) {
+                        const std::uint32_t rc = r[unsigned(k) / kSub];
+                        ++cnt[(rc & 0xffffffu) + (unsigned(k) & (rc >> 24))];
+                    });
+                }))
+                return cancelledResult();
+            std::vector<std::int64_t> cell(cells, 0);
+            for (auto& t : counters) {
+                t.flush();
+                for (size_t i = 0; i < cells; ++i)
+                    cell[i] += t.total[i];
+            }
+            std::vector<std::int64_t> cc(kCoarseBins, 0);  // coarse counts
+            for (int c = 0; c < kCoarseBins; ++c) {
+                const std::uint32_t first = route[size_t(c)] & 0xffffffu, n = slotOf[size_t(c)] ? kSub : 1;
+                for (std::uint32_t j = 0; j < n; ++j)
+                    cc[size_t(c)] += cell[first + j];
+            }
+            // Did every order statistic the quantiles need land in a watched coarse bin?
+            std::vector<std::int64_t> cum(kCoarseBins + 1, 0);
+            for (int i = 0; i < kCoarseBins; ++i)
+                cum[size_t(i) + 1] = cum[size_t(i)] + cc[size_t(i)];
+            bool hit = true;
+            for (double q : StatsQuantiles::kLevels) {
+                const auto lo = std::int64_t(std::floor(double(s.finite - 1) * q));
+                for (std::int64_t k : {lo, std::min(lo + 1, s.finite - 1)}) {
+                    const auto c = size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
+                    hit = hit && slotOf[c] != 0;
+                }
+            }
+            if (hit) {
+                // A fine histogram that is exact in the watched coarse bins; elsewhere each
+                // coarse bin's count sits in its first fine bin, which changes neither the
+                // ranks in watched bins nor any sum over whole coarse bins.
+                fc.assign(size_t(kFineBins), 0);
+                for (int c = 0; c < kCoarseBins; ++c) {
+                    const std::uint32_t first = route[size_t(c)] & 0xffffffu;
+                    if (slotOf[size_t(c)] == 0)
+                        fc[size_t(c) * kSub] = cc[size_t(c)];
+                    else
+                        for (int j = 0; j < kSub; ++j)
+                            fc[size_t(c) * kSub + size_t(j)] = cell[first + std::uint32_t(j)];
+                }
+            }
+        }
+    }
     std::vector<std::vector<std::int64_t>> userCounts(size_t(threads),
                                                       std::vector<std::int64_t>(user ? size_t(user->bins) : 0));
-    if (!parallelFor(chunks, threads, o, p2, [&](int t, std::int64_t c) {
-            auto& fc = fineCounts[size_t(t)];
-            auto& uc = userCounts[size_t(t)];
-            const auto [b, e] = chunkRange(c);
-            if (user)
-                forFiniteValues(L, dec, b, e, [&](double x) {
-                    ++fc[size_t(fine.index(x))];
-                    ++uc[size_t(user->index(x))];
-                });
-            else
-                fineHistogram(L, dec, b, e, fine, s.min, s.max, fc.data());
-        }))
-        return cancelledResult();
-    std::vector<std::int64_t> fc(kFineBins, 0);
-    for (const auto& t : fineCounts)
-        for (int i = 0; i < kFineBins; ++i)
-            fc[size_t(i)] += t[size_t(i)];
+    if (fc.empty()) {
+        // The full fine histogram: user-given bins, ranges wider than a double, or a
+        // speculation that missed.
+        std::vector<Counters> fineCounts(size_t(threads), Counters(kFineBins + 1));
+        Progress p2b;
+        p2b.o = &o;
+        p2b.total = chunks;
+        p2b.base = p2.base;
+        p2b.span = p2.span;
+        if (!parallelFor(chunks, threads, o, p2b, [&](int t, std::int64_t c) {
+                auto& ft = fineCounts[size_t(t)];
+                auto& uc = userCounts[size_t(t)];
+                const auto [b, e] = chunkRange(c);
+                ft.make_room(e - b);
+                std::uint32_t* counts = ft.hot.data();
+                if (user)
+                    forFiniteValues(L, dec, b, e, [&](double x) {
+                        ++counts[fine.index(x)];
+                        ++uc[size_t(user->index(x))];
+                    });
+                else if (fine.halve)
+                    forFiniteValues(L, dec, b, e, [&](double x) { ++counts[fine.index(x)]; });
+                else
+                    fineBins(L, dec, b, e, fine, s.min, s.max, [&](int k) { ++counts[k]; });
+            }))
+            return cancelledResult();
+        mergeFine(fineCounts);
+    }
     approximateQuantiles(s, fine, fc);
     if (user) {
         s.histogram.counts.assign(size_t(user->bins), 0);
