@@ -33,14 +33,14 @@ Loaded loadPlugin()
             tried << path + QStringLiteral(" (not found)");
             continue;
         }
-        // Never unloaded: tensors and storages handed out keep pointing into it.
-        auto* lib = new QLibrary(path);
-        lib->setLoadHints(QLibrary::ResolveAllSymbolsHint);
+        // Destroying a QLibrary does not unload the library (only unload() does), which is
+        // what we need: tensors and storages handed out keep pointing into it.
+        QLibrary lib(path);
+        lib.setLoadHints(QLibrary::ResolveAllSymbolsHint);
         using Entry = const TorchBackend* (*)();
-        auto entry = reinterpret_cast<Entry>(lib->resolve("paramscope_torch_backend"));
+        auto entry = reinterpret_cast<Entry>(lib.resolve("paramscope_torch_backend"));
         if (!entry) {
-            tried << QStringLiteral("%1 (%2)").arg(path, lib->errorString());
-            delete lib;
+            tried << QStringLiteral("%1 (%2)").arg(path, lib.errorString());
             continue;
         }
         const TorchBackend* b = entry();
