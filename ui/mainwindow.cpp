@@ -323,6 +323,8 @@ QWidget* MainWindow::createBrowserPage()
     splitter->addWidget(scroll);
     splitter->setStretchFactor(0, 3);
     splitter->setStretchFactor(1, 2);
+    // First-run split: room for the statistics grid without a horizontal scroll bar.
+    splitter->setSizes({740, 540});
     splitter->setChildrenCollapsible(false);
     return splitter;
 }
