@@ -424,10 +424,102 @@ double squaredDeviations(const double* x, int n, double mean)
     return d;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__AVX2__)
+#define PARAMSCOPE_AVX2_CLONES 1
+// Four-wide copies of finiteBlock() and squaredDeviations() for the AVX2 path. Lane j of
+// the single 256-bit accumulator sums exactly the values that lane j of the two 128-bit
+// accumulators sums (x[i + j], i a multiple of 4), and the lanes are combined in the same
+// order, so the results are bit-identical; only the instruction count halves.
+typedef double V4 __attribute__((vector_size(32)));
+typedef std::int64_t V4i __attribute__((vector_size(32)));
+
+__attribute__((target("avx2"))) inline V4 loadV4(const double* p)
+{
+    V4 v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+}
+
+__attribute__((target("avx2"))) Acc finiteBlock4(const double* x, int n, double* check)
+{
+    const double inf = std::numeric_limits<double>::infinity();
+    V4 s{0, 0, 0, 0}, a{0, 0, 0, 0}, q{0, 0, 0, 0}, cc{0, 0, 0, 0};
+    V4 mn{inf, inf, inf, inf}, mx{-inf, -inf, -inf, -inf};
+    V4i z{0, 0, 0, 0};
+    const V4 zero{0, 0, 0, 0};
+    const V4i absMask{INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const V4 u = loadV4(x + i);
+        s += u;
+        a += V4(V4i(u) & absMask);
+        q += u * u;
+        cc += u - u;
+        mn = u < mn ? u : mn;
+        mx = u > mx ? u : mx;
+        z -= V4i(u == zero);
+    }
+    Acc r;
+    r.n = n;
+    r.sum = (s[0] + s[1]) + (s[2] + s[3]);
+    r.sumAbs = (a[0] + a[1]) + (a[2] + a[3]);
+    r.sumSq = (q[0] + q[1]) + (q[2] + q[3]);
+    double c = (cc[0] + cc[1]) + (cc[2] + cc[3]);
+    r.min = std::min(std::min(mn[0], mn[1]), std::min(mn[2], mn[3]));
+    r.max = std::max(std::max(mx[0], mx[1]), std::max(mx[2], mx[3]));
+    r.zeros = z[0] + z[1] + z[2] + z[3];
+    for (; i < n; ++i) {
+        const double v = x[i];
+        r.sum += v;
+        r.sumAbs += std::fabs(v);
+        r.sumSq += v * v;
+        c += v - v;
+        r.min = v < r.min ? v : r.min;
+        r.max = v > r.max ? v : r.max;
+        r.zeros += v == 0.0;
+    }
+    *check = c;
+    return r;
+}
+
+__attribute__((target("avx2"))) double squaredDeviations4(const double* x, int n, double mean)
+{
+    const V4 m{mean, mean, mean, mean};
+    V4 d4{0, 0, 0, 0};
+    int i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const V4 u = loadV4(x + i) - m;
+        d4 += u * u;
+    }
+    double d = (d4[0] + d4[1]) + (d4[2] + d4[3]);
+    for (; i < n; ++i)
+        d += (x[i] - mean) * (x[i] - mean);
+    return d;
+}
+#endif
+
+struct Sse2Kernels {
+    static Acc finite(const double* x, int n, double* check) { return finiteBlock(x, n, check); }
+    static double deviations(const double* x, int n, double mean) { return squaredDeviations(x, n, mean); }
+};
+#ifdef PARAMSCOPE_AVX2_CLONES
+struct Avx2Kernels {
+    __attribute__((target("avx2"))) static Acc finite(const double* x, int n, double* check)
+    {
+        return finiteBlock4(x, n, check);
+    }
+    __attribute__((target("avx2"))) static double deviations(const double* x, int n, double mean)
+    {
+        return squaredDeviations4(x, n, mean);
+    }
+};
+#endif
+
+template <typename K = Sse2Kernels>
 void addBlock(double* x, int n, Acc& chunk)
 {
     double check = 0;
-    Acc b = finiteBlock(x, n, &check);
+    Acc b = K::finite(x, n, &check);
     if (check != 0.0 || std::isnan(check)) {
         // Rare: the block holds NaN or ±Inf. Count them and keep the finite values.
         Acc counts;
@@ -441,14 +533,14 @@ void addBlock(double* x, int n, Acc& chunk)
             else
                 x[m++] = v;
         }
-        b = finiteBlock(x, m, &check);
+        b = K::finite(x, m, &check);
         b.nan = counts.nan, b.posInf = counts.posInf, b.negInf = counts.negInf;
         n = m;
     }
     if (n > 0) {
         // Second sweep over the cached block: its squared deviations about its own mean.
         b.mean = b.sum / double(n);
-        b.m2 = squaredDeviations(x, n, b.mean);
+        b.m2 = K::deviations(x, n, b.mean);
     }
     merge(chunk, b);
 }
@@ -505,11 +597,42 @@ void forBlocks(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t
         f(buf, fill);
 }
 
+// The build targets baseline x86-64 (SSE2). The hot chunk loops get a second copy compiled
+// for AVX2, chosen at run time: `flatten` pulls every callee (block sums, decoders, the
+// binning loop) into that copy so all of it is compiled for AVX2. AVX2 does not enable FMA,
+// so no multiply-add gets contracted and the results stay bit-identical to the SSE2 copy.
+#ifdef PARAMSCOPE_AVX2_CLONES
+#define PARAMSCOPE_AVX2 __attribute__((target("avx2"), flatten))
+bool haveAvx2()
+{
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+#endif
+
+template <typename Dec, typename K = Sse2Kernels>
+void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
+{
+    alignas(32) double buf[kBlock];
+    forBlocks(L, dec, begin, end, buf, [&](double* x, int n) { addBlock<K>(x, n, out); });
+}
+
+#ifdef PARAMSCOPE_AVX2_CLONES
+template <typename Dec>
+PARAMSCOPE_AVX2 void pass1ChunkAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
+{
+    pass1ChunkBody<Dec, Avx2Kernels>(L, dec, begin, end, out);
+}
+#endif
+
 template <typename Dec>
 void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
 {
-    alignas(16) double buf[kBlock];
-    forBlocks(L, dec, begin, end, buf, [&](double* x, int n) { addBlock(x, n, out); });
+#ifdef PARAMSCOPE_AVX2_CLONES
+    if (haveAvx2())
+        return pass1ChunkAvx2(L, dec, begin, end, out);
+#endif
+    pass1ChunkBody(L, dec, begin, end, out);
 }
 
 // ---------------------------------------------------------------- binning
@@ -1005,8 +1128,8 @@ void binFine(const std::uint8_t* x, std::int64_t n, const Binner& fine, double l
 /// decoded into double blocks first. Ranges wider than a double (fine.halve) are not
 /// handled here: the caller uses Binner::index() for those.
 template <typename Dec, typename Sink>
-void fineBins(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
-              double hi, Sink&& sink)
+void fineBinsBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
+                  double hi, Sink&& sink)
 {
     if constexpr (std::is_same_v<Dec, Plain<float>>) {
         if (L.shape.size() == 1 && L.strides[0] == 1) {
@@ -1018,6 +1141,26 @@ void fineBins(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t 
     forBlocks(L, dec, begin, end, buf, [&](const double* x, int n) {
         binFine<double>(reinterpret_cast<const std::uint8_t*>(x), n, fine, lo, hi, sink);
     });
+}
+
+#ifdef PARAMSCOPE_AVX2_CLONES
+template <typename Dec, typename Sink>
+PARAMSCOPE_AVX2 void fineBinsAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end,
+                                  const Binner& fine, double lo, double hi, Sink& sink)
+{
+    fineBinsBody(L, dec, begin, end, fine, lo, hi, sink);
+}
+#endif
+
+template <typename Dec, typename Sink>
+void fineBins(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
+              double hi, Sink&& sink)
+{
+#ifdef PARAMSCOPE_AVX2_CLONES
+    if (haveAvx2())
+        return fineBinsAvx2(L, dec, begin, end, fine, lo, hi, sink);
+#endif
+    fineBinsBody(L, dec, begin, end, fine, lo, hi, sink);
 }
 
 // The full fine histogram (2^16 counters, 256 KiB) lives in L2, and a scattered increment
