@@ -360,6 +360,22 @@ inline double hsum(V2 a, V2 b)
     return (a[0] + a[1]) + (b[0] + b[1]);
 }
 
+// The scalar tail of the block loops below (the last n % 4 values), shared by the SSE2 and
+// AVX2 versions so both fold the tail in the same order.
+inline void accumulateTail(const double* x, int i, int n, Acc& r, double& c)
+{
+    for (; i < n; ++i) {
+        const double v = x[i];
+        r.sum += v;
+        r.sumAbs += std::fabs(v);
+        r.sumSq += v * v;
+        c += v - v;
+        r.min = v < r.min ? v : r.min;
+        r.max = v > r.max ? v : r.max;
+        r.zeros += v == 0.0;
+    }
+}
+
 /// Sums of x[0..n) assuming every value is finite; `check` comes back non-zero (NaN) when
 /// one was not, so the caller can redo the block the slow way.
 Acc finiteBlock(const double* x, int n, double* check)
@@ -396,16 +412,7 @@ Acc finiteBlock(const double* x, int n, double* check)
     r.min = std::min(std::min(mn0[0], mn0[1]), std::min(mn1[0], mn1[1]));
     r.max = std::max(std::max(mx0[0], mx0[1]), std::max(mx1[0], mx1[1]));
     r.zeros = z0[0] + z0[1] + z1[0] + z1[1];
-    for (; i < n; ++i) {
-        const double v = x[i];
-        r.sum += v;
-        r.sumAbs += std::fabs(v);
-        r.sumSq += v * v;
-        c += v - v;
-        r.min = v < r.min ? v : r.min;
-        r.max = v > r.max ? v : r.max;
-        r.zeros += v == 0.0;
-    }
+    accumulateTail(x, i, n, r, c);
     *check = c;
     return r;
 }
@@ -471,16 +478,7 @@ __attribute__((target("avx2"))) Acc finiteBlock4(const double* x, int n, double*
     r.min = std::min(std::min(mn[0], mn[1]), std::min(mn[2], mn[3]));
     r.max = std::max(std::max(mx[0], mx[1]), std::max(mx[2], mx[3]));
     r.zeros = z[0] + z[1] + z[2] + z[3];
-    for (; i < n; ++i) {
-        const double v = x[i];
-        r.sum += v;
-        r.sumAbs += std::fabs(v);
-        r.sumSq += v * v;
-        c += v - v;
-        r.min = v < r.min ? v : r.min;
-        r.max = v > r.max ? v : r.max;
-        r.zeros += v == 0.0;
-    }
+    accumulateTail(x, i, n, r, c);
     *check = c;
     return r;
 }
