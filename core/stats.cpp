@@ -28,14 +28,11 @@
 //   moment. The histogram cannot join that pass: its edges depend on min and max (and its
 //   automatic bin count on the interquartile range), which are known only at its end.
 //   Pass 2 then either copies the finite values (up to exactQuantileLimit of them) for
-//   exact quantiles and bins that copy in memory, or, for larger tensors, builds a fine
-//   2^16-bin histogram over [min, max] for approximate quantiles and, in the same loop,
-//   the user's histogram when the bin count was given. With automatic bins a float
-//   histogram is derived from the fine one (its bin count rounded to a power of two so
-//   the edges coincide exactly); only integer dtypes above the limit need a third pass.
-//   Without user-given bins, pass 2 keeps the fine bins only where a sample says the
-//   quantiles will fall (see kCoarseBins), so its counters stay in L1; it falls back to
-//   the full fine histogram when the guess misses.
+//   exact quantiles and bins that copy in memory, or, for larger tensors, counts every
+//   value on a power-of-two grid (see Grid): pass 2 counts coarse cells, pass 3 fine cells
+//   inside the few coarse cells the quantiles fall in, and the automatic histogram is a
+//   sum of coarse cells. A given bin count and integer-aligned bins take a pass of their
+//   own above the limit.
 //
 // Work is cut into fixed chunks of the logical (C-order) index space that threads take
 // from a shared counter; per-chunk results are merged in chunk order, so the numbers do
@@ -611,6 +608,18 @@ bool haveAvx2()
 }
 #endif
 
+/// Set PARAMSCOPE_STATS_NO_AVX2=1 to run the baseline loops on an AVX2 machine (the test
+/// suite runs tst_stats both ways, with the same expectations).
+bool useAvx2()
+{
+#ifdef PARAMSCOPE_AVX2_CLONES
+    static const bool yes = haveAvx2() && qEnvironmentVariableIntValue("PARAMSCOPE_STATS_NO_AVX2") == 0;
+    return yes;
+#else
+    return false;
+#endif
+}
+
 template <typename Dec, typename K = Sse2Kernels>
 void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
 {
@@ -630,7 +639,7 @@ template <typename Dec>
 void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
 {
 #ifdef PARAMSCOPE_AVX2_CLONES
-    if (haveAvx2())
+    if (useAvx2())
         return pass1ChunkAvx2(L, dec, begin, end, out);
 #endif
     pass1ChunkBody(L, dec, begin, end, out);
@@ -644,6 +653,7 @@ void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_
 struct Binner {
     std::vector<double> edges;
     double first = 0, inv = 0;
+    double near = 1e-6;  // a guess this close to a whole number is settled by the edges
     int bins = 0;
     bool halve = false;  // the range overflows a double (±1e308 data): work on halves
 
@@ -655,6 +665,11 @@ struct Binner {
         halve = !std::isfinite(range);
         const double r = halve ? edges.back() * 0.5 - edges.front() * 0.5 : range;
         inv = r > 0 ? double(bins) / r : 0.0;
+        // Each edge was rounded to its ulp: when bins are only a few ulps wide (a narrow
+        // range far from zero), that moves edges by a sizeable part of a bin.
+        const double top = std::max(std::fabs(edges.front()), std::fabs(edges.back()));
+        if (std::isfinite(top))
+            near = std::max(near, 4 * (std::nextafter(top, HUGE_VAL) - top) * (halve ? inv * 0.5 : inv));
     }
     /// Fractional bin position of x (exact up to rounding).
     double guess(double x) const { return halve ? (x * 0.5 - first * 0.5) * inv : (x - first) * inv; }
@@ -665,7 +680,7 @@ struct Binner {
         // The guess is off only when x is within rounding error of an edge: skip the two
         // (cache-missing) edge loads when t is well inside its bin.
         const double frac = t - double(i);
-        if (frac > 1e-6 && frac < 1 - 1e-6)
+        if (frac > near && frac < 1 - near)
             return i;
         while (i > 0 && x < edges[size_t(i)])
             --i;
@@ -1052,239 +1067,356 @@ struct Counters {
     }
 };
 
-/// Fine bin of every value of x[0..n) (floats or doubles, contiguous), passed to
-/// sink(k): k in [0, kFineBins), or kFineBins for NaN and ±Inf. Branch-free in the common
-/// case: a value outside [lo, hi] (only NaN and ±Inf can be, since lo and hi are the finite
-/// min and max) is replaced by lo before the multiply, so the float-to-int conversion
-/// never sees NaN or an out-of-range value, and its index by kFineBins; exact edge
-/// comparisons run only for values within rounding distance of an edge.
-template <typename T, typename Sink>
-void binFine(const std::uint8_t* x, std::int64_t n, const Binner& fine, double lo, double hi, Sink&& sink)
-{
-    // Indices go through a small buffer (kept in L1 beside the counters), then to sink.
-    constexpr int kIdx = 256;
-    std::int32_t idx[kIdx];
-    for (std::int64_t at = 0; at < n; at += kIdx) {
-        const int m = int(std::min<std::int64_t>(kIdx, n - at));
-        const std::uint8_t* p = x + at * std::int64_t(sizeof(T));
-        int j = 0;
-#if defined(__SSE2__)
-        // Four values per step in SSE2 registers: at one value per scalar step the index
-        // arithmetic, not memory, bounds the pass.
-        const __m128d vlo = _mm_set1_pd(lo), vhi = _mm_set1_pd(hi), vinv = _mm_set1_pd(fine.inv);
-        const __m128d near0 = _mm_set1_pd(1e-6), near1 = _mm_set1_pd(1 - 1e-6);
-        const __m128i vtop = _mm_set1_epi32(fine.bins - 1), vnan = _mm_set1_epi32(kFineBins);
-        for (; j + 4 <= m; j += 4) {
-            __m128d v0, v1;
-            if constexpr (std::is_same_v<T, float>) {
-                const __m128 f = _mm_loadu_ps(reinterpret_cast<const float*>(p + j * 4));
-                v0 = _mm_cvtps_pd(f);
-                v1 = _mm_cvtps_pd(_mm_movehl_ps(f, f));
-            } else {
-                v0 = _mm_loadu_pd(reinterpret_cast<const double*>(p + j * 8));
-                v1 = _mm_loadu_pd(reinterpret_cast<const double*>(p + j * 8 + 16));
-            }
-            // In range: all ones (false for NaN and ±Inf, whose value becomes lo).
-            const __m128d in0 = _mm_and_pd(_mm_cmpge_pd(v0, vlo), _mm_cmple_pd(v0, vhi));
-            const __m128d in1 = _mm_and_pd(_mm_cmpge_pd(v1, vlo), _mm_cmple_pd(v1, vhi));
-            const __m128d w0 = _mm_or_pd(_mm_and_pd(in0, v0), _mm_andnot_pd(in0, vlo));
-            const __m128d w1 = _mm_or_pd(_mm_and_pd(in1, v1), _mm_andnot_pd(in1, vlo));
-            const __m128d t0 = _mm_mul_pd(_mm_sub_pd(w0, vlo), vinv);
-            const __m128d t1 = _mm_mul_pd(_mm_sub_pd(w1, vlo), vinv);
-            __m128i k = _mm_unpacklo_epi64(_mm_cvttpd_epi32(t0), _mm_cvttpd_epi32(t1));
-            const __m128i over = _mm_cmpgt_epi32(k, vtop);
-            k = _mm_or_si128(_mm_andnot_si128(over, k), _mm_and_si128(over, vtop));
-            const __m128d f0 = _mm_sub_pd(t0, _mm_cvtepi32_pd(k));
-            const __m128d f1 = _mm_sub_pd(t1, _mm_cvtepi32_pd(_mm_srli_si128(k, 8)));
-            const __m128d ok0 = _mm_and_pd(_mm_cmpgt_pd(f0, near0), _mm_cmplt_pd(f0, near1));
-            const __m128d ok1 = _mm_and_pd(_mm_cmpgt_pd(f1, near0), _mm_cmplt_pd(f1, near1));
-            // 32-bit lanes of the in-range mask, to send the others to the NaN slot.
-            const __m128i in = _mm_castps_si128(
-                _mm_shuffle_ps(_mm_castpd_ps(in0), _mm_castpd_ps(in1), _MM_SHUFFLE(2, 0, 2, 0)));
-            k = _mm_or_si128(_mm_and_si128(in, k), _mm_andnot_si128(in, vnan));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + j), k);
-            // Within rounding distance of an edge (rare): settle it by the edges.
-            const int bad = (_mm_movemask_pd(_mm_andnot_pd(ok0, in0))) | (_mm_movemask_pd(_mm_andnot_pd(ok1, in1)) << 2);
-            if (__builtin_expect(bad != 0, 0)) {
-                double w[4];
-                _mm_storeu_pd(w, w0);
-                _mm_storeu_pd(w + 2, w1);
-                for (int l = 0; l < 4; ++l)
-                    if (bad & (1 << l))
-                        idx[j + l] = fine.index(w[l]);
-            }
-        }
-#endif
-        for (; j < m; ++j) {
-            const double v = double(load<T>(p + j * std::int64_t(sizeof(T))));
-            idx[j] = v >= lo && v <= hi ? fine.index(v) : kFineBins;
-        }
-        for (int i = 0; i < m; ++i)
-            sink(idx[i]);
+// ---------------------------------------------------------------- the power-of-two grid
+//
+// Above the exact-quantile limit, values are counted on a grid of cells 2^e wide, aligned
+// to multiples of their width: cell(x) = floor(x * 2^-e) - k0. Scaling by a power of two
+// is exact (a product that underflows to -0 is the one case to mend, see cellFloor) and so
+// is floor(), so every value lands in its cell with no edge comparisons: 8 floats per AVX2
+// instruction. e is the smallest exponent for which [min, max] spans at most kGridCells
+// cells, so a quantile taken from the grid is off by at most half a cell, at most
+// (max - min) / 2^18. Coarse cells are kCoarseWidth fine cells. Grids of power-of-two
+// widths nest, so the histogram shown for such a tensor (bins a power of two wide, at
+// multiples of their width, see gridHistogram) is a sum of whole coarse cells.
+//
+// Pass 2 counts every value's coarse cell (a table of ~2K counters, in L1). The ranks the
+// quantiles need then fall in known coarse cells, and pass 3 counts the fine cells of just
+// those (at most ten of them): no speculation, two cheap passes instead of one pass
+// scattering increments over a table in L2.
+constexpr std::int32_t kGridCells = 1 << 17;
+constexpr int kCoarseShift = 6;
+constexpr std::int32_t kCoarseWidth = 1 << kCoarseShift;
+
+struct Grid {
+    int e = 0;
+    double scale = 1.0;       // 2^-e
+    double k0 = 0.0;          // cellFloor(min)
+    std::int32_t cells = 0;   // fine cells spanning [min, max]
+    std::int32_t off = 0;     // k0 mod kCoarseWidth: fine cell r is in coarse cell (r + off) >> kCoarseShift
+    std::int32_t coarse = 0;  // coarse cells spanning [min, max]
+    std::int32_t dump = 0;    // the "fine cell" of NaN and ±Inf; its coarse cell is `coarse`
+    bool floats = false;      // float32 arithmetic is exact as well (scale and products fit a float)
+
+    /// floor(x * 2^-e), exactly: the product is exact unless it underflows, and an
+    /// underflowing product keeps its floor, except a negative one rounded to -0.
+    double cellFloor(double x) const
+    {
+        const double t = std::floor(x * scale);
+        return t == 0 && x < 0 ? -1.0 : t;
     }
+    /// Left edge of fine cell r.
+    double edge(std::int64_t r) const { return std::ldexp(k0 + double(r), e); }
+    std::int32_t coarseOf(std::int64_t r) const { return std::int32_t((r + off) >> kCoarseShift); }
+};
+
+/// The grid for finite values in [min, max], or nothing when the range is empty, wider
+/// than a double, or too narrow for the magnitudes (the cell numbers would pass 2^52):
+/// those take the edge-comparing Binner instead.
+std::optional<Grid> planGrid(double min, double max)
+{
+    const double range = max - min;
+    if (!(range > 0) || !std::isfinite(range))
+        return std::nullopt;
+    int p = 0;
+    const double m = std::frexp(range / double(kGridCells), &p);  // = m * 2^p, m in [0.5, 1)
+    Grid g;
+    g.e = m == 0.5 ? p - 1 : p;  // the smallest e with range * 2^-e <= kGridCells
+    if (g.e < -1000 || g.e > 1000)
+        return std::nullopt;
+    g.scale = std::ldexp(1.0, -g.e);
+    const double magnitude = std::max(std::fabs(min), std::fabs(max)) * g.scale;
+    if (!(magnitude < 0x1p52))
+        return std::nullopt;
+    g.k0 = g.cellFloor(min);
+    g.cells = std::int32_t(g.cellFloor(max) - g.k0) + 1;
+    g.off = std::int32_t(g.k0 - double(kCoarseWidth) * std::floor(g.k0 / kCoarseWidth));
+    g.coarse = ((g.cells - 1 + g.off) >> kCoarseShift) + 1;
+    g.dump = g.coarse * kCoarseWidth - g.off;
+    // In float32: the scale is a normal float >= 1 (no product underflows) and every cell
+    // number fits an int32 after cvttps2dq.
+    g.floats = g.e <= 0 && g.e >= -120 && magnitude < 0x1p30;
+    return g;
+}
+
+/// What a grid pass writes for each value: its coarse cell, or its fine cell when that
+/// lies in one of a few target intervals of fine cells (values elsewhere are dropped).
+enum class GridOut { Coarse, Targets };
+
+/// Fine-cell intervals [lo, lo + len) (whole coarse cells) that pass 3 counts; `byCoarse`
+/// says the same per coarse cell (+ the dump's, never a target).
+struct Targets {
+    static constexpr int kMax = 10;  // two order statistics for each of five quantiles
+    std::array<std::int32_t, kMax> lo{}, len{};
+    int count = 0;
+    std::vector<char> byCoarse;
+};
+
+/// Grid cells of n values at p (type T, contiguous) written to out, as Out says; returns
+/// how many were written. NaN, ±Inf (and anything outside the grid) get g.dump, whose
+/// coarse cell is g.coarse. The reference version, used for tails and without AVX2.
+template <GridOut Out, typename T>
+int gridCellsScalar(const std::uint8_t* p, int n, const Grid& g, const Targets* tg, std::int32_t* out)
+{
+    int m = 0;
+    for (int i = 0; i < n; ++i) {
+        const double v = double(load<T>(p + std::int64_t(i) * std::int64_t(sizeof(T))));
+        const double t = g.cellFloor(v) - g.k0;
+        const std::uint32_t r = t >= 0 && t < double(g.dump) ? std::uint32_t(t) : std::uint32_t(g.dump);
+        const std::int32_t c = g.coarseOf(r);
+        if constexpr (Out == GridOut::Coarse)
+            out[m++] = c;
+        else if (tg->byCoarse[size_t(c)])
+            out[m++] = std::int32_t(r);
+    }
+    return m;
 }
 
 #ifdef PARAMSCOPE_AVX2_CLONES
-/// binFine() with four doubles per 256-bit step. Every lane does the same operations as
-/// in the SSE2 loop (compare, select, subtract, multiply, truncate, clamp), so the bins
-/// are identical.
-template <typename T, typename Sink>
-__attribute__((target("avx2"))) void binFineAvx2(const std::uint8_t* x, std::int64_t n, const Binner& fine,
-                                                 double lo, double hi, Sink&& sink)
-{
-    constexpr int kIdx = 256;
-    std::int32_t idx[kIdx];
-    const __m256d vlo = _mm256_set1_pd(lo), vhi = _mm256_set1_pd(hi), vinv = _mm256_set1_pd(fine.inv);
-    const __m256d near0 = _mm256_set1_pd(1e-6), near1 = _mm256_set1_pd(1 - 1e-6);
-    const __m128i vtop = _mm_set1_epi32(fine.bins - 1), vnan = _mm_set1_epi32(kFineBins);
-    for (std::int64_t at = 0; at < n; at += kIdx) {
-        const int m = int(std::min<std::int64_t>(kIdx, n - at));
-        const std::uint8_t* p = x + at * std::int64_t(sizeof(T));
-        int j = 0;
-        for (; j + 4 <= m; j += 4) {
-            __m256d v;
-            if constexpr (std::is_same_v<T, float>)
-                v = _mm256_cvtps_pd(_mm_loadu_ps(reinterpret_cast<const float*>(p + j * 4)));
-            else
-                v = _mm256_loadu_pd(reinterpret_cast<const double*>(p + j * 8));
-            const __m256d in = _mm256_and_pd(_mm256_cmp_pd(v, vlo, _CMP_GE_OS), _mm256_cmp_pd(v, vhi, _CMP_LE_OS));
-            const __m256d w = _mm256_blendv_pd(vlo, v, in);
-            const __m256d t = _mm256_mul_pd(_mm256_sub_pd(w, vlo), vinv);
-            __m128i k = _mm_min_epi32(_mm256_cvttpd_epi32(t), vtop);
-            const __m256d f = _mm256_sub_pd(t, _mm256_cvtepi32_pd(k));
-            const __m256d ok = _mm256_and_pd(_mm256_cmp_pd(f, near0, _CMP_GT_OS), _mm256_cmp_pd(f, near1, _CMP_LT_OS));
-            const __m128i in32 = _mm_castps_si128(_mm_shuffle_ps(_mm_castpd_ps(_mm256_castpd256_pd128(in)),
-                                                                 _mm_castpd_ps(_mm256_extractf128_pd(in, 1)),
-                                                                 _MM_SHUFFLE(2, 0, 2, 0)));
-            k = _mm_blendv_epi8(vnan, k, in32);
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(idx + j), k);
-            const int bad = _mm256_movemask_pd(_mm256_andnot_pd(ok, in));
-            if (__builtin_expect(bad != 0, 0)) {
-                double wv[4];
-                _mm256_storeu_pd(wv, w);
-                for (int l = 0; l < 4; ++l)
-                    if (bad & (1 << l))
-                        idx[j + l] = fine.index(wv[l]);
-            }
+/// For each 8-bit lane mask, the lanes to keep, packed to the front (a left-pack table).
+struct PackTable {
+    std::uint64_t lanes[256];
+    PackTable()
+    {
+        for (int m = 0; m < 256; ++m) {
+            std::uint64_t v = 0;
+            int k = 0;
+            for (int l = 0; l < 8; ++l)
+                if (m & (1 << l))
+                    v |= std::uint64_t(l) << (8 * k++);
+            lanes[m] = v;
         }
-        for (; j < m; ++j) {
-            const double v = double(load<T>(p + j * std::int64_t(sizeof(T))));
-            idx[j] = v >= lo && v <= hi ? fine.index(v) : kFineBins;
-        }
-        for (int i = 0; i < m; ++i)
-            sink(idx[i]);
     }
+};
+const PackTable kPack;
+
+/// Writes the fine cells r (8 lanes) of the values that fall in a target interval to
+/// out[m...]; returns the new m. out needs 8 spare slots.
+__attribute__((target("avx2"))) inline int packTargets(__m256i r, const Targets& tg, std::int32_t* out, int m)
+{
+    __m256i in = _mm256_setzero_si256();
+    for (int j = 0; j < tg.count; ++j) {
+        const __m256i d = _mm256_sub_epi32(r, _mm256_set1_epi32(tg.lo[size_t(j)]));
+        in = _mm256_or_si256(in, _mm256_cmpeq_epi32(_mm256_min_epu32(d, _mm256_set1_epi32(tg.len[size_t(j)] - 1)), d));
+    }
+    const int mask = _mm256_movemask_ps(_mm256_castsi256_ps(in));
+    const __m256i perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&kPack.lanes[mask])));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + m), _mm256_permutevar8x32_epi32(r, perm));
+    return m + __builtin_popcount(unsigned(mask));
+}
+
+/// gridCellsScalar() for float32, 8 per step: the product and floor are exact in float
+/// (g.floats), cvttps2dq gives NaN and ±Inf 0x80000000, which lands far above g.dump after
+/// subtracting k0 (|k0| < 2^30), so an unsigned min sends it to the dump.
+template <GridOut Out>
+__attribute__((target("avx2"))) int gridCellsFloat(const std::uint8_t* p, int n, const Grid& g, const Targets* tg,
+                                                   std::int32_t* out)
+{
+    const __m256 s = _mm256_set1_ps(float(g.scale));
+    const __m256i k0 = _mm256_set1_epi32(std::int32_t(g.k0)), dump = _mm256_set1_epi32(g.dump),
+                  off = _mm256_set1_epi32(g.off);
+    int i = 0, m = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 v = _mm256_loadu_ps(reinterpret_cast<const float*>(p + std::int64_t(i) * 4));
+        __m256i r = _mm256_sub_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(_mm256_mul_ps(v, s))), k0);
+        r = _mm256_min_epu32(r, dump);
+        if constexpr (Out == GridOut::Coarse) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+                                _mm256_srli_epi32(_mm256_add_epi32(r, off), kCoarseShift));
+            m += 8;
+        } else {
+            m = packTargets(r, *tg, out, m);
+        }
+    }
+    return m + gridCellsScalar<Out, float>(p + std::int64_t(i) * 4, n - i, g, tg, out + m);
+}
+
+/// gridCellsScalar() for doubles, 4 per step, with the same -0 mending; max(t, -1) turns
+/// NaN into -1 and the unsigned min sends -1 to the dump.
+template <GridOut Out>
+__attribute__((target("avx2"))) int gridCellsDouble(const double* x, int n, const Grid& g, const Targets* tg,
+                                                    std::int32_t* out)
+{
+    const __m256d s = _mm256_set1_pd(g.scale), k0 = _mm256_set1_pd(g.k0), one = _mm256_set1_pd(1.0),
+                  neg1 = _mm256_set1_pd(-1.0), top = _mm256_set1_pd(double(g.dump)), zero = _mm256_setzero_pd();
+    const __m128i dump = _mm_set1_epi32(g.dump), off = _mm_set1_epi32(g.off);
+    int i = 0, m = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m128i r[2];
+        for (int h = 0; h < 2; ++h) {
+            const __m256d v = _mm256_loadu_pd(x + i + 4 * h);
+            __m256d t = _mm256_floor_pd(_mm256_mul_pd(v, s));
+            const __m256d minus0 =
+                _mm256_and_pd(_mm256_cmp_pd(t, zero, _CMP_EQ_OQ), _mm256_cmp_pd(v, zero, _CMP_LT_OQ));
+            t = _mm256_sub_pd(_mm256_sub_pd(t, _mm256_and_pd(minus0, one)), k0);
+            t = _mm256_min_pd(_mm256_max_pd(t, neg1), top);
+            r[h] = _mm_min_epu32(_mm256_cvttpd_epi32(t), dump);
+        }
+        if constexpr (Out == GridOut::Coarse) {
+            for (int h = 0; h < 2; ++h)
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 4 * h),
+                                 _mm_srli_epi32(_mm_add_epi32(r[h], off), kCoarseShift));
+            m += 8;
+        } else {
+            m = packTargets(_mm256_set_m128i(r[1], r[0]), *tg, out, m);
+        }
+    }
+    return m + gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x + i), n - i, g, tg, out + m);
 }
 #endif
 
-/// Fine bins of logical elements [begin, end) into sink(k), as binFine(). Contiguous
-/// float32 (the common case) is binned straight from the mapped data; everything else is
-/// decoded into double blocks first. Ranges wider than a double (fine.halve) are not
-/// handled here: the caller uses Binner::index() for those.
-template <bool Wide, typename Dec, typename Sink>
-void fineBinsBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
-                  double hi, Sink&& sink)
+/// Grid cells of logical elements [begin, end), kBlock values at a time, passed to
+/// sink(cells, count) as Out says. Contiguous float32 is read straight from the data.
+template <GridOut Out, bool Avx2, typename Dec, typename Sink>
+void gridChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Grid& g,
+                   const Targets* tg, Sink&& sink)
 {
+    alignas(32) std::int32_t cells[kBlock + 8];
     if constexpr (std::is_same_v<Dec, Plain<float>>) {
-        if (L.shape.size() == 1 && L.strides[0] == 1) {
+        // (With AVX2 but a grid float arithmetic cannot hold, the double loop below is faster.)
+        if (L.shape.size() == 1 && L.strides[0] == 1 && (!Avx2 || g.floats)) {
+            for (std::int64_t at = begin; at < end; at += kBlock) {
+                const int n = int(std::min<std::int64_t>(kBlock, end - at));
+                const std::uint8_t* p = L.base + at * 4;
+                int m;
 #ifdef PARAMSCOPE_AVX2_CLONES
-            if constexpr (Wide) {
-                binFineAvx2<float>(L.base + begin * 4, end - begin, fine, lo, hi, sink);
-                return;
-            }
+                if constexpr (Avx2)
+                    m = gridCellsFloat<Out>(p, n, g, tg, cells);
+                else
 #endif
-            binFine<float>(L.base + begin * 4, end - begin, fine, lo, hi, sink);
+                    m = gridCellsScalar<Out, float>(p, n, g, tg, cells);
+                sink(static_cast<const std::int32_t*>(cells), m);
+            }
             return;
         }
     }
-    alignas(16) double buf[kBlock];
+    alignas(32) double buf[kBlock];
     forBlocks(L, dec, begin, end, buf, [&](const double* x, int n) {
+        int m;
 #ifdef PARAMSCOPE_AVX2_CLONES
-        if constexpr (Wide) {
-            binFineAvx2<double>(reinterpret_cast<const std::uint8_t*>(x), n, fine, lo, hi, sink);
-            return;
-        }
+        if constexpr (Avx2)
+            m = gridCellsDouble<Out>(x, n, g, tg, cells);
+        else
 #endif
-        binFine<double>(reinterpret_cast<const std::uint8_t*>(x), n, fine, lo, hi, sink);
+            m = gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x), n, g, tg, cells);
+        sink(static_cast<const std::int32_t*>(cells), m);
     });
 }
 
 #ifdef PARAMSCOPE_AVX2_CLONES
-template <typename Dec, typename Sink>
-PARAMSCOPE_AVX2 void fineBinsAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end,
-                                  const Binner& fine, double lo, double hi, Sink& sink)
+template <GridOut Out, typename Dec, typename Sink>
+PARAMSCOPE_AVX2 void gridChunkAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end,
+                                   const Grid& g, const Targets* tg, Sink& sink)
 {
-    fineBinsBody<true>(L, dec, begin, end, fine, lo, hi, sink);
+    gridChunkBody<Out, true>(L, dec, begin, end, g, tg, sink);
 }
 #endif
 
-template <typename Dec, typename Sink>
-void fineBins(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Binner& fine, double lo,
-              double hi, Sink&& sink)
+template <GridOut Out, typename Dec, typename Sink>
+void gridChunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Grid& g,
+               const Targets* tg, Sink&& sink)
 {
 #ifdef PARAMSCOPE_AVX2_CLONES
-    if (haveAvx2())
-        return fineBinsAvx2(L, dec, begin, end, fine, lo, hi, sink);
+    if (useAvx2())
+        return gridChunkAvx2<Out>(L, dec, begin, end, g, tg, sink);
 #endif
-    fineBinsBody<false>(L, dec, begin, end, fine, lo, hi, sink);
+    gridChunkBody<Out, false>(L, dec, begin, end, g, tg, sink);
 }
 
-// The full fine histogram (2^16 counters, 256 KiB) lives in L2, and a scattered increment
-// there costs several times the rest of the loop. So the approximate-quantile pass first
-// SPECULATES which parts of the fine histogram it will need: a small sample of the data
-// predicts in which coarse bins (kSub fine bins each) the quantiles' order statistics fall,
-// and the pass counts all coarse bins plus the fine bins of at most kMaxWindows watched
-// coarse bins, all in L1 (at most 28 KiB of counters). If an order statistic lands outside the watched bins after all
-// (an unlucky sample, or data ordered so that the sample misleads), the full fine pass runs
-// instead: the result never depends on the guess, only the time does.
-constexpr int kCoarseBins = 1024;  // >= kMaxAutoBins: every automatic histogram derives from these
-constexpr int kSub = kFineBins / kCoarseBins;
-constexpr int kMaxWindows = 96;  // 96 * kSub fine + (1025 - 96) coarse counters: <= 28 KiB
-// Enough for normal-like data to need ~40 windows (the margin shrinks as 1/sqrt(samples));
-// reading them costs ~1-2 ms, a few per cent of the pass.
-constexpr int kSamples = 32768;
-
-/// For each coarse bin (and the NaN slot kCoarseBins), 0 when it is not watched or its
-/// 1-based window slot. Empty when the sample says too many bins would be needed.
-template <typename Dec>
-std::vector<std::int32_t> planWindows(const Layout& L, const Dec& dec, const Binner& fine, double lo, double hi)
+/// Type-7 quantiles from the grid: `coarse` counts every coarse cell, `fine` the fine
+/// cells of every coarse cell an order statistic falls in. As approximateQuantiles(): the
+/// exact answer lies in an interval one fine cell wide; report its midpoint.
+void gridQuantiles(TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse,
+                   const std::vector<std::int64_t>& fine)
 {
-    std::vector<std::int32_t> hist(kCoarseBins, 0);
-    int m = 0;
-    alignas(16) double buf[kBlock];
-    for (int i = 0; i < kSamples; ++i) {
-        const auto at = std::int64_t((double(i) + 0.5) / kSamples * double(L.numel));
-        forBlocks(L, dec, at, std::min(at + 1, L.numel), buf, [&](const double* x, int n) {
-            for (int j = 0; j < n; ++j)
-                if (std::isfinite(x[j])) {
-                    ++hist[size_t(fine.index(std::clamp(x[j], lo, hi)) / kSub)];
-                    ++m;
-                }
-        });
-    }
-    if (m < kSamples / 2)
-        return {};
-    std::vector<std::int32_t> cum(kCoarseBins + 1, 0);
-    for (int c = 0; c < kCoarseBins; ++c)
-        cum[size_t(c) + 1] = cum[size_t(c)] + hist[size_t(c)];
-    auto coarseOf = [&](double rank) {
-        const auto k = std::int32_t(std::clamp(rank, 0.0, double(m - 1)));
-        return int(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
+    std::vector<std::int64_t> cum(coarse.size() + 1, 0);
+    for (size_t j = 0; j < coarse.size(); ++j)
+        cum[j + 1] = cum[j] + coarse[j];
+    // Fine cell of the k-th smallest finite value.
+    auto cellOf = [&](std::int64_t k) {
+        const size_t c = size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
+        std::int64_t left = k - cum[c];
+        std::int64_t r = std::max<std::int64_t>(0, std::int64_t(c) * kCoarseWidth - g.off);
+        const std::int64_t last = std::min<std::int64_t>(g.cells, std::int64_t(c + 1) * kCoarseWidth - g.off) - 1;
+        for (; r < last && left >= fine[size_t(r)]; ++r)
+            left -= fine[size_t(r)];
+        return r;
     };
-    std::vector<std::int32_t> slotOf(kCoarseBins + 1, 0);
-    int slots = 0;
-    for (double q : StatsQuantiles::kLevels) {
-        // The sample's rank of the q-quantile is binomial: watch every coarse bin within
-        // 4.5 standard deviations (plus a little for small q) of it.
-        const double centre = q * double(m - 1), d = 4.5 * std::sqrt(double(m) * q * (1 - q)) + 3;
-        for (int c = coarseOf(centre - d), last = coarseOf(centre + d + 1); c <= last; ++c)
-            if (slotOf[size_t(c)] == 0) {
-                if (++slots > kMaxWindows)
-                    return {};
-                slotOf[size_t(c)] = slots;
-            }
+    s.quantiles.approximate = true;
+    s.quantiles.errorBound = 0;
+    for (size_t i = 0; i < s.quantiles.values.size(); ++i) {
+        const double pos = double(s.finite - 1) * StatsQuantiles::kLevels[i];
+        const auto lo = std::int64_t(std::floor(pos));
+        const auto hi = std::min(lo + 1, s.finite - 1);
+        const double t = pos - double(lo);
+        const std::int64_t A = cellOf(lo), B = cellOf(hi);
+        const double low = std::clamp(lerp(g.edge(A), g.edge(B), t), s.min, s.max);
+        const double high = std::clamp(lerp(g.edge(A + 1), g.edge(B + 1), t), s.min, s.max);
+        s.quantiles.values[i] = low + (high - low) / 2;
+        s.quantiles.errorBound = std::max(s.quantiles.errorBound, (high - low) / 2);
     }
-    return slotOf;
+}
+
+/// The fine cells of the coarse cells the order statistics of the quantiles fall in.
+Targets quantileTargets(const TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse)
+{
+    std::vector<std::int64_t> cum(coarse.size() + 1, 0);
+    for (size_t j = 0; j < coarse.size(); ++j)
+        cum[j + 1] = cum[j] + coarse[j];
+    Targets t;
+    t.byCoarse.assign(coarse.size() + 1, 0);
+    for (double q : StatsQuantiles::kLevels) {
+        const auto lo = std::int64_t(std::floor(double(s.finite - 1) * q));
+        for (std::int64_t k : {lo, std::min(lo + 1, s.finite - 1)})
+            t.byCoarse[size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1] = 1;
+    }
+    // Runs of target coarse cells as fine-cell intervals (at most kMax: ten cells).
+    for (std::int32_t c = 0; c < g.coarse; ++c) {
+        if (!t.byCoarse[size_t(c)])
+            continue;
+        const std::int32_t lo = c * kCoarseWidth - g.off;
+        if (t.count > 0 && t.lo[size_t(t.count - 1)] + t.len[size_t(t.count - 1)] == lo) {
+            t.len[size_t(t.count - 1)] += kCoarseWidth;
+        } else {
+            t.lo[size_t(t.count)] = lo;
+            t.len[size_t(t.count)] = kCoarseWidth;
+            ++t.count;
+        }
+    }
+    return t;
+}
+
+/// floor(a / 2^shift) for any sign.
+std::int64_t floorShift(std::int64_t a, int shift)
+{
+    return a >= 0 ? a >> shift : -((-a - 1) >> shift) - 1;
+}
+
+/// The automatic histogram of a grid-counted tensor: bins a power of two wide (the one
+/// nearest the Freedman–Diaconis width, widened until at most kMaxAutoBins bins span
+/// [min, max], never narrower than a coarse cell), edges at multiples of the width. Each
+/// bin is a run of whole coarse cells, so the counts are sums of `coarse`.
+StatsHistogram gridHistogram(const TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse)
+{
+    StatsHistogram h;
+    const int fd = freedmanDiaconisBins(s.min, s.max, s.quantiles.p75() - s.quantiles.p25(), s.finite);
+    int shift = std::max(0, int(std::lround(std::log2((s.max - s.min) / fd))) - g.e - kCoarseShift);
+    const std::int64_t c0 = std::int64_t(std::floor(g.k0 / kCoarseWidth));  // absolute number of coarse cell 0
+    std::int64_t first = 0, last = 0;
+    for (;; ++shift) {
+        first = floorShift(c0, shift);
+        last = floorShift(c0 + g.coarse - 1, shift);
+        if (last - first + 1 <= kMaxAutoBins)
+            break;
+    }
+    const int ew = g.e + kCoarseShift + shift;  // bin width 2^ew
+    const int bins = int(last - first + 1);
+    h.edges.resize(size_t(bins) + 1);
+    for (int i = 0; i <= bins; ++i)
+        h.edges[size_t(i)] = std::ldexp(double(first + i), ew);
+    h.counts.assign(size_t(bins), 0);
+    for (std::int32_t j = 0; j < g.coarse; ++j)
+        h.counts[size_t(floorShift(c0 + j, shift) - first)] += coarse[size_t(j)];
+    return h;
 }
 
 Result<TensorStats> cancelledResult()
@@ -1382,138 +1514,91 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
         return s;
     }
 
-    // Above the exact limit. Pass 2: a fine histogram over [min, max] for approximate
-    // quantiles, plus the user's histogram when its bins are already known.
-    const Binner fine(linspaceEdges(s.min, s.max, kFineBins));
-    std::optional<Binner> user;
-    if (o.histogram && o.bins > 0) {
-        s.histogram = planHistogram(v, s, o.bins, false);
-        user.emplace(s.histogram.edges);
-    }
-    std::vector<std::int64_t> fc;  // the fine histogram (exact where the quantiles need it)
-    const auto mergeFine = [&](std::vector<Counters>& perThread) {
+    // Above the exact limit: approximate quantiles from the power-of-two grid, or, when no
+    // grid fits the range (wider than a double, or very narrow for its magnitude), from a
+    // 2^16-bin histogram over [min, max] whose bins are found by edge comparisons.
+    const std::optional<Grid> grid = planGrid(s.min, s.max);
+    std::vector<std::int64_t> coarse;  // per coarse grid cell
+    std::vector<std::int64_t> fc;      // the 2^16-bin histogram, without a grid
+    Progress p2a, p2b;
+    p2a.o = p2b.o = &o;
+    p2a.total = p2b.total = chunks;
+    p2a.base = p2.base;
+    p2a.span = p2.span * 0.6;
+    p2b.base = p2.base + p2a.span;
+    p2b.span = p2.span - p2a.span;
+    if (grid) {
+        const Grid& g = *grid;
+        // Pass 2: the coarse cell of every value.
+        std::vector<Counters> cc(size_t(threads), Counters(size_t(g.coarse) + 1));
+        if (!parallelFor(chunks, threads, o, p2a, [&](int t, std::int64_t c) {
+                const auto [b, e] = chunkRange(c);
+                cc[size_t(t)].make_room(e - b);
+                std::uint32_t* cnt = cc[size_t(t)].hot.data();
+                gridChunk<GridOut::Coarse>(L, dec, b, e, g, nullptr, [&](const std::int32_t* k, int n) {
+                    for (int i = 0; i < n; ++i)
+                        ++cnt[k[i]];
+                });
+            }))
+            return cancelledResult();
+        coarse.assign(size_t(g.coarse), 0);
+        for (auto& t : cc) {
+            t.flush();
+            for (std::int32_t j = 0; j < g.coarse; ++j)
+                coarse[size_t(j)] += t.total[size_t(j)];
+        }
+        // Pass 3: fine cells, only inside the coarse cells the order statistics fall in.
+        const Targets target = quantileTargets(s, g, coarse);
+        std::vector<std::vector<std::int64_t>> ft(size_t(threads), std::vector<std::int64_t>(size_t(g.dump) + 1, 0));
+        if (!parallelFor(chunks, threads, o, p2b, [&](int t, std::int64_t c) {
+                const auto [b, e] = chunkRange(c);
+                std::int64_t* f = ft[size_t(t)].data();
+                gridChunk<GridOut::Targets>(L, dec, b, e, g, &target, [&](const std::int32_t* k, int n) {
+                    for (int i = 0; i < n; ++i)
+                        ++f[k[i]];
+                });
+            }))
+            return cancelledResult();
+        std::vector<std::int64_t> fine(size_t(g.dump) + 1, 0);
+        for (const auto& t : ft)
+            for (size_t r = 0; r < fine.size(); ++r)
+                fine[r] += t[r];
+        gridQuantiles(s, g, coarse, fine);
+    } else {
+        const Binner fine(linspaceEdges(s.min, s.max, kFineBins));
+        std::vector<Counters> fineCounts(size_t(threads), Counters(kFineBins + 1));
+        if (!parallelFor(chunks, threads, o, p2, [&](int t, std::int64_t c) {
+                auto& ft = fineCounts[size_t(t)];
+                const auto [b, e] = chunkRange(c);
+                ft.make_room(e - b);
+                std::uint32_t* counts = ft.hot.data();
+                forFiniteValues(L, dec, b, e, [&](double x) { ++counts[fine.index(x)]; });
+            }))
+            return cancelledResult();
         fc.assign(size_t(kFineBins), 0);
-        for (auto& t : perThread) {
+        for (auto& t : fineCounts) {
             t.flush();
             for (int i = 0; i < kFineBins; ++i)
                 fc[size_t(i)] += t.total[size_t(i)];
         }
-    };
-    if (!user && !fine.halve) {
-        // Speculative pass (see kCoarseBins): all coarse bins, fine bins only where the
-        // sample expects the quantiles.
-        const std::vector<std::int32_t> slotOf = planWindows(L, dec, fine, s.min, s.max);
-        if (!slotOf.empty()) {
-            // One counter table, so each value costs one increment: a watched coarse bin
-            // owns kSub cells (one per fine bin), any other coarse bin (and the NaN slot
-            // kCoarseBins) a single cell. route[c] = first cell | (cell mask << 24).
-            std::vector<std::uint32_t> route(kCoarseBins + 1);
-            std::uint32_t cells = 0;
-            for (int c = 0; c <= kCoarseBins; ++c) {
-                const bool watched = slotOf[size_t(c)] != 0;
-                route[size_t(c)] = cells | (watched ? std::uint32_t(kSub - 1) << 24 : 0u);
-                cells += watched ? kSub : 1;
-            }
-            std::vector<Counters> counters(size_t(threads), Counters{size_t(cells)});
-            if (!parallelFor(chunks, threads, o, p2, [&](int t, std::int64_t c) {
-                    const auto [b, e] = chunkRange(c);
-                    counters[size_t(t)].make_room(e - b);
-                    std::uint32_t* cnt = counters[size_t(t)].hot.data();
-                    const std::uint32_t* r = route.data();
-                    fineBins(L, dec, b, e, fine, s.min, s.max, [&](int k) {
-                        const std::uint32_t rc = r[unsigned(k) / kSub];
-                        ++cnt[(rc & 0xffffffu) + (unsigned(k) & (rc >> 24))];
-                    });
-                }))
-                return cancelledResult();
-            std::vector<std::int64_t> cell(cells, 0);
-            for (auto& t : counters) {
-                t.flush();
-                for (size_t i = 0; i < cells; ++i)
-                    cell[i] += t.total[i];
-            }
-            std::vector<std::int64_t> cc(kCoarseBins, 0);  // coarse counts
-            for (int c = 0; c < kCoarseBins; ++c) {
-                const std::uint32_t first = route[size_t(c)] & 0xffffffu, n = slotOf[size_t(c)] ? kSub : 1;
-                for (std::uint32_t j = 0; j < n; ++j)
-                    cc[size_t(c)] += cell[first + j];
-            }
-            // Did every order statistic the quantiles need land in a watched coarse bin?
-            std::vector<std::int64_t> cum(kCoarseBins + 1, 0);
-            for (int i = 0; i < kCoarseBins; ++i)
-                cum[size_t(i) + 1] = cum[size_t(i)] + cc[size_t(i)];
-            bool hit = true;
-            for (double q : StatsQuantiles::kLevels) {
-                const auto lo = std::int64_t(std::floor(double(s.finite - 1) * q));
-                for (std::int64_t k : {lo, std::min(lo + 1, s.finite - 1)}) {
-                    const auto c = size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
-                    hit = hit && slotOf[c] != 0;
-                }
-            }
-            if (hit) {
-                // A fine histogram that is exact in the watched coarse bins; elsewhere each
-                // coarse bin's count sits in its first fine bin, which changes neither the
-                // ranks in watched bins nor any sum over whole coarse bins.
-                fc.assign(size_t(kFineBins), 0);
-                for (int c = 0; c < kCoarseBins; ++c) {
-                    const std::uint32_t first = route[size_t(c)] & 0xffffffu;
-                    if (slotOf[size_t(c)] == 0)
-                        fc[size_t(c) * kSub] = cc[size_t(c)];
-                    else
-                        for (int j = 0; j < kSub; ++j)
-                            fc[size_t(c) * kSub + size_t(j)] = cell[first + std::uint32_t(j)];
-                }
-            }
-        }
+        approximateQuantiles(s, fine, fc);
     }
-    std::vector<std::vector<std::int64_t>> userCounts(size_t(threads),
-                                                      std::vector<std::int64_t>(user ? size_t(user->bins) : 0));
-    if (fc.empty()) {
-        // The full fine histogram: user-given bins, ranges wider than a double, or a
-        // speculation that missed.
-        std::vector<Counters> fineCounts(size_t(threads), Counters(kFineBins + 1));
-        Progress p2b;
-        p2b.o = &o;
-        p2b.total = chunks;
-        p2b.base = p2.base;
-        p2b.span = p2.span;
-        if (!parallelFor(chunks, threads, o, p2b, [&](int t, std::int64_t c) {
-                auto& ft = fineCounts[size_t(t)];
-                auto& uc = userCounts[size_t(t)];
-                const auto [b, e] = chunkRange(c);
-                ft.make_room(e - b);
-                std::uint32_t* counts = ft.hot.data();
-                if (user)
-                    forFiniteValues(L, dec, b, e, [&](double x) {
-                        ++counts[fine.index(x)];
-                        ++uc[size_t(user->index(x))];
-                    });
-                else if (fine.halve)
-                    forFiniteValues(L, dec, b, e, [&](double x) { ++counts[fine.index(x)]; });
-                else
-                    fineBins(L, dec, b, e, fine, s.min, s.max, [&](int k) { ++counts[k]; });
-            }))
-            return cancelledResult();
-        mergeFine(fineCounts);
-    }
-    approximateQuantiles(s, fine, fc);
-    if (user) {
-        s.histogram.counts.assign(size_t(user->bins), 0);
-        for (const auto& t : userCounts)
-            for (int i = 0; i < user->bins; ++i)
-                s.histogram.counts[size_t(i)] += t[size_t(i)];
-    } else if (o.histogram && !integerValued(v.dtype)) {
+
+    if (!o.histogram) {
+    } else if (o.bins <= 0 && !integerValued(v.dtype) && grid) {
+        s.histogram = gridHistogram(s, *grid, coarse);
+    } else if (o.bins <= 0 && !integerValued(v.dtype)) {
         // A power-of-two bin count over [min, max]: its edges are exactly every
-        // (2^16 / bins)-th fine edge, so the counts add up without another pass.
+        // (2^16 / bins)-th edge of the 2^16-bin histogram, so the counts add up.
         s.histogram = planHistogram(v, s, 0, true);
         const int bins = int(s.histogram.edges.size()) - 1;
         const int shift = 16 - int(std::lround(std::log2(double(bins))));
         s.histogram.counts.assign(size_t(bins), 0);
         for (int i = 0; i < kFineBins; ++i)
             s.histogram.counts[size_t(i >> shift)] += fc[size_t(i)];
-    } else if (o.histogram) {
-        // Integer-aligned bins do not line up with the fine ones: pass 3.
-        s.histogram = planHistogram(v, s, 0, false);
+    } else {
+        // Bins that line up with neither (a given bin count, integer-aligned bins): pass 4.
+        s.histogram = planHistogram(v, s, o.bins, false);
         const Binner bin(s.histogram.edges);
         std::vector<std::vector<std::int64_t>> counts(size_t(threads), std::vector<std::int64_t>(size_t(bin.bins)));
         Progress p3;

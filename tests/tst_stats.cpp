@@ -270,35 +270,100 @@ private Q_SLOTS:
     }
 
     // Above the exact limit: approximate quantiles within their stated bound, and
-    // histogram counts equal to a direct count with the same edges.
+    // histogram counts equal to a direct count with the same edges. The rows cover the
+    // float32 loop, the double loop (other dtypes, strided views, float32 beyond what
+    // float arithmetic holds exactly), values sitting exactly on cell edges and one ulp
+    // either side, tiny negatives under a huge range (products that underflow to -0), and
+    // a range too narrow for its magnitude to have a grid (the edge-comparing fallback).
     void approximateQuantiles_data()
     {
+        QTest::addColumn<QString>("data");
         QTest::addColumn<int>("dtype");
         QTest::addColumn<int>("bins");
-        QTest::newRow("float32 auto") << int(DType::Float32) << 0;
-        QTest::newRow("float32 bins=10") << int(DType::Float32) << 10;
-        QTest::newRow("int64 auto") << int(DType::Int64) << 0;
-        QTest::newRow("float64 bins=3") << int(DType::Float64) << 3;
+        QTest::addColumn<bool>("grid");  // an automatic float histogram on the power-of-two grid
+        QTest::newRow("float32 auto") << "normal" << int(DType::Float32) << 0 << true;
+        QTest::newRow("float32 bins=10") << "normal" << int(DType::Float32) << 10 << false;
+        QTest::newRow("int64 auto") << "normal" << int(DType::Int64) << 0 << false;
+        QTest::newRow("float64 auto") << "normal" << int(DType::Float64) << 0 << true;
+        QTest::newRow("float64 bins=3") << "normal" << int(DType::Float64) << 3 << false;
+        QTest::newRow("float32 strided") << "strided" << int(DType::Float32) << 0 << true;
+        QTest::newRow("float32 on cell edges") << "edges" << int(DType::Float32) << 0 << true;
+        QTest::newRow("float64 on cell edges") << "edges" << int(DType::Float64) << 0 << true;
+        QTest::newRow("float64 tiny negatives, huge range") << "tiny" << int(DType::Float64) << 0 << true;
+        QTest::newRow("float32 narrow range, large magnitude") << "narrow32" << int(DType::Float32) << 0 << true;
+        QTest::newRow("float32 wide range") << "wide32" << int(DType::Float32) << 0 << true;
+        QTest::newRow("float64 no grid (range narrow for magnitude)") << "nogrid" << int(DType::Float64) << 0 << false;
     }
 
     void approximateQuantiles()
     {
+        QFETCH(QString, data);
         QFETCH(int, dtype);
         QFETCH(int, bins);
+        QFETCH(bool, grid);
         const DType dt = DType(dtype);
         std::mt19937_64 rng(7);
         std::normal_distribution<double> nd(0.5, 3.0);
-        const std::int64_t n = 300000;
-        std::vector<double> vals(static_cast<size_t>(n));
-        for (auto& x : vals)
-            x = dt == DType::Int64     ? std::round(nd(rng) * 100)
-                : dt == DType::Float32 ? double(float(nd(rng)))
-                                       : nd(rng);
-        if (dt != DType::Int64)
-            vals[5] = qQNaN();
+        std::vector<double> vals;
+        if (data == QLatin1String("normal") || data == QLatin1String("strided")) {
+            vals.resize(300000);
+            for (auto& x : vals)
+                x = dt == DType::Int64 ? std::round(nd(rng) * 100) : nd(rng);
+            if (dt != DType::Int64)
+                vals[5] = qQNaN();
+        } else if (data == QLatin1String("edges")) {
+            // Multiples of 1/64 (cell edges of every grid this range can get: cells of
+            // 2^-9 here) and their neighbours one ulp down and up, in a scrambled order.
+            for (int k = -5000; k <= 5000; ++k) {
+                const double x = k / 64.0;
+                if (dt == DType::Float32)
+                    vals.insert(vals.end(), {double(std::nextafter(float(x), -1e9f)), x,
+                                             double(std::nextafter(float(x), 1e9f))});
+                else
+                    vals.insert(vals.end(), {std::nextafter(x, -1e9), x, std::nextafter(x, 1e9)});
+            }
+            std::shuffle(vals.begin(), vals.end(), rng);
+            vals.insert(vals.end(), {qInf(), -qInf(), qQNaN()});
+        } else if (data == QLatin1String("tiny")) {
+            // Cells ~2^980 wide: x * 2^-980 underflows to -0 for the tiny negatives, which
+            // still belong to the cell left of zero.
+            vals = {-1e300, 1e300, -5e-324, 5e-324, -0.0, 0.0};
+            std::uniform_real_distribution<double> u(-1.0, 1.0);
+            for (int i = 0; i < 100000; ++i)
+                vals.push_back(u(rng) * 1e-30);
+            for (int i = 0; i < 1000; ++i)
+                vals.push_back(u(rng) * 1e300);
+        } else if (data == QLatin1String("narrow32")) {
+            // 1.6e7 + k: cells of 2^-10 there; x * 2^10 passes 2^30, so float32 data takes
+            // the double loop.
+            for (int i = 0; i < 100000; ++i)
+                vals.push_back(1.6e7 + double(i % 101));
+        } else if (data == QLatin1String("wide32")) {
+            // Range ~2e30: cells wider than 1 (no float32 loop), values of every magnitude.
+            std::uniform_real_distribution<double> u(-30.0, 30.0);
+            for (int i = 0; i < 100000; ++i)
+                vals.push_back(double(float((i % 2 ? 1 : -1) * std::pow(10.0, u(rng)))));
+        } else if (data == QLatin1String("nogrid")) {
+            // 2e15 + k/4 (every double there), range 30000: cells of 2^-2 would need cell
+            // numbers beyond 2^52.
+            std::uniform_int_distribution<int> u(0, 120000);
+            for (int i = 0; i < 100000; ++i)
+                vals.push_back(2e15 + double(u(rng)) / 4);
+        }
+        if (dt == DType::Float32)
+            for (auto& x : vals)
+                x = double(float(x));
+        const std::int64_t n = std::int64_t(vals.size());
         OwnedView ov = dt == DType::Float32 ? makeView(std::vector<float>(vals.begin(), vals.end()), dt)
                        : dt == DType::Int64 ? makeView(std::vector<std::int64_t>(vals.begin(), vals.end()), dt)
                                             : makeView(vals, dt);
+        if (data == QLatin1String("strided")) {
+            // Every other value of a 2x longer storage: the values are vals, in order.
+            std::vector<float> twice(vals.size() * 2, 123.0f);
+            for (size_t i = 0; i < vals.size(); ++i)
+                twice[2 * i] = float(vals[i]);
+            ov = makeView(twice, dt, {n}, {2});
+        }
         StatsOptions exact;
         exact.bins = bins;
         StatsOptions approx = exact;
@@ -309,7 +374,10 @@ private Q_SLOTS:
         QVERIFY(!a->quantiles.approximate);
         QVERIFY(b->quantiles.approximate);
         QVERIFY(b->quantiles.errorBound > 0);
-        QVERIFY(b->quantiles.errorBound <= (b->max - b->min) / 65536 / 2 * (1 + 1e-9));
+        // Half of a 2^-17 slice of the range, plus one rounding of the edges (which shows
+        // only when a slice is a few ulps wide, as in the "nogrid" row).
+        const double top = std::max(std::fabs(b->min), std::fabs(b->max));
+        QVERIFY(b->quantiles.errorBound <= (b->max - b->min) / 131072 * (1 + 1e-9) + (std::nextafter(top, qInf()) - top));
         for (size_t i = 0; i < 5; ++i)
             QVERIFY2(std::fabs(a->quantiles.values[i] - b->quantiles.values[i]) <= b->quantiles.errorBound * (1 + 1e-9),
                      qPrintable(QStringLiteral("q%1: exact %2 approx %3 bound %4")
@@ -317,15 +385,17 @@ private Q_SLOTS:
                                     .arg(num(a->quantiles.values[i]), num(b->quantiles.values[i]),
                                          num(b->quantiles.errorBound))));
         QCOMPARE(a->mean, b->mean);
-        QCOMPARE(a->finite, n - (dt == DType::Int64 ? 0 : 1));
-        // Counts against a direct count with the reported edges.
+        std::int64_t finite = 0;
+        for (double x : vals)
+            finite += std::isfinite(x) ? 1 : 0;
+        QCOMPARE(b->finite, finite);
+        // Counts against a direct count with the reported edges (the last bin closed).
         const auto& e = b->histogram.edges;
+        QVERIFY(e.front() <= b->min && b->max <= e.back());
         std::vector<std::int64_t> direct(e.size() - 1, 0);
         for (double x : vals) {
             if (!std::isfinite(x))
                 continue;
-            if (dt == DType::Float32)
-                x = double(float(x));
             size_t k = size_t(std::upper_bound(e.begin(), e.end(), x) - e.begin());
             k = std::min(k, e.size() - 1) - 1;
             ++direct[k];
@@ -333,9 +403,36 @@ private Q_SLOTS:
         QVERIFY(b->histogram.counts == direct);
         if (bins > 0 && dt != DType::Int64)
             QCOMPARE(b->histogram.bins(), bins);
-        if (bins == 0 && dt == DType::Float32) {
-            const int nb = b->histogram.bins();
-            QCOMPARE(nb & (nb - 1), 0);  // derived from the fine histogram: a power of two
+        const int nb = b->histogram.bins();
+        if (grid) {
+            // Bins a power of two wide at multiples of their width, the first holding min
+            // and the last max; the width is the power of two nearest the Freedman–Diaconis
+            // width unless that gave more than kMaxAutoBins bins or bins narrower than a
+            // coarse cell (64 cells of the smallest power of two with range / cell <= 2^17).
+            QVERIFY(nb <= kMaxAutoBins);
+            const double w = e[1] - e[0];
+            int ew = 0;
+            QCOMPARE(std::frexp(w, &ew), 0.5);
+            --ew;  // w = 2^ew
+            for (size_t i = 0; i < e.size(); ++i)
+                QCOMPARE(e[i], std::ldexp(std::ldexp(e[0], -ew) + double(i), ew));
+            QCOMPARE(std::floor(std::ldexp(e[0], -ew)), std::ldexp(e[0], -ew));
+            QVERIFY(b->min < e[1] && e[size_t(nb) - 1] <= b->max);
+            const double range = b->max - b->min;
+            const int fd = freedmanDiaconisBins(b->min, b->max, b->quantiles.p75() - b->quantiles.p25(), b->finite);
+            const int efd = int(std::lround(std::log2(range / fd)));
+            const int ecoarse = int(std::ceil(std::log2(range / 131072))) + 6;
+            QVERIFY2(ew >= std::max(efd, ecoarse), qPrintable(QStringLiteral("2^%1 vs FD 2^%2").arg(ew).arg(efd)));
+            if (ew > std::max(efd, ecoarse)) {
+                // Widened: half the width would have been too many bins.
+                const double half = std::ldexp(1.0, ew - 1);
+                QVERIFY(std::floor(b->max / half) - std::floor(b->min / half) + 1 > kMaxAutoBins);
+            }
+        } else if (bins == 0 && dt != DType::Int64) {
+            // No grid: a power-of-two bin count over exactly [min, max].
+            QCOMPARE(nb & (nb - 1), 0);
+            QCOMPARE(e.front(), b->min);
+            QCOMPARE(e.back(), b->max);
         }
     }
 
