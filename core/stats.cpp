@@ -357,60 +357,66 @@ inline double hsum(V2 a, V2 b)
     return (a[0] + a[1]) + (b[0] + b[1]);
 }
 
-// The scalar tail of the block loops below (the last n % 4 values), shared by the SSE2 and
-// AVX2 versions so both fold the tail in the same order.
-inline void accumulateTail(const double* x, int i, int n, Acc& r, double& c)
+// The block loops below keep EIGHT independent lanes per sum (lane j takes x[i + j], i a
+// multiple of 8): an add waits ~3 cycles for its previous result, so fewer lanes leave the
+// loop waiting on that chain rather than on memory. The SSE2 loop holds them in four
+// two-wide vectors, the AVX2 loop in two four-wide ones; both add the same values into
+// each lane and combine the lanes in the same order, so the results are bit-identical.
+
+// The scalar tail (the last n % 8 values), shared by both versions.
+inline void accumulateTail(const double* x, int i, int n, Acc& r)
 {
     for (; i < n; ++i) {
         const double v = x[i];
         r.sum += v;
         r.sumAbs += std::fabs(v);
         r.sumSq += v * v;
-        c += v - v;
         r.min = v < r.min ? v : r.min;
         r.max = v > r.max ? v : r.max;
         r.zeros += v == 0.0;
     }
 }
 
-/// Sums of x[0..n) assuming every value is finite; `check` comes back non-zero (NaN) when
-/// one was not, so the caller can redo the block the slow way.
-Acc finiteBlock(const double* x, int n, double* check)
+inline double hsum8(V2 a, V2 b, V2 c, V2 d)
+{
+    return ((a[0] + a[1]) + (b[0] + b[1])) + ((c[0] + c[1]) + (d[0] + d[1]));
+}
+
+/// Sums of x[0..n) assuming every value is finite. A NaN or ±Inf makes the sum NaN or
+/// ±Inf, so the caller checks it and redoes the block the slow way (a sum of finite
+/// values that overflows takes that way too, and comes out the same). The lanes are named
+/// variables, not arrays, so that they stay in registers.
+Acc finiteBlock(const double* x, int n)
 {
     const double inf = std::numeric_limits<double>::infinity();
-    V2 s0{0, 0}, s1{0, 0}, a0{0, 0}, a1{0, 0}, q0{0, 0}, q1{0, 0}, c0{0, 0}, c1{0, 0};
+    V2 s0{0, 0}, s1{0, 0}, s2{0, 0}, s3{0, 0}, a0{0, 0}, a1{0, 0}, a2{0, 0}, a3{0, 0};
+    V2 q0{0, 0}, q1{0, 0}, q2{0, 0}, q3{0, 0};
     V2 mn0{inf, inf}, mn1{inf, inf}, mx0{-inf, -inf}, mx1{-inf, -inf};
     V2i z0{0, 0}, z1{0, 0};
     const V2 zero{0, 0};
     int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const V2 u = loadV2(x + i), v = loadV2(x + i + 2);
-        s0 += u;
-        s1 += v;
-        a0 += absV2(u);
-        a1 += absV2(v);
-        q0 += u * u;
-        q1 += v * v;
-        c0 += u - u;  // 0 for finite values, NaN for NaN and ±Inf
-        c1 += v - v;
-        mn0 = u < mn0 ? u : mn0;
-        mn1 = v < mn1 ? v : mn1;
-        mx0 = u > mx0 ? u : mx0;
-        mx1 = v > mx1 ? v : mx1;
-        z0 -= V2i(u == zero);  // comparisons give -1 for true
-        z1 -= V2i(v == zero);
+    for (; i + 8 <= n; i += 8) {
+        const V2 u0 = loadV2(x + i), u1 = loadV2(x + i + 2), u2 = loadV2(x + i + 4), u3 = loadV2(x + i + 6);
+        s0 += u0, s1 += u1, s2 += u2, s3 += u3;
+        a0 += absV2(u0), a1 += absV2(u1), a2 += absV2(u2), a3 += absV2(u3);
+        q0 += u0 * u0, q1 += u1 * u1, q2 += u2 * u2, q3 += u3 * u3;
+        // min, max and the zero count do not depend on the order: fewer lanes do.
+        const V2 l0 = u0 < u2 ? u0 : u2, l1 = u1 < u3 ? u1 : u3;
+        const V2 h0 = u0 > u2 ? u0 : u2, h1 = u1 > u3 ? u1 : u3;
+        mn0 = l0 < mn0 ? l0 : mn0, mn1 = l1 < mn1 ? l1 : mn1;
+        mx0 = h0 > mx0 ? h0 : mx0, mx1 = h1 > mx1 ? h1 : mx1;
+        z0 -= V2i(u0 == zero) + V2i(u2 == zero);  // comparisons give -1 for true
+        z1 -= V2i(u1 == zero) + V2i(u3 == zero);
     }
     Acc r;
     r.n = n;
-    r.sum = hsum(s0, s1);
-    r.sumAbs = hsum(a0, a1);
-    r.sumSq = hsum(q0, q1);
-    double c = hsum(c0, c1);
+    r.sum = hsum8(s0, s1, s2, s3);
+    r.sumAbs = hsum8(a0, a1, a2, a3);
+    r.sumSq = hsum8(q0, q1, q2, q3);
     r.min = std::min(std::min(mn0[0], mn0[1]), std::min(mn1[0], mn1[1]));
     r.max = std::max(std::max(mx0[0], mx0[1]), std::max(mx1[0], mx1[1]));
     r.zeros = z0[0] + z0[1] + z1[0] + z1[1];
-    accumulateTail(x, i, n, r, c);
-    *check = c;
+    accumulateTail(x, i, n, r);
     return r;
 }
 
@@ -418,25 +424,23 @@ Acc finiteBlock(const double* x, int n, double* check)
 double squaredDeviations(const double* x, int n, double mean)
 {
     const V2 m{mean, mean};
-    V2 d0{0, 0}, d1{0, 0};
+    V2 d0{0, 0}, d1{0, 0}, d2{0, 0}, d3{0, 0};
     int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const V2 u = loadV2(x + i) - m, v = loadV2(x + i + 2) - m;
-        d0 += u * u;
-        d1 += v * v;
+    for (; i + 8 <= n; i += 8) {
+        const V2 u0 = loadV2(x + i) - m, u1 = loadV2(x + i + 2) - m, u2 = loadV2(x + i + 4) - m,
+                 u3 = loadV2(x + i + 6) - m;
+        d0 += u0 * u0, d1 += u1 * u1, d2 += u2 * u2, d3 += u3 * u3;
     }
-    double d = hsum(d0, d1);
+    double r = hsum8(d0, d1, d2, d3);
     for (; i < n; ++i)
-        d += (x[i] - mean) * (x[i] - mean);
-    return d;
+        r += (x[i] - mean) * (x[i] - mean);
+    return r;
 }
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__AVX2__)
 #define PARAMSCOPE_AVX2_CLONES 1
-// Four-wide copies of finiteBlock() and squaredDeviations() for the AVX2 path. Lane j of
-// the single 256-bit accumulator sums exactly the values that lane j of the two 128-bit
-// accumulators sums (x[i + j], i a multiple of 4), and the lanes are combined in the same
-// order, so the results are bit-identical; only the instruction count halves.
+// Four-wide copies of finiteBlock() and squaredDeviations() for the AVX2 path: lanes 0-3
+// in the first vector, 4-7 in the second (see above).
 typedef double V4 __attribute__((vector_size(32)));
 typedef std::int64_t V4i __attribute__((vector_size(32)));
 
@@ -447,65 +451,65 @@ __attribute__((target("avx2"))) inline V4 loadV4(const double* p)
     return v;
 }
 
-__attribute__((target("avx2"))) Acc finiteBlock4(const double* x, int n, double* check)
+__attribute__((target("avx2"))) inline double hsum8(V4 a, V4 b)
+{
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((b[0] + b[1]) + (b[2] + b[3]));
+}
+
+__attribute__((target("avx2"))) Acc finiteBlock4(const double* x, int n)
 {
     const double inf = std::numeric_limits<double>::infinity();
-    V4 s{0, 0, 0, 0}, a{0, 0, 0, 0}, q{0, 0, 0, 0}, cc{0, 0, 0, 0};
+    V4 s0{0, 0, 0, 0}, s1{0, 0, 0, 0}, a0{0, 0, 0, 0}, a1{0, 0, 0, 0}, q0{0, 0, 0, 0}, q1{0, 0, 0, 0};
     V4 mn{inf, inf, inf, inf}, mx{-inf, -inf, -inf, -inf};
     V4i z{0, 0, 0, 0};
     const V4 zero{0, 0, 0, 0};
     const V4i absMask{INT64_MAX, INT64_MAX, INT64_MAX, INT64_MAX};
     int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const V4 u = loadV4(x + i);
-        s += u;
-        a += V4(V4i(u) & absMask);
-        q += u * u;
-        cc += u - u;
-        mn = u < mn ? u : mn;
-        mx = u > mx ? u : mx;
-        z -= V4i(u == zero);
+    for (; i + 8 <= n; i += 8) {
+        const V4 u0 = loadV4(x + i), u1 = loadV4(x + i + 4);
+        s0 += u0, s1 += u1;
+        a0 += V4(V4i(u0) & absMask), a1 += V4(V4i(u1) & absMask);
+        q0 += u0 * u0, q1 += u1 * u1;
+        const V4 l = u0 < u1 ? u0 : u1, h = u0 > u1 ? u0 : u1;
+        mn = l < mn ? l : mn;
+        mx = h > mx ? h : mx;
+        z -= V4i(u0 == zero) + V4i(u1 == zero);
     }
     Acc r;
     r.n = n;
-    r.sum = (s[0] + s[1]) + (s[2] + s[3]);
-    r.sumAbs = (a[0] + a[1]) + (a[2] + a[3]);
-    r.sumSq = (q[0] + q[1]) + (q[2] + q[3]);
-    double c = (cc[0] + cc[1]) + (cc[2] + cc[3]);
+    r.sum = hsum8(s0, s1);
+    r.sumAbs = hsum8(a0, a1);
+    r.sumSq = hsum8(q0, q1);
     r.min = std::min(std::min(mn[0], mn[1]), std::min(mn[2], mn[3]));
     r.max = std::max(std::max(mx[0], mx[1]), std::max(mx[2], mx[3]));
     r.zeros = z[0] + z[1] + z[2] + z[3];
-    accumulateTail(x, i, n, r, c);
-    *check = c;
+    accumulateTail(x, i, n, r);
     return r;
 }
 
 __attribute__((target("avx2"))) double squaredDeviations4(const double* x, int n, double mean)
 {
     const V4 m{mean, mean, mean, mean};
-    V4 d4{0, 0, 0, 0};
+    V4 d0{0, 0, 0, 0}, d1{0, 0, 0, 0};
     int i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const V4 u = loadV4(x + i) - m;
-        d4 += u * u;
+    for (; i + 8 <= n; i += 8) {
+        const V4 u0 = loadV4(x + i) - m, u1 = loadV4(x + i + 4) - m;
+        d0 += u0 * u0, d1 += u1 * u1;
     }
-    double d = (d4[0] + d4[1]) + (d4[2] + d4[3]);
+    double r = hsum8(d0, d1);
     for (; i < n; ++i)
-        d += (x[i] - mean) * (x[i] - mean);
-    return d;
+        r += (x[i] - mean) * (x[i] - mean);
+    return r;
 }
 #endif
 
 struct Sse2Kernels {
-    static Acc finite(const double* x, int n, double* check) { return finiteBlock(x, n, check); }
+    static Acc finite(const double* x, int n) { return finiteBlock(x, n); }
     static double deviations(const double* x, int n, double mean) { return squaredDeviations(x, n, mean); }
 };
 #ifdef PARAMSCOPE_AVX2_CLONES
 struct Avx2Kernels {
-    __attribute__((target("avx2"))) static Acc finite(const double* x, int n, double* check)
-    {
-        return finiteBlock4(x, n, check);
-    }
+    __attribute__((target("avx2"))) static Acc finite(const double* x, int n) { return finiteBlock4(x, n); }
     __attribute__((target("avx2"))) static double deviations(const double* x, int n, double mean)
     {
         return squaredDeviations4(x, n, mean);
@@ -516,9 +520,8 @@ struct Avx2Kernels {
 template <typename K = Sse2Kernels>
 void addBlock(double* x, int n, Acc& chunk)
 {
-    double check = 0;
-    Acc b = K::finite(x, n, &check);
-    if (check != 0.0 || std::isnan(check)) {
+    Acc b = K::finite(x, n);
+    if (!std::isfinite(b.sum)) {
         // Rare: the block holds NaN or ±Inf. Count them and keep the finite values.
         Acc counts;
         int m = 0;
@@ -531,7 +534,7 @@ void addBlock(double* x, int n, Acc& chunk)
             else
                 x[m++] = v;
         }
-        b = K::finite(x, m, &check);
+        b = K::finite(x, m);
         b.nan = counts.nan, b.posInf = counts.posInf, b.negInf = counts.negInf;
         n = m;
     }
@@ -1138,9 +1141,9 @@ std::optional<Grid> planGrid(double min, double max)
     return g;
 }
 
-/// What a grid pass writes for each value: its coarse cell, or its fine cell when that
-/// lies in one of a few target intervals of fine cells (values elsewhere are dropped).
-enum class GridOut { Coarse, Targets };
+/// What a grid pass writes for each value: its coarse cell, and/or its fine cell when that
+/// lies in one of a few target intervals of fine cells (packed: values elsewhere have none).
+enum class GridOut { Coarse, Targets, Both };
 
 /// Fine-cell intervals [lo, lo + len) (whole coarse cells) that pass 3 counts; `byCoarse`
 /// says the same per coarse cell (+ the dump's, never a target).
@@ -1151,11 +1154,13 @@ struct Targets {
     std::vector<char> byCoarse;
 };
 
-/// Grid cells of n values at p (type T, contiguous) written to out, as Out says; returns
-/// how many were written. NaN, ±Inf (and anything outside the grid) get g.dump, whose
-/// coarse cell is g.coarse. The reference version, used for tails and without AVX2.
+/// Grid cells of n values at p (type T, contiguous), as Out says: coarse cells to
+/// coarse[0..n), fine cells inside the target intervals packed to fine[0..); returns how
+/// many fine cells were written. NaN, ±Inf (and anything outside the grid) get fine cell
+/// g.dump, coarse cell g.coarse. The reference version, used for tails and without AVX2.
 template <GridOut Out, typename T>
-int gridCellsScalar(const std::uint8_t* p, int n, const Grid& g, const Targets* tg, std::int32_t* out)
+int gridCellsScalar(const std::uint8_t* p, int n, const Grid& g, const Targets* tg, std::int32_t* coarse,
+                    std::int32_t* fine)
 {
     int m = 0;
     for (int i = 0; i < n; ++i) {
@@ -1163,10 +1168,11 @@ int gridCellsScalar(const std::uint8_t* p, int n, const Grid& g, const Targets* 
         const double t = g.cellFloor(v) - g.k0;
         const std::uint32_t r = t >= 0 && t < double(g.dump) ? std::uint32_t(t) : std::uint32_t(g.dump);
         const std::int32_t c = g.coarseOf(r);
-        if constexpr (Out == GridOut::Coarse)
-            out[m++] = c;
-        else if (tg->byCoarse[size_t(c)])
-            out[m++] = std::int32_t(r);
+        if constexpr (Out != GridOut::Targets)
+            coarse[i] = c;
+        if constexpr (Out != GridOut::Coarse)
+            if (tg->byCoarse[size_t(c)])
+                fine[m++] = std::int32_t(r);
     }
     return m;
 }
@@ -1189,15 +1195,35 @@ struct PackTable {
 };
 const PackTable kPack;
 
-/// Writes the fine cells r (8 lanes) of the values that fall in a target interval to
-/// out[m...]; returns the new m. out needs 8 spare slots.
-__attribute__((target("avx2"))) inline int packTargets(__m256i r, const Targets& tg, std::int32_t* out, int m)
+/// The target intervals as NI signed comparisons: r - lo <u len is
+/// r + (2^31 - lo) <s len - 2^31 (with wrap-around); unused slots have len 0 (never true).
+template <int NI>
+struct IntervalTest {
+    __m256i add[NI > 0 ? NI : 1], lim[NI > 0 ? NI : 1];
+};
+
+template <int NI>
+__attribute__((target("avx2"))) IntervalTest<NI> intervalTest(const Targets* tg)
 {
-    __m256i in = _mm256_setzero_si256();
-    for (int j = 0; j < tg.count; ++j) {
-        const __m256i d = _mm256_sub_epi32(r, _mm256_set1_epi32(tg.lo[size_t(j)]));
-        in = _mm256_or_si256(in, _mm256_cmpeq_epi32(_mm256_min_epu32(d, _mm256_set1_epi32(tg.len[size_t(j)] - 1)), d));
+    IntervalTest<NI> t;
+    for (int j = 0; j < NI; ++j) {
+        const bool used = tg && j < tg->count;
+        const std::uint32_t lo = used ? std::uint32_t(tg->lo[size_t(j)]) : 0u;
+        const std::uint32_t len = used ? std::uint32_t(tg->len[size_t(j)]) : 0u;
+        t.add[j] = _mm256_set1_epi32(std::int32_t(0x80000000u - lo));
+        t.lim[j] = _mm256_set1_epi32(std::int32_t(0x80000000u + len));
     }
+    return t;
+}
+
+/// Writes the fine cells r (8 lanes) that fall in a target interval to out[m...]
+/// (left-packed); returns the new m. out needs 8 spare slots.
+template <int NI>
+__attribute__((target("avx2"))) inline int packTargets(__m256i r, const IntervalTest<NI>& t, std::int32_t* out, int m)
+{
+    __m256i in = _mm256_cmpgt_epi32(t.lim[0], _mm256_add_epi32(r, t.add[0]));
+    for (int j = 1; j < NI; ++j)
+        in = _mm256_or_si256(in, _mm256_cmpgt_epi32(t.lim[j], _mm256_add_epi32(r, t.add[j])));
     const int mask = _mm256_movemask_ps(_mm256_castsi256_ps(in));
     const __m256i perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&kPack.lanes[mask])));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + m), _mm256_permutevar8x32_epi32(r, perm));
@@ -1207,10 +1233,11 @@ __attribute__((target("avx2"))) inline int packTargets(__m256i r, const Targets&
 /// gridCellsScalar() for float32, 8 per step: the product and floor are exact in float
 /// (g.floats), cvttps2dq gives NaN and ±Inf 0x80000000, which lands far above g.dump after
 /// subtracting k0 (|k0| < 2^30), so an unsigned min sends it to the dump.
-template <GridOut Out>
+template <GridOut Out, int NI>
 __attribute__((target("avx2"))) int gridCellsFloat(const std::uint8_t* p, int n, const Grid& g, const Targets* tg,
-                                                   std::int32_t* out)
+                                                   std::int32_t* coarse, std::int32_t* fine)
 {
+    const IntervalTest<NI> test = intervalTest<NI>(tg);
     const __m256 s = _mm256_set1_ps(float(g.scale));
     const __m256i k0 = _mm256_set1_epi32(std::int32_t(g.k0)), dump = _mm256_set1_epi32(g.dump),
                   off = _mm256_set1_epi32(g.off);
@@ -1219,23 +1246,22 @@ __attribute__((target("avx2"))) int gridCellsFloat(const std::uint8_t* p, int n,
         const __m256 v = _mm256_loadu_ps(reinterpret_cast<const float*>(p + std::int64_t(i) * 4));
         __m256i r = _mm256_sub_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(_mm256_mul_ps(v, s))), k0);
         r = _mm256_min_epu32(r, dump);
-        if constexpr (Out == GridOut::Coarse) {
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + i),
+        if constexpr (Out != GridOut::Targets)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(coarse + i),
                                 _mm256_srli_epi32(_mm256_add_epi32(r, off), kCoarseShift));
-            m += 8;
-        } else {
-            m = packTargets(r, *tg, out, m);
-        }
+        if constexpr (Out != GridOut::Coarse)
+            m = packTargets(r, test, fine, m);
     }
-    return m + gridCellsScalar<Out, float>(p + std::int64_t(i) * 4, n - i, g, tg, out + m);
+    return m + gridCellsScalar<Out, float>(p + std::int64_t(i) * 4, n - i, g, tg, coarse + i, fine + m);
 }
 
 /// gridCellsScalar() for doubles, 4 per step, with the same -0 mending; max(t, -1) turns
 /// NaN into -1 and the unsigned min sends -1 to the dump.
-template <GridOut Out>
+template <GridOut Out, int NI>
 __attribute__((target("avx2"))) int gridCellsDouble(const double* x, int n, const Grid& g, const Targets* tg,
-                                                    std::int32_t* out)
+                                                    std::int32_t* coarse, std::int32_t* fine)
 {
+    const IntervalTest<NI> test = intervalTest<NI>(tg);
     const __m256d s = _mm256_set1_pd(g.scale), k0 = _mm256_set1_pd(g.k0), one = _mm256_set1_pd(1.0),
                   neg1 = _mm256_set1_pd(-1.0), top = _mm256_set1_pd(double(g.dump)), zero = _mm256_setzero_pd();
     const __m128i dump = _mm_set1_epi32(g.dump), off = _mm_set1_epi32(g.off);
@@ -1251,26 +1277,28 @@ __attribute__((target("avx2"))) int gridCellsDouble(const double* x, int n, cons
             t = _mm256_min_pd(_mm256_max_pd(t, neg1), top);
             r[h] = _mm_min_epu32(_mm256_cvttpd_epi32(t), dump);
         }
-        if constexpr (Out == GridOut::Coarse) {
+        if constexpr (Out != GridOut::Targets)
             for (int h = 0; h < 2; ++h)
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i + 4 * h),
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(coarse + i + 4 * h),
                                  _mm_srli_epi32(_mm_add_epi32(r[h], off), kCoarseShift));
-            m += 8;
-        } else {
-            m = packTargets(_mm256_set_m128i(r[1], r[0]), *tg, out, m);
-        }
+        if constexpr (Out != GridOut::Coarse)
+            m = packTargets(_mm256_set_m128i(r[1], r[0]), test, fine, m);
     }
-    return m + gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x + i), n - i, g, tg, out + m);
+    return m + gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x + i), n - i, g, tg, coarse + i,
+                                            fine + m);
 }
 #endif
 
 /// Grid cells of logical elements [begin, end), kBlock values at a time, passed to
-/// sink(cells, count) as Out says. Contiguous float32 is read straight from the data.
-template <GridOut Out, bool Avx2, typename Dec, typename Sink>
+/// sink(coarse, count, fine, fineCount) as Out says. Contiguous float32 is read straight
+/// from the data. NI: interval tests per vector (>= the targets' count; 0 for Coarse).
+template <GridOut Out, bool Avx2, int NI, typename Dec, typename Sink>
 void gridChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Grid& g,
                    const Targets* tg, Sink&& sink)
 {
-    alignas(32) std::int32_t cells[kBlock + 8];
+    alignas(32) std::int32_t cells[kBlock];
+    alignas(32) std::int32_t fine[kBlock + 8];  // + room for packTargets' full-width store
+    const int nc = Out == GridOut::Targets ? 0 : 1;  // whether cells[] is filled
     if constexpr (std::is_same_v<Dec, Plain<float>>) {
         // (With AVX2 but a grid float arithmetic cannot hold, the double loop below is faster.)
         if (L.shape.size() == 1 && L.strides[0] == 1 && (!Avx2 || g.floats)) {
@@ -1280,11 +1308,11 @@ void gridChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int
                 int m;
 #ifdef PARAMSCOPE_AVX2_CLONES
                 if constexpr (Avx2)
-                    m = gridCellsFloat<Out>(p, n, g, tg, cells);
+                    m = gridCellsFloat<Out, NI>(p, n, g, tg, cells, fine);
                 else
 #endif
-                    m = gridCellsScalar<Out, float>(p, n, g, tg, cells);
-                sink(static_cast<const std::int32_t*>(cells), m);
+                    m = gridCellsScalar<Out, float>(p, n, g, tg, cells, fine);
+                sink(static_cast<const std::int32_t*>(cells), n * nc, static_cast<const std::int32_t*>(fine), m);
             }
             return;
         }
@@ -1294,20 +1322,20 @@ void gridChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int
         int m;
 #ifdef PARAMSCOPE_AVX2_CLONES
         if constexpr (Avx2)
-            m = gridCellsDouble<Out>(x, n, g, tg, cells);
+            m = gridCellsDouble<Out, NI>(x, n, g, tg, cells, fine);
         else
 #endif
-            m = gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x), n, g, tg, cells);
-        sink(static_cast<const std::int32_t*>(cells), m);
+            m = gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x), n, g, tg, cells, fine);
+        sink(static_cast<const std::int32_t*>(cells), n * nc, static_cast<const std::int32_t*>(fine), m);
     });
 }
 
 #ifdef PARAMSCOPE_AVX2_CLONES
-template <GridOut Out, typename Dec, typename Sink>
+template <GridOut Out, int NI, typename Dec, typename Sink>
 PARAMSCOPE_AVX2 void gridChunkAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end,
                                    const Grid& g, const Targets* tg, Sink& sink)
 {
-    gridChunkBody<Out, true>(L, dec, begin, end, g, tg, sink);
+    gridChunkBody<Out, true, NI>(L, dec, begin, end, g, tg, sink);
 }
 #endif
 
@@ -1316,10 +1344,16 @@ void gridChunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t
                const Targets* tg, Sink&& sink)
 {
 #ifdef PARAMSCOPE_AVX2_CLONES
-    if (useAvx2())
-        return gridChunkAvx2<Out>(L, dec, begin, end, g, tg, sink);
+    if (useAvx2()) {
+        // Five quantiles usually make five intervals; ten is the most there can be.
+        if (Out == GridOut::Coarse)
+            return gridChunkAvx2<Out, 0>(L, dec, begin, end, g, tg, sink);
+        if (tg->count <= 5)
+            return gridChunkAvx2<Out, 5>(L, dec, begin, end, g, tg, sink);
+        return gridChunkAvx2<Out, Targets::kMax>(L, dec, begin, end, g, tg, sink);
+    }
 #endif
-    gridChunkBody<Out, false>(L, dec, begin, end, g, tg, sink);
+    gridChunkBody<Out, false, 0>(L, dec, begin, end, g, tg, sink);
 }
 
 /// Type-7 quantiles from the grid: `coarse` counts every coarse cell, `fine` the fine
@@ -1356,33 +1390,87 @@ void gridQuantiles(TensorStats& s, const Grid& g, const std::vector<std::int64_t
     }
 }
 
-/// The fine cells of the coarse cells the order statistics of the quantiles fall in.
-Targets quantileTargets(const TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse)
+/// Targets for the coarse cells marked in byCoarse (size g.coarse + 1), or nothing when
+/// they form more than Targets::kMax runs.
+std::optional<Targets> targetsOf(std::vector<char> byCoarse, const Grid& g)
 {
-    std::vector<std::int64_t> cum(coarse.size() + 1, 0);
-    for (size_t j = 0; j < coarse.size(); ++j)
-        cum[j + 1] = cum[j] + coarse[j];
     Targets t;
-    t.byCoarse.assign(coarse.size() + 1, 0);
-    for (double q : StatsQuantiles::kLevels) {
-        const auto lo = std::int64_t(std::floor(double(s.finite - 1) * q));
-        for (std::int64_t k : {lo, std::min(lo + 1, s.finite - 1)})
-            t.byCoarse[size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1] = 1;
-    }
-    // Runs of target coarse cells as fine-cell intervals (at most kMax: ten cells).
     for (std::int32_t c = 0; c < g.coarse; ++c) {
-        if (!t.byCoarse[size_t(c)])
+        if (!byCoarse[size_t(c)])
             continue;
         const std::int32_t lo = c * kCoarseWidth - g.off;
         if (t.count > 0 && t.lo[size_t(t.count - 1)] + t.len[size_t(t.count - 1)] == lo) {
             t.len[size_t(t.count - 1)] += kCoarseWidth;
         } else {
+            if (t.count == Targets::kMax)
+                return std::nullopt;
             t.lo[size_t(t.count)] = lo;
             t.len[size_t(t.count)] = kCoarseWidth;
             ++t.count;
         }
     }
+    byCoarse[size_t(g.coarse)] = 0;  // the dump
+    t.byCoarse = std::move(byCoarse);
     return t;
+}
+
+/// The coarse cells the order statistics of the quantiles fall in (at most ten).
+Targets quantileTargets(const TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse)
+{
+    std::vector<std::int64_t> cum(coarse.size() + 1, 0);
+    for (size_t j = 0; j < coarse.size(); ++j)
+        cum[j + 1] = cum[j] + coarse[j];
+    std::vector<char> byCoarse(coarse.size() + 1, 0);
+    for (double q : StatsQuantiles::kLevels) {
+        const auto lo = std::int64_t(std::floor(double(s.finite - 1) * q));
+        for (std::int64_t k : {lo, std::min(lo + 1, s.finite - 1)})
+            byCoarse[size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1] = 1;
+    }
+    return *targetsOf(std::move(byCoarse), g);  // ten cells make at most ten runs
+}
+
+// Pass 2 also counts the fine cells of WINDOWS of coarse cells where a sample of the data
+// says the quantiles' order statistics will be, so pass 3 runs only when the sample misled
+// (an unlucky sample, or data ordered so that it misleads): the result never depends on
+// the guess, only the time does.
+constexpr int kSamples = 32768;
+
+/// Windows around the sample's quantiles, or nothing when the sample is mostly not finite.
+template <typename Dec>
+std::optional<Targets> sampleWindows(const Layout& L, const Dec& dec, const Grid& g)
+{
+    std::vector<std::int32_t> hist(size_t(g.coarse), 0);
+    int m = 0;
+    alignas(16) double buf[kBlock];
+    for (int i = 0; i < kSamples; ++i) {
+        const auto at = std::int64_t((double(i) + 0.5) / kSamples * double(L.numel));
+        forBlocks(L, dec, at, std::min(at + 1, L.numel), buf, [&](const double* x, int n) {
+            for (int j = 0; j < n; ++j)
+                if (std::isfinite(x[j])) {
+                    const double r = std::clamp(g.cellFloor(x[j]) - g.k0, 0.0, double(g.cells - 1));
+                    ++hist[size_t(g.coarseOf(std::int64_t(r)))];
+                    ++m;
+                }
+        });
+    }
+    if (m < kSamples / 2)
+        return std::nullopt;
+    std::vector<std::int32_t> cum(hist.size() + 1, 0);
+    for (size_t c = 0; c < hist.size(); ++c)
+        cum[c + 1] = cum[c] + hist[c];
+    auto coarseOf = [&](double rank) {
+        const auto k = std::int32_t(std::clamp(rank, 0.0, double(m - 1)));
+        return int(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
+    };
+    std::vector<char> watch(size_t(g.coarse) + 1, 0);
+    for (double q : StatsQuantiles::kLevels) {
+        // The sample's rank of the q-quantile is binomial: watch every coarse cell within
+        // 4.5 standard deviations (plus a little for small q) of it.
+        const double centre = q * double(m - 1), d = 4.5 * std::sqrt(double(m) * q * (1 - q)) + 3;
+        for (int c = coarseOf(centre - d), last = coarseOf(centre + d + 1); c <= last; ++c)
+            watch[size_t(c)] = 1;
+    }
+    return targetsOf(std::move(watch), g);
 }
 
 /// floor(a / 2^shift) for any sign.
@@ -1529,16 +1617,28 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
     p2b.span = p2.span - p2a.span;
     if (grid) {
         const Grid& g = *grid;
-        // Pass 2: the coarse cell of every value.
+        // Pass 2: the coarse cell of every value, and the fine cells inside the windows.
+        const std::optional<Targets> windows = sampleWindows(L, dec, g);
         std::vector<Counters> cc(size_t(threads), Counters(size_t(g.coarse) + 1));
+        std::vector<std::vector<std::int64_t>> ft(size_t(threads), std::vector<std::int64_t>(size_t(g.dump) + 1, 0));
+        auto counting = [&](int t) {
+            return [cnt = cc[size_t(t)].hot.data(), f = ft[size_t(t)].data()](const std::int32_t* k, int n,
+                                                                              const std::int32_t* r, int m) {
+#pragma GCC unroll 8
+                for (int i = 0; i < n; ++i)
+                    ++cnt[k[i]];
+                for (int i = 0; i < m; ++i)
+                    ++f[r[i]];
+            };
+        };
         if (!parallelFor(chunks, threads, o, p2a, [&](int t, std::int64_t c) {
                 const auto [b, e] = chunkRange(c);
                 cc[size_t(t)].make_room(e - b);
-                std::uint32_t* cnt = cc[size_t(t)].hot.data();
-                gridChunk<GridOut::Coarse>(L, dec, b, e, g, nullptr, [&](const std::int32_t* k, int n) {
-                    for (int i = 0; i < n; ++i)
-                        ++cnt[k[i]];
-                });
+                auto sink = counting(t);
+                if (windows)
+                    gridChunk<GridOut::Both>(L, dec, b, e, g, &*windows, sink);
+                else
+                    gridChunk<GridOut::Coarse>(L, dec, b, e, g, nullptr, sink);
             }))
             return cancelledResult();
         coarse.assign(size_t(g.coarse), 0);
@@ -1547,18 +1647,22 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
             for (std::int32_t j = 0; j < g.coarse; ++j)
                 coarse[size_t(j)] += t.total[size_t(j)];
         }
-        // Pass 3: fine cells, only inside the coarse cells the order statistics fall in.
+        // Pass 3, when a coarse cell an order statistic fell in was not watched: its fine
+        // cells, and those of the other such cells.
         const Targets target = quantileTargets(s, g, coarse);
-        std::vector<std::vector<std::int64_t>> ft(size_t(threads), std::vector<std::int64_t>(size_t(g.dump) + 1, 0));
-        if (!parallelFor(chunks, threads, o, p2b, [&](int t, std::int64_t c) {
-                const auto [b, e] = chunkRange(c);
-                std::int64_t* f = ft[size_t(t)].data();
-                gridChunk<GridOut::Targets>(L, dec, b, e, g, &target, [&](const std::int32_t* k, int n) {
-                    for (int i = 0; i < n; ++i)
-                        ++f[k[i]];
-                });
-            }))
-            return cancelledResult();
+        bool watched = windows.has_value();
+        for (std::int32_t c = 0; watched && c < g.coarse; ++c)
+            watched = !target.byCoarse[size_t(c)] || windows->byCoarse[size_t(c)];
+        if (!watched) {
+            for (auto& t : ft)
+                std::fill(t.begin(), t.end(), 0);
+            if (!parallelFor(chunks, threads, o, p2b, [&](int t, std::int64_t c) {
+                    const auto [b, e] = chunkRange(c);
+                    auto sink = counting(t);
+                    gridChunk<GridOut::Targets>(L, dec, b, e, g, &target, sink);
+                }))
+                return cancelledResult();
+        }
         std::vector<std::int64_t> fine(size_t(g.dump) + 1, 0);
         for (const auto& t : ft)
             for (size_t r = 0; r < fine.size(); ++r)

@@ -35,9 +35,15 @@ struct CliRun {
     QString out, err;
 };
 
-inline CliRun runCli(const QStringList& args)
+/// Runs paramscope-cli; `env` (NAME=value entries) is added to the environment.
+inline CliRun runCli(const QStringList& args, const QStringList& env = {})
 {
     QProcess p;
+    if (!env.isEmpty()) {
+        QStringList e = QProcess::systemEnvironment();
+        e << env;
+        p.setEnvironment(e);
+    }
     p.start(QStringLiteral(PARAMSCOPE_CLI), args);
     p.waitForFinished(120000);
     CliRun r;

@@ -5,10 +5,12 @@
 #include "stats.h"
 #include "testutil.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
@@ -611,6 +613,62 @@ private Q_SLOTS:
 
         auto unknown = makeView(data, DType::Unknown);
         QVERIFY(!computeStats(unknown.view).ok());
+    }
+
+    // The AVX2 loops and the baseline ones (what a machine without AVX2 runs) must give
+    // byte-identical results, on the grid path (above 2^24 values) and the exact one.
+    void baselineLoopsAgree()
+    {
+        QTemporaryDir dir;
+        QVERIFY(dir.isValid());
+        const QString path = dir.filePath(QStringLiteral("big.safetensors"));
+        std::mt19937_64 rng(11);
+        std::normal_distribution<float> nd(0.25f, 2.0f);
+        std::vector<float> big((std::size_t(1) << 24) + 4097);
+        for (auto& x : big)
+            x = nd(rng);
+        big[17] = qQNaN();
+        big[99] = float(qInf());
+        std::normal_distribution<double> ndd(0.25, 2.0);  // full 53-bit mantissas: sums round
+        std::vector<double> mid(300001);
+        for (auto& x : mid)
+            x = ndd(rng);
+        mid[5] = -qInf();
+        // safetensors: 8-byte header length, JSON header, then the two tensors' bytes.
+        const qint64 bigBytes = qint64(big.size() * 4), midBytes = qint64(mid.size() * 8);
+        QByteArray header = QStringLiteral("{\"big\":{\"dtype\":\"F32\",\"shape\":[%1],\"data_offsets\":[0,%2]},"
+                                           "\"mid\":{\"dtype\":\"F64\",\"shape\":[%3],\"data_offsets\":[%2,%4]}}")
+                                .arg(big.size())
+                                .arg(bigBytes)
+                                .arg(mid.size())
+                                .arg(bigBytes + midBytes)
+                                .toUtf8();
+        while (header.size() % 8)
+            header.append(' ');
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        const quint64 len = quint64(header.size());
+        char lenBytes[8];
+        for (int i = 0; i < 8; ++i)
+            lenBytes[i] = char((len >> (8 * i)) & 0xff);
+        f.write(lenBytes, 8);
+        f.write(header);
+        f.write(reinterpret_cast<const char*>(big.data()), bigBytes);
+        f.write(reinterpret_cast<const char*>(mid.data()), midBytes);
+        f.close();
+        for (const char* name : {"big", "mid"}) {
+            for (const QStringList& extra : {QStringList{}, QStringList{QStringLiteral("--bins"), QStringLiteral("37")}}) {
+                const QStringList args = QStringList{QStringLiteral("stats"), path, QLatin1String(name),
+                                                     QStringLiteral("--json")} + extra;
+                const test::CliRun fast = test::runCli(args);
+                const test::CliRun base = test::runCli(args, {QStringLiteral("PARAMSCOPE_STATS_NO_AVX2=1")});
+                QVERIFY2(fast.code == 0, qPrintable(fast.err));
+                QVERIFY2(base.code == 0, qPrintable(base.err));
+                QCOMPARE(base.out, fast.out);
+                const QJsonObject o = QJsonDocument::fromJson(fast.out.toUtf8()).object();
+                QVERIFY(!o.isEmpty());
+            }
+        }
     }
 
     void cancelAndProgress()
