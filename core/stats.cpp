@@ -1432,8 +1432,11 @@ Targets quantileTargets(const TensorStats& s, const Grid& g, const std::vector<s
 // Pass 2 also counts the fine cells of WINDOWS of coarse cells where a sample of the data
 // says the quantiles' order statistics will be, so pass 3 runs only when the sample misled
 // (an unlucky sample, or data ordered so that it misleads): the result never depends on
-// the guess, only the time does.
-constexpr int kSamples = 32768;
+// the guess, only the time does. The fine counts are the dearest part of pass 2 (a
+// scattered increment each), so the windows are kept narrow: a large sample, read as short
+// runs (one cache line each) so that it costs about a millisecond.
+constexpr int kSampleRuns = 8192;
+constexpr int kSampleRun = 16;
 
 /// Windows around the sample's quantiles, or nothing when the sample is mostly not finite.
 template <typename Dec>
@@ -1442,9 +1445,10 @@ std::optional<Targets> sampleWindows(const Layout& L, const Dec& dec, const Grid
     std::vector<std::int32_t> hist(size_t(g.coarse), 0);
     int m = 0;
     alignas(16) double buf[kBlock];
-    for (int i = 0; i < kSamples; ++i) {
-        const auto at = std::int64_t((double(i) + 0.5) / kSamples * double(L.numel));
-        forBlocks(L, dec, at, std::min(at + 1, L.numel), buf, [&](const double* x, int n) {
+    const std::int64_t runs = std::min<std::int64_t>(kSampleRuns, L.numel / kSampleRun);
+    for (std::int64_t i = 0; i < runs; ++i) {
+        const auto at = std::int64_t((double(i) + 0.5) / double(runs) * double(L.numel - kSampleRun));
+        forBlocks(L, dec, at, at + kSampleRun, buf, [&](const double* x, int n) {
             for (int j = 0; j < n; ++j)
                 if (std::isfinite(x[j])) {
                     const double r = std::clamp(g.cellFloor(x[j]) - g.k0, 0.0, double(g.cells - 1));
@@ -1453,7 +1457,7 @@ std::optional<Targets> sampleWindows(const Layout& L, const Dec& dec, const Grid
                 }
         });
     }
-    if (m < kSamples / 2)
+    if (m < runs * kSampleRun / 2)
         return std::nullopt;
     std::vector<std::int32_t> cum(hist.size() + 1, 0);
     for (size_t c = 0; c < hist.size(); ++c)
@@ -1465,8 +1469,8 @@ std::optional<Targets> sampleWindows(const Layout& L, const Dec& dec, const Grid
     std::vector<char> watch(size_t(g.coarse) + 1, 0);
     for (double q : StatsQuantiles::kLevels) {
         // The sample's rank of the q-quantile is binomial: watch every coarse cell within
-        // 4.5 standard deviations (plus a little for small q) of it.
-        const double centre = q * double(m - 1), d = 4.5 * std::sqrt(double(m) * q * (1 - q)) + 3;
+        // 4 standard deviations (plus a little for small q) of it.
+        const double centre = q * double(m - 1), d = 4.0 * std::sqrt(double(m) * q * (1 - q)) + 3;
         for (int c = coarseOf(centre - d), last = coarseOf(centre + d + 1); c <= last; ++c)
             watch[size_t(c)] = 1;
     }
