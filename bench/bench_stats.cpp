@@ -1,6 +1,7 @@
 // Benchmark (not a test): computeStats over 100M float32 values against a plain memory
 // copy of the same bytes and against LibTorch's own ops (std_mean + histc + isnan().sum()),
-// all measured in the same run. Goal: within 3x of the copy, >= 10x faster than torch.
+// all measured in the same run. Goal, for statistics + histogram + quantiles together:
+// within 3x of the copy, >= 10x faster than torch.
 //
 // Usage: bench_stats [N=100000000]
 #include "stats.h"
@@ -128,8 +129,8 @@ int main(int argc, char** argv)
         std::printf("%-52s %8.3f %8.2f %8.3f %8.2f\n", what, t.wall, t.wall / copy.wall, t.cpu, t.cpu / copy.cpu);
     };
     row("memcpy of the same bytes (baseline)", copy);
-    row("computeStats, fused pass only (no histogram)", fused);
-    row("computeStats, with histogram + approx. quantiles", withHist);
+    row("computeStats, statistics alone (no hist., no quantiles)", fused);
+    row("computeStats, statistics + histogram + approx. quantiles", withHist);
     row("computeStats, exact quantiles (copy + nth_element)", exact);
     if (strided.wall > 0)
         row("computeStats, transposed 10000x10000 view, no hist.", strided);
@@ -137,10 +138,11 @@ int main(int argc, char** argv)
     row("torch::histc (512 bins)", torchHistc);
     row("isnan().sum()", torchIsnan);
     row("torch total (std_mean + histc + isnan().sum())", torchTotal);
-    std::printf("\nratios (wall): fused / copy = %.2f (goal <= 3), with histogram / copy = %.2f\n",
-                fused.wall / copy.wall, withHist.wall / copy.wall);
-    std::printf("               torch total / fused = %.1f (goal >= 10), torch total / with histogram = %.1f\n",
-                torchTotal.wall / fused.wall, torchTotal.wall / withHist.wall);
+    // The goals are for everything the details panel shows: statistics, histogram, quantiles.
+    std::printf("\nratios (wall): with histogram / copy = %.2f (goal <= 3), statistics alone / copy = %.2f\n",
+                withHist.wall / copy.wall, fused.wall / copy.wall);
+    std::printf("               torch total / with histogram = %.1f (goal >= 10), torch total / statistics alone = %.1f\n",
+                torchTotal.wall / withHist.wall, torchTotal.wall / fused.wall);
     std::printf("ratios (cpu):  fused / copy = %.2f, torch total / fused = %.1f, torch total / with histogram = %.1f\n",
                 fused.cpu / copy.cpu, torchTotal.cpu / fused.cpu, torchTotal.cpu / withHist.cpu);
     std::printf("\ncross-check: NaN %lld (torch %lld), mean %.9g (torch, NaN-propagating: %.9g), std %.9g\n",

@@ -25,19 +25,19 @@
 //   (a 256- or 65536-entry table per thread). Every statistic, the exact quantiles and
 //   the histogram then come from that table, without touching the data again.
 // * Wider dtypes take one fused pass (pass 1) for counts, min/max, sums and the second
-//   moment. The histogram cannot join that pass: its edges depend on min and max (and its
-//   automatic bin count on the interquartile range), which are known only at its end.
-//   Pass 2 then either copies the finite values (up to exactQuantileLimit of them) for
-//   exact quantiles and bins that copy in memory, or, for larger tensors, counts every
-//   value on a power-of-two grid (see Grid): pass 2 counts coarse cells, pass 3 fine cells
-//   inside the few coarse cells the quantiles fall in, and the automatic histogram is a
-//   sum of coarse cells. A given bin count and integer-aligned bins take a pass of their
-//   own above the limit.
+//   moment. Up to exactQuantileLimit finite values, pass 2 then copies them for exact
+//   quantiles and bins that copy in memory (the histogram's edges depend on min and max,
+//   known only after pass 1). Larger tensors count their values in power-of-two cells
+//   (see Cells), whose edges do not depend on the data: pass 1 itself counts the coarse
+//   cells over a range a sample predicts (pass 2 does it when a value falls outside), the
+//   automatic histogram is a sum of coarse cells, and pass 3 counts fine cells inside the
+//   few coarse cells the quantiles fall in. A given bin count and integer-aligned bins
+//   take a pass of their own above the limit.
 //
 // Work is cut into fixed chunks of the logical (C-order) index space that threads take
 // from a shared counter; per-chunk results are merged in chunk order, so the numbers do
 // not depend on scheduling. Within a chunk, values are decoded into a small double block
-// (in L1), summed with four independent lanes, and the block's second moment is taken
+// (in L1), summed with eight independent lanes, and the block's second moment is taken
 // in a second sweep over the cached block about the block's own mean; blocks and chunks
 // are combined with Chan et al.'s pairwise update. Non-contiguous views are walked with
 // an odometer over the outer dimensions and a fast strided inner run.
@@ -623,31 +623,6 @@ bool useAvx2()
 #endif
 }
 
-template <typename Dec, typename K = Sse2Kernels>
-void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
-{
-    alignas(32) double buf[kBlock];
-    forBlocks(L, dec, begin, end, buf, [&](double* x, int n) { addBlock<K>(x, n, out); });
-}
-
-#ifdef PARAMSCOPE_AVX2_CLONES
-template <typename Dec>
-PARAMSCOPE_AVX2 void pass1ChunkAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
-{
-    pass1ChunkBody<Dec, Avx2Kernels>(L, dec, begin, end, out);
-}
-#endif
-
-template <typename Dec>
-void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out)
-{
-#ifdef PARAMSCOPE_AVX2_CLONES
-    if (useAvx2())
-        return pass1ChunkAvx2(L, dec, begin, end, out);
-#endif
-    pass1ChunkBody(L, dec, begin, end, out);
-}
-
 // ---------------------------------------------------------------- binning
 
 /// Maps a finite value to its bin so that edges[i] <= x < edges[i+1] (the last bin closed),
@@ -1047,7 +1022,7 @@ void forFiniteValues(const Layout& L, const Dec& dec, std::int64_t begin, std::i
 
 /// One thread's histogram counters. The hot table holds 32-bit counters (half the cache
 /// footprint of 64-bit ones, which decides the speed of a scattered increment), flushed
-/// into the 64-bit totals before any counter could overflow.
+/// into the 64-bit totals before any counter could overflow (make_room before adding).
 struct Counters {
     std::vector<std::uint32_t> hot;
     std::vector<std::int64_t> total;
@@ -1068,37 +1043,46 @@ struct Counters {
         std::fill(hot.begin(), hot.end(), 0u);
         pending = 0;
     }
+    /// Counts cells r[0..n).
+    void add(const std::int32_t* r, int n)
+    {
+        std::uint32_t* cnt = hot.data();
+#pragma GCC unroll 8
+        for (int i = 0; i < n; ++i)
+            ++cnt[r[i]];
+    }
 };
 
-// ---------------------------------------------------------------- the power-of-two grid
+// ---------------------------------------------------------------- power-of-two cells
 //
-// Above the exact-quantile limit, values are counted on a grid of cells 2^e wide, aligned
-// to multiples of their width: cell(x) = floor(x * 2^-e) - k0. Scaling by a power of two
+// Above the exact-quantile limit, values are counted in cells 2^e wide, aligned to
+// multiples of their width: cell(x) = floor(x * 2^-e) - origin. Scaling by a power of two
 // is exact (a product that underflows to -0 is the one case to mend, see cellFloor) and so
 // is floor(), so every value lands in its cell with no edge comparisons: 8 floats per AVX2
-// instruction. e is the smallest exponent for which [min, max] spans at most kGridCells
-// cells, so a quantile taken from the grid is off by at most half a cell, at most
-// (max - min) / 2^18. Coarse cells are kCoarseWidth fine cells. Grids of power-of-two
-// widths nest, so the histogram shown for such a tensor (bins a power of two wide, at
-// multiples of their width, see gridHistogram) is a sum of whole coarse cells.
+// instruction. Cells of power-of-two widths nest, so coarse cells hold whole fine cells and
+// whole coarse cells make the bins of the histogram shown (see gridHistogram).
 //
-// Pass 2 counts every value's coarse cell (a table of ~2K counters, in L1). The ranks the
-// quantiles need then fall in known coarse cells, and pass 3 counts the fine cells of just
-// those (at most ten of them): no speculation, two cheap passes instead of one pass
-// scattering increments over a table in L2.
-constexpr std::int32_t kGridCells = 1 << 17;
-constexpr int kCoarseShift = 6;
-constexpr std::int32_t kCoarseWidth = 1 << kCoarseShift;
+// The COARSE cells are counted inside the fused pass 1 itself: before it, a sample of the
+// data predicts the range, and pass 1 counts every value in a table of kSpecCells cells
+// spanning the sample's range three times over. When a finite value falls outside after
+// all (a range the sample could not foresee), a separate pass 2 counts coarse cells over
+// the real [min, max] instead. Then the ranks the quantiles need fall in known coarse
+// cells, and pass 3 counts the FINE cells (the smallest width giving at most kFineCells over
+// [min, max]; a quantile is off by at most half of one, (max - min) / 2^18) of just those
+// coarse cells (at most ten).
+constexpr std::int32_t kFineCells = 1 << 17;
+constexpr std::int32_t kSpecCells = 4096;   // the table counted in pass 1 (16 KiB)
+constexpr std::int32_t kSampleSpan = 2048;  // cells the sample's range spans at most
 
-struct Grid {
+/// Cells of width 2^e numbered from `origin` (an absolute cell number): cell(x) =
+/// floor(x * 2^-e) - origin, in [0, limit); `limit` stands for NaN, ±Inf and anything
+/// outside.
+struct Cells {
     int e = 0;
-    double scale = 1.0;       // 2^-e
-    double k0 = 0.0;          // cellFloor(min)
-    std::int32_t cells = 0;   // fine cells spanning [min, max]
-    std::int32_t off = 0;     // k0 mod kCoarseWidth: fine cell r is in coarse cell (r + off) >> kCoarseShift
-    std::int32_t coarse = 0;  // coarse cells spanning [min, max]
-    std::int32_t dump = 0;    // the "fine cell" of NaN and ±Inf; its coarse cell is `coarse`
-    bool floats = false;      // float32 arithmetic is exact as well (scale and products fit a float)
+    double scale = 1.0;      // 2^-e
+    double origin = 0.0;     // absolute number of cell 0
+    std::int32_t limit = 0;  // cells 0 .. limit - 1
+    bool floats = false;     // float32 arithmetic finds the same cells (see makeCells)
 
     /// floor(x * 2^-e), exactly: the product is exact unless it underflows, and an
     /// underflowing product keeps its floor, except a negative one rounded to -0.
@@ -1107,72 +1091,70 @@ struct Grid {
         const double t = std::floor(x * scale);
         return t == 0 && x < 0 ? -1.0 : t;
     }
-    /// Left edge of fine cell r.
-    double edge(std::int64_t r) const { return std::ldexp(k0 + double(r), e); }
-    std::int32_t coarseOf(std::int64_t r) const { return std::int32_t((r + off) >> kCoarseShift); }
+    /// Left edge of cell r.
+    double edge(std::int64_t r) const { return std::ldexp(origin + double(r), e); }
 };
 
-/// The grid for finite values in [min, max], or nothing when the range is empty, wider
-/// than a double, or too narrow for the magnitudes (the cell numbers would pass 2^52):
-/// those take the edge-comparing Binner instead.
-std::optional<Grid> planGrid(double min, double max)
+/// `limit` cells of width 2^e, the first being the one holding `from`; nothing when the
+/// cell numbers of values up to `magnitude` could not be exact doubles.
+std::optional<Cells> makeCells(int e, double from, std::int32_t limit, double magnitude)
 {
-    const double range = max - min;
-    if (!(range > 0) || !std::isfinite(range))
+    if (e < -1000 || e > 1000)
         return std::nullopt;
-    int p = 0;
-    const double m = std::frexp(range / double(kGridCells), &p);  // = m * 2^p, m in [0.5, 1)
-    Grid g;
-    g.e = m == 0.5 ? p - 1 : p;  // the smallest e with range * 2^-e <= kGridCells
-    if (g.e < -1000 || g.e > 1000)
+    Cells c;
+    c.e = e;
+    c.scale = std::ldexp(1.0, -e);
+    if (!(magnitude * c.scale < 0x1p52))
         return std::nullopt;
-    g.scale = std::ldexp(1.0, -g.e);
-    const double magnitude = std::max(std::fabs(min), std::fabs(max)) * g.scale;
-    if (!(magnitude < 0x1p52))
-        return std::nullopt;
-    g.k0 = g.cellFloor(min);
-    g.cells = std::int32_t(g.cellFloor(max) - g.k0) + 1;
-    g.off = std::int32_t(g.k0 - double(kCoarseWidth) * std::floor(g.k0 / kCoarseWidth));
-    g.coarse = ((g.cells - 1 + g.off) >> kCoarseShift) + 1;
-    g.dump = g.coarse * kCoarseWidth - g.off;
-    // In float32: the scale is a normal float >= 1 (no product underflows) and every cell
-    // number fits an int32 after cvttps2dq.
-    g.floats = g.e <= 0 && g.e >= -120 && magnitude < 0x1p30;
-    return g;
+    c.origin = c.cellFloor(from);
+    c.limit = limit;
+    // In float32 (8 lanes): the scale is a normal float >= 1, so no product underflows, and
+    // with |origin| < 2^30 the int32 arithmetic of the kernel cannot wrap into [0, limit)
+    // (products of 2^31 and more convert to 0x80000000 and land outside).
+    c.floats = e <= 0 && e >= -120 && std::fabs(c.origin) < 0x1p30;
+    return c;
 }
 
-/// What a grid pass writes for each value: its coarse cell, and/or its fine cell when that
-/// lies in one of a few target intervals of fine cells (packed: values elsewhere have none).
-enum class GridOut { Coarse, Targets, Both };
+/// The smallest e for which `range` spans at most `cells` cells of width 2^e.
+int widthExponent(double range, std::int32_t cells)
+{
+    int p = 0;
+    const double m = std::frexp(range / double(cells), &p);  // = m * 2^p, m in [0.5, 1)
+    return m == 0.5 ? p - 1 : p;
+}
 
-/// Fine-cell intervals [lo, lo + len) (whole coarse cells) that pass 3 counts; `byCoarse`
-/// says the same per coarse cell (+ the dump's, never a target).
+/// Fine-cell intervals [lo, lo + len) that pass 3 counts (at most ten: two order
+/// statistics for each of five quantiles).
 struct Targets {
-    static constexpr int kMax = 10;  // two order statistics for each of five quantiles
+    static constexpr int kMax = 10;
     std::array<std::int32_t, kMax> lo{}, len{};
     int count = 0;
-    std::vector<char> byCoarse;
+    bool contains(std::int32_t r) const
+    {
+        for (int j = 0; j < count; ++j)
+            if (std::uint32_t(r - lo[size_t(j)]) < std::uint32_t(len[size_t(j)]))
+                return true;
+        return false;
+    }
 };
 
-/// Grid cells of n values at p (type T, contiguous), as Out says: coarse cells to
-/// coarse[0..n), fine cells inside the target intervals packed to fine[0..); returns how
-/// many fine cells were written. NaN, ±Inf (and anything outside the grid) get fine cell
-/// g.dump, coarse cell g.coarse. The reference version, used for tails and without AVX2.
-template <GridOut Out, typename T>
-int gridCellsScalar(const std::uint8_t* p, int n, const Grid& g, const Targets* tg, std::int32_t* coarse,
-                    std::int32_t* fine)
+enum class CellsOut { All, Targets };
+
+/// Cells of n values at p (type T, contiguous): all of them to out (All), or only those in
+/// a target interval, packed (Targets); returns how many were written. The reference
+/// version, used for tails and without AVX2.
+template <CellsOut Out, typename T>
+int cellsScalar(const std::uint8_t* p, int n, const Cells& c, const Targets* tg, std::int32_t* out)
 {
     int m = 0;
     for (int i = 0; i < n; ++i) {
         const double v = double(load<T>(p + std::int64_t(i) * std::int64_t(sizeof(T))));
-        const double t = g.cellFloor(v) - g.k0;
-        const std::uint32_t r = t >= 0 && t < double(g.dump) ? std::uint32_t(t) : std::uint32_t(g.dump);
-        const std::int32_t c = g.coarseOf(r);
-        if constexpr (Out != GridOut::Targets)
-            coarse[i] = c;
-        if constexpr (Out != GridOut::Coarse)
-            if (tg->byCoarse[size_t(c)])
-                fine[m++] = std::int32_t(r);
+        const double t = c.cellFloor(v) - c.origin;
+        const std::int32_t r = t >= 0 && t < double(c.limit) ? std::int32_t(t) : c.limit;
+        if constexpr (Out == CellsOut::All)
+            out[m++] = r;
+        else if (tg->contains(r))
+            out[m++] = r;
     }
     return m;
 }
@@ -1216,55 +1198,55 @@ __attribute__((target("avx2"))) IntervalTest<NI> intervalTest(const Targets* tg)
     return t;
 }
 
-/// Writes the fine cells r (8 lanes) that fall in a target interval to out[m...]
-/// (left-packed); returns the new m. out needs 8 spare slots.
-template <int NI>
-__attribute__((target("avx2"))) inline int packTargets(__m256i r, const IntervalTest<NI>& t, std::int32_t* out, int m)
+/// Writes cells r (8 lanes): all of them (All), or those in a target interval, left-packed
+/// (Targets); returns the new m. out needs 8 spare slots.
+template <CellsOut Out, int NI>
+__attribute__((target("avx2"))) inline int writeCells(__m256i r, const IntervalTest<NI>& t, std::int32_t* out, int m)
 {
-    __m256i in = _mm256_cmpgt_epi32(t.lim[0], _mm256_add_epi32(r, t.add[0]));
-    for (int j = 1; j < NI; ++j)
-        in = _mm256_or_si256(in, _mm256_cmpgt_epi32(t.lim[j], _mm256_add_epi32(r, t.add[j])));
-    const int mask = _mm256_movemask_ps(_mm256_castsi256_ps(in));
-    const __m256i perm = _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&kPack.lanes[mask])));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + m), _mm256_permutevar8x32_epi32(r, perm));
-    return m + __builtin_popcount(unsigned(mask));
+    if constexpr (Out == CellsOut::All) {
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + m), r);
+        return m + 8;
+    } else {
+        __m256i in = _mm256_cmpgt_epi32(t.lim[0], _mm256_add_epi32(r, t.add[0]));
+        for (int j = 1; j < NI; ++j)
+            in = _mm256_or_si256(in, _mm256_cmpgt_epi32(t.lim[j], _mm256_add_epi32(r, t.add[j])));
+        const int mask = _mm256_movemask_ps(_mm256_castsi256_ps(in));
+        const __m256i perm =
+            _mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(&kPack.lanes[mask])));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + m), _mm256_permutevar8x32_epi32(r, perm));
+        return m + __builtin_popcount(unsigned(mask));
+    }
 }
 
-/// gridCellsScalar() for float32, 8 per step: the product and floor are exact in float
-/// (g.floats), cvttps2dq gives NaN and ±Inf 0x80000000, which lands far above g.dump after
-/// subtracting k0 (|k0| < 2^30), so an unsigned min sends it to the dump.
-template <GridOut Out, int NI>
-__attribute__((target("avx2"))) int gridCellsFloat(const std::uint8_t* p, int n, const Grid& g, const Targets* tg,
-                                                   std::int32_t* coarse, std::int32_t* fine)
+/// cellsScalar() for float32, 8 per step (c.floats): the product and floor are exact in
+/// float; cvttps2dq gives NaN, ±Inf and products beyond 2^31 0x80000000, and an unsigned
+/// min sends whatever is outside [0, limit) to limit (see makeCells).
+template <CellsOut Out, int NI>
+__attribute__((target("avx2"))) int cellsFloat(const std::uint8_t* p, int n, const Cells& c, const Targets* tg,
+                                               std::int32_t* out)
 {
     const IntervalTest<NI> test = intervalTest<NI>(tg);
-    const __m256 s = _mm256_set1_ps(float(g.scale));
-    const __m256i k0 = _mm256_set1_epi32(std::int32_t(g.k0)), dump = _mm256_set1_epi32(g.dump),
-                  off = _mm256_set1_epi32(g.off);
+    const __m256 s = _mm256_set1_ps(float(c.scale));
+    const __m256i origin = _mm256_set1_epi32(std::int32_t(c.origin)), limit = _mm256_set1_epi32(c.limit);
     int i = 0, m = 0;
     for (; i + 8 <= n; i += 8) {
         const __m256 v = _mm256_loadu_ps(reinterpret_cast<const float*>(p + std::int64_t(i) * 4));
-        __m256i r = _mm256_sub_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(_mm256_mul_ps(v, s))), k0);
-        r = _mm256_min_epu32(r, dump);
-        if constexpr (Out != GridOut::Targets)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(coarse + i),
-                                _mm256_srli_epi32(_mm256_add_epi32(r, off), kCoarseShift));
-        if constexpr (Out != GridOut::Coarse)
-            m = packTargets(r, test, fine, m);
+        const __m256i r = _mm256_sub_epi32(_mm256_cvttps_epi32(_mm256_floor_ps(_mm256_mul_ps(v, s))), origin);
+        m = writeCells<Out>(_mm256_min_epu32(r, limit), test, out, m);
     }
-    return m + gridCellsScalar<Out, float>(p + std::int64_t(i) * 4, n - i, g, tg, coarse + i, fine + m);
+    return m + cellsScalar<Out, float>(p + std::int64_t(i) * 4, n - i, c, tg, out + m);
 }
 
-/// gridCellsScalar() for doubles, 4 per step, with the same -0 mending; max(t, -1) turns
-/// NaN into -1 and the unsigned min sends -1 to the dump.
-template <GridOut Out, int NI>
-__attribute__((target("avx2"))) int gridCellsDouble(const double* x, int n, const Grid& g, const Targets* tg,
-                                                    std::int32_t* coarse, std::int32_t* fine)
+/// cellsScalar() for doubles, 4 per step, with the same -0 mending; max(t, -1) turns NaN
+/// into -1 and the unsigned min sends -1 (and anything outside) to limit.
+template <CellsOut Out, int NI>
+__attribute__((target("avx2"))) int cellsDouble(const double* x, int n, const Cells& c, const Targets* tg,
+                                                std::int32_t* out)
 {
     const IntervalTest<NI> test = intervalTest<NI>(tg);
-    const __m256d s = _mm256_set1_pd(g.scale), k0 = _mm256_set1_pd(g.k0), one = _mm256_set1_pd(1.0),
-                  neg1 = _mm256_set1_pd(-1.0), top = _mm256_set1_pd(double(g.dump)), zero = _mm256_setzero_pd();
-    const __m128i dump = _mm_set1_epi32(g.dump), off = _mm_set1_epi32(g.off);
+    const __m256d s = _mm256_set1_pd(c.scale), origin = _mm256_set1_pd(c.origin), one = _mm256_set1_pd(1.0),
+                  neg1 = _mm256_set1_pd(-1.0), top = _mm256_set1_pd(double(c.limit)), zero = _mm256_setzero_pd();
+    const __m128i limit = _mm_set1_epi32(c.limit);
     int i = 0, m = 0;
     for (; i + 8 <= n; i += 8) {
         __m128i r[2];
@@ -1273,208 +1255,248 @@ __attribute__((target("avx2"))) int gridCellsDouble(const double* x, int n, cons
             __m256d t = _mm256_floor_pd(_mm256_mul_pd(v, s));
             const __m256d minus0 =
                 _mm256_and_pd(_mm256_cmp_pd(t, zero, _CMP_EQ_OQ), _mm256_cmp_pd(v, zero, _CMP_LT_OQ));
-            t = _mm256_sub_pd(_mm256_sub_pd(t, _mm256_and_pd(minus0, one)), k0);
+            t = _mm256_sub_pd(_mm256_sub_pd(t, _mm256_and_pd(minus0, one)), origin);
             t = _mm256_min_pd(_mm256_max_pd(t, neg1), top);
-            r[h] = _mm_min_epu32(_mm256_cvttpd_epi32(t), dump);
+            r[h] = _mm_min_epu32(_mm256_cvttpd_epi32(t), limit);
         }
-        if constexpr (Out != GridOut::Targets)
-            for (int h = 0; h < 2; ++h)
-                _mm_storeu_si128(reinterpret_cast<__m128i*>(coarse + i + 4 * h),
-                                 _mm_srli_epi32(_mm_add_epi32(r[h], off), kCoarseShift));
-        if constexpr (Out != GridOut::Coarse)
-            m = packTargets(_mm256_set_m128i(r[1], r[0]), test, fine, m);
+        m = writeCells<Out>(_mm256_set_m128i(r[1], r[0]), test, out, m);
     }
-    return m + gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x + i), n - i, g, tg, coarse + i,
-                                            fine + m);
+    return m + cellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x + i), n - i, c, tg, out + m);
 }
 #endif
 
-/// Grid cells of logical elements [begin, end), kBlock values at a time, passed to
-/// sink(coarse, count, fine, fineCount) as Out says. Contiguous float32 is read straight
-/// from the data. NI: interval tests per vector (>= the targets' count; 0 for Coarse).
-template <GridOut Out, bool Avx2, int NI, typename Dec, typename Sink>
-void gridChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Grid& g,
-                   const Targets* tg, Sink&& sink)
+/// Cells of the double block x[0..n) into out, as Out says; returns how many.
+template <CellsOut Out, bool Avx2, int NI>
+int cellsOfBlock(const double* x, int n, const Cells& c, const Targets* tg, std::int32_t* out)
 {
-    alignas(32) std::int32_t cells[kBlock];
-    alignas(32) std::int32_t fine[kBlock + 8];  // + room for packTargets' full-width store
-    const int nc = Out == GridOut::Targets ? 0 : 1;  // whether cells[] is filled
+#ifdef PARAMSCOPE_AVX2_CLONES
+    if constexpr (Avx2)
+        return cellsDouble<Out, NI>(x, n, c, tg, out);
+#endif
+    return cellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x), n, c, tg, out);
+}
+
+/// Cells of float32 values at p (contiguous), as Out says; returns how many.
+template <CellsOut Out, bool Avx2, int NI>
+int cellsOfFloats(const std::uint8_t* p, int n, const Cells& c, const Targets* tg, std::int32_t* out)
+{
+#ifdef PARAMSCOPE_AVX2_CLONES
+    if constexpr (Avx2)
+        if (c.floats)
+            return cellsFloat<Out, NI>(p, n, c, tg, out);
+#endif
+    return cellsScalar<Out, float>(p, n, c, tg, out);
+}
+
+// ---------------------------------------------------------------- pass 1 (and coarse cells)
+
+/// Pass 1 over logical elements [begin, end): moments and counts into `out`, and, when
+/// `coarse` is given, every value's cell counted into `counts` (which the caller made room
+/// for). Contiguous float32 has its cells found from the floats themselves (8 lanes).
+template <typename Dec, typename K, bool Avx2>
+void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out,
+                    const Cells* coarse, Counters* counts)
+{
+    alignas(32) double buf[kBlock];
+    alignas(32) std::int32_t cells[kBlock + 8];
     if constexpr (std::is_same_v<Dec, Plain<float>>) {
-        // (With AVX2 but a grid float arithmetic cannot hold, the double loop below is faster.)
-        if (L.shape.size() == 1 && L.strides[0] == 1 && (!Avx2 || g.floats)) {
+        if (coarse && coarse->floats && L.shape.size() == 1 && L.strides[0] == 1) {
             for (std::int64_t at = begin; at < end; at += kBlock) {
                 const int n = int(std::min<std::int64_t>(kBlock, end - at));
                 const std::uint8_t* p = L.base + at * 4;
-                int m;
+                counts->add(cells, cellsOfFloats<CellsOut::All, Avx2, 0>(p, n, *coarse, nullptr, cells));
+                forBlocks(L, dec, at, at + n, buf, [&](double* x, int m) { addBlock<K>(x, m, out); });
+            }
+            return;
+        }
+    }
+    forBlocks(L, dec, begin, end, buf, [&](double* x, int n) {
+        if (coarse)  // before addBlock, which may reorder a block holding NaN or ±Inf
+            counts->add(cells, cellsOfBlock<CellsOut::All, Avx2, 0>(x, n, *coarse, nullptr, cells));
+        addBlock<K>(x, n, out);
+    });
+}
+
 #ifdef PARAMSCOPE_AVX2_CLONES
-                if constexpr (Avx2)
-                    m = gridCellsFloat<Out, NI>(p, n, g, tg, cells, fine);
-                else
+template <typename Dec>
+PARAMSCOPE_AVX2 void pass1ChunkAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out,
+                                    const Cells* coarse, Counters* counts)
+{
+    pass1ChunkBody<Dec, Avx2Kernels, true>(L, dec, begin, end, out, coarse, counts);
+}
 #endif
-                    m = gridCellsScalar<Out, float>(p, n, g, tg, cells, fine);
-                sink(static_cast<const std::int32_t*>(cells), n * nc, static_cast<const std::int32_t*>(fine), m);
+
+template <typename Dec>
+void pass1Chunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out,
+                const Cells* coarse = nullptr, Counters* counts = nullptr)
+{
+#ifdef PARAMSCOPE_AVX2_CLONES
+    if (useAvx2())
+        return pass1ChunkAvx2(L, dec, begin, end, out, coarse, counts);
+#endif
+    pass1ChunkBody<Dec, Sse2Kernels, false>(L, dec, begin, end, out, coarse, counts);
+}
+
+// ---------------------------------------------------------------- passes 2 and 3
+
+/// Cells of logical elements [begin, end), kBlock values at a time, passed to
+/// sink(cells, count) as Out says. NI: interval tests per vector (>= the targets' count).
+template <CellsOut Out, bool Avx2, int NI, typename Dec, typename Sink>
+void cellsChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Cells& c,
+                    const Targets* tg, Sink&& sink)
+{
+    alignas(32) std::int32_t cells[kBlock + 8];  // + room for the last full-width store
+    if constexpr (std::is_same_v<Dec, Plain<float>>) {
+        // (With AVX2 but cells float arithmetic cannot find, the double loop below is faster.)
+        if (L.shape.size() == 1 && L.strides[0] == 1 && (!Avx2 || c.floats)) {
+            for (std::int64_t at = begin; at < end; at += kBlock) {
+                const int n = int(std::min<std::int64_t>(kBlock, end - at));
+                sink(static_cast<const std::int32_t*>(cells),
+                     cellsOfFloats<Out, Avx2, NI>(L.base + at * 4, n, c, tg, cells));
             }
             return;
         }
     }
     alignas(32) double buf[kBlock];
     forBlocks(L, dec, begin, end, buf, [&](const double* x, int n) {
-        int m;
-#ifdef PARAMSCOPE_AVX2_CLONES
-        if constexpr (Avx2)
-            m = gridCellsDouble<Out, NI>(x, n, g, tg, cells, fine);
-        else
-#endif
-            m = gridCellsScalar<Out, double>(reinterpret_cast<const std::uint8_t*>(x), n, g, tg, cells, fine);
-        sink(static_cast<const std::int32_t*>(cells), n * nc, static_cast<const std::int32_t*>(fine), m);
+        sink(static_cast<const std::int32_t*>(cells), cellsOfBlock<Out, Avx2, NI>(x, n, c, tg, cells));
     });
 }
 
 #ifdef PARAMSCOPE_AVX2_CLONES
-template <GridOut Out, int NI, typename Dec, typename Sink>
-PARAMSCOPE_AVX2 void gridChunkAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end,
-                                   const Grid& g, const Targets* tg, Sink& sink)
+template <CellsOut Out, int NI, typename Dec, typename Sink>
+PARAMSCOPE_AVX2 void cellsChunkAvx2(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end,
+                                    const Cells& c, const Targets* tg, Sink& sink)
 {
-    gridChunkBody<Out, true, NI>(L, dec, begin, end, g, tg, sink);
+    cellsChunkBody<Out, true, NI>(L, dec, begin, end, c, tg, sink);
 }
 #endif
 
-template <GridOut Out, typename Dec, typename Sink>
-void gridChunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Grid& g,
-               const Targets* tg, Sink&& sink)
+template <CellsOut Out, typename Dec, typename Sink>
+void cellsChunk(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Cells& c,
+                const Targets* tg, Sink&& sink)
 {
 #ifdef PARAMSCOPE_AVX2_CLONES
     if (useAvx2()) {
         // Five quantiles usually make five intervals; ten is the most there can be.
-        if (Out == GridOut::Coarse)
-            return gridChunkAvx2<Out, 0>(L, dec, begin, end, g, tg, sink);
+        if (Out == CellsOut::All)
+            return cellsChunkAvx2<Out, 0>(L, dec, begin, end, c, tg, sink);
         if (tg->count <= 5)
-            return gridChunkAvx2<Out, 5>(L, dec, begin, end, g, tg, sink);
-        return gridChunkAvx2<Out, Targets::kMax>(L, dec, begin, end, g, tg, sink);
+            return cellsChunkAvx2<Out, 5>(L, dec, begin, end, c, tg, sink);
+        return cellsChunkAvx2<Out, Targets::kMax>(L, dec, begin, end, c, tg, sink);
     }
 #endif
-    gridChunkBody<Out, false, 0>(L, dec, begin, end, g, tg, sink);
+    cellsChunkBody<Out, false, 0>(L, dec, begin, end, c, tg, sink);
 }
 
-/// Type-7 quantiles from the grid: `coarse` counts every coarse cell, `fine` the fine
+/// Coarse cells for a sample's finite range [lo, hi] (to be counted in pass 1): the sample
+/// range spans at most kSampleSpan of the kSpecCells cells, with room on both sides.
+std::optional<Cells> speculativeCells(double lo, double hi)
+{
+    const double range = hi - lo;
+    if (!(range > 0) || !std::isfinite(range))
+        return std::nullopt;
+    const int e = widthExponent(range, kSampleSpan);
+    const double margin = std::ldexp(double(kSpecCells - kSampleSpan) / 2, e);
+    return makeCells(e, lo - margin, kSpecCells, std::max(std::fabs(lo), std::fabs(hi)) + 2 * margin);
+}
+
+/// Coarse cells spanning [min, max] exactly (for pass 2, when pass 1 had none or a finite
+/// value fell outside them): 64 fine cells wide.
+std::optional<Cells> exactCoarseCells(const Cells& fine, double min, double max)
+{
+    const int e = fine.e + 6;
+    const double scale = std::ldexp(1.0, -e);
+    const double first = std::floor(min * scale), last = std::floor(max * scale);
+    return makeCells(e, min, std::int32_t(last - first) + 1, std::max(std::fabs(min), std::fabs(max)));
+}
+
+/// Coarse cell j's fine cells as an interval of `fine` cell numbers, clipped to [0, limit).
+std::pair<std::int64_t, std::int64_t> fineSpan(const Cells& coarse, const Cells& fine, std::int64_t j)
+{
+    const double k = std::ldexp(1.0, coarse.e - fine.e);  // fine cells per coarse cell
+    const auto lo = std::int64_t((coarse.origin + double(j)) * k - fine.origin);
+    return {std::max<std::int64_t>(lo, 0), std::min<std::int64_t>(lo + std::int64_t(k), fine.limit)};
+}
+
+/// Cumulative counts: cum[j] = counts of cells before j.
+std::vector<std::int64_t> cumulative(const std::vector<std::int64_t>& counts)
+{
+    std::vector<std::int64_t> cum(counts.size() + 1, 0);
+    for (size_t j = 0; j < counts.size(); ++j)
+        cum[j + 1] = cum[j] + counts[j];
+    return cum;
+}
+
+/// Cell holding the k-th smallest value (k from 0).
+std::int64_t cellOfRank(const std::vector<std::int64_t>& cum, std::int64_t k)
+{
+    return std::int64_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
+}
+
+/// Ranks (from 0) of the order statistics type-7 quantiles interpolate between.
+std::array<std::int64_t, 10> quantileRanks(std::int64_t n)
+{
+    std::array<std::int64_t, 10> r{};
+    for (size_t i = 0; i < StatsQuantiles::kLevels.size(); ++i) {
+        const auto lo = std::int64_t(std::floor(double(n - 1) * StatsQuantiles::kLevels[i]));
+        r[2 * i] = lo;
+        r[2 * i + 1] = std::min(lo + 1, n - 1);
+    }
+    return r;
+}
+
+/// The fine cells of the coarse cells the quantiles' order statistics fall in.
+Targets quantileTargets(const TensorStats& s, const Cells& coarse, const std::vector<std::int64_t>& counts,
+                        const Cells& fine)
+{
+    const std::vector<std::int64_t> cum = cumulative(counts);
+    std::vector<std::int64_t> cells;
+    for (std::int64_t k : quantileRanks(s.finite))
+        cells.push_back(cellOfRank(cum, k));
+    std::sort(cells.begin(), cells.end());
+    cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
+    Targets t;
+    for (std::int64_t j : cells) {
+        const auto [lo, hi] = fineSpan(coarse, fine, j);
+        if (t.count > 0 && t.lo[size_t(t.count - 1)] + t.len[size_t(t.count - 1)] == lo) {
+            t.len[size_t(t.count - 1)] += std::int32_t(hi - lo);
+        } else {
+            t.lo[size_t(t.count)] = std::int32_t(lo);
+            t.len[size_t(t.count)] = std::int32_t(hi - lo);
+            ++t.count;
+        }
+    }
+    return t;
+}
+
+/// Type-7 quantiles from the cells: `counts` of every coarse cell, `fineCounts` of the fine
 /// cells of every coarse cell an order statistic falls in. As approximateQuantiles(): the
 /// exact answer lies in an interval one fine cell wide; report its midpoint.
-void gridQuantiles(TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse,
-                   const std::vector<std::int64_t>& fine)
+void gridQuantiles(TensorStats& s, const Cells& coarse, const std::vector<std::int64_t>& counts, const Cells& fine,
+                   const std::vector<std::int64_t>& fineCounts)
 {
-    std::vector<std::int64_t> cum(coarse.size() + 1, 0);
-    for (size_t j = 0; j < coarse.size(); ++j)
-        cum[j + 1] = cum[j] + coarse[j];
+    const std::vector<std::int64_t> cum = cumulative(counts);
     // Fine cell of the k-th smallest finite value.
     auto cellOf = [&](std::int64_t k) {
-        const size_t c = size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
-        std::int64_t left = k - cum[c];
-        std::int64_t r = std::max<std::int64_t>(0, std::int64_t(c) * kCoarseWidth - g.off);
-        const std::int64_t last = std::min<std::int64_t>(g.cells, std::int64_t(c + 1) * kCoarseWidth - g.off) - 1;
-        for (; r < last && left >= fine[size_t(r)]; ++r)
-            left -= fine[size_t(r)];
+        const std::int64_t j = cellOfRank(cum, k);
+        std::int64_t left = k - cum[size_t(j)];
+        auto [r, end] = fineSpan(coarse, fine, j);
+        for (; r < end - 1 && left >= fineCounts[size_t(r)]; ++r)
+            left -= fineCounts[size_t(r)];
         return r;
     };
     s.quantiles.approximate = true;
     s.quantiles.errorBound = 0;
+    const auto ranks = quantileRanks(s.finite);
     for (size_t i = 0; i < s.quantiles.values.size(); ++i) {
-        const double pos = double(s.finite - 1) * StatsQuantiles::kLevels[i];
-        const auto lo = std::int64_t(std::floor(pos));
-        const auto hi = std::min(lo + 1, s.finite - 1);
-        const double t = pos - double(lo);
-        const std::int64_t A = cellOf(lo), B = cellOf(hi);
-        const double low = std::clamp(lerp(g.edge(A), g.edge(B), t), s.min, s.max);
-        const double high = std::clamp(lerp(g.edge(A + 1), g.edge(B + 1), t), s.min, s.max);
+        const double t = double(s.finite - 1) * StatsQuantiles::kLevels[i] - double(ranks[2 * i]);
+        const std::int64_t A = cellOf(ranks[2 * i]), B = cellOf(ranks[2 * i + 1]);
+        const double low = std::clamp(lerp(fine.edge(A), fine.edge(B), t), s.min, s.max);
+        const double high = std::clamp(lerp(fine.edge(A + 1), fine.edge(B + 1), t), s.min, s.max);
         s.quantiles.values[i] = low + (high - low) / 2;
         s.quantiles.errorBound = std::max(s.quantiles.errorBound, (high - low) / 2);
     }
-}
-
-/// Targets for the coarse cells marked in byCoarse (size g.coarse + 1), or nothing when
-/// they form more than Targets::kMax runs.
-std::optional<Targets> targetsOf(std::vector<char> byCoarse, const Grid& g)
-{
-    Targets t;
-    for (std::int32_t c = 0; c < g.coarse; ++c) {
-        if (!byCoarse[size_t(c)])
-            continue;
-        const std::int32_t lo = c * kCoarseWidth - g.off;
-        if (t.count > 0 && t.lo[size_t(t.count - 1)] + t.len[size_t(t.count - 1)] == lo) {
-            t.len[size_t(t.count - 1)] += kCoarseWidth;
-        } else {
-            if (t.count == Targets::kMax)
-                return std::nullopt;
-            t.lo[size_t(t.count)] = lo;
-            t.len[size_t(t.count)] = kCoarseWidth;
-            ++t.count;
-        }
-    }
-    byCoarse[size_t(g.coarse)] = 0;  // the dump
-    t.byCoarse = std::move(byCoarse);
-    return t;
-}
-
-/// The coarse cells the order statistics of the quantiles fall in (at most ten).
-Targets quantileTargets(const TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse)
-{
-    std::vector<std::int64_t> cum(coarse.size() + 1, 0);
-    for (size_t j = 0; j < coarse.size(); ++j)
-        cum[j + 1] = cum[j] + coarse[j];
-    std::vector<char> byCoarse(coarse.size() + 1, 0);
-    for (double q : StatsQuantiles::kLevels) {
-        const auto lo = std::int64_t(std::floor(double(s.finite - 1) * q));
-        for (std::int64_t k : {lo, std::min(lo + 1, s.finite - 1)})
-            byCoarse[size_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1] = 1;
-    }
-    return *targetsOf(std::move(byCoarse), g);  // ten cells make at most ten runs
-}
-
-// Pass 2 also counts the fine cells of WINDOWS of coarse cells where a sample of the data
-// says the quantiles' order statistics will be, so pass 3 runs only when the sample misled
-// (an unlucky sample, or data ordered so that it misleads): the result never depends on
-// the guess, only the time does. The fine counts are the dearest part of pass 2 (a
-// scattered increment each), so the windows are kept narrow: a large sample, read as short
-// runs (one cache line each) so that it costs about a millisecond.
-constexpr int kSampleRuns = 8192;
-constexpr int kSampleRun = 16;
-
-/// Windows around the sample's quantiles, or nothing when the sample is mostly not finite.
-template <typename Dec>
-std::optional<Targets> sampleWindows(const Layout& L, const Dec& dec, const Grid& g)
-{
-    std::vector<std::int32_t> hist(size_t(g.coarse), 0);
-    int m = 0;
-    alignas(16) double buf[kBlock];
-    const std::int64_t runs = std::min<std::int64_t>(kSampleRuns, L.numel / kSampleRun);
-    for (std::int64_t i = 0; i < runs; ++i) {
-        const auto at = std::int64_t((double(i) + 0.5) / double(runs) * double(L.numel - kSampleRun));
-        forBlocks(L, dec, at, at + kSampleRun, buf, [&](const double* x, int n) {
-            for (int j = 0; j < n; ++j)
-                if (std::isfinite(x[j])) {
-                    const double r = std::clamp(g.cellFloor(x[j]) - g.k0, 0.0, double(g.cells - 1));
-                    ++hist[size_t(g.coarseOf(std::int64_t(r)))];
-                    ++m;
-                }
-        });
-    }
-    if (m < runs * kSampleRun / 2)
-        return std::nullopt;
-    std::vector<std::int32_t> cum(hist.size() + 1, 0);
-    for (size_t c = 0; c < hist.size(); ++c)
-        cum[c + 1] = cum[c] + hist[c];
-    auto coarseOf = [&](double rank) {
-        const auto k = std::int32_t(std::clamp(rank, 0.0, double(m - 1)));
-        return int(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
-    };
-    std::vector<char> watch(size_t(g.coarse) + 1, 0);
-    for (double q : StatsQuantiles::kLevels) {
-        // The sample's rank of the q-quantile is binomial: watch every coarse cell within
-        // 4 standard deviations (plus a little for small q) of it.
-        const double centre = q * double(m - 1), d = 4.0 * std::sqrt(double(m) * q * (1 - q)) + 3;
-        for (int c = coarseOf(centre - d), last = coarseOf(centre + d + 1); c <= last; ++c)
-            watch[size_t(c)] = 1;
-    }
-    return targetsOf(std::move(watch), g);
 }
 
 /// floor(a / 2^shift) for any sign.
@@ -1483,32 +1505,62 @@ std::int64_t floorShift(std::int64_t a, int shift)
     return a >= 0 ? a >> shift : -((-a - 1) >> shift) - 1;
 }
 
-/// The automatic histogram of a grid-counted tensor: bins a power of two wide (the one
-/// nearest the Freedman–Diaconis width, widened until at most kMaxAutoBins bins span
-/// [min, max], never narrower than a coarse cell), edges at multiples of the width. Each
-/// bin is a run of whole coarse cells, so the counts are sums of `coarse`.
-StatsHistogram gridHistogram(const TensorStats& s, const Grid& g, const std::vector<std::int64_t>& coarse)
+/// The automatic histogram of a tensor counted in coarse cells: bins a power of two wide
+/// (the one nearest the Freedman–Diaconis width, widened until at most kMaxAutoBins bins
+/// span [min, max], never narrower than a coarse cell), edges at multiples of the width.
+/// Each bin is a run of whole coarse cells, so the counts are sums of `counts`.
+StatsHistogram gridHistogram(const TensorStats& s, const Cells& coarse, const std::vector<std::int64_t>& counts)
 {
     StatsHistogram h;
     const int fd = freedmanDiaconisBins(s.min, s.max, s.quantiles.p75() - s.quantiles.p25(), s.finite);
-    int shift = std::max(0, int(std::lround(std::log2((s.max - s.min) / fd))) - g.e - kCoarseShift);
-    const std::int64_t c0 = std::int64_t(std::floor(g.k0 / kCoarseWidth));  // absolute number of coarse cell 0
+    int shift = std::max(0, int(std::lround(std::log2((s.max - s.min) / fd))) - coarse.e);
+    // Absolute numbers of the coarse cells holding min and max.
+    const auto c0 = std::int64_t(coarse.cellFloor(s.min)), c1 = std::int64_t(coarse.cellFloor(s.max));
     std::int64_t first = 0, last = 0;
     for (;; ++shift) {
         first = floorShift(c0, shift);
-        last = floorShift(c0 + g.coarse - 1, shift);
+        last = floorShift(c1, shift);
         if (last - first + 1 <= kMaxAutoBins)
             break;
     }
-    const int ew = g.e + kCoarseShift + shift;  // bin width 2^ew
+    const int ew = coarse.e + shift;  // bin width 2^ew
     const int bins = int(last - first + 1);
     h.edges.resize(size_t(bins) + 1);
     for (int i = 0; i <= bins; ++i)
         h.edges[size_t(i)] = std::ldexp(double(first + i), ew);
     h.counts.assign(size_t(bins), 0);
-    for (std::int32_t j = 0; j < g.coarse; ++j)
-        h.counts[size_t(floorShift(c0 + j, shift) - first)] += coarse[size_t(j)];
+    const auto origin = std::int64_t(coarse.origin);
+    for (std::int64_t j = c0 - origin; j <= c1 - origin; ++j)
+        h.counts[size_t(floorShift(origin + j, shift) - first)] += counts[size_t(j)];
     return h;
+}
+
+/// A sample of the data: kSampleRuns runs of kSampleRun values (a cache line each), spread
+/// evenly. Returns the finite range seen, or nothing when fewer than half were finite.
+constexpr int kSampleRuns = 8192;
+constexpr int kSampleRun = 16;
+
+template <typename Dec>
+std::optional<std::pair<double, double>> sampleRange(const Layout& L, const Dec& dec)
+{
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    std::int64_t finite = 0;
+    alignas(16) double buf[kBlock];
+    const std::int64_t runs = std::min<std::int64_t>(kSampleRuns, L.numel / kSampleRun);
+    for (std::int64_t i = 0; i < runs; ++i) {
+        const auto at = std::int64_t((double(i) + 0.5) / double(runs) * double(L.numel - kSampleRun));
+        forBlocks(L, dec, at, at + kSampleRun, buf, [&](const double* x, int n) {
+            for (int j = 0; j < n; ++j)
+                if (std::isfinite(x[j])) {
+                    lo = std::min(lo, x[j]);
+                    hi = std::max(hi, x[j]);
+                    ++finite;
+                }
+        });
+    }
+    if (runs == 0 || finite < runs * kSampleRun / 2)
+        return std::nullopt;
+    return std::make_pair(lo, hi);
 }
 
 Result<TensorStats> cancelledResult()
@@ -1526,15 +1578,26 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
         return std::pair<std::int64_t, std::int64_t>(c * kChunk, std::min(L.numel, (c + 1) * kChunk));
     };
 
-    // Pass 1: counts and moments.
+    // Pass 1: counts and moments, and, for a tensor that may be above the exact limit,
+    // coarse cells over the range a sample predicts.
+    std::optional<Cells> spec;
+    if ((o.quantiles || o.histogram) && L.numel > o.exactQuantileLimit)
+        if (const auto range = sampleRange(L, dec))
+            spec = speculativeCells(range->first, range->second);
+    std::vector<Counters> specCounts(spec ? size_t(threads) : 0, Counters(spec ? size_t(spec->limit) + 1 : 0));
     std::vector<Acc> accs(static_cast<size_t>(chunks));
     Progress p1;
     p1.o = &o;
     p1.total = chunks;
-    p1.span = o.histogram ? 0.5 : 0.7;
-    if (!parallelFor(chunks, threads, o, p1, [&](int, std::int64_t c) {
+    p1.span = o.histogram ? 0.6 : 0.7;
+    if (!parallelFor(chunks, threads, o, p1, [&](int t, std::int64_t c) {
             const auto [b, e] = chunkRange(c);
-            pass1Chunk(L, dec, b, e, accs[size_t(c)]);
+            if (spec) {
+                specCounts[size_t(t)].make_room(e - b);
+                pass1Chunk(L, dec, b, e, accs[size_t(c)], &*spec, &specCounts[size_t(t)]);
+            } else {
+                pass1Chunk(L, dec, b, e, accs[size_t(c)]);
+            }
         }))
         return cancelledResult();
     Acc total;
@@ -1606,72 +1669,77 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
         return s;
     }
 
-    // Above the exact limit: approximate quantiles from the power-of-two grid, or, when no
-    // grid fits the range (wider than a double, or very narrow for its magnitude), from a
+    // Above the exact limit: approximate quantiles from power-of-two cells, or, when no
+    // cells fit the range (wider than a double, or very narrow for its magnitude), from a
     // 2^16-bin histogram over [min, max] whose bins are found by edge comparisons.
-    const std::optional<Grid> grid = planGrid(s.min, s.max);
-    std::vector<std::int64_t> coarse;  // per coarse grid cell
-    std::vector<std::int64_t> fc;      // the 2^16-bin histogram, without a grid
+    std::optional<Cells> fine;
+    if (std::isfinite(s.max - s.min)) {
+        fine = makeCells(widthExponent(s.max - s.min, kFineCells), s.min, 0,
+                         std::max(std::fabs(s.min), std::fabs(s.max)));
+        if (fine)
+            fine->limit = std::int32_t(fine->cellFloor(s.max) - fine->origin) + 1;
+    }
+    std::optional<Cells> coarse;
+    std::vector<std::int64_t> counts;  // per coarse cell
+    std::vector<std::int64_t> fc;      // the 2^16-bin histogram, without cells
     Progress p2a, p2b;
     p2a.o = p2b.o = &o;
     p2a.total = p2b.total = chunks;
     p2a.base = p2.base;
-    p2a.span = p2.span * 0.6;
+    p2a.span = p2.span * 0.5;
     p2b.base = p2.base + p2a.span;
     p2b.span = p2.span - p2a.span;
-    if (grid) {
-        const Grid& g = *grid;
-        // Pass 2: the coarse cell of every value, and the fine cells inside the windows.
-        const std::optional<Targets> windows = sampleWindows(L, dec, g);
-        std::vector<Counters> cc(size_t(threads), Counters(size_t(g.coarse) + 1));
-        std::vector<std::vector<std::int64_t>> ft(size_t(threads), std::vector<std::int64_t>(size_t(g.dump) + 1, 0));
-        auto counting = [&](int t) {
-            return [cnt = cc[size_t(t)].hot.data(), f = ft[size_t(t)].data()](const std::int32_t* k, int n,
-                                                                              const std::int32_t* r, int m) {
-#pragma GCC unroll 8
-                for (int i = 0; i < n; ++i)
-                    ++cnt[k[i]];
-                for (int i = 0; i < m; ++i)
-                    ++f[r[i]];
-            };
-        };
-        if (!parallelFor(chunks, threads, o, p2a, [&](int t, std::int64_t c) {
-                const auto [b, e] = chunkRange(c);
-                cc[size_t(t)].make_room(e - b);
-                auto sink = counting(t);
-                if (windows)
-                    gridChunk<GridOut::Both>(L, dec, b, e, g, &*windows, sink);
-                else
-                    gridChunk<GridOut::Coarse>(L, dec, b, e, g, nullptr, sink);
-            }))
-            return cancelledResult();
-        coarse.assign(size_t(g.coarse), 0);
-        for (auto& t : cc) {
+    auto mergeCounts = [](std::vector<Counters>& perThread, std::int32_t n) {
+        std::vector<std::int64_t> c(size_t(n), 0);
+        for (auto& t : perThread) {
             t.flush();
-            for (std::int32_t j = 0; j < g.coarse; ++j)
-                coarse[size_t(j)] += t.total[size_t(j)];
+            for (size_t j = 0; j < c.size(); ++j)
+                c[j] += t.total[j];
         }
-        // Pass 3, when a coarse cell an order statistic fell in was not watched: its fine
-        // cells, and those of the other such cells.
-        const Targets target = quantileTargets(s, g, coarse);
-        bool watched = windows.has_value();
-        for (std::int32_t c = 0; watched && c < g.coarse; ++c)
-            watched = !target.byCoarse[size_t(c)] || windows->byCoarse[size_t(c)];
-        if (!watched) {
-            for (auto& t : ft)
-                std::fill(t.begin(), t.end(), 0);
-            if (!parallelFor(chunks, threads, o, p2b, [&](int t, std::int64_t c) {
+        return c;
+    };
+    if (fine) {
+        // Coarse cells: pass 1's, when every finite value fell inside them (and they hold
+        // whole fine cells); else pass 2 counts cells over [min, max].
+        if (spec && spec->e >= fine->e) {
+            std::vector<std::int64_t> c = mergeCounts(specCounts, spec->limit + 1);
+            if (c.back() == s.nan + s.posInf + s.negInf) {
+                c.pop_back();
+                coarse = spec;
+                counts = std::move(c);
+            }
+        }
+        if (!coarse) {
+            coarse = exactCoarseCells(*fine, s.min, s.max);
+            std::vector<Counters> cc(size_t(threads), Counters(size_t(coarse->limit) + 1));
+            if (!parallelFor(chunks, threads, o, p2a, [&](int t, std::int64_t c) {
                     const auto [b, e] = chunkRange(c);
-                    auto sink = counting(t);
-                    gridChunk<GridOut::Targets>(L, dec, b, e, g, &target, sink);
+                    Counters& mine = cc[size_t(t)];
+                    mine.make_room(e - b);
+                    cellsChunk<CellsOut::All>(L, dec, b, e, *coarse, nullptr,
+                                              [&](const std::int32_t* r, int n) { mine.add(r, n); });
                 }))
                 return cancelledResult();
+            counts = mergeCounts(cc, coarse->limit);
         }
-        std::vector<std::int64_t> fine(size_t(g.dump) + 1, 0);
+        // Pass 3: fine cells, only inside the coarse cells the order statistics fall in.
+        const Targets target = quantileTargets(s, *coarse, counts, *fine);
+        std::vector<std::vector<std::int64_t>> ft(size_t(threads),
+                                                  std::vector<std::int64_t>(size_t(fine->limit) + 1, 0));
+        if (!parallelFor(chunks, threads, o, p2b, [&](int t, std::int64_t c) {
+                const auto [b, e] = chunkRange(c);
+                std::int64_t* f = ft[size_t(t)].data();
+                cellsChunk<CellsOut::Targets>(L, dec, b, e, *fine, &target, [&](const std::int32_t* r, int n) {
+                    for (int i = 0; i < n; ++i)
+                        ++f[r[i]];
+                });
+            }))
+            return cancelledResult();
+        std::vector<std::int64_t> fineCounts(size_t(fine->limit) + 1, 0);
         for (const auto& t : ft)
-            for (size_t r = 0; r < fine.size(); ++r)
-                fine[r] += t[r];
-        gridQuantiles(s, g, coarse, fine);
+            for (size_t r = 0; r < fineCounts.size(); ++r)
+                fineCounts[r] += t[r];
+        gridQuantiles(s, *coarse, counts, *fine, fineCounts);
     } else {
         const Binner fine(linspaceEdges(s.min, s.max, kFineBins));
         std::vector<Counters> fineCounts(size_t(threads), Counters(kFineBins + 1));
@@ -1693,8 +1761,8 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
     }
 
     if (!o.histogram) {
-    } else if (o.bins <= 0 && !integerValued(v.dtype) && grid) {
-        s.histogram = gridHistogram(s, *grid, coarse);
+    } else if (o.bins <= 0 && !integerValued(v.dtype) && fine) {
+        s.histogram = gridHistogram(s, *coarse, counts);
     } else if (o.bins <= 0 && !integerValued(v.dtype)) {
         // A power-of-two bin count over [min, max]: its edges are exactly every
         // (2^16 / bins)-th edge of the 2^16-bin histogram, so the counts add up.

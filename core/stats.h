@@ -32,8 +32,9 @@ struct StatsOptions {
     /// `quantiles.computed` is false. Used to time the pass alone.
     bool quantiles = true;
     /// Up to this many finite values, quantiles are exact (the finite values are copied
-    /// and partially sorted). Above it they come from a 2^16-bin histogram, marked
-    /// approximate with their error bound. Dtypes of 16 bits or less are always exact.
+    /// and partially sorted). Above it they come from counts in cells of a power-of-two
+    /// width at most 1/2^16 of the range, marked approximate with their error bound (half
+    /// a cell, at most (max - min) / 2^17). Dtypes of 16 bits or less are always exact.
     std::int64_t exactQuantileLimit = std::int64_t(1) << 24;
     int threads = 0;  // 0: one per core
     CancelToken cancel;
@@ -44,6 +45,10 @@ struct StatsOptions {
 constexpr int kMaxAutoBins = 512;
 constexpr int kMaxBins = 100000;  // user-given bin counts are clamped to this
 
+/// Automatic bins: Freedman–Diaconis over [min, max] (edges np.linspace(min, max, bins + 1))
+/// up to exactQuantileLimit finite values; above it, bins a power of two wide (the one
+/// nearest the Freedman–Diaconis width) at multiples of their width, the first holding min
+/// and the last max, so that they are counted in the same pass as everything else.
 struct StatsHistogram {
     std::vector<double> edges;         // bins + 1, ascending; the last bin includes its right edge
     std::vector<std::int64_t> counts;  // per bin, over finite values; they sum to `finite`
@@ -95,9 +100,10 @@ struct TensorStats {
     bool constant() const { return finite > 0 && min == max; }
 };
 
-/// Computes every statistic of `v` in one fused multi-threaded pass (plus a histogram pass
-/// for dtypes wider than 16 bits). Non-contiguous views give the same numbers as their
-/// contiguous copy. Fails only when cancelled or the dtype is unknown.
+/// Computes every statistic of `v` in one fused multi-threaded pass (plus, for dtypes wider
+/// than 16 bits, a second one for the quantiles; see stats.cpp). Non-contiguous views give
+/// the same numbers as their contiguous copy. Fails only when cancelled or the dtype is
+/// unknown.
 Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o = {});
 
 /// Convenience: the statistics of entry `entry` of `index` (errors name file and tensor).
