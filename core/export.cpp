@@ -159,10 +159,16 @@ Plan planFor(const TensorEntry& e, ExportFormat f)
     }
     if (dtypeIsQuantized(e.dtype)) {
         p.out = DType::Float32;
-        p.note = QStringLiteral("%1 is quantized (%2): written as dequantized float32 values (scale %3, zero point %4)")
-                     .arg(name, dt)
-                     .arg(e.qScale)
-                     .arg(e.qZeroPoint);
+        if (e.qChannels)
+            p.note = QStringLiteral("%1 is quantized (%2, per channel along dimension %3): written as dequantized "
+                                    "float32 values")
+                         .arg(name, dt)
+                         .arg(e.qChannels->axis);
+        else
+            p.note = QStringLiteral("%1 is quantized (%2): written as dequantized float32 values (scale %3, zero point %4)")
+                         .arg(name, dt)
+                         .arg(e.qScale)
+                         .arg(e.qZeroPoint);
         return p;
     }
     switch (f) {
@@ -198,10 +204,41 @@ Plan planFor(const TensorEntry& e, ExportFormat f)
     return p;
 }
 
-/// Converts `n` C-order elements from `src` (dtype `from`) into `dst` (dtype `to`).
+/// The dequantized value of a quantized tensor's element from its C-order index and its
+/// stored integer: (q - zero point) * scale, per tensor or per channel.
+class Dequant {
+public:
+    explicit Dequant(const TensorEntry& e) : m_scale(e.qScale), m_zero(e.qZeroPoint), m_channels(e.qChannels.get())
+    {
+        if (m_channels) {
+            const auto axis = size_t(m_channels->axis);
+            m_count = axis < e.shape.size() ? std::max<std::int64_t>(1, e.shape[axis]) : 1;
+            for (size_t d = axis + 1; d < e.shape.size(); ++d)
+                m_inner *= std::max<std::int64_t>(1, e.shape[d]);
+        }
+    }
+    float operator()(std::int64_t index, std::int64_t q) const
+    {
+        if (!m_channels)
+            return float(m_scale * double(q - m_zero));
+        const auto c = size_t((index / m_inner) % m_count);
+        if (c >= m_channels->scales.size() || c >= m_channels->zeroPoints.size())
+            return std::numeric_limits<float>::quiet_NaN();
+        return float(m_channels->scales[c] * double(q - m_channels->zeroPoints[c]));
+    }
+
+private:
+    double m_scale;
+    std::int64_t m_zero;
+    const QuantChannels* m_channels;
+    std::int64_t m_inner = 1, m_count = 1;
+};
+
+/// Converts `n` C-order elements from `src` (dtype `from`) into `dst` (dtype `to`);
+/// `first` is the C-order index of src's first element (it picks quantization channels).
 /// Returns an error text when a value does not fit (uint64 -> int64).
-QString convertElements(const std::uint8_t* src, std::int64_t n, DType from, DType to, double qScale,
-                        std::int64_t qZero, std::uint8_t* dst)
+QString convertElements(const std::uint8_t* src, std::int64_t n, DType from, DType to, const Dequant& dq,
+                        std::int64_t first, std::uint8_t* dst)
 {
     if (from == to) {
         std::memcpy(dst, src, size_t(n) * size_t(dtypeItemSize(from)));
@@ -223,15 +260,15 @@ QString convertElements(const std::uint8_t* src, std::int64_t n, DType from, DTy
         return {};
     case DType::QInt8:
         for (std::int64_t i = 0; i < n; ++i)
-            storeF(i, float(qScale * double(std::int64_t(std::int8_t(src[i])) - qZero)));
+            storeF(i, dq(first + i, std::int8_t(src[i])));
         return {};
     case DType::QUInt8:
         for (std::int64_t i = 0; i < n; ++i)
-            storeF(i, float(qScale * double(std::int64_t(src[i]) - qZero)));
+            storeF(i, dq(first + i, src[i]));
         return {};
     case DType::QInt32:
         for (std::int64_t i = 0; i < n; ++i)
-            storeF(i, float(qScale * double(std::int64_t(load<std::int32_t>(src + 4 * i)) - qZero)));
+            storeF(i, dq(first + i, load<std::int32_t>(src + 4 * i)));
         return {};
     case DType::UInt16:
         for (std::int64_t i = 0; i < n; ++i) {
@@ -457,7 +494,7 @@ Status forEachChunk(const ModelIndex& index, int entry, DType out, Fn&& fn)
         const std::uint8_t* chunk = src;
         if (out != e.dtype) {
             buf.resize(size_t(n) * size_t(outItem));
-            const QString why = convertElements(src, n, e.dtype, out, e.qScale, e.qZeroPoint, buf.data());
+            const QString why = convertElements(src, n, e.dtype, out, Dequant(e), start, buf.data());
             if (!why.isEmpty())
                 return Status::failure(QStringLiteral("%1 %2").arg(entryLabel(e), why));
             chunk = buf.data();
@@ -626,7 +663,8 @@ void appendInt(std::string& s, I v)
     s.append(buf, r.ptr);
 }
 
-void appendElement(std::string& s, const std::uint8_t* p, const TensorEntry& e, bool boolWords)
+void appendElement(std::string& s, const std::uint8_t* p, const TensorEntry& e, const Dequant& dq, std::int64_t index,
+                   bool boolWords)
 {
     switch (e.dtype) {
     case DType::Float32: appendFloat(s, load<float>(p), true); break;
@@ -644,11 +682,9 @@ void appendElement(std::string& s, const std::uint8_t* p, const TensorEntry& e, 
     case DType::UInt32: appendInt(s, load<std::uint32_t>(p)); break;
     case DType::UInt64: appendInt(s, load<std::uint64_t>(p)); break;
     case DType::Bool: s += (*p ? (boolWords ? "true" : "1") : (boolWords ? "false" : "0")); break;
-    case DType::QInt8: appendFloat(s, float(e.qScale * double(int(std::int8_t(*p)) - e.qZeroPoint)), true); break;
-    case DType::QUInt8: appendFloat(s, float(e.qScale * double(int(*p) - e.qZeroPoint)), true); break;
-    case DType::QInt32:
-        appendFloat(s, float(e.qScale * double(std::int64_t(load<std::int32_t>(p)) - e.qZeroPoint)), true);
-        break;
+    case DType::QInt8: appendFloat(s, dq(index, std::int8_t(*p)), true); break;
+    case DType::QUInt8: appendFloat(s, dq(index, *p), true); break;
+    case DType::QInt32: appendFloat(s, dq(index, load<std::int32_t>(p)), true); break;
     case DType::Complex64:
     case DType::Complex128: {
         const bool single = e.dtype == DType::Complex64;
@@ -684,9 +720,10 @@ Status writeCsv(const ModelIndex& index, int entry, const ExportOptions& opt, Ou
     if (!el)
         return Status::failure(el.error());
     const int item = dtypeItemSize(e.dtype);
+    const Dequant dq(e);
     std::int64_t pendingWork = 0;
     for (std::int64_t i = 0; i < el->numel; ++i) {
-        appendElement(text, el->data + i * item, e, opt.csvBoolAsWords);
+        appendElement(text, el->data + i * item, e, dq, i, opt.csvBoolAsWords);
         text += ((i + 1) % rowLength == 0) ? '\n' : ',';
         pendingWork += item;
         if (text.size() >= (1u << 20)) {
@@ -725,8 +762,8 @@ Status writePt(const ModelIndex& index, const std::vector<int>& entries, const s
         t.data = keep[k].data;
         if (plans[k].out != e.dtype && keep[k].numel > 0) {
             converted[k].resize(size_t(keep[k].numel) * size_t(dtypeItemSize(plans[k].out)));
-            const QString why = convertElements(keep[k].data, keep[k].numel, e.dtype, plans[k].out, e.qScale,
-                                                e.qZeroPoint, converted[k].data());
+            const QString why = convertElements(keep[k].data, keep[k].numel, e.dtype, plans[k].out, Dequant(e), 0,
+                                                converted[k].data());
             if (!why.isEmpty())
                 return Status::failure(QStringLiteral("%1 %2").arg(entryLabel(e), why));
             t.data = converted[k].data();

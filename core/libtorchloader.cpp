@@ -147,9 +147,18 @@ LoadResult load(const QString& path, const LoadOptions& options)
                 if (t.qscheme() == c10::kPerTensorAffine) {
                     e.qScale = t.q_scale();
                     e.qZeroPoint = t.q_zero_point();
+                } else if (t.qscheme() == c10::kPerChannelAffine) {
+                    auto qc = std::make_shared<QuantChannels>();
+                    qc->axis = int(t.q_per_channel_axis());
+                    const torch::Tensor scales = t.q_per_channel_scales().to(torch::kDouble).contiguous();
+                    const torch::Tensor zeros = t.q_per_channel_zero_points().to(torch::kLong).contiguous();
+                    qc->scales.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
+                    qc->zeroPoints.assign(zeros.data_ptr<std::int64_t>(), zeros.data_ptr<std::int64_t>() + zeros.numel());
+                    e.qChannels = std::move(qc);
                 } else {
-                    index->warnings << QStringLiteral("'%1' uses per-channel quantization; values are shown as stored integers")
+                    index->warnings << QStringLiteral("'%1' skipped: it uses a quantization scheme ParamScope does not know")
                                            .arg(QString::fromStdString(fullName));
+                    return;
                 }
             }
             if (t.has_storage()) {

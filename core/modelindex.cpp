@@ -205,6 +205,7 @@ Result<TensorView> ModelIndex::view(int entry) const
     v.offset = e.storageOffset;
     v.qScale = e.qScale;
     v.qZeroPoint = e.qZeroPoint;
+    v.qChannels = e.qChannels;
     const std::int64_t needed = requiredStorageElements(v.shape, v.strides, v.offset);
     if (needed < 0)
         return Result<TensorView>::failure(QStringLiteral("%1 has invalid sizes, strides or offset").arg(where));

@@ -55,6 +55,14 @@ struct StorageInfo {
     std::uint64_t byteSize = 0;  // declared size of the record
 };
 
+/// Per-channel affine quantization (torch.per_channel_affine): an element's value is
+/// (q - zeroPoints[c]) * scales[c], c its index along dimension `axis`.
+struct QuantChannels {
+    int axis = 0;
+    std::vector<double> scales;
+    std::vector<std::int64_t> zeroPoints;
+};
+
 struct TensorEntry {
     std::string name;  // full dotted name, as in state_dict()
     TensorKind kind = TensorKind::Tensor;
@@ -70,6 +78,7 @@ struct TensorEntry {
     // Per-tensor affine quantization (quantized dtypes only).
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
+    std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (scale/zero point unused)
 };
 
 /// A tensor's elements as they sit in their storage (possibly strided, possibly
@@ -82,6 +91,7 @@ struct TensorView {
     std::int64_t offset = 0;  // elements
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
+    std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (see TensorEntry)
 
     std::int64_t numel() const;
     bool isContiguous() const;

@@ -425,8 +425,19 @@ private:
         if (quantized) {
             const Value* q = item(args, 4);
             const Value* scheme = item(q, 0);
-            if (!scheme || scheme->type != T::Global || scheme->text != "torch.per_tensor_affine") {
-                r.error = "it uses a quantization scheme other than per-tensor affine (" + describe(scheme) + ")";
+            const bool global = scheme && scheme->type == T::Global;
+            if (global && scheme->text == "torch.per_channel_affine") {
+                // (scheme, scales tensor, zero points tensor, axis)
+                const Value* scales = item(q, 1);
+                const Value* zeros = item(q, 2);
+                if (!scales || scales->type != T::Tensor || !zeros || zeros->type != T::Tensor)
+                    r.error = "its per-channel scales or zero points are not tensors";
+                else if (!toInt(item(q, 3), r.qAxis))
+                    r.error = "its per-channel quantization axis is not an integer";
+                r.qScales = scales && scales->type == T::Tensor ? scales->tensor : nullptr;
+                r.qZeroPoints = zeros && zeros->type == T::Tensor ? zeros->tensor : nullptr;
+            } else if (!global || scheme->text != "torch.per_tensor_affine") {
+                r.error = "it uses a quantization scheme ParamScope does not know (" + describe(scheme) + ")";
             } else {
                 const Value* scale = item(q, 1);
                 if (scale && scale->type == T::Float)

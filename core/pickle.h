@@ -31,6 +31,10 @@ struct TensorRef {
     bool quantized = false;
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
+    // torch.per_channel_affine: the scales and zero points are tensors of their own.
+    const TensorRef* qScales = nullptr;
+    const TensorRef* qZeroPoints = nullptr;
+    std::int64_t qAxis = -1;
     std::string error;  // why the rebuild arguments could not be understood
 };
 

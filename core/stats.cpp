@@ -693,7 +693,7 @@ StatsHistogram planHistogram(const TensorView& v, const TensorStats& s, int user
     if (s.finite == 0)
         return h;
     const double iqr = s.quantiles.p75() - s.quantiles.p25();
-    if (integerValued(v.dtype)) {
+    if (integerValued(v.dtype) && !v.qChannels) {
         // Values are (code - zp) * unit with integer codes: bins hold whole codes, edges sit
         // halfway between them.
         const double unit = dtypeIsQuantized(v.dtype) ? v.qScale : 1.0;
@@ -871,19 +871,17 @@ bool narrowDType(DType t)
     return dtypeItemSize(t) <= 2 && !dtypeIsComplex(t);
 }
 
-Result<TensorStats> narrowStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s)
+/// How often each code (bit pattern) occurs in logical elements [0, L.numel) of L, in
+/// tables[thread] (codes entries, 8-bit codes counted in four interleaved copies so runs
+/// of one value do not serialise on one counter). False when cancelled.
+bool countCodes(const Layout& L, const StatsOptions& o, Progress& prog, std::vector<std::int64_t>& count)
 {
     const int codes = L.item == 1 ? 256 : 65536;
-    // 8-bit tables get four interleaved copies so runs of one value do not serialise on
-    // a single counter.
     const int copies = L.item == 1 ? 4 : 1;
     const std::int64_t chunks = (L.numel + kChunk - 1) / kChunk;
     const int threads = threadCount(o, chunks);
     std::vector<std::vector<std::int64_t>> tables(size_t(threads), std::vector<std::int64_t>(size_t(codes) * copies));
-    Progress prog;
-    prog.o = &o;
     prog.total = chunks;
-    prog.span = 0.9;
     const bool ok = parallelFor(chunks, threads, o, prog, [&](int t, std::int64_t c) {
         std::int64_t* tab = tables[size_t(t)].data();
         const std::int64_t begin = c * kChunk, end = std::min(L.numel, begin + kChunk);
@@ -901,27 +899,77 @@ Result<TensorStats> narrowStats(const TensorView& v, const Layout& L, const Stat
             }
         });
     });
-    if (!ok)
-        return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled"));
-    std::vector<std::int64_t> count(size_t(codes), 0);
+    count.assign(size_t(codes), 0);
     for (const auto& tab : tables)
         for (int k = 0; k < copies; ++k)
             for (int c = 0; c < codes; ++c)
                 count[size_t(c)] += tab[size_t(k * codes + c)];
+    return ok;
+}
 
+/// Per-channel quantized int8/uint8: the codes of each channel (the view with the channel
+/// axis fixed) are counted on their own and become values with that channel's scale and
+/// zero point; the caller sorts them as it does any table of distinct values.
+bool perChannelValues(const TensorView& v, const StatsOptions& o, std::vector<std::pair<double, std::int64_t>>& vals)
+{
+    const QuantChannels& qc = *v.qChannels;
+    const auto axis = size_t(qc.axis);
+    const std::int64_t channels = v.shape[axis];
+    std::vector<std::vector<std::int64_t>> counts(static_cast<size_t>(channels));
+    Progress prog;
+    prog.o = &o;
+    prog.total = channels;
+    prog.span = 0.9;
+    // Channels are the units of work; each is counted by one thread.
+    StatsOptions one = o;
+    one.threads = 1;
+    one.progress = nullptr;
+    const bool ok = parallelFor(channels, threadCount(o, channels), o, prog, [&](int, std::int64_t c) {
+        TensorView sub = v;
+        sub.offset += c * v.strides[axis];
+        sub.shape.erase(sub.shape.begin() + std::ptrdiff_t(axis));
+        sub.strides.erase(sub.strides.begin() + std::ptrdiff_t(axis));
+        Progress quiet;
+        quiet.o = &one;
+        countCodes(collapse(sub), one, quiet, counts[size_t(c)]);
+    });
+    if (!ok)
+        return false;
+    for (std::int64_t c = 0; c < channels; ++c)
+        for (int code = 0; code < 256; ++code)
+            if (const std::int64_t n = counts[size_t(c)][size_t(code)]) {
+                const std::int64_t q = v.dtype == DType::QInt8 ? std::int64_t(std::int8_t(code)) : code;
+                vals.emplace_back(double(q - qc.zeroPoints[size_t(c)]) * qc.scales[size_t(c)], n);
+            }
+    return true;
+}
+
+Result<TensorStats> narrowStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s)
+{
     // Distinct finite values in ascending order with their counts.
     std::vector<std::pair<double, std::int64_t>> vals;
-    for (int c = 0; c < codes; ++c) {
-        const std::int64_t n = count[size_t(c)];
-        if (n == 0)
-            continue;
-        const double x = codeValue(v, std::uint32_t(c));
-        if (std::isnan(x))
-            s.nan += n;
-        else if (std::isinf(x))
-            (x > 0 ? s.posInf : s.negInf) += n;
-        else
-            vals.emplace_back(x, n);
+    if (v.qChannels) {
+        if (!perChannelValues(v, o, vals))
+            return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled"));
+    } else {
+        Progress prog;
+        prog.o = &o;
+        prog.span = 0.9;
+        std::vector<std::int64_t> count;
+        if (!countCodes(L, o, prog, count))
+            return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled"));
+        for (size_t c = 0; c < count.size(); ++c) {
+            const std::int64_t n = count[c];
+            if (n == 0)
+                continue;
+            const double x = codeValue(v, std::uint32_t(c));
+            if (std::isnan(x))
+                s.nan += n;
+            else if (std::isinf(x))
+                (x > 0 ? s.posInf : s.negInf) += n;
+            else
+                vals.emplace_back(x, n);
+        }
     }
     std::sort(vals.begin(), vals.end());
     std::vector<std::pair<double, std::int64_t>> merged;  // +0 and -0 (and bool codes) collapse
@@ -1761,9 +1809,9 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
     }
 
     if (!o.histogram) {
-    } else if (o.bins <= 0 && !integerValued(v.dtype) && fine) {
+    } else if (o.bins <= 0 && !(integerValued(v.dtype) && !v.qChannels) && fine) {
         s.histogram = gridHistogram(s, *coarse, counts);
-    } else if (o.bins <= 0 && !integerValued(v.dtype)) {
+    } else if (o.bins <= 0 && !(integerValued(v.dtype) && !v.qChannels)) {
         // A power-of-two bin count over [min, max]: its edges are exactly every
         // (2^16 / bins)-th edge of the 2^16-bin histogram, so the counts add up.
         s.histogram = planHistogram(v, s, 0, true);
@@ -1813,6 +1861,15 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
     if (item == 0 || v.dtype == DType::Unknown)
         return Result<TensorStats>::failure(
             QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
+    if (v.qChannels) {
+        const QuantChannels& qc = *v.qChannels;
+        if (v.dtype != DType::QInt8 && v.dtype != DType::QUInt8)
+            return Result<TensorStats>::failure(QStringLiteral("no statistics for per-channel quantized %1 (only qint8 and quint8)")
+                                                    .arg(QLatin1String(dtypeName(v.dtype).data())));
+        if (qc.axis < 0 || size_t(qc.axis) >= v.shape.size() || v.strides.size() != v.shape.size() ||
+            std::int64_t(qc.scales.size()) != v.shape[size_t(qc.axis)] || qc.zeroPoints.size() != qc.scales.size())
+            return Result<TensorStats>::failure(QStringLiteral("per-channel quantization parameters do not match the shape"));
+    }
     if (v.strides.size() != v.shape.size())
         return Result<TensorStats>::failure(
             QStringLiteral("tensor view has %1 strides for %2 dimensions").arg(v.strides.size()).arg(v.shape.size()));

@@ -7,8 +7,10 @@
 #include <QFileInfo>
 #include <QLocale>
 
+#include <cmath>
 #include <cstring>
 #include <mutex>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -350,7 +352,96 @@ private:
         e.storage = t.storage;
         e.qScale = t.qScale;
         e.qZeroPoint = t.qZeroPoint;
+        if (t.qScales || t.qZeroPoints) {
+            auto qc = std::make_shared<QuantChannels>();
+            QString why;
+            if (t.qAxis < 0 || t.qAxis >= std::int64_t(t.shape.size()))
+                return skip(name, QStringLiteral("its per-channel quantization axis %1 is not one of its %2 dimensions")
+                                      .arg(t.qAxis)
+                                      .arg(t.shape.size()));
+            qc->axis = int(t.qAxis);
+            if (!t.qScales || !t.qZeroPoints || !smallTensor(*t.qScales, qc->scales, why) ||
+                !smallTensor(*t.qZeroPoints, qc->zeroPoints, why))
+                return skip(name, QStringLiteral("its per-channel quantization parameters cannot be read: %1").arg(why));
+            const std::int64_t channels = t.shape[size_t(qc->axis)];
+            if (std::int64_t(qc->scales.size()) != channels || std::int64_t(qc->zeroPoints.size()) != channels)
+                return skip(name, QStringLiteral("it has %1 channels along dimension %2 but %3 scales and %4 zero points")
+                                      .arg(channels)
+                                      .arg(qc->axis)
+                                      .arg(qc->scales.size())
+                                      .arg(qc->zeroPoints.size()));
+            e.qChannels = std::move(qc);
+        }
         m_index->entries.push_back(std::move(e));
+    }
+
+    /// The values of a small 1-D tensor of the pickle (per-channel scales or zero points),
+    /// read from its record now. False, with `why`, when it is not usable.
+    template <typename Out>
+    bool smallTensor(const pickle::TensorRef& r, std::vector<Out>& out, QString& why)
+    {
+        constexpr std::int64_t kMaxChannels = std::int64_t(1) << 24;
+        if (!r.error.empty()) {
+            why = qs(r.error);
+            return false;
+        }
+        if (r.storage < 0 || size_t(r.storage) >= m_doc.storages.size() || !m_records[size_t(r.storage)]) {
+            why = r.storage < 0 || size_t(r.storage) >= m_doc.storages.size() ? QStringLiteral("a tensor without storage")
+                                                                              : m_storageProblem[size_t(r.storage)];
+            return false;
+        }
+        const auto& s = m_doc.storages[size_t(r.storage)];
+        if (r.shape.size() != 1 || r.strides.size() != 1 || r.shape[0] < 0 || r.shape[0] > kMaxChannels ||
+            r.strides[0] < 0 || r.offset < 0) {
+            why = QStringLiteral("they are not a 1-D tensor of at most %1 values").arg(kMaxChannels);
+            return false;
+        }
+        const std::int64_t needed = requiredStorageElements(r.shape, r.strides, r.offset);
+        if (needed < 0 || needed > s.numel) {
+            why = QStringLiteral("they lie outside their storage");
+            return false;
+        }
+        const DType dt = *s.dtype;
+        if (dt != DType::Float64 && dt != DType::Float32 && dt != DType::Int64 && dt != DType::Int32) {
+            why = QStringLiteral("they are %1, not floats or integers").arg(qs(std::string(dtypeName(dt))));
+            return false;
+        }
+        const int item = dtypeItemSize(dt);
+        auto bytes = m_zip->read(*m_records[size_t(r.storage)], std::uint64_t(needed) * std::uint64_t(item), true);
+        if (!bytes) {
+            why = bytes.error();
+            return false;
+        }
+        if (bytes->size < std::uint64_t(needed) * std::uint64_t(item)) {
+            why = QStringLiteral("their record is short");
+            return false;
+        }
+        out.resize(size_t(r.shape[0]));
+        for (std::int64_t i = 0; i < r.shape[0]; ++i) {
+            const std::uint8_t* p = bytes->data + (r.offset + i * r.strides[0]) * item;
+            double d = 0;
+            std::int64_t k = 0;
+            switch (dt) {
+                case DType::Float64: std::memcpy(&d, p, 8); break;
+                case DType::Float32: { float f; std::memcpy(&f, p, 4); d = f; break; }
+                case DType::Int64: std::memcpy(&k, p, 8); d = double(k); break;
+                default: { std::int32_t v; std::memcpy(&v, p, 4); k = v; d = v; break; }
+            }
+            if constexpr (std::is_integral_v<Out>) {
+                if (dt == DType::Float64 || dt == DType::Float32) {
+                    why = QStringLiteral("the zero points are floats");
+                    return false;
+                }
+                out[size_t(i)] = Out(k);
+            } else {
+                if (!std::isfinite(d)) {
+                    why = QStringLiteral("a scale is not finite");
+                    return false;
+                }
+                out[size_t(i)] = Out(d);
+            }
+        }
+        return true;
     }
 
     Status tooDeep(const std::string& name) const

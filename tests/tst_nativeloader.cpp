@@ -4,6 +4,7 @@
 // LibTorch's loader reads from the same TorchScript files, and the bad inputs of
 // shared/docs/BAD_INPUTS.md items 1-14, each with its expected message.
 #include "loader.h"
+#include "stats.h"
 #include "torcharchive.h"
 #include "testutil.h"
 
@@ -68,6 +69,7 @@ private Q_SLOTS:
     void badInputs();
     void globalIsNeverCalled();
     void oneBadTensorAmongGood();
+    void perChannelQuantization();
     void missingPathAndFolder();
     void truncatedWhileOpen();
     void classHeaders();
@@ -127,6 +129,16 @@ void TestNativeLoader::matchesPython()
         if (x.contains(QStringLiteral("q_scale"))) {
             QCOMPARE(e.qScale, x.value(QStringLiteral("q_scale")).toDouble());
             QCOMPARE(e.qZeroPoint, x.value(QStringLiteral("q_zero_point")).toInteger());
+            QVERIFY(!e.qChannels);
+        }
+        if (x.contains(QStringLiteral("q_axis"))) {
+            QVERIFY2(e.qChannels, where.constData());
+            QCOMPARE(e.qChannels->axis, x.value(QStringLiteral("q_axis")).toInt());
+            std::vector<double> scales;
+            for (const auto& s : x.value(QStringLiteral("q_scales")).toArray())
+                scales.push_back(s.toDouble());
+            QVERIFY2(e.qChannels->scales == scales, where.constData());
+            QVERIFY2(e.qChannels->zeroPoints == ints(x.value(QStringLiteral("q_zero_points"))), where.constData());
         }
         const QByteArray want = values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
         QCOMPARE(int(e.bytes), want.size());
@@ -319,6 +331,41 @@ void TestNativeLoader::oneBadTensorAmongGood()
     QCOMPARE(b.size(), 12);
     const auto v = decode(DType::Float32, reinterpret_cast<const std::uint8_t*>(b.constData()), 3);
     QCOMPARE(v, (std::vector<double>{2, 4, 6}));
+}
+
+// Per-channel quantization parameters are separate small tensors: read them, or skip the
+// tensor with the reason when they do not fit it.
+void TestNativeLoader::perChannelQuantization()
+{
+    const auto ok = load(archive(QStringLiteral("bad/qc_ok.pt")));
+    QVERIFY2(ok.ok(), qPrintable(ok.error()));
+    QCOMPARE(ok.value()->entries.size(), size_t(2));
+    const TensorEntry& q = ok.value()->entries[1];
+    QCOMPARE(q.name, std::string("qc"));
+    QCOMPARE(q.dtype, DType::QInt8);
+    QVERIFY(q.qChannels);
+    QCOMPARE(q.qChannels->axis, 0);
+    QCOMPARE(q.qChannels->scales, (std::vector<double>{0.5, 0.5, 0.5}));
+    QCOMPARE(q.qChannels->zeroPoints, (std::vector<std::int64_t>{0, 0, 0}));
+    // Codes 0..11, scale 0.5: statistics of the dequantized values 0, 0.5, ..., 5.5.
+    const auto st = computeStats(*ok.value(), 1);
+    QVERIFY2(st.ok(), qPrintable(st.error()));
+    QCOMPARE(st->max, 5.5);
+    QCOMPARE(st->mean, 2.75);
+
+    const struct {
+        const char* file;
+        const char* why;
+    } bad[] = {{"bad/qc_scales_short.pt", "it has 3 channels along dimension 0 but 2 scales and 2 zero points"},
+               {"bad/qc_bad_axis.pt", "its per-channel quantization axis 2 is not one of its 2 dimensions"}};
+    for (const auto& b : bad) {
+        const auto r = load(archive(QString::fromLatin1(b.file)));
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        QCOMPARE(r.value()->entries.size(), size_t(1));
+        QCOMPARE(r.value()->entries[0].name, std::string("good"));
+        const QString w = r.value()->warnings.join(QLatin1Char('\n'));
+        QVERIFY2(w.contains(QLatin1String("'qc' skipped: ")) && w.contains(QLatin1String(b.why)), qPrintable(w));
+    }
 }
 
 void TestNativeLoader::missingPathAndFolder()
