@@ -210,6 +210,7 @@ QLabel* DetailsPanel::addValueRow(QFormLayout* form, const QString& label, const
     value->setObjectName(QString::fromLatin1(objectName));
     value->setTextInteractionFlags(Qt::TextSelectableByMouse);
     value->setTextFormat(Qt::PlainText);
+    value->setWordWrap(true);  // a long kind or dtype (per-channel quantization) wraps, never widens the panel
     form->addRow(label + QLatin1Char(':'), value);
     return value;
 }
@@ -264,8 +265,7 @@ void DetailsPanel::showTensor(int node)
                                    : tr(" (per channel along dimension %1: %2 scales, %3 to %4)")
                                          .arg(qc.axis)
                                          .arg(qc.scales.size())
-                                         .arg(*lo)
-                                         .arg(*hi);
+                                         .arg(QString::number(*lo, 'g', 4), QString::number(*hi, 'g', 4));
     } else if (dtypeIsQuantized(e.dtype)) {
         dtype += tr(" (scale %1, zero point %2)").arg(e.qScale).arg(e.qZeroPoint);
     }

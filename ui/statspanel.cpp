@@ -268,10 +268,9 @@ void StatsPanel::display(const std::shared_ptr<const TensorStats>& sp)
         const double v = s.quantiles.values[i];
         if (!f || !s.quantiles.computed)
             setValue(QLatin1String(q[i]), QStringLiteral("—"));
-        else if (s.quantiles.approximate)
-            setValue(QLatin1String(q[i]),
-                     QStringLiteral("%1 ±%2").arg(number(v), QString::number(s.quantiles.errorBound, 'g', 2)),
-                     tr("Approximate (from a fine histogram): %1, error at most %2")
+        else if (s.quantiles.approximate)  // "≈": the note above the grid gives the error bound
+            setValue(QLatin1String(q[i]), QStringLiteral("≈") + number(v),
+                     tr("Approximate (counted in cells of a fine histogram): %1, error at most %2")
                          .arg(fullNumber(v), fullNumber(s.quantiles.errorBound)));
         else
             setValue(QLatin1String(q[i]), number(v), fullNumber(v));
