@@ -1112,11 +1112,11 @@ struct Counters {
 //
 // The COARSE cells are counted inside the fused pass 1 itself: before it, a sample of the
 // data predicts the range, and pass 1 counts every value in a table of kSpecCells cells
-// spanning the sample's range three times over. When a finite value falls outside after
+// spanning at least twice the sample's range. When a finite value falls outside after
 // all (a range the sample could not foresee), a separate pass 2 counts coarse cells over
 // the real [min, max] instead. Then the ranks the quantiles need fall in known coarse
 // cells, and pass 3 counts the FINE cells (the smallest width giving at most kFineCells over
-// [min, max]; a quantile is off by at most half of one, (max - min) / 2^18) of just those
+// [min, max]; a quantile is off by at most half of one, under (max - min) / 2^17) of just those
 // coarse cells (at most ten).
 constexpr std::int32_t kFineCells = 1 << 17;
 constexpr std::int32_t kSpecCells = 4096;   // the table counted in pass 1 (16 KiB)
