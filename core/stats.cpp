@@ -1147,7 +1147,10 @@ struct Cells {
 /// cell numbers of values up to `magnitude` could not be exact doubles.
 std::optional<Cells> makeCells(int e, double from, std::int32_t limit, double magnitude)
 {
-    if (e < -1000 || e > 1000)
+    // Up to 2^1020 the scale 2^-e is a normal double, and no range a double can hold needs
+    // wider cells (fine cells of at most 2^1007, coarse ones 64 times wider), so whenever
+    // fine cells exist, the coarse ones over the same range do too.
+    if (e < -1000 || e > 1020)
         return std::nullopt;
     Cells c;
     c.e = e;
@@ -1449,14 +1452,14 @@ std::optional<Cells> speculativeCells(double lo, double hi)
     return makeCells(e, lo - margin, kSpecCells, std::max(std::fabs(lo), std::fabs(hi)) + 2 * margin);
 }
 
-/// Coarse cells spanning [min, max] exactly (for pass 2, when pass 1 had none or a finite
-/// value fell outside them): 64 fine cells wide.
-std::optional<Cells> exactCoarseCells(const Cells& fine, double min, double max)
+/// Cells of width 2^e from the one holding min to the one holding max (numbered with
+/// cellFloor, like every value they will count).
+std::optional<Cells> cellsSpanning(int e, double min, double max)
 {
-    const int e = fine.e + 6;
-    const double scale = std::ldexp(1.0, -e);
-    const double first = std::floor(min * scale), last = std::floor(max * scale);
-    return makeCells(e, min, std::int32_t(last - first) + 1, std::max(std::fabs(min), std::fabs(max)));
+    auto c = makeCells(e, min, 0, std::max(std::fabs(min), std::fabs(max)));
+    if (c)
+        c->limit = std::int32_t(c->cellFloor(max) - c->origin) + 1;
+    return c;
 }
 
 /// Coarse cell j's fine cells as an interval of `fine` cell numbers, clipped to [0, limit).
@@ -1722,10 +1725,7 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
     // 2^16-bin histogram over [min, max] whose bins are found by edge comparisons.
     std::optional<Cells> fine;
     if (std::isfinite(s.max - s.min)) {
-        fine = makeCells(widthExponent(s.max - s.min, kFineCells), s.min, 0,
-                         std::max(std::fabs(s.min), std::fabs(s.max)));
-        if (fine)
-            fine->limit = std::int32_t(fine->cellFloor(s.max) - fine->origin) + 1;
+        fine = cellsSpanning(widthExponent(s.max - s.min, kFineCells), s.min, s.max);
     }
     std::optional<Cells> coarse;
     std::vector<std::int64_t> counts;  // per coarse cell
@@ -1758,7 +1758,7 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
             }
         }
         if (!coarse) {
-            coarse = exactCoarseCells(*fine, s.min, s.max);
+            coarse = cellsSpanning(fine->e + 6, s.min, s.max);  // 64 fine cells wide
             std::vector<Counters> cc(size_t(threads), Counters(size_t(coarse->limit) + 1));
             if (!parallelFor(chunks, threads, o, p2a, [&](int t, std::int64_t c) {
                     const auto [b, e] = chunkRange(c);

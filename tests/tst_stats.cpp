@@ -298,6 +298,12 @@ private Q_SLOTS:
         // Heavy tails: the sampled range misses the extremes by far, so pass 1's coarse
         // cells cannot hold every value and pass 2 counts them again.
         QTest::newRow("float32 Cauchy (sample misses the tails)") << "cauchy" << int(DType::Float32) << 0 << true;
+        // The sample sees only [0, 1); the maximum (1e300) and a tiny negative minimum sit
+        // between sampled runs, so pass 2 counts coarse cells over [min, max], where
+        // min * 2^-e underflows to -0.
+        QTest::newRow("float64 fallback with an underflowing minimum") << "tinymin" << int(DType::Float64) << 0 << true;
+        // A range of ~1e305: cells of 2^996 and more, near the top of the double range.
+        QTest::newRow("float64 range near the double limit") << "huge" << int(DType::Float64) << 0 << true;
     }
 
     void approximateQuantiles()
@@ -353,6 +359,20 @@ private Q_SLOTS:
             vals.resize(2000000);
             for (auto& x : vals)
                 x = cd(rng);
+        } else if (data == QLatin1String("tinymin")) {
+            std::uniform_real_distribution<double> u(0.0, 1.0);
+            vals.resize(2000000);
+            for (auto& x : vals)
+                x = u(rng);
+            vals[100] = 1e300;   // runs of the sample start at 122, 366, ...
+            vals[101] = -1e-30;
+        } else if (data == QLatin1String("huge")) {
+            std::uniform_real_distribution<double> u(-1.0, 1.0);
+            vals.resize(300000);
+            for (auto& x : vals)
+                x = u(rng) * 1e304;
+            vals[100] = 8e304;  // outside what the sample sees: pass 2 counts coarse cells
+            vals[101] = -8e304;
         } else if (data == QLatin1String("nogrid")) {
             // 2e15 + k/4 (every double there), range 30000: cells of 2^-2 would need cell
             // numbers beyond 2^52.
