@@ -246,7 +246,7 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err)
         if (!n.isTensor() && d > maxDepth)
             continue;
         Row r;
-        r.label = prefix + (lastChild ? QStringLiteral("└─ ") : QStringLiteral("├─ ")) + QString::fromStdString(n.name);
+        r.label = prefix + (lastChild ? QStringLiteral("└─ ") : QStringLiteral("├─ ")) + QString::fromUtf8(n.name.data(), qsizetype(n.name.size()));
         if (n.isTensor()) {
             const auto& e = index->entries[size_t(n.entry)];
             r.detail = QStringLiteral("%1 %2 %3").arg(QLatin1String(tensorKindName(e.kind).data()),

@@ -1,5 +1,9 @@
 #include "export.h"
 
+#include "resourcelimits.h"
+
+#include <sys/stat.h>
+
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -144,7 +148,7 @@ struct Plan {
     QString error;
 };
 
-QString entryLabel(const TensorEntry& e) { return QStringLiteral("'%1'").arg(QString::fromStdString(e.name)); }
+QString entryLabel(const TensorEntry& e) { return QLatin1Char('\'') + QString::fromStdString(e.name) + QLatin1Char('\''); }
 
 Plan planFor(const TensorEntry& e, ExportFormat f)
 {
@@ -162,13 +166,10 @@ Plan planFor(const TensorEntry& e, ExportFormat f)
         if (e.qChannels)
             p.note = QStringLiteral("%1 is quantized (%2, per channel along dimension %3): written as dequantized "
                                     "float32 values")
-                         .arg(name, dt)
-                         .arg(e.qChannels->axis);
+                         .arg(argText(name), argText(dt), argText(e.qChannels->axis));
         else
             p.note = QStringLiteral("%1 is quantized (%2): written as dequantized float32 values (scale %3, zero point %4)")
-                         .arg(name, dt)
-                         .arg(e.qScale)
-                         .arg(e.qZeroPoint);
+                         .arg(argText(name), argText(dt), argText(e.qScale), argText(e.qZeroPoint));
         return p;
     }
     switch (f) {
@@ -466,9 +467,11 @@ Result<Elements> elementsOf(const ModelIndex& index, int entry)
     } else {
         try {
             el.copy.resize(size_t(el.numel) * size_t(dtypeItemSize(el.view.dtype)));
-        } catch (const std::bad_alloc&) {
-            return Result<Elements>::failure(QStringLiteral("not enough memory for a copy of '%1'")
-                                                 .arg(QString::fromStdString(index.entries[size_t(entry)].name)));
+        } catch (const std::exception&) {  // bad_alloc, length_error
+            return Result<Elements>::failure(QStringLiteral("not enough memory for a copy of '%1' from '%2' (%3)")
+                                                 .arg(QString::fromStdString(index.entries[size_t(entry)].name),
+                                                      QFileInfo(index.filePath).fileName(),
+                                                      formatBytes(index.entries[size_t(entry)].bytes)));
         }
         el.view.copyContiguous(el.copy.data());
         el.data = el.copy.data();
@@ -476,27 +479,39 @@ Result<Elements> elementsOf(const ModelIndex& index, int entry)
     return el;
 }
 
-/// Visits an entry's elements converted to `out`, in chunks of at most `chunkElems`.
+/// Visits an entry's elements converted to `out`, in chunks of at most kChunkElems. A
+/// strided view is copied chunk by chunk, never whole: a broadcast view of a few stored
+/// values can stand for gigabytes.
 template <typename Fn>
 Status forEachChunk(const ModelIndex& index, int entry, DType out, Fn&& fn)
 {
-    auto el = elementsOf(index, entry);
-    if (!el)
-        return Status::failure(el.error());
+    auto v = index.view(entry);
+    if (!v)
+        return Status::failure(v.error());
+    const TensorView& view = v.value();
+    const std::int64_t numel = view.numel();
     const auto& e = index.entries[size_t(entry)];
     const int inItem = dtypeItemSize(e.dtype);
     const int outItem = dtypeItemSize(out);
     constexpr std::int64_t kChunkElems = 1 << 20;
-    std::vector<std::uint8_t> buf;
-    for (std::int64_t start = 0; start < el->numel; start += kChunkElems) {
-        const std::int64_t n = std::min(kChunkElems, el->numel - start);
-        const std::uint8_t* src = el->data + start * inItem;
+    const bool contiguous = view.isContiguous();
+    std::vector<std::uint8_t> strided, buf;
+    for (std::int64_t start = 0; start < numel; start += kChunkElems) {
+        const std::int64_t n = std::min(kChunkElems, numel - start);
+        const std::uint8_t* src = nullptr;
+        if (contiguous) {
+            src = view.base() + start * inItem;
+        } else {
+            strided.resize(size_t(n) * size_t(inItem));
+            view.copyRange(start, n, strided.data());
+            src = strided.data();
+        }
         const std::uint8_t* chunk = src;
         if (out != e.dtype) {
             buf.resize(size_t(n) * size_t(outItem));
             const QString why = convertElements(src, n, e.dtype, out, Dequant(e), start, buf.data());
             if (!why.isEmpty())
-                return Status::failure(QStringLiteral("%1 %2").arg(entryLabel(e), why));
+                return Status::failure(entryLabel(e) + QLatin1Char(' ') + why);
             chunk = buf.data();
         }
         if (Status s = fn(chunk, n, n * inItem); !s)
@@ -765,7 +780,7 @@ Status writePt(const ModelIndex& index, const std::vector<int>& entries, const s
             const QString why = convertElements(keep[k].data, keep[k].numel, e.dtype, plans[k].out, Dequant(e), 0,
                                                 converted[k].data());
             if (!why.isEmpty())
-                return Status::failure(QStringLiteral("%1 %2").arg(entryLabel(e), why));
+                return Status::failure(entryLabel(e) + QLatin1Char(' ') + why);
             t.data = converted[k].data();
             std::vector<std::uint8_t>().swap(keep[k].copy);  // the strided copy is no longer needed
         }
@@ -805,17 +820,61 @@ QStringList exportNotes(const ModelIndex& index, const std::vector<int>& entries
     return notes;
 }
 
+namespace {
+
+/// The same file (device and inode; symbolic links followed) as one the model reads from.
+bool isSourceFile(const ModelIndex& index, const QString& outPath)
+{
+    struct stat out {};
+    if (::stat(QFile::encodeName(outPath).constData(), &out) != 0)
+        return false;  // does not exist yet: cannot be a source
+    QStringList sources = index.sourceFiles;
+    sources << index.filePath;
+    for (const QString& src : sources) {
+        struct stat in {};
+        if (::stat(QFile::encodeName(src).constData(), &in) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino)
+            return true;
+    }
+    return false;
+}
+
+ExportResult exportTensorsChecked(const ModelIndex& index, const std::vector<int>& entriesIn, const QString& outPath,
+                                  ExportFormat f, const ExportOptions& opt);
+
+}  // namespace
+
 ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entriesIn, const QString& outPath,
                            ExportFormat f, const ExportOptions& opt)
 {
+    // Allocation failures on a lying size end here as a message, never in terminate().
+    try {
+        return exportTensorsChecked(index, entriesIn, outPath, f, opt);
+    } catch (const std::exception& e) {
+        return ExportResult::failure(QStringLiteral("could not export to '%1' from '%2': %3; nothing was written")
+                                         .arg(QFileInfo(outPath).fileName(), QFileInfo(index.filePath).fileName(),
+                                              std::string_view(e.what()) == "std::bad_alloc"
+                                                  ? QStringLiteral("not enough memory")
+                                                  : QString::fromUtf8(e.what())));
+    }
+}
+
+namespace {
+
+ExportResult exportTensorsChecked(const ModelIndex& index, const std::vector<int>& entriesIn, const QString& outPath,
+                                  ExportFormat f, const ExportOptions& opt)
+{
     const QString fileName = QFileInfo(outPath).fileName();
+    if (isSourceFile(index, outPath))
+        return ExportResult::failure(QStringLiteral("cannot export to '%1': it is the file the model is read from "
+                                                    "(it would be replaced by the selection); choose another name")
+                                         .arg(fileName));
     // Each entry once, in the order given.
     std::vector<int> entries;
     std::unordered_set<int> seen;
     for (int i : entriesIn) {
         if (i < 0 || size_t(i) >= index.entries.size())
             return ExportResult::failure(
-                QStringLiteral("no tensor #%1 in '%2'").arg(i).arg(QFileInfo(index.filePath).fileName()));
+                QStringLiteral("no tensor #%1 in '%2'").arg(QString::number(i), QFileInfo(index.filePath).fileName()));
         if (seen.insert(i).second)
             entries.push_back(i);
     }
@@ -824,8 +883,7 @@ ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entr
     if (entries.size() > 1 && !exportFormatHoldsSeveral(f))
         return ExportResult::failure(QStringLiteral("a .%1 file holds one tensor, but %2 were selected; export them to "
                                                     ".safetensors or .pt instead")
-                                         .arg(exportFormatId(f))
-                                         .arg(entries.size()));
+                                         .arg(argText(exportFormatId(f)), argText(entries.size())));
 
     std::vector<Plan> plans;
     ExportReport report;
@@ -833,13 +891,20 @@ ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entr
     report.format = f;
     report.tensors = int(entries.size());
     std::int64_t work = 0;
+    std::int64_t outBytes = 0;
     for (int i : entries) {
         const auto& e = index.entries[size_t(i)];
         Plan p = planFor(e, f);
         if (p.out == DType::Unknown)
             return ExportResult::failure(p.error);
+        const auto size = e.sizeOverflow ? std::nullopt : checkedMul(e.numel, dtypeItemSize(p.out));
+        if (!size || e.numel > limits::kMaxLogicalElements || *size > limits::kMaxExportBytes ||
+            !(outBytes = saturatingAdd(outBytes, *size), outBytes <= limits::kMaxExportBytes))
+            return ExportResult::failure(
+                QStringLiteral("cannot export %1 from '%2': %3 elements (%4) are more than one export writes (1 TiB)")
+                    .arg(entryLabel(e), QFileInfo(index.filePath).fileName(), entryNumelText(e), entryBytesText(e)));
         plans.push_back(p);
-        work += e.bytes;
+        work = saturatingAdd(work, e.bytes);
     }
     report.notes = exportNotes(index, entries, f);
     if (f == ExportFormat::Pt)
@@ -865,5 +930,7 @@ ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entr
     report.bytesWritten = out.written();
     return report;
 }
+
+}  // namespace
 
 }  // namespace paramscope

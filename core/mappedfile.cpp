@@ -55,9 +55,7 @@ Status MappedFile::check() const
         return Status::failure(QStringLiteral("'%1' can no longer be read: %2").arg(label(), QString::fromLocal8Bit(std::strerror(errno))));
     if (std::uint64_t(st.st_size) < m_size)
         return Status::failure(QStringLiteral("'%1' was truncated while open (now %2 bytes, was %3): reopen it")
-                                   .arg(label())
-                                   .arg(qint64(st.st_size))
-                                   .arg(qulonglong(m_size)));
+                                   .arg(argText(label()), argText(qint64(st.st_size)), argText(qulonglong(m_size))));
     return {};
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "checkedsize.h"
 #include "dtype.h"
 #include "result.h"
 
@@ -72,6 +73,9 @@ struct TensorEntry {
     std::int64_t storageOffset = 0;     // in elements
     std::int64_t numel = 0;
     std::int64_t bytes = 0;  // numel * item size: the size of a contiguous copy
+    /// The shape's element count or byte count does not fit 64 bits: numel and bytes are
+    /// pinned at INT64_MAX and the true figures come from entryNumelText()/entryBytesText().
+    bool sizeOverflow = false;
     bool requiresGrad = false;
     int storage = -1;     // index into ModelIndex::storages
     int sharedWith = -1;  // first entry (in order) that lives in the same storage, or -1
@@ -93,12 +97,22 @@ struct TensorView {
     std::int64_t qZeroPoint = 0;
     std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (see TensorEntry)
 
+    /// Element count, or -1 when it does not fit 64 bits (views from ModelIndex::view()
+    /// never overflow: it refuses them).
     std::int64_t numel() const;
     bool isContiguous() const;
     /// First byte of the element at `offset` (valid only when numel() > 0).
     const std::uint8_t* base() const { return storage.data + offset * dtypeItemSize(dtype); }
     /// Copies the elements, in C order, into `out` (numel() * item size bytes).
     void copyContiguous(std::uint8_t* out) const;
+    /// Copies logical elements [begin, begin + count) in C order into `out`.
+    void copyRange(std::int64_t begin, std::int64_t count, std::uint8_t* out) const;
+    /// How many logical elements each distinct addressed element stands for because of
+    /// broadcast (stride-0) dimensions: the product of the sizes of those dimensions.
+    std::int64_t broadcastFactor() const;
+    /// The same view with every broadcast dimension reduced to size 1: the elements that
+    /// are actually stored, each once per broadcastFactor() logical elements.
+    TensorView withoutBroadcast() const;
 };
 
 /// Everything ParamScope knows about one opened file. Immutable once loaded, so it can
@@ -106,6 +120,9 @@ struct TensorView {
 class ModelIndex {
 public:
     QString filePath;
+    /// Every file the tensors are read from when that is more than filePath (the shards
+    /// of a sharded checkpoint); export refuses to write over any of them.
+    QStringList sourceFiles;
     ModelFormat format = ModelFormat::Unknown;
     QString engine;        // which loader read it ("native", "libtorch")
     QStringList warnings;  // things the loader skipped or could not read, with reasons
@@ -114,14 +131,20 @@ public:
     std::vector<StorageInfo> storages;
     std::shared_ptr<const StorageProvider> provider;
 
-    /// Fills `numel`, `bytes` and `sharedWith` from shapes and storages.
+    /// Fills `numel`, `bytes` and `sharedWith` from shapes and storages, and makes names
+    /// unique (see makeNamesUnique()).
     void finalize();
+    /// Names that flattening made equal get "#2", "#3", ... (the first unused) on every
+    /// later occurrence, with a warning; the first keeps its name.
+    void makeNamesUnique();
 
     int findEntry(std::string_view name) const;  // -1 if absent
     /// Checked access to an entry's elements: an error (naming file and tensor) when the
-    /// tensor's extent does not fit in its storage or the storage cannot be read.
+    /// tensor's extent does not fit in its storage, its logical size passes
+    /// limits::kMaxLogicalElements, or the storage cannot be read.
     Result<TensorView> view(int entry) const;
-    /// A contiguous copy of an entry's bytes (C order, little-endian).
+    /// A contiguous copy of an entry's bytes (C order, little-endian); an error, never an
+    /// exception, when the copy is too large or memory runs out.
     Result<std::vector<std::uint8_t>> contiguousBytes(int entry) const;
 
     struct Totals {
@@ -131,12 +154,19 @@ public:
     Totals totals() const;
 };
 
-/// Size in bytes needed to hold the highest addressed element (0 for an empty tensor),
+/// Element count needed to hold the highest addressed element (0 for an empty tensor),
 /// or -1 when sizes/strides are negative or overflow.
 std::int64_t requiredStorageElements(const std::vector<std::int64_t>& shape,
                                      const std::vector<std::int64_t>& strides, std::int64_t offset);
 std::vector<std::int64_t> contiguousStrides(const std::vector<std::int64_t>& shape);
 QString formatShape(const std::vector<std::int64_t>& shape);  // "[3, 4]"
+/// An entry's element count ("1,234", exact even when it does not fit 64 bits).
+QString entryNumelText(const TensorEntry& e);
+/// An entry's size ("1.5 MiB"; "16.0 EiB" for sizes past 64 bits).
+QString entryBytesText(const TensorEntry& e);
+/// Exact decimal element and byte counts, for JSON (numbers of any size).
+std::string entryNumelDecimal(const TensorEntry& e);
+std::string entryBytesDecimal(const TensorEntry& e);
 QString formatBytes(std::int64_t bytes);                      // "1.5 MiB"
 QString formatCount(std::int64_t n);                          // "1,234,567"
 

@@ -33,10 +33,23 @@ ModelTree ModelTree::build(const ModelIndex& index)
     std::unordered_map<std::pair<int, std::string_view>, int, PairHash> childByName;
     childByName.reserve(index.entries.size() * 2);
 
+    // One copy of all names; the map's keys and the nodes view it.
+    auto names = std::make_shared<std::string>();
+    std::size_t total = 0;
+    for (const auto& e : index.entries)
+        total += e.name.size();
+    names->reserve(total);
+    std::vector<std::size_t> at(index.entries.size());
+    for (size_t ei = 0; ei < index.entries.size(); ++ei) {
+        at[ei] = names->size();
+        names->append(index.entries[ei].name);
+    }
+    t.m_names = names;
+
     auto addChild = [&t](int parent, std::string_view segment, std::string_view full) {
         TreeNode n;
-        n.name = std::string(segment);
-        n.fullName = std::string(full);
+        n.name = segment;
+        n.fullName = full;
         n.parent = parent;
         n.row = int(t.m_nodes[size_t(parent)].children.size());
         n.order = int(t.m_nodes.size());
@@ -47,14 +60,14 @@ ModelTree ModelTree::build(const ModelIndex& index)
     };
 
     for (size_t ei = 0; ei < index.entries.size(); ++ei) {
-        const std::string& name = index.entries[ei].name;
+        const std::string_view name = std::string_view(*names).substr(at[ei], index.entries[ei].name.size());
         int cur = 0;
         size_t start = 0;
         while (true) {
             const size_t dot = name.find('.', start);
             const bool last = dot == std::string::npos;
-            const std::string_view seg = std::string_view(name).substr(start, last ? std::string::npos : dot - start);
-            const std::string_view full = std::string_view(name).substr(0, last ? name.size() : dot);
+            const std::string_view seg = name.substr(start, last ? std::string::npos : dot - start);
+            const std::string_view full = name.substr(0, last ? name.size() : dot);
             auto it = childByName.find({cur, seg});
             int next;
             if (it == childByName.end()) {
@@ -86,8 +99,8 @@ ModelTree ModelTree::build(const ModelIndex& index)
             const TensorEntry& e = index.entries[size_t(n.entry)];
             const bool counted = e.storage >= 0 && !seen[i].insert(e.storage).second;
             if (!counted) {
-                n.numel += e.numel;
-                n.bytes += e.bytes;
+                n.numel = saturatingAdd(n.numel, e.numel);
+                n.bytes = saturatingAdd(n.bytes, e.bytes);
             }
             switch (e.kind) {
             case TensorKind::Parameter: ++n.parameters; break;
@@ -104,8 +117,8 @@ ModelTree ModelTree::build(const ModelIndex& index)
             // from an earlier sibling.
             auto& ps = seen[size_t(n.parent)];
             if (seen[i].empty()) {
-                p.numel += n.numel;
-                p.bytes += n.bytes;
+                p.numel = saturatingAdd(p.numel, n.numel);
+                p.bytes = saturatingAdd(p.bytes, n.bytes);
             } else {
                 bool overlap = false;
                 for (int s : seen[i])
@@ -114,8 +127,8 @@ ModelTree ModelTree::build(const ModelIndex& index)
                         break;
                     }
                 if (!overlap) {
-                    p.numel += n.numel;
-                    p.bytes += n.bytes;
+                    p.numel = saturatingAdd(p.numel, n.numel);
+                    p.bytes = saturatingAdd(p.bytes, n.bytes);
                     ps.insert(seen[i].begin(), seen[i].end());
                 } else {
                     // Rare (tied weights in sibling subtrees): recount this subtree's
@@ -128,8 +141,8 @@ ModelTree ModelTree::build(const ModelIndex& index)
                         if (cn.entry >= 0) {
                             const TensorEntry& e = index.entries[size_t(cn.entry)];
                             if (e.storage < 0 || ps.insert(e.storage).second) {
-                                p.numel += e.numel;
-                                p.bytes += e.bytes;
+                                p.numel = saturatingAdd(p.numel, e.numel);
+                                p.bytes = saturatingAdd(p.bytes, e.bytes);
                             }
                         }
                         for (int ch : cn.children)

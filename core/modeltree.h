@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -11,8 +12,11 @@ class ModelIndex;
 
 /// One node of the module tree. Node 0 is the root (the model itself).
 struct TreeNode {
-    std::string name;      // last segment ("weight", "3", "q_proj")
-    std::string fullName;  // dotted path from the root ("" for the root)
+    // Views into the tree's one copy of the names (a node's full name is a prefix of
+    // the name of the entry that made it), so memory grows with the names' total length,
+    // not with depth squared.
+    std::string_view name;      // last segment ("weight", "3", "q_proj")
+    std::string_view fullName;  // dotted path from the root ("" for the root)
     int parent = -1;
     int row = 0;  // position among the parent's children: O(1) row lookups
     std::vector<int> children;
@@ -57,6 +61,7 @@ public:
 
 private:
     void renumberRows(int node);
+    std::shared_ptr<const std::string> m_names;  // every entry name, back to back; nodes view it
     std::vector<TreeNode> m_nodes;
     std::vector<int> m_nodeForEntry;
 };

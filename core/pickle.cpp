@@ -248,11 +248,12 @@ private:
             fail("a container holds more than 2^32 items");
     }
     void addItems(Value* v, const Items& items) { addItems(v, items.begin(), items.size()); }
-    // Memo slots are numbered densely from 0 by picklers: a vector indexed by slot, bounded
-    // by the pickle's size (each BINPUT takes at least 2 bytes); other indices go to a map.
+    // Memo slots are numbered densely from 0 by picklers: a vector indexed by slot. It only
+    // grows to twice the slots actually written (plus a little), so a LONG_BINPUT of 2**30
+    // in a small pickle cannot make it huge; indices beyond go to a map.
     void memoPut(std::uint64_t idx, Value* v)
     {
-        if (idx < m_n) {
+        if (idx < m_n && idx <= 2 * std::uint64_t(m_memoCount) + 1024) {
             if (idx >= m_memoDense.size()) {
                 if (m_memoCount >= m_limits.maxMemo)
                     fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");

@@ -3,9 +3,21 @@
 #include <QString>
 
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 namespace paramscope {
+
+/// Arguments of a message, as text, for the one-pass QString::arg(a, b, c): chained
+/// .arg(a).arg(b) would re-expand a "%2" inside a name or path given as `a`.
+inline QString argText(const QString& s) { return s; }
+inline QString argText(QLatin1String s) { return QString(s); }
+inline QString argText(double v) { return QStringLiteral("%1").arg(v); }
+template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
+QString argText(T v)
+{
+    return QString::number(v);
+}
 
 /// A value or a user-facing error message. No exception crosses core's public API;
 /// failures come back as one of these, with a message that names the file and the cause.

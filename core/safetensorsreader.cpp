@@ -290,7 +290,7 @@ public:
 private:
     bool fail(const QString& problem, bool withOffset = false)
     {
-        m_error = withOffset ? QStringLiteral("%1 at byte %2").arg(problem).arg(m_p - m_begin) : problem;
+        m_error = withOffset ? QStringLiteral("%1 at byte %2").arg(argText(problem), argText(m_p - m_begin)) : problem;
         return false;
     }
     bool syntax(const char* what)
@@ -726,10 +726,10 @@ Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, con
     for (int i = 7; i >= 0; --i)
         n = (n << 8) | file[i];
     if (n > kSafetensorsMaxHeaderBytes)
-        return fail(QStringLiteral("header length %1 is above the limit of %2 bytes").arg(n).arg(kSafetensorsMaxHeaderBytes));
+        return fail(QStringLiteral("header length %1 is above the limit of %2 bytes").arg(argText(n), argText(kSafetensorsMaxHeaderBytes)));
     if (n > fileSize - 8)
         return fail(
-            QStringLiteral("header length %1 is larger than the rest of the file (%2 bytes)").arg(n).arg(fileSize - 8));
+            QStringLiteral("header length %1 is larger than the rest of the file (%2 bytes)").arg(argText(n), argText(fileSize - 8)));
     if (n < 2)
         return fail(QStringLiteral("header length %1 is too short for a JSON object").arg(n));
     const std::uint8_t* json = file + 8;
@@ -757,7 +757,7 @@ Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, con
 
     for (HeaderTensor& t : h.tensors) {
         const auto where = [&] { return QStringLiteral("tensor '%1'").arg(qs(t.name)); };
-        const auto range = [&] { return QStringLiteral("[%1, %2]").arg(t.begin).arg(t.end); };
+        const auto range = [&] { return QStringLiteral("[%1, %2]").arg(argText(t.begin), argText(t.end)); };
         int bits = 0;
         if (auto dt = dtypeFromSafetensors(t.code.toStdString())) {
             t.dtype = *dt;
@@ -780,23 +780,17 @@ Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, con
             return fail(QStringLiteral("%1 has data_offsets %2 that end before they begin").arg(where(), range()));
         if (t.end > h.dataSize)
             return fail(QStringLiteral("%1 has data_offsets %2 outside the data buffer (%3 bytes)")
-                            .arg(where(), range())
-                            .arg(h.dataSize));
+                            .arg(argText(where()), argText(range()), argText(h.dataSize)));
         std::int64_t totalBits = 0;
         if (__builtin_mul_overflow(numel, std::int64_t(bits), &totalBits))
             return fail(QStringLiteral("%1: the byte size of its shape overflows").arg(where()));
         if (totalBits % 8 != 0)
             return fail(QStringLiteral("%1 (%2 elements of %3 bits) does not fill a whole number of bytes")
-                            .arg(where())
-                            .arg(numel)
-                            .arg(bits));
+                            .arg(argText(where()), argText(numel), argText(bits)));
         const std::uint64_t expected = std::uint64_t(totalBits / 8);
         if (t.end - t.begin != expected)
             return fail(QStringLiteral("%1 has data_offsets %2 spanning %3 bytes, but dtype %4 with shape %5 needs %6 bytes")
-                            .arg(where(), range())
-                            .arg(t.end - t.begin)
-                            .arg(t.code, formatShape(t.shape))
-                            .arg(expected));
+                            .arg(argText(where()), argText(range()), argText(t.end - t.begin), argText(t.code), argText(formatShape(t.shape)), argText(expected)));
     }
 
     // safetensors has no module order; the data order is the writer's order, so entries
@@ -809,24 +803,16 @@ Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, con
     for (const HeaderTensor& t : h.tensors) {
         if (t.begin < cursor)
             return fail(QStringLiteral("tensors '%1' (bytes %2 to %3) and '%4' (bytes %5 to %6) overlap")
-                            .arg(qs(previous->name))
-                            .arg(previous->begin)
-                            .arg(previous->end)
-                            .arg(qs(t.name))
-                            .arg(t.begin)
-                            .arg(t.end));
+                            .arg(argText(qs(previous->name)), argText(previous->begin), argText(previous->end), argText(qs(t.name)), argText(t.begin), argText(t.end)));
         if (t.begin > cursor)
             return fail(QStringLiteral("bytes %1 to %2 of the data buffer belong to no tensor (a gap before '%3')")
-                            .arg(cursor)
-                            .arg(t.begin)
-                            .arg(qs(t.name)));
+                            .arg(argText(cursor), argText(t.begin), argText(qs(t.name))));
         cursor = t.end;
         previous = &t;
     }
     if (cursor != h.dataSize)
         return fail(QStringLiteral("the last %1 bytes of the data buffer (%2 bytes) belong to no tensor")
-                        .arg(h.dataSize - cursor)
-                        .arg(h.dataSize));
+                        .arg(argText(h.dataSize - cursor), argText(h.dataSize)));
     return h;
 }
 
@@ -940,7 +926,7 @@ Result<QJsonObject> readIndexJson(const QString& path)
     if (!f.open(QIODevice::ReadOnly))
         return R::failure(QStringLiteral("'%1' cannot be opened: %2").arg(name, f.errorString()));
     if (std::uint64_t(f.size()) > kSafetensorsMaxHeaderBytes)
-        return bad(QStringLiteral("it is %1 bytes, above the limit of %2").arg(f.size()).arg(kSafetensorsMaxHeaderBytes));
+        return bad(QStringLiteral("it is %1 bytes, above the limit of %2").arg(argText(f.size()), argText(kSafetensorsMaxHeaderBytes)));
     const QByteArray text = f.readAll();
     if (const auto at = invalidUtf8At(reinterpret_cast<const std::uint8_t*>(text.constData()), size_t(text.size()));
         at >= 0)
@@ -948,7 +934,7 @@ Result<QJsonObject> readIndexJson(const QString& path)
     QJsonParseError err{};
     const QJsonDocument doc = QJsonDocument::fromJson(text, &err);
     if (err.error != QJsonParseError::NoError)
-        return bad(QStringLiteral("it is not valid JSON: %1 at byte %2").arg(err.errorString()).arg(err.offset));
+        return bad(QStringLiteral("it is not valid JSON: %1 at byte %2").arg(argText(err.errorString()), argText(err.offset)));
     if (!doc.isObject())
         return bad(QStringLiteral("it is not a JSON object"));
     if (auto dup = scanKeys(text, nullptr)) {
@@ -1007,13 +993,12 @@ LoadResult loadSharded(const QString& indexPath, const LoadOptions& options)
         if (cancelled(options))
             return LoadResult::failure(cancelledMessage(indexPath));
         report(options, double(done) / double(shards.size()), QStringLiteral("Reading shard %1").arg(shard));
+        index->sourceFiles << folder.filePath(shard);
         auto opened = openFile(folder.filePath(shard));
         if (!opened)
             return LoadResult::failure(
                 QStringLiteral("Sharded checkpoint '%1': shard '%2' (%3 tensors in weight_map) cannot be read: %4")
-                    .arg(indexName, shard)
-                    .arg(names.size())
-                    .arg(opened.error()));
+                    .arg(argText(indexName), argText(shard), argText(names.size()), argText(opened.error())));
         std::unordered_set<std::string> present;
         for (const HeaderTensor& t : opened->header.tensors)
             present.insert(t.name);

@@ -1,5 +1,7 @@
 #include "stats.h"
 
+#include "resourcelimits.h"
+
 #include <QFileInfo>
 
 #include <algorithm>
@@ -745,16 +747,38 @@ double lerp(double a, double b, double t)
     return t >= 0.5 ? b - d * (1.0 - t) : a + d * t;
 }
 
+/// Where type-7 quantile `i` sits among `n` sorted values each standing for `weight`
+/// logical elements (a broadcast view, TensorStats::broadcast): it interpolates between
+/// the `lo`-th and `hi`-th of the n by `t`. With weight 1, position (n - 1) * q.
+struct QuantileRank {
+    std::int64_t lo = 0, hi = 0;
+    double t = 0.0;
+};
+QuantileRank quantileRank(std::int64_t n, std::int64_t weight, size_t i)
+{
+    const double q = StatsQuantiles::kLevels[i];
+    if (weight <= 1) {
+        const double pos = double(n - 1) * q;
+        const auto lo = std::int64_t(std::floor(pos));
+        return {lo, std::min(lo + 1, n - 1), pos - double(lo)};
+    }
+    // Among the n * weight logical values (at most 2^62), the k-th smallest is the
+    // (k / weight)-th of the n distinct ones.
+    const std::int64_t N = n * weight;
+    const long double pos = (long double)(N - 1) * (long double)q;
+    const auto lo = std::int64_t(std::floor(pos));
+    const auto hi = std::min(lo + 1, N - 1);
+    return {lo / weight, hi / weight, double(pos - (long double)lo)};
+}
+
 /// Type-7 quantiles given a function returning the k-th smallest finite value.
 template <typename OrderStat>
-std::array<double, 5> linearQuantiles(std::int64_t n, OrderStat&& kth)
+std::array<double, 5> linearQuantiles(std::int64_t n, std::int64_t weight, OrderStat&& kth)
 {
     std::array<double, 5> out{};
     for (size_t i = 0; i < out.size(); ++i) {
-        const double pos = double(n - 1) * StatsQuantiles::kLevels[i];
-        const auto lo = std::int64_t(std::floor(pos));
-        const auto hi = std::min(lo + 1, n - 1);
-        out[i] = lerp(kth(lo), kth(hi), pos - double(lo));
+        const QuantileRank r = quantileRank(n, weight, i);
+        out[i] = lerp(kth(r.lo), kth(r.hi), r.t);
     }
     return out;
 }
@@ -793,19 +817,19 @@ void finishMoments(TensorStats& s, const Acc& a)
 }
 
 /// Exact type-7 quantiles of `x` (reordered in place).
-std::array<double, 5> exactQuantiles(std::vector<double>& x)
+std::array<double, 5> exactQuantiles(std::vector<double>& x, std::int64_t weight)
 {
     const auto n = std::int64_t(x.size());
     std::vector<std::int64_t> ranks;
-    for (double q : StatsQuantiles::kLevels) {
-        const auto lo = std::int64_t(std::floor(double(n - 1) * q));
-        ranks.push_back(lo);
-        ranks.push_back(std::min(lo + 1, n - 1));
+    for (size_t i = 0; i < StatsQuantiles::kLevels.size(); ++i) {
+        const QuantileRank r = quantileRank(n, weight, i);
+        ranks.push_back(r.lo);
+        ranks.push_back(r.hi);
     }
     std::sort(ranks.begin(), ranks.end());
     ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
     const std::vector<double> picked = selectRanks(x, ranks);
-    return linearQuantiles(n, [&](std::int64_t k) {
+    return linearQuantiles(n, weight, [&](std::int64_t k) {
         return picked[size_t(std::lower_bound(ranks.begin(), ranks.end(), k) - ranks.begin())];
     });
 }
@@ -822,11 +846,9 @@ void approximateQuantiles(TensorStats& s, const Binner& fine, const std::vector<
     s.quantiles.approximate = true;
     s.quantiles.errorBound = 0;
     for (size_t i = 0; i < s.quantiles.values.size(); ++i) {
-        const double pos = double(s.finite - 1) * StatsQuantiles::kLevels[i];
-        const auto lo = std::int64_t(std::floor(pos));
-        const auto hi = std::min(lo + 1, s.finite - 1);
-        const double t = pos - double(lo);
-        const size_t A = binOf(lo), B = binOf(hi);
+        const QuantileRank r = quantileRank(s.finite, s.broadcast, i);
+        const double t = r.t;
+        const size_t A = binOf(r.lo), B = binOf(r.hi);
         const double low = std::clamp(lerp(fine.edges[A], fine.edges[B], t), s.min, s.max);
         const double high = std::clamp(lerp(fine.edges[A + 1], fine.edges[B + 1], t), s.min, s.max);
         s.quantiles.values[i] = low + (high - low) / 2;
@@ -1003,7 +1025,7 @@ Result<TensorStats> narrowStats(const TensorView& v, const Layout& L, const Stat
     std::vector<std::int64_t> cum(merged.size() + 1, 0);
     for (size_t j = 0; j < merged.size(); ++j)
         cum[j + 1] = cum[j] + merged[j].second;
-    s.quantiles.values = linearQuantiles(a.n, [&](std::int64_t k) {
+    s.quantiles.values = linearQuantiles(a.n, s.broadcast, [&](std::int64_t k) {
         const auto it = std::upper_bound(cum.begin(), cum.end(), k);
         return merged[size_t(it - cum.begin()) - 1].first;
     });
@@ -1486,13 +1508,13 @@ std::int64_t cellOfRank(const std::vector<std::int64_t>& cum, std::int64_t k)
 }
 
 /// Ranks (from 0) of the order statistics type-7 quantiles interpolate between.
-std::array<std::int64_t, 10> quantileRanks(std::int64_t n)
+std::array<std::int64_t, 10> quantileRanks(std::int64_t n, std::int64_t weight)
 {
     std::array<std::int64_t, 10> r{};
     for (size_t i = 0; i < StatsQuantiles::kLevels.size(); ++i) {
-        const auto lo = std::int64_t(std::floor(double(n - 1) * StatsQuantiles::kLevels[i]));
-        r[2 * i] = lo;
-        r[2 * i + 1] = std::min(lo + 1, n - 1);
+        const QuantileRank q = quantileRank(n, weight, i);
+        r[2 * i] = q.lo;
+        r[2 * i + 1] = q.hi;
     }
     return r;
 }
@@ -1503,7 +1525,7 @@ Targets quantileTargets(const TensorStats& s, const Cells& coarse, const std::ve
 {
     const std::vector<std::int64_t> cum = cumulative(counts);
     std::vector<std::int64_t> cells;
-    for (std::int64_t k : quantileRanks(s.finite))
+    for (std::int64_t k : quantileRanks(s.finite, s.broadcast))
         cells.push_back(cellOfRank(cum, k));
     std::sort(cells.begin(), cells.end());
     cells.erase(std::unique(cells.begin(), cells.end()), cells.end());
@@ -1539,9 +1561,9 @@ void gridQuantiles(TensorStats& s, const Cells& coarse, const std::vector<std::i
     };
     s.quantiles.approximate = true;
     s.quantiles.errorBound = 0;
-    const auto ranks = quantileRanks(s.finite);
+    const auto ranks = quantileRanks(s.finite, s.broadcast);
     for (size_t i = 0; i < s.quantiles.values.size(); ++i) {
-        const double t = double(s.finite - 1) * StatsQuantiles::kLevels[i] - double(ranks[2 * i]);
+        const double t = quantileRank(s.finite, s.broadcast, i).t;
         const std::int64_t A = cellOf(ranks[2 * i]), B = cellOf(ranks[2 * i + 1]);
         const double low = std::clamp(lerp(fine.edge(A), fine.edge(B), t), s.min, s.max);
         const double high = std::clamp(lerp(fine.edge(A + 1), fine.edge(B + 1), t), s.min, s.max);
@@ -1689,7 +1711,7 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
                 }))
                 return cancelledResult();
             // Selection reorders the copy; binning does not care about order.
-            s.quantiles.values = exactQuantiles(vals);
+            s.quantiles.values = exactQuantiles(vals, s.broadcast);
         }
         if (o.histogram) {
             s.histogram = planHistogram(v, s, o.bins, false);
@@ -1848,9 +1870,12 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
 
 }  // namespace
 
-Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
+namespace {
+
+Result<TensorStats> computeStatsOfView(const TensorView& v, const StatsOptions& o, std::int64_t weight)
 {
     TensorStats s;
+    s.broadcast = weight;
     s.dtype = v.dtype;
     s.shape = v.shape;
     s.scalar = v.shape.empty();
@@ -1872,7 +1897,7 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
     }
     if (v.strides.size() != v.shape.size())
         return Result<TensorStats>::failure(
-            QStringLiteral("tensor view has %1 strides for %2 dimensions").arg(v.strides.size()).arg(v.shape.size()));
+            QStringLiteral("tensor view has %1 strides for %2 dimensions").arg(argText(v.strides.size()), argText(v.shape.size())));
     for (auto d : v.shape)
         if (d < 0)
             return Result<TensorStats>::failure(QStringLiteral("tensor view has a negative size"));
@@ -1894,6 +1919,51 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
     Result<TensorStats> r = Result<TensorStats>::failure(
         QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
     withWideDecoder(v, [&](const auto& dec) { r = wideStats(v, L, o, std::move(s), dec); });
+    return r;
+}
+
+}  // namespace
+
+Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
+{
+    using R = Result<TensorStats>;
+    if (v.strides.size() != v.shape.size())
+        return R::failure(QStringLiteral("tensor view has %1 strides for %2 dimensions")
+                              .arg(QString::number(v.strides.size()), QString::number(v.shape.size())));
+    const std::int64_t numel = v.numel();
+    if (numel < 0 || numel > limits::kMaxLogicalElements)
+        return R::failure(QStringLiteral("%1 elements are more than ParamScope computes statistics of (2^62)")
+                              .arg(QString::fromStdString(exactProductText(v.shape))));
+    // Broadcast (stride-0) dimensions repeat the same elements: compute over what is
+    // stored, each element weighted by the repetition, instead of walking every logical
+    // element (a [2**40] view of one float would take hours). Per-channel quantized views
+    // keep their channel axis.
+    TensorView distinct = v;
+    std::int64_t weight = 1;
+    for (size_t d = 0; d < v.shape.size(); ++d) {
+        if (v.strides[d] != 0 || v.shape[d] <= 1 || (v.qChannels && int(d) == v.qChannels->axis))
+            continue;
+        weight *= v.shape[d];  // cannot overflow: the product of all sizes fits
+        distinct.shape[d] = 1;
+    }
+    if (weight == 1)
+        return computeStatsOfView(v, o, 1);
+    auto r = computeStatsOfView(distinct, o, weight);
+    if (!r)
+        return r;
+    TensorStats& s = r.value();
+    s.shape = v.shape;
+    s.elements = numel;
+    s.empty = numel == 0;
+    s.finite *= weight;
+    s.nan *= weight;
+    s.posInf *= weight;
+    s.negInf *= weight;
+    s.zeros *= weight;
+    s.l1 *= double(weight);
+    s.l2 *= std::sqrt(double(weight));
+    for (auto& c : s.histogram.counts)
+        c *= weight;
     return r;
 }
 

@@ -85,6 +85,10 @@ struct TensorStats {
     bool empty = false;   // no elements at all
     bool scalar = false;  // 0-d tensor (one element)
     bool cancelled = false;
+    /// A broadcast view (stride-0 dimensions): each stored element stands for this many
+    /// logical ones. Counts, L1 and L2 are of the logical tensor; the automatic histogram's
+    /// bin count is chosen from the stored elements.
+    std::int64_t broadcast = 1;
 
     std::int64_t finite = 0;
     std::int64_t nan = 0, posInf = 0, negInf = 0;

@@ -1,6 +1,7 @@
 #include "torcharchive.h"
 
 #include "mappedfile.h"
+#include "resourcelimits.h"
 #include "pickle.h"
 #include "zipreader.h"
 
@@ -22,7 +23,8 @@ using pickle::Value;
 using VT = pickle::Value::Type;
 
 constexpr std::uint64_t kMaxPickleBytes = std::uint64_t(1) << 30;  // data.pkl, inflated
-constexpr std::uint64_t kMaxCodeBytes = std::uint64_t(64) << 20;   // one code/ source
+constexpr std::uint64_t kMaxCodeBytes = std::uint64_t(16) << 20;   // one code/ source, inflated
+constexpr std::uint64_t kMaxCodeTotal = std::uint64_t(64) << 20;   // all code/ sources read for one open
 constexpr std::uint64_t kMaxInflatedStorage = std::uint64_t(4) << 30;
 constexpr int kMaxDepth = 256;  // nesting of modules / containers we follow
 constexpr std::int64_t kMinVersion = 1;
@@ -44,7 +46,7 @@ public:
     {
         using R = Result<StorageBytes>;
         if (i < 0 || size_t(i) >= records.size() || !records[size_t(i)])
-            return R::failure(QStringLiteral("'%1' has no storage #%2").arg(zip->file()->label()).arg(i));
+            return R::failure(QStringLiteral("'%1' has no storage #%2").arg(argText(zip->file()->label()), argText(i)));
         const ZipEntry& e = *records[size_t(i)];
         if (e.isStored()) {
             auto r = zip->read(e, std::numeric_limits<std::uint64_t>::max(), false);
@@ -188,6 +190,9 @@ public:
             if (auto st = walkValue(m_doc.root, std::string(), 0); !st)
                 return LoadResult::failure(st.error());
         }
+        if (m_nameBytes > limits::kMaxTotalNameBytes)
+            return fail(QStringLiteral("its tensor names add up to more than %1 MiB")
+                            .arg(argText(std::int64_t(limits::kMaxTotalNameBytes >> 20))));
         if (m_index->entries.empty() && m_skipped > 0)
             return fail(QStringLiteral("no tensor can be read: %1").arg(m_firstProblem));
 
@@ -246,7 +251,7 @@ private:
         if (!ok || text.isEmpty() || !text[0].isDigit())
             return bad(QStringLiteral("its version record is not a number ('%1')").arg(text.left(20)));
         if (n < kMinVersion || n > kMaxVersion)
-            return bad(QStringLiteral("archive format version %1 is not supported (supported: %2 to %3)").arg(n).arg(kMinVersion).arg(kMaxVersion));
+            return bad(QStringLiteral("archive format version %1 is not supported (supported: %2 to %3)").arg(argText(n), argText(kMinVersion), argText(kMaxVersion)));
         return {};
     }
 
@@ -279,17 +284,12 @@ private:
             }
             if (rec->uncompressedSize < info.byteSize) {
                 m_storageProblem[i] = QStringLiteral("its storage %1 declares %2 bytes (%3 x %4) but the record holds only %5")
-                                          .arg(qs(info.key))
-                                          .arg(info.byteSize)
-                                          .arg(s.numel)
-                                          .arg(qs(std::string(dtypeName(*s.dtype))))
-                                          .arg(rec->uncompressedSize);
+                                          .arg(argText(qs(info.key)), argText(info.byteSize), argText(s.numel), argText(qs(std::string(dtypeName(*s.dtype)))), argText(rec->uncompressedSize));
                 continue;
             }
             if (!rec->isStored() && rec->uncompressedSize > kMaxInflatedStorage) {
                 m_storageProblem[i] = QStringLiteral("its storage %1 is compressed and too large to inflate (%2 bytes)")
-                                          .arg(qs(info.key))
-                                          .arg(rec->uncompressedSize);
+                                          .arg(argText(qs(info.key)), argText(rec->uncompressedSize));
                 continue;
             }
             m_records[i] = rec;
@@ -307,6 +307,9 @@ private:
     // Validates a tensor against its storage and adds it.
     void addTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind)
     {
+        if (name.size() > limits::kMaxNameBytes)
+            return skipLongName(name);
+        m_nameBytes += name.size();
         if (!t.error.empty())
             return skip(name, qs(t.error));
         if (t.storage < 0 || size_t(t.storage) >= m_doc.storages.size())
@@ -315,7 +318,7 @@ private:
             return skip(name, m_storageProblem[size_t(t.storage)]);
         const auto& s = m_doc.storages[size_t(t.storage)];
         if (t.shape.size() != t.strides.size())
-            return skip(name, QStringLiteral("its size has %1 dimensions but its stride %2").arg(t.shape.size()).arg(t.strides.size()));
+            return skip(name, QStringLiteral("its size has %1 dimensions but its stride %2").arg(argText(t.shape.size()), argText(t.strides.size())));
         if (t.shape.size() > 64)
             return skip(name, QStringLiteral("it has %1 dimensions").arg(t.shape.size()));
         for (size_t d = 0; d < t.shape.size(); ++d)
@@ -331,14 +334,10 @@ private:
             if (__builtin_mul_overflow(numel, d, &numel))
                 return skip(name, QStringLiteral("its element count overflows (%1)").arg(formatShape(t.shape)));
         if (numel > 0 && t.offset >= s.numel)
-            return skip(name, QStringLiteral("its storage offset %1 lies past the end of its storage (%2 elements)").arg(t.offset).arg(s.numel));
+            return skip(name, QStringLiteral("its storage offset %1 lies past the end of its storage (%2 elements)").arg(argText(t.offset), argText(s.numel)));
         if (needed > s.numel)
             return skip(name, QStringLiteral("size %1, stride %2 and offset %3 need %4 elements but its storage %5 holds %6")
-                                  .arg(formatShape(t.shape), formatShape(t.strides))
-                                  .arg(t.offset)
-                                  .arg(needed)
-                                  .arg(qs(m_storageInfo[size_t(t.storage)].key))
-                                  .arg(s.numel));
+                                  .arg(argText(formatShape(t.shape)), argText(formatShape(t.strides)), argText(t.offset), argText(needed), argText(qs(m_storageInfo[size_t(t.storage)].key)), argText(s.numel)));
         if (t.quantized != dtypeIsQuantized(*s.dtype))
             return skip(name, QStringLiteral("its storage type %1 does not match how it is rebuilt").arg(qs(s.typeName)));
         TensorEntry e;
@@ -357,8 +356,7 @@ private:
             QString why;
             if (t.qAxis < 0 || t.qAxis >= std::int64_t(t.shape.size()))
                 return skip(name, QStringLiteral("its per-channel quantization axis %1 is not one of its %2 dimensions")
-                                      .arg(t.qAxis)
-                                      .arg(t.shape.size()));
+                                      .arg(argText(t.qAxis), argText(t.shape.size())));
             qc->axis = int(t.qAxis);
             if (!t.qScales || !t.qZeroPoints || !smallTensor(*t.qScales, qc->scales, why) ||
                 !smallTensor(*t.qZeroPoints, qc->zeroPoints, why))
@@ -366,10 +364,7 @@ private:
             const std::int64_t channels = t.shape[size_t(qc->axis)];
             if (std::int64_t(qc->scales.size()) != channels || std::int64_t(qc->zeroPoints.size()) != channels)
                 return skip(name, QStringLiteral("it has %1 channels along dimension %2 but %3 scales and %4 zero points")
-                                      .arg(channels)
-                                      .arg(qc->axis)
-                                      .arg(qc->scales.size())
-                                      .arg(qc->zeroPoints.size()));
+                                      .arg(argText(channels), argText(qc->axis), argText(qc->scales.size()), argText(qc->zeroPoints.size())));
             e.qChannels = std::move(qc);
         }
         m_index->entries.push_back(std::move(e));
@@ -447,12 +442,33 @@ private:
     Status tooDeep(const std::string& name) const
     {
         return Status::failure(QStringLiteral("'%1' cannot be opened: data.pkl nests deeper than %2 levels at '%3' (cyclic?)")
-                                   .arg(m_name)
-                                   .arg(kMaxDepth)
-                                   .arg(qs(name.size() > 60 ? name.substr(0, 60) + "..." : name)));
+                                   .arg(argText(m_name), argText(kMaxDepth), argText(qs(name.size() > 60 ? name.substr(0, 60) + "..." : name))));
+    }
+    /// A name past limits::kMaxNameBytes: skipped, with one warning per prefix.
+    void skipLongName(const std::string& name)
+    {
+        ++m_skipped;
+        if (m_longNames++ == 0) {
+            const QString msg = QStringLiteral("tensors whose names are longer than %1 bytes are skipped (the first starts '%2…')")
+                                    .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(name.substr(0, 60)));
+            m_firstProblem = msg;
+            m_index->warnings << msg;
+        }
+    }
+    /// Whether a child of `prefix` named `key` would pass the name limit (then it is
+    /// skipped whole instead of building names nobody can use).
+    bool childNameTooLong(const std::string& prefix, std::size_t keyLength)
+    {
+        if (prefix.size() + 1 + keyLength <= limits::kMaxNameBytes)
+            return false;
+        skipLongName(prefix);
+        return true;
     }
     Status visit(const std::string& name)
     {
+        if (m_nameBytes > limits::kMaxTotalNameBytes)
+            return Status::failure(QStringLiteral("'%1' cannot be opened: its tensor names add up to more than %2 MiB")
+                                       .arg(m_name, argText(std::int64_t(limits::kMaxTotalNameBytes >> 20))));
         // Shared sub-graphs are legitimate but must not blow up exponentially.
         if (++m_visits > m_doc.valueCount() * 4 + 100000)
             return Status::failure(QStringLiteral("'%1' cannot be opened: data.pkl's object graph is too large to walk (shared cyclically at '%2'?)")
@@ -475,13 +491,19 @@ private:
                       v->tensor->isParameter ? TensorKind::Parameter : TensorKind::Tensor);
             return {};
         case VT::Dict:
-            for (size_t i = 0; i < v->dictSize(); ++i)
-                if (auto st = walkValue(v->value(i), join(name, keyName(v->key(i))), depth + 1); !st)
+            for (size_t i = 0; i < v->dictSize(); ++i) {
+                const Value* k = v->key(i);
+                if (k && k->type == VT::String && childNameTooLong(name, k->text.size()))
+                    continue;
+                if (auto st = walkValue(v->value(i), join(name, keyName(k)), depth + 1); !st)
                     return st;
+            }
             return {};
         case VT::List:
         case VT::Tuple:
         case VT::Set:
+            if (childNameTooLong(name, 20))
+                return {};
             for (size_t i = 0; i < v->items.size(); ++i)
                 if (auto st = walkValue(v->items[i], join(name, std::to_string(i)), depth + 1); !st)
                     return st;
@@ -515,7 +537,15 @@ private:
                 if (c == '.')
                     c = '/';
             if (const ZipEntry* src = m_zip->find(m_top + "code/" + path + ".py")) {
-                auto b = m_zip->read(*src, kMaxCodeBytes, true);
+                const bool overBudget = m_codeBytes + std::min(src->uncompressedSize, kMaxCodeBytes) > kMaxCodeTotal;
+                auto b = overBudget ? Result<StorageBytes>::failure(
+                                          QStringLiteral("'%1': the class sources under code/ add up to more than %2 MiB; "
+                                                         "%3 is not read and its tensors are listed with kind 'tensor'")
+                                              .arg(m_name, argText(std::int64_t(kMaxCodeTotal >> 20)),
+                                                   qs(src->name)))
+                                    : m_zip->read(*src, kMaxCodeBytes, true);
+                if (b)
+                    m_codeBytes += b->size;
                 if (b) {
                     const std::string text(reinterpret_cast<const char*>(b->data), size_t(b->size));
                     for (auto& c : parseTorchScriptClasses(text, qualifier))
@@ -556,9 +586,14 @@ private:
             m_warnedNoClass.insert(std::string(m->text));
             m_index->warnings << QStringLiteral("no source for class %1 under code/: its tensors are listed with kind 'tensor'").arg(qs(m->text));
         }
-        auto listed = [](const std::vector<std::string>& names, std::string_view n) {
-            return std::find(names.begin(), names.end(), n) != names.end();
-        };
+        // Hash sets: a class can list 100k parameters (a linear search per attribute was
+        // quadratic).
+        std::unordered_set<std::string_view> parameters, buffers;
+        if (cls) {
+            parameters.insert(cls->parameters.begin(), cls->parameters.end());
+            buffers.insert(cls->buffers.begin(), cls->buffers.end());
+        }
+        auto listed = [](const std::unordered_set<std::string_view>& names, std::string_view n) { return names.count(n) > 0; };
         const std::string dotted = prefix.empty() ? std::string() : prefix + ".";
         // Own parameters, then own buffers, each in attribute order (LibTorch's and
         // Python's state_dict order).
@@ -570,9 +605,9 @@ private:
                     continue;
                 TensorKind kind = TensorKind::Tensor;
                 if (cls) {
-                    if (listed(cls->parameters, k->text))
+                    if (listed(parameters, k->text))
                         kind = TensorKind::Parameter;
-                    else if (listed(cls->buffers, k->text))
+                    else if (listed(buffers, k->text))
                         kind = TensorKind::Buffer;
                     else
                         continue;  // a plain tensor attribute: not in state_dict()
@@ -586,6 +621,8 @@ private:
             const Value* k = state->key(i);
             const Value* v = state->value(i);
             if (!k || k->type != VT::String || !isModule(v))
+                continue;
+            if (childNameTooLong(prefix, k->text.size()))
                 continue;
             if (auto st = walkModule(v, dotted + std::string(k->text), depth + 1); !st)
                 return st;
@@ -608,6 +645,9 @@ private:
     std::unordered_set<std::string> m_parsedFiles;
     std::unordered_set<std::string> m_warnedNoClass;
     size_t m_visits = 0;
+    std::uint64_t m_codeBytes = 0;  // code/ sources read so far
+    std::size_t m_nameBytes = 0;  // of the tensors added so far
+    int m_longNames = 0;
     int m_skipped = 0;
     QString m_firstProblem;
 };

@@ -81,12 +81,12 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
         cdSize = le64(d + rec + 40);
         cdOffset = le64(d + rec + 48);
         if (cdOffset > rec || cdSize > rec - cdOffset)
-            return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file").arg(cdOffset).arg(cdSize));
+            return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file").arg(argText(cdOffset), argText(cdSize)));
     } else if (cdOffset > eocd || cdSize > eocd - cdOffset) {
-        return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file").arg(cdOffset).arg(cdSize));
+        return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file").arg(argText(cdOffset), argText(cdSize)));
     }
     if (count > cdSize / kCentralSize)
-        return fail(QStringLiteral("the directory claims %1 entries but has room for at most %2").arg(count).arg(cdSize / kCentralSize));
+        return fail(QStringLiteral("the directory claims %1 entries but has room for at most %2").arg(argText(count), argText(cdSize / kCentralSize)));
     if (count == 0)
         return fail(QStringLiteral("the archive is empty"));
 
@@ -143,28 +143,21 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
             return fail(QStringLiteral("entry '%1' lives on another disk of a split archive").arg(displayName(e.name)));
         if (e.method != 0 && e.method != 8)
             return fail(QStringLiteral("entry '%1' uses compression method %2 (only stored and deflate are supported)")
-                            .arg(displayName(e.name))
-                            .arg(e.method));
+                            .arg(argText(displayName(e.name)), argText(e.method)));
         // The local header repeats the name and has its own extra field; the data follows.
         const std::uint64_t lho = e.localHeaderOffset;
         if (!file->contains(lho, kLocalSize) || lho + kLocalSize > cdOffset || le32(d + lho) != kLocalSig)
-            return fail(QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)").arg(displayName(e.name)).arg(lho));
+            return fail(QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)").arg(argText(displayName(e.name)), argText(lho)));
         e.dataOffset = lho + kLocalSize + le16(d + lho + 26) + le16(d + lho + 28);
         if (e.dataOffset > cdOffset || e.compressedSize > cdOffset - e.dataOffset)
             return fail(QStringLiteral("the data of entry '%1' (%2 bytes at offset %3) runs past the end of the archive data (truncated?)")
-                            .arg(displayName(e.name))
-                            .arg(e.compressedSize)
-                            .arg(e.dataOffset));
+                            .arg(argText(displayName(e.name)), argText(e.compressedSize), argText(e.dataOffset)));
         if (e.method == 0 && e.compressedSize != e.uncompressedSize)
             return fail(QStringLiteral("stored entry '%1' declares %2 bytes but holds %3")
-                            .arg(displayName(e.name))
-                            .arg(e.uncompressedSize)
-                            .arg(e.compressedSize));
+                            .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
         if (e.method == 8 && e.uncompressedSize > e.compressedSize * kMaxDeflateRatio + 1024)
             return fail(QStringLiteral("entry '%1' declares %2 bytes from %3 compressed bytes, more than deflate can produce (zip bomb?)")
-                            .arg(displayName(e.name))
-                            .arg(e.uncompressedSize)
-                            .arg(e.compressedSize));
+                            .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
         // Reserved above, so the entries (and the names the map views) never move.
         z.m_entries.push_back(std::move(e));
         const std::string& name = z.m_entries.back().name;
@@ -172,6 +165,11 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
             return fail(QStringLiteral("entry '%1' appears twice").arg(displayName(name)));
         pos += total;
     }
+    // A count smaller than the directory's real entries would hide the rest (and with them
+    // records the pickle names): the directory must end where its size says.
+    if (pos != cdEnd)
+        return fail(QStringLiteral("the directory claims %1 entries, but %2 more bytes of entries follow them")
+                        .arg(argText(count), argText(cdEnd - pos)));
     return R(std::move(z));
 }
 
@@ -188,7 +186,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
     if (auto st = m_file->check(); !st)
         return R::failure(st.error());
     if (e.uncompressedSize > maxBytes)
-        return R::failure(QStringLiteral("%1 is too large to read (%2 bytes, limit %3)").arg(where).arg(e.uncompressedSize).arg(maxBytes));
+        return R::failure(QStringLiteral("%1 is too large to read (%2 bytes, limit %3)").arg(argText(where), argText(e.uncompressedSize), argText(maxBytes)));
     const std::uint8_t* src = m_file->data() + e.dataOffset;
     if (e.isStored()) {
         if (verifyCrc) {
@@ -212,7 +210,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
     try {
         buf->resize(size_t(e.uncompressedSize));
     } catch (const std::bad_alloc&) {
-        return R::failure(QStringLiteral("%1 is too large to inflate (%2 bytes): out of memory").arg(where).arg(e.uncompressedSize));
+        return R::failure(QStringLiteral("%1 is too large to inflate (%2 bytes): out of memory").arg(argText(where), argText(e.uncompressedSize)));
     }
     z_stream zs {};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
@@ -251,8 +249,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
     inflateEnd(&zs);
     if (rc != Z_STREAM_END || outDone != e.uncompressedSize)
         return R::failure(QStringLiteral("%1 is corrupt: its compressed data does not inflate to the declared %2 bytes")
-                              .arg(where)
-                              .arg(e.uncompressedSize));
+                              .arg(argText(where), argText(e.uncompressedSize)));
     if (verifyCrc) {
         uLong crc = ::crc32(0L, Z_NULL, 0);
         for (std::uint64_t done = 0; done < outDone;) {

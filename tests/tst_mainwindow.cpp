@@ -298,7 +298,7 @@ void TestMainWindow::selectionFillsDetails()
     auto* table = details->findChild<QTableWidget*>(QStringLiteral("largestChildrenTable"));
     QVERIFY(table->rowCount() > 0);
     const int largest = w.modelTree()->largestChildren(layers, 1).front();
-    QCOMPARE(table->item(0, 0)->text(), QString::fromStdString(w.modelTree()->node(largest).name));
+    QCOMPARE(table->item(0, 0)->text(), QString::fromStdString(std::string(w.modelTree()->node(largest).name)));
     // Tied weight: the shared-with field names the other tensor.
     for (int i = 0; i < int(index->entries.size()); ++i) {
         if (index->entries[size_t(i)].sharedWith >= 0) {
@@ -366,7 +366,7 @@ void TestMainWindow::enterAndF3MoveSelection()
         stack.pop_back();
         const TreeNode& node = tree->node(n);
         if (node.entry >= 0 && node.fullName.find("bias") != std::string::npos)
-            expected << QString::fromStdString(node.fullName);
+            expected << QString::fromStdString(std::string(node.fullName));
         for (auto it = node.children.rbegin(); it != node.children.rend(); ++it)
             stack.push_back(*it);
     }

@@ -54,7 +54,7 @@ QString dump(const ModelTree& t)
         const int id = stack.back();
         stack.pop_back();
         const TreeNode& n = t.node(id);
-        out += QString(2 * (t.depth(id) - 1), QLatin1Char(' ')) + QString::fromStdString(n.name) +
+        out += QString(2 * (t.depth(id) - 1), QLatin1Char(' ')) + QString::fromStdString(std::string(n.name)) +
                (n.isTensor() ? QStringLiteral(" [T]") : QString()) + QStringLiteral(" %1 %2\n").arg(n.numel).arg(n.bytes);
         for (auto it = n.children.rbegin(); it != n.children.rend(); ++it)
             stack.push_back(*it);
@@ -112,8 +112,9 @@ void TestModelTree::build_data()
         << lines({"bn 1 8", "  num_batches_tracked [T] 1 8", "x 0 0", "  empty [T] 0 0"});
     QTest::newRow("empty segments kept literally")
         << lines({"a..b float32 1", "c. float32 1"}) << lines({"a 1 4", "   1 4", "    b [T] 1 4", "c 1 4", "   [T] 1 4"});
+    // Names are made unique by the index (ModelIndex::makeNamesUnique): both stay visible.
     QTest::newRow("the same name twice stays visible")
-        << lines({"w float32 1", "w float32 2"}) << lines({"w [T] 1 4", "w [T] 2 8"});
+        << lines({"w float32 1", "w float32 2"}) << lines({"w [T] 1 4", "w#2 [T] 2 8"});
     QTest::newRow("unicode names") << lines({"编码器.权重 float32 2", "café.w float32 1"})
                                    << lines({"编码器 2 8", "  权重 [T] 2 8", "café 1 4", "  w [T] 1 4"});
 }
@@ -155,12 +156,12 @@ void TestModelTree::nodeLookups()
     const ModelTree tree = ModelTree::build(index);
     const int q = tree.find("enc.layers.3.attn.q_proj");
     QVERIFY(q > 0);
-    QCOMPARE(tree.node(q).fullName, std::string("enc.layers.3.attn.q_proj"));
+    QCOMPARE(std::string(tree.node(q).fullName), std::string("enc.layers.3.attn.q_proj"));
     QCOMPARE(tree.depth(q), 5);
     QCOMPARE(tree.node(q).numel, 6);
     const int w = tree.nodeForEntry(0);
     QCOMPARE(tree.node(w).parent, q);
-    QCOMPARE(tree.node(w).fullName, std::string("enc.layers.3.attn.q_proj.weight"));
+    QCOMPARE(std::string(tree.node(w).fullName), std::string("enc.layers.3.attn.q_proj.weight"));
     QCOMPARE(tree.find("enc.layers.3.attn.q_proj.weight"), w);
     QCOMPARE(tree.find("enc.layers.4"), -1);
     QCOMPARE(tree.find(""), 0);
@@ -178,7 +179,7 @@ void TestModelTree::naturalSortAndBack()
     auto names = [&](int node) {
         QStringList l;
         for (int c : tree.node(node).children)
-            l << QString::fromStdString(tree.node(c).name);
+            l << QString::fromStdString(std::string(tree.node(c).name));
         return l;
     };
     const int layers = tree.find("layers");

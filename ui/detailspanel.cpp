@@ -23,7 +23,7 @@ namespace paramscope {
 
 namespace {
 
-QString u8(const std::string& s)
+QString u8(std::string_view s)
 {
     return QString::fromUtf8(s.data(), qsizetype(s.size()));
 }

@@ -65,7 +65,7 @@ constexpr size_t kAsyncSearchThreshold = 20000;
 // the tree then shows the matches' top levels and F3 walks to each match.
 constexpr int kMaxExpandedNodes = 20000;
 
-QString u8(const std::string& s)
+QString u8(std::string_view s)
 {
     return QString::fromUtf8(s.data(), qsizetype(s.size()));
 }

@@ -84,7 +84,7 @@ QString kindLabel(ModelTreeModel::NodeKind k)
     return {};
 }
 
-QString u8(const std::string& s)
+QString u8(std::string_view s)
 {
     return QString::fromUtf8(s.data(), qsizetype(s.size()));
 }
