@@ -171,7 +171,7 @@ int cmdList(const QStringList& args, QTextStream& out, QTextStream& err)
             first = false;
             out << "{\"name\": " << jsonString(e.name) << ", \"kind\": \"" << tensorKindName(e.kind).data()
                 << "\", \"dtype\": \"" << dtypeName(e.dtype).data() << "\", \"shape\": " << shapeJson(e.shape)
-                << ", \"numel\": " << e.numel << ", \"bytes\": " << e.bytes
+                << ", \"numel\": " << entryNumelDecimal(e).c_str() << ", \"bytes\": " << entryBytesDecimal(e).c_str()
                 << ", \"requires_grad\": " << (e.requiresGrad ? "true" : "false") << ", \"shared_with\": "
                 << (e.sharedWith >= 0 ? jsonString(index->entries[size_t(e.sharedWith)].name) : QStringLiteral("null"))
                 << "}";
@@ -181,7 +181,7 @@ int cmdList(const QStringList& args, QTextStream& out, QTextStream& err)
         for (int i : hits) {
             const auto& e = index->entries[size_t(i)];
             out << QString::fromStdString(e.name) << '\t' << tensorKindName(e.kind).data() << '\t'
-                << dtypeName(e.dtype).data() << '\t' << formatShape(e.shape) << '\t' << e.numel << '\n';
+                << dtypeName(e.dtype).data() << '\t' << formatShape(e.shape) << '\t' << entryNumelDecimal(e).c_str() << '\n';
         }
     }
     return kExitOk;
@@ -225,7 +225,7 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err)
     };
     std::vector<Row> rows;
     const auto t = index->totals();
-    rows.push_back({QFileInfo(file).fileName(), modelFormatName(index->format), formatCount(t.numel), formatBytes(t.bytes)});
+    rows.push_back({QFileInfo(file).fileName(), modelFormatName(index->format), formatSize(t.numel, false), formatSize(t.bytes, true)});
     // Depth-first, iterative (single-child chains can be deep).
     std::vector<std::pair<int, QString>> stack;  // node, indent prefix for its children
     auto pushChildren = [&](int node, const QString& prefix) {
@@ -257,8 +257,13 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err)
             const int count = n.parameters + n.buffers + n.tensors;
             r.detail = QStringLiteral("%1 tensor%2").arg(count).arg(count == 1 ? "" : "s");
         }
-        r.elements = formatCount(n.numel);
-        r.size = formatBytes(n.bytes);
+        if (n.entry >= 0 && n.children.empty()) {
+            r.elements = entryNumelText(index->entries[size_t(n.entry)]);
+            r.size = entryBytesText(index->entries[size_t(n.entry)]);
+        } else {
+            r.elements = formatSize(n.numel, false);
+            r.size = formatSize(n.bytes, true);
+        }
         rows.push_back(r);
         if (d < maxDepth)
             pushChildren(id, prefix + (lastChild ? QStringLiteral("   ") : QStringLiteral("│  ")));

@@ -1,5 +1,6 @@
 #include "export.h"
 
+#include "mappedfile.h"
 #include "resourcelimits.h"
 
 #include <sys/stat.h>
@@ -920,6 +921,12 @@ ExportResult exportTensorsChecked(const ModelIndex& index, const std::vector<int
     case ExportFormat::Csv: s = writeCsv(index, entries[0], opt, out); break;
     case ExportFormat::Pt: s = writePt(index, entries, plans, out); break;
     }
+    // A source truncated while it was read gave zeros: never commit those.
+    for (size_t k = 0; s && k < entries.size(); ++k)
+        if (auto v = index.view(entries[k]); v)
+            s = MappedFile::checkAddress(v->storage.data);
+        else
+            s = Status::failure(v.error());
     if (s)
         s = out.commit();
     if (!s) {

@@ -12,15 +12,16 @@ namespace paramscope {
 /// A whole file mapped read-only into memory. Owned through shared_ptr so that
 /// StorageBytes::owner can keep the mapping alive while tensor bytes are in use.
 ///
-/// What is guaranteed about a file that changes while mapped (BAD_INPUTS item 16):
+/// A file that changes while mapped (BAD_INPUTS 16 and 23):
 /// - Replacing the file (rename over it, as editors and torch.save do) is harmless: we
 ///   keep the old inode open and mapped, so the bytes stay those of the opened file.
-/// - Truncating it in place would make reads past the new end raise SIGBUS. `check()`
-///   re-reads the size of the open file descriptor, and every StorageProvider calls it
-///   before handing out bytes, so a truncation that happened before the call is
-///   reported as an error. A truncation racing with an access that is already under
-///   way cannot be caught without a signal handler; it needs another process to cut
-///   the file while ParamScope is reading that very tensor.
+/// - Truncating it in place makes reads past the new end raise SIGBUS. A process-wide
+///   SIGBUS handler recognises addresses inside a live MappedFile, maps a page of zeros
+///   over the lost page (so the interrupted read finishes, on any thread, without
+///   unwinding through C++ frames) and marks the mapping damaged. `check()` then fails,
+///   and every reader, statistics run and export checks it before it reports a result, so
+///   the user gets "'x' was truncated while it was read" instead of a dead process or
+///   numbers made of zeros. A fault anywhere else is passed on to the previous handler.
 class MappedFile {
 public:
     /// Maps `path`; an empty file gives a valid object of size 0 (callers report it).
@@ -42,11 +43,19 @@ public:
         return offset <= m_size && length <= m_size - offset;
     }
 
-    /// Fails when the file has become shorter than the mapping since it was opened.
+    /// Fails when the file has become shorter than the mapping since it was opened, or a
+    /// read of the mapping faulted (see above).
     Status check() const;
+    /// True once a read of this mapping hit a page the file no longer has.
+    bool faulted() const;
+
+    /// check() of the mapping that holds `p`, if any live mapping does (heap memory, such as
+    /// an inflated record, always passes).
+    static Status checkAddress(const void* p);
 
 private:
     MappedFile() = default;
+    int m_slot = -1;  // in the fault registry
     QString m_path;
     int m_fd = -1;
     const std::uint8_t* m_data = nullptr;

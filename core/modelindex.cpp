@@ -402,6 +402,12 @@ QString formatBytes(std::int64_t bytes)
     return QString::number(v, 'f', v < 10 ? 2 : 1) + QLatin1Char(' ') + QLatin1String(units[u]);
 }
 
+QString formatSize(std::int64_t n, bool bytes)
+{
+    const QString text = bytes ? formatBytes(n) : formatCount(n);
+    return n == kSaturated ? QStringLiteral("> ") + text : text;
+}
+
 QString formatCount(std::int64_t n)
 {
     QString digits = QString::number(n < 0 ? -n : n);

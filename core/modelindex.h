@@ -169,5 +169,8 @@ std::string entryNumelDecimal(const TensorEntry& e);
 std::string entryBytesDecimal(const TensorEntry& e);
 QString formatBytes(std::int64_t bytes);                      // "1.5 MiB"
 QString formatCount(std::int64_t n);                          // "1,234,567"
+/// An aggregate count (bytes: true) or element count that may have been pinned at INT64_MAX
+/// because a tensor in it does not fit 64 bits: "> 8.00 EiB" / "> 9,223,372,036,854,775,807".
+QString formatSize(std::int64_t n, bool bytes);
 
 }  // namespace paramscope

@@ -2,6 +2,7 @@
 
 #include "loader.h"
 #include "mappedfile.h"
+#include "resourcelimits.h"
 
 #include <QDir>
 #include <QFile>
@@ -851,6 +852,8 @@ Result<OpenedFile> openFile(const QString& path)
     if (mapped.value()->size() == 0)
         return Result<OpenedFile>::failure(QStringLiteral("'%1' is empty (0 bytes)").arg(fileLabel(path)));
     auto header = parseHeader(mapped.value()->data(), mapped.value()->size(), path);
+    if (auto st = mapped.value()->check(); !st)  // truncated while the header was read
+        return Result<OpenedFile>::failure(st.error());
     if (!header)
         return Result<OpenedFile>::failure(header.error());
     return OpenedFile{std::move(mapped.value()), std::move(header.value())};
@@ -858,6 +861,11 @@ Result<OpenedFile> openFile(const QString& path)
 
 void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, const HeaderTensor& t)
 {
+    if (t.name.size() > limits::kMaxNameBytes) {
+        index.warnings << QStringLiteral("a tensor whose name is longer than %1 bytes is skipped (it starts '%2…')")
+                              .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(t.name.substr(0, 60)));
+        return;
+    }
     TensorEntry e;
     e.name = t.name;
     e.kind = TensorKind::Tensor;

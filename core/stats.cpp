@@ -1,5 +1,6 @@
 #include "stats.h"
 
+#include "mappedfile.h"
 #include "resourcelimits.h"
 
 #include <QFileInfo>
@@ -1946,10 +1947,11 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
         weight *= v.shape[d];  // cannot overflow: the product of all sizes fits
         distinct.shape[d] = 1;
     }
-    if (weight == 1)
-        return computeStatsOfView(v, o, 1);
-    auto r = computeStatsOfView(distinct, o, weight);
-    if (!r)
+    auto r = computeStatsOfView(weight == 1 ? v : distinct, o, weight);
+    // A file truncated while its pages were read gave zeros, not numbers: say so.
+    if (Status st = MappedFile::checkAddress(v.storage.data); !st)
+        return R::failure(st.error());
+    if (!r || weight == 1)
         return r;
     TensorStats& s = r.value();
     s.shape = v.shape;

@@ -219,6 +219,8 @@ public:
         }
         m_index->provider = provider;
         m_index->finalize();
+        if (auto st = m_file->check(); !st)  // truncated while its directory or pickle was read
+            return LoadResult::failure(st.error());
         progress(1.0, QStringLiteral("Done"));
         return LoadResult(std::shared_ptr<const ModelIndex>(std::move(m_index)));
     }

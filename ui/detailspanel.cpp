@@ -276,7 +276,7 @@ void DetailsPanel::showTensor(int node)
         strides += e.strides == contiguousStrides(e.shape) ? tr("  (contiguous)") : tr("  (not contiguous)");
     m_strides->setText(strides);
     m_offset->setText(formatCount(e.storageOffset));
-    m_elements->setText(formatCount(e.numel));
+    m_elements->setText(entryNumelText(e));
     m_bytes->setText(bytesText(e.bytes));
     m_requiresGrad->setText(e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
 

@@ -770,7 +770,7 @@ void MainWindow::updateStatusLabel()
     if (t.tensors > 0)
         counts += (counts.isEmpty() ? QString() : QStringLiteral(", ")) +
                   tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
-    parts << counts << tr("%1 elements").arg(formatCount(t.numel)) << formatBytes(t.bytes)
+    parts << counts << tr("%1 elements").arg(formatSize(t.numel, false)) << formatSize(t.bytes, true)
           << tr("engine: %1").arg(index->engine);
     QString tip = QDir::toNativeSeparators(m_currentFile);
     if (!index->warnings.isEmpty()) {

@@ -235,9 +235,9 @@ QVariant ModelTreeModel::displayData(int node, int column) const
             case DTypeColumn:
                 return dtypeText(e.dtype);
             case ElementsColumn:
-                return formatCount(e.numel);
+                return entryNumelText(e);
             case SizeColumn:
-                return formatBytes(e.bytes);
+                return entryBytesText(e);
         }
         return {};
     }
@@ -249,9 +249,9 @@ QVariant ModelTreeModel::displayData(int node, int column) const
                 return QStringLiteral("mixed");
             return m_subtreeDType[size_t(node)] == DType::Unknown ? QString() : dtypeText(m_subtreeDType[size_t(node)]);
         case ElementsColumn:
-            return formatCount(n.numel);
+            return formatSize(n.numel, false);
         case SizeColumn:
-            return formatBytes(n.bytes);
+            return formatSize(n.bytes, true);
     }
     return {};
 }
