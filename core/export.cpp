@@ -921,12 +921,16 @@ ExportResult exportTensorsChecked(const ModelIndex& index, const std::vector<int
     case ExportFormat::Csv: s = writeCsv(index, entries[0], opt, out); break;
     case ExportFormat::Pt: s = writePt(index, entries, plans, out); break;
     }
-    // A source truncated while it was read gave zeros: never commit those.
-    for (size_t k = 0; s && k < entries.size(); ++k)
-        if (auto v = index.view(entries[k]); v)
-            s = MappedFile::checkAddress(v->storage.data);
-        else
-            s = Status::failure(v.error());
+    // A source truncated while it was read gave zeros (or, written straight from the
+    // mapping, EFAULT): never commit those, and say why the write failed.
+    for (size_t k = 0; k < entries.size() && !out.cancelled(); ++k) {
+        auto v = index.view(entries[k]);
+        Status src = v ? MappedFile::checkAddress(v->storage.data) : Status::failure(v.error());
+        if (!src) {
+            s = Status::failure(src.error() + QStringLiteral("; nothing was written to '") + fileName + QLatin1Char('\''));
+            break;
+        }
+    }
     if (s)
         s = out.commit();
     if (!s) {

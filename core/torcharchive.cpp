@@ -459,11 +459,11 @@ private:
     }
     /// Whether a child of `prefix` named `key` would pass the name limit (then it is
     /// skipped whole instead of building names nobody can use).
-    bool childNameTooLong(const std::string& prefix, std::size_t keyLength)
+    bool childNameTooLong(const std::string& prefix, std::string_view key)
     {
-        if (prefix.size() + 1 + keyLength <= limits::kMaxNameBytes)
+        if (prefix.size() + 1 + key.size() <= limits::kMaxNameBytes)
             return false;
-        skipLongName(prefix);
+        skipLongName(join(prefix.substr(0, 60), std::string(key.substr(0, 60))));
         return true;
     }
     Status visit(const std::string& name)
@@ -495,7 +495,7 @@ private:
         case VT::Dict:
             for (size_t i = 0; i < v->dictSize(); ++i) {
                 const Value* k = v->key(i);
-                if (k && k->type == VT::String && childNameTooLong(name, k->text.size()))
+                if (k && k->type == VT::String && childNameTooLong(name, k->text))
                     continue;
                 if (auto st = walkValue(v->value(i), join(name, keyName(k)), depth + 1); !st)
                     return st;
@@ -504,7 +504,7 @@ private:
         case VT::List:
         case VT::Tuple:
         case VT::Set:
-            if (childNameTooLong(name, 20))
+            if (childNameTooLong(name, "01234567890123456789"))
                 return {};
             for (size_t i = 0; i < v->items.size(); ++i)
                 if (auto st = walkValue(v->items[i], join(name, std::to_string(i)), depth + 1); !st)
@@ -624,7 +624,7 @@ private:
             const Value* v = state->value(i);
             if (!k || k->type != VT::String || !isModule(v))
                 continue;
-            if (childNameTooLong(prefix, k->text.size()))
+            if (childNameTooLong(prefix, k->text))
                 continue;
             if (auto st = walkModule(v, dotted + std::string(k->text), depth + 1); !st)
                 return st;
