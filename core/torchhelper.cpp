@@ -23,6 +23,8 @@
 #include <unordered_map>
 
 #include <signal.h>
+#include <sys/prctl.h>
+#include <unistd.h>
 #include <sys/resource.h>
 
 namespace paramscope::detail {
@@ -156,10 +158,9 @@ public:
     }
 };
 
-/// Holds LibTorch's index against the native one before any storage byte is read: a
-/// tensor the native reader left out is left out here too; a tensor whose storage size or
-/// dtype LibTorch sees differently refuses the file (LibTorch would read past the record).
-LoadResult checkAgainstNative(const ModelIndex& lt, const ModelIndex& native)
+}  // namespace
+
+LoadResult checkTorchIndexAgainstNative(const ModelIndex& lt, const ModelIndex& native)
 {
     const QString name = fileLabel(lt.filePath);
     std::unordered_map<std::string_view, int> byName;
@@ -227,6 +228,8 @@ LoadResult checkAgainstNative(const ModelIndex& lt, const ModelIndex& native)
     return LoadResult(std::shared_ptr<const ModelIndex>(std::move(out)));
 }
 
+namespace {
+
 /// One protocol line: `kind`, then each field after a tab; control characters in a
 /// field (a newline in a message) become spaces so a field never breaks the line.
 void emitLine(const char* kind, const QStringList& fields)
@@ -263,7 +266,7 @@ int runHelper(const QString& model, const QString& output)
         emitError(lt.error());
         return kExitLoadError;
     }
-    const LoadResult checked = checkAgainstNative(*lt.value(), *native.value());
+    const LoadResult checked = checkTorchIndexAgainstNative(*lt.value(), *native.value());
     if (!checked) {
         emitError(checked.error());
         return kExitLoadError;
@@ -570,6 +573,10 @@ int torchHelperMain(const QStringList& arguments)
     // ends in an allocation failure, not in swapping.
     struct rlimit none {0, 0};
     setrlimit(RLIMIT_CORE, &none);
+    // Ends with the program that started it (no orphan LibTorch run).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() == 1)
+        return kExitLoadError;
     if (maxMemory > 0) {
         struct rlimit cap {rlim_t(maxMemory), rlim_t(maxMemory)};
         setrlimit(RLIMIT_AS, &cap);

@@ -41,6 +41,12 @@ inline constexpr const char* kTorchHelperName = "paramscope-torch-helper";
 /// program, then where the build put it. Empty with `tried` filled when none exists.
 QString findTorchHelper(QStringList* tried = nullptr);
 
+/// The helper's second check, on LibTorch's index (`lt`) before any of its storage bytes
+/// is read: a tensor the native reader left out is left out (with the native reason); a
+/// tensor whose storage size or dtype LibTorch sees differently from the native index
+/// refuses the file (LibTorch would read past the record). Storages are renumbered.
+LoadResult checkTorchIndexAgainstNative(const ModelIndex& lt, const ModelIndex& native);
+
 /// Serializes an index (LibTorch's, with storages readable) into the result format.
 /// Fails (naming the file) when a storage cannot be read or the output cannot be written.
 Status writeTorchHelperResult(const ModelIndex& index, const QString& outputPath);
