@@ -179,7 +179,9 @@ private Q_SLOTS:
     void nativeRefusalNeverRunsLibTorch_data();
     void nativeRefusalNeverRunsLibTorch();
     void tensorLeftOutByNativeStaysOut();
+    void secondCheckRefusesMismatch();
     void crashIsReported();
+    void commandLineSurvives();
     void crashOfFakeHelper();
     void failureExitCode();
     void memoryCap();
@@ -381,6 +383,87 @@ void TestTorchHelper::tensorLeftOutByNativeStaysOut()
     QVERIFY2(idx.warnings.contains(nativeWarning), qPrintable(idx.warnings.join(QLatin1Char('\n'))));
 }
 
+namespace {
+
+/// Storage bytes that must not be read: counts every access.
+class TrapStorage final : public StorageProvider {
+public:
+    mutable std::atomic<int> reads{0};
+    std::vector<std::uint8_t> bytes = std::vector<std::uint8_t>(64, 7);
+    Result<StorageBytes> storageBytes(int) const override
+    {
+        ++reads;
+        StorageBytes b;
+        b.data = bytes.data();
+        b.size = bytes.size();
+        return b;
+    }
+};
+
+ModelIndex oneTensor(const std::string& name, DType dtype, std::int64_t n, std::uint64_t storageBytes)
+{
+    ModelIndex idx;
+    idx.filePath = QStringLiteral("/x/m.pt");
+    idx.format = ModelFormat::TorchScript;
+    TensorEntry e;
+    e.name = name;
+    e.dtype = dtype;
+    e.shape = {n};
+    e.strides = {1};
+    e.storage = 0;
+    idx.entries.push_back(e);
+    StorageInfo s;
+    s.key = "data/0";
+    s.dtype = dtype;
+    s.byteSize = storageBytes;
+    idx.storages.push_back(s);
+    idx.finalize();
+    return idx;
+}
+
+}  // namespace
+
+// The helper's own check of what LibTorch made of a file against the native index, on
+// indexes built by hand (real files cannot get past the native reader with a mismatch).
+void TestTorchHelper::secondCheckRefusesMismatch()
+{
+    auto trap = std::make_shared<TrapStorage>();
+    ModelIndex lt = oneTensor("w", DType::Float32, 100000, 400000);  // what data.pkl declares
+    lt.provider = trap;
+    lt.engine = QStringLiteral("libtorch");
+    const ModelIndex native = oneTensor("w", DType::Float32, 4, 16);
+    auto r = detail::checkTorchIndexAgainstNative(lt, native);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error(), QStringLiteral("'m.pt' was refused: LibTorch gives tensor 'w' a storage of 400000 bytes, but the "
+                                       "file's record for it holds 16 (the sizes the file declares do not match its data)"));
+    // A dtype LibTorch sees differently: refused too.
+    ModelIndex asDouble = oneTensor("w", DType::Float64, 2, 16);
+    asDouble.provider = trap;
+    r = detail::checkTorchIndexAgainstNative(asDouble, native);
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().contains(QStringLiteral("reads tensor 'w' as float64 but its storage holds float32")), qPrintable(r.error()));
+    // A tensor the native reader does not list is left out, with the native reason when it gave one.
+    ModelIndex other = oneTensor("v", DType::Float32, 4, 16);
+    other.provider = trap;
+    ModelIndex nativeWarned = native;
+    nativeWarned.warnings << QStringLiteral("'v' skipped: because");
+    r = detail::checkTorchIndexAgainstNative(other, nativeWarned);
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    QVERIFY(r.value()->entries.empty());
+    QVERIFY(r.value()->storages.empty());
+    QCOMPARE(r.value()->warnings, QStringList{QStringLiteral("'v' skipped: because")});
+    QCOMPARE(trap->reads.load(), 0);  // no byte of any of them was read
+    // What matches passes, renumbered, and reads its storage only on demand.
+    ModelIndex same = oneTensor("w", DType::Float32, 4, 16);
+    same.provider = trap;
+    r = detail::checkTorchIndexAgainstNative(same, native);
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    QCOMPARE(r.value()->entries.size(), size_t(1));
+    QCOMPARE(trap->reads.load(), 0);
+    QVERIFY(r.value()->provider->storageBytes(0).ok());
+    QCOMPARE(trap->reads.load(), 1);
+}
+
 void TestTorchHelper::crashIsReported()
 {
     // Control: the native reader opens the file (it does not need constants.pkl).
@@ -394,6 +477,35 @@ void TestTorchHelper::crashIsReported()
     // This process carries on, and so does the engine.
     const auto next = loadLib(fixture(QStringLiteral("seed.pt")));
     QVERIFY2(next.ok(), qPrintable(next.error()));
+}
+
+// The attack run's commands, as a user runs them: each ends with exit code 1 and a
+// message, and the refused export writes nothing.
+void TestTorchHelper::commandLineSurvives()
+{
+    const QString crash = gen(QStringLiteral("crash_constants.pt"));
+    CliRun r = runCli({QStringLiteral("stats"), crash, QStringLiteral("w"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("the LibTorch engine crashed while reading 'crash_constants.pt' (signal 11, Segmentation fault)")),
+             qPrintable(r.err));
+    r = runCli({QStringLiteral("stats"), gen(QStringLiteral("lie_big.pt")), QStringLiteral("w"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("'lie_big.pt'")) && r.err.contains(QStringLiteral("refused by the native checks")), qPrintable(r.err));
+    const QString npy = m_files.filePath(QStringLiteral("leak.npy"));
+    r = runCli({QStringLiteral("export"), gen(QStringLiteral("lie_small.pt")), QStringLiteral("w"), QStringLiteral("-o"), npy,
+                QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("'lie_small.pt'")), qPrintable(r.err));
+    QVERIFY(!QFileInfo::exists(npy));
+    // The same commands on a good file work through the helper.
+    r = runCli({QStringLiteral("stats"), fixture(QStringLiteral("seed.pt")), QStringLiteral("linear1.weight"), QStringLiteral("--engine"),
+                QStringLiteral("libtorch"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QVERIFY2(r.out.contains(QStringLiteral("\"elements\": 32")), qPrintable(r.out));
+    const CliRun n = runCli({QStringLiteral("stats"), fixture(QStringLiteral("seed.pt")), QStringLiteral("linear1.weight"),
+                             QStringLiteral("--engine"), QStringLiteral("native"), QStringLiteral("--json")});
+    QCOMPARE(n.code, 0);
+    QCOMPARE(r.out, n.out);  // the same bytes, so the same statistics
 }
 
 void TestTorchHelper::crashOfFakeHelper()
