@@ -577,6 +577,10 @@ int torchHelperMain(const QStringList& arguments)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1)
         return kExitLoadError;
+#if defined(__SANITIZE_ADDRESS__)
+    // AddressSanitizer reserves terabytes of shadow address space: no RLIMIT_AS there.
+    maxMemory = 0;
+#endif
     if (maxMemory > 0) {
         struct rlimit cap {rlim_t(maxMemory), rlim_t(maxMemory)};
         setrlimit(RLIMIT_AS, &cap);
@@ -651,6 +655,16 @@ LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options)
         p.setArguments(args);
         p.setProcessChannelMode(QProcess::SeparateChannels);
         p.setStandardInputFile(QProcess::nullDevice());
+#if defined(__SANITIZE_ADDRESS__)
+        // In a sanitizer build the helper's own crash must stay a signal (what a user's
+        // build reports), not become AddressSanitizer's report and exit code 1.
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        QString asan = env.value(QStringLiteral("ASAN_OPTIONS"));
+        if (!asan.isEmpty())
+            asan += QLatin1Char(':');
+        env.insert(QStringLiteral("ASAN_OPTIONS"), asan + QStringLiteral("handle_segv=0:handle_sigbus=0:handle_abort=0"));
+        p.setProcessEnvironment(env);
+#endif
         progress(0.05, QStringLiteral("Starting the LibTorch engine"));
         p.start();
         if (!p.waitForStarted(30000))
