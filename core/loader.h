@@ -44,6 +44,8 @@ QString cancelledMessage(const QString& path);
 
 namespace detail {
 // One per engine; each lives in its own source so LibTorch stays in few files.
+/// The LibTorch engine: only files the native reader accepts, read by torch::jit::load in
+/// the helper process paramscope-torch-helper (torchhelper.h); its crash is an error here.
 LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options);
 /// `.safetensors` files and sharded checkpoints (`*.safetensors.index.json`); safetensorsreader.cpp.
 LoadResult loadSafetensors(const QString& path, const LoadOptions& options);

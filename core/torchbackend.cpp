@@ -65,7 +65,7 @@ const TorchBackend* torchBackend(QString* error)
     return loaded.backend;
 }
 
-LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options)
+LoadResult loadWithLibTorchInProcess(const QString& path, const LoadOptions& options)
 {
     QString why;
     const TorchBackend* b = torchBackend(&why);

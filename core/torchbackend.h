@@ -36,6 +36,11 @@ constexpr int kTorchBackendVersion = 1;
 /// Loads the plug-in once (thread-safe); null with `error` set when it cannot be loaded.
 const TorchBackend* torchBackend(QString* error);
 
+/// torch::jit::load in this process, through the plug-in. Only the helper process
+/// (torchhelper.h) calls it: a crafted file can crash LibTorch, and the LibTorch engine
+/// of every program (loadWithLibTorch) runs it there.
+LoadResult loadWithLibTorchInProcess(const QString& path, const LoadOptions& options);
+
 }  // namespace detail
 
 }  // namespace paramscope

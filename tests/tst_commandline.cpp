@@ -159,7 +159,7 @@ void TestCommandLine::errors_data()
     QTest::addColumn<int>("code");
     QTest::addColumn<QString>("message");
     QTest::newRow("missing file") << QStringList{"list", "/nonexistent/model.pt"} << 1 << "'/nonexistent/model.pt' does not exist";
-    QTest::newRow("not a model") << QStringList{"list", fixture("bad/text.pt"), "--engine", "libtorch"} << 1 << "'text.pt' is not a PyTorch archive";
+    QTest::newRow("not a model") << QStringList{"list", fixture("bad/text.pt"), "--engine", "libtorch"} << 1 << "'text.pt' is a text file, not a PyTorch model";
     QTest::newRow("invalid regex") << QStringList{"list", fixture("seed.pt"), "--regex", "lin(ear"} << 2 << "invalid pattern at position 7";
     QTest::newRow("two modes") << QStringList{"list", fixture("seed.pt"), "--exact", "a", "--regex", "b"} << 2 << "only one of";
     QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command 'frobnicate'";

@@ -19,6 +19,7 @@
 #include <QLineEdit>
 #include <QMimeData>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QStandardPaths>
@@ -80,6 +81,7 @@ private Q_SLOTS:
     void dropOpensFile();
     void settingsPersist();
     void demoFromResources();
+    void libTorchCrashKeepsWindow();
     void largeModelSearchesOnWorker();
 
 private:
@@ -589,6 +591,56 @@ void TestMainWindow::largeModelSearchesOnWorker()
     w.searchEdit()->setText(QStringLiteral("blocks.[7"));
     QTRY_VERIFY(w.searchErrorLabel()->isVisible());
     QCOMPARE(visibleTensors(w.filterProxy()), (std::set<std::string>{"blocks.7.experts.8.w3"}));
+}
+
+// Issue 10: the LibTorch engine runs in a helper process. A file that crashes LibTorch
+// (a 4-byte constants.pkl: SIGSEGV in jit::load; the native reader does not need that
+// record) ends in the error banner; the window and the model it showed stay.
+void TestMainWindow::libTorchCrashKeepsWindow()
+{
+    const QString crash = m_tmp.filePath(QStringLiteral("demo_crash.pt"));
+    QProcess py;
+    py.start(QStringLiteral(PARAMSCOPE_PYTHON),
+             {QStringLiteral("-c"),
+              QStringLiteral("import sys, zipfile\n"
+                             "with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w') as b:\n"
+                             "    for i in a.infolist():\n"
+                             "        d = a.read(i.filename)\n"
+                             "        b.writestr(zipfile.ZipInfo(i.filename), b'\\x80\\x02\\x85.' if i.filename.endswith('constants.pkl') else d)\n"),
+              kDemo, crash});
+    QVERIFY(py.waitForFinished(60000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+
+    MainWindow w;
+    w.show();
+    w.setEngine(LoaderEngine::LibTorch);
+    QVERIFY(openAndWait(w, kDemo));
+    const auto index = w.modelIndex();
+    QCOMPARE(index->engine, QStringLiteral("libtorch"));
+    // A tensor read through the helper's result shows its statistics.
+    auto* stats = w.findChild<StatsPanel*>(QStringLiteral("statsPanel"));
+    QVERIFY(stats);
+    const int entry = index->findEntry("embed.weight");
+    QVERIFY(entry >= 0);
+    w.selectEntry(entry);
+    QTRY_VERIFY_WITH_TIMEOUT(stats->currentStats() && stats->currentStats()->elements == index->entries[size_t(entry)].numel, 20000);
+
+    QSignalSpy failed(&w, &MainWindow::loadFailed);
+    w.openFile(crash);
+    QVERIFY(failed.wait(30000));
+    QVERIFY(w.errorBanner()->isVisible());
+    const QString text = w.errorBannerText();
+    QVERIFY2(text.contains(QStringLiteral("the LibTorch engine crashed while reading 'demo_crash.pt' (signal 11")), qPrintable(text));
+    // The previous model is still there, still browsable; the window still opens files.
+    QVERIFY(w.isVisible());
+    QCOMPARE(w.modelIndex(), index);
+    QCOMPARE(w.currentFile(), QFileInfo(kDemo).absoluteFilePath());
+    QVERIFY(w.filterProxy()->rowCount() > 0);
+    w.selectEntry(index->findEntry("lm_head.weight"));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->currentStats() && stats->currentStats()->elements == 96000, 20000);
+    QVERIFY(openAndWait(w, kDemo));
+    QVERIFY(w.errorBanner()->isHidden());
+    w.setEngine(LoaderEngine::Auto);
 }
 
 QTEST_MAIN(TestMainWindow)
