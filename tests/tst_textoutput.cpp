@@ -1,13 +1,20 @@
 // Text from files shown to people: the terminal escaping of plain-text output and the
 // Python snippet of the details panel, both checked against Python itself.
 #include "detailspanel.h"
+#include "mainwindow.h"
 #include "modelindex.h"
+#include "modeltree.h"
 #include "textutil.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QComboBox>
 #include <QJsonObject>
+#include <QLabel>
+#include <QLineEdit>
 #include <QProcess>
+#include <QStandardPaths>
+#include <QTemporaryDir>
 #include <QtTest>
 
 using namespace paramscope;
@@ -46,6 +53,7 @@ private Q_SLOTS:
     void escapeExamples();
     void utf8KeepsByteOrderMark();
     void pythonSnippetRoundTrips();
+    void searchBarReportsUndecidedNames();
 };
 
 void TestTextOutput::escapeAgreesWithPythonIsprintable()
@@ -169,5 +177,38 @@ json.dump(out, sys.stdout, ensure_ascii=True)
     }
 }
 
-QTEST_GUILESS_MAIN(TestTextOutput)
+void TestTextOutput::searchBarReportsUndecidedNames()
+{
+    // The window's search bar says how many names the regular expression could not decide
+    // (Python's re.search matches "aaa…a!" at '!'; PCRE2 gives up in (a+)+b first).
+    QStandardPaths::setTestModeEnabled(true);
+    QTemporaryDir settings;
+    MainWindow::setSettingsFile(settings.filePath(QStringLiteral("settings.ini")));
+    auto index = std::make_shared<ModelIndex>();
+    for (const QString& n : {QStringLiteral("x!"), QString(40, QLatin1Char('a')) + QLatin1Char('!'), QStringLiteral("zzz"),
+                             QStringLiteral("m.") + QString(50, QLatin1Char('a')) + QLatin1Char('!')}) {
+        TensorEntry e;
+        e.name = n.toStdString();
+        e.dtype = DType::Float32;
+        index->entries.push_back(e);
+    }
+    index->finalize();
+    auto tree = std::make_shared<ModelTree>(ModelTree::build(*index));
+    MainWindow w;
+    w.show();
+    w.setModel(index, tree);
+    w.searchModeBox()->setCurrentIndex(w.searchModeBox()->findText(QStringLiteral("Regex")));
+    w.searchEdit()->setText(QStringLiteral("(a+)+b|!"));
+    w.flushSearch();
+    QTRY_VERIFY2(w.matchCountLabel()->text().contains(QStringLiteral("2 names could not be decided")),
+                 qPrintable(w.matchCountLabel()->text()));
+    QVERIFY2(w.matchCountLabel()->text().startsWith(QStringLiteral("1 of 4 tensors")), qPrintable(w.matchCountLabel()->text()));
+    QVERIFY(w.matchCountLabel()->toolTip().contains(QString(40, QLatin1Char('a')) + QLatin1Char('!')));
+    // A pattern that decides every name says nothing of the kind.
+    w.searchEdit()->setText(QStringLiteral("!$"));
+    w.flushSearch();
+    QTRY_COMPARE(w.matchCountLabel()->text(), QStringLiteral("3 of 4 tensors"));
+}
+
+QTEST_MAIN(TestTextOutput)
 #include "tst_textoutput.moc"
