@@ -740,7 +740,7 @@ void MainWindow::rebuildRecentMenu()
     for (const QString& f : files) {
         const QFileInfo fi(f);
         auto* a = m_recentMenu->addAction(
-            tr("&%1 %2  —  %3").arg(++n).arg(fi.fileName(), QDir::toNativeSeparators(fi.absolutePath())));
+            tr("&%1 %2  —  %3").arg(QString::number(++n), fi.fileName(), QDir::toNativeSeparators(fi.absolutePath())));
         a->setEnabled(fi.exists());
         a->setToolTip(f);
         connect(a, &QAction::triggered, this, [this, f] { openFile(f); });
@@ -872,7 +872,7 @@ void MainWindow::showSearchError(const NameMatcher& matcher)
     if (matcher.errorOffset() >= 0) {
         const QString p = matcher.query().pattern;
         const int at = std::min<int>(matcher.errorOffset(), int(p.size()));
-        text += tr(" at position %1: %2▸%3").arg(at).arg(p.left(at), p.mid(at));
+        text += tr(" at position %1: %2▸%3").arg(QString::number(at), p.left(at), p.mid(at));
     }
     m_searchError->setText(text);
     m_searchError->show();
