@@ -252,6 +252,13 @@ void TestCommandLine::regexUndecidedIsReported()
         else
             QCOMPARE(listed.contains(shown), o.value(QStringLiteral("regex_hit")).toBool());
     }
+    // export says the same, and writes the decided matches.
+    const QString out = m_dir.filePath(QStringLiteral("undecided.safetensors"));
+    const CliRun exp = runCli({QStringLiteral("export"), odd(), QStringLiteral("--regex"), pattern, QStringLiteral("-o"), out});
+    QCOMPARE(exp.code, 0);
+    QVERIFY2(exp.err.contains(QStringLiteral("paramscope-cli export: warning: 1 name could not be decided")), qPrintable(exp.err));
+    QCOMPARE(listed, QStringList{QStringLiteral("tab\\tname")});  // "ab": the only decided match
+    QVERIFY2(exp.out.startsWith(QStringLiteral("wrote 1 tensor (")), qPrintable(exp.out));
 }
 
 void TestCommandLine::globIsNeverInvalidNorUndecided()
