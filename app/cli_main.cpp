@@ -1,4 +1,5 @@
 #include "commandline.h"
+#include "textutil.h"
 
 #include <QCoreApplication>
 #include <QTextStream>
@@ -11,7 +12,9 @@ int main(int argc, char** argv)
     QCoreApplication::setApplicationName(QStringLiteral("paramscope-cli"));
     QTextStream out(stdout);
     QTextStream err(stderr);
-    const int rc = paramscope::runCommandLine(QCoreApplication::arguments().mid(1), out, err);
+    // Not QCoreApplication::arguments(): it drops a leading U+FEFF of each argument, so
+    // `stats FILE $'\ufeffw'` would look up 'w'.
+    const int rc = paramscope::runCommandLine(paramscope::argumentsFromArgv(argc, argv).mid(1), out, err);
     out.flush();
     err.flush();
     return rc;

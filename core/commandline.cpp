@@ -50,66 +50,134 @@ std::optional<SearchQuery> searchFromOptions(const QCommandLineParser& p, QStrin
     return q;
 }
 
+namespace {
+
+/// --engine's value; nullopt when it names no engine.
+std::optional<LoaderEngine> engineFromOptions(const QCommandLineParser& p)
+{
+    const QString engine = p.value(QStringLiteral("engine"));
+    if (engine == QLatin1String("native"))
+        return LoaderEngine::Native;
+    if (engine == QLatin1String("libtorch"))
+        return LoaderEngine::LibTorch;
+    if (engine == QLatin1String("auto") || engine.isEmpty())
+        return LoaderEngine::Auto;
+    return std::nullopt;
+}
+
+}  // namespace
+
 std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QString& file, QTextStream& err)
 {
     LoadOptions o;
-    const QString engine = p.value(QStringLiteral("engine"));
-    if (engine == QLatin1String("native"))
-        o.engine = LoaderEngine::Native;
-    else if (engine == QLatin1String("libtorch"))
-        o.engine = LoaderEngine::LibTorch;
-    else if (engine != QLatin1String("auto") && !engine.isEmpty()) {
-        err << "paramscope-cli: unknown engine '" << engine << "' (auto, native, libtorch)\n";
-        return nullptr;
-    }
+    o.engine = engineFromOptions(p).value_or(LoaderEngine::Auto);  // checked by parse()
     auto r = loadModel(file, o);
     if (!r) {
-        err << "paramscope-cli: " << r.error() << "\n";
+        err << "paramscope-cli: " << shown(r.error()) << "\n";
         return nullptr;
     }
     for (const auto& w : r.value()->warnings)
-        err << "paramscope-cli: warning: " << w << "\n";
+        err << "paramscope-cli: warning: " << shown(w) << "\n";
     return r.value();
 }
 
 int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTextStream& err)
 {
+    // addHelpOption() adds -h, --help and --help-all; the last is Qt's "with the Qt
+    // options", of which a QCoreApplication tool has none: both print the same help.
     p.addHelpOption();
     if (!p.parse(QStringList{QStringLiteral("paramscope-cli")} + args)) {
-        err << "paramscope-cli: " << p.errorText() << "\n";
+        err << "paramscope-cli: " << shown(p.errorText()) << "\n";
         return kExitUsage;
     }
-    if (p.isSet(QStringLiteral("help"))) {
+    if (p.isSet(QStringLiteral("help")) || p.isSet(QStringLiteral("help-all"))) {
         out << p.helpText();
         return kExitOk;
+    }
+    if (p.optionNames().contains(QStringLiteral("engine")) && !engineFromOptions(p)) {
+        err << "paramscope-cli: unknown engine '" << shown(p.value(QStringLiteral("engine")))
+            << "' (auto, native, libtorch)\n";
+        return kExitUsage;
     }
     return -1;
 }
 
+std::optional<NameMatcher> matcherFromOptions(const QCommandLineParser& p, const char* command, QTextStream& err)
+{
+    QString why;
+    const auto query = searchFromOptions(p, &why);
+    if (!why.isEmpty()) {
+        err << "paramscope-cli " << command << ": " << why << "\n";
+        return std::nullopt;
+    }
+    NameMatcher matcher(query.value_or(SearchQuery{}));
+    if (!matcher.isValid()) {
+        // Only a regular expression can be invalid (wildcards compile to a matcher of
+        // their own); the position counts in the pattern as typed.
+        err << "paramscope-cli " << command << ": invalid regular expression '" << shown(matcher.query().pattern)
+            << "' at position " << matcher.errorOffset() << ": " << matcher.errorString() << "\n";
+        return std::nullopt;
+    }
+    return matcher;
+}
+
+std::vector<int> searchAndReport(const ModelIndex& index, const NameMatcher& matcher, const char* command,
+                                 QTextStream& err)
+{
+    SearchResult r = searchModel(index, matcher);
+    if (!r.undecided.empty()) {
+        constexpr size_t kShown = 5;
+        err << "paramscope-cli " << command << ": warning: " << r.undecided.size()
+            << (r.undecided.size() == 1 ? " name" : " names")
+            << " could not be decided: the regular expression reached its backtracking limit on "
+            << (r.undecided.size() == 1 ? "it" : "them") << ", so "
+            << (r.undecided.size() == 1 ? "it is" : "they are") << " left out:";
+        for (size_t k = 0; k < r.undecided.size() && k < kShown; ++k)
+            err << (k ? ", '" : " '") << shown(index.entries[size_t(r.undecided[k])].name) << "'";
+        if (r.undecided.size() > kShown)
+            err << ", ...";
+        err << " (simplify the pattern, e.g. avoid nested repeats like (a+)+)\n";
+    }
+    return std::move(r.entries);
+}
+
 QString jsonString(const QString& s)
 {
+    // Exact: a JSON parser gets back every character. Control characters and the other
+    // non-printables (U+2028, U+FEFF, C1 controls, ...) are written as \uXXXX escapes (as
+    // UTF-16 units), so the JSON text itself stays safe to show in a terminal.
     QString o;
     o.reserve(s.size() + 2);
     o += QLatin1Char('"');
-    for (QChar c : s) {
+    for (qsizetype i = 0; i < s.size(); ++i) {
+        const QChar c = s.at(i);
         switch (c.unicode()) {
-        case '"': o += QStringLiteral("\\\""); break;
-        case '\\': o += QStringLiteral("\\\\"); break;
-        case '\n': o += QStringLiteral("\\n"); break;
-        case '\r': o += QStringLiteral("\\r"); break;
-        case '\t': o += QStringLiteral("\\t"); break;
-        default:
-            if (c.unicode() < 0x20)
-                o += QStringLiteral("\\u%1").arg(int(c.unicode()), 4, 16, QLatin1Char('0'));
-            else
-                o += c;
+        case '"': o += QStringLiteral("\\\""); continue;
+        case '\\': o += QStringLiteral("\\\\"); continue;
+        case '\n': o += QStringLiteral("\\n"); continue;
+        case '\r': o += QStringLiteral("\\r"); continue;
+        case '\t': o += QStringLiteral("\\t"); continue;
+        default: break;
         }
+        char32_t cp = c.unicode();
+        qsizetype units = 1;
+        if (c.isHighSurrogate() && i + 1 < s.size() && s.at(i + 1).isLowSurrogate()) {
+            cp = QChar::surrogateToUcs4(c, s.at(i + 1));
+            units = 2;
+        }
+        if (textdetail::isPrintable(cp)) {
+            o += s.mid(i, units);
+        } else {
+            for (qsizetype k = 0; k < units; ++k)
+                o += QStringLiteral("\\u") + QString::number(s.at(i + k).unicode(), 16).rightJustified(4, QLatin1Char('0'));
+        }
+        i += units - 1;
     }
     o += QLatin1Char('"');
     return o;
 }
 
-QString jsonString(std::string_view utf8) { return jsonString(QString::fromUtf8(utf8.data(), qsizetype(utf8.size()))); }
+QString jsonString(std::string_view utf8) { return jsonString(utf8ToQString(utf8)); }
 
 }  // namespace cli
 
@@ -144,23 +212,14 @@ int cmdList(const QStringList& args, QTextStream& out, QTextStream& err)
         err << "paramscope-cli list: expected one FILE (see --help)\n";
         return kExitUsage;
     }
-    QString why;
-    const auto query = searchFromOptions(p, &why);
-    if (!why.isEmpty()) {
-        err << "paramscope-cli list: " << why << "\n";
+    const auto matcher = matcherFromOptions(p, "list", err);
+    if (!matcher)
         return kExitUsage;
-    }
-    NameMatcher matcher(query.value_or(SearchQuery{}));
-    if (!matcher.isValid()) {
-        err << "paramscope-cli list: invalid pattern at position " << matcher.errorOffset() << ": "
-            << matcher.errorString() << "\n";
-        return kExitUsage;
-    }
     const QString file = p.positionalArguments().first();
     auto index = load(p, file, err);
     if (!index)
         return kExitError;
-    const auto hits = searchEntries(*index, matcher);
+    const auto hits = searchAndReport(*index, *matcher, "list", err);
     if (p.isSet(QStringLiteral("json"))) {
         out << "{\"file\": " << jsonString(file) << ", \"format\": " << jsonString(modelFormatId(index->format))
             << ", \"engine\": " << jsonString(index->engine) << ", \"entries\": [";
@@ -180,7 +239,7 @@ int cmdList(const QStringList& args, QTextStream& out, QTextStream& err)
     } else {
         for (int i : hits) {
             const auto& e = index->entries[size_t(i)];
-            out << QString::fromStdString(e.name) << '\t' << tensorKindName(e.kind).data() << '\t'
+            out << shown(e.name) << '\t' << tensorKindName(e.kind).data() << '\t'
                 << dtypeName(e.dtype).data() << '\t' << formatShape(e.shape) << '\t' << entryNumelDecimal(e).c_str() << '\n';
         }
     }
@@ -225,7 +284,8 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err)
     };
     std::vector<Row> rows;
     const auto t = index->totals();
-    rows.push_back({QFileInfo(file).fileName(), modelFormatName(index->format), formatSize(t.numel, false), formatSize(t.bytes, true)});
+    rows.push_back({shown(QFileInfo(file).fileName()), modelFormatName(index->format), formatSize(t.numel, false),
+                    formatSize(t.bytes, true)});
     // Depth-first, iterative (single-child chains can be deep).
     std::vector<std::pair<int, QString>> stack;  // node, indent prefix for its children
     auto pushChildren = [&](int node, const QString& prefix) {
@@ -241,21 +301,19 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err)
         const TreeNode& parent = tree.node(n.parent);
         const bool lastChild = n.row == int(parent.children.size()) - 1;
         const int d = tree.depth(id);
-        if (n.isTensor() && n.children.empty() && d > maxDepth)
-            continue;
-        if (!n.isTensor() && d > maxDepth)
+        if (d > maxDepth)  // tensors that are also modules (names 'a' and 'a.b') included
             continue;
         Row r;
-        r.label = prefix + (lastChild ? QStringLiteral("└─ ") : QStringLiteral("├─ ")) + QString::fromUtf8(n.name.data(), qsizetype(n.name.size()));
+        r.label = prefix + (lastChild ? QStringLiteral("└─ ") : QStringLiteral("├─ ")) + shown(n.name);
         if (n.isTensor()) {
             const auto& e = index->entries[size_t(n.entry)];
             r.detail = QStringLiteral("%1 %2 %3").arg(QLatin1String(tensorKindName(e.kind).data()),
                                                       QLatin1String(dtypeName(e.dtype).data()), formatShape(e.shape));
             if (e.sharedWith >= 0)
-                r.detail += QStringLiteral(" = %1").arg(QString::fromStdString(index->entries[size_t(e.sharedWith)].name));
+                r.detail += QStringLiteral(" = ") + shown(index->entries[size_t(e.sharedWith)].name);
         } else {
             const int count = n.parameters + n.buffers + n.tensors;
-            r.detail = QStringLiteral("%1 tensor%2").arg(count).arg(count == 1 ? "" : "s");
+            r.detail = QString::number(count) + (count == 1 ? QStringLiteral(" tensor") : QStringLiteral(" tensors"));
         }
         if (n.entry >= 0 && n.children.empty()) {
             r.elements = entryNumelText(index->entries[size_t(n.entry)]);
@@ -298,7 +356,10 @@ const char* kUsage =
     "                      Write tensors to OUT (format from its extension unless --format).\n"
     "\n"
     "Every command takes --engine auto|native|libtorch and --help.\n"
-    "Exit codes: 0 success, 1 the file could not be read, 2 wrong usage.\n";
+    "Plain-text output shows names with control and other non-printable characters escaped\n"
+    "(\\n, \\t, \\x1b, \\u2028, \\ufeff, ...) and the backslash as \\\\; --json keeps them exact.\n"
+    "Exit codes: 0 success, 1 the file could not be read, 2 wrong usage. A --regex search\n"
+    "that cannot decide some names (backtracking limit) names them on stderr and still exits 0.\n";
 
 }  // namespace
 
@@ -316,13 +377,14 @@ int runCommandLine(const QStringList& args, QTextStream& out, QTextStream& err)
         return kExitUsage;
     }
     const QString cmd = args.first();
-    if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") || cmd == QLatin1String("help")) {
+    if (cmd == QLatin1String("--help") || cmd == QLatin1String("-h") || cmd == QLatin1String("--help-all") ||
+        cmd == QLatin1String("help")) {
         out << kUsage;
         return kExitOk;
     }
     auto it = commands.find(cmd);
     if (it == commands.end()) {
-        err << "paramscope-cli: unknown command '" << cmd << "'\n\n" << kUsage;
+        err << "paramscope-cli: unknown command '" << shown(cmd) << "'\n\n" << kUsage;
         return kExitUsage;
     }
     return it->second(args.mid(1), out, err);

@@ -3,6 +3,7 @@
 
 #include "loader.h"
 #include "search.h"
+#include "textutil.h"
 
 #include <QCommandLineParser>
 #include <QString>
@@ -26,8 +27,21 @@ void addSearchOptions(QCommandLineParser& p);
 std::optional<SearchQuery> searchFromOptions(const QCommandLineParser& p, QString* error);
 /// Loads FILE with the engine chosen by --engine; prints the error and returns null on failure.
 std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QString& file, QTextStream& err);
-/// Parses a subcommand's arguments; handles --help. Returns an exit code to stop with, or -1 to go on.
+/// Parses a subcommand's arguments; handles --help and --help-all and checks --engine (a
+/// usage error). Returns an exit code to stop with, or -1 to go on.
 int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTextStream& err);
+/// Compiles the search given on the command line (none: every name). Prints a usage
+/// error naming the pattern and returns nullopt when it is misused or invalid.
+std::optional<NameMatcher> matcherFromOptions(const QCommandLineParser& p, const char* command, QTextStream& err);
+/// Runs the search; names the regular expression could not decide are reported on
+/// stderr (count and the first few names), and are not part of the result.
+std::vector<int> searchAndReport(const ModelIndex& index, const NameMatcher& matcher, const char* command,
+                                 QTextStream& err);
+
+/// Text from a file (a name, a message quoting one) for plain-text output: see
+/// escapeForTerminal in textutil.h. --json output uses jsonString instead.
+inline QString shown(std::string_view utf8) { return escapeForTerminal(utf8); }
+inline QString shown(const QString& s) { return escapeForTerminal(s); }
 
 QString jsonString(std::string_view utf8);
 QString jsonString(const QString& s);

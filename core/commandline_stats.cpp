@@ -66,7 +66,7 @@ void printText(QTextStream& out, const std::string& name, const TensorStats& s)
     auto line = [&](const char* label, const QString& value) {
         out << QString::fromLatin1(label).leftJustified(14) << value << "\n";
     };
-    line("name", QString::fromStdString(name));
+    line("name", shown(name));
     QString dt = QString::fromLatin1(dtypeName(s.dtype).data());
     if (s.values != StatsValues::Real)
         dt += s.values == StatsValues::Magnitude ? QStringLiteral(" (statistics of the magnitude |z|)")
@@ -78,7 +78,7 @@ void printText(QTextStream& out, const std::string& name, const TensorStats& s)
     line("nan", QString::number(s.nan));
     line("+inf", QString::number(s.posInf));
     line("-inf", QString::number(s.negInf));
-    line("zeros", QStringLiteral("%1 (%2%)").arg(s.zeros).arg(s.zerosPercent, 0, 'g', 6));
+    line("zeros", QStringLiteral("%1 (%2%)").arg(QString::number(s.zeros), QString::number(s.zerosPercent, 'g', 6)));
     if (!s.hasFinite()) {
         line("values", s.empty ? QStringLiteral("none: the tensor is empty") : QStringLiteral("none finite"));
         return;
@@ -139,19 +139,19 @@ int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err)
         }
     }
     const QString file = p.positionalArguments().at(0);
-    const std::string name = p.positionalArguments().at(1).toStdString();
+    const std::string name = p.positionalArguments().at(1).toStdString();  // keeps a leading U+FEFF
     auto index = load(p, file, err);
     if (!index)
         return kExitError;
     const int entry = index->findEntry(name);
     if (entry < 0) {
-        err << "paramscope-cli stats: no tensor named '" << QString::fromStdString(name) << "' in '"
-            << QFileInfo(file).fileName() << "' (see 'paramscope-cli list')\n";
+        err << "paramscope-cli stats: no tensor named '" << shown(name) << "' in '" << shown(QFileInfo(file).fileName())
+            << "' (see 'paramscope-cli list')\n";
         return kExitError;
     }
     auto r = computeStats(*index, entry, o);
     if (!r) {
-        err << "paramscope-cli stats: " << r.error() << "\n";
+        err << "paramscope-cli stats: " << shown(r.error()) << "\n";
         return kExitError;
     }
     if (p.isSet(QStringLiteral("json")))

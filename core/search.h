@@ -19,14 +19,21 @@ enum class MatchMode {
 };
 QString matchModeName(MatchMode m);  // "exact", "contains", "wildcard", "regex"
 
+/// The outcome of matching one name. Undecided: a regular expression hit PCRE2's
+/// backtracking limit on this name, so whether it matches is unknown (it is not counted as
+/// a match; callers report it). Exact, Contains and Wildcard are always decided.
+enum class MatchResult { NoMatch, Match, Undecided };
+
 struct SearchQuery {
     MatchMode mode = MatchMode::Contains;
     QString pattern;
     bool caseSensitive = true;
 };
 
-/// A compiled query. Never throws: an invalid pattern gives !isValid() with a reason and
-/// the position (0-based, in the pattern as typed) where it went wrong.
+/// A compiled query. Never throws: an invalid regular expression gives !isValid() with a
+/// reason and the position (0-based, in the pattern as typed) where it went wrong.
+/// Wildcards are compiled to a linear-time matcher (no regular expression), so every
+/// wildcard is valid and every name is decided.
 class NameMatcher {
 public:
     NameMatcher() = default;
@@ -39,22 +46,39 @@ public:
     bool isEmpty() const { return m_query.pattern.isEmpty(); }
     const SearchQuery& query() const { return m_query; }
 
+    /// matches(): match() == MatchResult::Match.
     bool matches(const QString& name) const;
     bool matches(std::string_view utf8Name) const;
+    MatchResult match(const QString& name) const;
+    MatchResult match(std::string_view utf8Name) const;
 
 private:
     SearchQuery m_query;
-    QRegularExpression m_regex;  // Wildcard and Regex
+    QRegularExpression m_regex;  // Regex
+    std::u32string m_wildcard;   // Wildcard: the pattern's code points (case-folded if ignoring case)
     std::string m_utf8Pattern;   // for byte-wise case-sensitive Exact and Contains
     QString m_error;
     int m_errorOffset = -1;
 };
 
-/// Indices of the entries whose full names match, in the index's order.
-/// An invalid matcher matches nothing.
+/// One search over a model: the matching entries and those that could not be decided
+/// (MatchResult::Undecided), both as indices in the index's order.
+struct SearchResult {
+    std::vector<int> entries;
+    std::vector<int> undecided;
+};
+
+/// Every entry's full name matched; an invalid matcher matches nothing.
+SearchResult searchModel(const ModelIndex& index, const NameMatcher& matcher);
+/// searchModel(...).entries.
 std::vector<int> searchEntries(const ModelIndex& index, const NameMatcher& matcher);
 
-/// Wildcard pattern as an anchored regular expression.
+/// Wildcard pattern as an anchored regular expression (for display and comparison; the
+/// matcher itself does not use it).
 QString wildcardToRegex(const QString& pattern);
+
+/// Whether `name` matches the wildcard `pattern` ('*' any run of code points, '?' one code
+/// point, everything else literal), in O(|name| * |pattern|) at worst, without recursion.
+bool wildcardMatch(std::u32string_view pattern, std::u32string_view name);
 
 }  // namespace paramscope

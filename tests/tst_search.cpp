@@ -2,6 +2,7 @@
 #include "search.h"
 
 #include <QElapsedTimer>
+#include <QRandomGenerator>
 #include <QtTest>
 
 using namespace paramscope;
@@ -35,6 +36,22 @@ ModelIndex makeIndex(const QStringList& names)
     return idx;
 }
 
+/// Wildcard truth computed another way: the textbook dynamic programme over prefixes.
+bool wildcardReference(const std::u32string& p, const std::u32string& n)
+{
+    std::vector<std::vector<char>> m(p.size() + 1, std::vector<char>(n.size() + 1, 0));
+    m[0][0] = 1;
+    for (size_t i = 1; i <= p.size(); ++i) {
+        for (size_t j = 0; j <= n.size(); ++j) {
+            if (p[i - 1] == U'*')
+                m[i][j] = m[i - 1][j] || (j > 0 && m[i][j - 1]);
+            else
+                m[i][j] = j > 0 && m[i - 1][j - 1] && (p[i - 1] == U'?' || p[i - 1] == n[j - 1]);
+        }
+    }
+    return m[p.size()][n.size()];
+}
+
 }  // namespace
 
 class TestSearch : public QObject {
@@ -46,6 +63,11 @@ private Q_SLOTS:
     void invalidRegex();
     void emptyPatternMatchesAll();
     void catastrophicPatternStaysBounded();
+    void matchLimitIsUndecided();
+    void wildcardAgreesWithReference();
+    void wildcardIsAlwaysValidAndDecided();
+    void wildcardCodePoints();
+    void byteOrderMarkIsPartOfTheName();
 };
 
 void TestSearch::modes_data()
@@ -147,6 +169,110 @@ void TestSearch::catastrophicPatternStaysBounded()
     const auto hits = searchEntries(idx, m);
     QCOMPARE(int(hits.size()), 1);
     QCOMPARE(hits.front(), names.size() - 1);
+    // The 2000 names it gave up on are reported, not silently "no match".
+    const SearchResult r = searchModel(idx, m);
+    QCOMPARE(r.entries, hits);
+    QCOMPARE(int(r.undecided.size()), 2000);
+    QCOMPARE(r.undecided.front(), 0);
+}
+
+void TestSearch::matchLimitIsUndecided()
+{
+    // Python: re.search(r"(a+)+b|!", "a" * 40 + "!") matches ('!'), but PCRE2 reaches its
+    // backtracking limit in (a+)+b first. That is Undecided, never NoMatch.
+    NameMatcher m(SearchQuery{MatchMode::Regex, QStringLiteral("(a+)+b|!"), true});
+    QVERIFY(m.isValid());
+    const QString hard = QString(40, QLatin1Char('a')) + QLatin1Char('!');
+    QCOMPARE(m.match(hard), MatchResult::Undecided);
+    QCOMPARE(m.match(std::string_view(hard.toStdString())), MatchResult::Undecided);
+    QVERIFY(!m.matches(hard));
+    QCOMPARE(m.match(QStringLiteral("x!")), MatchResult::Match);
+    QCOMPARE(m.match(QStringLiteral("xyz")), MatchResult::NoMatch);
+    const ModelIndex idx = makeIndex({QStringLiteral("x!"), hard, QStringLiteral("ab"), QStringLiteral("zzz")});
+    const SearchResult r = searchModel(idx, m);
+    QCOMPARE(r.entries, (std::vector<int>{0, 2}));
+    QCOMPARE(r.undecided, (std::vector<int>{1}));
+}
+
+void TestSearch::wildcardAgreesWithReference()
+{
+    // Every pattern over {a, b, *, ?} up to length 6 against every name over {a, b} up to
+    // length 7, plus random longer ones: the matcher agrees with the dynamic programme.
+    const char32_t pc[] = {U'a', U'b', U'*', U'?'};
+    std::vector<std::u32string> patterns{U""}, names{U""};
+    for (size_t k = 0; k < patterns.size() && patterns.size() < 5461; ++k)
+        if (patterns[k].size() < 6)
+            for (char32_t c : pc)
+                patterns.push_back(patterns[k] + c);
+    for (size_t k = 0; k < names.size() && names.size() < 255; ++k)
+        if (names[k].size() < 7)
+            for (char32_t c : {U'a', U'b'})
+                names.push_back(names[k] + c);
+    QRandomGenerator rng(12345);
+    for (int k = 0; k < 300; ++k) {
+        std::u32string p, n;
+        for (int i = int(rng.bounded(30)); i-- > 0;)
+            p += pc[rng.bounded(4)];
+        for (int i = int(rng.bounded(60)); i-- > 0;)
+            n += rng.bounded(2) ? U'a' : U'b';
+        patterns.push_back(p);
+        names.push_back(n);
+    }
+    int matched = 0;
+    for (const auto& p : patterns) {
+        for (const auto& n : names) {
+            const bool want = wildcardReference(p, n);
+            if (wildcardMatch(p, n) != want)
+                QFAIL(qPrintable(QStringLiteral("pattern '%1' name '%2'").arg(QString::fromUcs4(p.data(), qsizetype(p.size())),
+                                                                            QString::fromUcs4(n.data(), qsizetype(n.size())))));
+            matched += want;
+        }
+    }
+    QVERIFY(matched > 1000);  // the sample holds both answers in number
+}
+
+void TestSearch::wildcardIsAlwaysValidAndDecided()
+{
+    // Once compiled to a regular expression, a 70,000-character wildcard was "too large"
+    // (offset -1) and '*a*a*…' backtracked into the match limit on long names.
+    const QString longName = QString(70000, QLatin1Char('x'));
+    NameMatcher huge(SearchQuery{MatchMode::Wildcard, QString(70000, QLatin1Char('?')), true});
+    QVERIFY2(huge.isValid(), qPrintable(huge.errorString()));
+    QVERIFY(huge.matches(longName));
+    QVERIFY(!huge.matches(longName + QLatin1Char('x')));
+    QString stars;
+    for (int i = 0; i < 15; ++i)
+        stars += QStringLiteral("*a");
+    const QString many = QString(2000, QLatin1Char('a'));
+    NameMatcher m(SearchQuery{MatchMode::Wildcard, stars + QStringLiteral("*b"), true});
+    QCOMPARE(m.match(many), MatchResult::NoMatch);
+    QCOMPARE(m.match(many + QLatin1Char('b')), MatchResult::Match);
+    // A lone surrogate is a character like any other to a wildcard.
+    NameMatcher lone(SearchQuery{MatchMode::Wildcard, QString(QChar(0xD800)) + QLatin1Char('*'), true});
+    QVERIFY(lone.isValid());
+}
+
+void TestSearch::wildcardCodePoints()
+{
+    // '?' is one code point (an emoji is two UTF-16 units), case folding beyond ASCII.
+    const ModelIndex idx = makeIndex({QStringLiteral("emoji.\U0001F600.w"), QStringLiteral("ÜBER.Straße"), QStringLiteral("x")});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("emoji.?.w"), true})), std::vector<int>{0});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("emoji.??.w"), true})), std::vector<int>{});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("über.*"), false})), std::vector<int>{1});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("über.*"), true})), std::vector<int>{});
+}
+
+void TestSearch::byteOrderMarkIsPartOfTheName()
+{
+    // QString::fromUtf8 drops a leading U+FEFF; the matcher must see it.
+    const QString bom = QString(QChar(0xFEFF)) + QStringLiteral("w");
+    const ModelIndex idx = makeIndex({bom, QStringLiteral("w")});
+    QCOMPARE(idx.entries[0].name, std::string("\xEF\xBB\xBFw"));
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Regex, QStringLiteral("^\\x{feff}"), true})), std::vector<int>{0});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Regex, QStringLiteral("^w"), true})), std::vector<int>{1});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("?w"), true})), std::vector<int>{0});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Exact, QStringLiteral("w"), false})), std::vector<int>{1});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Exact, bom, false})), std::vector<int>{0});
 }
 
 QTEST_GUILESS_MAIN(TestSearch)

@@ -1,4 +1,5 @@
 #include "detailspanel.h"
+#include "textutil.h"
 
 #include "modelindex.h"
 #include "modeltree.h"
@@ -23,17 +24,17 @@ namespace paramscope {
 
 namespace {
 
+// Not QString::fromUtf8: it drops a leading U+FEFF, and two names would look the same.
 QString u8(std::string_view s)
 {
-    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+    return utf8ToQString(s);
 }
 
+// A Python string literal that evaluates to the name exactly: quotes, backslashes,
+// newlines and every other non-printable character escaped (ast.literal_eval round-trips).
 QString pyString(const std::string& s)
 {
-    QString out = u8(s);
-    out.replace(QLatin1Char('\\'), QStringLiteral("\\\\"));
-    out.replace(QLatin1Char('"'), QStringLiteral("\\\""));
-    return QLatin1Char('"') + out + QLatin1Char('"');
+    return pythonStringLiteral(s);
 }
 
 QString joinInts(const std::vector<std::int64_t>& v)
@@ -286,8 +287,7 @@ void DetailsPanel::showTensor(int node)
         for (size_t i = 0; i < m_index->entries.size() && shared.size() < 20; ++i) {
             if (int(i) != entry && m_index->entries[i].storage == e.storage)
                 shared << QStringLiteral("<a href=\"entry:%1\">%2</a>")
-                              .arg(i)
-                              .arg(u8(m_index->entries[i].name).toHtmlEscaped());
+                              .arg(QString::number(i), u8(m_index->entries[i].name).toHtmlEscaped());
         }
     }
     m_sharedWith->setText(shared.isEmpty() ? tr("—") : shared.join(QStringLiteral("<br>")));

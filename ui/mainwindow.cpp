@@ -1,4 +1,5 @@
 #include "mainwindow.h"
+#include "textutil.h"
 
 #include "detailspanel.h"
 #include "exportdialog.h"
@@ -65,9 +66,10 @@ constexpr size_t kAsyncSearchThreshold = 20000;
 // the tree then shows the matches' top levels and F3 walks to each match.
 constexpr int kMaxExpandedNodes = 20000;
 
+// Not QString::fromUtf8: it drops a leading U+FEFF, and two names would look the same.
 QString u8(std::string_view s)
 {
-    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+    return utf8ToQString(s);
 }
 
 const char* const kDemoResource = ":/paramscope/demo_model.pt";
@@ -738,7 +740,7 @@ void MainWindow::rebuildRecentMenu()
     for (const QString& f : files) {
         const QFileInfo fi(f);
         auto* a = m_recentMenu->addAction(
-            tr("&%1 %2  —  %3").arg(++n).arg(fi.fileName(), QDir::toNativeSeparators(fi.absolutePath())));
+            tr("&%1 %2  —  %3").arg(QString::number(++n), fi.fileName(), QDir::toNativeSeparators(fi.absolutePath())));
         a->setEnabled(fi.exists());
         a->setToolTip(f);
         connect(a, &QAction::triggered, this, [this, f] { openFile(f); });
@@ -870,7 +872,7 @@ void MainWindow::showSearchError(const NameMatcher& matcher)
     if (matcher.errorOffset() >= 0) {
         const QString p = matcher.query().pattern;
         const int at = std::min<int>(matcher.errorOffset(), int(p.size()));
-        text += tr(" at position %1: %2▸%3").arg(at).arg(p.left(at), p.mid(at));
+        text += tr(" at position %1: %2▸%3").arg(QString::number(at), p.left(at), p.mid(at));
     }
     m_searchError->setText(text);
     m_searchError->show();
@@ -962,6 +964,25 @@ void MainWindow::updateMatchLabel()
     } else {
         m_matchLabel->setText(tr("%1 of %2 tensors").arg(formatCount(m_proxy->matchCount()), formatCount(total)));
         m_matchLabel->setStyleSheet(QString());
+    }
+    // A regular expression that reached PCRE2's backtracking limit on some names: say so,
+    // they are neither shown nor counted as "no match".
+    m_matchLabel->setToolTip(QString());
+    if (const int undecided = m_proxy->undecidedCount(); undecided > 0 && index) {
+        m_matchLabel->setText(m_matchLabel->text() + QStringLiteral("; ") +
+                              (undecided == 1 ? tr("1 name could not be decided")
+                                              : tr("%1 names could not be decided").arg(formatCount(undecided))));
+        m_matchLabel->setStyleSheet(QStringLiteral("color: #b3261e;"));
+        QStringList first;
+        for (int e : m_proxy->matches()->undecided) {
+            if (first.size() == 10)
+                break;
+            first << escapeForTerminal(index->entries[size_t(e)].name);
+        }
+        m_matchLabel->setToolTip(tr("The regular expression reached its backtracking limit on these names, so "
+                                    "whether they match is unknown; simplify the pattern (e.g. avoid nested "
+                                    "repeats like (a+)+):\n") +
+                                 first.join(QLatin1Char('\n')) + (undecided > first.size() ? QStringLiteral("\n…") : QString()));
     }
 }
 

@@ -1,4 +1,5 @@
 #include "modeltreemodel.h"
+#include "textutil.h"
 
 #include "modelindex.h"
 #include "modeltree.h"
@@ -84,9 +85,10 @@ QString kindLabel(ModelTreeModel::NodeKind k)
     return {};
 }
 
+// Not QString::fromUtf8: it drops a leading U+FEFF, and two names would look the same.
 QString u8(std::string_view s)
 {
-    return QString::fromUtf8(s.data(), qsizetype(s.size()));
+    return utf8ToQString(s);
 }
 
 QString dtypeText(DType t)

@@ -13,7 +13,9 @@ std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& in
     m->matcher = matcher;
     if (!matcher.isValid() || matcher.isEmpty())
         return m;
-    m->entries = searchEntries(index, matcher);
+    SearchResult r = searchModel(index, matcher);
+    m->entries = std::move(r.entries);
+    m->undecided = std::move(r.undecided);
     m->matchNode.assign(size_t(tree.size()), 0);
     m->visible.assign(size_t(tree.size()), 0);
     m->visible[size_t(ModelTree::root())] = 1;

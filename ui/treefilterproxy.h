@@ -19,6 +19,7 @@ class ModelTreeModel;
 struct SearchMatches {
     NameMatcher matcher;
     std::vector<int> entries;              // matching entries, in the file's order
+    std::vector<int> undecided;            // entries the regular expression could not decide (not shown)
     std::vector<unsigned char> matchNode;  // per tree node: a matching tensor
     std::vector<unsigned char> visible;    // per tree node: a match or an ancestor of one
 
@@ -51,6 +52,8 @@ public:
     const std::shared_ptr<const SearchMatches>& matches() const { return m_matches; }
     /// Matching tensors (0 when not filtering).
     int matchCount() const { return m_matches ? int(m_matches->entries.size()) : 0; }
+    /// Names the regular expression could not decide (backtracking limit; 0 when not filtering).
+    int undecidedCount() const { return m_matches ? int(m_matches->undecided.size()) : 0; }
     /// Whether the source node `node` is a matching tensor (false when not filtering).
     bool isMatchNode(int node) const;
     const NameMatcher& lastInvalidMatcher() const { return m_lastInvalid; }
