@@ -1,4 +1,5 @@
 #include "export.h"
+#include "textutil.h"
 
 #include "mappedfile.h"
 #include "resourcelimits.h"
@@ -149,7 +150,7 @@ struct Plan {
     QString error;
 };
 
-QString entryLabel(const TensorEntry& e) { return QLatin1Char('\'') + QString::fromStdString(e.name) + QLatin1Char('\''); }
+QString entryLabel(const TensorEntry& e) { return QLatin1Char('\'') + utf8ToQString(e.name) + QLatin1Char('\''); }
 
 Plan planFor(const TensorEntry& e, ExportFormat f)
 {
@@ -470,7 +471,7 @@ Result<Elements> elementsOf(const ModelIndex& index, int entry)
             el.copy.resize(size_t(el.numel) * size_t(dtypeItemSize(el.view.dtype)));
         } catch (const std::exception&) {  // bad_alloc, length_error
             return Result<Elements>::failure(QStringLiteral("not enough memory for a copy of '%1' from '%2' (%3)")
-                                                 .arg(QString::fromStdString(index.entries[size_t(entry)].name),
+                                                 .arg(utf8ToQString(index.entries[size_t(entry)].name),
                                                       QFileInfo(index.filePath).fileName(),
                                                       formatBytes(index.entries[size_t(entry)].bytes)));
         }

@@ -1,4 +1,5 @@
 #include "modelindex.h"
+#include "textutil.h"
 
 #include "resourcelimits.h"
 
@@ -240,8 +241,8 @@ void ModelIndex::makeNamesUnique()
             candidate = e.name + "#" + std::to_string(k++);
         } while (taken.count(candidate));
         taken.insert(candidate);
-        warnings << QStringLiteral("two or more tensors are named '") + QString::fromStdString(e.name) +
-                        QStringLiteral("'; this one is listed as '") + QString::fromStdString(candidate) + QLatin1Char('\'');
+        warnings << QStringLiteral("two or more tensors are named '") + utf8ToQString(e.name) +
+                        QStringLiteral("'; this one is listed as '") + utf8ToQString(candidate) + QLatin1Char('\'');
         e.name = std::move(candidate);
     }
 }
@@ -259,7 +260,7 @@ Result<TensorView> ModelIndex::view(int entry) const
     if (entry < 0 || size_t(entry) >= entries.size())
         return Result<TensorView>::failure(QStringLiteral("no tensor #%1 in '%2'").arg(QString::number(entry), fileLabel(filePath)));
     const auto& e = entries[size_t(entry)];
-    const QString where = QStringLiteral("'%1' in '%2'").arg(QString::fromStdString(e.name), fileLabel(filePath));
+    const QString where = QStringLiteral("'%1' in '%2'").arg(utf8ToQString(e.name), fileLabel(filePath));
     const int item = dtypeItemSize(e.dtype);
     if (item == 0)
         return Result<TensorView>::failure(where + QStringLiteral(" has an unsupported dtype"));
@@ -309,7 +310,7 @@ Result<std::vector<std::uint8_t>> ModelIndex::contiguousBytes(int entry) const
         return R::failure(v.error());
     const auto& e = entries[size_t(entry)];
     const auto size = checkedMul(v->numel(), dtypeItemSize(v->dtype));
-    const QString where = QStringLiteral("'%1' in '%2'").arg(QString::fromStdString(e.name), fileLabel(filePath));
+    const QString where = QStringLiteral("'%1' in '%2'").arg(utf8ToQString(e.name), fileLabel(filePath));
     if (!size || *size > limits::kMaxExportBytes)
         return R::failure(where + QStringLiteral(" is too large for a copy in memory (%1)").arg(entryBytesText(e)));
     try {

@@ -1,4 +1,5 @@
 #include "safetensorsreader.h"
+#include "textutil.h"
 
 #include "loader.h"
 #include "mappedfile.h"
@@ -35,7 +36,7 @@ QString invalidFile(const QString& path, const QString& problem)
     return QStringLiteral("'%1' is not a valid safetensors file: %2").arg(fileLabel(path), problem);
 }
 
-QString qs(const std::string& s) { return QString::fromStdString(s); }
+QString qs(const std::string& s) { return utf8ToQString(s); }
 
 bool cancelled(const LoadOptions& o) { return o.cancel && o.cancel->load(); }
 
@@ -479,7 +480,7 @@ private:
             if (!parseString(s))
                 return false;
             if (text)
-                *text = QLatin1Char('"') + QString::fromStdString(s).left(40) + QLatin1Char('"');
+                *text = QLatin1Char('"') + utf8ToQString(s).left(40) + QLatin1Char('"');
             return true;
         }
         if (c == '{' || c == '[') {
@@ -601,7 +602,7 @@ private:
             skipSpace();
             if (!parseString(key) || !expect(':'))
                 return false;
-            const QString qkey = QString::fromStdString(key);
+            const QString qkey = utf8ToQString(key);
             if (meta.contains(qkey))
                 return fail(QStringLiteral("'__metadata__' has the field '%1' twice").arg(qkey));
             skipSpace();
@@ -614,7 +615,7 @@ private:
             std::string value;
             if (!parseString(value))
                 return false;
-            meta.insert(qkey, QString::fromStdString(value));
+            meta.insert(qkey, utf8ToQString(value));
             skipSpace();
             if (peek(',')) {
                 ++m_p;
@@ -626,7 +627,7 @@ private:
 
     bool parseTensor(HeaderTensor& t)
     {
-        const auto where = [&] { return QStringLiteral("tensor '%1'").arg(QString::fromStdString(t.name)); };
+        const auto where = [&] { return QStringLiteral("tensor '%1'").arg(utf8ToQString(t.name)); };
         skipSpace();
         if (!peek('{')) {
             QString text;
@@ -655,7 +656,7 @@ private:
                                               : nullptr;
                 if (seen && *seen)
                     return fail(QStringLiteral("'%1' has the field '%2' twice")
-                                    .arg(QString::fromStdString(t.name), QString::fromStdString(field)));
+                                    .arg(utf8ToQString(t.name), QString::fromStdString(field)));
                 if (seen)
                     *seen = true;
                 if (field == "dtype") {

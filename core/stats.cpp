@@ -1,4 +1,5 @@
 #include "stats.h"
+#include "textutil.h"
 
 #include "mappedfile.h"
 #include "resourcelimits.h"
@@ -1977,7 +1978,7 @@ Result<TensorStats> computeStats(const ModelIndex& index, int entry, const Stats
     auto r = computeStats(v.value(), o);
     if (!r && entry >= 0 && size_t(entry) < index.entries.size() && !r.error().contains(QLatin1String("cancelled")))
         return Result<TensorStats>::failure(QStringLiteral("'%1' in '%2': %3")
-                                                .arg(QString::fromStdString(index.entries[size_t(entry)].name),
+                                                .arg(utf8ToQString(index.entries[size_t(entry)].name),
                                                      QFileInfo(index.filePath).fileName(), r.error()));
     return r;
 }

@@ -1,4 +1,5 @@
 #include "torcharchive.h"
+#include "textutil.h"
 
 #include "mappedfile.h"
 #include "resourcelimits.h"
@@ -30,7 +31,7 @@ constexpr int kMaxDepth = 256;  // nesting of modules / containers we follow
 constexpr std::int64_t kMinVersion = 1;
 constexpr std::int64_t kMaxVersion = 20;  // 1.13 writes 10; later writers stay close
 
-QString qs(std::string_view s) { return QString::fromUtf8(s.data(), int(s.size())); }
+QString qs(std::string_view s) { return utf8ToQString(s); }
 
 bool cancelled(const LoadOptions& o) { return o.cancel && o.cancel->load(); }
 

@@ -1,4 +1,5 @@
 #include "zipreader.h"
+#include "textutil.h"
 
 #include <zlib.h>
 
@@ -28,7 +29,7 @@ std::uint32_t le32(const std::uint8_t* p)
 }
 std::uint64_t le64(const std::uint8_t* p) { return std::uint64_t(le32(p)) | (std::uint64_t(le32(p + 4)) << 32); }
 
-QString displayName(const std::string& s) { return QString::fromUtf8(s.data(), int(s.size())); }
+QString displayName(const std::string& s) { return utf8ToQString(s); }
 
 }  // namespace
 
