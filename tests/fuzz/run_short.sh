@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# One fuzz target for a short fixed number of executions (CTest: fuzz_<target>_short).
+#   run_short.sh EXE TARGET BUILD_DIR SOURCE_DIR SEEDS_DIR RUNS MAX_SECONDS [DICT]
+# New inputs go to a scratch corpus in the build tree (the first corpus folder is the one
+# libFuzzer writes to), never into the source tree; a crash leaves its input in
+# BUILD_DIR/artifacts/TARGET/ and fails the test.
+set -euo pipefail
+exe=$1 target=$2 build=$3 src=$4 seeds=$5 runs=$6 secs=$7 dict=${8:-}
+work="$build/work/$target"
+artifacts="$build/artifacts/$target"
+rm -rf "$work"
+mkdir -p "$work" "$artifacts"
+dirs=("$work")
+for d in "$seeds/$target" "$src/corpus/$target" "$src/regressions/$target"; do
+  [ -d "$d" ] && dirs+=("$d")
+done
+args=(-runs="$runs" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10
+      -print_final_stats=1 -artifact_prefix="$artifacts/")
+[ -n "$dict" ] && args+=(-dict="$dict")
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+echo "$exe ${args[*]} ${dirs[*]}"
+exec "$exe" "${args[@]}" "${dirs[@]}"
