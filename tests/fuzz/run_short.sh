@@ -17,7 +17,8 @@ done
 args=(-runs="$runs" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10
       -print_final_stats=1 -artifact_prefix="$artifacts/")
 [ -n "$dict" ] && args+=(-dict="$dict")
-export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=1}"
+# Leaks are checked per input (libFuzzer's own leak check), whatever the caller set.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "$exe ${args[*]} ${dirs[*]}"
 exec "$exe" "${args[@]}" "${dirs[@]}"
