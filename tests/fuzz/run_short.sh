@@ -14,7 +14,9 @@ dirs=("$work")
 for d in "$seeds/$target" "$src/corpus/$target" "$src/regressions/$target"; do
   [ -d "$d" ] && dirs+=("$d")
 done
-args=(-runs="$runs" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10
+# A fixed seed: the same executions on every run, so the test fails only when the code or
+# the corpus changes (exploring is scripts/fuzz.sh's job). PARAMSCOPE_FUZZ_SEED overrides.
+args=(-seed="${PARAMSCOPE_FUZZ_SEED:-1}" -runs="$runs" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10
       -print_final_stats=1 -artifact_prefix="$artifacts/")
 [ -n "$dict" ] && args+=(-dict="$dict")
 # Leaks are checked per input (libFuzzer's own leak check), whatever the caller set.
