@@ -49,6 +49,10 @@ paramscope_build() {
 paramscope_asan_build() {
   local dir="${1:-build-asan}"
   shift || true
+  # An older build-asan/ made with g++ (the former --asan): start it afresh with clang.
+  if [ -f "$dir/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang' "$dir/CMakeCache.txt"; then
+    rm -rf "$dir"
+  fi
   cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DCMAKE_CXX_COMPILER=clang++ \
     -DPARAMSCOPE_SANITIZE=ON -DPARAMSCOPE_CORE_ONLY=ON -DPARAMSCOPE_FUZZ=ON "$@" >/dev/null

@@ -28,8 +28,8 @@
 #   3. fix the defect in core/ (and add a unit test that states the expected message);
 #   4. copy the (minimised) input to tests/fuzz/regressions/<target>/<what-it-was> and commit
 #      it with the fix: the short fuzz run in scripts/test.sh (CTest fuzz_<target>_short)
-#      executes every file there, so the bug cannot come back unnoticed. Never commit a
-#      reproducer before its fix: it would turn CI red.
+#      executes every file there (with PARAMSCOPE_FUZZ_HUGE=1), so the bug cannot come back
+#      unnoticed. Never commit a reproducer before its fix: it would turn CI red.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/deps.sh

@@ -22,5 +22,13 @@ args=(-seed="${PARAMSCOPE_FUZZ_SEED:-1}" -runs="$runs" -max_total_time="$secs" -
 # Leaks are checked per input (libFuzzer's own leak check), whatever the caller set.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
+# Reproducers of fixed bugs first, each executed once with no bound on tensor sizes
+# (PARAMSCOPE_FUZZ_HUGE): the inputs that crashed must now end in a clear refusal.
+reg="$src/regressions/$target"
+if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
+  echo "PARAMSCOPE_FUZZ_HUGE=1 $exe -runs=0 $reg"
+  PARAMSCOPE_FUZZ_HUGE=1 "$exe" -runs=0 -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=60 \
+    -artifact_prefix="$artifacts/regression-" "$reg"
+fi
 echo "$exe ${args[*]} ${dirs[*]}"
 exec "$exe" "${args[@]}" "${dirs[@]}"
