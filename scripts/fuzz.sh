@@ -51,6 +51,11 @@ fi
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The targets' scratch files, removed at the end even after crashes.
+base=/dev/shm; [ -w "$base" ] || base=${TMPDIR:-/tmp}
+PARAMSCOPE_FUZZ_SCRATCH=$(mktemp -d "$base/paramscope-fuzz.XXXXXX")
+export PARAMSCOPE_FUZZ_SCRATCH
+trap 'rm -rf "$PARAMSCOPE_FUZZ_SCRATCH"' EXIT
 status=0
 for t in "${targets[@]}"; do
   exe=build-asan/tests/fuzz/fuzz_$t

@@ -34,11 +34,15 @@
 
 namespace fuzz {
 
-/// This process's scratch folder, created on first use and removed at exit.
+/// This process's scratch folder, created on first use and removed at a normal exit (a
+/// crash leaves it: run_short.sh and fuzz.sh point PARAMSCOPE_FUZZ_SCRATCH at a folder
+/// they remove). Default base: /dev/shm (memory), else $TMPDIR or /tmp.
 inline const QString& scratchDir()
 {
     static const QString dir = [] {
-        const char* base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+        const char* base = std::getenv("PARAMSCOPE_FUZZ_SCRATCH");
+        if (!base || !*base)
+            base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
         std::string tmpl = std::string(base) + "/paramscope-fuzz-XXXXXX";
         std::vector<char> buf(tmpl.begin(), tmpl.end());
         buf.push_back('\0');

@@ -19,6 +19,12 @@ done
 args=(-seed="${PARAMSCOPE_FUZZ_SEED:-1}" -runs="$runs" -max_total_time="$secs" -rss_limit_mb=2048 -malloc_limit_mb=2048 -timeout=10
       -print_final_stats=1 -artifact_prefix="$artifacts/")
 [ -n "$dict" ] && args+=(-dict="$dict")
+# Scratch files of the targets (inputs written out for the readers, exports) in memory,
+# removed afterwards even when the target crashed.
+base=/dev/shm; [ -w "$base" ] || base=${TMPDIR:-/tmp}
+PARAMSCOPE_FUZZ_SCRATCH=$(mktemp -d "$base/paramscope-fuzz-$target.XXXXXX")
+export PARAMSCOPE_FUZZ_SCRATCH
+trap 'rm -rf "$PARAMSCOPE_FUZZ_SCRATCH"' EXIT
 # Leaks are checked per input (libFuzzer's own leak check), whatever the caller set.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=1"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -31,4 +37,4 @@ if [ -d "$reg" ] && [ -n "$(ls -A "$reg")" ]; then
     -artifact_prefix="$artifacts/regression-" "$reg"
 fi
 echo "$exe ${args[*]} ${dirs[*]}"
-exec "$exe" "${args[@]}" "${dirs[@]}"
+"$exe" "${args[@]}" "${dirs[@]}"
