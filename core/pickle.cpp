@@ -144,6 +144,41 @@ struct Error {
     std::string what;
 };
 
+/// Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF), as Python decodes it.
+bool validUtf8(const std::uint8_t* p, std::uint64_t n)
+{
+    std::uint64_t i = 0;
+    while (i < n) {
+        const std::uint8_t c = p[i];
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        int len = 0;
+        std::uint32_t cp = 0, min = 0;
+        if ((c & 0xe0) == 0xc0) {
+            len = 2, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            len = 3, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            len = 4, cp = c & 0x07, min = 0x10000;
+        } else {
+            return false;
+        }
+        if (n - i < std::uint64_t(len))
+            return false;
+        for (int k = 1; k < len; ++k) {
+            if ((p[i + std::uint64_t(k)] & 0xc0) != 0x80)
+                return false;
+            cp = (cp << 6) | (p[i + std::uint64_t(k)] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return false;
+        i += std::uint64_t(len);
+    }
+    return true;
+}
+
 class Unpickler {
 public:
     Unpickler(const std::uint8_t* d, std::size_t n, const Limits& l) : m_d(d), m_n(n), m_limits(l) {}
@@ -291,6 +326,10 @@ private:
     }
     Value* str(T t, const std::uint8_t* p, std::uint64_t n)
     {
+        // Text becomes tensor names, JSON and file headers: like Python's unpickler (which
+        // raises UnicodeDecodeError), refuse text that is not valid UTF-8.
+        if (t == T::String && !validUtf8(p, n))
+            fail("a text string is not valid UTF-8");
         Value* v = make(t);
         v->text = m_doc.store(std::string_view(reinterpret_cast<const char*>(p), std::size_t(n)));
         return v;

@@ -27,6 +27,19 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
+// AddressSanitizer builds (gcc defines __SANITIZE_ADDRESS__, clang has __has_feature):
+// ASan reserves terabytes of address space, so no address-space cap there.
+#if defined(__SANITIZE_ADDRESS__)
+#define PARAMSCOPE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PARAMSCOPE_ASAN 1
+#endif
+#endif
+#ifndef PARAMSCOPE_ASAN
+#define PARAMSCOPE_ASAN 0
+#endif
+
 namespace paramscope::detail {
 
 namespace {
@@ -577,7 +590,7 @@ int torchHelperMain(const QStringList& arguments)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() == 1)
         return kExitLoadError;
-#if defined(__SANITIZE_ADDRESS__)
+#if PARAMSCOPE_ASAN
     // AddressSanitizer reserves terabytes of shadow address space: no RLIMIT_AS there.
     maxMemory = 0;
 #endif
@@ -655,7 +668,7 @@ LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options)
         p.setArguments(args);
         p.setProcessChannelMode(QProcess::SeparateChannels);
         p.setStandardInputFile(QProcess::nullDevice());
-#if defined(__SANITIZE_ADDRESS__)
+#if PARAMSCOPE_ASAN
         // In a sanitizer build the helper's own crash must stay a signal (what a user's
         // build reports), not become AddressSanitizer's report and exit code 1.
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();

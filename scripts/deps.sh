@@ -9,6 +9,9 @@ PARAMSCOPE_PACKAGES=(
   libtorch-dev zlib1g-dev
   python3 python3-torch python3-numpy
   fonts-dejavu-core
+  # The sanitizer build and the fuzz targets (scripts/test.sh, scripts/fuzz.sh): clang with
+  # its sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stacks.
+  clang libclang-rt-14-dev llvm
 )
 
 paramscope_install_deps() {
@@ -29,12 +32,29 @@ paramscope_install_deps() {
   "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 }
 
-# Configures (once) and builds into $1 (default: build/).
+# Configures (once) and builds into $1 (default: build/). Extra arguments go to the first
+# configure.
 paramscope_build() {
   local dir="${1:-build}"
   shift || true
   if [ ! -f "$dir/build.ninja" ]; then
     cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"
   fi
+  cmake --build "$dir" --parallel "$(nproc)"
+}
+
+# Configures (once, or again when given options change) and builds the sanitizer build in $1
+# (default: build-asan/): clang, ASan + UBSan, core only, with the fuzz targets. Extra
+# arguments go to CMake (e.g. -DPARAMSCOPE_TORCH_PLUGIN_PATH=...).
+paramscope_asan_build() {
+  local dir="${1:-build-asan}"
+  shift || true
+  # An older build-asan/ made with g++ (the former --asan): start it afresh with clang.
+  if [ -f "$dir/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:.*clang' "$dir/CMakeCache.txt"; then
+    rm -rf "$dir"
+  fi
+  cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_CXX_COMPILER=clang++ \
+    -DPARAMSCOPE_SANITIZE=ON -DPARAMSCOPE_CORE_ONLY=ON -DPARAMSCOPE_FUZZ=ON "$@" >/dev/null
   cmake --build "$dir" --parallel "$(nproc)"
 }

@@ -17,6 +17,18 @@
 #include <cstring>
 #include <vector>
 
+// AddressSanitizer builds: gcc defines __SANITIZE_ADDRESS__, clang has __has_feature.
+#if defined(__SANITIZE_ADDRESS__)
+#define PARAMSCOPE_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define PARAMSCOPE_ASAN 1
+#endif
+#endif
+#ifndef PARAMSCOPE_ASAN
+#define PARAMSCOPE_ASAN 0
+#endif
+
 namespace paramscope::test {
 
 inline QString fixture(const QString& name) { return QStringLiteral(PARAMSCOPE_FIXTURES "/") + name; }

@@ -536,7 +536,7 @@ void TestTorchHelper::failureExitCode()
 
 void TestTorchHelper::memoryCap()
 {
-#if defined(__SANITIZE_ADDRESS__)
+#if PARAMSCOPE_ASAN
     QSKIP("AddressSanitizer builds do not cap the helper's address space (ASan reserves terabytes of shadow)");
 #endif
     // 64 MiB of address space cannot hold LibTorch: the load fails, cleanly, and names the file.

@@ -278,7 +278,7 @@ void DetailsPanel::showTensor(int node)
     m_strides->setText(strides);
     m_offset->setText(formatCount(e.storageOffset));
     m_elements->setText(entryNumelText(e));
-    m_bytes->setText(bytesText(e.bytes));
+    m_bytes->setText(e.sizeOverflow ? entryBytesText(e) : bytesText(e.bytes));
     m_requiresGrad->setText(e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
 
     // Every other name living in the same storage, as links.
@@ -319,7 +319,7 @@ void DetailsPanel::showModule(int node)
                  "<tr><td>Size:</td><td align=right>%2</td></tr>"
                  "<tr><td>Children:</td><td align=right>%3</td></tr></table>"
                  "<small>Storage shared by tied tensors is counted once.</small>")
-                  .arg(formatCount(n.numel), bytesText(n.bytes), formatCount(qint64(n.children.size())));
+                  .arg(formatSize(n.numel, false), n.bytes == std::numeric_limits<std::int64_t>::max() ? formatSize(n.bytes, true) : bytesText(n.bytes), formatCount(qint64(n.children.size())));
     m_moduleTotals->setText(totals);
 
     const std::vector<int> largest = m_tree->largestChildren(node, 10);

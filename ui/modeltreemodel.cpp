@@ -285,7 +285,7 @@ QString ModelTreeModel::toolTip(int node) const
         const TensorEntry& e = m_index->entries[size_t(n.entry)];
         QString tip = QStringLiteral("<b>%1</b><br>%2 · %3 · %4<br>%5 elements · %6")
                           .arg(full, kindLabel(kindOf(node)), dtypeText(e.dtype), formatShape(e.shape),
-                               formatCount(e.numel), formatBytes(e.bytes));
+                               entryNumelText(e), entryBytesText(e));
         if (e.sharedWith >= 0)
             tip += QStringLiteral("<br>shares its data with <i>%1</i>")
                        .arg(u8(m_index->entries[size_t(e.sharedWith)].name).toHtmlEscaped());
@@ -295,7 +295,7 @@ QString ModelTreeModel::toolTip(int node) const
     if (n.tensors > 0)
         counts += QStringLiteral(", %1 tensors").arg(formatCount(n.tensors));
     return QStringLiteral("<b>%1</b><br>module · %2<br>%3 elements · %4 (shared data counted once)<hr>%5")
-        .arg(full, counts, formatCount(n.numel), formatBytes(n.bytes), legendText());
+        .arg(full, counts, formatSize(n.numel, false), formatSize(n.bytes, true), legendText());
 }
 
 QVariant ModelTreeModel::data(const QModelIndex& index, int role) const
