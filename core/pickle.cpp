@@ -259,8 +259,13 @@ private:
                     fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
                 m_memoDense.resize(std::max<std::size_t>(std::size_t(idx) + 1, m_memoDense.size() * 2), nullptr);
             }
-            if (!m_memoDense[std::size_t(idx)])
+            if (!m_memoDense[std::size_t(idx)]) {
+                // Counted per slot written: the dense vector's slack must not let the
+                // count pass the limit unchecked.
+                if (m_memoCount >= m_limits.maxMemo)
+                    fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
                 ++m_memoCount;
+            }
             m_memoDense[std::size_t(idx)] = v;
             return;
         }
