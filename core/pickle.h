@@ -93,8 +93,12 @@ struct Value {
 };
 
 struct Limits {
-    std::size_t maxValues = 50'000'000;  // objects created in total
-    std::size_t maxMemo = 10'000'000;    // memo slots
+    // A value is 64 bytes: 20M values are 1.28 GB for one open. A torch.save state_dict
+    // makes 10 values and 9 memo slots per tensor (tst_limits measures it), so a 1M-tensor
+    // checkpoint fits twice over. A memo slot is 8-16 bytes; Python's pickler memoizes each
+    // object once, so real pickles have fewer slots than values.
+    std::size_t maxValues = 20'000'000;  // objects created in total
+    std::size_t maxMemo = 20'000'000;    // memo slots
     std::size_t maxStack = 10'000'000;   // stack entries, marks included
     std::size_t maxMarks = 100'000;      // open MARKs (nesting while building)
 };
