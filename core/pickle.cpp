@@ -244,6 +244,11 @@ private:
     }
     void addItems(Value* v, Value* const* p, std::size_t n)
     {
+        // Items are pointers to values that already exist: without a total, repeated
+        // APPENDS of one memoized value grow lists without bound (2 bytes of pickle each).
+        if (n > m_limits.maxItems - m_itemCount)
+            fail("containers hold more than " + std::to_string(m_limits.maxItems) + " items in total");
+        m_itemCount += n;
         if (!m_doc.append(v, p, n))
             fail("a container holds more than 2^32 items");
     }
@@ -869,6 +874,7 @@ private:
     std::size_t m_pos = 0;
     std::size_t m_opPos = 0;
     Limits m_limits;
+    std::size_t m_itemCount = 0;  // container items appended so far (never above maxItems)
     Document m_doc;
     std::vector<Value*> m_stack;
     std::vector<Value*> m_popped;  // popMark's result
