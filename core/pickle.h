@@ -103,6 +103,10 @@ struct Limits {
     // container leaves behind, so at most 4 x 8 x 40M = 1.28 GB (1.1 GB measured for one
     // list of 40M). A torch.save state_dict has 18 per tensor (tst_limits measures it).
     std::size_t maxItems = 40'000'000;
+    // Tensors rebuilt (a Parameter rebuilds two): each is a TensorRef of about 200 bytes
+    // here, then an index entry; one memoized argument tuple can rebuild any number of them.
+    // A checkpoint of 1M Parameters fits twice over.
+    std::size_t maxTensors = 4'000'000;
     std::size_t maxStack = 10'000'000;   // stack entries, marks included
     std::size_t maxMarks = 100'000;      // open MARKs (nesting while building)
 };
