@@ -1,6 +1,6 @@
 // Issue 10: every resource limit of the archive reader reached by a file
-// (tests/fixtures/make_limit_fixtures.py): pickle memo slots, values, container items and
-// stack entries, the inflated size of data.pkl and of a compressed storage, and the
+// (tests/fixtures/make_limit_fixtures.py): pickle memo slots, values, container items,
+// tensors, dimensions and stack entries, the inflated size of data.pkl and of a compressed storage, and the
 // per-file and total caps of TorchScript class sources. Each file just past a limit must end in the message that
 // names the file and the limit, within a stated address-space bound (paramscope-cli under
 // prlimit --as); each file exactly at a limit must open. The limits that other tests reach
@@ -84,6 +84,7 @@ private Q_SLOTS:
     void pickleLimits_data();
     void pickleLimits();
     void realCheckpointIsFarBelowThePickleLimits();
+    void dimensionsBoundedBeforeCopying();
     void dataPklInflatedSize();
     void compressedStorageInflatedSize();
     void codeFileCap();
@@ -100,6 +101,7 @@ void TestLimits::initTestCase()
     QCOMPARE(l.maxValues, std::size_t(20'000'000));  // 64-byte values: 1.28 GB for one open at most
     QCOMPARE(l.maxMemo, std::size_t(20'000'000));
     QCOMPARE(truth(QStringLiteral("items")).value(QStringLiteral("limit")).toInteger(), qint64(l.maxItems));
+    QCOMPARE(truth(QStringLiteral("tensors")).value(QStringLiteral("limit")).toInteger(), qint64(l.maxTensors));
 }
 
 void TestLimits::pickleLimits_data()
@@ -121,6 +123,12 @@ void TestLimits::pickleLimits_data()
     // blocks the list grew out of).
     QTest::newRow("items") << QStringLiteral("items") << QStringLiteral("containers hold more than 40000000 items in total")
                            << qint64(7 + 40 * (2 + 2 * 1'000'000) + 2) << 1536 * MiB;
+    // One memoized _rebuild_tensor_v2 and argument tuple REDUCEd 4M (+1) times: a value
+    // each, but a TensorRef and its size and stride vectors too: 1.2 GB at the limit
+    // (1.75 GiB of address space).
+    QTest::newRow("tensors") << QStringLiteral("tensors") << QStringLiteral("more than 4000000 tensors")
+                             << qint64(truth(QStringLiteral("tensors")).value(QStringLiteral("fails_at")).toInteger())
+                             << 2048 * MiB;
     // BINGET of one memoized dict, again and again: entries, no values.
     QTest::newRow("stack") << QStringLiteral("stack") << QStringLiteral("the stack grows beyond 10000000 entries")
                            << qint64(3 + 2 * qint64(l.maxStack)) << 512 * MiB;
@@ -206,6 +214,32 @@ void TestLimits::realCheckpointIsFarBelowThePickleLimits()
     QVERIFY2(memo * million <= defaults.maxMemo, qPrintable(QString::number(memo * million)));
     QVERIFY2(items * million <= defaults.maxItems, qPrintable(QString::number(items * million)));
     QVERIFY(stack < 10000);  // bounded by pickle's batches of 1000, not by the tensor count
+}
+
+void TestLimits::dimensionsBoundedBeforeCopying()
+{
+    // 1000 tensors rebuilt from one memoized argument tuple whose size and stride have 1M
+    // dimensions (copied per tensor, 16 GB from an 18 KB file), beside a real 64-dimension
+    // tensor written by PyTorch: the wide ones are skipped with the reason before anything is
+    // copied (256 MiB of address space is enough), the 64-dimension one opens.
+    const QJsonObject t = truth(QStringLiteral("dims"));
+    QCOMPARE(t.value(QStringLiteral("limit")).toInt(), 64);
+    const QString path = limitFile(QStringLiteral("dims.pt"));
+    const CliRun r = runCliLimited(256 * MiB, {QStringLiteral("list"), path, QStringLiteral("--json")});
+    QVERIFY2(r.code == 0, qPrintable(r.err.left(2000)));
+    const QJsonArray entries = QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
+    QCOMPARE(entries.size(), 1);
+    QCOMPARE(entries[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("ok64"));
+    QCOMPARE(entries[0].toObject().value(QStringLiteral("shape")).toArray(), t.value(QStringLiteral("ok64_shape")).toArray());
+    QCOMPARE(int(r.err.count(QStringLiteral("skipped: it has 1000000 dimensions (more than 64)"))),
+             t.value(QStringLiteral("copies")).toInt());
+    QVERIFY(r.err.contains(QStringLiteral("'w.999' skipped")));
+    const CliRun s = runCliLimited(256 * MiB, {QStringLiteral("stats"), path, QStringLiteral("ok64"), QStringLiteral("--json")});
+    QVERIFY2(s.code == 0, qPrintable(s.err.left(500)));
+    const QJsonObject st = QJsonDocument::fromJson(s.out.toUtf8()).object();
+    QCOMPARE(st.value(QStringLiteral("min")).toDouble(), 0.0);
+    QCOMPARE(st.value(QStringLiteral("max")).toDouble(), 1.0);
+    QCOMPARE(st.value(QStringLiteral("elements")).toInteger(), qint64(2));
 }
 
 void TestLimits::dataPklInflatedSize()
