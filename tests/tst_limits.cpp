@@ -85,6 +85,7 @@ private Q_SLOTS:
     void pickleLimits();
     void realCheckpointIsFarBelowThePickleLimits();
     void dimensionsBoundedBeforeCopying();
+    void sharedGraphWalkBounded();
     void dataPklInflatedSize();
     void compressedStorageInflatedSize();
     void codeFileCap();
@@ -240,6 +241,25 @@ void TestLimits::dimensionsBoundedBeforeCopying()
     QCOMPARE(st.value(QStringLiteral("min")).toDouble(), 0.0);
     QCOMPARE(st.value(QStringLiteral("max")).toDouble(), 1.0);
     QCOMPARE(st.value(QStringLiteral("elements")).toInteger(), qint64(2));
+}
+
+void TestLimits::sharedGraphWalkBounded()
+{
+    // L0 = [t, t], L(i+1) = [Li, Li]: 41 values that a walk following every reference would
+    // visit 2^41 times (checked by Python's unpickler in the generator's layout). The walk is
+    // bounded by 4 visits per value + 100,000: a clear refusal, at once. With 10 levels the
+    // same shape opens with its 1024 names, all of one storage.
+    const CliRun r = runCliLimited(256 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("shared_dag.pt"))});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("'shared_dag.pt' cannot be opened: data.pkl's object graph is too large to walk")),
+             qPrintable(r.err));
+    const CliRun ok = runCliLimited(256 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("shared_dag10.pt")),
+                                                QStringLiteral("--json")});
+    QVERIFY2(ok.code == 0, qPrintable(ok.err));
+    const QJsonArray entries = QJsonDocument::fromJson(ok.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
+    QCOMPARE(entries.size(), truth(QStringLiteral("shared_dag")).value(QStringLiteral("control_entries")).toInt());
+    QCOMPARE(entries[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("0.0.0.0.0.0.0.0.0.0"));
+    QCOMPARE(entries[1023].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("1.1.1.1.1.1.1.1.1.1"));
 }
 
 void TestLimits::dataPklInflatedSize()
