@@ -86,6 +86,7 @@ private Q_SLOTS:
     void realCheckpointIsFarBelowThePickleLimits();
     void dimensionsBoundedBeforeCopying();
     void sharedGraphWalkBounded();
+    void quantChannelsBounded();
     void dataPklInflatedSize();
     void compressedStorageInflatedSize();
     void codeFileCap();
@@ -260,6 +261,36 @@ void TestLimits::sharedGraphWalkBounded()
     QCOMPARE(entries.size(), truth(QStringLiteral("shared_dag")).value(QStringLiteral("control_entries")).toInt());
     QCOMPARE(entries[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("0.0.0.0.0.0.0.0.0.0"));
     QCOMPARE(entries[1023].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("1.1.1.1.1.1.1.1.1.1"));
+}
+
+void TestLimits::quantChannelsBounded()
+{
+    // 50 per-channel qint8 tensors of 2^24 channels each, rebuilt from one memoized argument
+    // tuple (a 2 KB file): each index entry holds its scales and zero points, 256 MB a tensor,
+    // 12.8 GB in all. The file's channels are bounded by 2^24: the first tensor opens, the
+    // other 49 are skipped with the reason, in 768 MiB of address space.
+    const QJsonObject t = truth(QStringLiteral("quant_channels"));
+    QCOMPARE(t.value(QStringLiteral("limit")).toInteger(), qint64(1) << 24);
+    const CliRun r = runCliLimited(768 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("quant_channels.pt")),
+                                               QStringLiteral("--json")});
+    QVERIFY2(r.code == 0, qPrintable(r.err.left(2000)));
+    const QJsonArray entries = QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
+    QCOMPARE(entries.size(), 1);
+    QCOMPARE(entries[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("q0"));
+    QCOMPARE(entries[0].toObject().value(QStringLiteral("dtype")).toString(), QStringLiteral("qint8"));
+    QCOMPARE(entries[0].toObject().value(QStringLiteral("numel")).toInteger(), qint64(1) << 24);
+    QCOMPARE(int(r.err.count(QStringLiteral("skipped: its per-channel quantization parameters would bring the file's total "
+                                            "past 16777216 channels"))),
+             t.value(QStringLiteral("count")).toInt() - 1);
+    // The same hand-made layout, small, is what torch.load reads (the generator checks it):
+    // both tensors open and dequantize to what PyTorch says.
+    const CliRun small = runCliLimited(512 * MiB, {QStringLiteral("stats"), limitFile(QStringLiteral("quant_small.pt")),
+                                                   QStringLiteral("q1"), QStringLiteral("--json")});
+    QVERIFY2(small.code == 0, qPrintable(small.err));
+    const QJsonObject s = QJsonDocument::fromJson(small.out.toUtf8()).object();
+    QCOMPARE(s.value(QStringLiteral("elements")).toInteger(), qint64(4));
+    QCOMPARE(s.value(QStringLiteral("mean")).toDouble(), t.value(QStringLiteral("value")).toDouble());
+    QCOMPARE(s.value(QStringLiteral("max")).toDouble(), 3.0);
 }
 
 void TestLimits::dataPklInflatedSize()
