@@ -1,10 +1,12 @@
-// Issue 10: every resource limit of the archive reader reached by a file
+// Issue 10: every resource limit of the readers reached by a file
 // (tests/fixtures/make_limit_fixtures.py): pickle memo slots, values, container items,
-// tensors, dimensions and stack entries, the inflated size of data.pkl and of a compressed storage, and the
-// per-file and total caps of TorchScript class sources. Each file just past a limit must end in the message that
-// names the file and the limit, within a stated address-space bound (paramscope-cli under
-// prlimit --as); each file exactly at a limit must open. The limits that other tests reach
-// are listed in README "Robustness".
+// tensors, dimensions and stack entries; the inflated size of data.pkl and of a compressed
+// storage; the per-file and total caps of TorchScript class sources; per-channel
+// quantization channels; the walk over shared sub-graphs; the size of a sharded
+// safetensors index. Each file just past a limit must end in the message that names the
+// file and the limit, within a stated address-space bound (paramscope-cli under prlimit
+// --as); each file exactly at a limit, where that is cheap, must open. The limits that
+// other tests reach are listed in README "Robustness".
 #include "loader.h"
 #include "mappedfile.h"
 #include "pickle.h"
@@ -87,6 +89,7 @@ private Q_SLOTS:
     void dimensionsBoundedBeforeCopying();
     void sharedGraphWalkBounded();
     void quantChannelsBounded();
+    void shardIndexSize();
     void dataPklInflatedSize();
     void compressedStorageInflatedSize();
     void codeFileCap();
@@ -291,6 +294,20 @@ void TestLimits::quantChannelsBounded()
     QCOMPARE(s.value(QStringLiteral("elements")).toInteger(), qint64(4));
     QCOMPARE(s.value(QStringLiteral("mean")).toDouble(), t.value(QStringLiteral("value")).toDouble());
     QCOMPARE(s.value(QStringLiteral("max")).toDouble(), 3.0);
+}
+
+void TestLimits::shardIndexSize()
+{
+    // A sharded safetensors index of 100 MB + 1 byte (a sparse file): refused by its size,
+    // before it is read (256 MiB of address space).
+    const QJsonObject t = truth(QStringLiteral("index_over"));
+    const QString path = limitFile(QStringLiteral("index_over/model.safetensors.index.json"));
+    QCOMPARE(QFileInfo(path).size(), t.value(QStringLiteral("size")).toInteger());
+    const CliRun r = runCliLimited(256 * MiB, {QStringLiteral("list"), path});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("'model.safetensors.index.json' is not a valid sharded safetensors index: it is "
+                                           "100000001 bytes, above the limit of 100000000")),
+             qPrintable(r.err));
 }
 
 void TestLimits::dataPklInflatedSize()
