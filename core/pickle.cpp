@@ -140,6 +140,8 @@ enum Op : std::uint8_t {
     FRAME = 0x95, BYTEARRAY8 = 0x96,
 };
 
+constexpr std::size_t kMaxDims = 64;  // as the archive reader allows
+
 struct Error {
     std::string what;
 };
@@ -279,6 +281,11 @@ private:
     }
     void addItems(Value* v, Value* const* p, std::size_t n)
     {
+        // Items are pointers to values that already exist: without a total, repeated
+        // APPENDS of one memoized value grow lists without bound (2 bytes of pickle each).
+        if (n > m_limits.maxItems - m_itemCount)
+            fail("containers hold more than " + std::to_string(m_limits.maxItems) + " items in total");
+        m_itemCount += n;
         if (!m_doc.append(v, p, n))
             fail("a container holds more than 2^32 items");
     }
@@ -294,8 +301,13 @@ private:
                     fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
                 m_memoDense.resize(std::max<std::size_t>(std::size_t(idx) + 1, m_memoDense.size() * 2), nullptr);
             }
-            if (!m_memoDense[std::size_t(idx)])
+            if (!m_memoDense[std::size_t(idx)]) {
+                // Counted per slot written: the dense vector's slack must not let the
+                // count pass the limit unchecked.
+                if (m_memoCount >= m_limits.maxMemo)
+                    fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
                 ++m_memoCount;
+            }
             m_memoDense[std::size_t(idx)] = v;
             return;
         }
@@ -443,12 +455,29 @@ private:
         return true;
     }
 
+    // A tensor costs far more than its value (a TensorRef here, later an index entry), and
+    // one memoized argument tuple rebuilds any number of them: they are counted on their own.
+    TensorRef* newTensor()
+    {
+        if (m_doc.tensorCount() >= m_limits.maxTensors)
+            fail("more than " + std::to_string(m_limits.maxTensors) + " tensors");
+        return m_doc.makeTensor();
+    }
+
     // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, ...)
     Value* rebuildTensor(const Value* args, bool quantized)
     {
         Value* t = make(T::Tensor);
-        t->tensor = m_doc.makeTensor();
+        t->tensor = newTensor();
         auto& r = *t->tensor;
+        // The size and stride are copied per tensor: a memoized tuple of 1M dimensions
+        // would cost 16 MB for every tensor rebuilt from it. No tensor has more than 64.
+        for (const Value* dims : {item(args, 2), item(args, 3)})
+            if (dims && dims->items.size() > kMaxDims) {
+                r.error = "it has " + std::to_string(dims->items.size()) + " dimensions (more than " +
+                          std::to_string(kMaxDims) + ")";
+                return t;
+            }
         const Value* s = item(args, 0);
         if (!s || s->type != T::Storage) {
             r.error = "its data is a " + describe(s) + ", not a storage";
@@ -510,10 +539,10 @@ private:
             const Value* data = item(args, 0);
             Value* t = make(T::Tensor);
             if (data && data->type == T::Tensor) {
-                t->tensor = m_doc.makeTensor();
+                t->tensor = newTensor();
                 *t->tensor = *data->tensor;
             } else {
-                t->tensor = m_doc.makeTensor();
+                t->tensor = newTensor();
                 t->tensor->error = "the data of a Parameter is a " + describe(data) + ", not a tensor";
             }
             t->tensor->isParameter = true;
@@ -903,6 +932,7 @@ private:
     std::size_t m_pos = 0;
     std::size_t m_opPos = 0;
     Limits m_limits;
+    std::size_t m_itemCount = 0;  // container items appended so far (never above maxItems)
     Document m_doc;
     std::vector<Value*> m_stack;
     std::vector<Value*> m_popped;  // popMark's result

@@ -93,8 +93,20 @@ struct Value {
 };
 
 struct Limits {
-    std::size_t maxValues = 50'000'000;  // objects created in total
-    std::size_t maxMemo = 10'000'000;    // memo slots
+    // A value is 64 bytes: 20M values are 1.28 GB for one open. A torch.save state_dict
+    // makes 10 values and 9 memo slots per tensor (tst_limits measures it), so a 1M-tensor
+    // checkpoint fits twice over. A memo slot is 8-16 bytes; Python's pickler memoizes each
+    // object once, so real pickles have fewer slots than values.
+    std::size_t maxValues = 20'000'000;  // objects created in total
+    std::size_t maxMemo = 20'000'000;    // memo slots
+    // Container items in total: 8-byte pointers, and the arena keeps the blocks a growing
+    // container leaves behind, so at most 4 x 8 x 40M = 1.28 GB (1.1 GB measured for one
+    // list of 40M). A torch.save state_dict has 18 per tensor (tst_limits measures it).
+    std::size_t maxItems = 40'000'000;
+    // Tensors rebuilt (a Parameter rebuilds two): each is a TensorRef of about 200 bytes
+    // here, then an index entry; one memoized argument tuple can rebuild any number of them.
+    // A checkpoint of 1M Parameters fits twice over.
+    std::size_t maxTensors = 4'000'000;
     std::size_t maxStack = 10'000'000;   // stack entries, marks included
     std::size_t maxMarks = 100'000;      // open MARKs (nesting while building)
 };

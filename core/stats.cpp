@@ -939,32 +939,41 @@ bool perChannelValues(const TensorView& v, const StatsOptions& o, std::vector<st
     const QuantChannels& qc = *v.qChannels;
     const auto axis = size_t(qc.axis);
     const std::int64_t channels = v.shape[axis];
-    std::vector<std::vector<std::int64_t>> counts(static_cast<size_t>(channels));
     Progress prog;
     prog.o = &o;
     prog.total = channels;
     prog.span = 0.9;
-    // Channels are the units of work; each is counted by one thread.
+    // Channels are the units of work; each is counted by one thread. They go in blocks,
+    // each block's code counts folded into `vals` before the next, so memory stays that of
+    // one block (a file may declare 2^24 channels of one element each).
     StatsOptions one = o;
     one.threads = 1;
     one.progress = nullptr;
-    const bool ok = parallelFor(channels, threadCount(o, channels), o, prog, [&](int, std::int64_t c) {
-        TensorView sub = v;
-        sub.offset += c * v.strides[axis];
-        sub.shape.erase(sub.shape.begin() + std::ptrdiff_t(axis));
-        sub.strides.erase(sub.strides.begin() + std::ptrdiff_t(axis));
-        Progress quiet;
-        quiet.o = &one;
-        countCodes(collapse(sub), one, quiet, counts[size_t(c)]);
-    });
-    if (!ok)
-        return false;
-    for (std::int64_t c = 0; c < channels; ++c)
-        for (int code = 0; code < 256; ++code)
-            if (const std::int64_t n = counts[size_t(c)][size_t(code)]) {
-                const std::int64_t q = v.dtype == DType::QInt8 ? std::int64_t(std::int8_t(code)) : code;
-                vals.emplace_back(double(q - qc.zeroPoints[size_t(c)]) * qc.scales[size_t(c)], n);
-            }
+    constexpr std::int64_t kBlockChannels = 4096;
+    std::vector<std::vector<std::int64_t>> counts(size_t(std::min(channels, kBlockChannels)));
+    for (std::int64_t first = 0; first < channels; first += kBlockChannels) {
+        const std::int64_t n = std::min(kBlockChannels, channels - first);
+        const bool ok = parallelFor(n, threadCount(o, n), o, prog, [&](int, std::int64_t k) {
+            const std::int64_t c = first + k;
+            TensorView sub = v;
+            sub.offset += c * v.strides[axis];
+            sub.shape.erase(sub.shape.begin() + std::ptrdiff_t(axis));
+            sub.strides.erase(sub.strides.begin() + std::ptrdiff_t(axis));
+            Progress quiet;
+            quiet.o = &one;
+            countCodes(collapse(sub), one, quiet, counts[size_t(k)]);
+        });
+        if (!ok)
+            return false;
+        for (std::int64_t k = 0; k < n; ++k) {
+            const std::int64_t c = first + k;
+            for (int code = 0; code < 256; ++code)
+                if (const std::int64_t m = counts[size_t(k)][size_t(code)]) {
+                    const std::int64_t q = v.dtype == DType::QInt8 ? std::int64_t(std::int8_t(code)) : code;
+                    vals.emplace_back(double(q - qc.zeroPoints[size_t(c)]) * qc.scales[size_t(c)], m);
+                }
+        }
+    }
     return true;
 }
 

@@ -27,6 +27,7 @@ constexpr std::uint64_t kMaxPickleBytes = std::uint64_t(1) << 30;  // data.pkl, 
 constexpr std::uint64_t kMaxCodeBytes = std::uint64_t(16) << 20;   // one code/ source, inflated
 constexpr std::uint64_t kMaxCodeTotal = std::uint64_t(64) << 20;   // all code/ sources read for one open
 constexpr std::uint64_t kMaxInflatedStorage = std::uint64_t(4) << 30;
+constexpr std::uint64_t kMaxChannelValues = std::uint64_t(1) << 24;  // per-channel quantization channels, all entries (256 MB)
 constexpr int kMaxDepth = 256;  // nesting of modules / containers we follow
 constexpr std::int64_t kMinVersion = 1;
 constexpr std::int64_t kMaxVersion = 20;  // 1.13 writes 10; later writers stay close
@@ -361,6 +362,13 @@ private:
                 return skip(name, QStringLiteral("its per-channel quantization axis %1 is not one of its %2 dimensions")
                                       .arg(argText(t.qAxis), argText(t.shape.size())));
             qc->axis = int(t.qAxis);
+            // Each entry holds its own scales and zero points (16 bytes a channel, up to 2^24
+            // channels a tensor): many tensors naming one memoized pair must not multiply that.
+            const std::int64_t declared = t.shape[size_t(qc->axis)];
+            if (std::uint64_t(declared) > kMaxChannelValues - m_channelValues)
+                return skip(name, QStringLiteral("its per-channel quantization parameters would bring the file's total past %1 channels")
+                                      .arg(argText(std::int64_t(kMaxChannelValues))));
+            m_channelValues += std::uint64_t(declared);
             if (!t.qScales || !t.qZeroPoints || !smallTensor(*t.qScales, qc->scales, why) ||
                 !smallTensor(*t.qZeroPoints, qc->zeroPoints, why))
                 return skip(name, QStringLiteral("its per-channel quantization parameters cannot be read: %1").arg(why));
@@ -649,6 +657,7 @@ private:
     std::unordered_set<std::string> m_warnedNoClass;
     size_t m_visits = 0;
     std::uint64_t m_codeBytes = 0;  // code/ sources read so far
+    std::uint64_t m_channelValues = 0;  // per-channel quantization channels of the entries so far
     std::size_t m_nameBytes = 0;  // of the tensors added so far
     int m_longNames = 0;
     int m_skipped = 0;
