@@ -1869,9 +1869,11 @@ StatsHistogram planIntegerHistogram(const TensorStats& s, std::uint64_t keyLo, s
     k = std::max(k, 1.0);
     width = k >= 0x1p64 ? std::numeric_limits<std::uint64_t>::max() : std::uint64_t(k);
     const std::uint64_t cap = std::uint64_t(userBins > 0 ? std::min(userBins, kMaxBins) : kMaxAutoBins);
-    if (span / width + 1 > cap)
-        width = span / cap + 1;  // then span / width < cap
-    const std::uint64_t bins = span / width + 1;
+    if (span / width + 1 > cap)  // then span / width < cap (one bin of 2^64 saturates)
+        width = span / cap == std::numeric_limits<std::uint64_t>::max() ? span : span / cap + 1;
+    // The counting loops clamp (key - keyLo) / width to the last bin, which matters only for
+    // that saturated bin.
+    const std::uint64_t bins = std::min(span / width + 1, cap);
     h.edges.resize(size_t(bins) + 1);
     const double cmin = s.min;  // the minimum (exact in this branch)
     if (std::fabs(cmin) + double(bins) * double(width) < 0x1p51) {
@@ -1989,7 +1991,7 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
                     auto& cnt = counts[size_t(part)];
                     const std::int64_t b = part * per, e = std::min(total.n, b + per);
                     for (std::int64_t i = b; i < e; ++i)
-                        ++cnt[size_t((keys[size_t(i)] - lo) / width)];
+                        ++cnt[std::min(size_t((keys[size_t(i)] - lo) / width), bins - 1)];
                 });
                 for (const auto& cnt : counts)
                     for (size_t i = 0; i < bins; ++i)
@@ -2152,7 +2154,7 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
         if (!parallelFor(chunks, threads, o, p3, [&](int t, std::int64_t c) {
                 auto& cnt = counts[size_t(t)];
                 const auto [b, e] = chunkRange(c);
-                forIntKeys<IntT>(L, b, e, [&](std::uint64_t k) { ++cnt[size_t((k - lo) / width)]; });
+                forIntKeys<IntT>(L, b, e, [&](std::uint64_t k) { ++cnt[std::min(size_t((k - lo) / width), bins - 1)]; });
             }))
             return cancelledResult();
         s.histogram.counts.assign(bins, 0);
