@@ -72,8 +72,8 @@ struct StatsHistogram {
     std::vector<std::int64_t> counts;  // per bin, over finite values; they sum to `finite`
     bool integerAligned = false;       // edges sit halfway between representable integers (codes)
     bool automatic = true;             // bin count chosen by Freedman–Diaconis (or the fallback)
-    /// int64/uint64 integer-aligned bins whose half-integer edges a double cannot hold (values
-    /// of 2^51 and more in magnitude); empty otherwise. Then the bins are given by integers:
+    /// int64/uint64 integer-aligned bins whose half-integer edges a double may not hold (an
+    /// edge reaching 2^51 in magnitude); empty otherwise. Then the bins are given by integers:
     /// bin i holds the values v with integerEdges[i] <= v < integerEdges[i+1], the last one
     /// also integerEdges.back(), which is the maximum (the first edge is the minimum): the
     /// edges never leave the dtype's range, and np.histogram with these edges (as int64 /
