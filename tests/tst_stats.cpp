@@ -807,7 +807,7 @@ private Q_SLOTS:
     void exactIntegersCommandLine_data()
     {
         QTest::addColumn<QString>("key");
-        for (const char* k : {"big53", "extremes", "mixed@bins=7", "bcast", "u64", "u64_top", "near_max"})
+        for (const char* k : {"big53", "extremes", "mixed@bins=7", "bcast", "bcast2@bins=3", "u64", "u64_top", "u64@bins=1", "near_max"})
             QTest::newRow(k) << QString::fromLatin1(k);
     }
 
