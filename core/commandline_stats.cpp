@@ -39,7 +39,8 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
         << " \"finite\": " << s.finite << ", \"nan\": " << s.nan << ", \"pos_inf\": " << s.posInf
         << ", \"neg_inf\": " << s.negInf << ", \"zeros\": " << s.zeros
         << ", \"zeros_percent\": " << jsonNumberOrNull(true, s.zerosPercent) << ",\n"
-        << " \"min\": " << jsonNumberOrNull(f, s.min) << ", \"max\": " << jsonNumberOrNull(f, s.max)
+        << " \"min\": " << (f ? s.minText() : QStringLiteral("null"))
+        << ", \"max\": " << (f ? s.maxText() : QStringLiteral("null"))
         << ", \"mean\": " << jsonNumberOrNull(f, s.mean) << ", \"std\": " << jsonNumberOrNull(f, s.std)
         << ", \"std_definition\": \"population\",\n"
         << " \"l1\": " << jsonNumberOrNull(f, s.l1) << ", \"l2\": " << jsonNumberOrNull(f, s.l2)
@@ -47,14 +48,20 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
         << " \"quantiles\": {";
     const char* names[] = {"p1", "p25", "median", "p75", "p99"};
     for (size_t i = 0; i < 5; ++i)
-        out << "\"" << names[i] << "\": " << jsonNumberOrNull(f, s.quantiles.values[i]) << ", ";
+        out << "\"" << names[i] << "\": " << (f ? s.quantileText(i) : QStringLiteral("null")) << ", ";
     out << "\"method\": \"linear\", \"approximate\": " << (s.quantiles.approximate ? "true" : "false")
         << ", \"error_bound\": " << jsonNumberOrNull(true, s.quantiles.errorBound) << "},\n"
         << " \"histogram\": {\"bins\": " << s.histogram.bins()
         << ", \"automatic\": " << (s.histogram.automatic ? "true" : "false")
-        << ", \"integer_aligned\": " << (s.histogram.integerAligned ? "true" : "false") << ",\n  \"edges\": [";
-    for (size_t i = 0; i < s.histogram.edges.size(); ++i)
-        out << (i ? ", " : "") << number(s.histogram.edges[i]);
+        << ", \"integer_aligned\": " << (s.histogram.integerAligned ? "true" : "false")
+        << ", \"integer_edges\": " << (s.histogram.integerEdges.empty() ? "false" : "true") << ",\n  \"edges\": [";
+    // int64/uint64 beyond 2^51: the exact integer edges (JSON numbers of any size).
+    if (!s.histogram.integerEdges.empty())
+        for (size_t i = 0; i < s.histogram.integerEdges.size(); ++i)
+            out << (i ? ", " : "") << s.histogram.integerEdges[i].toString();
+    else
+        for (size_t i = 0; i < s.histogram.edges.size(); ++i)
+            out << (i ? ", " : "") << number(s.histogram.edges[i]);
     out << "],\n  \"counts\": [";
     for (size_t i = 0; i < s.histogram.counts.size(); ++i)
         out << (i ? ", " : "") << s.histogram.counts[i];
@@ -83,8 +90,8 @@ void printText(QTextStream& out, const std::string& name, const TensorStats& s)
         line("values", s.empty ? QStringLiteral("none: the tensor is empty") : QStringLiteral("none finite"));
         return;
     }
-    line("min", number(s.min));
-    line("max", number(s.max));
+    line("min", s.minText());  // int64/uint64: exact
+    line("max", s.maxText());
     line("mean", number(s.mean));
     line("std", number(s.std) + QStringLiteral(" (population)"));
     line("l1", number(s.l1));
@@ -94,13 +101,17 @@ void printText(QTextStream& out, const std::string& name, const TensorStats& s)
     const QString approx =
         s.quantiles.approximate ? QStringLiteral(" ±%1").arg(number(s.quantiles.errorBound)) : QString();
     for (size_t i = 0; i < 5; ++i)
-        line(names[i], number(s.quantiles.values[i]) + approx);
+        line(names[i], s.quantileText(i) + approx);
     out << "histogram     " << s.histogram.bins() << " bins" << (s.histogram.automatic ? " (automatic)" : "")
         << (s.histogram.integerAligned ? ", integer-aligned" : "") << "\n";
+    const bool exact = !s.histogram.integerEdges.empty();
+    auto edge = [&](size_t i) {
+        return exact ? s.histogram.integerEdges[i].toString() : number(s.histogram.edges[i]);
+    };
     for (int i = 0; i < s.histogram.bins(); ++i) {
         const bool last = i + 1 == s.histogram.bins();
-        out << "  [" << number(s.histogram.edges[size_t(i)]) << ", " << number(s.histogram.edges[size_t(i) + 1])
-            << (last ? "]" : ")") << "\t" << s.histogram.counts[size_t(i)] << "\n";
+        out << "  [" << edge(size_t(i)) << ", " << edge(size_t(i) + 1) << (last ? "]" : ")") << "\t"
+            << s.histogram.counts[size_t(i)] << "\n";
     }
 }
 
@@ -113,7 +124,8 @@ int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err)
         "Statistics of tensor NAME in FILE: elements, NaN/+Inf/-Inf and zero counts, then over the finite values "
         "min, max, mean, std (population), L1, L2, max|x|, quantiles p1/p25/median/p75/p99 (NumPy's 'linear' "
         "definition; approximate with an error bound above 16M values) and a histogram. Complex tensors: statistics of "
-        "|z|; quantized tensors: of the dequantized values."));
+        "|z|; quantized tensors: of the dequantized values. int64/uint64: min, max, quantiles that are integers and "
+        "histogram edges exact (beyond 2^53 too); mean, std and norms are doubles."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The model file."));
     p.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("The tensor's full dotted name."));
     p.addOption({QStringLiteral("bins"),

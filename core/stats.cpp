@@ -5,6 +5,7 @@
 #include "resourcelimits.h"
 
 #include <QFileInfo>
+#include <QLocale>
 
 #include <algorithm>
 #include <atomic>
@@ -59,6 +60,58 @@ QString statsValuesName(StatsValues v)
             return QStringLiteral("dequantized");
     }
     return {};
+}
+
+StatsInteger StatsInteger::fromSigned(std::int64_t v)
+{
+    StatsInteger r;
+    r.negative = v < 0;
+    // |v| without overflow at -2^63.
+    r.magnitude = v < 0 ? ~std::uint64_t(v) + 1 : std::uint64_t(v);
+    return r;
+}
+
+StatsInteger StatsInteger::fromUnsigned(std::uint64_t v)
+{
+    StatsInteger r;
+    r.magnitude = v;
+    return r;
+}
+
+QString StatsInteger::toString() const
+{
+    const QString m = QString::number(qulonglong(magnitude));
+    return negative ? QLatin1Char('-') + m : m;
+}
+
+double StatsInteger::toDouble() const
+{
+    const double m = double(magnitude);  // round to nearest
+    return negative ? -m : m;
+}
+
+namespace {
+QString shortestNumber(double v)
+{
+    return QString::number(v, 'g', QLocale::FloatingPointShortest);
+}
+}  // namespace
+
+QString TensorStats::minText() const
+{
+    return minExact ? minExact->toString() : shortestNumber(min);
+}
+
+QString TensorStats::maxText() const
+{
+    return maxExact ? maxExact->toString() : shortestNumber(max);
+}
+
+QString TensorStats::quantileText(size_t i) const
+{
+    if (i >= quantiles.values.size())
+        return {};
+    return quantiles.exact[i] ? quantiles.exact[i]->toString() : shortestNumber(quantiles.values[i]);
 }
 
 float halfToFloat(std::uint16_t h)
@@ -287,6 +340,41 @@ struct Plain {
     double operator()(const std::uint8_t* p) const { return double(load<T>(p)); }
 };
 
+/// 64-bit integers as unsigned keys that compare like the values: int64 with its sign
+/// bit flipped, uint64 as it is. Differences of keys are exact differences of values.
+inline std::uint64_t intKey(std::int64_t v)
+{
+    return std::uint64_t(v) ^ (std::uint64_t(1) << 63);
+}
+inline std::uint64_t intKey(std::uint64_t v)
+{
+    return v;
+}
+StatsInteger keyInteger(std::uint64_t key, bool isSigned)
+{
+    return isSigned ? StatsInteger::fromSigned(std::int64_t(key ^ (std::uint64_t(1) << 63)))
+                    : StatsInteger::fromUnsigned(key);
+}
+
+template <typename Dec>
+constexpr bool kWideInt = std::is_same_v<Dec, Plain<std::int64_t>> || std::is_same_v<Dec, Plain<std::uint64_t>>;
+
+/// Plain<T> for int64/uint64 in pass 1: decodes the same doubles and keeps the exact min
+/// and max keys of what it decoded (one copy per chunk, so no sharing between threads).
+template <typename T>
+struct PlainTracked {
+    static constexpr int kSize = sizeof(T);
+    mutable std::uint64_t lo = std::numeric_limits<std::uint64_t>::max(), hi = 0;
+    double operator()(const std::uint8_t* p) const
+    {
+        const T v = load<T>(p);
+        const std::uint64_t k = intKey(v);
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+        return double(v);
+    }
+};
+
 template <typename T>
 struct Magnitude {
     static constexpr int kSize = 2 * sizeof(T);
@@ -312,6 +400,8 @@ struct Acc {
     double max = -std::numeric_limits<double>::infinity();
     double sum = 0, sumAbs = 0, sumSq = 0;
     double mean = 0, m2 = 0;  // for Chan's merge
+    // int64/uint64 only: exact min and max as order-preserving keys (see intKey).
+    std::uint64_t keyLo = std::numeric_limits<std::uint64_t>::max(), keyHi = 0;
 };
 
 void merge(Acc& a, const Acc& b)
@@ -335,6 +425,8 @@ void merge(Acc& a, const Acc& b)
     a.n += b.n;
     a.min = std::min(a.min, b.min);
     a.max = std::max(a.max, b.max);
+    a.keyLo = std::min(a.keyLo, b.keyLo);
+    a.keyHi = std::max(a.keyHi, b.keyHi);
     a.sum += b.sum;
     a.sumAbs += b.sumAbs;
     a.sumSq += b.sumSq;
@@ -1394,11 +1486,25 @@ void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::in
             return;
         }
     }
-    forBlocks(L, dec, begin, end, buf, [&](double* x, int n) {
-        if (coarse)  // before addBlock, which may reorder a block holding NaN or ±Inf
-            counts->add(cells, cellsOfBlock<CellsOut::All, Avx2, 0>(x, n, *coarse, nullptr, cells));
-        addBlock<K>(x, n, out);
-    });
+    auto blocks = [&](const auto& d) {
+        forBlocks(L, d, begin, end, buf, [&](double* x, int n) {
+            if (coarse)  // before addBlock, which may reorder a block holding NaN or ±Inf
+                counts->add(cells, cellsOfBlock<CellsOut::All, Avx2, 0>(x, n, *coarse, nullptr, cells));
+            addBlock<K>(x, n, out);
+        });
+    };
+    if constexpr (kWideInt<Dec>) {
+        // The exact min and max, by integer compares while the same values are decoded.
+        using T = std::conditional_t<std::is_same_v<Dec, Plain<std::int64_t>>, std::int64_t, std::uint64_t>;
+        const PlainTracked<T> tracked{};
+        blocks(tracked);
+        if (end > begin) {
+            out.keyLo = std::min(out.keyLo, tracked.lo);
+            out.keyHi = std::max(out.keyHi, tracked.hi);
+        }
+    } else {
+        blocks(dec);
+    }
 }
 
 #ifdef PARAMSCOPE_AVX2_CLONES
@@ -1652,6 +1758,148 @@ Result<TensorStats> cancelledResult()
     return Result<TensorStats>::failure(QStringLiteral("Statistics cancelled"));
 }
 
+// ---------------------------------------------------------------- int64 / uint64 exactly
+//
+// Their values are kept as keys (intKey) wherever exactness matters: min and max (pass 1),
+// the copy the exact quantiles select from, and the integer-aligned histogram, whose bin
+// of a value is (key - min key) / width, an integer division (no double edges involved).
+
+/// Calls f(key) for logical elements [begin, end) of an int64/uint64 (T) tensor.
+template <typename T, typename F>
+void forIntKeys(const Layout& L, std::int64_t begin, std::int64_t end, F&& f)
+{
+    forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t step) {
+        for (std::int64_t i = 0; i < n; ++i)
+            f(intKey(load<T>(p + i * step)));
+    });
+}
+
+/// The key's value as the nearest double not farther from zero, so it stays inside the
+/// dtype's range (2^63 - 1 gives 2^63 - 1024, not 2^63).
+double keyTowardZero(std::uint64_t key, bool isSigned)
+{
+    if (isSigned) {
+        const auto v = std::int64_t(key ^ (std::uint64_t(1) << 63));
+        const double d = double(v);
+        if (d >= 0x1p63)
+            return std::nextafter(0x1p63, 0.0);
+        if ((d > 0 && std::int64_t(d) > v) || (d < 0 && std::int64_t(d) < v))
+            return std::nextafter(d, 0.0);
+        return d;
+    }
+    const double d = double(key);
+    if (d >= 0x1p64)
+        return std::nextafter(0x1p64, 0.0);
+    return std::uint64_t(d) > key ? std::nextafter(d, 0.0) : d;
+}
+
+/// a + (b - a) * t for keys a <= b, when that is an integer (t is a double, so exactly
+/// M * 2^-E): the exact interpolation, else nothing.
+std::optional<StatsInteger> integerLerp(std::uint64_t a, std::uint64_t b, double t, bool isSigned)
+{
+    if (t == 0.0 || a == b)
+        return keyInteger(a, isSigned);
+#if defined(__SIZEOF_INT128__)
+    __extension__ typedef unsigned __int128 U128;
+    if (!(t > 0.0 && t < 1.0))
+        return std::nullopt;
+    int ex = 0;
+    const double fr = std::frexp(t, &ex);              // t = fr * 2^ex, fr in [0.5, 1), ex <= 0
+    const auto M = std::uint64_t(std::ldexp(fr, 53));  // t = M * 2^-(53 - ex), exactly
+    const int E = 53 - ex;
+    const U128 P = U128(b - a) * M;  // < 2^117
+    if (E >= 120 || (P & ((U128(1) << E) - 1)) != 0)
+        return std::nullopt;
+    return keyInteger(a + std::uint64_t(P >> E), isSigned);  // <= b: no overflow
+#else
+    return std::nullopt;
+#endif
+}
+
+/// exactQuantiles() over int64/uint64 keys (reordered in place): the same order
+/// statistics and doubles, plus each quantile exactly when it is an integer.
+void exactIntegerQuantiles(std::vector<std::uint64_t>& keys, std::int64_t weight, bool isSigned, StatsQuantiles& q)
+{
+    const auto n = std::int64_t(keys.size());
+    std::vector<std::int64_t> ranks;
+    for (size_t i = 0; i < StatsQuantiles::kLevels.size(); ++i) {
+        const QuantileRank r = quantileRank(n, weight, i);
+        ranks.push_back(r.lo);
+        ranks.push_back(r.hi);
+    }
+    std::sort(ranks.begin(), ranks.end());
+    ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+    std::vector<std::uint64_t> picked;
+    auto from = keys.begin();
+    for (std::int64_t k : ranks) {
+        auto nth = keys.begin() + k;
+        std::nth_element(from, nth, keys.end());
+        picked.push_back(*nth);
+        from = nth + 1;
+    }
+    auto kth = [&](std::int64_t k) {
+        return picked[size_t(std::lower_bound(ranks.begin(), ranks.end(), k) - ranks.begin())];
+    };
+    for (size_t i = 0; i < q.values.size(); ++i) {
+        const QuantileRank r = quantileRank(n, weight, i);
+        const std::uint64_t a = kth(r.lo), b = kth(r.hi);
+        q.values[i] = lerp(keyInteger(a, isSigned).toDouble(), keyInteger(b, isSigned).toDouble(), r.t);
+        q.exact[i] = integerLerp(a, b, r.t, isSigned);
+        if (q.exact[i])
+            q.values[i] = q.exact[i]->toDouble();
+    }
+}
+
+/// Integer-aligned histogram of an int64/uint64 tensor over keys [keyLo, keyHi]: the bin
+/// width (in integers, `width`) as planHistogram() chooses it for the narrower integer
+/// dtypes (in doubles there, exact below 2^53), made to cover every value with at most the
+/// allowed bins by integer steps. Edges: half-integers as for the other integer dtypes when
+/// doubles hold them exactly, else integerEdges (see StatsHistogram).
+StatsHistogram planIntegerHistogram(const TensorStats& s, std::uint64_t keyLo, std::uint64_t keyHi, bool isSigned,
+                                    int userBins, std::uint64_t& width)
+{
+    StatsHistogram h;
+    h.automatic = userBins <= 0;
+    h.integerAligned = true;
+    const double iqr = s.quantiles.p75() - s.quantiles.p25();
+    const std::uint64_t span = keyHi - keyLo;  // values spanned, minus one
+    const double m = double(span) + 1.0;
+    double k;
+    if (userBins > 0) {
+        k = std::ceil(m / std::min(userBins, kMaxBins));
+    } else {
+        const double w = 2.0 * iqr / std::cbrt(double(s.finite));
+        if (w > 0)
+            k = std::max(1.0, std::ceil(w));
+        else
+            k = std::ceil(m / (std::ceil(std::log2(double(s.finite))) + 1.0));
+        k = std::max(k, std::ceil(m / kMaxAutoBins));
+    }
+    k = std::max(k, 1.0);
+    width = k >= 0x1p64 ? std::numeric_limits<std::uint64_t>::max() : std::uint64_t(k);
+    const std::uint64_t cap = std::uint64_t(userBins > 0 ? std::min(userBins, kMaxBins) : kMaxAutoBins);
+    if (span / width + 1 > cap)  // then span / width < cap (one bin of 2^64 saturates)
+        width = span / cap == std::numeric_limits<std::uint64_t>::max() ? span : span / cap + 1;
+    // The counting loops clamp (key - keyLo) / width to the last bin, which matters only for
+    // that saturated bin.
+    const std::uint64_t bins = std::min(span / width + 1, cap);
+    h.edges.resize(size_t(bins) + 1);
+    const double cmin = s.min;  // the minimum (exact in this branch)
+    if (std::fabs(cmin) + double(bins) * double(width) < 0x1p51) {
+        for (std::uint64_t i = 0; i <= bins; ++i)
+            h.edges[size_t(i)] = (cmin - 0.5 + double(i) * double(width)) * 1.0;
+        return h;
+    }
+    h.integerEdges.resize(size_t(bins) + 1);
+    for (std::uint64_t i = 0; i < bins; ++i)  // i * width <= span: no overflow
+        h.integerEdges[size_t(i)] = keyInteger(keyLo + i * width, isSigned);
+    h.integerEdges[size_t(bins)] = keyInteger(keyHi, isSigned);
+    for (std::uint64_t i = 0; i < bins; ++i)
+        h.edges[size_t(i)] = keyTowardZero(keyLo + i * width, isSigned);
+    h.edges[size_t(bins)] = keyTowardZero(keyHi, isSigned);
+    return h;
+}
+
 template <typename Dec>
 Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s,
                               const Dec& dec)
@@ -1688,6 +1936,15 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
     for (const auto& a : accs)
         merge(total, a);
     finishMoments(s, total);
+    constexpr bool wideInt = kWideInt<Dec>;
+    constexpr bool isSigned = std::is_same_v<Dec, Plain<std::int64_t>>;
+    using IntT = std::conditional_t<isSigned, std::int64_t, std::uint64_t>;
+    if (wideInt && total.n > 0) {
+        s.minExact = keyInteger(total.keyLo, isSigned);
+        s.maxExact = keyInteger(total.keyHi, isSigned);
+    }
+    // int64/uint64: distinct integers can share a double (beyond 2^53); only keys tell.
+    const bool constant = wideInt ? total.keyLo == total.keyHi : s.min == s.max;
     if (!o.quantiles && !o.histogram) {
         s.quantiles.computed = false;
         if (o.progress)
@@ -1705,6 +1962,55 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
     p2.total = chunks;
     p2.base = p1.span;
     p2.span = 1.0 - p1.span;
+    if (wideInt && (total.n <= o.exactQuantileLimit || s.min == s.max)) {
+        // Pass 2 for int64/uint64: copy the values as keys (a range within one double's
+        // ulp goes this way too, whatever its size: doubles cannot tell its values apart).
+        std::vector<std::uint64_t> keys;
+        if (constant) {
+            s.quantiles.values.fill(s.min);
+            s.quantiles.exact.fill(s.minExact);
+        } else {
+            keys.resize(size_t(total.n));
+            std::vector<std::int64_t> at(size_t(chunks) + 1, 0);
+            for (std::int64_t c = 0; c < chunks; ++c)
+                at[size_t(c) + 1] = at[size_t(c)] + accs[size_t(c)].n;
+            if (!parallelFor(chunks, threads, o, p2, [&](int, std::int64_t c) {
+                    std::uint64_t* out = keys.data() + at[size_t(c)];
+                    const auto [b, e] = chunkRange(c);
+                    forIntKeys<IntT>(L, b, e, [&](std::uint64_t k) { *out++ = k; });
+                }))
+                return cancelledResult();
+            exactIntegerQuantiles(keys, s.broadcast, isSigned, s.quantiles);
+        }
+        if (o.histogram) {
+            std::uint64_t width = 1;
+            s.histogram = planIntegerHistogram(s, total.keyLo, total.keyHi, isSigned, o.bins, width);
+            const size_t bins = s.histogram.edges.size() - 1;
+            s.histogram.counts.assign(bins, 0);
+            if (constant) {
+                s.histogram.counts[0] = total.n;
+            } else {
+                const std::uint64_t lo = total.keyLo;
+                std::vector<std::vector<std::int64_t>> counts(size_t(threads), std::vector<std::int64_t>(bins, 0));
+                const std::int64_t per = (total.n + threads - 1) / threads;
+                Progress none;
+                const StatsOptions quiet;
+                none.o = &quiet;
+                parallelFor(threads, threads, quiet, none, [&](int, std::int64_t part) {
+                    auto& cnt = counts[size_t(part)];
+                    const std::int64_t b = part * per, e = std::min(total.n, b + per);
+                    for (std::int64_t i = b; i < e; ++i)
+                        ++cnt[std::min(size_t((keys[size_t(i)] - lo) / width), bins - 1)];
+                });
+                for (const auto& cnt : counts)
+                    for (size_t i = 0; i < bins; ++i)
+                        s.histogram.counts[i] += cnt[i];
+            }
+        }
+        if (o.progress)
+            o.progress(1.0);
+        return s;
+    }
     if (total.n <= o.exactQuantileLimit || s.min == s.max) {
         // Pass 2: copy the finite values (each chunk to its own slot, so C order is kept).
         std::vector<double> vals;
@@ -1842,6 +2148,28 @@ Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsO
     }
 
     if (!o.histogram) {
+    } else if (wideInt) {
+        // int64/uint64 above the exact limit: integer-aligned bins counted from the keys.
+        std::uint64_t width = 1;
+        s.histogram = planIntegerHistogram(s, total.keyLo, total.keyHi, isSigned, o.bins, width);
+        const size_t bins = s.histogram.edges.size() - 1;
+        const std::uint64_t lo = total.keyLo;
+        std::vector<std::vector<std::int64_t>> counts(size_t(threads), std::vector<std::int64_t>(bins, 0));
+        Progress p3;
+        p3.o = &o;
+        p3.total = chunks;
+        p3.base = 1.0;
+        p3.span = 0.0;
+        if (!parallelFor(chunks, threads, o, p3, [&](int t, std::int64_t c) {
+                auto& cnt = counts[size_t(t)];
+                const auto [b, e] = chunkRange(c);
+                forIntKeys<IntT>(L, b, e, [&](std::uint64_t k) { ++cnt[std::min(size_t((k - lo) / width), bins - 1)]; });
+            }))
+            return cancelledResult();
+        s.histogram.counts.assign(bins, 0);
+        for (const auto& t : counts)
+            for (size_t i = 0; i < bins; ++i)
+                s.histogram.counts[i] += t[i];
     } else if (o.bins <= 0 && !(integerValued(v.dtype) && !v.qChannels) && fine) {
         s.histogram = gridHistogram(s, *coarse, counts);
     } else if (o.bins <= 0 && !(integerValued(v.dtype) && !v.qChannels)) {

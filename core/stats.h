@@ -10,9 +10,27 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <vector>
 
 namespace paramscope {
+
+/// An exact integer value of an int64 or uint64 tensor (sign and magnitude hold both
+/// ranges). Those dtypes hold integers a double cannot (beyond 2^53), so their min, max,
+/// integer quantiles and histogram edges are kept this way too.
+struct StatsInteger {
+    bool negative = false;       // never true with magnitude 0
+    std::uint64_t magnitude = 0;
+    static StatsInteger fromSigned(std::int64_t v);
+    static StatsInteger fromUnsigned(std::uint64_t v);
+    QString toString() const;  // exact decimal text
+    double toDouble() const;   // the nearest double
+    friend bool operator==(const StatsInteger& a, const StatsInteger& b)
+    {
+        return a.negative == b.negative && a.magnitude == b.magnitude;
+    }
+    friend bool operator!=(const StatsInteger& a, const StatsInteger& b) { return !(a == b); }
+};
 
 /// What the numbers describe.
 enum class StatsValues : std::uint8_t {
@@ -54,6 +72,14 @@ struct StatsHistogram {
     std::vector<std::int64_t> counts;  // per bin, over finite values; they sum to `finite`
     bool integerAligned = false;       // edges sit halfway between representable integers (codes)
     bool automatic = true;             // bin count chosen by Freedman–Diaconis (or the fallback)
+    /// int64/uint64 integer-aligned bins whose half-integer edges a double may not hold (an
+    /// edge reaching 2^51 in magnitude); empty otherwise. Then the bins are given by integers:
+    /// bin i holds the values v with integerEdges[i] <= v < integerEdges[i+1], the last one
+    /// also integerEdges.back(), which is the maximum (the first edge is the minimum): the
+    /// edges never leave the dtype's range, and np.histogram with these edges (as int64 /
+    /// uint64) gives the same counts. `edges` then holds them as doubles rounded toward
+    /// zero (for drawing; they can be equal where bins are narrower than a double's ulp).
+    std::vector<StatsInteger> integerEdges;
     int bins() const { return int(counts.size()); }
 };
 
@@ -66,6 +92,10 @@ struct StatsQuantiles {
     bool computed = true;
     bool approximate = false;
     double errorBound = 0.0;  // when approximate: max |estimate - exact| over the five
+    /// int64/uint64, exact quantiles only: the quantile exactly, when it is an integer (an
+    /// order statistic, or an interpolation between two that lands on an integer); `values`
+    /// is then its nearest double. Otherwise (or approximate) only `values`.
+    std::array<std::optional<StatsInteger>, 5> exact{};
     double p1() const { return values[0]; }
     double p25() const { return values[1]; }
     double median() const { return values[2]; }
@@ -97,11 +127,25 @@ struct TensorStats {
 
     double min = 0.0, max = 0.0, mean = 0.0, std = 0.0;
     double l1 = 0.0, l2 = 0.0, maxAbs = 0.0;
+    /// int64/uint64 with a finite value: min and max exactly (integer compares in the fused
+    /// pass; `min`/`max` are their nearest doubles). mean, std, L1, L2 and max|x| stay
+    /// doubles (sums of 64-bit integers are rounded like any other sum).
+    std::optional<StatsInteger> minExact, maxExact;
     StatsQuantiles quantiles;
     StatsHistogram histogram;  // empty when no finite value or options.histogram == false
 
     bool hasFinite() const { return finite > 0; }
-    bool constant() const { return finite > 0 && min == max; }
+    bool constant() const
+    {
+        if (minExact && maxExact)
+            return finite > 0 && *minExact == *maxExact;
+        return finite > 0 && min == max;
+    }
+    /// min / max / quantile i as exact text: the exact integer when there is one, else the
+    /// shortest text reading back as the double.
+    QString minText() const;
+    QString maxText() const;
+    QString quantileText(size_t i) const;
 };
 
 /// Computes every statistic of `v` in one fused multi-threaded pass (plus, for dtypes wider

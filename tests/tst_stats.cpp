@@ -10,6 +10,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -696,6 +697,172 @@ private Q_SLOTS:
                 const QJsonObject o = QJsonDocument::fromJson(fast.out.toUtf8()).object();
                 QVERIFY(!o.isEmpty());
             }
+        }
+    }
+
+    // int64 / uint64 beyond 2^53, against Python's exact integers
+    // (tests/fixtures/make_stats_fixtures.py: stats_int64.pt written by torch.save,
+    // stats_uint64.safetensors by hand). Exact values are compared as decimal text.
+    void exactIntegers_data()
+    {
+        QTest::addColumn<QString>("key");
+        QTest::addColumn<qint64>("limit");  // exactQuantileLimit
+        const QJsonObject all = test::readJson(test::fixture(QStringLiteral("stats_int64_expected.json")));
+        QVERIFY(all.size() >= 15);
+        for (const QString& k : all.keys()) {
+            QTest::newRow(qPrintable(k)) << k << (qint64(1) << 24);
+            QTest::newRow(qPrintable(k + QStringLiteral(" above the exact limit"))) << k << qint64(1);
+        }
+    }
+
+    void exactIntegers()
+    {
+        QFETCH(QString, key);
+        QFETCH(qint64, limit);
+        const QJsonObject e =
+            test::readJson(test::fixture(QStringLiteral("stats_int64_expected.json"))).value(key).toObject();
+        QVERIFY(!e.isEmpty());
+        const bool u = e.value(QLatin1String("dtype")).toString() == QLatin1String("uint64");
+        LoadOptions lo;
+        lo.engine = LoaderEngine::Native;
+        auto index = loadModel(test::fixture(u ? QStringLiteral("stats_uint64.safetensors")
+                                                : QStringLiteral("stats_int64.pt")),
+                               lo);
+        QVERIFY2(index.ok(), qPrintable(index.error()));
+        const QString name = key.section(QLatin1Char('@'), 0, 0);
+        const int entry = index.value()->findEntry(name.toStdString());
+        QVERIFY(entry >= 0);
+        StatsOptions o;
+        o.exactQuantileLimit = limit;
+        if (key.contains(QLatin1String("@bins=")))
+            o.bins = key.section(QLatin1String("@bins="), 1).toInt();
+        auto r = computeStats(*index.value(), entry, o);
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        const TensorStats& s = r.value();
+        QCOMPARE(s.dtype, u ? DType::UInt64 : DType::Int64);
+        QCOMPARE(s.elements, std::int64_t(e.value(QLatin1String("elements")).toInteger()));
+        QCOMPARE(s.finite, s.elements);
+        QVERIFY(s.minExact && s.maxExact);
+        QCOMPARE(s.minExact->toString(), e.value(QLatin1String("min")).toString());
+        QCOMPARE(s.maxExact->toString(), e.value(QLatin1String("max")).toString());
+        QCOMPARE(s.minText(), e.value(QLatin1String("min")).toString());
+        QCOMPARE(s.min, s.minExact->toDouble());
+        QCOMPARE(s.max, s.maxExact->toDouble());
+        QCOMPARE(s.constant(), s.minExact == s.maxExact);
+
+        const bool exactPath = s.elements <= limit || s.constant() || s.min == s.max;
+        QCOMPARE(s.quantiles.approximate, !exactPath);
+        const QJsonArray qe = e.value(QLatin1String("quantiles_exact")).toArray();
+        const QJsonArray qn = e.value(QLatin1String("np_quantiles")).toArray();
+        for (int i = 0; i < 5; ++i) {
+            if (!exactPath) {
+                QVERIFY(!s.quantiles.exact[size_t(i)]);
+                QVERIFY(std::fabs(s.quantiles.values[size_t(i)] - qn[i].toDouble()) <= s.quantiles.errorBound);
+                continue;
+            }
+            if (qe[i].isNull()) {
+                QVERIFY2(!s.quantiles.exact[size_t(i)], qPrintable(s.quantileText(size_t(i))));
+                QCOMPARE(s.quantiles.values[size_t(i)], qn[i].toDouble());  // NumPy's own lerp
+            } else {
+                QVERIFY(s.quantiles.exact[size_t(i)]);
+                QCOMPARE(s.quantileText(size_t(i)), qe[i].toString());
+                QCOMPARE(s.quantiles.values[size_t(i)], e.value(QLatin1String("quantiles")).toArray()[i].toDouble());
+            }
+        }
+
+        // The histogram: the auto bin count depends on the (approximate) IQR above the limit.
+        if (!exactPath && o.bins == 0)
+            return;
+        const StatsHistogram& h = s.histogram;
+        QVERIFY(h.integerAligned);
+        const bool integer = e.value(QLatin1String("integer_edges")).toBool();
+        QCOMPARE(!h.integerEdges.empty(), integer);
+        const QJsonArray ee = e.value(QLatin1String("edges")).toArray();
+        QCOMPARE(qsizetype(h.edges.size()), ee.size());
+        for (int i = 0; i < ee.size(); ++i) {
+            if (integer) {
+                QCOMPARE(h.integerEdges[size_t(i)].toString(), ee[i].toString());
+                // Inside the range of the dtype even as doubles (rounded toward zero).
+                QVERIFY(h.edges[size_t(i)] >= (u ? 0.0 : -0x1p63) && h.edges[size_t(i)] < (u ? 0x1p64 : 0x1p63));
+                QVERIFY(i == 0 || h.edges[size_t(i)] >= h.edges[size_t(i) - 1]);
+            } else {
+                QCOMPARE(h.edges[size_t(i)], ee[i].toDouble());
+            }
+        }
+        if (integer) {
+            QCOMPARE(h.integerEdges.front(), *s.minExact);
+            QCOMPARE(h.integerEdges.back(), *s.maxExact);
+        }
+        const QJsonArray ce = e.value(QLatin1String("counts")).toArray();
+        QCOMPARE(h.bins(), int(ce.size()));
+        std::int64_t total = 0;
+        for (int i = 0; i < h.bins(); ++i) {
+            QCOMPARE(h.counts[size_t(i)], std::int64_t(ce[i].toInteger()));
+            total += h.counts[size_t(i)];
+        }
+        QCOMPARE(total, s.finite);
+    }
+
+    // The same through paramscope-cli stats, text and --json: the exact integers as printed.
+    void exactIntegersCommandLine_data()
+    {
+        QTest::addColumn<QString>("key");
+        for (const char* k : {"big53", "extremes", "mixed@bins=7", "bcast", "bcast2@bins=3", "u64", "u64_top", "u64@bins=1", "near_max"})
+            QTest::newRow(k) << QString::fromLatin1(k);
+    }
+
+    void exactIntegersCommandLine()
+    {
+        QFETCH(QString, key);
+        const QJsonObject e =
+            test::readJson(test::fixture(QStringLiteral("stats_int64_expected.json"))).value(key).toObject();
+        const bool u = e.value(QLatin1String("dtype")).toString() == QLatin1String("uint64");
+        const QString file =
+            test::fixture(u ? QStringLiteral("stats_uint64.safetensors") : QStringLiteral("stats_int64.pt"));
+        QStringList args{QStringLiteral("stats"), file, key.section(QLatin1Char('@'), 0, 0)};
+        if (key.contains(QLatin1String("@bins=")))
+            args << QStringLiteral("--bins") << key.section(QLatin1String("@bins="), 1);
+        const test::CliRun json = test::runCli(args + QStringList{QStringLiteral("--json")});
+        QVERIFY2(json.code == 0, qPrintable(json.err));
+        const test::CliRun text = test::runCli(args);
+        QVERIFY2(text.code == 0, qPrintable(text.err));
+        QJsonParseError err;
+        QJsonDocument::fromJson(json.out.toUtf8(), &err);
+        QVERIFY2(err.error == QJsonParseError::NoError, qPrintable(err.errorString()));
+        // JSON numbers as written (a JSON reader would round them to doubles).
+        auto jsonNumber = [&](const QString& field) {
+            const QRegularExpression re(QLatin1Char('"') + field + QStringLiteral("\": (-?[0-9.e+-]+)"));
+            return re.match(json.out).captured(1);
+        };
+        auto textValue = [&](const QString& label) {
+            const QRegularExpression re(QStringLiteral("^") + QRegularExpression::escape(label) +
+                                            QStringLiteral(" +(\\S+)"),
+                                        QRegularExpression::MultilineOption);
+            return re.match(text.out).captured(1);
+        };
+        QCOMPARE(jsonNumber(QStringLiteral("min")), e.value(QLatin1String("min")).toString());
+        QCOMPARE(jsonNumber(QStringLiteral("max")), e.value(QLatin1String("max")).toString());
+        QCOMPARE(textValue(QStringLiteral("min")), e.value(QLatin1String("min")).toString());
+        QCOMPARE(textValue(QStringLiteral("max")), e.value(QLatin1String("max")).toString());
+        const QJsonArray qe = e.value(QLatin1String("quantiles_exact")).toArray();
+        const char* qn[] = {"p1", "p25", "median", "p75", "p99"};
+        for (int i = 0; i < 5; ++i) {
+            if (qe[i].isNull())
+                continue;
+            QCOMPARE(jsonNumber(QLatin1String(qn[i])), qe[i].toString());
+            QCOMPARE(textValue(QLatin1String(qn[i])), qe[i].toString());
+        }
+        if (e.value(QLatin1String("integer_edges")).toBool()) {
+            QVERIFY(json.out.contains(QLatin1String("\"integer_edges\": true")));
+            QStringList want;
+            for (const QJsonValue& x : e.value(QLatin1String("edges")).toArray())
+                want << x.toString();
+            QVERIFY2(json.out.contains(QStringLiteral("\"edges\": [") + want.join(QStringLiteral(", ")) +
+                                       QLatin1Char(']')),
+                     qPrintable(json.out));
+            // Text: "[first, next)" per bin, the last one closed at the maximum.
+            QVERIFY(text.out.contains(QStringLiteral("  [") + want[want.size() - 2] + QStringLiteral(", ") +
+                                      want.back() + QStringLiteral("]\t")));
         }
     }
 

@@ -87,6 +87,34 @@ private Q_SLOTS:
         QVERIFY(!g_expected.isEmpty());
     }
 
+    // int64 / uint64 beyond 2^53: the window shows min, max and integer quantiles exactly
+    // (the truth: Python's integers in stats_int64_expected.json, see make_stats_fixtures.py).
+    void showsExactIntegers()
+    {
+        const QJsonObject all = test::readJson(test::fixture(QStringLiteral("stats_int64_expected.json")));
+        LoadOptions o;
+        o.engine = LoaderEngine::Native;
+        for (const char* name : {"extremes", "big53", "u64"}) {
+            const bool u = QLatin1String(name) == QLatin1String("u64");
+            auto r = loadModel(test::fixture(u ? QStringLiteral("stats_uint64.safetensors")
+                                                : QStringLiteral("stats_int64.pt")),
+                               o);
+            QVERIFY2(r.ok(), qPrintable(r.error()));
+            const QJsonObject e = all.value(QLatin1String(name)).toObject();
+            QVERIFY(!e.isEmpty());
+            StatsPanel panel;
+            panel.showTensor(r.value(), r.value()->findEntry(name));
+            QTRY_VERIFY(panel.currentStats() != nullptr);
+            QCOMPARE(panel.valueText(QStringLiteral("min")), e.value(QLatin1String("min")).toString());
+            QCOMPARE(panel.valueText(QStringLiteral("max")), e.value(QLatin1String("max")).toString());
+            const QJsonArray q = e.value(QLatin1String("quantiles_exact")).toArray();
+            const char* keys[] = {"p1", "p25", "median", "p75", "p99"};
+            for (int i = 0; i < 5; ++i)
+                if (!q[i].isNull())
+                    QCOMPARE(panel.valueText(QLatin1String(keys[i])), q[i].toString());
+        }
+    }
+
     void showsNumbersAndBars()
     {
         StatsPanel panel;

@@ -146,11 +146,12 @@ void HistogramWidget::setStats(const TensorStats& s)
     else if (!s.hasFinite())
         msg = tr("No finite values (%1 NaN, %2 +Inf, %3 -Inf): nothing to plot").arg(s.nan).arg(s.posInf).arg(s.negInf);
     else if (s.elements == 1)
-        msg = tr("A single value: %1").arg(shortNumber(s.min));
+        msg = tr("A single value: %1").arg(s.minExact ? s.minExact->toString() : shortNumber(s.min));
     else if (m_bool)
         msg = tr("Boolean: %1 false, %2 true").arg(s.zeros).arg(s.finite - s.zeros);
     else if (s.constant())
-        msg = tr("Constant: all %1 finite values are %2").arg(s.finite).arg(shortNumber(s.min));
+        msg = tr("Constant: all %1 finite values are %2")
+                  .arg(QString::number(s.finite), s.minExact ? s.minExact->toString() : shortNumber(s.min));
     else if (s.values == StatsValues::Magnitude)
         msg = tr("Histogram of the magnitudes |z|");
     else if (s.values == StatsValues::Dequantized)
@@ -256,7 +257,9 @@ QString HistogramWidget::binToolTip(double x) const
     const std::int64_t n = m_counts[i];
     if (m_bool)
         return tr("%1: %2").arg(a < 0.5 ? tr("false") : tr("true")).arg(n);
-    if (m_integerAligned) {
+    // Half-integer edges (see StatsHistogram); int64/uint64 bins beyond 2^51 have integer
+    // edges only approximated by these doubles (and beyond int64): plain intervals then.
+    if (m_integerAligned && std::fabs(a) < 0x1p51 && std::fabs(b) < 0x1p51) {
         const auto first = std::int64_t(std::ceil(a)), last = std::int64_t(std::floor(b));
         if (first == last)
             return tr("value %1: %2").arg(first).arg(n);

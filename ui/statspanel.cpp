@@ -256,8 +256,16 @@ void StatsPanel::display(const std::shared_ptr<const TensorStats>& sp)
     auto put = [&](const char* key, double v) {
         setValue(QLatin1String(key), f ? number(v) : QStringLiteral("—"), f ? fullNumber(v) : QString());
     };
-    put("min", s.min);
-    put("max", s.max);
+    // int64/uint64: min, max and integer quantiles exactly (a double would round them
+    // beyond 2^53); mean, std and norms stay doubles.
+    auto putExact = [&](const char* key, double v, const std::optional<StatsInteger>& exact) {
+        if (f && exact)
+            setValue(QLatin1String(key), exact->toString(), exact->toString());
+        else
+            put(key, v);
+    };
+    putExact("min", s.min, s.minExact);
+    putExact("max", s.max, s.maxExact);
     put("mean", s.mean);
     put("std", s.std);
     put("l1", s.l1);
@@ -272,6 +280,8 @@ void StatsPanel::display(const std::shared_ptr<const TensorStats>& sp)
             setValue(QLatin1String(q[i]), QStringLiteral("≈") + number(v),
                      tr("Approximate (counted in cells of a fine histogram): %1, error at most %2")
                          .arg(fullNumber(v), fullNumber(s.quantiles.errorBound)));
+        else if (s.quantiles.exact[i])
+            setValue(QLatin1String(q[i]), s.quantiles.exact[i]->toString(), s.quantiles.exact[i]->toString());
         else
             setValue(QLatin1String(q[i]), number(v), fullNumber(v));
     }
