@@ -878,9 +878,24 @@ std::array<double, 5> linearQuantiles(std::int64_t n, std::int64_t weight, Order
 }
 
 /// Selects the k-th smallest values for the given (ascending, unique) ranks in place.
-std::vector<double> selectRanks(std::vector<double>& x, const std::vector<std::int64_t>& ranks)
+/// The ranks (ascending, unique) of the order statistics the five type-7 quantiles need.
+std::vector<std::int64_t> quantileRankList(std::int64_t n, std::int64_t weight)
 {
-    std::vector<double> out;
+    std::vector<std::int64_t> ranks;
+    for (size_t i = 0; i < StatsQuantiles::kLevels.size(); ++i) {
+        const QuantileRank r = quantileRank(n, weight, i);
+        ranks.push_back(r.lo);
+        ranks.push_back(r.hi);
+    }
+    std::sort(ranks.begin(), ranks.end());
+    ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+    return ranks;
+}
+
+template <typename T>
+std::vector<T> selectRanks(std::vector<T>& x, const std::vector<std::int64_t>& ranks)
+{
+    std::vector<T> out;
     auto from = x.begin();
     for (std::int64_t k : ranks) {
         auto nth = x.begin() + k;
@@ -914,14 +929,7 @@ void finishMoments(TensorStats& s, const Acc& a)
 std::array<double, 5> exactQuantiles(std::vector<double>& x, std::int64_t weight)
 {
     const auto n = std::int64_t(x.size());
-    std::vector<std::int64_t> ranks;
-    for (size_t i = 0; i < StatsQuantiles::kLevels.size(); ++i) {
-        const QuantileRank r = quantileRank(n, weight, i);
-        ranks.push_back(r.lo);
-        ranks.push_back(r.hi);
-    }
-    std::sort(ranks.begin(), ranks.end());
-    ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+    const std::vector<std::int64_t> ranks = quantileRankList(n, weight);
     const std::vector<double> picked = selectRanks(x, ranks);
     return linearQuantiles(n, weight, [&](std::int64_t k) {
         return picked[size_t(std::lower_bound(ranks.begin(), ranks.end(), k) - ranks.begin())];
@@ -1821,22 +1829,8 @@ std::optional<StatsInteger> integerLerp(std::uint64_t a, std::uint64_t b, double
 void exactIntegerQuantiles(std::vector<std::uint64_t>& keys, std::int64_t weight, bool isSigned, StatsQuantiles& q)
 {
     const auto n = std::int64_t(keys.size());
-    std::vector<std::int64_t> ranks;
-    for (size_t i = 0; i < StatsQuantiles::kLevels.size(); ++i) {
-        const QuantileRank r = quantileRank(n, weight, i);
-        ranks.push_back(r.lo);
-        ranks.push_back(r.hi);
-    }
-    std::sort(ranks.begin(), ranks.end());
-    ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-    std::vector<std::uint64_t> picked;
-    auto from = keys.begin();
-    for (std::int64_t k : ranks) {
-        auto nth = keys.begin() + k;
-        std::nth_element(from, nth, keys.end());
-        picked.push_back(*nth);
-        from = nth + 1;
-    }
+    const std::vector<std::int64_t> ranks = quantileRankList(n, weight);
+    const std::vector<std::uint64_t> picked = selectRanks(keys, ranks);
     auto kth = [&](std::int64_t k) {
         return picked[size_t(std::lower_bound(ranks.begin(), ranks.end(), k) - ranks.begin())];
     };

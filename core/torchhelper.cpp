@@ -2,6 +2,8 @@
 // program), the result format, and the helper's side (torchHelperMain). See torchhelper.h.
 #include "torchhelper.h"
 
+#include "sanitizer.h"
+
 #include "mappedfile.h"
 #include "torchbackend.h"
 
@@ -27,18 +29,6 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
-// AddressSanitizer builds (gcc defines __SANITIZE_ADDRESS__, clang has __has_feature):
-// ASan reserves terabytes of address space, so no address-space cap there.
-#if defined(__SANITIZE_ADDRESS__)
-#define PARAMSCOPE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PARAMSCOPE_ASAN 1
-#endif
-#endif
-#ifndef PARAMSCOPE_ASAN
-#define PARAMSCOPE_ASAN 0
-#endif
 
 namespace paramscope::detail {
 

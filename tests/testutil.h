@@ -3,6 +3,7 @@
 // decoding tensor bytes into doubles independently of the code under test.
 
 #include "dtype.h"
+#include "sanitizer.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -16,18 +17,6 @@
 #include <cstdint>
 #include <cstring>
 #include <vector>
-
-// AddressSanitizer builds: gcc defines __SANITIZE_ADDRESS__, clang has __has_feature.
-#if defined(__SANITIZE_ADDRESS__)
-#define PARAMSCOPE_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PARAMSCOPE_ASAN 1
-#endif
-#endif
-#ifndef PARAMSCOPE_ASAN
-#define PARAMSCOPE_ASAN 0
-#endif
 
 namespace paramscope::test {
 
@@ -58,6 +47,20 @@ inline CliRun runCli(const QStringList& args, const QStringList& env = {})
     }
     p.start(QStringLiteral(PARAMSCOPE_CLI), args);
     p.waitForFinished(120000);
+    CliRun r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+/// paramscope-cli under an address-space limit (prlimit), as a small machine would run it.
+inline CliRun runCliLimited(qint64 bytes, const QStringList& args)
+{
+    QProcess p;
+    p.start(QStringLiteral("prlimit"),
+            QStringList{QStringLiteral("--as=%1").arg(bytes), QStringLiteral("--"), QStringLiteral(PARAMSCOPE_CLI)} + args);
+    p.waitForFinished(300000);
     CliRun r;
     r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
     r.out = QString::fromUtf8(p.readAllStandardOutput());

@@ -36,19 +36,6 @@ QJsonObject truth(const QString& key)
 
 constexpr qint64 MiB = qint64(1) << 20;
 
-/// paramscope-cli under an address-space limit (prlimit), as a small machine would run it.
-CliRun runCliLimited(qint64 bytes, const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral("prlimit"),
-            QStringList{QStringLiteral("--as=%1").arg(bytes), QStringLiteral("--"), QStringLiteral(PARAMSCOPE_CLI)} + args);
-    p.waitForFinished(300000);
-    CliRun r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
 
 /// name -> kind of `list --json`.
 std::map<QString, QString> kinds(const CliRun& r)

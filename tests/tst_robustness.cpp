@@ -51,19 +51,6 @@ std::shared_ptr<const ModelIndex> open(const QString& path)
             QSKIP("an address-space limit (prlimit --as) cannot apply under AddressSanitizer; the normal build runs this"); \
     } while (false)
 
-/// paramscope-cli under an address-space limit (prlimit), as a small machine would run it.
-CliRun runCliLimited(qint64 bytes, const QStringList& args)
-{
-    QProcess p;
-    p.start(QStringLiteral("prlimit"),
-            QStringList{QStringLiteral("--as=%1").arg(bytes), QStringLiteral("--"), QStringLiteral(PARAMSCOPE_CLI)} + args);
-    p.waitForFinished(300000);
-    CliRun r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
-}
 
 QByteArray sha(const QString& path)
 {

@@ -3,6 +3,7 @@
 // then optional extra names, separated by NUL bytes. Checks that hold whatever the pattern:
 // the UTF-8 and the QString overloads of matches() agree on valid UTF-8, and a wildcard
 // without '*' or '?' matches exactly the names the exact mode matches.
+#include "fuzzutil.h"
 #include "search.h"
 
 #include <QString>
@@ -16,13 +17,6 @@
 
 using namespace paramscope;
 
-#define FUZZ_CHECK(cond, what)                                                              \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
-            std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n", __FILE__, __LINE__, what); \
-            std::abort();                                                                   \
-        }                                                                                   \
-    } while (0)
 
 namespace {
 
