@@ -849,14 +849,16 @@ ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entr
                            ExportFormat f, const ExportOptions& opt)
 {
     // Allocation failures on a lying size end here as a message, never in terminate().
+    auto failed = [&](const QString& why) {
+        return ExportResult::failure(QStringLiteral("could not export to '%1' from '%2': %3; nothing was written")
+                                         .arg(QFileInfo(outPath).fileName(), QFileInfo(index.filePath).fileName(), why));
+    };
     try {
         return exportTensorsChecked(index, entriesIn, outPath, f, opt);
+    } catch (const std::bad_alloc&) {
+        return failed(QStringLiteral("not enough memory"));
     } catch (const std::exception& e) {
-        return ExportResult::failure(QStringLiteral("could not export to '%1' from '%2': %3; nothing was written")
-                                         .arg(QFileInfo(outPath).fileName(), QFileInfo(index.filePath).fileName(),
-                                              std::string_view(e.what()) == "std::bad_alloc"
-                                                  ? QStringLiteral("not enough memory")
-                                                  : QString::fromUtf8(e.what())));
+        return failed(QString::fromUtf8(e.what()));
     }
 }
 
