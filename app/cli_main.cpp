@@ -1,5 +1,5 @@
-#include "commandline.h"
-#include "textutil.h"
+#include "cli/commandline.h"
+#include "base/textutil.h"
 
 #include <QCoreApplication>
 #include <QTextStream>

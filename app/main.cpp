@@ -1,6 +1,6 @@
-#include "mainwindow.h"
-#include "modelindex.h"
-#include "modeltree.h"
+#include "ui/mainwindow.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
 
 #include <QApplication>
 #include <QCommandLineParser>

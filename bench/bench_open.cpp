@@ -6,10 +6,10 @@
 //
 //   /usr/bin/python3 scripts/make_big_model.py /tmp/bigmodels
 //   build/bench/bench_open /tmp/bigmodels/big_ts_350m.pt /tmp/bigmodels/big_ts_3g.pt /tmp/bigmodels/big_sv_4g.pt
-#include "loader.h"
-#include "mappedfile.h"
-#include "torchbackend.h"
-#include "zipreader.h"
+#include "formats/loader.h"
+#include "base/mappedfile.h"
+#include "model/torchbackend.h"
+#include "formats/zip/zipreader.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>

@@ -7,7 +7,7 @@
 //
 // "Cold" runs first evict the files' pages from the page cache with
 // posix_fadvise(POSIX_FADV_DONTNEED), which touches only these files.
-#include "loader.h"
+#include "formats/loader.h"
 
 #include <QCoreApplication>
 #include <QDir>

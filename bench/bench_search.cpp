@@ -1,7 +1,7 @@
 // Search over 100k dotted names in every mode, against a baseline measured in the same
 // run: a plain std::string::find loop over the same names (the least any search costs).
-#include "modelindex.h"
-#include "search.h"
+#include "model/modelindex.h"
+#include "model/search.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

@@ -15,12 +15,12 @@
 // (default: all); with K above the statistics panel's cache (1024) every selection
 // computes afresh, and after the first round no new tree rows are expanded, so what
 // grows then is a leak, not the window's state.
-#include "loader.h"
-#include "mainwindow.h"
-#include "modelindex.h"
-#include "modeltree.h"
-#include "stats.h"
-#include "statspanel.h"
+#include "formats/loader.h"
+#include "ui/mainwindow.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "stats/stats.h"
+#include "ui/statspanel.h"
 
 #include <QApplication>
 #include <QElapsedTimer>

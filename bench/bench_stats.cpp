@@ -4,7 +4,7 @@
 // within 3x of the copy, >= 10x faster than torch.
 //
 // Usage: bench_stats [N=100000000]
-#include "stats.h"
+#include "stats/stats.h"
 
 #include <torch/torch.h>
 

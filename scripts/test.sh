@@ -39,7 +39,7 @@ if [ "$mode" != "--no-asan" ]; then
     if [ "$mode" = "--asan" ]; then
       cmake --build build --target paramscope_torch --parallel "$(nproc)"
     fi
-    plugin=(-DPARAMSCOPE_TORCH_PLUGIN_PATH="$PWD/build/core/libparamscope_torch.so")
+    plugin=(-DPARAMSCOPE_TORCH_PLUGIN_PATH="$PWD/build/plugins/torch/libparamscope_torch.so")
   fi
   paramscope_asan_build build-asan "${plugin[@]}"
   # Leaks are not checked in the tests (Qt and LibTorch keep memory until exit); the fuzz

@@ -2,8 +2,8 @@
 // Helpers shared by the tests: reading the truth files the fixture scripts write, and
 // decoding tensor bytes into doubles independently of the code under test.
 
-#include "dtype.h"
-#include "sanitizer.h"
+#include "base/dtype.h"
+#include "base/sanitizer.h"
 
 #include <QFile>
 #include <QJsonArray>

@@ -3,8 +3,9 @@
 // tests/fixtures/check_export.py, and compared bit for bit with what PyTorch itself
 // loads from the model. Failure cases must leave the destination untouched and no
 // temporary file behind.
-#include "export.h"
-#include "loader.h"
+#include "export/export.h"
+#include "formats/loader.h"
+#include "model/torchbackend.h"
 
 #include <QDir>
 #include <QFile>

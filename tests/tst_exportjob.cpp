@@ -1,7 +1,7 @@
 // ExportJob, the non-interactive half of the export dialog: runs off the calling thread,
 // reports progress and the result through signals, cancels, and reports errors.
-#include "exportdialog.h"
-#include "loader.h"
+#include "ui/exportdialog.h"
+#include "formats/loader.h"
 
 #include <QApplication>
 #include <QDir>

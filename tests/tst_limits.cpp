@@ -7,11 +7,11 @@
 // file and the limit, within a stated address-space bound (paramscope-cli under prlimit
 // --as); each file exactly at a limit, where that is cheap, must open. The limits that
 // other tests reach are listed in README "Robustness".
-#include "loader.h"
-#include "mappedfile.h"
-#include "pickle.h"
+#include "formats/loader.h"
+#include "base/mappedfile.h"
+#include "formats/pickle/pickle.h"
 #include "testutil.h"
-#include "zipreader.h"
+#include "formats/zip/zipreader.h"
 
 #include <QFileInfo>
 #include <QJsonArray>

@@ -1,6 +1,6 @@
 // The LibTorch loader against what Python reports for fixtures written by real PyTorch,
 // and its behaviour on bad files (shared/docs/BAD_INPUTS.md items 1-4).
-#include "loader.h"
+#include "formats/loader.h"
 #include "testutil.h"
 
 #include <QFileInfo>

@@ -2,16 +2,16 @@
 // searching (live filter, match count, invalid regex, Enter/F3 navigation), the details
 // panel, export candidates and settings. Settings go to a temporary file, never to the
 // user's.
-#include "detailspanel.h"
-#include "mainwindow.h"
-#include "modelindex.h"
-#include "modeltree.h"
-#include "modeltreemodel.h"
+#include "ui/detailspanel.h"
+#include "ui/mainwindow.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "ui/models/modeltreemodel.h"
 #include "uitestutil.h"
-#include "modeltreeview.h"
-#include "treefilterproxy.h"
-#include "statspanel.h"
-#include "histogramwidget.h"
+#include "ui/modeltreeview.h"
+#include "ui/models/treefilterproxy.h"
+#include "ui/statspanel.h"
+#include "ui/histogramwidget.h"
 
 #include <QClipboard>
 #include <QComboBox>

@@ -1,7 +1,7 @@
 // Tree building from text fixtures: each case lists tensors as "name dtype shape [storage]"
 // and the expected tree, written by hand.
-#include "modelindex.h"
-#include "modeltree.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
 
 #include <QtTest>
 

@@ -1,11 +1,11 @@
 // ModelTreeModel and TreeFilterProxy: structure, data, sorting and filtering, each checked
 // by QAbstractItemModelTester (attached before any data is set) and against values the
 // test computes from the entries on its own.
-#include "modelindex.h"
-#include "modeltree.h"
-#include "modeltreemodel.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "ui/models/modeltreemodel.h"
 #include "uitestutil.h"
-#include "treefilterproxy.h"
+#include "ui/models/treefilterproxy.h"
 
 #include <QAbstractItemModelTester>
 #include <QElapsedTimer>

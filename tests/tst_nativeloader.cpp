@@ -3,9 +3,9 @@
 // order, kinds, dtypes, shapes, strides, offsets, requires_grad and the raw values), what
 // LibTorch's loader reads from the same TorchScript files, and the bad inputs of
 // shared/docs/BAD_INPUTS.md items 1-14, each with its expected message.
-#include "loader.h"
-#include "stats.h"
-#include "torcharchive.h"
+#include "formats/loader.h"
+#include "stats/stats.h"
+#include "formats/torch/torcharchive.h"
 #include "testutil.h"
 
 #include <QDir>

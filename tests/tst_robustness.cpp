@@ -2,13 +2,13 @@
 // the defects they found, each checked against what the file really holds: sizes past 64 bits,
 // broadcast views, allocation failures, memo and name amplification, names that collide,
 // printf markers in names, export over its own input, and a file truncated while it is read.
-#include "export.h"
-#include "loader.h"
-#include "mappedfile.h"
-#include "modelindex.h"
-#include "modeltree.h"
-#include "resourcelimits.h"
-#include "stats.h"
+#include "export/export.h"
+#include "formats/loader.h"
+#include "base/mappedfile.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "base/resourcelimits.h"
+#include "stats/stats.h"
 #include "testutil.h"
 
 #include <QCryptographicHash>

@@ -1,8 +1,8 @@
 // The native safetensors reader against files laid out independently by
 // fixtures/make_safetensors_fixtures.py (json + struct + NumPy, no safetensors package),
 // sharded checkpoints, and the bad inputs of shared/docs/BAD_INPUTS.md item 15 (and 16).
-#include "loader.h"
-#include "safetensorsreader.h"
+#include "formats/loader.h"
+#include "formats/safetensors/safetensorsreader.h"
 #include "testutil.h"
 
 #include <QFileInfo>

@@ -1,5 +1,5 @@
-#include "modelindex.h"
-#include "search.h"
+#include "model/modelindex.h"
+#include "model/search.h"
 
 #include <QElapsedTimer>
 #include <QRandomGenerator>

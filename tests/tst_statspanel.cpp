@@ -1,8 +1,8 @@
 // StatsPanel and HistogramWidget under the offscreen platform: results arrive off the GUI
 // thread, stale ones are dropped, special tensors render with labels, saving is atomic.
-#include "histogramwidget.h"
-#include "loader.h"
-#include "statspanel.h"
+#include "ui/histogramwidget.h"
+#include "formats/loader.h"
+#include "ui/statspanel.h"
 #include "testutil.h"
 
 #include <qcustomplot.h>

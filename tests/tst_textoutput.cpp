@@ -1,10 +1,10 @@
 // Text from files shown to people: the terminal escaping of plain-text output and the
 // Python snippet of the details panel, both checked against Python itself.
-#include "detailspanel.h"
-#include "mainwindow.h"
-#include "modelindex.h"
-#include "modeltree.h"
-#include "textutil.h"
+#include "ui/detailspanel.h"
+#include "ui/mainwindow.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "base/textutil.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>

@@ -4,11 +4,11 @@
 // or hands back a damaged result ends in a clear message and this process carries on.
 // Files are written by real PyTorch (python3-torch) in initTestCase; crafted variants
 // are cut from them with Python's zipfile.
-#include "loader.h"
-#include "mappedfile.h"
+#include "formats/loader.h"
+#include "base/mappedfile.h"
 #include "testutil.h"
-#include "torchbackend.h"
-#include "torchhelper.h"
+#include "model/torchbackend.h"
+#include "formats/libtorch/torchhelper.h"
 
 #include <QDir>
 #include <QElapsedTimer>

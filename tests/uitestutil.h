@@ -1,7 +1,7 @@
 #pragma once
 // Helpers shared by the window and item-model tests.
 
-#include "modeltreemodel.h"
+#include "ui/models/modeltreemodel.h"
 
 #include <QAbstractItemModel>
 

@@ -1,9 +1,9 @@
-#include "detailspanel.h"
-#include "textutil.h"
+#include "ui/detailspanel.h"
+#include "base/textutil.h"
 
-#include "modelindex.h"
-#include "modeltree.h"
-#include "modeltreemodel.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "ui/models/modeltreemodel.h"
 
 #include <QApplication>
 #include <QClipboard>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "export.h"
-#include "modelindex.h"
+#include "export/export.h"
+#include "model/modelindex.h"
 
 #include <QFutureWatcher>
 #include <QObject>

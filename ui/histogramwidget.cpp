@@ -1,4 +1,4 @@
-#include "histogramwidget.h"
+#include "ui/histogramwidget.h"
 
 #include <qcustomplot.h>
 

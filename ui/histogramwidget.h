@@ -1,6 +1,6 @@
 #pragma once
 
-#include "stats.h"
+#include "stats/stats.h"
 
 #include <QString>
 #include <QWidget>

@@ -1,14 +1,14 @@
-#include "mainwindow.h"
-#include "textutil.h"
+#include "ui/mainwindow.h"
+#include "base/textutil.h"
 
-#include "detailspanel.h"
-#include "exportdialog.h"
-#include "modelindex.h"
-#include "modeltree.h"
-#include "modeltreemodel.h"
-#include "modeltreeview.h"
-#include "statspanel.h"
-#include "treefilterproxy.h"
+#include "ui/detailspanel.h"
+#include "ui/exportdialog.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "ui/models/modeltreemodel.h"
+#include "ui/modeltreeview.h"
+#include "ui/statspanel.h"
+#include "ui/models/treefilterproxy.h"
 
 #include <QAction>
 #include <QActionGroup>

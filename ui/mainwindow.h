@@ -1,7 +1,7 @@
 #pragma once
 
-#include "loader.h"
-#include "search.h"
+#include "formats/loader.h"
+#include "model/search.h"
 
 #include <QElapsedTimer>
 #include <QFuture>

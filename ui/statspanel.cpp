@@ -1,7 +1,7 @@
-#include "statspanel.h"
+#include "ui/statspanel.h"
 
-#include "histogramwidget.h"
-#include "modelindex.h"
+#include "ui/histogramwidget.h"
+#include "model/modelindex.h"
 
 #include <QFontDatabase>
 #include <QFutureWatcher>

@@ -1,7 +1,7 @@
 #pragma once
 
-#include "loader.h"
-#include "stats.h"
+#include "base/cancel.h"
+#include "stats/stats.h"
 
 #include <QMap>
 #include <QPointer>

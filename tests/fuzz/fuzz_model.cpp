@@ -3,9 +3,9 @@
 // -> statistics of the first few tensors -> export to .npy, .csv and .safetensors (read
 // back and compared). .pt export needs the LibTorch plug-in and is left out. Every fourth
 // input also goes through paramscope-cli's list (plain and --json), tree and stats.
-#include "commandline.h"
+#include "cli/commandline.h"
 #include "fuzzutil.h"
-#include "textutil.h"
+#include "base/textutil.h"
 
 #include <QTextStream>
 

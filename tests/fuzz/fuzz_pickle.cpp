@@ -5,8 +5,8 @@
 // constants.pkl and a code/ class header) when the pickle names a __torch__ class. What
 // loads goes through fuzz::exerciseModel (tree, statistics, export).
 #include "fuzzutil.h"
-#include "pickle.h"
-#include "torcharchive.h"
+#include "formats/pickle/pickle.h"
+#include "formats/torch/torcharchive.h"
 
 #include <zlib.h>
 

@@ -4,8 +4,9 @@
 // of a shard named fuzz.safetensors, and a valid shard named good.safetensors (tensors "a",
 // "b.c") sits beside it. Any other input is a .safetensors file. What loads goes through
 // fuzz::exerciseModel.
+#include "formats/engines_p.h"
 #include "fuzzutil.h"
-#include "safetensorsreader.h"
+#include "formats/safetensors/safetensorsreader.h"
 
 #include <cstring>
 #include <string>

@@ -4,7 +4,7 @@
 // the UTF-8 and the QString overloads of matches() agree on valid UTF-8, and a wildcard
 // without '*' or '?' matches exactly the names the exact mode matches.
 #include "fuzzutil.h"
-#include "search.h"
+#include "model/search.h"
 
 #include <QString>
 

@@ -2,8 +2,8 @@
 // file; every member found is looked up by name and read (inflated when deflated, with the
 // CRC checked), bounded to 1 MiB each.
 #include "fuzzutil.h"
-#include "mappedfile.h"
-#include "zipreader.h"
+#include "base/mappedfile.h"
+#include "formats/zip/zipreader.h"
 
 using namespace paramscope;
 

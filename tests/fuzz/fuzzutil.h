@@ -1,6 +1,6 @@
 #pragma once
 
-#include "textutil.h"
+#include "base/textutil.h"
 // Shared by the libFuzzer targets (tests/fuzz/fuzz_*.cpp): a private scratch folder in
 // memory (/dev/shm when it exists), files written into it, bounded work per input, and
 // one helper that exercises everything a loaded model offers.
@@ -9,11 +9,11 @@
 // exception, or an inconsistency checked with FUZZ_CHECK. Errors returned by core for bad
 // input are the expected outcome and are simply discarded.
 
-#include "export.h"
-#include "loader.h"
-#include "modelindex.h"
-#include "modeltree.h"
-#include "stats.h"
+#include "export/export.h"
+#include "formats/loader.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "stats/stats.h"
 
 #include <QByteArray>
 #include <QDir>

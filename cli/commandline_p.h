@@ -1,0 +1,55 @@
+#pragma once
+// Shared pieces of the command-line tool's subcommands (one source per subcommand).
+
+#include "formats/loader.h"
+#include "model/search.h"
+#include "base/textutil.h"
+
+#include <QCommandLineParser>
+#include <QString>
+#include <QTextStream>
+
+#include <optional>
+#include <string_view>
+
+namespace paramscope::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+/// Adds --engine to a subcommand's parser.
+void addEngineOption(QCommandLineParser& p);
+/// Adds --exact/--contains/--glob/--regex and --ignore-case.
+void addSearchOptions(QCommandLineParser& p);
+/// The search given on the command line (nullopt: none given). Sets `error` on misuse
+/// (two modes at once).
+std::optional<SearchQuery> searchFromOptions(const QCommandLineParser& p, QString* error);
+/// Loads FILE with the engine chosen by --engine; prints the error and returns null on failure.
+std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QString& file, QTextStream& err);
+/// Parses a subcommand's arguments; handles --help and --help-all and checks --engine (a
+/// usage error). Returns an exit code to stop with, or -1 to go on.
+int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTextStream& err);
+/// Compiles the search given on the command line (none: every name). Prints a usage
+/// error naming the pattern and returns nullopt when it is misused or invalid.
+std::optional<NameMatcher> matcherFromOptions(const QCommandLineParser& p, const char* command, QTextStream& err);
+/// Runs the search; names the regular expression could not decide are reported on
+/// stderr (count and the first few names), and are not part of the result.
+std::vector<int> searchAndReport(const ModelIndex& index, const NameMatcher& matcher, const char* command,
+                                 QTextStream& err);
+
+/// Text from a file (a name, a message quoting one) for plain-text output: see
+/// escapeForTerminal in textutil.h. --json output uses jsonString instead.
+inline QString shown(std::string_view utf8) { return escapeForTerminal(utf8); }
+inline QString shown(const QString& s) { return escapeForTerminal(s); }
+
+QString jsonString(std::string_view utf8);
+QString jsonString(const QString& s);
+
+/// `stats FILE NAME [--bins N] [--json]` (commandline_stats.cpp).
+int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err);
+
+/// paramscope-cli export (commandline_export.cpp).
+int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);
+
+}  // namespace paramscope::cli

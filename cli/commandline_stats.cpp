@@ -1,0 +1,176 @@
+// paramscope-cli stats FILE NAME [--bins N] [--json]
+#include "cli/commandline_p.h"
+#include "stats/stats.h"
+
+#include <QFileInfo>
+#include <QLocale>
+
+#include <cmath>
+
+namespace paramscope::cli {
+
+namespace {
+
+/// Shortest text that reads back as the same double (JSON has no NaN/Inf; callers only
+/// pass finite numbers).
+QString number(double v)
+{
+    return QString::number(v, 'g', QLocale::FloatingPointShortest);
+}
+
+/// JSON has no Inf: sums of squares of values near 1e308 can overflow, print null then.
+QString jsonNumberOrNull(bool valid, double v)
+{
+    return valid && std::isfinite(v) ? number(v) : QStringLiteral("null");
+}
+
+void printJson(QTextStream& out, const QString& file, const std::string& name, const TensorStats& s)
+{
+    const bool f = s.hasFinite();
+    QString shape = QStringLiteral("[");
+    for (size_t i = 0; i < s.shape.size(); ++i)
+        shape += (i ? QStringLiteral(", ") : QString()) + QString::number(s.shape[i]);
+    shape += QLatin1Char(']');
+    out << "{\"file\": " << jsonString(file) << ", \"name\": " << jsonString(name) << ",\n"
+        << " \"dtype\": \"" << dtypeName(s.dtype).data() << "\", \"shape\": " << shape << ", \"values\": \""
+        << statsValuesName(s.values) << "\",\n"
+        << " \"elements\": " << s.elements << ", \"empty\": " << (s.empty ? "true" : "false")
+        << ", \"scalar\": " << (s.scalar ? "true" : "false") << ",\n"
+        << " \"finite\": " << s.finite << ", \"nan\": " << s.nan << ", \"pos_inf\": " << s.posInf
+        << ", \"neg_inf\": " << s.negInf << ", \"zeros\": " << s.zeros
+        << ", \"zeros_percent\": " << jsonNumberOrNull(true, s.zerosPercent) << ",\n"
+        << " \"min\": " << (f ? s.minText() : QStringLiteral("null"))
+        << ", \"max\": " << (f ? s.maxText() : QStringLiteral("null"))
+        << ", \"mean\": " << jsonNumberOrNull(f, s.mean) << ", \"std\": " << jsonNumberOrNull(f, s.std)
+        << ", \"std_definition\": \"population\",\n"
+        << " \"l1\": " << jsonNumberOrNull(f, s.l1) << ", \"l2\": " << jsonNumberOrNull(f, s.l2)
+        << ", \"max_abs\": " << jsonNumberOrNull(f, s.maxAbs) << ",\n"
+        << " \"quantiles\": {";
+    const char* names[] = {"p1", "p25", "median", "p75", "p99"};
+    for (size_t i = 0; i < 5; ++i)
+        out << "\"" << names[i] << "\": " << (f ? s.quantileText(i) : QStringLiteral("null")) << ", ";
+    out << "\"method\": \"linear\", \"approximate\": " << (s.quantiles.approximate ? "true" : "false")
+        << ", \"error_bound\": " << jsonNumberOrNull(true, s.quantiles.errorBound) << "},\n"
+        << " \"histogram\": {\"bins\": " << s.histogram.bins()
+        << ", \"automatic\": " << (s.histogram.automatic ? "true" : "false")
+        << ", \"integer_aligned\": " << (s.histogram.integerAligned ? "true" : "false")
+        << ", \"integer_edges\": " << (s.histogram.integerEdges.empty() ? "false" : "true") << ",\n  \"edges\": [";
+    // int64/uint64 beyond 2^51: the exact integer edges (JSON numbers of any size).
+    if (!s.histogram.integerEdges.empty())
+        for (size_t i = 0; i < s.histogram.integerEdges.size(); ++i)
+            out << (i ? ", " : "") << s.histogram.integerEdges[i].toString();
+    else
+        for (size_t i = 0; i < s.histogram.edges.size(); ++i)
+            out << (i ? ", " : "") << number(s.histogram.edges[i]);
+    out << "],\n  \"counts\": [";
+    for (size_t i = 0; i < s.histogram.counts.size(); ++i)
+        out << (i ? ", " : "") << s.histogram.counts[i];
+    out << "]}}\n";
+}
+
+void printText(QTextStream& out, const std::string& name, const TensorStats& s)
+{
+    auto line = [&](const char* label, const QString& value) {
+        out << QString::fromLatin1(label).leftJustified(14) << value << "\n";
+    };
+    line("name", shown(name));
+    QString dt = QString::fromLatin1(dtypeName(s.dtype).data());
+    if (s.values != StatsValues::Real)
+        dt += s.values == StatsValues::Magnitude ? QStringLiteral(" (statistics of the magnitude |z|)")
+                                                 : QStringLiteral(" (statistics of the dequantized values)");
+    line("dtype", dt);
+    line("shape", formatShape(s.shape) + (s.scalar ? QStringLiteral(" (0-d)") : QString()));
+    line("elements", QString::number(s.elements) + (s.empty ? QStringLiteral(" (empty)") : QString()));
+    line("finite", QString::number(s.finite));
+    line("nan", QString::number(s.nan));
+    line("+inf", QString::number(s.posInf));
+    line("-inf", QString::number(s.negInf));
+    line("zeros", QStringLiteral("%1 (%2%)").arg(QString::number(s.zeros), QString::number(s.zerosPercent, 'g', 6)));
+    if (!s.hasFinite()) {
+        line("values", s.empty ? QStringLiteral("none: the tensor is empty") : QStringLiteral("none finite"));
+        return;
+    }
+    line("min", s.minText());  // int64/uint64: exact
+    line("max", s.maxText());
+    line("mean", number(s.mean));
+    line("std", number(s.std) + QStringLiteral(" (population)"));
+    line("l1", number(s.l1));
+    line("l2", number(s.l2));
+    line("max|x|", number(s.maxAbs));
+    const char* names[] = {"p1", "p25", "median", "p75", "p99"};
+    const QString approx =
+        s.quantiles.approximate ? QStringLiteral(" ±%1").arg(number(s.quantiles.errorBound)) : QString();
+    for (size_t i = 0; i < 5; ++i)
+        line(names[i], s.quantileText(i) + approx);
+    out << "histogram     " << s.histogram.bins() << " bins" << (s.histogram.automatic ? " (automatic)" : "")
+        << (s.histogram.integerAligned ? ", integer-aligned" : "") << "\n";
+    const bool exact = !s.histogram.integerEdges.empty();
+    auto edge = [&](size_t i) {
+        return exact ? s.histogram.integerEdges[i].toString() : number(s.histogram.edges[i]);
+    };
+    for (int i = 0; i < s.histogram.bins(); ++i) {
+        const bool last = i + 1 == s.histogram.bins();
+        out << "  [" << edge(size_t(i)) << ", " << edge(size_t(i) + 1) << (last ? "]" : ")") << "\t"
+            << s.histogram.counts[size_t(i)] << "\n";
+    }
+}
+
+}  // namespace
+
+int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Statistics of tensor NAME in FILE: elements, NaN/+Inf/-Inf and zero counts, then over the finite values "
+        "min, max, mean, std (population), L1, L2, max|x|, quantiles p1/p25/median/p75/p99 (NumPy's 'linear' "
+        "definition; approximate with an error bound above 16M values) and a histogram. Complex tensors: statistics of "
+        "|z|; quantized tensors: of the dequantized values. int64/uint64: min, max, quantiles that are integers and "
+        "histogram edges exact (beyond 2^53 too); mean, std and norms are doubles."));
+    p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The model file."));
+    p.addPositionalArgument(QStringLiteral("NAME"), QStringLiteral("The tensor's full dotted name."));
+    p.addOption({QStringLiteral("bins"),
+                 QStringLiteral("Histogram bins (default: Freedman-Diaconis, at most %1; integer dtypes: at most N "
+                                "bins a whole number of integers wide).")
+                     .arg(kMaxAutoBins),
+                 QStringLiteral("N")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("Print one JSON object instead.")});
+    addEngineOption(p);
+    if (int rc = parse(p, args, out, err); rc >= 0)
+        return rc;
+    if (p.positionalArguments().size() != 2) {
+        err << "paramscope-cli stats: expected FILE and NAME (see --help)\n";
+        return kExitUsage;
+    }
+    StatsOptions o;
+    if (p.isSet(QStringLiteral("bins"))) {
+        bool ok = false;
+        o.bins = p.value(QStringLiteral("bins")).toInt(&ok);
+        if (!ok || o.bins < 1 || o.bins > kMaxBins) {
+            err << "paramscope-cli stats: --bins takes a whole number from 1 to " << kMaxBins << "\n";
+            return kExitUsage;
+        }
+    }
+    const QString file = p.positionalArguments().at(0);
+    const std::string name = p.positionalArguments().at(1).toStdString();  // keeps a leading U+FEFF
+    auto index = load(p, file, err);
+    if (!index)
+        return kExitError;
+    const int entry = index->findEntry(name);
+    if (entry < 0) {
+        err << "paramscope-cli stats: no tensor named '" << shown(name) << "' in '" << shown(QFileInfo(file).fileName())
+            << "' (see 'paramscope-cli list')\n";
+        return kExitError;
+    }
+    auto r = computeStats(*index, entry, o);
+    if (!r) {
+        err << "paramscope-cli stats: " << shown(r.error()) << "\n";
+        return kExitError;
+    }
+    if (p.isSet(QStringLiteral("json")))
+        printJson(out, file, name, r.value());
+    else
+        printText(out, name, r.value());
+    return kExitOk;
+}
+
+}  // namespace paramscope::cli

@@ -1,0 +1,18 @@
+#pragma once
+
+// Internal to core/formats: the engines the dispatcher (loader.cpp) chooses between, and
+// checks they share. Not for code outside core/formats (fuzz targets and format tests aside).
+
+#include "model/loadtypes.h"
+
+namespace paramscope::detail {
+
+/// The LibTorch engine: only files the native reader accepts, read by torch::jit::load in
+/// the helper process paramscope-torch-helper (libtorch/torchhelper.h); its crash is an error here.
+LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options);
+/// `.safetensors` files and sharded checkpoints (`*.safetensors.index.json`); safetensors/.
+LoadResult loadSafetensors(const QString& path, const LoadOptions& options);
+/// Checks that `path` is a readable regular, non-empty file; the error names it.
+Status checkReadableFile(const QString& path);
+
+}  // namespace paramscope::detail

@@ -1,0 +1,176 @@
+#pragma once
+
+#include "base/checkedsize.h"
+#include "base/dtype.h"
+#include "base/result.h"
+
+#include <QMap>
+#include <QString>
+#include <QStringList>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace paramscope {
+
+enum class TensorKind : std::uint8_t {
+    Parameter,
+    Buffer,
+    Tensor,  // the file does not say (torch.save state_dicts, safetensors)
+};
+std::string_view tensorKindName(TensorKind k);  // "parameter", "buffer", "tensor"
+
+enum class ModelFormat : std::uint8_t {
+    TorchScript,        // torch.jit.save archive
+    TorchSave,          // torch.save zip checkpoint
+    Safetensors,        // one .safetensors file
+    ShardedSafetensors, // *.safetensors.index.json + shards
+    Unknown,
+};
+/// Human-readable ("TorchScript archive", "torch.save checkpoint", "safetensors", ...).
+QString modelFormatName(ModelFormat f);
+/// Short machine name used in JSON ("torchscript", "torch.save", "safetensors", "safetensors-sharded").
+QString modelFormatId(ModelFormat f);
+
+/// Bytes of one storage. `owner` keeps the memory alive (a mapping, a buffer, a LibTorch
+/// module); the bytes must not be written.
+struct StorageBytes {
+    std::shared_ptr<const void> owner;
+    const std::uint8_t* data = nullptr;
+    std::uint64_t size = 0;
+};
+
+/// Reaches storage bytes on demand, so a loader can map them lazily from disk.
+class StorageProvider {
+public:
+    virtual ~StorageProvider() = default;
+    /// Thread-safe. The error names the file and the record.
+    virtual Result<StorageBytes> storageBytes(int storageIndex) const = 0;
+};
+
+struct StorageInfo {
+    std::string key;         // e.g. "data/3", or a safetensors tensor name
+    DType dtype = DType::Unknown;
+    std::uint64_t byteSize = 0;  // declared size of the record
+};
+
+/// Per-channel affine quantization (torch.per_channel_affine): an element's value is
+/// (q - zeroPoints[c]) * scales[c], c its index along dimension `axis`.
+struct QuantChannels {
+    int axis = 0;
+    std::vector<double> scales;
+    std::vector<std::int64_t> zeroPoints;
+};
+
+struct TensorEntry {
+    std::string name;  // full dotted name, as in state_dict()
+    TensorKind kind = TensorKind::Tensor;
+    DType dtype = DType::Unknown;
+    std::vector<std::int64_t> shape;
+    std::vector<std::int64_t> strides;  // in elements
+    std::int64_t storageOffset = 0;     // in elements
+    std::int64_t numel = 0;
+    std::int64_t bytes = 0;  // numel * item size: the size of a contiguous copy
+    /// The shape's element count or byte count does not fit 64 bits: numel and bytes are
+    /// pinned at INT64_MAX and the true figures come from entryNumelText()/entryBytesText().
+    bool sizeOverflow = false;
+    bool requiresGrad = false;
+    int storage = -1;     // index into ModelIndex::storages
+    int sharedWith = -1;  // first entry (in order) that lives in the same storage, or -1
+    // Per-tensor affine quantization (quantized dtypes only).
+    double qScale = 1.0;
+    std::int64_t qZeroPoint = 0;
+    std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (scale/zero point unused)
+};
+
+/// A tensor's elements as they sit in their storage (possibly strided, possibly
+/// shared). Validated: every element addressed lies inside `storage`.
+struct TensorView {
+    StorageBytes storage;
+    DType dtype = DType::Unknown;
+    std::vector<std::int64_t> shape;
+    std::vector<std::int64_t> strides;
+    std::int64_t offset = 0;  // elements
+    double qScale = 1.0;
+    std::int64_t qZeroPoint = 0;
+    std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (see TensorEntry)
+
+    /// Element count, or -1 when it does not fit 64 bits (views from ModelIndex::view()
+    /// never overflow: it refuses them).
+    std::int64_t numel() const;
+    bool isContiguous() const;
+    /// First byte of the element at `offset` (valid only when numel() > 0).
+    const std::uint8_t* base() const { return storage.data + offset * dtypeItemSize(dtype); }
+    /// Copies the elements, in C order, into `out` (numel() * item size bytes).
+    void copyContiguous(std::uint8_t* out) const;
+    /// Copies logical elements [begin, begin + count) in C order into `out`.
+    void copyRange(std::int64_t begin, std::int64_t count, std::uint8_t* out) const;
+    /// How many logical elements each distinct addressed element stands for because of
+    /// broadcast (stride-0) dimensions: the product of the sizes of those dimensions.
+    std::int64_t broadcastFactor() const;
+    /// The same view with every broadcast dimension reduced to size 1: the elements that
+    /// are actually stored, each once per broadcastFactor() logical elements.
+    TensorView withoutBroadcast() const;
+};
+
+/// Everything ParamScope knows about one opened file. Immutable once loaded, so it can
+/// be shared between threads.
+class ModelIndex {
+public:
+    QString filePath;
+    /// Every file the tensors are read from when that is more than filePath (the shards
+    /// of a sharded checkpoint); export refuses to write over any of them.
+    QStringList sourceFiles;
+    ModelFormat format = ModelFormat::Unknown;
+    QString engine;        // which loader read it ("native", "libtorch")
+    QStringList warnings;  // things the loader skipped or could not read, with reasons
+    QMap<QString, QString> metadata;  // file-level key/values (safetensors `__metadata__`)
+    std::vector<TensorEntry> entries;  // state_dict order
+    std::vector<StorageInfo> storages;
+    std::shared_ptr<const StorageProvider> provider;
+
+    /// Fills `numel`, `bytes` and `sharedWith` from shapes and storages, and makes names
+    /// unique (see makeNamesUnique()).
+    void finalize();
+    /// Names that flattening made equal get "#2", "#3", ... (the first unused) on every
+    /// later occurrence, with a warning; the first keeps its name.
+    void makeNamesUnique();
+
+    int findEntry(std::string_view name) const;  // -1 if absent
+    /// Checked access to an entry's elements: an error (naming file and tensor) when the
+    /// tensor's extent does not fit in its storage, its logical size passes
+    /// limits::kMaxLogicalElements, or the storage cannot be read.
+    Result<TensorView> view(int entry) const;
+    /// A contiguous copy of an entry's bytes (C order, little-endian); an error, never an
+    /// exception, when the copy is too large or memory runs out.
+    Result<std::vector<std::uint8_t>> contiguousBytes(int entry) const;
+
+    struct Totals {
+        std::int64_t parameters = 0, buffers = 0, tensors = 0;  // by name
+        std::int64_t numel = 0, bytes = 0;  // shared storage counted once
+    };
+    Totals totals() const;
+};
+
+/// Element count needed to hold the highest addressed element (0 for an empty tensor),
+/// or -1 when sizes/strides are negative or overflow.
+std::int64_t requiredStorageElements(const std::vector<std::int64_t>& shape,
+                                     const std::vector<std::int64_t>& strides, std::int64_t offset);
+std::vector<std::int64_t> contiguousStrides(const std::vector<std::int64_t>& shape);
+QString formatShape(const std::vector<std::int64_t>& shape);  // "[3, 4]"
+/// An entry's element count ("1,234", exact even when it does not fit 64 bits).
+QString entryNumelText(const TensorEntry& e);
+/// An entry's size ("1.5 MiB"; "16.0 EiB" for sizes past 64 bits).
+QString entryBytesText(const TensorEntry& e);
+/// Exact decimal element and byte counts, for JSON (numbers of any size).
+std::string entryNumelDecimal(const TensorEntry& e);
+std::string entryBytesDecimal(const TensorEntry& e);
+QString formatBytes(std::int64_t bytes);                      // "1.5 MiB"
+QString formatCount(std::int64_t n);                          // "1,234,567"
+/// An aggregate count (bytes: true) or element count that may have been pinned at INT64_MAX
+/// because a tensor in it does not fit 64 bits: "> 8.00 EiB" / "> 9,223,372,036,854,775,807".
+QString formatSize(std::int64_t n, bool bytes);
+
+}  // namespace paramscope
