@@ -24,10 +24,32 @@ struct PairHash {
 
 }  // namespace
 
+int ModelTree::addChild(int parent, std::string_view segment, std::string_view full)
+{
+    TreeNode n;
+    n.name = segment;
+    n.fullName = full;
+    n.parent = parent;
+    n.row = int(m_nodes[size_t(parent)].children.size());
+    n.order = int(m_nodes.size());
+    m_nodes.push_back(std::move(n));
+    const int id = int(m_nodes.size()) - 1;
+    m_nodes[size_t(parent)].children.push_back(id);
+    return id;
+}
+
 ModelTree ModelTree::build(const ModelIndex& index)
 {
     ModelTree t;
-    t.m_nodeForEntry.assign(index.entries.size(), -1);
+    t.insertNames(index);
+    t.aggregate(index);
+    return t;
+}
+
+/// One node per dotted prefix of every name, in first-seen order.
+void ModelTree::insertNames(const ModelIndex& index)
+{
+    m_nodeForEntry.assign(index.entries.size(), -1);
     // (parent, segment) -> module node. Names are views into the entries, which outlive
     // this function's map.
     std::unordered_map<std::pair<int, std::string_view>, int, PairHash> childByName;
@@ -44,20 +66,7 @@ ModelTree ModelTree::build(const ModelIndex& index)
         at[ei] = names->size();
         names->append(index.entries[ei].name);
     }
-    t.m_names = names;
-
-    auto addChild = [&t](int parent, std::string_view segment, std::string_view full) {
-        TreeNode n;
-        n.name = segment;
-        n.fullName = full;
-        n.parent = parent;
-        n.row = int(t.m_nodes[size_t(parent)].children.size());
-        n.order = int(t.m_nodes.size());
-        t.m_nodes.push_back(std::move(n));
-        const int id = int(t.m_nodes.size()) - 1;
-        t.m_nodes[size_t(parent)].children.push_back(id);
-        return id;
-    };
+    m_names = names;
 
     for (size_t ei = 0; ei < index.entries.size(); ++ei) {
         const std::string_view name = std::string_view(*names).substr(at[ei], index.entries[ei].name.size());
@@ -75,7 +84,7 @@ ModelTree ModelTree::build(const ModelIndex& index)
                 childByName.emplace(std::make_pair(cur, seg), next);
             } else {
                 next = it->second;
-                if (last && t.m_nodes[size_t(next)].entry >= 0) {
+                if (last && m_nodes[size_t(next)].entry >= 0) {
                     // The same name twice (a malformed file): keep both, side by side.
                     next = addChild(cur, seg, full);
                 }
@@ -85,16 +94,45 @@ ModelTree ModelTree::build(const ModelIndex& index)
                 break;
             start = dot + 1;
         }
-        t.m_nodes[size_t(cur)].entry = int(ei);
-        t.m_nodeForEntry[ei] = cur;
+        m_nodes[size_t(cur)].entry = int(ei);
+        m_nodeForEntry[ei] = cur;
     }
+}
 
-    // Aggregate bottom-up. Nodes are created after their parents, so a reverse sweep
-    // visits children first. Shared storages are counted once per subtree: each node
-    // keeps the set of storages already counted below it.
-    std::vector<std::unordered_set<int>> seen(t.m_nodes.size());
-    for (size_t i = t.m_nodes.size(); i-- > 0;) {
-        TreeNode& n = t.m_nodes[i];
+namespace {
+
+/// Adds the tensors of the subtree at `root` that `parentSeen` has not counted yet (rare:
+/// tied weights in sibling subtrees), one by one.
+void recountSubtree(const std::vector<TreeNode>& nodes, const ModelIndex& index, int root, TreeNode& parent,
+                    std::unordered_set<int>& parentSeen)
+{
+    std::vector<int> stack{root};
+    while (!stack.empty()) {
+        const int c = stack.back();
+        stack.pop_back();
+        const TreeNode& cn = nodes[size_t(c)];
+        if (cn.entry >= 0) {
+            const TensorEntry& e = index.entries[size_t(cn.entry)];
+            if (e.storage < 0 || parentSeen.insert(e.storage).second) {
+                parent.numel = saturatingAdd(parent.numel, e.numel);
+                parent.bytes = saturatingAdd(parent.bytes, e.bytes);
+            }
+        }
+        for (int ch : cn.children)
+            stack.push_back(ch);
+    }
+}
+
+}  // namespace
+
+/// Counts bottom-up. Nodes are created after their parents, so a reverse sweep visits
+/// children first. Shared storages are counted once per subtree: each node keeps the set
+/// of storages already counted below it.
+void ModelTree::aggregate(const ModelIndex& index)
+{
+    std::vector<std::unordered_set<int>> seen(m_nodes.size());
+    for (size_t i = m_nodes.size(); i-- > 0;) {
+        TreeNode& n = m_nodes[i];
         if (n.entry >= 0) {
             const TensorEntry& e = index.entries[size_t(n.entry)];
             const bool counted = e.storage >= 0 && !seen[i].insert(e.storage).second;
@@ -108,54 +146,27 @@ ModelTree ModelTree::build(const ModelIndex& index)
             case TensorKind::Tensor: ++n.tensors; break;
             }
         }
-        if (n.parent >= 0) {
-            TreeNode& p = t.m_nodes[size_t(n.parent)];
-            p.parameters += n.parameters;
-            p.buffers += n.buffers;
-            p.tensors += n.tensors;
-            // Add this subtree's numbers, minus storages the parent already counted
-            // from an earlier sibling.
-            auto& ps = seen[size_t(n.parent)];
-            if (seen[i].empty()) {
-                p.numel = saturatingAdd(p.numel, n.numel);
-                p.bytes = saturatingAdd(p.bytes, n.bytes);
-            } else {
-                bool overlap = false;
-                for (int s : seen[i])
-                    if (ps.count(s)) {
-                        overlap = true;
-                        break;
-                    }
-                if (!overlap) {
-                    p.numel = saturatingAdd(p.numel, n.numel);
-                    p.bytes = saturatingAdd(p.bytes, n.bytes);
-                    ps.insert(seen[i].begin(), seen[i].end());
-                } else {
-                    // Rare (tied weights in sibling subtrees): recount this subtree's
-                    // tensors one by one against the parent's set.
-                    std::vector<int> stack{int(i)};
-                    while (!stack.empty()) {
-                        const int c = stack.back();
-                        stack.pop_back();
-                        const TreeNode& cn = t.m_nodes[size_t(c)];
-                        if (cn.entry >= 0) {
-                            const TensorEntry& e = index.entries[size_t(cn.entry)];
-                            if (e.storage < 0 || ps.insert(e.storage).second) {
-                                p.numel = saturatingAdd(p.numel, e.numel);
-                                p.bytes = saturatingAdd(p.bytes, e.bytes);
-                            }
-                        }
-                        for (int ch : cn.children)
-                            stack.push_back(ch);
-                    }
-                }
-            }
-            // Entries without storage identity never collide.
-            seen[i].clear();
-            seen[i].rehash(0);
+        if (n.parent < 0)
+            continue;
+        TreeNode& p = m_nodes[size_t(n.parent)];
+        p.parameters += n.parameters;
+        p.buffers += n.buffers;
+        p.tensors += n.tensors;
+        // Add this subtree's numbers, minus storages the parent already counted from an
+        // earlier sibling.
+        auto& ps = seen[size_t(n.parent)];
+        const bool overlap = std::any_of(seen[i].begin(), seen[i].end(), [&ps](int s) { return ps.count(s) > 0; });
+        if (!overlap) {
+            p.numel = saturatingAdd(p.numel, n.numel);
+            p.bytes = saturatingAdd(p.bytes, n.bytes);
+            ps.insert(seen[i].begin(), seen[i].end());
+        } else {
+            recountSubtree(m_nodes, index, int(i), p, ps);
         }
+        // Entries without storage identity never collide.
+        seen[i].clear();
+        seen[i].rehash(0);
     }
-    return t;
 }
 
 int ModelTree::nodeForEntry(int entry) const

@@ -60,6 +60,9 @@ public:
     std::vector<int> largestChildren(int node, int limit) const;
 
 private:
+    int addChild(int parent, std::string_view segment, std::string_view full);
+    void insertNames(const ModelIndex& index);
+    void aggregate(const ModelIndex& index);
     void renumberRows(int node);
     std::shared_ptr<const std::string> m_names;  // every entry name, back to back; nodes view it
     std::vector<TreeNode> m_nodes;
