@@ -209,6 +209,42 @@ private Q_SLOTS:
         QCOMPARE(s.histogram.automatic, o.bins == 0);
     }
 
+    // Each failure says what kind it is: cancelled (both paths), past the 2^62-element
+    // limit, a dtype without statistics, a view that lies about its storage.
+    void errorKinds()
+    {
+        const std::vector<float> data(300000, 0.5f);
+        const std::vector<std::uint16_t> half(300000, 0x3c00);
+        StatsOptions cancel;
+        cancel.cancel = makeCancelToken();
+        cancel.cancel->store(true);
+        auto r = computeStats(makeView(data, DType::Float32).view, cancel);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.kind(), ErrorKind::Cancelled);
+        r = computeStats(makeView(half, DType::Float16).view, cancel);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.kind(), ErrorKind::Cancelled);
+
+        // A broadcast view of one float: 2^62 elements are computed (weighted), one more is not.
+        const std::int64_t side = std::int64_t(1) << 31;
+        auto most = makeView(std::vector<float>{2.0f}, DType::Float32, {side, side}, {0, 0});
+        r = computeStats(most.view);
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        QCOMPARE(r->elements, std::int64_t(1) << 62);
+        QCOMPARE(r->finite, std::int64_t(1) << 62);
+        auto over = makeView(std::vector<float>{2.0f}, DType::Float32, {side, side + 1}, {0, 0});
+        r = computeStats(over.view);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.kind(), ErrorKind::Limit);
+
+        r = computeStats(makeView(data, DType::Unknown).view);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.kind(), ErrorKind::Unsupported);
+        r = computeStats(makeView(data, DType::Float32, {300001}, {1}).view);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.kind(), ErrorKind::Corrupt);
+    }
+
     // Every tensor of the fixture: the view (strided, offset, shared) gives exactly the
     // numbers of its contiguous copy, and one thread gives exactly what two give.
     void stridedEqualsContiguous()

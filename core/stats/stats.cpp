@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <new>
 
 namespace paramscope {
 
@@ -118,24 +119,27 @@ Result<TensorStats> computeStatsOfView(const TensorView& v, const StatsOptions& 
     const int item = dtypeItemSize(v.dtype);
     if (item == 0 || v.dtype == DType::Unknown)
         return Result<TensorStats>::failure(
+            ErrorKind::Unsupported,
             QStringLiteral("no statistics for dtype '%1'").arg(QLatin1String(dtypeName(v.dtype).data())));
     if (v.qChannels) {
         const QuantChannels& qc = *v.qChannels;
         if (v.dtype != DType::QInt8 && v.dtype != DType::QUInt8)
             return Result<TensorStats>::failure(
+                ErrorKind::Unsupported,
                 QStringLiteral("no statistics for per-channel quantized %1 (only qint8 and quint8)")
                     .arg(QLatin1String(dtypeName(v.dtype).data())));
         if (qc.axis < 0 || size_t(qc.axis) >= v.shape.size() || v.strides.size() != v.shape.size() ||
             std::int64_t(qc.scales.size()) != v.shape[size_t(qc.axis)] || qc.zeroPoints.size() != qc.scales.size())
             return Result<TensorStats>::failure(
-                QStringLiteral("per-channel quantization parameters do not match the shape"));
+                ErrorKind::Corrupt, QStringLiteral("per-channel quantization parameters do not match the shape"));
     }
     if (v.strides.size() != v.shape.size())
-        return Result<TensorStats>::failure(QStringLiteral("tensor view has %1 strides for %2 dimensions")
+        return Result<TensorStats>::failure(ErrorKind::Corrupt,
+                                            QStringLiteral("tensor view has %1 strides for %2 dimensions")
                                                 .arg(argText(v.strides.size()), argText(v.shape.size())));
     for (auto d : v.shape)
         if (d < 0)
-            return Result<TensorStats>::failure(QStringLiteral("tensor view has a negative size"));
+            return Result<TensorStats>::failure(ErrorKind::Corrupt, QStringLiteral("tensor view has a negative size"));
     s.elements = v.numel();
     s.empty = s.elements == 0;
     if (s.empty) {
@@ -147,11 +151,19 @@ Result<TensorStats> computeStatsOfView(const TensorView& v, const StatsOptions& 
     // cannot make us read outside its storage.
     const std::int64_t needed = requiredStorageElements(v.shape, v.strides, v.offset);
     if (needed < 0 || v.storage.data == nullptr || double(needed) * item > double(v.storage.size))
-        return Result<TensorStats>::failure(QStringLiteral("tensor view reaches outside its storage"));
+        return Result<TensorStats>::failure(ErrorKind::Corrupt,
+                                            QStringLiteral("tensor view reaches outside its storage"));
     const stats_internal::Layout L = stats_internal::collapse(v);
-    if (stats_internal::narrowDType(v.dtype))
-        return stats_internal::narrowStats(v, L, o, std::move(s));
-    return stats_internal::wideStats(v, L, o, std::move(s));
+    const std::int64_t elements = s.elements;
+    try {
+        if (stats_internal::narrowDType(v.dtype))
+            return stats_internal::narrowStats(v, L, o, std::move(s));
+        return stats_internal::wideStats(v, L, o, std::move(s));
+    } catch (const std::bad_alloc&) {
+        // The copy for exact quantiles (up to exactQuantileLimit values) or the tables.
+        return Result<TensorStats>::failure(
+            ErrorKind::Limit, QStringLiteral("not enough memory for the statistics of %1 elements").arg(elements));
+    }
 }
 
 }  // namespace
@@ -160,11 +172,14 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
 {
     using R = Result<TensorStats>;
     if (v.strides.size() != v.shape.size())
-        return R::failure(QStringLiteral("tensor view has %1 strides for %2 dimensions")
+        return R::failure(ErrorKind::Corrupt,
+                          QStringLiteral("tensor view has %1 strides for %2 dimensions")
                               .arg(QString::number(v.strides.size()), QString::number(v.shape.size())));
     const std::int64_t numel = v.numel();
+    const bool negative = std::any_of(v.shape.begin(), v.shape.end(), [](std::int64_t d) { return d < 0; });
     if (numel < 0 || numel > limits::kMaxLogicalElements)
-        return R::failure(QStringLiteral("%1 elements are more than ParamScope computes statistics of (2^62)")
+        return R::failure(negative ? ErrorKind::Corrupt : ErrorKind::Limit,
+                          QStringLiteral("%1 elements are more than ParamScope computes statistics of (2^62)")
                               .arg(QString::fromStdString(exactProductText(v.shape))));
     // Broadcast (stride-0) dimensions repeat the same elements: compute over what is
     // stored, each element weighted by the repetition, instead of walking every logical
@@ -180,8 +195,10 @@ Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o)
     }
     auto r = computeStatsOfView(weight == 1 ? v : distinct, o, weight);
     // A file truncated while its pages were read gave zeros, not numbers: say so.
+    // (MappedFile reports it as a plain failure; here it is what it is: the file's pages
+    // could not be read.)
     if (Status st = MappedFile::checkAddress(v.storage.data); !st)
-        return R::failureFrom(st);
+        return R::failure(ErrorKind::Io, st.error());
     if (!r || weight == 1)
         return r;
     TensorStats& s = r.value();
@@ -207,9 +224,9 @@ Result<TensorStats> computeStats(const ModelIndex& index, int entry, const Stats
         return Result<TensorStats>::failureFrom(v);
     auto r = computeStats(v.value(), o);
     if (!r && entry >= 0 && size_t(entry) < index.entries.size() && !r.cancelled())
-        return Result<TensorStats>::failure(QStringLiteral("'%1' in '%2': %3")
-                                                .arg(utf8ToQString(index.entries[size_t(entry)].name),
-                                                     QFileInfo(index.filePath).fileName(), r.error()));
+        return Result<TensorStats>::failure(r.kind(), QStringLiteral("'%1' in '%2': %3")
+                                                          .arg(utf8ToQString(index.entries[size_t(entry)].name),
+                                                               QFileInfo(index.filePath).fileName(), r.error()));
     return r;
 }
 
