@@ -23,6 +23,83 @@
 using namespace paramscope;
 using namespace paramscope::test;
 
+namespace {
+
+/// The values of one approximateQuantiles row (before rounding to float32).
+std::vector<double> approximateData(const QString& data, DType dt)
+{
+    std::mt19937_64 rng(7);
+    std::normal_distribution<double> nd(0.5, 3.0);
+    std::vector<double> vals;
+    if (data == QLatin1String("normal") || data == QLatin1String("strided")) {
+        vals.resize(300000);
+        for (auto& x : vals)
+            x = dt == DType::Int64 ? std::round(nd(rng) * 100) : nd(rng);
+        if (dt != DType::Int64)
+            vals[5] = qQNaN();
+    } else if (data == QLatin1String("edges")) {
+        // Multiples of 1/64 (cell edges of every grid this range can get: cells of
+        // 2^-9 here) and their neighbours one ulp down and up, in a scrambled order.
+        for (int k = -5000; k <= 5000; ++k) {
+            const double x = k / 64.0;
+            if (dt == DType::Float32)
+                vals.insert(vals.end(),
+                            {double(std::nextafter(float(x), -1e9f)), x, double(std::nextafter(float(x), 1e9f))});
+            else
+                vals.insert(vals.end(), {std::nextafter(x, -1e9), x, std::nextafter(x, 1e9)});
+        }
+        std::shuffle(vals.begin(), vals.end(), rng);
+        vals.insert(vals.end(), {qInf(), -qInf(), qQNaN()});
+    } else if (data == QLatin1String("tiny")) {
+        // Cells ~2^980 wide: x * 2^-980 underflows to -0 for the tiny negatives, which
+        // still belong to the cell left of zero.
+        vals = {-1e300, 1e300, -5e-324, 5e-324, -0.0, 0.0};
+        std::uniform_real_distribution<double> u(-1.0, 1.0);
+        for (int i = 0; i < 100000; ++i)
+            vals.push_back(u(rng) * 1e-30);
+        for (int i = 0; i < 1000; ++i)
+            vals.push_back(u(rng) * 1e300);
+    } else if (data == QLatin1String("narrow32")) {
+        // 1.6e7 + k: cells of 2^-10 there; x * 2^10 passes 2^30, so float32 data takes
+        // the double loop.
+        for (int i = 0; i < 100000; ++i)
+            vals.push_back(1.6e7 + double(i % 101));
+    } else if (data == QLatin1String("wide32")) {
+        // Range ~2e30: cells wider than 1 (no float32 loop), values of every magnitude.
+        std::uniform_real_distribution<double> u(-30.0, 30.0);
+        for (int i = 0; i < 100000; ++i)
+            vals.push_back(double(float((i % 2 ? 1 : -1) * std::pow(10.0, u(rng)))));
+    } else if (data == QLatin1String("cauchy")) {
+        std::cauchy_distribution<double> cd(0.0, 1.0);
+        vals.resize(2000000);
+        for (auto& x : vals)
+            x = cd(rng);
+    } else if (data == QLatin1String("tinymin")) {
+        std::uniform_real_distribution<double> u(0.0, 1.0);
+        vals.resize(2000000);
+        for (auto& x : vals)
+            x = u(rng);
+        vals[100] = 1e300;  // runs of the sample start at 122, 366, ...
+        vals[101] = -1e-30;
+    } else if (data == QLatin1String("huge")) {
+        std::uniform_real_distribution<double> u(-1.0, 1.0);
+        vals.resize(300000);
+        for (auto& x : vals)
+            x = u(rng) * 1e304;
+        vals[100] = 8e304;  // outside what the sample sees: pass 2 counts coarse cells
+        vals[101] = -8e304;
+    } else if (data == QLatin1String("nogrid")) {
+        // 2e15 + k/4 (every double there), range 30000: cells of 2^-2 would need cell
+        // numbers beyond 2^52.
+        std::uniform_int_distribution<int> u(0, 120000);
+        for (int i = 0; i < 100000; ++i)
+            vals.push_back(2e15 + double(u(rng)) / 4);
+    }
+    return vals;
+}
+
+}  // namespace
+
 class TestStatsPaths : public QObject {
     Q_OBJECT
 
@@ -108,73 +185,7 @@ private Q_SLOTS:
         QFETCH(int, bins);
         QFETCH(bool, grid);
         const DType dt = DType(dtype);
-        std::mt19937_64 rng(7);
-        std::normal_distribution<double> nd(0.5, 3.0);
-        std::vector<double> vals;
-        if (data == QLatin1String("normal") || data == QLatin1String("strided")) {
-            vals.resize(300000);
-            for (auto& x : vals)
-                x = dt == DType::Int64 ? std::round(nd(rng) * 100) : nd(rng);
-            if (dt != DType::Int64)
-                vals[5] = qQNaN();
-        } else if (data == QLatin1String("edges")) {
-            // Multiples of 1/64 (cell edges of every grid this range can get: cells of
-            // 2^-9 here) and their neighbours one ulp down and up, in a scrambled order.
-            for (int k = -5000; k <= 5000; ++k) {
-                const double x = k / 64.0;
-                if (dt == DType::Float32)
-                    vals.insert(vals.end(),
-                                {double(std::nextafter(float(x), -1e9f)), x, double(std::nextafter(float(x), 1e9f))});
-                else
-                    vals.insert(vals.end(), {std::nextafter(x, -1e9), x, std::nextafter(x, 1e9)});
-            }
-            std::shuffle(vals.begin(), vals.end(), rng);
-            vals.insert(vals.end(), {qInf(), -qInf(), qQNaN()});
-        } else if (data == QLatin1String("tiny")) {
-            // Cells ~2^980 wide: x * 2^-980 underflows to -0 for the tiny negatives, which
-            // still belong to the cell left of zero.
-            vals = {-1e300, 1e300, -5e-324, 5e-324, -0.0, 0.0};
-            std::uniform_real_distribution<double> u(-1.0, 1.0);
-            for (int i = 0; i < 100000; ++i)
-                vals.push_back(u(rng) * 1e-30);
-            for (int i = 0; i < 1000; ++i)
-                vals.push_back(u(rng) * 1e300);
-        } else if (data == QLatin1String("narrow32")) {
-            // 1.6e7 + k: cells of 2^-10 there; x * 2^10 passes 2^30, so float32 data takes
-            // the double loop.
-            for (int i = 0; i < 100000; ++i)
-                vals.push_back(1.6e7 + double(i % 101));
-        } else if (data == QLatin1String("wide32")) {
-            // Range ~2e30: cells wider than 1 (no float32 loop), values of every magnitude.
-            std::uniform_real_distribution<double> u(-30.0, 30.0);
-            for (int i = 0; i < 100000; ++i)
-                vals.push_back(double(float((i % 2 ? 1 : -1) * std::pow(10.0, u(rng)))));
-        } else if (data == QLatin1String("cauchy")) {
-            std::cauchy_distribution<double> cd(0.0, 1.0);
-            vals.resize(2000000);
-            for (auto& x : vals)
-                x = cd(rng);
-        } else if (data == QLatin1String("tinymin")) {
-            std::uniform_real_distribution<double> u(0.0, 1.0);
-            vals.resize(2000000);
-            for (auto& x : vals)
-                x = u(rng);
-            vals[100] = 1e300;  // runs of the sample start at 122, 366, ...
-            vals[101] = -1e-30;
-        } else if (data == QLatin1String("huge")) {
-            std::uniform_real_distribution<double> u(-1.0, 1.0);
-            vals.resize(300000);
-            for (auto& x : vals)
-                x = u(rng) * 1e304;
-            vals[100] = 8e304;  // outside what the sample sees: pass 2 counts coarse cells
-            vals[101] = -8e304;
-        } else if (data == QLatin1String("nogrid")) {
-            // 2e15 + k/4 (every double there), range 30000: cells of 2^-2 would need cell
-            // numbers beyond 2^52.
-            std::uniform_int_distribution<int> u(0, 120000);
-            for (int i = 0; i < 100000; ++i)
-                vals.push_back(2e15 + double(u(rng)) / 4);
-        }
+        std::vector<double> vals = approximateData(data, dt);
         if (dt == DType::Float32)
             for (auto& x : vals)
                 x = double(float(x));
