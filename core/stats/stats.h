@@ -20,7 +20,7 @@ namespace paramscope {
 /// ranges). Those dtypes hold integers a double cannot (beyond 2^53), so their min, max,
 /// integer quantiles and histogram edges are kept this way too.
 struct StatsInteger {
-    bool negative = false;       // never true with magnitude 0
+    bool negative = false;  // never true with magnitude 0
     std::uint64_t magnitude = 0;
     static StatsInteger fromSigned(std::int64_t v);
     static StatsInteger fromUnsigned(std::uint64_t v);
@@ -150,9 +150,10 @@ struct TensorStats {
 };
 
 /// Computes every statistic of `v` in one fused multi-threaded pass (plus, for dtypes wider
-/// than 16 bits, a second one for the quantiles; see stats.cpp). Non-contiguous views give
-/// the same numbers as their contiguous copy. Fails only when cancelled or the dtype is
-/// unknown.
+/// than 16 bits, passes for the quantiles and the histogram; see wide.cpp). Non-contiguous
+/// views give the same numbers as their contiguous copy. Fails only when cancelled, for a
+/// dtype without statistics, a view that does not fit its storage or holds more than 2^62
+/// elements, or a file whose pages were lost while being read.
 Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o = {});
 
 /// Convenience: the statistics of entry `entry` of `index` (errors name file and tensor).

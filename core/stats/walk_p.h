@@ -1,0 +1,223 @@
+#pragma once
+// Internal to core/stats. How a tensor's elements are reached: the view collapsed to the
+// fewest dimensions (Layout), the runs of logical (C-order) elements it is walked in
+// (forRuns, an odometer over the outer dimensions and a strided inner run), the decoders
+// that turn one stored element of a wide dtype into a double, and forBlocks, which decodes
+// runs into small double blocks that stay in L1.
+
+#include "model/modelindex.h"
+#include "stats/stats.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+#include <vector>
+
+namespace paramscope::stats_internal {
+
+constexpr std::int64_t kChunk = std::int64_t(1) << 16;  // elements per unit of work
+constexpr int kBlock = 2048;                            // doubles decoded at once (16 KiB)
+
+// ---------------------------------------------------------------- layout and iteration
+
+/// The view with size-1 dimensions dropped and mergeable neighbours fused, so a
+/// contiguous tensor is one run however many dimensions it has.
+struct Layout {
+    const std::uint8_t* base = nullptr;
+    int item = 0;
+    std::vector<std::int64_t> shape, strides;  // rank >= 1
+    std::int64_t numel = 0;
+};
+
+inline Layout collapse(const TensorView& v)
+{
+    Layout L;
+    L.item = dtypeItemSize(v.dtype);
+    L.numel = v.numel();
+    L.base = L.numel > 0 ? v.base() : nullptr;
+    for (size_t d = 0; d < v.shape.size(); ++d) {
+        if (v.shape[d] == 1)
+            continue;
+        if (!L.shape.empty() && L.strides.back() == v.strides[d] * v.shape[d]) {
+            L.shape.back() *= v.shape[d];
+            L.strides.back() = v.strides[d];
+        } else {
+            L.shape.push_back(v.shape[d]);
+            L.strides.push_back(v.strides[d]);
+        }
+    }
+    if (L.shape.empty()) {
+        L.shape.push_back(L.numel > 0 ? 1 : 0);
+        L.strides.push_back(1);
+    }
+    return L;
+}
+
+/// Calls f(first byte, count, stride in bytes) for the runs of logical elements [begin, end).
+template <typename F>
+void forRuns(const Layout& L, std::int64_t begin, std::int64_t end, F&& f)
+{
+    const size_t rank = L.shape.size();
+    const std::int64_t inner = L.shape[rank - 1];
+    const std::int64_t innerStride = L.strides[rank - 1];
+    std::int64_t idxBuf[16];
+    std::vector<std::int64_t> idxVec;
+    std::int64_t* idx = idxBuf;
+    if (rank > 16) {
+        idxVec.resize(rank);
+        idx = idxVec.data();
+    }
+    std::int64_t rem = begin, off = 0;
+    for (size_t d = rank; d-- > 0;) {
+        idx[d] = rem % L.shape[d];
+        rem /= L.shape[d];
+        off += idx[d] * L.strides[d];
+    }
+    std::int64_t pos = begin;
+    while (pos < end) {
+        const std::int64_t n = std::min(inner - idx[rank - 1], end - pos);
+        f(L.base + off * L.item, n, innerStride * L.item);
+        pos += n;
+        idx[rank - 1] += n;
+        off += n * innerStride;
+        if (idx[rank - 1] < inner)
+            continue;
+        off -= inner * innerStride;
+        idx[rank - 1] = 0;
+        for (size_t d = rank - 1; d-- > 0;) {
+            off += L.strides[d];
+            if (++idx[d] < L.shape[d])
+                break;
+            off -= L.shape[d] * L.strides[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+// ---------------------------------------------------------------- decoders (wide dtypes)
+
+template <typename T>
+T load(const std::uint8_t* p)
+{
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+template <typename T>
+struct Plain {
+    static constexpr int kSize = sizeof(T);
+    double operator()(const std::uint8_t* p) const { return double(load<T>(p)); }
+};
+
+/// 64-bit integers as unsigned keys that compare like the values: int64 with its sign
+/// bit flipped, uint64 as it is. Differences of keys are exact differences of values.
+inline std::uint64_t intKey(std::int64_t v)
+{
+    return std::uint64_t(v) ^ (std::uint64_t(1) << 63);
+}
+inline std::uint64_t intKey(std::uint64_t v)
+{
+    return v;
+}
+inline StatsInteger keyInteger(std::uint64_t key, bool isSigned)
+{
+    return isSigned ? StatsInteger::fromSigned(std::int64_t(key ^ (std::uint64_t(1) << 63)))
+                    : StatsInteger::fromUnsigned(key);
+}
+
+template <typename Dec>
+constexpr bool kWideInt = std::is_same_v<Dec, Plain<std::int64_t>> || std::is_same_v<Dec, Plain<std::uint64_t>>;
+
+/// Plain<T> for int64/uint64 in pass 1: decodes the same doubles and keeps the exact min
+/// and max keys of what it decoded (one copy per chunk, so no sharing between threads).
+template <typename T>
+struct PlainTracked {
+    static constexpr int kSize = sizeof(T);
+    mutable std::uint64_t lo = std::numeric_limits<std::uint64_t>::max(), hi = 0;
+    double operator()(const std::uint8_t* p) const
+    {
+        const T v = load<T>(p);
+        const std::uint64_t k = intKey(v);
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+        return double(v);
+    }
+};
+
+template <typename T>
+struct Magnitude {
+    static constexpr int kSize = 2 * sizeof(T);
+    double operator()(const std::uint8_t* p) const
+    {
+        return std::hypot(double(load<T>(p)), double(load<T>(p + sizeof(T))));
+    }
+};
+
+struct DequantI32 {
+    static constexpr int kSize = 4;
+    double scale;
+    std::int64_t zp;
+    double operator()(const std::uint8_t* p) const { return double(std::int64_t(load<std::int32_t>(p)) - zp) * scale; }
+};
+// Two-wide double vectors (GCC/Clang vector extensions: plain SSE2 on x86-64, NEON on
+// arm64). The moments kernels keep their lanes in them; forBlocks widens floats with them.
+typedef double V2 __attribute__((vector_size(16)));
+typedef std::int64_t V2i __attribute__((vector_size(16)));
+
+/// Decodes logical elements [begin, end) into double blocks of up to kBlock values and
+/// calls f(block, count) for each; `buf` is the caller's kBlock-sized scratch.
+template <typename Dec, typename F>
+void forBlocks(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, double* buf, F&& f)
+{
+    int fill = 0;
+    forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t stepBytes) {
+        std::int64_t i = 0;
+        while (i < n) {
+            const int take = int(std::min<std::int64_t>(n - i, kBlock - fill));
+            const std::uint8_t* q = p + i * stepBytes;
+            if constexpr (std::is_same_v<Dec, Plain<float>>) {
+                if (stepBytes == 4) {
+                    // The common case, two floats widened per instruction (cvtps2pd).
+                    typedef float F2 __attribute__((vector_size(8)));
+                    int j = 0;
+                    for (; j + 2 <= take; j += 2) {
+                        F2 f;
+                        std::memcpy(&f, q + std::int64_t(j) * 4, sizeof f);
+                        const V2 d = __builtin_convertvector(f, V2);
+                        std::memcpy(buf + fill + j, &d, sizeof d);
+                    }
+                    for (; j < take; ++j)
+                        buf[fill + j] = dec(q + std::int64_t(j) * 4);
+                    fill += take;
+                    i += take;
+                    if (fill == kBlock) {
+                        f(buf, fill);
+                        fill = 0;
+                    }
+                    continue;
+                }
+            }
+            if (stepBytes == Dec::kSize) {
+                for (int j = 0; j < take; ++j)
+                    buf[fill + j] = dec(q + std::int64_t(j) * Dec::kSize);
+            } else {
+                for (int j = 0; j < take; ++j)
+                    buf[fill + j] = dec(q + std::int64_t(j) * stepBytes);
+            }
+            fill += take;
+            i += take;
+            if (fill == kBlock) {
+                f(buf, fill);
+                fill = 0;
+            }
+        }
+    });
+    if (fill > 0)
+        f(buf, fill);
+}
+
+}  // namespace paramscope::stats_internal
