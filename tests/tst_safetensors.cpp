@@ -2,7 +2,7 @@
 // fixtures/make_safetensors_fixtures.py (json + struct + NumPy, no safetensors package),
 // sharded checkpoints, and the bad inputs of shared/docs/BAD_INPUTS.md item 15 (and 16).
 #include "formats/loader.h"
-#include "formats/safetensors/safetensorsreader.h"
+#include "formats/sniff.h"
 #include "testutil.h"
 
 #include <QFileInfo>

@@ -6,7 +6,7 @@
 // fuzz::exerciseModel.
 #include "formats/engines_p.h"
 #include "fuzzutil.h"
-#include "formats/safetensors/safetensorsreader.h"
+#include "formats/sniff.h"
 
 #include <cstring>
 #include <string>

@@ -4,6 +4,7 @@
 #include "base/mappedfile.h"
 #include "base/resourcelimits.h"
 #include "formats/pickle/pickle.h"
+#include "formats/sniff.h"
 #include "formats/zip/zipreader.h"
 
 #include <QFileInfo>
@@ -72,28 +73,6 @@ private:
     mutable std::unordered_map<int, StorageBytes> m_inflated;
 };
 
-QString sniffNonZip(const MappedFile& f)
-{
-    const std::uint8_t* d = f.data();
-    const std::uint64_t n = f.size();
-    const QString name = f.label();
-    if (n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5)
-        return QStringLiteral("'%1' is in the legacy (pre-1.6, non-zip) torch.save format: re-save it with a current "
-                              "PyTorch (torch.save without _use_new_zipfile_serialization=False)")
-            .arg(name);
-    if (n >= 262 && std::memcmp(d + 257, "ustar", 5) == 0)
-        return QStringLiteral("'%1' is a tar file (the legacy torch.save tar format?): re-save it with a current PyTorch").arg(name);
-    if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return QStringLiteral("'%1' is a PNG image, not a PyTorch model").arg(name);
-    bool text = true;
-    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(n, 512); ++i)
-        if (d[i] < 0x09 || (d[i] > 0x0d && d[i] < 0x20) || d[i] == 0x7f)
-            text = false;
-    if (text)
-        return QStringLiteral("'%1' is a text file, not a PyTorch model").arg(name);
-    return QStringLiteral("'%1' is not a PyTorch archive: it does not start with a zip header").arg(name);
-}
-
 std::string keyName(const Value* k)
 {
     if (!k)
@@ -126,8 +105,8 @@ public:
         m_name = m_file->label();
         if (m_file->size() == 0)
             return fail(QStringLiteral("the file is empty (0 bytes)"));
-        if (m_file->size() < 4 || std::memcmp(m_file->data(), "PK", 2) != 0)
-            return LoadResult::failure(sniffNonZip(*m_file));
+        if (!detail::hasZipMagic(m_file->data(), m_file->size()))
+            return LoadResult::failureFrom(detail::describeNonZip(*m_file));
         progress(0.05, QStringLiteral("Reading the zip directory"));
         auto zip = ZipReader::open(m_file);
         if (!zip)
