@@ -6,7 +6,7 @@
 // loads goes through fuzz::exerciseModel (tree, statistics, export).
 #include "fuzzutil.h"
 #include "formats/pickle/pickle.h"
-#include "formats/torch/torcharchive.h"
+#include "formats/engines_p.h"
 
 #include <zlib.h>
 

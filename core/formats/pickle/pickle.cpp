@@ -72,6 +72,7 @@ enum Op : std::uint8_t {
 
 struct Error {
     std::string what;
+    ErrorKind kind;
 };
 
 /// Well-formed UTF-8 (no overlongs, no surrogates, at most U+10FFFF), as Python decodes it.
@@ -174,7 +175,7 @@ private:
     void push(Value* v)
     {
         if (m_stack.size() >= m_limits.maxStack)
-            fail("the stack grows beyond " + std::to_string(m_limits.maxStack) + " entries");
+            fail("the stack grows beyond " + std::to_string(m_limits.maxStack) + " entries", ErrorKind::Limit);
         m_stack.push_back(v);
     }
     std::size_t floor() const { return m_marks.empty() ? 0 : m_marks.back(); }
@@ -213,21 +214,21 @@ private:
         if (idx < m_n && idx <= 2 * std::uint64_t(m_memoCount) + 1024) {
             if (idx >= m_memoDense.size()) {
                 if (m_memoCount >= m_limits.maxMemo)
-                    fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
+                    fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")", ErrorKind::Limit);
                 m_memoDense.resize(std::max<std::size_t>(std::size_t(idx) + 1, m_memoDense.size() * 2), nullptr);
             }
             if (!m_memoDense[std::size_t(idx)]) {
                 // Counted per slot written: the dense vector's slack must not let the
                 // count pass the limit unchecked.
                 if (m_memoCount >= m_limits.maxMemo)
-                    fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
+                    fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")", ErrorKind::Limit);
                 ++m_memoCount;
             }
             m_memoDense[std::size_t(idx)] = v;
             return;
         }
         if (m_memoCount >= m_limits.maxMemo && !m_memo.count(idx))
-            fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")");
+            fail("too many memo entries (limit " + std::to_string(m_limits.maxMemo) + ")", ErrorKind::Limit);
         if (m_memo.emplace(idx, v).second)
             ++m_memoCount;
         else
@@ -319,7 +320,8 @@ private:
             case PROTO: {
                 const int proto = byte();
                 if (proto < 2 || proto > 5)
-                    fail("pickle protocol " + std::to_string(proto) + " is not supported (2 to 5 are)");
+                    fail("pickle protocol " + std::to_string(proto) + " is not supported (2 to 5 are)",
+                         ErrorKind::Unsupported);
                 return false;
             }
             case FRAME:
@@ -329,7 +331,7 @@ private:
                 return true;
             case MARK:
                 if (m_marks.size() >= m_limits.maxMarks)
-                    fail("MARKs nested deeper than " + std::to_string(m_limits.maxMarks));
+                    fail("MARKs nested deeper than " + std::to_string(m_limits.maxMarks), ErrorKind::Limit);
                 m_marks.push_back(m_stack.size());
                 return false;
             case POP:
@@ -575,7 +577,7 @@ private:
             default: {
                 char hex[8];
                 std::snprintf(hex, sizeof hex, "0x%02x", op);
-                fail(std::string("unknown or unsupported opcode ") + hex);
+                fail(std::string("unknown or unsupported opcode ") + hex, ErrorKind::Unsupported);
             }
         }
     }
@@ -599,9 +601,9 @@ private:
 
 }  // namespace
 
-void Machine::fail(const std::string& what)
+void Machine::fail(const std::string& what, ErrorKind kind)
 {
-    throw Error{what + " (at byte " + std::to_string(m_opPos) + ")"};
+    throw Error{what + " (at byte " + std::to_string(m_opPos) + ")", kind};
 }
 
 void Machine::setItems(Value* d, Value* const* kv, std::size_t n, const char* op)
@@ -678,11 +680,12 @@ Result<Document> unpickle(const std::uint8_t* data, std::size_t size, Resolver& 
         Unpickler u(data, size, limits, resolver);
         return Result<Document>(u.run());
     } catch (const Error& e) {
-        return Result<Document>::failure(QString::fromStdString(e.what));
+        return Result<Document>::failure(e.kind, QString::fromStdString(e.what));
     } catch (const std::bad_alloc&) {
-        return Result<Document>::failure(QStringLiteral("out of memory while reading the pickle"));
+        return Result<Document>::failure(ErrorKind::Limit, QStringLiteral("out of memory while reading the pickle"));
     } catch (const std::exception& e) {
-        return Result<Document>::failure(QStringLiteral("cannot read the pickle: %1").arg(QString::fromUtf8(e.what())));
+        return Result<Document>::failure(ErrorKind::Failed,
+                                         QStringLiteral("cannot read the pickle: %1").arg(QString::fromUtf8(e.what())));
     }
 }
 

@@ -22,7 +22,7 @@ public:
     Value* make(Value::Type t)
     {
         if (m_doc.valueCount() >= m_limits.maxValues)
-            fail("too many objects (limit " + std::to_string(m_limits.maxValues) + ")");
+            fail("too many objects (limit " + std::to_string(m_limits.maxValues) + ")", ErrorKind::Limit);
         return m_doc.make(t);
     }
     /// A new tensor description; fails past Limits::maxTensors. A tensor costs far more than
@@ -31,7 +31,7 @@ public:
     TensorRef* newTensor()
     {
         if (m_doc.tensorCount() >= m_limits.maxTensors)
-            fail("more than " + std::to_string(m_limits.maxTensors) + " tensors");
+            fail("more than " + std::to_string(m_limits.maxTensors) + " tensors", ErrorKind::Limit);
         return m_doc.makeTensor();
     }
     /// Appends items to a container; fails past Limits::maxItems in total.
@@ -40,10 +40,11 @@ public:
         // Items are pointers to values that already exist: without a total, repeated
         // APPENDS of one memoized value grow lists without bound (2 bytes of pickle each).
         if (n > m_limits.maxItems - m_itemCount)
-            fail("containers hold more than " + std::to_string(m_limits.maxItems) + " items in total");
+            fail("containers hold more than " + std::to_string(m_limits.maxItems) + " items in total",
+                 ErrorKind::Limit);
         m_itemCount += n;
         if (!m_doc.append(v, p, n))
-            fail("a container holds more than 2^32 items");
+            fail("a container holds more than 2^32 items", ErrorKind::Limit);
     }
     void addItems(Value* v, const Items& items) { addItems(v, items.begin(), items.size()); }
     /// Appends key, value, key, value... to a dict (`op` names the caller in messages).
@@ -54,8 +55,9 @@ public:
     /// A copy of `s` owned by the Document.
     std::string_view store(std::string_view s) { return m_doc.store(s); }
     Document& document() { return m_doc; }
-    /// Stops the run with `what` and the current opcode's byte offset.
-    [[noreturn]] void fail(const std::string& what);
+    /// Stops the run with `what` and the current opcode's byte offset: Corrupt by default,
+    /// Limit past a limit, Unsupported for what a valid pickle may hold but this one does not read.
+    [[noreturn]] void fail(const std::string& what, ErrorKind kind = ErrorKind::Corrupt);
 
     /// Item `i` of a tuple or list, or null.
     static const Value* item(const Value* args, std::size_t i)
