@@ -72,6 +72,8 @@ private Q_SLOTS:
     void badFiles_data();
     void badFiles();
     void shardWithUnlistedTensorWarns();
+    void endBoundsCheck_data();
+    void endBoundsCheck();
     void truncatedWhileOpen();
     void cancelled_data();
     void cancelled();
@@ -345,6 +347,35 @@ void TestSafetensors::badFiles()
     QVERIFY2(r.error().contains(QLatin1Char('\'') + QFileInfo(file).fileName() + QLatin1Char('\'')), qPrintable(r.error()));
     QVERIFY2(r.error().contains(expected), qPrintable(r.error()));
     QVERIFY2(!r.error().contains(QLatin1Char('\n')), qPrintable(r.error()));
+}
+
+void TestSafetensors::endBoundsCheck_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("message");  // the whole message: the end-bounds check's own
+    QTest::newRow("end past the data") << "bad/offsets_end_past_data.safetensors"
+                                       << "'offsets_end_past_data.safetensors' is not a valid safetensors file: tensor "
+                                          "'a' has data_offsets [0, 16] outside the data buffer (8 bytes)";
+    QTest::newRow("begin past the data") << "bad/offsets_begin_past_data.safetensors"
+                                         << "'offsets_begin_past_data.safetensors' is not a valid safetensors file: "
+                                            "tensor 'b' has data_offsets [16, 24] outside the data buffer (8 bytes)";
+    QTest::newRow("second tensor past the data")
+        << "bad/offsets_out_of_bounds.safetensors"
+        << "'offsets_out_of_bounds.safetensors' is not a valid safetensors file: tensor 'b' has data_offsets [8, 16] "
+           "outside the data buffer (8 bytes)";
+}
+
+void TestSafetensors::endBoundsCheck()
+{
+    // A tensor whose data_offsets end lies past the data buffer, with a size that matches
+    // its dtype and shape: only the end-bounds check can name the problem (the tiling checks
+    // would report a gap or "bytes left over" instead).
+    QFETCH(QString, file);
+    QFETCH(QString, message);
+    const auto r = loadModel(st(file));
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error(), message);
+    QCOMPARE(r.kind(), ErrorKind::Corrupt);
 }
 
 void TestSafetensors::shardWithUnlistedTensorWarns()
