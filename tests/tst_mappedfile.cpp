@@ -77,7 +77,8 @@ void TestMappedFile::missingFileAndFolder()
     const auto missing = MappedFile::open(dir.filePath(QStringLiteral("nothing.bin")));
     QVERIFY(!missing.ok());
     QCOMPARE(missing.kind(), ErrorKind::Io);
-    QVERIFY2(missing.error().startsWith(QStringLiteral("'nothing.bin' cannot be opened: ")), qPrintable(missing.error()));
+    QVERIFY2(missing.error().startsWith(QStringLiteral("'nothing.bin' cannot be opened: ")),
+             qPrintable(missing.error()));
     QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("folder")));
     const auto folder = MappedFile::open(dir.filePath(QStringLiteral("folder")));
     QVERIFY(!folder.ok());
@@ -124,7 +125,8 @@ void TestMappedFile::truncatedWhileMapped()
     const Status after = MappedFile::checkAddress(f.data() + page * 3);
     QVERIFY(!after.ok());
     QCOMPARE(after.kind(), ErrorKind::Io);
-    QCOMPARE(after.error(), QStringLiteral("'model.bin' was truncated or cut short while it was being read: reopen it"));
+    QCOMPARE(after.error(),
+             QStringLiteral("'model.bin' was truncated or cut short while it was being read: reopen it"));
     // Heap memory belongs to no mapping and always passes.
     std::vector<std::uint8_t> heap(16);
     QVERIFY(MappedFile::checkAddress(heap.data()).ok());
