@@ -90,7 +90,7 @@ void TestLoader::badFiles_data()
 {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("expected");  // a part of the message naming the problem
-    // Files the native checks refuse never reach LibTorch (issue 10): the native reason.
+    // Files the native checks refuse never reach LibTorch: the native reason.
     QTest::newRow("empty") << "bad/empty.pt" << "is empty";
     QTest::newRow("folder") << "bad/folder.pt" << "is a folder";
     QTest::newRow("missing") << "bad/does_not_exist.pt" << "does not exist";

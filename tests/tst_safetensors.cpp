@@ -1,6 +1,6 @@
 // The native safetensors reader against files laid out independently by
 // fixtures/make_safetensors_fixtures.py (json + struct + NumPy, no safetensors package),
-// sharded checkpoints, and the bad inputs of shared/docs/BAD_INPUTS.md item 15 (and 16).
+// sharded checkpoints, malformed and lying headers, and files cut short while mapped.
 #include "formats/loader.h"
 #include "formats/sniff.h"
 #include "testutil.h"
@@ -396,7 +396,7 @@ void TestSafetensors::shardWithUnlistedTensorWarns()
 
 void TestSafetensors::truncatedWhileOpen()
 {
-    // BAD_INPUTS.md item 16: a file cut short after it was mapped must give an error when a
+    // A file cut short after it was mapped must give an error when a
     // tensor is read, not SIGBUS.
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("cut.safetensors"));

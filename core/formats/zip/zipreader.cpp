@@ -40,6 +40,99 @@ QString displayName(const std::string& s)
     return utf8ToQString(s);
 }
 
+/// Why a directory entry cannot be used.
+struct Problem {
+    ErrorKind kind = ErrorKind::Corrupt;
+    QString what;
+};
+
+/// Reads and checks directory entry `i` at `pos` (the directory spans [cdOffset, cdEnd)):
+/// its sizes (ZIP64 extra field included), features, local header and data extent. `total`
+/// gets the entry's size in the directory.
+bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset, std::uint64_t cdEnd, std::uint64_t i,
+               ZipEntry& e, std::uint64_t& total, Problem& problem)
+{
+    const std::uint8_t* d = file.data();
+    const auto bad = [&](ErrorKind kind, const QString& what) {
+        problem = Problem{kind, what};
+        return false;
+    };
+    if (pos > cdEnd || cdEnd - pos < kCentralSize || le32(d + pos) != kCentralSig)
+        return bad(ErrorKind::Corrupt, QStringLiteral("directory entry %1 is damaged").arg(i));
+    const std::uint8_t* c = d + pos;
+    const std::uint16_t flags = le16(c + 8);
+    e.method = le16(c + 10);
+    e.crc32 = le32(c + 16);
+    e.compressedSize = le32(c + 20);
+    e.uncompressedSize = le32(c + 24);
+    const std::uint64_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen2 = le16(c + 32);
+    const std::uint16_t disk = le16(c + 34);
+    e.localHeaderOffset = le32(c + 42);
+    total = kCentralSize + nameLen + extraLen + commentLen2;
+    if (cdEnd - pos < total)
+        return bad(ErrorKind::Corrupt, QStringLiteral("directory entry %1 runs past the end of the directory").arg(i));
+    e.name.assign(reinterpret_cast<const char*>(c + kCentralSize), size_t(nameLen));
+    // ZIP64 extended information: only the fields whose 32-bit value is saturated.
+    const std::uint8_t* x = c + kCentralSize + nameLen;
+    const std::uint8_t* xEnd = x + extraLen;
+    while (xEnd - x >= 4) {
+        const std::uint16_t id = le16(x), len = le16(x + 2);
+        if (xEnd - x - 4 < len)
+            return bad(ErrorKind::Corrupt,
+                       QStringLiteral("entry '%1' has a damaged extra field").arg(displayName(e.name)));
+        if (id == 0x0001) {
+            const std::uint8_t* f = x + 4;
+            const std::uint8_t* fEnd = f + len;
+            auto take = [&](std::uint64_t& v) {
+                if (v != 0xffffffffu)
+                    return true;
+                if (fEnd - f < 8)
+                    return false;
+                v = le64(f);
+                f += 8;
+                return true;
+            };
+            if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(e.localHeaderOffset))
+                return bad(ErrorKind::Corrupt,
+                           QStringLiteral("entry '%1' has a short ZIP64 extra field").arg(displayName(e.name)));
+        }
+        x += 4 + len;
+    }
+    if (flags & 1)
+        return bad(ErrorKind::Unsupported, QStringLiteral("entry '%1' is encrypted").arg(displayName(e.name)));
+    if (disk != 0)
+        return bad(ErrorKind::Unsupported,
+                   QStringLiteral("entry '%1' lives on another disk of a split archive").arg(displayName(e.name)));
+    if (e.method != 0 && e.method != 8)
+        return bad(ErrorKind::Unsupported,
+                   QStringLiteral("entry '%1' uses compression method %2 (only stored and deflate are supported)")
+                       .arg(argText(displayName(e.name)), argText(e.method)));
+    // The local header repeats the name and has its own extra field; the data follows.
+    const std::uint64_t lho = e.localHeaderOffset;
+    if (!file.contains(lho, kLocalSize) || lho + kLocalSize > cdOffset || le32(d + lho) != kLocalSig)
+        return bad(ErrorKind::Corrupt,
+                   QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)")
+                       .arg(argText(displayName(e.name)), argText(lho)));
+    e.dataOffset = lho + kLocalSize + le16(d + lho + 26) + le16(d + lho + 28);
+    if (e.dataOffset > cdOffset || e.compressedSize > cdOffset - e.dataOffset)
+        return bad(
+            ErrorKind::Corrupt,
+            QStringLiteral(
+                "the data of entry '%1' (%2 bytes at offset %3) runs past the end of the archive data (truncated?)")
+                .arg(argText(displayName(e.name)), argText(e.compressedSize), argText(e.dataOffset)));
+    if (e.method == 0 && e.compressedSize != e.uncompressedSize)
+        return bad(ErrorKind::Corrupt,
+                   QStringLiteral("stored entry '%1' declares %2 bytes but holds %3")
+                       .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
+    if (e.method == 8 && e.uncompressedSize > e.compressedSize * ZipReader::kMaxDeflateRatio + 1024)
+        return bad(
+            ErrorKind::Corrupt,
+            QStringLiteral(
+                "entry '%1' declares %2 bytes from %3 compressed bytes, more than deflate can produce (zip bomb?)")
+                .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
+    return true;
+}
+
 }  // namespace
 
 Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
@@ -112,74 +205,11 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
     std::uint64_t pos = cdOffset;
     const std::uint64_t cdEnd = cdOffset + cdSize;
     for (std::uint64_t i = 0; i < count; ++i) {
-        if (pos > cdEnd || cdEnd - pos < kCentralSize || le32(d + pos) != kCentralSig)
-            return fail(QStringLiteral("directory entry %1 is damaged").arg(i));
-        const std::uint8_t* c = d + pos;
         ZipEntry e;
-        const std::uint16_t flags = le16(c + 8);
-        e.method = le16(c + 10);
-        e.crc32 = le32(c + 16);
-        e.compressedSize = le32(c + 20);
-        e.uncompressedSize = le32(c + 24);
-        const std::uint64_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen2 = le16(c + 32);
-        const std::uint16_t disk = le16(c + 34);
-        e.localHeaderOffset = le32(c + 42);
-        const std::uint64_t total = kCentralSize + nameLen + extraLen + commentLen2;
-        if (cdEnd - pos < total)
-            return fail(QStringLiteral("directory entry %1 runs past the end of the directory").arg(i));
-        e.name.assign(reinterpret_cast<const char*>(c + kCentralSize), size_t(nameLen));
-        // ZIP64 extended information: only the fields whose 32-bit value is saturated.
-        const std::uint8_t* x = c + kCentralSize + nameLen;
-        const std::uint8_t* xEnd = x + extraLen;
-        while (xEnd - x >= 4) {
-            const std::uint16_t id = le16(x), len = le16(x + 2);
-            if (xEnd - x - 4 < len)
-                return fail(QStringLiteral("entry '%1' has a damaged extra field").arg(displayName(e.name)));
-            if (id == 0x0001) {
-                const std::uint8_t* f = x + 4;
-                const std::uint8_t* fEnd = f + len;
-                auto take = [&](std::uint64_t& v) {
-                    if (v != 0xffffffffu)
-                        return true;
-                    if (fEnd - f < 8)
-                        return false;
-                    v = le64(f);
-                    f += 8;
-                    return true;
-                };
-                if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(e.localHeaderOffset))
-                    return fail(QStringLiteral("entry '%1' has a short ZIP64 extra field").arg(displayName(e.name)));
-            }
-            x += 4 + len;
-        }
-        if (flags & 1)
-            return fail(QStringLiteral("entry '%1' is encrypted").arg(displayName(e.name)), ErrorKind::Unsupported);
-        if (disk != 0)
-            return fail(QStringLiteral("entry '%1' lives on another disk of a split archive").arg(displayName(e.name)),
-                        ErrorKind::Unsupported);
-        if (e.method != 0 && e.method != 8)
-            return fail(QStringLiteral("entry '%1' uses compression method %2 (only stored and deflate are supported)")
-                            .arg(argText(displayName(e.name)), argText(e.method)),
-                        ErrorKind::Unsupported);
-        // The local header repeats the name and has its own extra field; the data follows.
-        const std::uint64_t lho = e.localHeaderOffset;
-        if (!file->contains(lho, kLocalSize) || lho + kLocalSize > cdOffset || le32(d + lho) != kLocalSig)
-            return fail(QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)")
-                            .arg(argText(displayName(e.name)), argText(lho)));
-        e.dataOffset = lho + kLocalSize + le16(d + lho + 26) + le16(d + lho + 28);
-        if (e.dataOffset > cdOffset || e.compressedSize > cdOffset - e.dataOffset)
-            return fail(
-                QStringLiteral(
-                    "the data of entry '%1' (%2 bytes at offset %3) runs past the end of the archive data (truncated?)")
-                    .arg(argText(displayName(e.name)), argText(e.compressedSize), argText(e.dataOffset)));
-        if (e.method == 0 && e.compressedSize != e.uncompressedSize)
-            return fail(QStringLiteral("stored entry '%1' declares %2 bytes but holds %3")
-                            .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
-        if (e.method == 8 && e.uncompressedSize > e.compressedSize * kMaxDeflateRatio + 1024)
-            return fail(
-                QStringLiteral(
-                    "entry '%1' declares %2 bytes from %3 compressed bytes, more than deflate can produce (zip bomb?)")
-                    .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
+        std::uint64_t total = 0;
+        Problem problem;
+        if (!readEntry(*file, pos, cdOffset, cdEnd, i, e, total, problem))
+            return fail(problem.what, problem.kind);
         // Reserved above, so the entries (and the names the map views) never move.
         z.m_entries.push_back(std::move(e));
         const std::string& name = z.m_entries.back().name;
