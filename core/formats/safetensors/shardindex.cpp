@@ -12,6 +12,7 @@
 #include <QFile>
 #include <QFileInfo>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -27,13 +28,13 @@ QString qs(const std::string& s)
     return utf8ToQString(s);
 }
 
-/// What an index holds: weight_map's entries and the metadata, both in key order.
+/// What an index holds: weight_map's entries (sorted by name once read) and the metadata.
 struct ShardIndex {
     struct Shard {
         bool isString = false;
         QString text;  // the file name, or the value rendered for messages
     };
-    std::map<QString, Shard> weightMap;
+    std::vector<std::pair<std::string, Shard>> weightMap;
     QMap<QString, QString> metadata;
 };
 
@@ -93,7 +94,7 @@ public:
                     return false;
                 }
                 if (weightMap)
-                    index.weightMap.emplace(qs(member), std::move(value));
+                    index.weightMap.emplace_back(std::move(member), std::move(value));
                 else
                     index.metadata.insert(qs(member), value.text);
                 return true;
@@ -159,6 +160,8 @@ Result<ShardIndex> readIndex(const QString& path)
     }
     if (!parser.hasWeightMap)
         return bad(QStringLiteral("it has no \"weight_map\" object"));
+    std::sort(index.weightMap.begin(), index.weightMap.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
     return index;
 }
 
@@ -177,16 +180,17 @@ Result<ShardPlan> planShards(const ShardIndex& index, const QString& indexPath)
         if (!shard.isString)
             return Result<ShardPlan>::failure(
                 ErrorKind::Corrupt,
-                badIndex(indexPath,
-                         QStringLiteral("weight_map entry '%1' is %2, not a shard file name").arg(name, shard.text)));
+                badIndex(
+                    indexPath,
+                    QStringLiteral("weight_map entry '%1' is %2, not a shard file name").arg(qs(name), shard.text)));
         if (!shardNameIsSafe(shard.text))
             return Result<ShardPlan>::failure(
                 ErrorKind::Corrupt,
                 badIndex(indexPath,
                          QStringLiteral("weight_map puts '%1' in '%2', which is not a file inside the index's folder")
-                             .arg(name, shard.text)));
-        plan.shards[shard.text].insert(name.toStdString());
-        plan.shardOf.emplace(name.toStdString(), shard.text);
+                             .arg(qs(name), shard.text)));
+        plan.shards[shard.text].insert(name);
+        plan.shardOf.emplace(name, shard.text);
     }
     return plan;
 }
