@@ -1,5 +1,6 @@
 // The LibTorch loader against what Python reports for fixtures written by real PyTorch,
-// and its behaviour on bad files (shared/docs/BAD_INPUTS.md items 1-4).
+// its behaviour on bad files (missing, empty, not a model, truncated, damaged archives), and
+// the kind of failure (ErrorKind) every engine reports for representative bad files.
 #include "formats/loader.h"
 #include "testutil.h"
 
@@ -22,6 +23,10 @@ private Q_SLOTS:
     void cancelBeforeStart();
     void asyncLoadAndProgress();
     void viewRejectsLyingExtent();
+    void failureKinds_data();
+    void failureKinds();
+    void cancelledKind();
+    void refusedGlobalIsNoFailure();
 };
 
 void TestLoader::matchesPython_data()
@@ -85,7 +90,7 @@ void TestLoader::badFiles_data()
 {
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("expected");  // a part of the message naming the problem
-    // Files the native checks refuse never reach LibTorch (issue 10): the native reason.
+    // Files the native checks refuse never reach LibTorch: the native reason.
     QTest::newRow("empty") << "bad/empty.pt" << "is empty";
     QTest::newRow("folder") << "bad/folder.pt" << "is a folder";
     QTest::newRow("missing") << "bad/does_not_exist.pt" << "does not exist";
@@ -190,6 +195,88 @@ void TestLoader::viewRejectsLyingExtent()
     QVERIFY(!lying.view(0).ok());
     lying.entries[0].storageOffset = 28;
     QVERIFY(lying.view(0).ok());
+}
+
+void TestLoader::failureKinds_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<int>("engine");
+    QTest::addColumn<int>("kind");
+    const int native = int(LoaderEngine::Native), libtorch = int(LoaderEngine::LibTorch);
+    const auto add = [&](const char* row, const char* file, ErrorKind kind) {
+        QTest::newRow(qPrintable(QStringLiteral("%1, native").arg(QLatin1String(row))))
+            << QString::fromLatin1(file) << native << int(kind);
+        if (!QByteArray(file).contains("safetensors"))  // LibTorch reads no safetensors files
+            QTest::newRow(qPrintable(QStringLiteral("%1, libtorch").arg(QLatin1String(row))))
+                << QString::fromLatin1(file) << libtorch << int(kind);
+    };
+    // Io: the file cannot be opened or read as a file.
+    add("missing file", "bad/does_not_exist.pt", ErrorKind::Io);
+    add("a folder", "bad/folder.pt", ErrorKind::Io);
+    // Corrupt: malformed, truncated, or lying about itself.
+    add("empty file", "bad/empty.pt", ErrorKind::Corrupt);
+    add("truncated zip", "bad/trunc_middle.pt", ErrorKind::Corrupt);
+    add("truncated zip header", "bad/trunc_header.pt", ErrorKind::Corrupt);
+    add("archive without data.pkl", "bad/missing_data_pkl.pt", ErrorKind::Corrupt);
+    add("non-numeric version", "bad/bad_version.pt", ErrorKind::Corrupt);
+    add("safetensors offsets out of bounds", "safetensors/bad/offsets_out_of_bounds.safetensors", ErrorKind::Corrupt);
+    add("shard listed twice", "safetensors/bad/sharded/duplicate_entry/model.safetensors.index.json",
+        ErrorKind::Corrupt);
+    // Unsupported: well-formed, but not something ParamScope reads.
+    add("text file", "bad/text.pt", ErrorKind::Unsupported);
+    add("PNG image", "bad/image.pt", ErrorKind::Unsupported);
+    add("legacy torch.save", "bad/legacy.pt", ErrorKind::Unsupported);
+    add("future archive version", "bad/future_version.pt", ErrorKind::Unsupported);
+    add("compression method 12", "attack/zbad.pt", ErrorKind::Unsupported);
+    add("safetensors unknown dtype", "safetensors/bad/unknown_dtype.safetensors", ErrorKind::Unsupported);
+    // Limit: past a resource limit (the limit fixtures are refused before anything large is read).
+    add("data.pkl over 1 GiB inflated", "limits/pickle_1g.pt", ErrorKind::Limit);
+    add("safetensors header above the limit", "safetensors/bad/header_above_limit.safetensors", ErrorKind::Limit);
+    add("shard index above the limit", "limits/index_over/model.safetensors.index.json", ErrorKind::Limit);
+}
+
+void TestLoader::failureKinds()
+{
+    QFETCH(QString, file);
+    QFETCH(int, engine);
+    QFETCH(int, kind);
+    LoadOptions o;
+    o.engine = LoaderEngine(engine);
+    const auto r = loadModel(fixture(file), o);
+    QVERIFY2(!r.ok(), qPrintable(file));
+    QVERIFY2(int(r.kind()) == kind, qPrintable(QStringLiteral("%1: kind '%2', expected '%3': %4")
+                                                   .arg(file, QLatin1String(errorKindName(r.kind())),
+                                                        QLatin1String(errorKindName(ErrorKind(kind))), r.error())));
+}
+
+void TestLoader::cancelledKind()
+{
+    for (const auto engine : {LoaderEngine::Native, LoaderEngine::LibTorch}) {
+        for (const char* file : {"seed.pt", "safetensors/all_dtypes.safetensors"}) {
+            if (engine == LoaderEngine::LibTorch && QByteArray(file).startsWith("safetensors/"))
+                continue;
+            LoadOptions o;
+            o.engine = engine;
+            o.cancel = makeCancelToken();
+            o.cancel->store(true);
+            const auto r = loadModel(fixture(QString::fromLatin1(file)), o);
+            QVERIFY2(!r.ok(), file);
+            QCOMPARE(r.kind(), ErrorKind::Cancelled);
+            QVERIFY(r.cancelled());
+        }
+    }
+}
+
+void TestLoader::refusedGlobalIsNoFailure()
+{
+    // A GLOBAL off the allow-list (os.system) is not called: what it builds is skipped with a
+    // warning, and the rest of the file loads (no failure, so no kind).
+    const auto r = loadModel(fixture(QStringLiteral("archive/bad/global_os_system.pt")));
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    QCOMPARE(r.kind(), ErrorKind::None);
+    QCOMPARE(int(r.value()->entries.size()), 1);
+    QVERIFY2(r.value()->warnings.join(QLatin1Char('\n')).contains(QLatin1String("'posix.system'")),
+             qPrintable(r.value()->warnings.join(QLatin1Char('\n'))));
 }
 
 QTEST_GUILESS_MAIN(TestLoader)

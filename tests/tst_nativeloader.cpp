@@ -1,8 +1,8 @@
-// The native archive reader (core/torcharchive.cpp) against independent truth: what
+// The native archive reader (formats/torch/torcharchive.cpp) against independent truth: what
 // Python's torch.jit.load / torch.load report for fixtures written by real PyTorch (names,
 // order, kinds, dtypes, shapes, strides, offsets, requires_grad and the raw values), what
-// LibTorch's loader reads from the same TorchScript files, and the bad inputs of
-// shared/docs/BAD_INPUTS.md items 1-14, each with its expected message.
+// LibTorch's loader reads from the same TorchScript files, and bad inputs (not a model,
+// truncated or damaged archives, lying tensors, hostile pickles), each with its expected message.
 #include "formats/loader.h"
 #include "stats/stats.h"
 #include "formats/torch/torcharchive.h"
@@ -298,7 +298,7 @@ void TestNativeLoader::badInputs()
     }
 }
 
-// BAD_INPUTS 11: a GLOBAL off the allow-list (os.system) is reported by name and never called.
+// A GLOBAL off the allow-list (os.system) is reported by name and never called.
 void TestNativeLoader::globalIsNeverCalled()
 {
     QFile::remove(QStringLiteral("/tmp/paramscope_pwned_marker"));
@@ -376,7 +376,7 @@ void TestNativeLoader::missingPathAndFolder()
              qPrintable(r.error()));
 }
 
-// BAD_INPUTS 16: a file cut short while mapped is reported, not read (no SIGBUS).
+// A file cut short while mapped is reported, not read (no SIGBUS).
 void TestNativeLoader::truncatedWhileOpen()
 {
     QTemporaryDir dir;

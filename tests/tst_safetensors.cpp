@@ -1,8 +1,8 @@
 // The native safetensors reader against files laid out independently by
 // fixtures/make_safetensors_fixtures.py (json + struct + NumPy, no safetensors package),
-// sharded checkpoints, and the bad inputs of shared/docs/BAD_INPUTS.md item 15 (and 16).
+// sharded checkpoints, malformed and lying headers, and files cut short while mapped.
 #include "formats/loader.h"
-#include "formats/safetensors/safetensorsreader.h"
+#include "formats/sniff.h"
 #include "testutil.h"
 
 #include <QFileInfo>
@@ -72,6 +72,8 @@ private Q_SLOTS:
     void badFiles_data();
     void badFiles();
     void shardWithUnlistedTensorWarns();
+    void endBoundsCheck_data();
+    void endBoundsCheck();
     void truncatedWhileOpen();
     void cancelled_data();
     void cancelled();
@@ -347,6 +349,35 @@ void TestSafetensors::badFiles()
     QVERIFY2(!r.error().contains(QLatin1Char('\n')), qPrintable(r.error()));
 }
 
+void TestSafetensors::endBoundsCheck_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::addColumn<QString>("message");  // the whole message: the end-bounds check's own
+    QTest::newRow("end past the data") << "bad/offsets_end_past_data.safetensors"
+                                       << "'offsets_end_past_data.safetensors' is not a valid safetensors file: tensor "
+                                          "'a' has data_offsets [0, 16] outside the data buffer (8 bytes)";
+    QTest::newRow("begin past the data") << "bad/offsets_begin_past_data.safetensors"
+                                         << "'offsets_begin_past_data.safetensors' is not a valid safetensors file: "
+                                            "tensor 'b' has data_offsets [16, 24] outside the data buffer (8 bytes)";
+    QTest::newRow("second tensor past the data")
+        << "bad/offsets_out_of_bounds.safetensors"
+        << "'offsets_out_of_bounds.safetensors' is not a valid safetensors file: tensor 'b' has data_offsets [8, 16] "
+           "outside the data buffer (8 bytes)";
+}
+
+void TestSafetensors::endBoundsCheck()
+{
+    // A tensor whose data_offsets end lies past the data buffer, with a size that matches
+    // its dtype and shape: only the end-bounds check can name the problem (the tiling checks
+    // would report a gap or "bytes left over" instead).
+    QFETCH(QString, file);
+    QFETCH(QString, message);
+    const auto r = loadModel(st(file));
+    QVERIFY(!r.ok());
+    QCOMPARE(r.error(), message);
+    QCOMPARE(r.kind(), ErrorKind::Corrupt);
+}
+
 void TestSafetensors::shardWithUnlistedTensorWarns()
 {
     // weight_map forgot model.norm.weight, which shard 3 holds: listed, with a warning.
@@ -365,7 +396,7 @@ void TestSafetensors::shardWithUnlistedTensorWarns()
 
 void TestSafetensors::truncatedWhileOpen()
 {
-    // BAD_INPUTS.md item 16: a file cut short after it was mapped must give an error when a
+    // A file cut short after it was mapped must give an error when a
     // tensor is read, not SIGBUS.
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("cut.safetensors"));

@@ -10,9 +10,13 @@ namespace paramscope::detail {
 /// The LibTorch engine: only files the native reader accepts, read by torch::jit::load in
 /// the helper process paramscope-torch-helper (libtorch/torchhelper.h); its crash is an error here.
 LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options);
-/// `.safetensors` files and sharded checkpoints (`*.safetensors.index.json`); safetensors/.
+/// `.safetensors` files and sharded checkpoints (`*.safetensors.index.json`): a name ending in
+/// `.json` that does not start like a safetensors file is read as a shard index.
 LoadResult loadSafetensors(const QString& path, const LoadOptions& options);
-/// Checks that `path` is a readable regular, non-empty file; the error names it.
+/// PyTorch zip archives (torch.save and TorchScript), read natively (torch/torcharchive.cpp).
+LoadResult loadTorchArchive(const QString& path, const LoadOptions& options);
+/// Checks that `path` is a readable regular, non-empty file; the error names it. Kinds: Io
+/// for a missing, unreadable or non-regular file, Corrupt for an empty one.
 Status checkReadableFile(const QString& path);
 
 }  // namespace paramscope::detail

@@ -1,7 +1,12 @@
-#include "formats/engines_p.h"
+// The dispatcher on top of the format readers: checks the file, sniffs its format
+// (sniff.h) and hands it to the safetensors reader, the PyTorch archive reader or the
+// LibTorch engine.
+
 #include "formats/loader.h"
-#include "formats/safetensors/safetensorsreader.h"
-#include "formats/torch/torcharchive.h"
+
+#include "formats/engines_p.h"
+#include "formats/safetensors/safetensors_p.h"
+#include "formats/sniff.h"
 
 #include <QFileInfo>
 #include <QtConcurrent/QtConcurrentRun>
@@ -15,16 +20,23 @@ Status checkReadableFile(const QString& path)
     const QFileInfo fi(path);
     const QString name = fi.fileName().isEmpty() ? path : fi.fileName();
     if (path.isEmpty())
-        return Status::failure(QStringLiteral("No file name given"));
+        return Status::failure(ErrorKind::Io, QStringLiteral("No file name given"));
     if (!fi.exists())
-        return Status::failure(QStringLiteral("'%1' does not exist").arg(path));
+        return Status::failure(ErrorKind::Io, QStringLiteral("'%1' does not exist").arg(path));
     if (fi.isDir())
-        return Status::failure(QStringLiteral("'%1' is a folder, not a model file").arg(name));
+        return Status::failure(ErrorKind::Io, QStringLiteral("'%1' is a folder, not a model file").arg(name));
     if (!fi.isReadable())
-        return Status::failure(QStringLiteral("'%1' cannot be read: permission denied").arg(name));
+        return Status::failure(ErrorKind::Io, QStringLiteral("'%1' cannot be read: permission denied").arg(name));
     if (fi.size() == 0)
-        return Status::failure(QStringLiteral("'%1' is empty (0 bytes)").arg(name));
+        return Status::failure(ErrorKind::Corrupt, QStringLiteral("'%1' is empty (0 bytes)").arg(name));
     return {};
+}
+
+LoadResult loadSafetensors(const QString& path, const LoadOptions& options)
+{
+    if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive) && !startsLikeSafetensors(path))
+        return safetensors::loadSharded(path, options);
+    return safetensors::loadFile(path, options);
 }
 
 }  // namespace detail
@@ -34,14 +46,22 @@ LoadResult loadModel(const QString& path, const LoadOptions& options)
     if (auto st = detail::checkReadableFile(path); !st)
         return LoadResult::failureFrom(st);
     // safetensors is read natively whatever the engine, except when LibTorch is asked for.
-    if (options.engine != LoaderEngine::LibTorch && detail::isSafetensorsFile(path))
-        return detail::loadSafetensors(path, options);
+    if (options.engine != LoaderEngine::LibTorch) {
+        switch (detail::sniffFormat(path)) {
+            case detail::SniffedFormat::SafetensorsFile:
+                return safetensors::loadFile(path, options);
+            case detail::SniffedFormat::ShardIndex:
+                return safetensors::loadSharded(path, options);
+            case detail::SniffedFormat::Other:
+                break;
+        }
+    }
     switch (options.engine) {
-    case LoaderEngine::LibTorch:
-        return detail::loadWithLibTorch(path, options);
-    case LoaderEngine::Auto:
-    case LoaderEngine::Native:
-        break;
+        case LoaderEngine::LibTorch:
+            return detail::loadWithLibTorch(path, options);
+        case LoaderEngine::Auto:
+        case LoaderEngine::Native:
+            break;
     }
     // Auto never falls back to LibTorch: when the native reader refuses a file, its
     // reason is the answer (LibTorch would compile and run the file's code).

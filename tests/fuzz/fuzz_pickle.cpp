@@ -1,12 +1,12 @@
-// libFuzzer target: the restricted unpickler with PyTorch's semantics (core/pickle.h and
-// core/torcharchive.h). The input is a data.pkl. It is unpickled directly, then wrapped in
+// libFuzzer target: the restricted unpickler with PyTorch's semantics (formats/pickle and
+// formats/torch). The input is a data.pkl. It is unpickled directly, then wrapped in
 // a minimal stored zip archive beside four 64-byte storage records (data/0..data/3) and a
 // version file, and opened as a torch.save checkpoint, or as a TorchScript archive (with
 // constants.pkl and a code/ class header) when the pickle names a __torch__ class. What
 // loads goes through fuzz::exerciseModel (tree, statistics, export).
 #include "fuzzutil.h"
 #include "formats/pickle/pickle.h"
-#include "formats/torch/torcharchive.h"
+#include "formats/engines_p.h"
 
 #include <zlib.h>
 

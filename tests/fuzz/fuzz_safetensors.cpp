@@ -1,4 +1,4 @@
-// libFuzzer target: the safetensors reader (core/safetensorsreader.cpp), both a single file
+// libFuzzer target: the safetensors reader (formats/safetensors), both a single file
 // and a sharded checkpoint's index. An input starting with '{' is a
 // model.safetensors.index.json; after an optional "\n--shard--\n" separator come the bytes
 // of a shard named fuzz.safetensors, and a valid shard named good.safetensors (tensors "a",
@@ -6,7 +6,7 @@
 // fuzz::exerciseModel.
 #include "formats/engines_p.h"
 #include "fuzzutil.h"
-#include "formats/safetensors/safetensorsreader.h"
+#include "formats/sniff.h"
 
 #include <cstring>
 #include <string>

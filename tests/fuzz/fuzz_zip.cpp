@@ -1,4 +1,4 @@
-// libFuzzer target: the zip directory reader (core/zipreader.h). The input is the whole
+// libFuzzer target: the zip directory reader (formats/zip/zipreader.h). The input is the whole
 // file; every member found is looked up by name and read (inflated when deflated, with the
 // CRC checked), bounded to 1 MiB each.
 #include "fuzzutil.h"

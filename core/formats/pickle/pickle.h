@@ -1,8 +1,10 @@
 #pragma once
-// A restricted unpickler for the pickles inside PyTorch archives (data.pkl). It builds a
-// value tree and never calls anything named by the file: GLOBALs on a short allow-list
-// are interpreted (tensor rebuilds, OrderedDict, ...), every other callable becomes an
-// opaque object named by its GLOBAL and is reported.
+// A restricted unpickler for the pickles inside PyTorch archives (data.pkl): the value tree
+// it builds and its limits. It never calls anything named by the file: a generic interpreter
+// (pickle.cpp) runs the opcodes and asks a Resolver (resolver.h) what names mean; with
+// PyTorch's resolver, GLOBALs on a short allow-list are interpreted (tensor rebuilds,
+// OrderedDict, ...) and every other callable becomes an opaque object named by its GLOBAL
+// and is reported.
 
 #include "base/dtype.h"
 #include "base/result.h"
@@ -154,8 +156,13 @@ private:
     Value** allocItems(std::size_t n);
 };
 
-/// Unpickles `data`. Errors describe the problem and the byte offset (without the file
-/// name, which the caller adds).
+class Resolver;
+
+/// Unpickles `data`, asking `resolver` what its names mean (resolver.h). Errors describe the
+/// problem and the byte offset (without the file name, which the caller adds).
+Result<Document> unpickle(const std::uint8_t* data, std::size_t size, Resolver& resolver, const Limits& limits = {});
+/// The same with PyTorch's semantics (torch/torchglobals.cpp): the allow-list of callables,
+/// tensor rebuilds and storages.
 Result<Document> unpickle(const std::uint8_t* data, std::size_t size, const Limits& limits = {});
 
 /// Short description of a value for messages ("dict", "tuple of 3", "torch.nn.Foo object").

@@ -1,9 +1,18 @@
+// The PyTorch archive reader (torcharchive.h): opens the zip, checks its layout and version,
+// unpickles data.pkl with PyTorch's resolver, then walks the value tree (torch.save: every
+// reachable tensor by key path; TorchScript: state_dict order, with parameters and buffers
+// from the class headers under code/) and validates each tensor against its storage record.
+
 #include "formats/torch/torcharchive.h"
+
 #include "base/textutil.h"
+#include "formats/engines_p.h"
+#include "formats/torch/archive_p.h"
 
 #include "base/mappedfile.h"
 #include "base/resourcelimits.h"
 #include "formats/pickle/pickle.h"
+#include "formats/sniff.h"
 #include "formats/zip/zipreader.h"
 
 #include <QFileInfo>
@@ -27,14 +36,21 @@ constexpr std::uint64_t kMaxPickleBytes = std::uint64_t(1) << 30;  // data.pkl, 
 constexpr std::uint64_t kMaxCodeBytes = std::uint64_t(16) << 20;   // one code/ source, inflated
 constexpr std::uint64_t kMaxCodeTotal = std::uint64_t(64) << 20;   // all code/ sources read for one open
 constexpr std::uint64_t kMaxInflatedStorage = std::uint64_t(4) << 30;
-constexpr std::uint64_t kMaxChannelValues = std::uint64_t(1) << 24;  // per-channel quantization channels, all entries (256 MB)
-constexpr int kMaxDepth = 256;  // nesting of modules / containers we follow
+constexpr std::uint64_t kMaxChannelValues = std::uint64_t(1)
+                                            << 24;  // per-channel quantization channels, all entries (256 MB)
+constexpr int kMaxDepth = 256;                      // nesting of modules / containers we follow
 constexpr std::int64_t kMinVersion = 1;
 constexpr std::int64_t kMaxVersion = 20;  // 1.13 writes 10; later writers stay close
 
-QString qs(std::string_view s) { return utf8ToQString(s); }
+QString qs(std::string_view s)
+{
+    return utf8ToQString(s);
+}
 
-bool cancelled(const LoadOptions& o) { return o.cancel && o.cancel->load(); }
+bool cancelled(const LoadOptions& o)
+{
+    return o.cancel && o.cancel->load();
+}
 
 /// Storage records are mapped in place when stored, inflated (and cached) when a
 /// writer compressed them.
@@ -48,7 +64,8 @@ public:
     {
         using R = Result<StorageBytes>;
         if (i < 0 || size_t(i) >= records.size() || !records[size_t(i)])
-            return R::failure(QStringLiteral("'%1' has no storage #%2").arg(argText(zip->file()->label()), argText(i)));
+            return R::failure(ErrorKind::Failed,
+                              QStringLiteral("'%1' has no storage #%2").arg(argText(zip->file()->label()), argText(i)));
         const ZipEntry& e = *records[size_t(i)];
         if (e.isStored()) {
             auto r = zip->read(e, std::numeric_limits<std::uint64_t>::max(), false);
@@ -72,46 +89,32 @@ private:
     mutable std::unordered_map<int, StorageBytes> m_inflated;
 };
 
-QString sniffNonZip(const MappedFile& f)
-{
-    const std::uint8_t* d = f.data();
-    const std::uint64_t n = f.size();
-    const QString name = f.label();
-    if (n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5)
-        return QStringLiteral("'%1' is in the legacy (pre-1.6, non-zip) torch.save format: re-save it with a current "
-                              "PyTorch (torch.save without _use_new_zipfile_serialization=False)")
-            .arg(name);
-    if (n >= 262 && std::memcmp(d + 257, "ustar", 5) == 0)
-        return QStringLiteral("'%1' is a tar file (the legacy torch.save tar format?): re-save it with a current PyTorch").arg(name);
-    if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return QStringLiteral("'%1' is a PNG image, not a PyTorch model").arg(name);
-    bool text = true;
-    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(n, 512); ++i)
-        if (d[i] < 0x09 || (d[i] > 0x0d && d[i] < 0x20) || d[i] == 0x7f)
-            text = false;
-    if (text)
-        return QStringLiteral("'%1' is a text file, not a PyTorch model").arg(name);
-    return QStringLiteral("'%1' is not a PyTorch archive: it does not start with a zip header").arg(name);
-}
-
 std::string keyName(const Value* k)
 {
     if (!k)
         return "?";
     switch (k->type) {
-    case VT::String: return std::string(k->text);
-    case VT::Int: return k->bigInt ? std::string("<int>") : std::to_string(k->integer);
-    case VT::Bool: return k->boolean ? "True" : "False";
-    case VT::None: return "None";
-    case VT::Float: {
-        // Shortest round-trip form, as Python's str() prints a float key.
-        return QString::number(k->real, 'g', QLocale::FloatingPointShortest).toStdString();
-    }
-    default: return "<" + pickle::describe(k) + ">";
+        case VT::String:
+            return std::string(k->text);
+        case VT::Int:
+            return k->bigInt ? std::string("<int>") : std::to_string(k->integer);
+        case VT::Bool:
+            return k->boolean ? "True" : "False";
+        case VT::None:
+            return "None";
+        case VT::Float: {
+            // Shortest round-trip form, as Python's str() prints a float key.
+            return QString::number(k->real, 'g', QLocale::FloatingPointShortest).toStdString();
+        }
+        default:
+            return "<" + pickle::describe(k) + ">";
     }
 }
 
-std::string join(const std::string& prefix, const std::string& name) { return prefix.empty() ? name : prefix + "." + name; }
+std::string join(const std::string& prefix, const std::string& name)
+{
+    return prefix.empty() ? name : prefix + "." + name;
+}
 
 class ArchiveLoader {
 public:
@@ -119,44 +122,12 @@ public:
 
     LoadResult run()
     {
-        auto mapped = MappedFile::open(m_path);
-        if (!mapped)
-            return LoadResult::failureFrom(mapped);
-        m_file = mapped.value();
-        m_name = m_file->label();
-        if (m_file->size() == 0)
-            return fail(QStringLiteral("the file is empty (0 bytes)"));
-        if (m_file->size() < 4 || std::memcmp(m_file->data(), "PK", 2) != 0)
-            return LoadResult::failure(sniffNonZip(*m_file));
-        progress(0.05, QStringLiteral("Reading the zip directory"));
-        auto zip = ZipReader::open(m_file);
-        if (!zip)
-            return LoadResult::failureFrom(zip);
-        m_zip = std::make_shared<const ZipReader>(std::move(zip.value()));
-        if (cancelled(m_options))
-            return LoadResult::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
-
-        // Every entry lives under one top folder, named after the file when it was written.
-        const std::string& first = m_zip->entries().front().name;
-        const auto slash = first.find('/');
-        if (slash == std::string::npos || slash == 0)
-            return fail(QStringLiteral("entry '%1' is not inside a top folder (not a PyTorch archive)").arg(qs(first)));
-        m_top = first.substr(0, slash + 1);
-        for (const auto& e : m_zip->entries())
-            if (e.name.compare(0, m_top.size(), m_top) != 0)
-                return fail(QStringLiteral("entries are not under one top folder ('%1' and '%2')").arg(qs(first), qs(e.name)));
-
-        if (auto st = checkVersion(); !st)
+        if (auto st = openArchive(); !st)
             return LoadResult::failureFrom(st);
-        if (const ZipEntry* bo = m_zip->find(m_top + "byteorder")) {
-            auto b = m_zip->read(*bo, 64, true);
-            if (b && std::string(reinterpret_cast<const char*>(b->data), size_t(b->size)).rfind("big", 0) == 0)
-                return fail(QStringLiteral("it was written on a big-endian machine, which is not supported"));
-        }
-
         const ZipEntry* pkl = m_zip->find(m_top + "data.pkl");
         if (!pkl)
-            return fail(QStringLiteral("it has no %1data.pkl (not a PyTorch archive, or damaged)").arg(qs(m_top)));
+            return fail(ErrorKind::Corrupt,
+                        QStringLiteral("it has no %1data.pkl (not a PyTorch archive, or damaged)").arg(qs(m_top)));
         bool hasCode = m_zip->find(m_top + "constants.pkl") != nullptr;
         for (const auto& e : m_zip->entries())
             if (e.name.compare(m_top.size(), 5, "code/") == 0)
@@ -172,10 +143,12 @@ public:
             return LoadResult::failureFrom(bytes);
         auto doc = pickle::unpickle(bytes->data, size_t(bytes->size));
         if (!doc)
-            return fail(QStringLiteral("data.pkl cannot be read: %1").arg(doc.error()));
+            return fail(doc.kind(), QStringLiteral("data.pkl cannot be read: %1").arg(doc.error()));
         m_doc = std::move(doc.value());
         for (const auto& w : m_doc.warnings)
-            m_index->warnings << QStringLiteral("data.pkl names '%1', which is not on the allow-list: it was not called, and what it builds is skipped")
+            m_index->warnings << QStringLiteral(
+                                     "data.pkl names '%1', which is not on the allow-list: it was not called, and what "
+                                     "it builds is skipped")
                                      .arg(qs(w));
         if (cancelled(m_options))
             return LoadResult::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
@@ -185,7 +158,8 @@ public:
         m_index->entries.reserve(m_doc.tensorCount());  // no reallocation peak while walking
         if (m_index->format == ModelFormat::TorchScript) {
             if (m_doc.root->type != VT::Object)
-                return fail(QStringLiteral("data.pkl holds a %1, not a TorchScript module").arg(qs(pickle::describe(m_doc.root))));
+                return fail(ErrorKind::Unsupported, QStringLiteral("data.pkl holds a %1, not a TorchScript module")
+                                                        .arg(qs(pickle::describe(m_doc.root))));
             if (auto st = walkModule(m_doc.root, std::string(), 0); !st)
                 return LoadResult::failureFrom(st);
         } else {
@@ -193,14 +167,69 @@ public:
                 return LoadResult::failureFrom(st);
         }
         if (m_nameBytes > limits::kMaxTotalNameBytes)
-            return fail(QStringLiteral("its tensor names add up to more than %1 MiB")
-                            .arg(argText(std::int64_t(limits::kMaxTotalNameBytes >> 20))));
+            return fail(ErrorKind::Limit, QStringLiteral("its tensor names add up to more than %1 MiB")
+                                              .arg(argText(std::int64_t(limits::kMaxTotalNameBytes >> 20))));
         if (m_index->entries.empty() && m_skipped > 0)
-            return fail(QStringLiteral("no tensor can be read: %1").arg(m_firstProblem));
+            return fail(ErrorKind::Corrupt, QStringLiteral("no tensor can be read: %1").arg(m_firstProblem));
+        keepUsedStorages();
+        if (auto st = m_file->check(); !st)  // truncated while its directory or pickle was read
+            return LoadResult::failureFrom(st);
+        progress(1.0, QStringLiteral("Done"));
+        return LoadResult(std::shared_ptr<const ModelIndex>(std::move(m_index)));
+    }
 
-        // Keep only the storages that surviving entries use, renumbered in order.
+private:
+    /// Maps the file, reads its zip directory and checks the archive's layout, version and
+    /// byte order.
+    Status openArchive()
+    {
+        auto mapped = MappedFile::open(m_path);
+        if (!mapped)
+            return Status::failureFrom(mapped);
+        m_file = mapped.value();
+        m_name = m_file->label();
+        if (m_file->size() == 0)
+            return failStatus(ErrorKind::Corrupt, QStringLiteral("the file is empty (0 bytes)"));
+        if (!detail::hasZipMagic(m_file->data(), m_file->size()))
+            return detail::describeNonZip(*m_file);
+        progress(0.05, QStringLiteral("Reading the zip directory"));
+        auto zip = ZipReader::open(m_file);
+        if (!zip)
+            return Status::failureFrom(zip);
+        m_zip = std::make_shared<const ZipReader>(std::move(zip.value()));
+        if (cancelled(m_options))
+            return Status::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
+
+        // Every entry lives under one top folder, named after the file when it was written.
+        const std::string& first = m_zip->entries().front().name;
+        const auto slash = first.find('/');
+        if (slash == std::string::npos || slash == 0)
+            return failStatus(
+                ErrorKind::Unsupported,
+                QStringLiteral("entry '%1' is not inside a top folder (not a PyTorch archive)").arg(qs(first)));
+        m_top = first.substr(0, slash + 1);
+        for (const auto& e : m_zip->entries())
+            if (e.name.compare(0, m_top.size(), m_top) != 0)
+                return failStatus(
+                    ErrorKind::Unsupported,
+                    QStringLiteral("entries are not under one top folder ('%1' and '%2')").arg(qs(first), qs(e.name)));
+        if (auto st = checkVersion(); !st)
+            return st;
+        if (const ZipEntry* bo = m_zip->find(m_top + "byteorder")) {
+            auto b = m_zip->read(*bo, 64, true);
+            if (b && std::string(reinterpret_cast<const char*>(b->data), size_t(b->size)).rfind("big", 0) == 0)
+                return failStatus(ErrorKind::Unsupported,
+                                  QStringLiteral("it was written on a big-endian machine, which is not supported"));
+        }
+        return {};
+    }
+
+    /// Keeps only the storages that surviving entries use, renumbered in order, and gives the
+    /// index its provider. Frees the value tree first: it is no longer needed.
+    void keepUsedStorages()
+    {
         const size_t storageCount = m_doc.storages.size();
-        m_doc = pickle::Document();  // the value tree is no longer needed: free it before building the index's tables
+        m_doc = pickle::Document();
         std::vector<int> remap(storageCount, -1);
         auto provider = std::make_shared<ArchiveStorage>();
         provider->zip = m_zip;
@@ -221,16 +250,15 @@ public:
         }
         m_index->provider = provider;
         m_index->finalize();
-        if (auto st = m_file->check(); !st)  // truncated while its directory or pickle was read
-            return LoadResult::failureFrom(st);
-        progress(1.0, QStringLiteral("Done"));
-        return LoadResult(std::shared_ptr<const ModelIndex>(std::move(m_index)));
     }
 
-private:
-    LoadResult fail(const QString& what) const
+    LoadResult fail(ErrorKind kind, const QString& what) const
     {
-        return LoadResult::failure(QStringLiteral("'%1' cannot be opened: %2").arg(m_name, what));
+        return LoadResult::failure(kind, QStringLiteral("'%1' cannot be opened: %2").arg(m_name, what));
+    }
+    Status failStatus(ErrorKind kind, const QString& what) const
+    {
+        return Status::failure(kind, QStringLiteral("'%1' cannot be opened: %2").arg(m_name, what));
     }
     void progress(double f, const QString& s) const
     {
@@ -243,19 +271,22 @@ private:
         const ZipEntry* v = m_zip->find(m_top + ".data/version");
         if (!v)
             v = m_zip->find(m_top + "version");
-        auto bad = [&](const QString& w) { return Status::failure(QStringLiteral("'%1' cannot be opened: %2").arg(m_name, w)); };
+        auto bad = [&](const QString& w, ErrorKind kind = ErrorKind::Corrupt) { return failStatus(kind, w); };
         if (!v)
             return bad(QStringLiteral("it has no %1version record (not a PyTorch archive, or damaged)").arg(qs(m_top)));
         auto b = m_zip->read(*v, 64, true);
         if (!b)
-            return bad(QStringLiteral("its version record is %1").arg(v->uncompressedSize > 64 ? QStringLiteral("too long") : b.error()));
+            return bad(QStringLiteral("its version record is %1")
+                           .arg(v->uncompressedSize > 64 ? QStringLiteral("too long") : b.error()));
         const QString text = QString::fromLatin1(reinterpret_cast<const char*>(b->data), int(b->size)).trimmed();
         bool ok = false;
         const qlonglong n = text.toLongLong(&ok);
         if (!ok || text.isEmpty() || !text[0].isDigit())
             return bad(QStringLiteral("its version record is not a number ('%1')").arg(text.left(20)));
         if (n < kMinVersion || n > kMaxVersion)
-            return bad(QStringLiteral("archive format version %1 is not supported (supported: %2 to %3)").arg(argText(n), argText(kMinVersion), argText(kMaxVersion)));
+            return bad(QStringLiteral("archive format version %1 is not supported (supported: %2 to %3)")
+                           .arg(argText(n), argText(kMinVersion), argText(kMaxVersion)),
+                       ErrorKind::Unsupported);
         return {};
     }
 
@@ -287,8 +318,10 @@ private:
                 continue;
             }
             if (rec->uncompressedSize < info.byteSize) {
-                m_storageProblem[i] = QStringLiteral("its storage %1 declares %2 bytes (%3 x %4) but the record holds only %5")
-                                          .arg(argText(qs(info.key)), argText(info.byteSize), argText(s.numel), argText(qs(std::string(dtypeName(*s.dtype)))), argText(rec->uncompressedSize));
+                m_storageProblem[i] =
+                    QStringLiteral("its storage %1 declares %2 bytes (%3 x %4) but the record holds only %5")
+                        .arg(argText(qs(info.key)), argText(info.byteSize), argText(s.numel),
+                             argText(qs(std::string(dtypeName(*s.dtype)))), argText(rec->uncompressedSize));
                 continue;
             }
             if (!rec->isStored() && rec->uncompressedSize > kMaxInflatedStorage) {
@@ -322,28 +355,35 @@ private:
             return skip(name, m_storageProblem[size_t(t.storage)]);
         const auto& s = m_doc.storages[size_t(t.storage)];
         if (t.shape.size() != t.strides.size())
-            return skip(name, QStringLiteral("its size has %1 dimensions but its stride %2").arg(argText(t.shape.size()), argText(t.strides.size())));
+            return skip(name, QStringLiteral("its size has %1 dimensions but its stride %2")
+                                  .arg(argText(t.shape.size()), argText(t.strides.size())));
         if (t.shape.size() > 64)
             return skip(name, QStringLiteral("it has %1 dimensions").arg(t.shape.size()));
         for (size_t d = 0; d < t.shape.size(); ++d)
             if (t.shape[d] < 0 || t.strides[d] < 0)
-                return skip(name, QStringLiteral("it has a negative size or stride (%1, %2)").arg(formatShape(t.shape), formatShape(t.strides)));
+                return skip(name, QStringLiteral("it has a negative size or stride (%1, %2)")
+                                      .arg(formatShape(t.shape), formatShape(t.strides)));
         if (t.offset < 0)
             return skip(name, QStringLiteral("its storage offset %1 is negative").arg(t.offset));
         const std::int64_t needed = requiredStorageElements(t.shape, t.strides, t.offset);
         if (needed < 0)
-            return skip(name, QStringLiteral("its sizes and strides overflow (%1, %2)").arg(formatShape(t.shape), formatShape(t.strides)));
+            return skip(name, QStringLiteral("its sizes and strides overflow (%1, %2)")
+                                  .arg(formatShape(t.shape), formatShape(t.strides)));
         std::int64_t numel = 1;
         for (auto d : t.shape)
             if (__builtin_mul_overflow(numel, d, &numel))
                 return skip(name, QStringLiteral("its element count overflows (%1)").arg(formatShape(t.shape)));
         if (numel > 0 && t.offset >= s.numel)
-            return skip(name, QStringLiteral("its storage offset %1 lies past the end of its storage (%2 elements)").arg(argText(t.offset), argText(s.numel)));
+            return skip(name, QStringLiteral("its storage offset %1 lies past the end of its storage (%2 elements)")
+                                  .arg(argText(t.offset), argText(s.numel)));
         if (needed > s.numel)
-            return skip(name, QStringLiteral("size %1, stride %2 and offset %3 need %4 elements but its storage %5 holds %6")
-                                  .arg(argText(formatShape(t.shape)), argText(formatShape(t.strides)), argText(t.offset), argText(needed), argText(qs(m_storageInfo[size_t(t.storage)].key)), argText(s.numel)));
+            return skip(name,
+                        QStringLiteral("size %1, stride %2 and offset %3 need %4 elements but its storage %5 holds %6")
+                            .arg(argText(formatShape(t.shape)), argText(formatShape(t.strides)), argText(t.offset),
+                                 argText(needed), argText(qs(m_storageInfo[size_t(t.storage)].key)), argText(s.numel)));
         if (t.quantized != dtypeIsQuantized(*s.dtype))
-            return skip(name, QStringLiteral("its storage type %1 does not match how it is rebuilt").arg(qs(s.typeName)));
+            return skip(name,
+                        QStringLiteral("its storage type %1 does not match how it is rebuilt").arg(qs(s.typeName)));
         TensorEntry e;
         e.name = name;
         e.kind = kind;
@@ -366,16 +406,21 @@ private:
             // channels a tensor): many tensors naming one memoized pair must not multiply that.
             const std::int64_t declared = t.shape[size_t(qc->axis)];
             if (std::uint64_t(declared) > kMaxChannelValues - m_channelValues)
-                return skip(name, QStringLiteral("its per-channel quantization parameters would bring the file's total past %1 channels")
-                                      .arg(argText(std::int64_t(kMaxChannelValues))));
+                return skip(name,
+                            QStringLiteral(
+                                "its per-channel quantization parameters would bring the file's total past %1 channels")
+                                .arg(argText(std::int64_t(kMaxChannelValues))));
             m_channelValues += std::uint64_t(declared);
             if (!t.qScales || !t.qZeroPoints || !smallTensor(*t.qScales, qc->scales, why) ||
                 !smallTensor(*t.qZeroPoints, qc->zeroPoints, why))
-                return skip(name, QStringLiteral("its per-channel quantization parameters cannot be read: %1").arg(why));
+                return skip(name,
+                            QStringLiteral("its per-channel quantization parameters cannot be read: %1").arg(why));
             const std::int64_t channels = t.shape[size_t(qc->axis)];
             if (std::int64_t(qc->scales.size()) != channels || std::int64_t(qc->zeroPoints.size()) != channels)
-                return skip(name, QStringLiteral("it has %1 channels along dimension %2 but %3 scales and %4 zero points")
-                                      .arg(argText(channels), argText(qc->axis), argText(qc->scales.size()), argText(qc->zeroPoints.size())));
+                return skip(name,
+                            QStringLiteral("it has %1 channels along dimension %2 but %3 scales and %4 zero points")
+                                .arg(argText(channels), argText(qc->axis), argText(qc->scales.size()),
+                                     argText(qc->zeroPoints.size())));
             e.qChannels = std::move(qc);
         }
         m_index->entries.push_back(std::move(e));
@@ -386,82 +431,35 @@ private:
     template <typename Out>
     bool smallTensor(const pickle::TensorRef& r, std::vector<Out>& out, QString& why)
     {
-        constexpr std::int64_t kMaxChannels = std::int64_t(1) << 24;
         if (!r.error.empty()) {
             why = qs(r.error);
             return false;
         }
         if (r.storage < 0 || size_t(r.storage) >= m_doc.storages.size() || !m_records[size_t(r.storage)]) {
-            why = r.storage < 0 || size_t(r.storage) >= m_doc.storages.size() ? QStringLiteral("a tensor without storage")
-                                                                              : m_storageProblem[size_t(r.storage)];
+            why = r.storage < 0 || size_t(r.storage) >= m_doc.storages.size()
+                      ? QStringLiteral("a tensor without storage")
+                      : m_storageProblem[size_t(r.storage)];
             return false;
         }
-        const auto& s = m_doc.storages[size_t(r.storage)];
-        if (r.shape.size() != 1 || r.strides.size() != 1 || r.shape[0] < 0 || r.shape[0] > kMaxChannels ||
-            r.strides[0] < 0 || r.offset < 0) {
-            why = QStringLiteral("they are not a 1-D tensor of at most %1 values").arg(kMaxChannels);
-            return false;
-        }
-        const std::int64_t needed = requiredStorageElements(r.shape, r.strides, r.offset);
-        if (needed < 0 || needed > s.numel) {
-            why = QStringLiteral("they lie outside their storage");
-            return false;
-        }
-        const DType dt = *s.dtype;
-        if (dt != DType::Float64 && dt != DType::Float32 && dt != DType::Int64 && dt != DType::Int32) {
-            why = QStringLiteral("they are %1, not floats or integers").arg(qs(std::string(dtypeName(dt))));
-            return false;
-        }
-        const int item = dtypeItemSize(dt);
-        auto bytes = m_zip->read(*m_records[size_t(r.storage)], std::uint64_t(needed) * std::uint64_t(item), true);
-        if (!bytes) {
-            why = bytes.error();
-            return false;
-        }
-        if (bytes->size < std::uint64_t(needed) * std::uint64_t(item)) {
-            why = QStringLiteral("their record is short");
-            return false;
-        }
-        out.resize(size_t(r.shape[0]));
-        for (std::int64_t i = 0; i < r.shape[0]; ++i) {
-            const std::uint8_t* p = bytes->data + (r.offset + i * r.strides[0]) * item;
-            double d = 0;
-            std::int64_t k = 0;
-            switch (dt) {
-                case DType::Float64: std::memcpy(&d, p, 8); break;
-                case DType::Float32: { float f; std::memcpy(&f, p, 4); d = f; break; }
-                case DType::Int64: std::memcpy(&k, p, 8); d = double(k); break;
-                default: { std::int32_t v; std::memcpy(&v, p, 4); k = v; d = v; break; }
-            }
-            if constexpr (std::is_integral_v<Out>) {
-                if (dt == DType::Float64 || dt == DType::Float32) {
-                    why = QStringLiteral("the zero points are floats");
-                    return false;
-                }
-                out[size_t(i)] = Out(k);
-            } else {
-                if (!std::isfinite(d)) {
-                    why = QStringLiteral("a scale is not finite");
-                    return false;
-                }
-                out[size_t(i)] = Out(d);
-            }
-        }
-        return true;
+        return readChannelValues(*m_zip, *m_records[size_t(r.storage)], m_doc.storages[size_t(r.storage)], r, out, why);
     }
 
     Status tooDeep(const std::string& name) const
     {
-        return Status::failure(QStringLiteral("'%1' cannot be opened: data.pkl nests deeper than %2 levels at '%3' (cyclic?)")
-                                   .arg(argText(m_name), argText(kMaxDepth), argText(qs(name.size() > 60 ? name.substr(0, 60) + "..." : name))));
+        return Status::failure(
+            ErrorKind::Limit,
+            QStringLiteral("'%1' cannot be opened: data.pkl nests deeper than %2 levels at '%3' (cyclic?)")
+                .arg(argText(m_name), argText(kMaxDepth),
+                     argText(qs(name.size() > 60 ? name.substr(0, 60) + "..." : name))));
     }
     /// A name past limits::kMaxNameBytes: skipped, with one warning per prefix.
     void skipLongName(const std::string& name)
     {
         ++m_skipped;
         if (m_longNames++ == 0) {
-            const QString msg = QStringLiteral("tensors whose names are longer than %1 bytes are skipped (the first starts '%2…')")
-                                    .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(name.substr(0, 60)));
+            const QString msg =
+                QStringLiteral("tensors whose names are longer than %1 bytes are skipped (the first starts '%2…')")
+                    .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(name.substr(0, 60)));
             m_firstProblem = msg;
             m_index->warnings << msg;
         }
@@ -478,12 +476,16 @@ private:
     Status visit(const std::string& name)
     {
         if (m_nameBytes > limits::kMaxTotalNameBytes)
-            return Status::failure(QStringLiteral("'%1' cannot be opened: its tensor names add up to more than %2 MiB")
+            return Status::failure(ErrorKind::Limit,
+                                   QStringLiteral("'%1' cannot be opened: its tensor names add up to more than %2 MiB")
                                        .arg(m_name, argText(std::int64_t(limits::kMaxTotalNameBytes >> 20))));
         // Shared sub-graphs are legitimate but must not blow up exponentially.
         if (++m_visits > m_doc.valueCount() * 4 + 100000)
-            return Status::failure(QStringLiteral("'%1' cannot be opened: data.pkl's object graph is too large to walk (shared cyclically at '%2'?)")
-                                       .arg(m_name, qs(name)));
+            return Status::failure(
+                ErrorKind::Limit,
+                QStringLiteral(
+                    "'%1' cannot be opened: data.pkl's object graph is too large to walk (shared cyclically at '%2'?)")
+                    .arg(m_name, qs(name)));
         if (cancelled(m_options))
             return Status::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
         return {};
@@ -497,38 +499,39 @@ private:
         if (auto st = visit(name); !st)
             return st;
         switch (v->type) {
-        case VT::Tensor:
-            addTensor(name.empty() ? std::string("tensor") : name, *v->tensor,
-                      v->tensor->isParameter ? TensorKind::Parameter : TensorKind::Tensor);
-            return {};
-        case VT::Dict:
-            for (size_t i = 0; i < v->dictSize(); ++i) {
-                const Value* k = v->key(i);
-                if (k && k->type == VT::String && childNameTooLong(name, k->text))
-                    continue;
-                if (auto st = walkValue(v->value(i), join(name, keyName(k)), depth + 1); !st)
-                    return st;
-            }
-            return {};
-        case VT::List:
-        case VT::Tuple:
-        case VT::Set:
-            if (childNameTooLong(name, "01234567890123456789"))
+            case VT::Tensor:
+                addTensor(name.empty() ? std::string("tensor") : name, *v->tensor,
+                          v->tensor->isParameter ? TensorKind::Parameter : TensorKind::Tensor);
                 return {};
-            for (size_t i = 0; i < v->items.size(); ++i)
-                if (auto st = walkValue(v->items[i], join(name, std::to_string(i)), depth + 1); !st)
-                    return st;
-            return {};
-        case VT::Object:
-            // An object pickled whole (an nn.Module, say): its attributes, then what it was built from.
-            if (v->state)
-                if (auto st = walkValue(v->state, name, depth + 1); !st)
-                    return st;
-            if (v->args && !v->opaque)
-                if (auto st = walkValue(v->args, name, depth + 1); !st)
-                    return st;
-            return {};
-        default: return {};
+            case VT::Dict:
+                for (size_t i = 0; i < v->dictSize(); ++i) {
+                    const Value* k = v->key(i);
+                    if (k && k->type == VT::String && childNameTooLong(name, k->text))
+                        continue;
+                    if (auto st = walkValue(v->value(i), join(name, keyName(k)), depth + 1); !st)
+                        return st;
+                }
+                return {};
+            case VT::List:
+            case VT::Tuple:
+            case VT::Set:
+                if (childNameTooLong(name, "01234567890123456789"))
+                    return {};
+                for (size_t i = 0; i < v->items.size(); ++i)
+                    if (auto st = walkValue(v->items[i], join(name, std::to_string(i)), depth + 1); !st)
+                        return st;
+                return {};
+            case VT::Object:
+                // An object pickled whole (an nn.Module, say): its attributes, then what it was built from.
+                if (v->state)
+                    if (auto st = walkValue(v->state, name, depth + 1); !st)
+                        return st;
+                if (v->args && !v->opaque)
+                    if (auto st = walkValue(v->args, name, depth + 1); !st)
+                        return st;
+                return {};
+            default:
+                return {};
         }
     }
 
@@ -549,12 +552,12 @@ private:
                     c = '/';
             if (const ZipEntry* src = m_zip->find(m_top + "code/" + path + ".py")) {
                 const bool overBudget = m_codeBytes + std::min(src->uncompressedSize, kMaxCodeBytes) > kMaxCodeTotal;
-                auto b = overBudget ? Result<StorageBytes>::failure(
-                                          QStringLiteral("'%1': the class sources under code/ add up to more than %2 MiB; "
-                                                         "%3 is not read and its tensors are listed with kind 'tensor'")
-                                              .arg(m_name, argText(std::int64_t(kMaxCodeTotal >> 20)),
-                                                   qs(src->name)))
-                                    : m_zip->read(*src, kMaxCodeBytes, true);
+                auto b = overBudget
+                             ? Result<StorageBytes>::failure(
+                                   QStringLiteral("'%1': the class sources under code/ add up to more than %2 MiB; "
+                                                  "%3 is not read and its tensors are listed with kind 'tensor'")
+                                       .arg(m_name, argText(std::int64_t(kMaxCodeTotal >> 20)), qs(src->name)))
+                             : m_zip->read(*src, kMaxCodeBytes, true);
                 if (b)
                     m_codeBytes += b->size;
                 if (b) {
@@ -588,14 +591,18 @@ private:
         const Value* state = m->state;
         if (!state || state->type != VT::Dict) {
             if (state)
-                m_index->warnings << QStringLiteral("module '%1' (%2) stores its state in a custom format; its tensors are not listed")
-                                         .arg(qs(prefix.empty() ? std::string("(root)") : prefix), qs(m->text));
+                m_index->warnings
+                    << QStringLiteral(
+                           "module '%1' (%2) stores its state in a custom format; its tensors are not listed")
+                           .arg(qs(prefix.empty() ? std::string("(root)") : prefix), qs(m->text));
             return {};
         }
         const TorchScriptClass* cls = classOf(m->text);
         if (!cls && !m_warnedNoClass.count(std::string(m->text))) {
             m_warnedNoClass.insert(std::string(m->text));
-            m_index->warnings << QStringLiteral("no source for class %1 under code/: its tensors are listed with kind 'tensor'").arg(qs(m->text));
+            m_index->warnings << QStringLiteral(
+                                     "no source for class %1 under code/: its tensors are listed with kind 'tensor'")
+                                     .arg(qs(m->text));
         }
         // Hash sets: a class can list 100k parameters (a linear search per attribute was
         // quadratic).
@@ -604,7 +611,9 @@ private:
             parameters.insert(cls->parameters.begin(), cls->parameters.end());
             buffers.insert(cls->buffers.begin(), cls->buffers.end());
         }
-        auto listed = [](const std::unordered_set<std::string_view>& names, std::string_view n) { return names.count(n) > 0; };
+        auto listed = [](const std::unordered_set<std::string_view>& names, std::string_view n) {
+            return names.count(n) > 0;
+        };
         const std::string dotted = prefix.empty() ? std::string() : prefix + ".";
         // Own parameters, then own buffers, each in attribute order (LibTorch's and
         // Python's state_dict order).
@@ -656,75 +665,15 @@ private:
     std::unordered_set<std::string> m_parsedFiles;
     std::unordered_set<std::string> m_warnedNoClass;
     size_t m_visits = 0;
-    std::uint64_t m_codeBytes = 0;  // code/ sources read so far
+    std::uint64_t m_codeBytes = 0;      // code/ sources read so far
     std::uint64_t m_channelValues = 0;  // per-channel quantization channels of the entries so far
-    std::size_t m_nameBytes = 0;  // of the tensors added so far
+    std::size_t m_nameBytes = 0;        // of the tensors added so far
     int m_longNames = 0;
     int m_skipped = 0;
     QString m_firstProblem;
 };
 
-// The quoted names of a `__parameters__ = ["a", "b", ]` line.
-std::vector<std::string> quotedNames(const std::string& line)
-{
-    std::vector<std::string> out;
-    size_t i = line.find('[');
-    while (i != std::string::npos && i < line.size()) {
-        const size_t q = line.find_first_of("\"'", i);
-        if (q == std::string::npos)
-            break;
-        const char quote = line[q];
-        std::string name;
-        size_t j = q + 1;
-        for (; j < line.size() && line[j] != quote; ++j) {
-            if (line[j] == '\\' && j + 1 < line.size())
-                ++j;
-            name.push_back(line[j]);
-        }
-        out.push_back(std::move(name));
-        i = j + 1;
-    }
-    return out;
-}
-
 }  // namespace
-
-std::vector<TorchScriptClass> parseTorchScriptClasses(const std::string& source, const std::string& qualifier)
-{
-    std::vector<TorchScriptClass> classes;
-    size_t pos = 0;
-    while (pos < source.size()) {
-        size_t end = source.find('\n', pos);
-        if (end == std::string::npos)
-            end = source.size();
-        const std::string line = source.substr(pos, end - pos);
-        pos = end + 1;
-        if (line.rfind("class ", 0) == 0) {
-            const size_t open = line.find('(');
-            const size_t colon = line.find(':');
-            const size_t nameEnd = std::min(open, colon);
-            if (nameEnd == std::string::npos || nameEnd <= 6)
-                continue;
-            TorchScriptClass c;
-            c.qualifiedName = qualifier + "." + line.substr(6, nameEnd - 6);
-            if (open != std::string::npos) {
-                const size_t close = line.find(')', open);
-                if (close != std::string::npos)
-                    c.isModule = line.substr(open + 1, close - open - 1) == "Module";
-            }
-            classes.push_back(std::move(c));
-            continue;
-        }
-        if (classes.empty())
-            continue;
-        // Class-level lines are indented by exactly two spaces in TorchScript's printer.
-        if (line.rfind("  __parameters__ = [", 0) == 0)
-            classes.back().parameters = quotedNames(line);
-        else if (line.rfind("  __buffers__ = [", 0) == 0)
-            classes.back().buffers = quotedNames(line);
-    }
-    return classes;
-}
 
 namespace detail {
 
@@ -734,9 +683,12 @@ LoadResult loadTorchArchive(const QString& path, const LoadOptions& options)
         ArchiveLoader loader(path, options);
         return loader.run();
     } catch (const std::bad_alloc&) {
-        return LoadResult::failure(QStringLiteral("'%1' cannot be opened: out of memory").arg(QFileInfo(path).fileName()));
+        return LoadResult::failure(
+            ErrorKind::Limit, QStringLiteral("'%1' cannot be opened: out of memory").arg(QFileInfo(path).fileName()));
     } catch (const std::exception& e) {
-        return LoadResult::failure(QStringLiteral("'%1' cannot be opened: %2").arg(QFileInfo(path).fileName(), QString::fromUtf8(e.what())));
+        return LoadResult::failure(
+            ErrorKind::Failed,
+            QStringLiteral("'%1' cannot be opened: %2").arg(QFileInfo(path).fileName(), QString::fromUtf8(e.what())));
     }
 }
 

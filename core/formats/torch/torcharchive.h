@@ -1,11 +1,14 @@
 #pragma once
-// ParamScope's own reader for PyTorch zip archives (torch.jit.save and torch.save).
-// It reads the zip directory, unpickles data.pkl with the restricted unpickler and
-// maps tensor data lazily; nothing from the file is compiled or executed.
-
-#include "model/loadtypes.h"
-
-#include <QString>
+// ParamScope's own reader for PyTorch zip archives (torch.jit.save and torch.save). It reads
+// the zip directory, unpickles data.pkl with the restricted unpickler and maps tensor data
+// lazily; nothing from the file is compiled or executed. Its entry point for the dispatcher,
+// detail::loadTorchArchive, is in engines_p.h. Kinds: TorchScript files say which tensors are
+// parameters and which are buffers; in torch.save files a tensor saved as nn.Parameter
+// (torch._utils._rebuild_parameter) is a parameter and every other tensor is of kind "tensor"
+// (the file does not say). A tensor whose declared sizes, strides, offset or storage do not
+// fit the file is left out with a warning naming it and the problem; a file where no tensor
+// survives is an error. This header holds what tests also use: the TorchScript class-header
+// parser.
 
 #include <cstdint>
 #include <string>
@@ -24,15 +27,5 @@ struct TorchScriptClass {
 /// path of the file ("__torch__.torch.nn.modules.linear"). Only the `class` lines and
 /// the `__parameters__` / `__buffers__` lines are read; the code is never interpreted.
 std::vector<TorchScriptClass> parseTorchScriptClasses(const std::string& source, const std::string& qualifier);
-
-namespace detail {
-/// Reads a PyTorch zip archive. Kinds: TorchScript files say which tensors are
-/// parameters and which are buffers; in torch.save files a tensor saved as
-/// nn.Parameter (torch._utils._rebuild_parameter) is a parameter and every other
-/// tensor is of kind "tensor" (the file does not say). A tensor whose declared
-/// sizes, strides, offset or storage do not fit the file is left out with a warning
-/// naming it and the problem; a file where no tensor survives is an error.
-LoadResult loadTorchArchive(const QString& path, const LoadOptions& options);
-}  // namespace detail
 
 }  // namespace paramscope

@@ -22,14 +22,116 @@ constexpr std::uint64_t kEocd64Size = 56;
 constexpr std::uint64_t kCentralSize = 46;
 constexpr std::uint64_t kLocalSize = 30;
 
-std::uint16_t le16(const std::uint8_t* p) { return std::uint16_t(p[0] | (p[1] << 8)); }
+std::uint16_t le16(const std::uint8_t* p)
+{
+    return std::uint16_t(p[0] | (p[1] << 8));
+}
 std::uint32_t le32(const std::uint8_t* p)
 {
     return std::uint32_t(p[0]) | (std::uint32_t(p[1]) << 8) | (std::uint32_t(p[2]) << 16) | (std::uint32_t(p[3]) << 24);
 }
-std::uint64_t le64(const std::uint8_t* p) { return std::uint64_t(le32(p)) | (std::uint64_t(le32(p + 4)) << 32); }
+std::uint64_t le64(const std::uint8_t* p)
+{
+    return std::uint64_t(le32(p)) | (std::uint64_t(le32(p + 4)) << 32);
+}
 
-QString displayName(const std::string& s) { return utf8ToQString(s); }
+QString displayName(const std::string& s)
+{
+    return utf8ToQString(s);
+}
+
+/// Why a directory entry cannot be used.
+struct Problem {
+    ErrorKind kind = ErrorKind::Corrupt;
+    QString what;
+};
+
+/// Reads and checks directory entry `i` at `pos` (the directory spans [cdOffset, cdEnd)):
+/// its sizes (ZIP64 extra field included), features, local header and data extent. `total`
+/// gets the entry's size in the directory.
+bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset, std::uint64_t cdEnd, std::uint64_t i,
+               ZipEntry& e, std::uint64_t& total, Problem& problem)
+{
+    const std::uint8_t* d = file.data();
+    const auto bad = [&](ErrorKind kind, const QString& what) {
+        problem = Problem{kind, what};
+        return false;
+    };
+    if (pos > cdEnd || cdEnd - pos < kCentralSize || le32(d + pos) != kCentralSig)
+        return bad(ErrorKind::Corrupt, QStringLiteral("directory entry %1 is damaged").arg(i));
+    const std::uint8_t* c = d + pos;
+    const std::uint16_t flags = le16(c + 8);
+    e.method = le16(c + 10);
+    e.crc32 = le32(c + 16);
+    e.compressedSize = le32(c + 20);
+    e.uncompressedSize = le32(c + 24);
+    const std::uint64_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen2 = le16(c + 32);
+    const std::uint16_t disk = le16(c + 34);
+    e.localHeaderOffset = le32(c + 42);
+    total = kCentralSize + nameLen + extraLen + commentLen2;
+    if (cdEnd - pos < total)
+        return bad(ErrorKind::Corrupt, QStringLiteral("directory entry %1 runs past the end of the directory").arg(i));
+    e.name.assign(reinterpret_cast<const char*>(c + kCentralSize), size_t(nameLen));
+    // ZIP64 extended information: only the fields whose 32-bit value is saturated.
+    const std::uint8_t* x = c + kCentralSize + nameLen;
+    const std::uint8_t* xEnd = x + extraLen;
+    while (xEnd - x >= 4) {
+        const std::uint16_t id = le16(x), len = le16(x + 2);
+        if (xEnd - x - 4 < len)
+            return bad(ErrorKind::Corrupt,
+                       QStringLiteral("entry '%1' has a damaged extra field").arg(displayName(e.name)));
+        if (id == 0x0001) {
+            const std::uint8_t* f = x + 4;
+            const std::uint8_t* fEnd = f + len;
+            auto take = [&](std::uint64_t& v) {
+                if (v != 0xffffffffu)
+                    return true;
+                if (fEnd - f < 8)
+                    return false;
+                v = le64(f);
+                f += 8;
+                return true;
+            };
+            if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(e.localHeaderOffset))
+                return bad(ErrorKind::Corrupt,
+                           QStringLiteral("entry '%1' has a short ZIP64 extra field").arg(displayName(e.name)));
+        }
+        x += 4 + len;
+    }
+    if (flags & 1)
+        return bad(ErrorKind::Unsupported, QStringLiteral("entry '%1' is encrypted").arg(displayName(e.name)));
+    if (disk != 0)
+        return bad(ErrorKind::Unsupported,
+                   QStringLiteral("entry '%1' lives on another disk of a split archive").arg(displayName(e.name)));
+    if (e.method != 0 && e.method != 8)
+        return bad(ErrorKind::Unsupported,
+                   QStringLiteral("entry '%1' uses compression method %2 (only stored and deflate are supported)")
+                       .arg(argText(displayName(e.name)), argText(e.method)));
+    // The local header repeats the name and has its own extra field; the data follows.
+    const std::uint64_t lho = e.localHeaderOffset;
+    if (!file.contains(lho, kLocalSize) || lho + kLocalSize > cdOffset || le32(d + lho) != kLocalSig)
+        return bad(ErrorKind::Corrupt,
+                   QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)")
+                       .arg(argText(displayName(e.name)), argText(lho)));
+    e.dataOffset = lho + kLocalSize + le16(d + lho + 26) + le16(d + lho + 28);
+    if (e.dataOffset > cdOffset || e.compressedSize > cdOffset - e.dataOffset)
+        return bad(
+            ErrorKind::Corrupt,
+            QStringLiteral(
+                "the data of entry '%1' (%2 bytes at offset %3) runs past the end of the archive data (truncated?)")
+                .arg(argText(displayName(e.name)), argText(e.compressedSize), argText(e.dataOffset)));
+    if (e.method == 0 && e.compressedSize != e.uncompressedSize)
+        return bad(ErrorKind::Corrupt,
+                   QStringLiteral("stored entry '%1' declares %2 bytes but holds %3")
+                       .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
+    if (e.method == 8 && e.uncompressedSize > e.compressedSize * ZipReader::kMaxDeflateRatio + 1024)
+        return bad(
+            ErrorKind::Corrupt,
+            QStringLiteral(
+                "entry '%1' declares %2 bytes from %3 compressed bytes, more than deflate can produce (zip bomb?)")
+                .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
+    return true;
+}
 
 }  // namespace
 
@@ -39,7 +141,9 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
     const QString name = file->label();
     const std::uint8_t* d = file->data();
     const std::uint64_t size = file->size();
-    auto fail = [&](const QString& what) { return R::failure(QStringLiteral("'%1' is not a valid zip archive: %2").arg(name, what)); };
+    auto fail = [&](const QString& what, ErrorKind kind = ErrorKind::Corrupt) {
+        return R::failure(kind, QStringLiteral("'%1' is not a valid zip archive: %2").arg(name, what));
+    };
 
     if (size < kEocdSize)
         return fail(QStringLiteral("the file is too short (%1 bytes) to hold a zip directory").arg(size));
@@ -64,7 +168,7 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
                         .arg(size - eocd - kEocdSize - commentLen));
     }
     if (le16(d + eocd + 4) != 0 || le16(d + eocd + 6) != 0)
-        return fail(QStringLiteral("multi-disk (split) archives are not supported"));
+        return fail(QStringLiteral("multi-disk (split) archives are not supported"), ErrorKind::Unsupported);
 
     std::uint64_t count = le16(d + eocd + 10);
     std::uint64_t cdSize = le32(d + eocd + 12);
@@ -82,12 +186,15 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
         cdSize = le64(d + rec + 40);
         cdOffset = le64(d + rec + 48);
         if (cdOffset > rec || cdSize > rec - cdOffset)
-            return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file").arg(argText(cdOffset), argText(cdSize)));
+            return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file")
+                            .arg(argText(cdOffset), argText(cdSize)));
     } else if (cdOffset > eocd || cdSize > eocd - cdOffset) {
-        return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file").arg(argText(cdOffset), argText(cdSize)));
+        return fail(QStringLiteral("the central directory (offset %1, %2 bytes) lies outside the file")
+                        .arg(argText(cdOffset), argText(cdSize)));
     }
     if (count > cdSize / kCentralSize)
-        return fail(QStringLiteral("the directory claims %1 entries but has room for at most %2").arg(argText(count), argText(cdSize / kCentralSize)));
+        return fail(QStringLiteral("the directory claims %1 entries but has room for at most %2")
+                        .arg(argText(count), argText(cdSize / kCentralSize)));
     if (count == 0)
         return fail(QStringLiteral("the archive is empty"));
 
@@ -98,67 +205,11 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
     std::uint64_t pos = cdOffset;
     const std::uint64_t cdEnd = cdOffset + cdSize;
     for (std::uint64_t i = 0; i < count; ++i) {
-        if (pos > cdEnd || cdEnd - pos < kCentralSize || le32(d + pos) != kCentralSig)
-            return fail(QStringLiteral("directory entry %1 is damaged").arg(i));
-        const std::uint8_t* c = d + pos;
         ZipEntry e;
-        const std::uint16_t flags = le16(c + 8);
-        e.method = le16(c + 10);
-        e.crc32 = le32(c + 16);
-        e.compressedSize = le32(c + 20);
-        e.uncompressedSize = le32(c + 24);
-        const std::uint64_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen2 = le16(c + 32);
-        const std::uint16_t disk = le16(c + 34);
-        e.localHeaderOffset = le32(c + 42);
-        const std::uint64_t total = kCentralSize + nameLen + extraLen + commentLen2;
-        if (cdEnd - pos < total)
-            return fail(QStringLiteral("directory entry %1 runs past the end of the directory").arg(i));
-        e.name.assign(reinterpret_cast<const char*>(c + kCentralSize), size_t(nameLen));
-        // ZIP64 extended information: only the fields whose 32-bit value is saturated.
-        const std::uint8_t* x = c + kCentralSize + nameLen;
-        const std::uint8_t* xEnd = x + extraLen;
-        while (xEnd - x >= 4) {
-            const std::uint16_t id = le16(x), len = le16(x + 2);
-            if (xEnd - x - 4 < len)
-                return fail(QStringLiteral("entry '%1' has a damaged extra field").arg(displayName(e.name)));
-            if (id == 0x0001) {
-                const std::uint8_t* f = x + 4;
-                const std::uint8_t* fEnd = f + len;
-                auto take = [&](std::uint64_t& v) {
-                    if (v != 0xffffffffu)
-                        return true;
-                    if (fEnd - f < 8)
-                        return false;
-                    v = le64(f);
-                    f += 8;
-                    return true;
-                };
-                if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(e.localHeaderOffset))
-                    return fail(QStringLiteral("entry '%1' has a short ZIP64 extra field").arg(displayName(e.name)));
-            }
-            x += 4 + len;
-        }
-        if (flags & 1)
-            return fail(QStringLiteral("entry '%1' is encrypted").arg(displayName(e.name)));
-        if (disk != 0)
-            return fail(QStringLiteral("entry '%1' lives on another disk of a split archive").arg(displayName(e.name)));
-        if (e.method != 0 && e.method != 8)
-            return fail(QStringLiteral("entry '%1' uses compression method %2 (only stored and deflate are supported)")
-                            .arg(argText(displayName(e.name)), argText(e.method)));
-        // The local header repeats the name and has its own extra field; the data follows.
-        const std::uint64_t lho = e.localHeaderOffset;
-        if (!file->contains(lho, kLocalSize) || lho + kLocalSize > cdOffset || le32(d + lho) != kLocalSig)
-            return fail(QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)").arg(argText(displayName(e.name)), argText(lho)));
-        e.dataOffset = lho + kLocalSize + le16(d + lho + 26) + le16(d + lho + 28);
-        if (e.dataOffset > cdOffset || e.compressedSize > cdOffset - e.dataOffset)
-            return fail(QStringLiteral("the data of entry '%1' (%2 bytes at offset %3) runs past the end of the archive data (truncated?)")
-                            .arg(argText(displayName(e.name)), argText(e.compressedSize), argText(e.dataOffset)));
-        if (e.method == 0 && e.compressedSize != e.uncompressedSize)
-            return fail(QStringLiteral("stored entry '%1' declares %2 bytes but holds %3")
-                            .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
-        if (e.method == 8 && e.uncompressedSize > e.compressedSize * kMaxDeflateRatio + 1024)
-            return fail(QStringLiteral("entry '%1' declares %2 bytes from %3 compressed bytes, more than deflate can produce (zip bomb?)")
-                            .arg(argText(displayName(e.name)), argText(e.uncompressedSize), argText(e.compressedSize)));
+        std::uint64_t total = 0;
+        Problem problem;
+        if (!readEntry(*file, pos, cdOffset, cdEnd, i, e, total, problem))
+            return fail(problem.what, problem.kind);
         // Reserved above, so the entries (and the names the map views) never move.
         z.m_entries.push_back(std::move(e));
         const std::string& name = z.m_entries.back().name;
@@ -187,7 +238,8 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
     if (auto st = m_file->check(); !st)
         return R::failureFrom(st);
     if (e.uncompressedSize > maxBytes)
-        return R::failure(QStringLiteral("%1 is too large to read (%2 bytes, limit %3)").arg(argText(where), argText(e.uncompressedSize), argText(maxBytes)));
+        return R::failure(ErrorKind::Limit, QStringLiteral("%1 is too large to read (%2 bytes, limit %3)")
+                                                .arg(argText(where), argText(e.uncompressedSize), argText(maxBytes)));
     const std::uint8_t* src = m_file->data() + e.dataOffset;
     if (e.isStored()) {
         if (verifyCrc) {
@@ -198,7 +250,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
                 done += chunk;
             }
             if (std::uint32_t(crc) != e.crc32)
-                return R::failure(QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where));
+                return R::failure(ErrorKind::Corrupt, QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where));
         }
         StorageBytes b;
         b.owner = m_file;
@@ -211,11 +263,12 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
     try {
         buf->resize(size_t(e.uncompressedSize));
     } catch (const std::bad_alloc&) {
-        return R::failure(QStringLiteral("%1 is too large to inflate (%2 bytes): out of memory").arg(argText(where), argText(e.uncompressedSize)));
+        return R::failure(ErrorKind::Limit, QStringLiteral("%1 is too large to inflate (%2 bytes): out of memory")
+                                                .arg(argText(where), argText(e.uncompressedSize)));
     }
-    z_stream zs {};
+    z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-        return R::failure(QStringLiteral("%1: cannot start the decompressor").arg(where));
+        return R::failure(ErrorKind::Failed, QStringLiteral("%1: cannot start the decompressor").arg(where));
     std::uint64_t inDone = 0, outDone = 0;
     int rc = Z_OK;
     std::uint8_t sink[1];
@@ -249,7 +302,8 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
     }
     inflateEnd(&zs);
     if (rc != Z_STREAM_END || outDone != e.uncompressedSize)
-        return R::failure(QStringLiteral("%1 is corrupt: its compressed data does not inflate to the declared %2 bytes")
+        return R::failure(ErrorKind::Corrupt,
+                          QStringLiteral("%1 is corrupt: its compressed data does not inflate to the declared %2 bytes")
                               .arg(argText(where), argText(e.uncompressedSize)));
     if (verifyCrc) {
         uLong crc = ::crc32(0L, Z_NULL, 0);
@@ -259,7 +313,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
             done += chunk;
         }
         if (std::uint32_t(crc) != e.crc32)
-            return R::failure(QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where));
+            return R::failure(ErrorKind::Corrupt, QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where));
     }
     StorageBytes b;
     b.data = buf->data();

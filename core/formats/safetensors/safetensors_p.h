@@ -1,0 +1,59 @@
+#pragma once
+
+// Internal to core/formats: the safetensors readers' entry points for the dispatcher
+// (loader.cpp) and sniffing (sniff.cpp), and what the single-file reader shares with the
+// sharded-checkpoint reader: opening one mapped file with its validated header, and turning
+// its tensors into index entries backed by slices of the mapping.
+
+#include "formats/safetensors/header_p.h"
+
+#include "base/mappedfile.h"
+#include "model/loadtypes.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace paramscope::safetensors {
+
+/// One `.safetensors` file.
+LoadResult loadFile(const QString& path, const LoadOptions& options);
+/// A sharded checkpoint, from its `*.safetensors.index.json`.
+LoadResult loadSharded(const QString& indexPath, const LoadOptions& options);
+/// True when `path` reads as a shard index (JSON with a "weight_map" object).
+bool isShardIndex(const QString& path);
+
+/// One storage: a slice of a mapped file (of its shard).
+struct StorageSpan {
+    std::shared_ptr<const MappedFile> file;
+    std::uint64_t offset = 0;  // absolute, in the file
+    std::uint64_t size = 0;
+    std::string name;
+};
+
+/// One mapped file and its header.
+struct OpenedFile {
+    std::shared_ptr<const MappedFile> file;
+    Header header;
+};
+
+/// Maps `path` and parses its header; the error names the file.
+Result<OpenedFile> openFile(const QString& path);
+/// Adds one tensor of `f` to `index` (its storage to `spans`); a name past the length limit
+/// is skipped with a warning.
+void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, const HeaderTensor& t);
+/// Gives `index` its storage provider over `spans` and finalizes it (entries of dtypes
+/// ParamScope lacks keep their byte size).
+void finishIndex(ModelIndex& index, std::vector<StorageSpan> spans);
+
+inline bool cancelled(const LoadOptions& o)
+{
+    return o.cancel && o.cancel->load();
+}
+inline void report(const LoadOptions& o, double fraction, const QString& stage)
+{
+    if (o.progress)
+        o.progress(fraction, stage);
+}
+
+}  // namespace paramscope::safetensors

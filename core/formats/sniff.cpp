@@ -1,0 +1,85 @@
+// Format sniffing (sniff.h): file names and magic bytes, for the dispatcher and for the
+// archive reader's message about a file that is not a zip archive.
+
+#include "formats/sniff.h"
+
+#include "base/mappedfile.h"
+#include "formats/safetensors/safetensors_p.h"
+#include "formats/safetensors/safetensorsreader.h"
+
+#include <QFile>
+
+#include <algorithm>
+#include <cstring>
+
+namespace paramscope::detail {
+
+bool startsLikeSafetensors(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray head = f.read(9);
+    if (head.size() < 9 || head.at(8) != '{')
+        return false;
+    std::uint64_t n = 0;
+    for (int i = 7; i >= 0; --i)
+        n = (n << 8) | std::uint8_t(head.at(i));
+    return n >= 2 && n <= kSafetensorsMaxHeaderBytes && n <= std::uint64_t(f.size()) - 8;
+}
+
+bool startsLikeZip(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) && f.read(4) == QByteArrayLiteral("PK\x03\x04");
+}
+
+bool hasZipMagic(const std::uint8_t* data, std::uint64_t size)
+{
+    return size >= 4 && std::memcmp(data, "PK", 2) == 0;
+}
+
+SniffedFormat sniffFormat(const QString& path)
+{
+    const auto endsWith = [&](const char* suffix) { return path.endsWith(QLatin1String(suffix), Qt::CaseInsensitive); };
+    if (endsWith(".safetensors"))  // a misnamed PyTorch archive goes to the archive reader
+        return startsLikeZip(path) ? SniffedFormat::Other : SniffedFormat::SafetensorsFile;
+    if (endsWith(".safetensors.index.json"))
+        return startsLikeSafetensors(path) ? SniffedFormat::SafetensorsFile : SniffedFormat::ShardIndex;
+    if (endsWith(".index.json"))
+        return safetensors::isShardIndex(path) ? SniffedFormat::ShardIndex : SniffedFormat::Other;
+    return startsLikeSafetensors(path) ? SniffedFormat::SafetensorsFile : SniffedFormat::Other;
+}
+
+bool isSafetensorsFile(const QString& path)
+{
+    return sniffFormat(path) != SniffedFormat::Other;
+}
+
+Status describeNonZip(const MappedFile& f)
+{
+    const std::uint8_t* d = f.data();
+    const std::uint64_t n = f.size();
+    const QString name = f.label();
+    const auto unsupported = [](const QString& message) { return Status::failure(ErrorKind::Unsupported, message); };
+    if (n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5)
+        return unsupported(
+            QStringLiteral("'%1' is in the legacy (pre-1.6, non-zip) torch.save format: re-save it with a current "
+                           "PyTorch (torch.save without _use_new_zipfile_serialization=False)")
+                .arg(name));
+    if (n >= 262 && std::memcmp(d + 257, "ustar", 5) == 0)
+        return unsupported(
+            QStringLiteral("'%1' is a tar file (the legacy torch.save tar format?): re-save it with a current PyTorch")
+                .arg(name));
+    if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return unsupported(QStringLiteral("'%1' is a PNG image, not a PyTorch model").arg(name));
+    bool text = true;
+    for (std::uint64_t i = 0; i < std::min<std::uint64_t>(n, 512); ++i)
+        if (d[i] < 0x09 || (d[i] > 0x0d && d[i] < 0x20) || d[i] == 0x7f)
+            text = false;
+    if (text)
+        return unsupported(QStringLiteral("'%1' is a text file, not a PyTorch model").arg(name));
+    return unsupported(QStringLiteral("'%1' is not a PyTorch archive: it does not start with a zip header").arg(name));
+}
+
+}  // namespace paramscope::detail
