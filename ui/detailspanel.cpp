@@ -3,6 +3,7 @@
 
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "model/snippet.h"
 #include "ui/models/modeltreemodel.h"
 
 #include <QApplication>
@@ -28,13 +29,6 @@ namespace {
 QString u8(std::string_view s)
 {
     return utf8ToQString(s);
-}
-
-// A Python string literal that evaluates to the name exactly: quotes, backslashes,
-// newlines and every other non-printable character escaped (ast.literal_eval round-trips).
-QString pyString(const std::string& s)
-{
-    return pythonStringLiteral(s);
 }
 
 QString joinInts(const std::vector<std::int64_t>& v)
@@ -371,22 +365,6 @@ void DetailsPanel::setStatsWidget(QWidget* widget)
     m_statsWidget = widget;
     if (widget)
         m_statsLayout->addWidget(widget);
-}
-
-QString DetailsPanel::pythonSnippet(const ModelIndex& index, int entry)
-{
-    if (entry < 0 || size_t(entry) >= index.entries.size())
-        return {};
-    const TensorEntry& e = index.entries[size_t(entry)];
-    switch (e.kind) {
-        case TensorKind::Parameter:
-            return QStringLiteral("model.get_parameter(%1)").arg(pyString(e.name));
-        case TensorKind::Buffer:
-            return QStringLiteral("model.get_buffer(%1)").arg(pyString(e.name));
-        case TensorKind::Tensor:
-            return QStringLiteral("state_dict[%1]").arg(pyString(e.name));
-    }
-    return {};
 }
 
 }  // namespace paramscope

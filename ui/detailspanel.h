@@ -54,9 +54,6 @@ public:
     void setStatsWidget(QWidget* widget);
     QWidget* statsContainer() const { return m_statsContainer; }
 
-    /// `model.get_parameter("…")`, `model.get_buffer("…")` or `state_dict["…"]`.
-    static QString pythonSnippet(const ModelIndex& index, int entry);
-
 Q_SIGNALS:
     /// The user asked to go to another node (shared-with link, a largest child).
     void nodeActivated(int node);

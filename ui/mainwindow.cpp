@@ -3,8 +3,10 @@
 
 #include "ui/detailspanel.h"
 #include "ui/exportdialog.h"
+#include "model/exportselection.h"
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "model/snippet.h"
 #include "ui/models/modeltreemodel.h"
 #include "ui/modeltreeview.h"
 #include "ui/statspanel.h"
@@ -911,22 +913,7 @@ void MainWindow::expandMatches()
     const auto tree = m_model->tree();
     if (!matches || !tree)
         return;
-    // Collect each module on a path to a match once, parents before children.
-    std::vector<unsigned char> seen(size_t(tree->size()), 0);
-    std::vector<int> nodes;
-    for (int e : matches->entries) {
-        int n = tree->nodeForEntry(e);
-        if (n < 0)
-            continue;
-        std::vector<int> chain;
-        for (int p = tree->node(n).parent; p > 0 && !seen[size_t(p)]; p = tree->node(p).parent) {
-            seen[size_t(p)] = 1;
-            chain.push_back(p);
-        }
-        nodes.insert(nodes.end(), chain.rbegin(), chain.rend());
-        if (int(nodes.size()) > kMaxExpandedNodes)
-            break;
-    }
+    const std::vector<int> nodes = nodesToExpand(*tree, *matches, kMaxExpandedNodes);
     m_tree->collapseAll();
     QModelIndexList indexes;
     indexes.reserve(qsizetype(nodes.size()));
@@ -1135,7 +1122,7 @@ void MainWindow::copySnippet()
     const int node = currentNode();
     if (node > 0 && m_model->tree()->node(node).entry >= 0)
         QApplication::clipboard()->setText(
-            DetailsPanel::pythonSnippet(*m_model->modelIndex(), m_model->tree()->node(node).entry));
+            pythonSnippet(*m_model->modelIndex(), m_model->tree()->node(node).entry));
 }
 
 void MainWindow::expandSubtree()
@@ -1164,38 +1151,14 @@ void MainWindow::collapseSubtree()
 
 std::vector<int> MainWindow::exportCandidates() const
 {
-    std::vector<int> out;
+    const auto index = m_model->modelIndex();
     const auto tree = m_model->tree();
-    if (!tree)
-        return out;
-    const QModelIndexList rows = m_tree->selectionModel()->selectedRows(0);
-    if (!rows.isEmpty()) {
-        std::vector<unsigned char> taken(m_model->modelIndex()->entries.size(), 0);
-        for (const QModelIndex& r : rows) {
-            const int node = m_model->nodeForIndex(m_proxy->mapToSource(r));
-            const TreeNode& n = tree->node(node);
-            if (n.entry >= 0 && n.children.empty()) {
-                taken[size_t(n.entry)] = 1;
-                continue;
-            }
-            std::vector<int> stack{node};
-            while (!stack.empty()) {
-                const int c = stack.back();
-                stack.pop_back();
-                const TreeNode& cn = tree->node(c);
-                if (cn.entry >= 0 && (!m_proxy->isFiltering() || m_proxy->isMatchNode(c)))
-                    taken[size_t(cn.entry)] = 1;
-                stack.insert(stack.end(), cn.children.begin(), cn.children.end());
-            }
-        }
-        for (size_t i = 0; i < taken.size(); ++i)
-            if (taken[i])
-                out.push_back(int(i));
-        return out;
-    }
-    if (m_proxy->isFiltering())
-        return m_proxy->matches()->entries;
-    return out;
+    if (!index || !tree)
+        return {};
+    std::vector<int> nodes;
+    for (const QModelIndex& r : m_tree->selectionModel()->selectedRows(0))
+        nodes.push_back(m_model->nodeForIndex(m_proxy->mapToSource(r)));
+    return paramscope::exportCandidates(*index, *tree, nodes, m_proxy->matches().get());
 }
 
 QString MainWindow::exportSuggestedBaseName(const std::vector<int>& entries) const
@@ -1203,15 +1166,10 @@ QString MainWindow::exportSuggestedBaseName(const std::vector<int>& entries) con
     const auto index = m_model->modelIndex();
     if (!index)
         return {};
-    if (entries.size() == 1 && entries.front() >= 0 && size_t(entries.front()) < index->entries.size())
-        return u8(index->entries[size_t(entries.front())].name);
     const QModelIndexList rows = m_tree->selectionModel()->selectedRows(0);
-    if (rows.size() == 1)
-        return rows.first().data(ModelTreeModel::FullNameRole).toString();
-    QString base = QFileInfo(m_currentDisplayName).completeBaseName();
-    if (rows.isEmpty() && m_proxy->isFiltering())
-        base += QStringLiteral("_matches");
-    return base;
+    const QString selected = rows.size() == 1 ? rows.first().data(ModelTreeModel::FullNameRole).toString() : QString();
+    return paramscope::exportSuggestedBaseName(*index, entries, int(rows.size()), selected, m_currentDisplayName,
+                                               m_proxy->isFiltering());
 }
 
 void MainWindow::triggerExport()

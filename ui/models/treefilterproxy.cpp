@@ -6,33 +6,6 @@
 
 namespace paramscope {
 
-std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
-                                                            const NameMatcher& matcher)
-{
-    auto m = std::make_shared<SearchMatches>();
-    m->matcher = matcher;
-    if (!matcher.isValid() || matcher.isEmpty())
-        return m;
-    SearchResult r = searchModel(index, matcher);
-    m->entries = std::move(r.entries);
-    m->undecided = std::move(r.undecided);
-    m->matchNode.assign(size_t(tree.size()), 0);
-    m->visible.assign(size_t(tree.size()), 0);
-    m->visible[size_t(ModelTree::root())] = 1;
-    for (int e : m->entries) {
-        int n = tree.nodeForEntry(e);
-        if (n < 0)
-            continue;
-        m->matchNode[size_t(n)] = 1;
-        // Mark ancestors until one is already marked: each node is visited once overall.
-        while (n > 0 && !m->visible[size_t(n)]) {
-            m->visible[size_t(n)] = 1;
-            n = tree.node(n).parent;
-        }
-    }
-    return m;
-}
-
 TreeFilterProxy::TreeFilterProxy(QObject* parent) : QSortFilterProxyModel(parent)
 {
     // The visible set already holds every ancestor of a match, so filterAcceptsRow
