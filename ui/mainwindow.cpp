@@ -1,5 +1,8 @@
 #include "ui/mainwindow.h"
 #include "base/textutil.h"
+#include "session/modelsession.h"
+#include "session/searchcontroller.h"
+#include "session/settings.h"
 
 #include "ui/detailspanel.h"
 #include "ui/exportdialog.h"
@@ -58,30 +61,13 @@ Q_LOGGING_CATEGORY(lcTiming, "paramscope.timing", QtWarningMsg)
 
 namespace {
 
-QString g_settingsFile;
-
-constexpr int kMaxRecent = 10;
-// Searches over more names than this run on a worker thread (a regex over 100k names
-// takes tens of milliseconds); smaller ones are applied at once.
-constexpr size_t kAsyncSearchThreshold = 20000;
-// Beyond this many nodes to open, expanding every match path costs more than it helps;
-// the tree then shows the matches' top levels and F3 walks to each match.
-constexpr int kMaxExpandedNodes = 20000;
-
 // Not QString::fromUtf8: it drops a leading U+FEFF, and two names would look the same.
 QString u8(std::string_view s)
 {
     return utf8ToQString(s);
 }
 
-const char* const kDemoResource = ":/paramscope/demo_model.pt";
-
 }  // namespace
-
-struct MainWindow::LoadOutcome {
-    std::optional<LoadResult> result;
-    std::shared_ptr<const ModelTree> tree;
-};
 
 MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 {
@@ -92,10 +78,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     m_proxy = new TreeFilterProxy(this);
     m_proxy->setSourceModel(m_model);
 
-    m_searchTimer = new QTimer(this);
-    m_searchTimer->setSingleShot(true);
-    m_searchTimer->setInterval(150);
-    connect(m_searchTimer, &QTimer::timeout, this, &MainWindow::runSearch);
+    m_session = new ModelSession(this);
+    m_search = new SearchController(this);
 
     auto* central = new QWidget(this);
     auto* cv = new QVBoxLayout(central);
@@ -139,6 +123,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     createActions();
     createMenus();
     createStatusBar();
+    connectSession();
+    connectSearch();
     restoreSettings();
     updateActions();
     updateStatusLabel();
@@ -152,25 +138,12 @@ void MainWindow::enableExportDialog()
     });
 }
 
-MainWindow::~MainWindow()
-{
-    // Workers post progress to this object: stop them before it goes away.
-    if (m_cancel)
-        m_cancel->store(true);
-    for (auto& f : m_pendingLoads)
-        f.waitForFinished();
-}
+// The session and the search controller wait for their workers when they go.
+MainWindow::~MainWindow() = default;
 
 void MainWindow::setSettingsFile(const QString& path)
 {
-    g_settingsFile = path;
-}
-
-std::unique_ptr<QSettings> MainWindow::settings() const
-{
-    if (!g_settingsFile.isEmpty())
-        return std::make_unique<QSettings>(g_settingsFile, QSettings::IniFormat);
-    return std::make_unique<QSettings>(QStringLiteral("ParamScope"), QStringLiteral("ParamScope"));
+    paramscope::setSettingsFile(path);
 }
 
 QWidget* MainWindow::createEmptyPage()
@@ -269,13 +242,13 @@ QWidget* MainWindow::createBrowserPage()
     m_searchError->hide();
     lv->addWidget(m_searchError);
 
-    connect(m_searchEdit, &QLineEdit::textChanged, this, [this] { m_searchTimer->start(); });
+    connect(m_searchEdit, &QLineEdit::textChanged, this, &MainWindow::queryChanged);
     connect(m_searchEdit, &QLineEdit::returnPressed, this, [this] {
         flushSearch();
         findNext();
     });
-    connect(m_modeBox, qOverload<int>(&QComboBox::currentIndexChanged), this, [this] { m_searchTimer->start(); });
-    connect(m_caseButton, &QToolButton::toggled, this, [this] { m_searchTimer->start(); });
+    connect(m_modeBox, qOverload<int>(&QComboBox::currentIndexChanged), this, &MainWindow::queryChanged);
+    connect(m_caseButton, &QToolButton::toggled, this, &MainWindow::queryChanged);
 
     m_tree = new ModelTreeView(left);
     m_tree->setObjectName(QStringLiteral("modelTree"));
@@ -338,7 +311,7 @@ void MainWindow::createActions()
     m_openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this);
     m_openAction->setShortcut(QKeySequence::Open);
     connect(m_openAction, &QAction::triggered, this, [this] {
-        auto s = settings();
+        auto s = openSettings();
         const QString dir = s->value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
         const QString path = QFileDialog::getOpenFileName(
             this, tr("Open model"), dir, tr("Models (*.pt *.pth *.bin *.ckpt *.safetensors *.index.json);;All files (*)"));
@@ -475,7 +448,7 @@ void MainWindow::createStatusBar()
 
 void MainWindow::restoreSettings()
 {
-    auto s = settings();
+    auto s = openSettings();
     if (!restoreGeometry(s->value(QStringLiteral("window/geometry")).toByteArray()))
         resize(1200, 760);  // first run: room for the tree and the details side by side
     restoreState(s->value(QStringLiteral("window/state")).toByteArray());
@@ -492,7 +465,7 @@ void MainWindow::restoreSettings()
 
 void MainWindow::closeEvent(QCloseEvent* event)
 {
-    auto s = settings();
+    auto s = openSettings();
     s->setValue(QStringLiteral("window/geometry"), saveGeometry());
     s->setValue(QStringLiteral("window/state"), saveState());
     QMainWindow::closeEvent(event);
@@ -503,98 +476,71 @@ void MainWindow::setEngine(LoaderEngine engine)
     m_engine = engine;
     for (QAction* a : m_engineGroup->actions())
         a->setChecked(LoaderEngine(a->data().toInt()) == engine);
-    settings()->setValue(QStringLiteral("engine"), loaderEngineName(engine));
+    openSettings()->setValue(QStringLiteral("engine"), loaderEngineName(engine));
 }
 
 // ---- Loading ---------------------------------------------------------------------------
 
+void MainWindow::connectSession()
+{
+    connect(m_session, &ModelSession::loadStarted, this,
+            [this](const QString&, const QString& displayName) { setLoadingUi(true, displayName); });
+    connect(m_session, &ModelSession::loadProgress, this, &MainWindow::onLoadProgress);
+    connect(m_session, &ModelSession::loadCancelled, this, [this](const QString& path) {
+        setLoadingUi(false);
+        statusBar()->showMessage(cancelledMessage(path), 5000);
+    });
+    connect(m_session, &ModelSession::loadFailed, this,
+            [this](const QString& path, const QString& displayName, ErrorKind, const QString& message) {
+                onLoadFailed(path, displayName, message);
+            });
+    connect(m_session, &ModelSession::modelChanged, this, [this](const QString& path) {
+        setLoadingUi(false);
+        hideError();
+        showModel();
+        if (path.isEmpty())
+            return;  // a model handed over in memory
+        const qint64 ms = m_session->lastLoadMs();
+        qCDebug(lcTiming, "open %s: %lld ms (load and tree on the worker, model reset on the GUI thread)",
+                qPrintable(m_session->displayName()), ms);
+        m_statusLabel->setToolTip(m_statusLabel->toolTip() +
+                                  tr("\nopened in %1 s").arg(double(ms) / 1000.0, 0, 'f', 2));
+        Q_EMIT modelLoaded(path);
+    });
+}
+
 void MainWindow::openDemoModel()
 {
-    // The demo model is compiled into the binary, so it works from any build folder; the
-    // loaders read files, so it is copied out once per user into the temp folder.
-    const QString dir = QStandardPaths::writableLocation(QStandardPaths::TempLocation) +
-                        QStringLiteral("/paramscope-demo-") + qEnvironmentVariable("USER", QStringLiteral("user"));
-    QDir().mkpath(dir);
-    const QString path = dir + QStringLiteral("/demo_model.pt");
-    QFile res(QString::fromLatin1(kDemoResource));
-    if (!res.open(QIODevice::ReadOnly)) {
-        showError(
-            tr("The demo model is missing from this build (resource %1).").arg(QString::fromLatin1(kDemoResource)));
+    const Result<QString> path = ModelSession::extractDemoModel();
+    if (!path) {
+        showError(path.error());
         return;
     }
-    if (QFileInfo(path).size() != res.size()) {
-        QSaveFile out(path);
-        if (!out.open(QIODevice::WriteOnly) || out.write(res.readAll()) != res.size() || !out.commit()) {
-            showError(tr("Could not write the demo model to '%1': %2").arg(path, out.errorString()));
-            return;
-        }
-    }
-    openFile(path);
+    openFile(path.value());
 }
 
 void MainWindow::openFile(const QString& path)
 {
-    if (path.isEmpty())
-        return;
-    if (m_cancel)
-        m_cancel->store(true);  // a newer open replaces an older one
-    const quint64 generation = ++m_loadGeneration;
-    m_cancel = makeCancelToken();
-    const QString absolute = QFileInfo(path).absoluteFilePath();
-    const QString displayName = QFileInfo(path).fileName();
-
-    LoadOptions options;
-    options.engine = m_engine;
-    options.cancel = m_cancel;
-    // Progress comes from the worker: post it, at most about once per percent.
-    auto last = std::make_shared<double>(-1.0);
-    options.progress = [this, generation, last](double fraction, const QString& stage) {
-        if (fraction - *last < 0.01 && fraction < 1.0)
-            return;
-        *last = fraction;
-        QMetaObject::invokeMethod(
-            this, [this, generation, fraction, stage] { onLoadProgress(generation, fraction, stage); },
-            Qt::QueuedConnection);
-    };
-
-    QFuture<LoadOutcome> future = QtConcurrent::run([absolute, options]() {
-        LoadOutcome out;
-        out.result = loadModel(absolute, options);
-        // The tree is built here too: 100k names take a while, and the GUI must not wait.
-        if (out.result->ok() && !(options.cancel && options.cancel->load()))
-            out.tree = std::make_shared<const ModelTree>(ModelTree::build(*out.result->value()));
-        return out;
-    });
-    auto* watcher = new QFutureWatcher<LoadOutcome>(this);
-    connect(watcher, &QFutureWatcher<LoadOutcome>::finished, this, [this, watcher, generation, absolute, displayName] {
-        const LoadOutcome outcome = watcher->result();
-        watcher->deleteLater();
-        onLoadFinished(generation, absolute, displayName, outcome);
-    });
-    watcher->setFuture(future);
-    m_pendingLoads.erase(std::remove_if(m_pendingLoads.begin(), m_pendingLoads.end(),
-                                        [](const QFuture<void>& f) { return f.isFinished(); }),
-                         m_pendingLoads.end());
-    m_pendingLoads.append(QFuture<void>(future));
-    m_loadingPath = absolute;
-    m_loadTimer.start();
-    setLoadingUi(true, displayName);
+    m_session->open(path, m_engine);
 }
 
 void MainWindow::cancelLoading()
 {
-    if (!m_loading)
-        return;
-    if (m_cancel)
-        m_cancel->store(true);
-    ++m_loadGeneration;  // whatever the worker returns now is dropped
-    setLoadingUi(false);
-    statusBar()->showMessage(cancelledMessage(m_loadingPath), 5000);
+    m_session->cancel();
+}
+
+bool MainWindow::isLoading() const
+{
+    return m_session->isLoading();
+}
+
+QString MainWindow::currentFile() const
+{
+    return m_session->currentFile();
 }
 
 void MainWindow::setLoadingUi(bool loading, const QString& displayName)
 {
-    m_loading = loading;
     m_progress->setVisible(loading);
     m_cancelButton->setVisible(loading);
     if (loading) {
@@ -606,10 +552,8 @@ void MainWindow::setLoadingUi(bool loading, const QString& displayName)
     updateActions();
 }
 
-void MainWindow::onLoadProgress(quint64 generation, double fraction, const QString& stage)
+void MainWindow::onLoadProgress(double fraction, const QString& stage)
 {
-    if (generation != m_loadGeneration || !m_loading)
-        return;
     if (fraction > 0.0) {
         m_progress->setRange(0, 1000);
         m_progress->setValue(int(fraction * 1000));
@@ -618,28 +562,14 @@ void MainWindow::onLoadProgress(quint64 generation, double fraction, const QStri
         m_progress->setToolTip(stage);
 }
 
-void MainWindow::onLoadFinished(quint64 generation, const QString& path, const QString& displayName,
-                                const LoadOutcome& outcome)
+void MainWindow::onLoadFailed(const QString& path, const QString& displayName, const QString& reason)
 {
-    if (generation != m_loadGeneration)
-        return;  // stale: cancelled or replaced by a newer open
     setLoadingUi(false);
-    if (!outcome.result || !outcome.result->ok()) {
-        const QString reason = outcome.result ? outcome.result->error() : tr("unknown error");
-        QString message = tr("Could not open '%1': %2").arg(displayName, reason);
-        if (m_model->modelIndex())
-            message += tr("\n%1 is still open.").arg(m_currentDisplayName);
-        showError(message);
-        Q_EMIT loadFailed(path, reason);
-        return;
-    }
-    hideError();
-    const qint64 ms = m_loadTimer.elapsed();
-    showModel(outcome.result->value(), outcome.tree, path, displayName);
-    qCDebug(lcTiming, "open %s: %lld ms (load and tree on the worker, model reset on the GUI thread)",
-            qPrintable(displayName), ms);
-    m_statusLabel->setToolTip(m_statusLabel->toolTip() + tr("\nopened in %1 s").arg(double(ms) / 1000.0, 0, 'f', 2));
-    Q_EMIT modelLoaded(path);
+    QString message = tr("Could not open '%1': %2").arg(displayName, reason);
+    if (m_session->index())
+        message += tr("\n%1 is still open.").arg(m_session->displayName());
+    showError(message);
+    Q_EMIT loadFailed(path, reason);
 }
 
 void MainWindow::setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree)
@@ -647,36 +577,35 @@ void MainWindow::setModel(std::shared_ptr<const ModelIndex> index, std::shared_p
     if (!index)
         return;
     const QString name = QFileInfo(index->filePath).fileName();
-    showModel(std::move(index), std::move(tree), QString(), name.isEmpty() ? tr("(unnamed)") : name);
+    m_session->setModel(std::move(index), std::move(tree), name.isEmpty() ? tr("(unnamed)") : name);
 }
 
-void MainWindow::showModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree,
-                           const QString& path, const QString& displayName)
+void MainWindow::showModel()
 {
     QElapsedTimer timer;
     timer.start();
-    if (!tree)
-        tree = std::make_shared<const ModelTree>(ModelTree::build(*index));
-    m_searchTimer->stop();
-    ++m_searchGeneration;
+    const auto index = m_session->index();
+    const auto tree = m_session->tree();
+    const QString path = m_session->currentFile();
+    const QString displayName = m_session->displayName();
+    m_search->setModel(index, tree);
     m_model->setModel(index, tree);
     m_details->setModel(index, tree);
-    m_currentFile = path;
-    m_currentDisplayName = displayName;
     setWindowTitle(tr("%1 — ParamScope").arg(displayName));
     setWindowFilePath(path);
     m_pages->setCurrentWidget(m_browserPage);
 
     // Recent files and the last folder (not for the bundled demo, which lives in a temp
     // folder, nor for models handed over in memory).
-    if (!path.isEmpty() && !path.startsWith(QStandardPaths::writableLocation(QStandardPaths::TempLocation) +
-                                            QStringLiteral("/paramscope-demo-"))) {
+    if (!path.isEmpty() && !ModelSession::isDemoPath(path)) {
         addRecentFile(path);
-        settings()->setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
+        rebuildRecentMenu();
+        openSettings()->setValue(QStringLiteral("lastFolder"), QFileInfo(path).absolutePath());
     }
     updateStatusLabel();
     // Re-apply the search the user had typed to the new model.
-    runSearch();
+    m_search->setQuery(currentQuery());
+    m_search->run();
     if (!m_proxy->isFiltering())
         restoreDefaultExpansion();
     m_details->showNode(ModelTree::root());
@@ -720,18 +649,7 @@ void MainWindow::dropEvent(QDropEvent* event)
 
 QStringList MainWindow::recentFiles() const
 {
-    return settings()->value(QStringLiteral("recentFiles")).toStringList();
-}
-
-void MainWindow::addRecentFile(const QString& path)
-{
-    QStringList files = recentFiles();
-    files.removeAll(path);
-    files.prepend(path);
-    while (files.size() > kMaxRecent)
-        files.removeLast();
-    settings()->setValue(QStringLiteral("recentFiles"), files);
-    rebuildRecentMenu();
+    return paramscope::recentFiles();
 }
 
 void MainWindow::rebuildRecentMenu()
@@ -752,7 +670,7 @@ void MainWindow::rebuildRecentMenu()
     } else {
         m_recentMenu->addSeparator();
         connect(m_recentMenu->addAction(tr("&Clear list")), &QAction::triggered, this, [this] {
-            settings()->remove(QStringLiteral("recentFiles"));
+            clearRecentFiles();
             rebuildRecentMenu();
         });
     }
@@ -767,7 +685,7 @@ void MainWindow::updateStatusLabel()
     }
     const ModelIndex::Totals t = index->totals();
     QStringList parts;
-    parts << m_currentDisplayName << modelFormatName(index->format);
+    parts << m_session->displayName() << modelFormatName(index->format);
     QString counts;
     if (t.parameters + t.buffers > 0 || t.tensors == 0)
         counts = tr("%1 parameters, %2 buffers").arg(formatCount(t.parameters), formatCount(t.buffers));
@@ -776,7 +694,7 @@ void MainWindow::updateStatusLabel()
                   tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
     parts << counts << tr("%1 elements").arg(formatSize(t.numel, false)) << formatSize(t.bytes, true)
           << tr("engine: %1").arg(index->engine);
-    QString tip = QDir::toNativeSeparators(m_currentFile);
+    QString tip = QDir::toNativeSeparators(m_session->currentFile());
     if (!index->warnings.isEmpty()) {
         // Things the loader skipped stay visible in the status bar, each explained in the tooltip.
         parts << tr("⚠ %n warning(s)", nullptr, int(index->warnings.size()));
@@ -823,49 +741,27 @@ SearchQuery MainWindow::currentQuery() const
 
 void MainWindow::flushSearch()
 {
-    if (m_searchTimer->isActive()) {
-        m_searchTimer->stop();
-        runSearch();
-    }
+    m_search->flush();
 }
 
-void MainWindow::runSearch()
+void MainWindow::queryChanged()
 {
-    const quint64 generation = ++m_searchGeneration;
-    const NameMatcher matcher(currentQuery());
-    if (!matcher.isValid()) {
+    m_search->setQuery(currentQuery());
+}
+
+void MainWindow::connectSearch()
+{
+    connect(m_search, &SearchController::rejected, this, [this](const NameMatcher& matcher) {
         showSearchError(matcher);  // the tree keeps its last valid filter
         Q_EMIT searchApplied();
-        return;
-    }
-    m_searchError->hide();
-    m_searchEdit->setStyleSheet(QString());
-    const auto index = m_model->modelIndex();
-    const auto tree = m_model->tree();
-    if (!index || !tree || matcher.isEmpty()) {
-        applyMatches(nullptr);
-        return;
-    }
-    if (index->entries.size() < kAsyncSearchThreshold) {
-        applyMatches(SearchMatches::compute(*index, *tree, matcher));
-        return;
-    }
-    m_matchLabel->setText(tr("Searching…"));
-    auto* watcher = new QFutureWatcher<std::shared_ptr<const SearchMatches>>(this);
-    connect(watcher, &QFutureWatcherBase::finished, this, [this, watcher, generation, index] {
-        auto matches = watcher->result();
-        watcher->deleteLater();
-        // Dropped when the user typed again or another model was opened meanwhile.
-        if (generation == m_searchGeneration && index == m_model->modelIndex())
-            applyMatches(std::move(matches));
     });
-    watcher->setFuture(QtConcurrent::run([index, tree, matcher] {
-        QElapsedTimer t;
-        t.start();
-        auto m = SearchMatches::compute(*index, *tree, matcher);
-        qCDebug(lcTiming, "search matched %zu names on a worker in %lld ms", index->entries.size(), t.elapsed());
-        return m;
-    }));
+    connect(m_search, &SearchController::accepted, this, [this](bool async) {
+        m_searchError->hide();
+        m_searchEdit->setStyleSheet(QString());
+        if (async)
+            m_matchLabel->setText(tr("Searching…"));
+    });
+    connect(m_search, &SearchController::matchesReady, this, &MainWindow::applyMatches);
 }
 
 void MainWindow::showSearchError(const NameMatcher& matcher)
@@ -910,10 +806,9 @@ void MainWindow::applyMatches(std::shared_ptr<const SearchMatches> matches)
 void MainWindow::expandMatches()
 {
     const auto matches = m_proxy->matches();
-    const auto tree = m_model->tree();
-    if (!matches || !tree)
+    if (!matches)
         return;
-    const std::vector<int> nodes = nodesToExpand(*tree, *matches, kMaxExpandedNodes);
+    const std::vector<int> nodes = m_search->nodesToOpen(*matches);
     m_tree->collapseAll();
     QModelIndexList indexes;
     indexes.reserve(qsizetype(nodes.size()));
@@ -932,7 +827,7 @@ void MainWindow::restoreDefaultExpansion()
     QModelIndexList top;
     for (int r = 0; r < m_proxy->rowCount(); ++r)
         top.append(m_proxy->index(r, 0));
-    if (top.size() <= 64)
+    if (top.size() <= SearchController::kMaxExpandedTopLevel)
         m_tree->expandMany(top);
     if (m_tree->currentIndex().isValid())
         m_tree->scrollTo(m_tree->currentIndex());
@@ -1168,7 +1063,7 @@ QString MainWindow::exportSuggestedBaseName(const std::vector<int>& entries) con
         return {};
     const QModelIndexList rows = m_tree->selectionModel()->selectedRows(0);
     const QString selected = rows.size() == 1 ? rows.first().data(ModelTreeModel::FullNameRole).toString() : QString();
-    return paramscope::exportSuggestedBaseName(*index, entries, int(rows.size()), selected, m_currentDisplayName,
+    return paramscope::exportSuggestedBaseName(*index, entries, int(rows.size()), selected, m_session->displayName(),
                                                m_proxy->isFiltering());
 }
 
