@@ -2,6 +2,7 @@
 
 #include "model/loadtypes.h"
 #include "model/search.h"
+#include "ui/errorbanner.h"
 
 #include <QMainWindow>
 
@@ -19,6 +20,7 @@ class QPushButton;
 class QSettings;
 class QStackedWidget;
 class QToolButton;
+class QVBoxLayout;
 
 namespace paramscope {
 
@@ -29,6 +31,7 @@ class ModelTree;
 class ModelTreeModel;
 class ModelTreeView;
 class SearchController;
+class StartPage;
 class TreeFilterProxy;
 struct SearchMatches;
 
@@ -115,8 +118,8 @@ protected:
 private:
     void createActions();
     void createMenus();
-    QWidget* createEmptyPage();
     QWidget* createBrowserPage();
+    void createSearchBar(QWidget* left, QVBoxLayout* layout);
     void createStatusBar();
     void connectSession();
     void connectSearch();
@@ -158,12 +161,11 @@ private:
     ModelTreeModel* m_model = nullptr;
     TreeFilterProxy* m_proxy = nullptr;
     QStackedWidget* m_pages = nullptr;
-    QWidget* m_emptyPage = nullptr;
+    StartPage* m_emptyPage = nullptr;
     QWidget* m_browserPage = nullptr;
     ModelTreeView* m_tree = nullptr;
     DetailsPanel* m_details = nullptr;
-    QWidget* m_errorBanner = nullptr;
-    QLabel* m_errorText = nullptr;
+    ErrorBanner* m_errorBanner = nullptr;
 
     // Search bar.
     QLineEdit* m_searchEdit = nullptr;
