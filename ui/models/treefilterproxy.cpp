@@ -8,10 +8,10 @@ namespace paramscope {
 
 TreeFilterProxy::TreeFilterProxy(QObject* parent) : QSortFilterProxyModel(parent)
 {
-    // The visible set already holds every ancestor of a match, so filterAcceptsRow
-    // accepts them directly; recursive filtering only descends into rejected subtrees,
-    // which then hold no match. Kept on so a match always keeps its ancestors.
-    setRecursiveFilteringEnabled(true);
+    // One mechanism keeps the ancestors of a match: SearchMatches::visible marks them, so
+    // filterAcceptsRow accepts them directly. Qt's recursive filtering stays off: it would
+    // descend into every rejected subtree to find what the visible set already says.
+    setRecursiveFilteringEnabled(false);
     setSortRole(ModelTreeModel::SortRole);
     setDynamicSortFilter(false);
 }
