@@ -63,6 +63,9 @@ Q_SIGNALS:
     void tensorCleared();
 
 private:
+    void createTensorPage();
+    void createModulePage();
+    QFont titleFont() const;  // the tensor's or module's name above its page
     void showTensor(int node);
     void showModule(int node);
     QLabel* addValueRow(QFormLayout* form, const QString& label, const char* objectName);
