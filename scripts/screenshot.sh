@@ -1,19 +1,19 @@
 #!/bin/sh
 # Renders the main window on the bundled demo model into docs/screenshot.png (used by
-# README.md). The app loads the model, searches, selects a tensor, grabs its own window
-# and quits; settings are not touched.
+# README.md) with tools/paramscope-screenshot: it loads the model, searches, selects a
+# tensor, grabs the window and quits; settings are not touched.
 #
 #   scripts/screenshot.sh [BUILD_DIR] [OUT.png]
 #
-# BUILD_DIR defaults to ./build (it must contain app/paramscope). Runs under xvfb-run
+# BUILD_DIR defaults to ./build (it must contain tools/paramscope-screenshot). Runs under xvfb-run
 # when available (real X11 rendering), otherwise on Qt's offscreen platform.
 set -eu
 here=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-"$here/build"}
 out=${2:-"$here/docs/screenshot.png"}
-app="$build/app/paramscope"
+app="$build/tools/paramscope-screenshot"
 if [ ! -x "$app" ]; then
-    echo "screenshot.sh: $app not found; build the 'paramscope' target first" >&2
+    echo "screenshot.sh: $app not found; build the 'paramscope-screenshot' target first" >&2
     exit 1
 fi
 mkdir -p "$(dirname "$out")"

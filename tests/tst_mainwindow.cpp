@@ -3,6 +3,7 @@
 // panel, export candidates and settings. Settings go to a temporary file, never to the
 // user's.
 #include "ui/detailspanel.h"
+#include "formats/loader.h"
 #include "ui/mainwindow.h"
 #include "model/modelindex.h"
 #include "model/modeltree.h"

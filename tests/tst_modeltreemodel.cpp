@@ -94,6 +94,7 @@ private Q_SLOTS:
     void filtering();
     void invalidQueryKeepsFilter();
     void resetWhileFiltered();
+    void filterKeepsAncestorsOnly();
     void scale100k();
 };
 
@@ -311,6 +312,84 @@ void TestModelTreeModel::resetWhileFiltered()
     QCOMPARE(visibleTensors(&proxy), (std::set<std::string>{"a.c"}));
     model.clear();
     QCOMPARE(proxy.rowCount(), 0);
+}
+
+namespace {
+
+// Counts the rows the proxy asks about.
+class CountingProxy : public TreeFilterProxy {
+public:
+    mutable int calls = 0;
+
+protected:
+    bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override
+    {
+        ++calls;
+        return TreeFilterProxy::filterAcceptsRow(sourceRow, sourceParent);
+    }
+};
+
+// Every row reachable in `m`, by full name.
+void visibleRows(const QAbstractItemModel* m, const QModelIndex& parent, std::set<std::string>& out)
+{
+    for (int r = 0; r < m->rowCount(parent); ++r) {
+        const QModelIndex i = m->index(r, 0, parent);
+        out.insert(i.data(ModelTreeModel::FullNameRole).toString().toStdString());
+        visibleRows(m, i, out);
+    }
+}
+
+}  // namespace
+
+void TestModelTreeModel::filterKeepsAncestorsOnly()
+{
+    // A deep match under "enc" and a wide subtree "big" of 2,000 tensors without one.
+    auto index = std::make_shared<ModelIndex>();
+    auto add = [&](const std::string& name) {
+        TensorEntry e;
+        e.name = name;
+        e.kind = TensorKind::Parameter;
+        e.dtype = DType::Float32;
+        e.shape = {1};
+        e.storage = int(index->entries.size());
+        index->entries.push_back(e);
+    };
+    add("enc.layers.0.attn.q_proj.weight");
+    add("enc.layers.0.attn.k_proj.weight");
+    add("enc.layers.1.mlp.weight");
+    for (int i = 0; i < 1000; ++i) {
+        add("big.block" + std::to_string(i) + ".weight");
+        add("big.block" + std::to_string(i) + ".bias");
+    }
+    index->finalize();
+    ModelTreeModel model;
+    CountingProxy proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&model);
+    model.setModel(index);
+    QVERIFY(proxy.setQuery({MatchMode::Contains, "q_proj", true}));
+
+    std::set<std::string> rows;
+    proxy.calls = 0;
+    visibleRows(&proxy, {}, rows);
+    // The match and each of its ancestors, nothing else: siblings and the other subtree
+    // are hidden.
+    QCOMPARE(rows, (std::set<std::string>{"enc", "enc.layers", "enc.layers.0", "enc.layers.0.attn",
+                                          "enc.layers.0.attn.q_proj", "enc.layers.0.attn.q_proj.weight"}));
+    // Re-filtering asks about the children of shown rows only, never the 3,000 rows inside
+    // the rejected "big" subtree (recursive filtering would visit every one of them).
+    proxy.calls = 0;
+    QVERIFY(proxy.setQuery({MatchMode::Contains, "k_proj", true}));
+    rows.clear();
+    visibleRows(&proxy, {}, rows);
+    QVERIFY2(proxy.calls < 50, qPrintable(QString::number(proxy.calls)));
+    QCOMPARE(rows, (std::set<std::string>{"enc", "enc.layers", "enc.layers.0", "enc.layers.0.attn",
+                                          "enc.layers.0.attn.k_proj", "enc.layers.0.attn.k_proj.weight"}));
+    // A match deep in the wide subtree shows its path and none of its 999 sibling blocks.
+    QVERIFY(proxy.setQuery({MatchMode::Exact, "big.block500.bias", true}));
+    rows.clear();
+    visibleRows(&proxy, {}, rows);
+    QCOMPARE(rows, (std::set<std::string>{"big", "big.block500", "big.block500.bias"}));
 }
 
 void TestModelTreeModel::scale100k()

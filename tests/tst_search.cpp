@@ -67,6 +67,8 @@ private Q_SLOTS:
     void wildcardAgreesWithReference();
     void wildcardIsAlwaysValidAndDecided();
     void wildcardCodePoints();
+    void wildcardIsAnchoredAtBothEnds_data();
+    void wildcardIsAnchoredAtBothEnds();
     void byteOrderMarkIsPartOfTheName();
 };
 
@@ -250,6 +252,41 @@ void TestSearch::wildcardIsAlwaysValidAndDecided()
     // A lone surrogate is a character like any other to a wildcard.
     NameMatcher lone(SearchQuery{MatchMode::Wildcard, QString(QChar(0xD800)) + QLatin1Char('*'), true});
     QVERIFY(lone.isValid());
+}
+
+void TestSearch::wildcardIsAnchoredAtBothEnds_data()
+{
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<bool>("match");
+    // A wildcard matches the whole name: no implied '*' at the start or the end.
+    QTest::newRow("prefix at the start") << "layers.*" << "layers.0.weight" << true;
+    QTest::newRow("prefix not in the middle") << "layers.*" << "encoder.layers.0.weight" << false;
+    QTest::newRow("prefix not after one char") << "layers.*" << "xlayers.0.weight" << false;
+    QTest::newRow("question mark not skipping a prefix") << "layers.?.weight" << "encoder.layers.0.weight" << false;
+    QTest::newRow("explicit leading star") << "*layers.*" << "encoder.layers.0.weight" << true;
+    QTest::newRow("suffix at the end") << "*.weight" << "encoder.layers.0.weight" << true;
+    QTest::newRow("suffix not before more") << "*.weight" << "encoder.layers.0.weight_g" << false;
+    QTest::newRow("literal not in the middle") << "layers" << "encoder.layers.0" << false;
+}
+
+void TestSearch::wildcardIsAnchoredAtBothEnds()
+{
+    QFETCH(QString, pattern);
+    QFETCH(QString, name);
+    QFETCH(bool, match);
+    const std::string utf8 = name.toStdString();
+    for (bool caseSensitive : {true, false}) {
+        const NameMatcher m(SearchQuery{MatchMode::Wildcard, pattern, caseSensitive});
+        QCOMPARE(m.matches(name), match);
+        QCOMPARE(m.matches(std::string_view(utf8)), match);
+        const ModelIndex idx = makeIndex({name});
+        QCOMPARE(searchEntries(idx, m).size(), size_t(match ? 1 : 0));
+    }
+    // The displayed regular expression says the same, and so does the matcher by itself.
+    QCOMPARE(QRegularExpression(wildcardToRegex(pattern)).match(name).hasMatch(), match);
+    const QList<uint> p = pattern.toUcs4(), n = name.toUcs4();
+    QCOMPARE(wildcardMatch(std::u32string(p.begin(), p.end()), std::u32string(n.begin(), n.end())), match);
 }
 
 void TestSearch::wildcardCodePoints()

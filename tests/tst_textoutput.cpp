@@ -1,9 +1,9 @@
 // Text from files shown to people: the terminal escaping of plain-text output and the
 // Python snippet of the details panel, both checked against Python itself.
-#include "ui/detailspanel.h"
 #include "ui/mainwindow.h"
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "model/snippet.h"
 #include "base/textutil.h"
 
 #include <QJsonArray>
@@ -151,7 +151,7 @@ void TestTextOutput::pythonSnippetRoundTrips()
     idx.finalize();
     QJsonArray snippets;
     for (int i = 0; i < names.size(); ++i) {
-        const QString s = DetailsPanel::pythonSnippet(idx, i);
+        const QString s = pythonSnippet(idx, i);
         QVERIFY2(!s.contains(QLatin1Char('\n')), qPrintable(s));  // one line to paste
         snippets << s;
     }

@@ -3,6 +3,7 @@
 
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "model/snippet.h"
 #include "ui/models/modeltreemodel.h"
 
 #include <QApplication>
@@ -28,13 +29,6 @@ namespace {
 QString u8(std::string_view s)
 {
     return utf8ToQString(s);
-}
-
-// A Python string literal that evaluates to the name exactly: quotes, backslashes,
-// newlines and every other non-printable character escaped (ast.literal_eval round-trips).
-QString pyString(const std::string& s)
-{
-    return pythonStringLiteral(s);
 }
 
 QString joinInts(const std::vector<std::int64_t>& v)
@@ -104,16 +98,27 @@ DetailsPanel::DetailsPanel(QWidget* parent) : QWidget(parent)
     m_emptyPage->setEnabled(false);
     m_stack->addWidget(m_emptyPage);
 
-    // Tensor page.
+    createTensorPage();
+    createModulePage();
+    m_stack->setCurrentWidget(m_emptyPage);
+}
+
+QFont DetailsPanel::titleFont() const
+{
+    QFont big = font();
+    big.setBold(true);
+    big.setPointSizeF(big.pointSizeF() * 1.15);
+    return big;
+}
+
+void DetailsPanel::createTensorPage()
+{
     m_tensorPage = new QWidget(this);
     m_tensorPage->setObjectName(QStringLiteral("tensorPage"));
     auto* tv = new QVBoxLayout(m_tensorPage);
     m_tensorName = new ElidedLabel(m_tensorPage);
     m_tensorName->setObjectName(QStringLiteral("tensorNameLabel"));
-    QFont big = m_tensorName->font();
-    big.setBold(true);
-    big.setPointSizeF(big.pointSizeF() * 1.15);
-    m_tensorName->setFont(big);
+    m_tensorName->setFont(titleFont());
     tv->addWidget(m_tensorName);
     auto* form = new QFormLayout;
     form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
@@ -160,7 +165,7 @@ DetailsPanel::DetailsPanel(QWidget* parent) : QWidget(parent)
     snippetRow->addWidget(m_copySnippet, 0, Qt::AlignTop);
     tv->addLayout(snippetRow);
 
-    // The statistics panel (another issue) goes here.
+    // The statistics panel (setStatsWidget) goes here.
     m_statsContainer = new QWidget(m_tensorPage);
     m_statsContainer->setObjectName(QStringLiteral("statsContainer"));
     m_statsLayout = new QVBoxLayout(m_statsContainer);
@@ -168,14 +173,16 @@ DetailsPanel::DetailsPanel(QWidget* parent) : QWidget(parent)
     tv->addWidget(m_statsContainer, 1);
     tv->addStretch(0);
     m_stack->addWidget(m_tensorPage);
+}
 
-    // Module page.
+void DetailsPanel::createModulePage()
+{
     m_modulePage = new QWidget(this);
     m_modulePage->setObjectName(QStringLiteral("modulePage"));
     auto* mv = new QVBoxLayout(m_modulePage);
     m_moduleName = new ElidedLabel(m_modulePage);
     m_moduleName->setObjectName(QStringLiteral("moduleNameLabel"));
-    m_moduleName->setFont(big);
+    m_moduleName->setFont(titleFont());
     mv->addWidget(m_moduleName);
     m_moduleTotals = new QLabel(m_modulePage);
     m_moduleTotals->setObjectName(QStringLiteral("moduleTotalsLabel"));
@@ -201,8 +208,6 @@ DetailsPanel::DetailsPanel(QWidget* parent) : QWidget(parent)
     });
     mv->addWidget(m_largest, 1);
     m_stack->addWidget(m_modulePage);
-
-    m_stack->setCurrentWidget(m_emptyPage);
 }
 
 QLabel* DetailsPanel::addValueRow(QFormLayout* form, const QString& label, const char* objectName)
@@ -315,11 +320,14 @@ void DetailsPanel::showModule(int node)
                       .arg(formatCount(n.parameters), formatCount(n.buffers));
     if (n.tensors > 0)
         totals += tr("<tr><td>Tensors:</td><td align=right>%1</td></tr>").arg(formatCount(n.tensors));
-    totals += tr("<tr><td>Elements:</td><td align=right>%1</td></tr>"
-                 "<tr><td>Size:</td><td align=right>%2</td></tr>"
-                 "<tr><td>Children:</td><td align=right>%3</td></tr></table>"
-                 "<small>Storage shared by tied tensors is counted once.</small>")
-                  .arg(formatSize(n.numel, false), n.bytes == std::numeric_limits<std::int64_t>::max() ? formatSize(n.bytes, true) : bytesText(n.bytes), formatCount(qint64(n.children.size())));
+    totals +=
+        tr("<tr><td>Elements:</td><td align=right>%1</td></tr>"
+           "<tr><td>Size:</td><td align=right>%2</td></tr>"
+           "<tr><td>Children:</td><td align=right>%3</td></tr></table>"
+           "<small>Storage shared by tied tensors is counted once.</small>")
+            .arg(formatSize(n.numel, false),
+                 n.bytes == std::numeric_limits<std::int64_t>::max() ? formatSize(n.bytes, true) : bytesText(n.bytes),
+                 formatCount(qint64(n.children.size())));
     m_moduleTotals->setText(totals);
 
     const std::vector<int> largest = m_tree->largestChildren(node, 10);
@@ -371,22 +379,6 @@ void DetailsPanel::setStatsWidget(QWidget* widget)
     m_statsWidget = widget;
     if (widget)
         m_statsLayout->addWidget(widget);
-}
-
-QString DetailsPanel::pythonSnippet(const ModelIndex& index, int entry)
-{
-    if (entry < 0 || size_t(entry) >= index.entries.size())
-        return {};
-    const TensorEntry& e = index.entries[size_t(entry)];
-    switch (e.kind) {
-        case TensorKind::Parameter:
-            return QStringLiteral("model.get_parameter(%1)").arg(pyString(e.name));
-        case TensorKind::Buffer:
-            return QStringLiteral("model.get_buffer(%1)").arg(pyString(e.name));
-        case TensorKind::Tensor:
-            return QStringLiteral("state_dict[%1]").arg(pyString(e.name));
-    }
-    return {};
 }
 
 }  // namespace paramscope

@@ -54,9 +54,6 @@ public:
     void setStatsWidget(QWidget* widget);
     QWidget* statsContainer() const { return m_statsContainer; }
 
-    /// `model.get_parameter("…")`, `model.get_buffer("…")` or `state_dict["…"]`.
-    static QString pythonSnippet(const ModelIndex& index, int entry);
-
 Q_SIGNALS:
     /// The user asked to go to another node (shared-with link, a largest child).
     void nodeActivated(int node);
@@ -66,6 +63,9 @@ Q_SIGNALS:
     void tensorCleared();
 
 private:
+    void createTensorPage();
+    void createModulePage();
+    QFont titleFont() const;  // the tensor's or module's name above its page
     void showTensor(int node);
     void showModule(int node);
     QLabel* addValueRow(QFormLayout* form, const QString& label, const char* objectName);

@@ -1,12 +1,10 @@
 #pragma once
 
-#include "formats/loader.h"
+#include "model/loadtypes.h"
 #include "model/search.h"
+#include "ui/errorbanner.h"
 
-#include <QElapsedTimer>
-#include <QFuture>
 #include <QMainWindow>
-#include <QPointer>
 
 #include <memory>
 #include <vector>
@@ -21,15 +19,19 @@ class QProgressBar;
 class QPushButton;
 class QSettings;
 class QStackedWidget;
-class QTimer;
 class QToolButton;
+class QVBoxLayout;
 
 namespace paramscope {
 
 class DetailsPanel;
+class ModelIndex;
+class ModelSession;
 class ModelTree;
 class ModelTreeModel;
 class ModelTreeView;
+class SearchController;
+class StartPage;
 class TreeFilterProxy;
 struct SearchMatches;
 
@@ -54,12 +56,12 @@ public:
     /// not given. Not added to the recent files.
     void setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree = {});
     void cancelLoading();
-    bool isLoading() const { return m_loading; }
+    bool isLoading() const;
 
     std::shared_ptr<const ModelIndex> modelIndex() const;
     std::shared_ptr<const ModelTree> modelTree() const;
     /// The file the open model came from (empty when none).
-    QString currentFile() const { return m_currentFile; }
+    QString currentFile() const;
     /// What Export… would write: the selected tensors, every tensor under a selected
     /// module (only the matching ones while a search filters the tree), or, with nothing
     /// selected and a search active, every match. File order, no duplicates.
@@ -79,7 +81,9 @@ public:
     void findNext();
     void findPrevious();
 
-    // For tests and the screenshot command.
+    // For tests and the screenshot tool.
+    ModelSession* session() const { return m_session; }
+    SearchController* searchController() const { return m_search; }
     ModelTreeModel* treeModel() const { return m_model; }
     TreeFilterProxy* filterProxy() const { return m_proxy; }
     ModelTreeView* treeView() const { return m_tree; }
@@ -112,32 +116,28 @@ protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
 
 private:
-    struct LoadOutcome;
-
     void createActions();
     void createMenus();
-    QWidget* createEmptyPage();
     QWidget* createBrowserPage();
+    void createSearchBar(QWidget* left, QVBoxLayout* layout);
     void createStatusBar();
-    std::unique_ptr<QSettings> settings() const;
+    void connectSession();
+    void connectSearch();
     void restoreSettings();
 
-    void onLoadProgress(quint64 generation, double fraction, const QString& stage);
-    void onLoadFinished(quint64 generation, const QString& path, const QString& displayName,
-                        const LoadOutcome& outcome);
+    void onLoadProgress(double fraction, const QString& stage);
+    void onLoadFailed(const QString& path, const QString& displayName, const QString& message);
     void setLoadingUi(bool loading, const QString& path = {});
-    void showModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree, const QString& path,
-                   const QString& displayName);
+    void showModel();
     void showError(const QString& message);
     void hideError();
 
-    void addRecentFile(const QString& path);
     void rebuildRecentMenu();
     void updateStatusLabel();
     void updateActions();
 
     SearchQuery currentQuery() const;
-    void runSearch();
+    void queryChanged();
     void applyMatches(std::shared_ptr<const SearchMatches> matches);
     void showSearchError(const NameMatcher& matcher);
     void expandMatches();
@@ -156,15 +156,16 @@ private:
     void showTreeContextMenu(const QPoint& pos);
 
     // Model and views.
+    ModelSession* m_session = nullptr;
+    SearchController* m_search = nullptr;
     ModelTreeModel* m_model = nullptr;
     TreeFilterProxy* m_proxy = nullptr;
     QStackedWidget* m_pages = nullptr;
-    QWidget* m_emptyPage = nullptr;
+    StartPage* m_emptyPage = nullptr;
     QWidget* m_browserPage = nullptr;
     ModelTreeView* m_tree = nullptr;
     DetailsPanel* m_details = nullptr;
-    QWidget* m_errorBanner = nullptr;
-    QLabel* m_errorText = nullptr;
+    ErrorBanner* m_errorBanner = nullptr;
 
     // Search bar.
     QLineEdit* m_searchEdit = nullptr;
@@ -172,8 +173,6 @@ private:
     QToolButton* m_caseButton = nullptr;
     QLabel* m_matchLabel = nullptr;
     QLabel* m_searchError = nullptr;
-    QTimer* m_searchTimer = nullptr;
-    quint64 m_searchGeneration = 0;
 
     // Status bar.
     QLabel* m_statusLabel = nullptr;
@@ -196,16 +195,7 @@ private:
     QActionGroup* m_engineGroup = nullptr;
     QMenu* m_recentMenu = nullptr;
 
-    // Loading.
     LoaderEngine m_engine = LoaderEngine::Auto;
-    bool m_loading = false;
-    quint64 m_loadGeneration = 0;
-    CancelToken m_cancel;
-    QString m_loadingPath;
-    QElapsedTimer m_loadTimer;
-    QList<QFuture<void>> m_pendingLoads;  // waited for on destruction
-    QString m_currentFile;
-    QString m_currentDisplayName;
 };
 
 }  // namespace paramscope

@@ -4,13 +4,11 @@
 #include "model/modelindex.h"
 
 #include <QFontDatabase>
-#include <QFutureWatcher>
 #include <QGridLayout>
 #include <QLocale>
 #include <QLabel>
 #include <QProgressBar>
 #include <QVBoxLayout>
-#include <QtConcurrent/QtConcurrentRun>
 
 namespace paramscope {
 
@@ -18,7 +16,6 @@ namespace {
 
 /// What a background computation hands back to the GUI thread.
 struct StatsJob {
-    quint64 generation = 0;
     int entry = -1;
     int bins = 0;
     std::shared_ptr<const TensorStats> stats;
@@ -108,13 +105,8 @@ StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent)
     clear();
 }
 
-StatsPanel::~StatsPanel()
-{
-    // Workers post progress to `this`: stop them and wait (cancel is checked every chunk).
-    cancelRunning();
-    for (auto* w : findChildren<QFutureWatcher<StatsJob>*>())
-        w->waitForFinished();
-}
+// m_jobs cancels the running computation and waits for it (cancel is checked every chunk).
+StatsPanel::~StatsPanel() = default;
 
 void StatsPanel::showTensor(std::shared_ptr<const ModelIndex> index, int entry)
 {
@@ -122,7 +114,7 @@ void StatsPanel::showTensor(std::shared_ptr<const ModelIndex> index, int entry)
         m_cache.clear();  // keyed by entry: valid for one model only
         m_index = std::move(index);
     }
-    if (m_running && entry == m_entry)
+    if (m_jobs.isRunning() && entry == m_entry)
         return;  // already on its way
     m_entry = entry;
     start();
@@ -130,8 +122,7 @@ void StatsPanel::showTensor(std::shared_ptr<const ModelIndex> index, int entry)
 
 void StatsPanel::clear()
 {
-    cancelRunning();
-    ++m_generation;
+    m_jobs.cancel();
     m_entry = -1;
     m_current.reset();
     for (auto* v : std::as_const(m_values)) {
@@ -142,18 +133,9 @@ void StatsPanel::clear()
     m_histogram->clear();
 }
 
-void StatsPanel::cancelRunning()
-{
-    if (m_cancel)
-        m_cancel->store(true);
-    m_cancel.reset();
-    m_running = false;
-}
-
 void StatsPanel::start()
 {
-    cancelRunning();
-    const quint64 generation = ++m_generation;
+    m_jobs.cancel();
     if (!m_index || m_entry < 0 || size_t(m_entry) >= m_index->entries.size()) {
         clear();
         return;
@@ -171,58 +153,39 @@ void StatsPanel::start()
     showStatus(tr("Computing…"), true);
     m_histogram->clear(tr("Computing…"));
 
-    CancelToken token = makeCancelToken();
-    m_cancel = token;
-    m_running = true;
-    auto index = m_index;
-    const int entry = m_entry, bins = m_bins;
-    auto* watcher = new QFutureWatcher<StatsJob>(this);
-    connect(watcher, &QFutureWatcher<StatsJob>::finished, this, [this, watcher] {
-        const StatsJob job = watcher->result();
-        watcher->deleteLater();
-        if (job.generation != m_generation)
-            return;  // a newer request superseded it
-        m_running = false;
-        m_cancel.reset();
-        if (!job.stats) {
-            showStatus(job.error, false);
-            m_histogram->clear(job.error);
-            for (auto* v : std::as_const(m_values))
-                v->setText(QStringLiteral("—"));
-            return;
-        }
-        if (m_cache.size() >= kMaxCached)
-            m_cache.clear();  // a few KB each; a crude bound beats unbounded growth
-        m_cache[Key{job.entry, job.bins}] = job.stats;
-        display(job.stats);
-        Q_EMIT statsShown();
-    });
-    watcher->setFuture(QtConcurrent::run([this, index, entry, bins, token, generation] {
-        StatsOptions o;
-        o.bins = bins;
-        o.cancel = token;
-        // Called at most once per percent by core; queued to the GUI thread.
-        o.progress = [this, generation](double f) {
-            QMetaObject::invokeMethod(
-                this, [this, generation, f] { onProgress(generation, f); }, Qt::QueuedConnection);
-        };
-        StatsJob job;
-        job.generation = generation;
-        job.entry = entry;
-        job.bins = bins;
-        auto r = computeStats(*index, entry, o);
-        if (r)
-            job.stats = std::make_shared<const TensorStats>(std::move(r.value()));
-        else
-            job.error = r.error();
-        return job;
-    }));
-}
-
-void StatsPanel::onProgress(quint64 generation, double fraction)
-{
-    if (generation == m_generation && m_running)
-        m_progress->setValue(int(fraction * 1000));
+    m_jobs.start(
+        [this, index = m_index, entry = m_entry, bins = m_bins](const JobHandle& handle) {
+            StatsOptions o;
+            o.bins = bins;
+            o.cancel = handle.cancel;
+            // Called at most once per percent by core; queued to the GUI thread.
+            o.progress = [this, id = handle.id](double f) {
+                m_jobs.post(id, [this, f] { m_progress->setValue(int(f * 1000)); });
+            };
+            StatsJob job;
+            job.entry = entry;
+            job.bins = bins;
+            auto r = computeStats(*index, entry, o);
+            if (r)
+                job.stats = std::make_shared<const TensorStats>(std::move(r.value()));
+            else
+                job.error = r.error();
+            return job;
+        },
+        [this](const StatsJob& job) {
+            if (!job.stats) {
+                showStatus(job.error, false);
+                m_histogram->clear(job.error);
+                for (auto* v : std::as_const(m_values))
+                    v->setText(QStringLiteral("—"));
+                return;
+            }
+            if (m_cache.size() >= kMaxCached)
+                m_cache.clear();  // a few KB each; a crude bound beats unbounded growth
+            m_cache[Key{job.entry, job.bins}] = job.stats;
+            display(job.stats);
+            Q_EMIT statsShown();
+        });
 }
 
 void StatsPanel::showStatus(const QString& text, bool busy)

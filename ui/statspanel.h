@@ -1,10 +1,9 @@
 #pragma once
 
-#include "base/cancel.h"
+#include "session/jobtracker.h"
 #include "stats/stats.h"
 
 #include <QMap>
-#include <QPointer>
 #include <QString>
 #include <QWidget>
 
@@ -35,7 +34,7 @@ public:
     /// Shows nothing; cancels any running computation.
     void clear();
 
-    bool isComputing() const { return m_running; }
+    bool isComputing() const { return m_jobs.isRunning(); }
     /// The text shown for a statistic: "elements", "finite", "nan", "pos_inf", "neg_inf",
     /// "zeros", "min", "max", "mean", "std", "l1", "l2", "max_abs", "p1", "p25", "median",
     /// "p75", "p99".
@@ -54,18 +53,14 @@ Q_SIGNALS:
 private:
     using Key = std::tuple<int, int>;  // entry, bins (the cache holds one model at a time)
     void start();
-    void cancelRunning();
     void display(const std::shared_ptr<const TensorStats>& s);
     void showStatus(const QString& text, bool busy);
     void setValue(const QString& key, const QString& text, const QString& tip = QString());
-    void onProgress(quint64 generation, double fraction);
 
     std::shared_ptr<const ModelIndex> m_index;
     int m_entry = -1;
     int m_bins = 0;
-    quint64 m_generation = 0;  // bumped by every request; stale results are dropped
-    CancelToken m_cancel;
-    bool m_running = false;
+    JobTracker m_jobs{this};  // one computation at a time; a newer request drops the older
     std::map<Key, std::shared_ptr<const TensorStats>> m_cache;
     std::shared_ptr<const TensorStats> m_current;
 

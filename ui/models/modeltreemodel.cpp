@@ -110,33 +110,7 @@ void ModelTreeModel::setModel(std::shared_ptr<const ModelIndex> index, std::shar
     m_tree = std::move(tree);
     if (m_index && !m_tree)
         m_tree = std::make_shared<const ModelTree>(ModelTree::build(*m_index));
-    m_subtreeDType.clear();
-    m_subtreeMixed.clear();
-    if (m_index && m_tree) {
-        const int n = m_tree->size();
-        m_subtreeDType.assign(size_t(n), DType::Unknown);
-        m_subtreeMixed.assign(size_t(n), 0);
-        std::vector<unsigned char> seen(size_t(n), 0);
-        // Children are created after their parents: a reverse sweep sees children first.
-        for (int i = n - 1; i >= 0; --i) {
-            const TreeNode& node = m_tree->node(i);
-            if (node.entry >= 0) {
-                const DType t = m_index->entries[size_t(node.entry)].dtype;
-                if (seen[size_t(i)] && m_subtreeDType[size_t(i)] != t)
-                    m_subtreeMixed[size_t(i)] = 1;
-                m_subtreeDType[size_t(i)] = t;
-                seen[size_t(i)] = 1;
-            }
-            if (node.parent >= 0 && seen[size_t(i)]) {
-                const size_t p = size_t(node.parent);
-                if (m_subtreeMixed[size_t(i)] || (seen[p] && m_subtreeDType[p] != m_subtreeDType[size_t(i)]))
-                    m_subtreeMixed[p] = 1;
-                if (!seen[p])
-                    m_subtreeDType[p] = m_subtreeDType[size_t(i)];
-                seen[p] = 1;
-            }
-        }
-    }
+    m_subtree = m_index && m_tree ? SubtreeDTypes::compute(*m_index, *m_tree) : SubtreeDTypes{};
     endResetModel();
 }
 
@@ -247,9 +221,9 @@ QVariant ModelTreeModel::displayData(int node, int column) const
         case ShapeColumn:
             return {};
         case DTypeColumn:
-            if (m_subtreeMixed[size_t(node)])
+            if (m_subtree.mixed[size_t(node)])
                 return QStringLiteral("mixed");
-            return m_subtreeDType[size_t(node)] == DType::Unknown ? QString() : dtypeText(m_subtreeDType[size_t(node)]);
+            return m_subtree.dtype[size_t(node)] == DType::Unknown ? QString() : dtypeText(m_subtree.dtype[size_t(node)]);
         case ElementsColumn:
             return formatSize(n.numel, false);
         case SizeColumn:

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "model/subtreedtype.h"
+
 #include <QAbstractItemModel>
 #include <QIcon>
 
@@ -10,7 +12,6 @@ namespace paramscope {
 
 class ModelIndex;
 class ModelTree;
-enum class DType : std::uint8_t;
 
 /// The module tree of one opened model as an item model. Every QModelIndex carries its
 /// tree node id, and each node knows its parent and row, so index() and parent() are
@@ -66,10 +67,7 @@ private:
 
     std::shared_ptr<const ModelIndex> m_index;
     std::shared_ptr<const ModelTree> m_tree;
-    // Per node: the dtype shared by every tensor of the subtree (DType::Unknown when
-    // mixed), computed once per model so module rows can show it without a walk.
-    std::vector<DType> m_subtreeDType;
-    std::vector<unsigned char> m_subtreeMixed;
+    SubtreeDTypes m_subtree;  // per node, computed once per model
 };
 
 }  // namespace paramscope

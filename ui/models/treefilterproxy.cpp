@@ -6,39 +6,12 @@
 
 namespace paramscope {
 
-std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
-                                                            const NameMatcher& matcher)
-{
-    auto m = std::make_shared<SearchMatches>();
-    m->matcher = matcher;
-    if (!matcher.isValid() || matcher.isEmpty())
-        return m;
-    SearchResult r = searchModel(index, matcher);
-    m->entries = std::move(r.entries);
-    m->undecided = std::move(r.undecided);
-    m->matchNode.assign(size_t(tree.size()), 0);
-    m->visible.assign(size_t(tree.size()), 0);
-    m->visible[size_t(ModelTree::root())] = 1;
-    for (int e : m->entries) {
-        int n = tree.nodeForEntry(e);
-        if (n < 0)
-            continue;
-        m->matchNode[size_t(n)] = 1;
-        // Mark ancestors until one is already marked: each node is visited once overall.
-        while (n > 0 && !m->visible[size_t(n)]) {
-            m->visible[size_t(n)] = 1;
-            n = tree.node(n).parent;
-        }
-    }
-    return m;
-}
-
 TreeFilterProxy::TreeFilterProxy(QObject* parent) : QSortFilterProxyModel(parent)
 {
-    // The visible set already holds every ancestor of a match, so filterAcceptsRow
-    // accepts them directly; recursive filtering only descends into rejected subtrees,
-    // which then hold no match. Kept on so a match always keeps its ancestors.
-    setRecursiveFilteringEnabled(true);
+    // One mechanism keeps the ancestors of a match: SearchMatches::visible marks them, so
+    // filterAcceptsRow accepts them directly. Qt's recursive filtering stays off: it would
+    // descend into every rejected subtree to find what the visible set already says.
+    setRecursiveFilteringEnabled(false);
     setSortRole(ModelTreeModel::SortRole);
     setDynamicSortFilter(false);
 }

@@ -1,6 +1,6 @@
 #pragma once
 
-#include "model/search.h"
+#include "model/searchmatches.h"
 
 #include <QSortFilterProxyModel>
 
@@ -9,24 +9,7 @@
 
 namespace paramscope {
 
-class ModelIndex;
-class ModelTree;
 class ModelTreeModel;
-
-/// The result of one search over a model: which tensors match and which tree nodes stay
-/// visible (matches and their ancestors). Computed in one pass over the entries, off the
-/// GUI thread if need be; immutable afterwards.
-struct SearchMatches {
-    NameMatcher matcher;
-    std::vector<int> entries;              // matching entries, in the file's order
-    std::vector<int> undecided;            // entries the regular expression could not decide (not shown)
-    std::vector<unsigned char> matchNode;  // per tree node: a matching tensor
-    std::vector<unsigned char> visible;    // per tree node: a match or an ancestor of one
-
-    /// An empty or invalid matcher gives an empty result (the proxy then shows everything).
-    static std::shared_ptr<const SearchMatches> compute(const ModelIndex& index, const ModelTree& tree,
-                                                        const NameMatcher& matcher);
-};
 
 /// Filters and sorts a ModelTreeModel. Filtering looks up the precomputed SearchMatches
 /// (O(1) per row), so re-filtering 100k rows costs one pass, not one regex per row per

@@ -1,0 +1,55 @@
+#include "model/searchmatches.h"
+
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+
+namespace paramscope {
+
+std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
+                                                            const NameMatcher& matcher)
+{
+    auto m = std::make_shared<SearchMatches>();
+    m->matcher = matcher;
+    if (!matcher.isValid() || matcher.isEmpty())
+        return m;
+    SearchResult r = searchModel(index, matcher);
+    m->entries = std::move(r.entries);
+    m->undecided = std::move(r.undecided);
+    m->matchNode.assign(size_t(tree.size()), 0);
+    m->visible.assign(size_t(tree.size()), 0);
+    m->visible[size_t(ModelTree::root())] = 1;
+    for (int e : m->entries) {
+        int n = tree.nodeForEntry(e);
+        if (n < 0)
+            continue;
+        m->matchNode[size_t(n)] = 1;
+        // Mark ancestors until one is already marked: each node is visited once overall.
+        while (n > 0 && !m->visible[size_t(n)]) {
+            m->visible[size_t(n)] = 1;
+            n = tree.node(n).parent;
+        }
+    }
+    return m;
+}
+
+std::vector<int> nodesToExpand(const ModelTree& tree, const SearchMatches& matches, int maxNodes)
+{
+    std::vector<unsigned char> seen(size_t(tree.size()), 0);
+    std::vector<int> nodes;
+    for (int e : matches.entries) {
+        const int n = tree.nodeForEntry(e);
+        if (n < 0)
+            continue;
+        std::vector<int> chain;
+        for (int p = tree.node(n).parent; p > 0 && !seen[size_t(p)]; p = tree.node(p).parent) {
+            seen[size_t(p)] = 1;
+            chain.push_back(p);
+        }
+        nodes.insert(nodes.end(), chain.rbegin(), chain.rend());
+        if (int(nodes.size()) > maxNodes)
+            break;
+    }
+    return nodes;
+}
+
+}  // namespace paramscope

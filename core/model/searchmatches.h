@@ -1,0 +1,35 @@
+#pragma once
+
+// The match set of one search over a model: which tensors match and which tree nodes a
+// filtered view shows (the matches and their ancestors), plus the modules to open so the
+// matches are in view. Computed in one pass, off the GUI thread if need be; immutable
+// afterwards.
+
+#include "model/search.h"
+
+#include <memory>
+#include <vector>
+
+namespace paramscope {
+
+class ModelIndex;
+class ModelTree;
+
+/// The result of one search over a model and its tree.
+struct SearchMatches {
+    NameMatcher matcher;
+    std::vector<int> entries;              // matching entries, in the file's order
+    std::vector<int> undecided;            // entries the regular expression could not decide (not shown)
+    std::vector<unsigned char> matchNode;  // per tree node: a matching tensor
+    std::vector<unsigned char> visible;    // per tree node: a match or an ancestor of one
+
+    /// An empty or invalid matcher gives an empty result (a view then shows everything).
+    static std::shared_ptr<const SearchMatches> compute(const ModelIndex& index, const ModelTree& tree,
+                                                        const NameMatcher& matcher);
+};
+
+/// The modules on a path to a match, each once, parents before children (the root left
+/// out), in the order of the matches. Stops once more than `maxNodes` are collected.
+std::vector<int> nodesToExpand(const ModelTree& tree, const SearchMatches& matches, int maxNodes);
+
+}  // namespace paramscope

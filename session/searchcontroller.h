@@ -1,0 +1,72 @@
+#pragma once
+
+// SearchController: the live search of the window without its widgets. A changed query
+// waits for a short pause in typing (debounce), then is matched against the model's
+// names, on a worker for large models; the match set is handed back only if no newer
+// query or model replaced it meanwhile. Also decides which modules a view opens to show
+// the matches.
+
+#include "model/searchmatches.h"
+#include "session/jobtracker.h"
+
+#include <QObject>
+#include <QTimer>
+
+#include <memory>
+#include <vector>
+
+namespace paramscope {
+
+class ModelIndex;
+class ModelTree;
+
+class SearchController : public QObject {
+    Q_OBJECT
+public:
+    /// Beyond this many nodes to open, expanding every match path costs more than it
+    /// helps; the view then shows the matches' top levels and F3 walks to each match.
+    static constexpr int kMaxExpandedNodes = 20000;
+    /// A view opens the top level of an unfiltered tree with at most this many rows.
+    static constexpr int kMaxExpandedTopLevel = 64;
+
+    explicit SearchController(QObject* parent = nullptr);
+
+    /// The model searched; drops a pending or running search (run() applies the query).
+    void setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree);
+    /// Stores the query and (re)starts the debounce timer.
+    void setQuery(const SearchQuery& query);
+    const SearchQuery& query() const { return m_query; }
+    /// Runs the query now (a pending debounce is dropped).
+    void run();
+    /// Runs a pending debounced search now; nothing when none is pending.
+    void flush();
+    bool isPending() const { return m_timer.isActive(); }
+    bool isSearching() const { return m_jobs.isRunning(); }
+
+    void setDebounceInterval(int ms) { m_timer.setInterval(ms); }
+    int debounceInterval() const { return m_timer.interval(); }
+    /// Models with at least this many names are searched on a worker (default 20000: a
+    /// regular expression over 100k names takes tens of milliseconds).
+    void setAsyncThreshold(size_t entries) { m_asyncThreshold = entries; }
+
+    /// The modules to open so that the matches are in view, parents first.
+    std::vector<int> nodesToOpen(const SearchMatches& matches) const;
+
+Q_SIGNALS:
+    /// The query is invalid (a bad regular expression); the last valid filter stays.
+    void rejected(const NameMatcher& matcher);
+    /// The query is valid; matching has started (on a worker when `async`).
+    void accepted(bool async);
+    /// The match set of the current query; null when nothing filters (empty query, no model).
+    void matchesReady(std::shared_ptr<const SearchMatches> matches);
+
+private:
+    QTimer m_timer;
+    JobTracker m_jobs{this};
+    SearchQuery m_query;
+    std::shared_ptr<const ModelIndex> m_index;
+    std::shared_ptr<const ModelTree> m_tree;
+    size_t m_asyncThreshold = 20000;
+};
+
+}  // namespace paramscope

@@ -1,0 +1,314 @@
+// The QtCore session layer on its own: JobTracker (stale results dropped, the previous job
+// cancelled), ModelSession (a PyTorch fixture against its JSON truth, a failing file, a
+// superseded load), SearchController (debounce, the worker path, rejected queries).
+#include "formats/loader.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "session/jobtracker.h"
+#include "session/modelsession.h"
+#include "session/searchcontroller.h"
+#include "testutil.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QSemaphore>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <atomic>
+#include <set>
+
+using namespace paramscope;
+
+namespace {
+
+// A model of `count` names "blocks.<i>.weight" / "blocks.<i>.bias".
+std::shared_ptr<const ModelIndex> makeModel(int count)
+{
+    auto idx = std::make_shared<ModelIndex>();
+    for (int i = 0; int(idx->entries.size()) < count; ++i)
+        for (const char* leaf : {"weight", "bias"}) {
+            TensorEntry e;
+            e.name = "blocks." + std::to_string(i) + "." + leaf;
+            e.dtype = DType::Float32;
+            idx->entries.push_back(e);
+        }
+    idx->finalize();
+    return idx;
+}
+
+}  // namespace
+
+class TestSession : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void jobTrackerHandsBackCurrentResult();
+    void jobTrackerDropsStaleResultAndCancelsPrevious();
+    void jobTrackerCancelDropsResultAndProgress();
+    void modelSessionLoadsFixture();
+    void modelSessionReportsFailureAndKeepsModel();
+    void modelSessionNewerOpenWins();
+    void modelSessionExtractsDemo();
+    void searchControllerDebounces();
+    void searchControllerRejectsInvalidQuery();
+    void searchControllerWorkerMatchesSyncResult();
+    void searchControllerDropsSearchOfReplacedModel();
+};
+
+void TestSession::jobTrackerHandsBackCurrentResult()
+{
+    QObject context;
+    JobTracker jobs(&context);
+    int got = 0;
+    jobs.start([](const JobHandle&) { return 42; }, [&](int v) { got = v; });
+    QVERIFY(jobs.isRunning());
+    QTRY_COMPARE(got, 42);
+    QVERIFY(!jobs.isRunning());
+}
+
+void TestSession::jobTrackerDropsStaleResultAndCancelsPrevious()
+{
+    QObject context;
+    JobTracker jobs(&context);
+    QSemaphore release;
+    std::atomic<bool> firstSawCancel{false};
+    QStringList handedBack;
+    jobs.start(
+        [&](const JobHandle& h) {
+            release.acquire();  // held until the second job has replaced this one
+            firstSawCancel = h.cancelled();
+            return QStringLiteral("first");
+        },
+        [&](const QString& v) { handedBack << v; });
+    jobs.start([](const JobHandle&) { return QStringLiteral("second"); }, [&](const QString& v) { handedBack << v; });
+    release.release();
+    QTRY_COMPARE(handedBack, QStringList{QStringLiteral("second")});
+    jobs.waitForFinished();
+    QCoreApplication::processEvents();  // a stale hand-back, if any were queued, runs now
+    QVERIFY(firstSawCancel);
+    QCOMPARE(handedBack, QStringList{QStringLiteral("second")});
+}
+
+void TestSession::jobTrackerCancelDropsResultAndProgress()
+{
+    QObject context;
+    JobTracker jobs(&context);
+    QSemaphore release;
+    int handedBack = 0, progress = 0;
+    jobs.start(
+        [&](const JobHandle& h) {
+            jobs.post(h.id, [&] { ++progress; });  // before the cancel: runs
+            release.acquire();
+            jobs.post(h.id, [&] { ++progress; });  // after it: dropped
+            return 1;
+        },
+        [&](int) { ++handedBack; });
+    QTRY_COMPARE(progress, 1);
+    jobs.cancel();
+    QVERIFY(!jobs.isRunning());
+    release.release();
+    jobs.waitForFinished();
+    QCoreApplication::processEvents();
+    QCOMPARE(progress, 1);
+    QCOMPARE(handedBack, 0);
+}
+
+void TestSession::modelSessionLoadsFixture()
+{
+    ModelSession session;
+    QSignalSpy started(&session, &ModelSession::loadStarted);
+    QSignalSpy changed(&session, &ModelSession::modelChanged);
+    const QString path = test::fixture(QStringLiteral("nested.pt"));
+    session.open(path, LoaderEngine::Native);
+    QCOMPARE(started.size(), 1);
+    QVERIFY(session.isLoading());
+    QVERIFY(changed.wait(30000));
+    QVERIFY(!session.isLoading());
+    QCOMPARE(session.generation(), quint64(1));
+    QCOMPARE(session.currentFile(), QFileInfo(path).absoluteFilePath());
+    QCOMPARE(session.displayName(), QStringLiteral("nested.pt"));
+    // Against what PyTorch wrote next to the file.
+    const QJsonArray truth = test::readJson(test::fixture(QStringLiteral("nested.json")))["entries"].toArray();
+    QVERIFY(session.index());
+    QCOMPARE(int(session.index()->entries.size()), int(truth.size()));
+    std::set<std::string> names, expected;
+    for (const auto& e : session.index()->entries)
+        names.insert(e.name);
+    for (const auto& v : truth)
+        expected.insert(v.toObject()["name"].toString().toStdString());
+    QCOMPARE(names, expected);
+    QVERIFY(session.tree());
+    for (const std::string& n : expected)
+        QVERIFY2(session.tree()->find(n) > 0, n.c_str());
+}
+
+void TestSession::modelSessionReportsFailureAndKeepsModel()
+{
+    ModelSession session;
+    QSignalSpy changed(&session, &ModelSession::modelChanged);
+    session.open(test::fixture(QStringLiteral("nested.pt")), LoaderEngine::Native);
+    QVERIFY(changed.wait(30000));
+    const auto before = session.index();
+
+    QTemporaryDir dir;
+    const QString bad = dir.filePath(QStringLiteral("bad.pt"));
+    QFile f(bad);
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("this is not a zip archive at all");
+    f.close();
+    QSignalSpy failed(&session, &ModelSession::loadFailed);
+    session.open(bad, LoaderEngine::Native);
+    QVERIFY(failed.wait(30000));
+    QCOMPARE(failed.first().at(1).toString(), QStringLiteral("bad.pt"));
+    // The loader's own kind survives the hand-back (whatever the readers call a non-zip).
+    LoadOptions native;
+    native.engine = LoaderEngine::Native;
+    const LoadResult direct = loadModel(bad, native);
+    QVERIFY(!direct.ok());
+    QCOMPARE(failed.first().at(2).value<ErrorKind>(), direct.kind());
+    QCOMPARE(failed.first().at(3).toString(), direct.error());
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(session.index(), before);  // the open model stays
+    QCOMPARE(session.generation(), quint64(1));
+
+    const QString missing = dir.filePath(QStringLiteral("missing.pt"));
+    session.open(missing, LoaderEngine::Native);
+    QVERIFY(failed.wait(30000));
+    QCOMPARE(failed.last().at(2).value<ErrorKind>(), loadModel(missing, native).kind());
+    QCOMPARE(session.index(), before);
+}
+
+void TestSession::modelSessionNewerOpenWins()
+{
+    ModelSession session;
+    QSignalSpy changed(&session, &ModelSession::modelChanged);
+    QSignalSpy failed(&session, &ModelSession::loadFailed);
+    session.open(test::fixture(QStringLiteral("tied.pt")), LoaderEngine::Native);
+    session.open(test::fixture(QStringLiteral("nested.pt")), LoaderEngine::Native);
+    QVERIFY(changed.wait(30000));
+    QTest::qWait(200);  // the first load's result, had it been handed back, would be here
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(failed.size(), 0);
+    QCOMPARE(session.displayName(), QStringLiteral("nested.pt"));
+
+    QSignalSpy cancelled(&session, &ModelSession::loadCancelled);
+    session.open(test::fixture(QStringLiteral("tied.pt")), LoaderEngine::Native);
+    QVERIFY(session.cancel());
+    QCOMPARE(cancelled.size(), 1);
+    QVERIFY(!session.isLoading());
+    QTest::qWait(200);
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(session.displayName(), QStringLiteral("nested.pt"));
+}
+
+void TestSession::modelSessionExtractsDemo()
+{
+    const Result<QString> path = ModelSession::extractDemoModel();
+    QVERIFY2(path.ok(), qPrintable(path.error()));
+    QVERIFY(ModelSession::isDemoPath(path.value()));
+    QVERIFY(!ModelSession::isDemoPath(test::fixture(QStringLiteral("nested.pt"))));
+    QFile extracted(path.value()), original(QStringLiteral(PARAMSCOPE_SOURCE_DIR "/resources/demo_model.pt"));
+    QVERIFY(extracted.open(QIODevice::ReadOnly));
+    QVERIFY(original.open(QIODevice::ReadOnly));
+    QVERIFY(extracted.readAll() == original.readAll());
+}
+
+void TestSession::searchControllerDebounces()
+{
+    SearchController search;
+    search.setDebounceInterval(50);
+    auto index = makeModel(100);
+    search.setModel(index, std::make_shared<const ModelTree>(ModelTree::build(*index)));
+    QSignalSpy ready(&search, &SearchController::matchesReady);
+    // Typing "b", "bi", "bia", "bias": one search, for the last text.
+    for (const char* text : {"b", "bi", "bia", "bias"})
+        search.setQuery({MatchMode::Contains, QString::fromLatin1(text), true});
+    QVERIFY(search.isPending());
+    QCOMPARE(ready.size(), 0);  // nothing before the pause
+    QVERIFY(ready.wait(5000));
+    QTest::qWait(150);
+    QCOMPARE(ready.size(), 1);
+    const auto m = ready.first().at(0).value<std::shared_ptr<const SearchMatches>>();
+    QVERIFY(m);
+    QCOMPARE(m->matcher.query().pattern, QStringLiteral("bias"));
+    QCOMPARE(int(m->entries.size()), 50);
+    for (int e : m->entries)
+        QVERIFY(index->entries[size_t(e)].name.find(".bias") != std::string::npos);
+
+    // flush() runs a pending search at once; without one it does nothing.
+    search.setQuery({MatchMode::Contains, QStringLiteral("weight"), true});
+    search.flush();
+    QCOMPARE(ready.size(), 2);
+    QVERIFY(!search.isPending());
+    search.flush();
+    QCOMPARE(ready.size(), 2);
+}
+
+void TestSession::searchControllerRejectsInvalidQuery()
+{
+    SearchController search;
+    auto index = makeModel(10);
+    search.setModel(index, std::make_shared<const ModelTree>(ModelTree::build(*index)));
+    QSignalSpy ready(&search, &SearchController::matchesReady);
+    QSignalSpy rejected(&search, &SearchController::rejected);
+    search.setQuery({MatchMode::Regex, QStringLiteral("blocks.(1"), true});
+    search.run();
+    QCOMPARE(rejected.size(), 1);
+    QCOMPARE(ready.size(), 0);
+    // An empty query filters nothing: a null match set.
+    search.setQuery({MatchMode::Regex, QString(), true});
+    search.run();
+    QCOMPARE(ready.size(), 1);
+    QVERIFY(!ready.first().at(0).value<std::shared_ptr<const SearchMatches>>());
+}
+
+void TestSession::searchControllerWorkerMatchesSyncResult()
+{
+    SearchController search;
+    auto index = makeModel(2000);
+    auto tree = std::make_shared<const ModelTree>(ModelTree::build(*index));
+    search.setModel(index, tree);
+    search.setAsyncThreshold(1000);
+    QSignalSpy accepted(&search, &SearchController::accepted);
+    QSignalSpy ready(&search, &SearchController::matchesReady);
+    const SearchQuery q{MatchMode::Wildcard, QStringLiteral("blocks.1?.weight"), true};
+    search.setQuery(q);
+    search.run();
+    QCOMPARE(accepted.size(), 1);
+    QCOMPARE(accepted.first().at(0).toBool(), true);  // on the worker
+    QCOMPARE(ready.size(), 0);                        // not yet
+    QVERIFY(ready.wait(10000));
+    const auto m = ready.first().at(0).value<std::shared_ptr<const SearchMatches>>();
+    QVERIFY(m);
+    std::vector<int> expected;  // blocks.10 .. blocks.19
+    for (int i = 10; i < 20; ++i)
+        expected.push_back(2 * i);
+    QCOMPARE(m->entries, expected);
+    // Every module on the way to a match opens, parents first.
+    const std::vector<int> open = search.nodesToOpen(*m);
+    QCOMPARE(int(open.size()), 11);  // "blocks" and its ten children
+    QCOMPARE(open.front(), tree->find("blocks"));
+}
+
+void TestSession::searchControllerDropsSearchOfReplacedModel()
+{
+    SearchController search;
+    auto index = makeModel(20000);
+    search.setModel(index, std::make_shared<const ModelTree>(ModelTree::build(*index)));
+    search.setAsyncThreshold(1);
+    QSignalSpy ready(&search, &SearchController::matchesReady);
+    search.setQuery({MatchMode::Regex, QStringLiteral("blocks\\.\\d+\\.bias"), true});
+    search.run();
+    auto other = makeModel(4);
+    search.setModel(other, std::make_shared<const ModelTree>(ModelTree::build(*other)));
+    QTest::qWait(1000);
+    QCOMPARE(ready.size(), 0);  // the old model's matches never arrive
+    search.run();
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(ready.size(), 1);
+    QCOMPARE(int(ready.first().at(0).value<std::shared_ptr<const SearchMatches>>()->entries.size()), 2);
+}
+
+QTEST_GUILESS_MAIN(TestSession)
+#include "tst_session.moc"

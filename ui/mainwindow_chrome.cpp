@@ -1,0 +1,281 @@
+// MainWindow's chrome: actions and their shortcuts, the menus, the status bar, settings
+// (geometry, engine, recent files) and the enabled state of the actions. The window's
+// layout and its wiring to the session are in mainwindow.cpp, search in mainwindow_search.cpp.
+#include "ui/mainwindow.h"
+
+#include "base/textutil.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "session/modelsession.h"
+#include "session/settings.h"
+#include "ui/models/modeltreemodel.h"
+#include "ui/modeltreeview.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMenuBar>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStackedWidget>
+#include <QStatusBar>
+#include <QStyle>
+
+namespace paramscope {
+
+void MainWindow::createActions()
+{
+    m_openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open…"), this);
+    m_openAction->setShortcut(QKeySequence::Open);
+    connect(m_openAction, &QAction::triggered, this, [this] {
+        auto s = openSettings();
+        const QString dir = s->value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
+        const QString path = QFileDialog::getOpenFileName(
+            this, tr("Open model"), dir,
+            tr("Models (*.pt *.pth *.bin *.ckpt *.safetensors *.index.json);;All files (*)"));
+        if (!path.isEmpty())
+            openFile(path);
+    });
+
+    m_openDemoAction = new QAction(tr("Open &demo model"), this);
+    connect(m_openDemoAction, &QAction::triggered, this, &MainWindow::openDemoModel);
+
+    m_exportAction = new QAction(tr("&Export…"), this);
+    m_exportAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+    m_exportAction->setToolTip(
+        tr("Export the selected tensor, the tensors under the selected module, or all search matches"));
+    connect(m_exportAction, &QAction::triggered, this, &MainWindow::triggerExport);
+
+    m_quitAction = new QAction(tr("&Quit"), this);
+    m_quitAction->setShortcut(QKeySequence::Quit);
+    connect(m_quitAction, &QAction::triggered, this, &QWidget::close);
+
+    // Copy shortcuts act on the tree only, so Ctrl+C still copies text in other widgets.
+    m_copyNameAction = new QAction(tr("Copy &name"), this);
+    m_copyNameAction->setShortcut(QKeySequence::Copy);
+    m_copyNameAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(m_copyNameAction, &QAction::triggered, this, &MainWindow::copyName);
+    m_copySnippetAction = new QAction(tr("Copy Python &snippet"), this);
+    m_copySnippetAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_C));
+    m_copySnippetAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(m_copySnippetAction, &QAction::triggered, this, &MainWindow::copySnippet);
+    m_expandSubtreeAction = new QAction(tr("E&xpand subtree"), this);
+    m_expandSubtreeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Right));
+    m_expandSubtreeAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(m_expandSubtreeAction, &QAction::triggered, this, &MainWindow::expandSubtree);
+    m_collapseSubtreeAction = new QAction(tr("C&ollapse subtree"), this);
+    m_collapseSubtreeAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Left));
+    m_collapseSubtreeAction->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(m_collapseSubtreeAction, &QAction::triggered, this, &MainWindow::collapseSubtree);
+    m_tree->addActions({m_copyNameAction, m_copySnippetAction, m_expandSubtreeAction, m_collapseSubtreeAction});
+
+    m_findAction = new QAction(tr("&Find…"), this);
+    m_findAction->setShortcut(QKeySequence::Find);
+    connect(m_findAction, &QAction::triggered, this, [this] {
+        if (m_pages->currentWidget() != m_browserPage)
+            return;
+        m_searchEdit->setFocus(Qt::ShortcutFocusReason);
+        m_searchEdit->selectAll();
+    });
+    m_findNextAction = new QAction(tr("Find &next"), this);
+    m_findNextAction->setShortcut(QKeySequence(Qt::Key_F3));
+    connect(m_findNextAction, &QAction::triggered, this, &MainWindow::findNext);
+    m_findPreviousAction = new QAction(tr("Find &previous"), this);
+    m_findPreviousAction->setShortcut(QKeySequence(Qt::SHIFT | Qt::Key_F3));
+    connect(m_findPreviousAction, &QAction::triggered, this, &MainWindow::findPrevious);
+
+    m_modelOrderAction = new QAction(tr("Sort in &model order"), this);
+    m_modelOrderAction->setToolTip(tr("The order of the file (state_dict order)"));
+    connect(m_modelOrderAction, &QAction::triggered, this, [this] {
+        m_tree->header()->setSortIndicator(-1, Qt::AscendingOrder);
+        m_tree->sortByColumn(-1, Qt::AscendingOrder);
+    });
+
+    m_engineGroup = new QActionGroup(this);
+    m_engineGroup->setExclusive(true);
+    const struct {
+        LoaderEngine engine;
+        QString text;
+        QString tip;
+    } engines[] = {
+        {LoaderEngine::Auto, tr("&Auto"), tr("The safe native reader when it can read the file")},
+        {LoaderEngine::Native, tr("&Native reader"), tr("ParamScope's own reader: never runs code from the file")},
+        {LoaderEngine::LibTorch, tr("&LibTorch"),
+         tr("torch::jit::load: TorchScript only; compiles and runs the file's code")},
+    };
+    for (const auto& e : engines) {
+        auto* a = new QAction(e.text, m_engineGroup);
+        a->setCheckable(true);
+        a->setData(int(e.engine));
+        a->setToolTip(e.tip);
+        a->setStatusTip(e.tip);
+    }
+    connect(m_engineGroup, &QActionGroup::triggered, this,
+            [this](QAction* a) { setEngine(LoaderEngine(a->data().toInt())); });
+}
+
+void MainWindow::createMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    file->addAction(m_openAction);
+    file->addAction(m_openDemoAction);
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addSeparator();
+    file->addAction(m_exportAction);
+    file->addSeparator();
+    file->addAction(m_quitAction);
+
+    QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+    edit->addAction(m_copyNameAction);
+    edit->addAction(m_copySnippetAction);
+    edit->addSeparator();
+    edit->addAction(m_findAction);
+    edit->addAction(m_findNextAction);
+    edit->addAction(m_findPreviousAction);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    view->addAction(m_expandSubtreeAction);
+    view->addAction(m_collapseSubtreeAction);
+    view->addSeparator();
+    view->addAction(m_modelOrderAction);
+
+    QMenu* engine = menuBar()->addMenu(tr("E&ngine"));
+    engine->setToolTipsVisible(true);
+    engine->addActions(m_engineGroup->actions());
+}
+
+void MainWindow::createStatusBar()
+{
+    m_statusLabel = new QLabel(this);
+    m_statusLabel->setObjectName(QStringLiteral("modelStatusLabel"));
+    m_statusLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_progress = new QProgressBar(this);
+    m_progress->setObjectName(QStringLiteral("loadProgress"));
+    m_progress->setMaximumWidth(220);
+    m_progress->setRange(0, 0);
+    m_progress->setTextVisible(false);
+    m_progress->hide();
+    m_cancelButton = new QPushButton(tr("Cancel"), this);
+    m_cancelButton->setObjectName(QStringLiteral("cancelLoadButton"));
+    m_cancelButton->hide();
+    connect(m_cancelButton, &QPushButton::clicked, this, &MainWindow::cancelLoading);
+    statusBar()->addWidget(m_statusLabel, 1);
+    statusBar()->addPermanentWidget(m_progress);
+    statusBar()->addPermanentWidget(m_cancelButton);
+}
+
+void MainWindow::restoreSettings()
+{
+    auto s = openSettings();
+    if (!restoreGeometry(s->value(QStringLiteral("window/geometry")).toByteArray()))
+        resize(1200, 760);  // first run: room for the tree and the details side by side
+    restoreState(s->value(QStringLiteral("window/state")).toByteArray());
+    const QString engine = s->value(QStringLiteral("engine"), loaderEngineName(LoaderEngine::Auto)).toString();
+    LoaderEngine e = LoaderEngine::Auto;
+    for (LoaderEngine c : {LoaderEngine::Auto, LoaderEngine::Native, LoaderEngine::LibTorch})
+        if (loaderEngineName(c) == engine)
+            e = c;
+    m_engine = e;
+    for (QAction* a : m_engineGroup->actions())
+        a->setChecked(LoaderEngine(a->data().toInt()) == m_engine);
+    rebuildRecentMenu();
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    auto s = openSettings();
+    s->setValue(QStringLiteral("window/geometry"), saveGeometry());
+    s->setValue(QStringLiteral("window/state"), saveState());
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::setEngine(LoaderEngine engine)
+{
+    m_engine = engine;
+    for (QAction* a : m_engineGroup->actions())
+        a->setChecked(LoaderEngine(a->data().toInt()) == engine);
+    openSettings()->setValue(QStringLiteral("engine"), loaderEngineName(engine));
+}
+
+// ---- Recent files and status -----------------------------------------------------------
+
+QStringList MainWindow::recentFiles() const
+{
+    return paramscope::recentFiles();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentMenu->clear();
+    const QStringList files = recentFiles();
+    int n = 0;
+    for (const QString& f : files) {
+        const QFileInfo fi(f);
+        auto* a = m_recentMenu->addAction(
+            tr("&%1 %2  —  %3").arg(QString::number(++n), fi.fileName(), QDir::toNativeSeparators(fi.absolutePath())));
+        a->setEnabled(fi.exists());
+        a->setToolTip(f);
+        connect(a, &QAction::triggered, this, [this, f] { openFile(f); });
+    }
+    if (files.isEmpty()) {
+        m_recentMenu->addAction(tr("(none)"))->setEnabled(false);
+    } else {
+        m_recentMenu->addSeparator();
+        connect(m_recentMenu->addAction(tr("&Clear list")), &QAction::triggered, this, [this] {
+            clearRecentFiles();
+            rebuildRecentMenu();
+        });
+    }
+}
+
+void MainWindow::updateStatusLabel()
+{
+    const auto index = m_model->modelIndex();
+    if (!index) {
+        m_statusLabel->setText(tr("No model open"));
+        return;
+    }
+    const ModelIndex::Totals t = index->totals();
+    QStringList parts;
+    parts << m_session->displayName() << modelFormatName(index->format);
+    QString counts;
+    if (t.parameters + t.buffers > 0 || t.tensors == 0)
+        counts = tr("%1 parameters, %2 buffers").arg(formatCount(t.parameters), formatCount(t.buffers));
+    if (t.tensors > 0)
+        counts += (counts.isEmpty() ? QString() : QStringLiteral(", ")) +
+                  tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
+    parts << counts << tr("%1 elements").arg(formatSize(t.numel, false)) << formatSize(t.bytes, true)
+          << tr("engine: %1").arg(index->engine);
+    QString tip = QDir::toNativeSeparators(m_session->currentFile());
+    if (!index->warnings.isEmpty()) {
+        // Things the loader skipped stay visible in the status bar, each explained in the tooltip.
+        parts << tr("⚠ %n warning(s)", nullptr, int(index->warnings.size()));
+        tip += QLatin1Char('\n') + index->warnings.join(QLatin1Char('\n'));
+    }
+    m_statusLabel->setText(parts.join(QStringLiteral("  ·  ")));
+    m_statusLabel->setToolTip(tip);
+}
+
+void MainWindow::updateActions()
+{
+    const bool hasModel = m_model->modelIndex() != nullptr;
+    const bool hasCurrent = currentNode() > 0;
+    m_copyNameAction->setEnabled(hasCurrent);
+    m_copySnippetAction->setEnabled(hasCurrent && m_model->tree()->node(currentNode()).entry >= 0);
+    m_expandSubtreeAction->setEnabled(hasCurrent);
+    m_collapseSubtreeAction->setEnabled(hasCurrent);
+    m_exportAction->setEnabled(hasModel);
+    m_findNextAction->setEnabled(hasModel);
+    m_findPreviousAction->setEnabled(hasModel);
+    m_modelOrderAction->setEnabled(hasModel);
+}
+
+}  // namespace paramscope

@@ -1,0 +1,275 @@
+// MainWindow's search: the search bar, handing queries to the SearchController, applying
+// its match sets to the tree (filter, expansion, match count) and Find next / previous.
+#include "ui/mainwindow.h"
+
+#include "base/textutil.h"
+#include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "model/searchmatches.h"
+#include "session/searchcontroller.h"
+#include "ui/models/modeltreemodel.h"
+#include "ui/models/treefilterproxy.h"
+#include "ui/modeltreeview.h"
+#include "ui/treenavigation.h"
+
+#include <QComboBox>
+#include <QElapsedTimer>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLoggingCategory>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace paramscope {
+
+Q_DECLARE_LOGGING_CATEGORY(lcTiming)
+
+void MainWindow::createSearchBar(QWidget* left, QVBoxLayout* lv)
+{
+    auto* bar = new QHBoxLayout;
+    m_searchEdit = new QLineEdit(left);
+    m_searchEdit->setObjectName(QStringLiteral("searchEdit"));
+    m_searchEdit->setPlaceholderText(tr("Search tensor names (Ctrl+F)"));
+    m_searchEdit->setClearButtonEnabled(true);
+    m_searchEdit->installEventFilter(this);
+    m_modeBox = new QComboBox(left);
+    m_modeBox->setObjectName(QStringLiteral("searchMode"));
+    m_modeBox->addItem(tr("Contains"), int(MatchMode::Contains));
+    m_modeBox->addItem(tr("Exact"), int(MatchMode::Exact));
+    m_modeBox->addItem(tr("Wildcard"), int(MatchMode::Wildcard));
+    m_modeBox->addItem(tr("Regex"), int(MatchMode::Regex));
+    m_modeBox->setItemData(0, tr("Names containing the text"), Qt::ToolTipRole);
+    m_modeBox->setItemData(1, tr("The whole name, as in dict(model.named_parameters())[name]"), Qt::ToolTipRole);
+    m_modeBox->setItemData(2, tr("The whole name with * (any run, dots included) and ? (one character)"),
+                           Qt::ToolTipRole);
+    m_modeBox->setItemData(3, tr("A regular expression found anywhere in the name, like re.search"), Qt::ToolTipRole);
+    m_modeBox->setToolTip(tr("How the text is matched against full dotted names"));
+    m_caseButton = new QToolButton(left);
+    m_caseButton->setObjectName(QStringLiteral("caseSensitive"));
+    m_caseButton->setText(QStringLiteral("Aa"));
+    m_caseButton->setCheckable(true);
+    m_caseButton->setToolTip(tr("Match case"));
+    m_matchLabel = new QLabel(left);
+    m_matchLabel->setObjectName(QStringLiteral("matchCountLabel"));
+    m_matchLabel->setMinimumWidth(
+        m_matchLabel->fontMetrics().horizontalAdvance(QStringLiteral("000,000 of 000,000 tensors")));
+    m_matchLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    bar->addWidget(m_searchEdit, 1);
+    bar->addWidget(m_modeBox);
+    bar->addWidget(m_caseButton);
+    bar->addWidget(m_matchLabel);
+    lv->addLayout(bar);
+
+    m_searchError = new QLabel(left);
+    m_searchError->setObjectName(QStringLiteral("searchErrorLabel"));
+    m_searchError->setWordWrap(true);
+    m_searchError->setTextFormat(Qt::PlainText);  // the pattern is shown as typed
+    m_searchError->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_searchError->setStyleSheet(QStringLiteral("color: #b3261e; font-weight: bold;"));
+    m_searchError->hide();
+    lv->addWidget(m_searchError);
+
+    connect(m_searchEdit, &QLineEdit::textChanged, this, &MainWindow::queryChanged);
+    connect(m_searchEdit, &QLineEdit::returnPressed, this, [this] {
+        flushSearch();
+        findNext();
+    });
+    connect(m_modeBox, qOverload<int>(&QComboBox::currentIndexChanged), this, &MainWindow::queryChanged);
+    connect(m_caseButton, &QToolButton::toggled, this, &MainWindow::queryChanged);
+}
+
+SearchQuery MainWindow::currentQuery() const
+{
+    SearchQuery q;
+    q.mode = MatchMode(m_modeBox->currentData().toInt());
+    q.pattern = m_searchEdit->text();
+    q.caseSensitive = m_caseButton->isChecked();
+    return q;
+}
+
+void MainWindow::flushSearch()
+{
+    m_search->flush();
+}
+
+void MainWindow::queryChanged()
+{
+    m_search->setQuery(currentQuery());
+}
+
+void MainWindow::connectSearch()
+{
+    connect(m_search, &SearchController::rejected, this, [this](const NameMatcher& matcher) {
+        showSearchError(matcher);  // the tree keeps its last valid filter
+        Q_EMIT searchApplied();
+    });
+    connect(m_search, &SearchController::accepted, this, [this](bool async) {
+        m_searchError->hide();
+        m_searchEdit->setStyleSheet(QString());
+        if (async)
+            m_matchLabel->setText(tr("Searching…"));
+    });
+    connect(m_search, &SearchController::matchesReady, this, &MainWindow::applyMatches);
+}
+
+void MainWindow::showSearchError(const NameMatcher& matcher)
+{
+    QString text = tr("Invalid pattern: %1").arg(matcher.errorString());
+    if (matcher.errorOffset() >= 0) {
+        const QString p = matcher.query().pattern;
+        const int at = std::min<int>(matcher.errorOffset(), int(p.size()));
+        text += tr(" at position %1: %2▸%3").arg(QString::number(at), p.left(at), p.mid(at));
+    }
+    m_searchError->setText(text);
+    m_searchError->show();
+    m_searchEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 2px solid #b3261e; border-radius: 3px; }"));
+    m_matchLabel->setText(tr("invalid"));
+}
+
+void MainWindow::applyMatches(std::shared_ptr<const SearchMatches> matches)
+{
+    QElapsedTimer timer;
+    timer.start();
+    const bool wasFiltering = m_proxy->isFiltering();
+    m_proxy->setMatches(std::move(matches));
+    const qint64 filterMs = timer.restart();
+    if (m_proxy->isFiltering())
+        expandMatches();
+    else if (wasFiltering)
+        restoreDefaultExpansion();
+    const qint64 expandMs = timer.restart();
+    if (lcTiming().isDebugEnabled()) {
+        m_tree->layoutNow();  // otherwise done before the next paint
+        qCDebug(lcTiming,
+                "search applied on the GUI thread: filter %lld ms, expand %lld ms, layout %lld ms (%d matches)",
+                filterMs, expandMs, timer.elapsed(), m_proxy->matchCount());
+    }
+    updateMatchLabel();
+    // Keep the current row in view when it survived the filter.
+    if (m_tree->currentIndex().isValid())
+        m_tree->scrollTo(m_tree->currentIndex());
+    Q_EMIT searchApplied();
+}
+
+void MainWindow::expandMatches()
+{
+    const auto matches = m_proxy->matches();
+    if (!matches)
+        return;
+    const std::vector<int> nodes = m_search->nodesToOpen(*matches);
+    m_tree->collapseAll();
+    QModelIndexList indexes;
+    indexes.reserve(qsizetype(nodes.size()));
+    for (int n : nodes) {
+        const QModelIndex pi = m_proxy->mapFromSource(m_model->indexForNode(n));
+        if (pi.isValid())
+            indexes.append(pi);
+    }
+    m_tree->expandMany(indexes);
+}
+
+void MainWindow::restoreDefaultExpansion()
+{
+    m_tree->collapseAll();
+    // The top level open: a model's first screen then shows its main blocks.
+    QModelIndexList top;
+    for (int r = 0; r < m_proxy->rowCount(); ++r)
+        top.append(m_proxy->index(r, 0));
+    if (top.size() <= SearchController::kMaxExpandedTopLevel)
+        m_tree->expandMany(top);
+    if (m_tree->currentIndex().isValid())
+        m_tree->scrollTo(m_tree->currentIndex());
+}
+
+void MainWindow::updateMatchLabel()
+{
+    const auto index = m_model->modelIndex();
+    const qint64 total = index ? qint64(index->entries.size()) : 0;
+    if (!m_proxy->isFiltering()) {
+        m_matchLabel->setText(index ? tr("%1 tensors").arg(formatCount(total)) : QString());
+        m_matchLabel->setStyleSheet(QString());
+    } else if (m_proxy->matchCount() == 0) {
+        m_matchLabel->setText(tr("no match in %1").arg(formatCount(total)));
+        m_matchLabel->setStyleSheet(QStringLiteral("color: #b3261e;"));
+    } else {
+        m_matchLabel->setText(tr("%1 of %2 tensors").arg(formatCount(m_proxy->matchCount()), formatCount(total)));
+        m_matchLabel->setStyleSheet(QString());
+    }
+    // A regular expression that reached PCRE2's backtracking limit on some names: say so,
+    // they are neither shown nor counted as "no match".
+    m_matchLabel->setToolTip(QString());
+    if (const int undecided = m_proxy->undecidedCount(); undecided > 0 && index) {
+        m_matchLabel->setText(m_matchLabel->text() + QStringLiteral("; ") +
+                              (undecided == 1 ? tr("1 name could not be decided")
+                                              : tr("%1 names could not be decided").arg(formatCount(undecided))));
+        m_matchLabel->setStyleSheet(QStringLiteral("color: #b3261e;"));
+        QStringList first;
+        for (int e : m_proxy->matches()->undecided) {
+            if (first.size() == 10)
+                break;
+            first << escapeForTerminal(index->entries[size_t(e)].name);
+        }
+        m_matchLabel->setToolTip(tr("The regular expression reached its backtracking limit on these names, so "
+                                    "whether they match is unknown; simplify the pattern (e.g. avoid nested "
+                                    "repeats like (a+)+):\n") +
+                                 first.join(QLatin1Char('\n')) +
+                                 (undecided > first.size() ? QStringLiteral("\n…") : QString()));
+    }
+}
+
+void MainWindow::findNext()
+{
+    findMatch(true);
+}
+
+void MainWindow::findPrevious()
+{
+    findMatch(false);
+}
+
+void MainWindow::findMatch(bool forward)
+{
+    flushSearch();
+    if (!m_proxy->isFiltering() || m_proxy->matchCount() == 0 || m_proxy->rowCount() == 0)
+        return;
+    QModelIndex start = m_tree->currentIndex().siblingAtColumn(0);
+    QModelIndex cur = start;
+    // Each step visits one visible row; a full cycle ends the walk.
+    const int limit = m_model->tree()->size() + 1;
+    for (int steps = 0; steps < limit; ++steps) {
+        cur = forward ? nextInPreorder(m_proxy, cur) : previousInPreorder(m_proxy, cur);
+        if (!cur.isValid())
+            return;
+        if (m_proxy->isMatchNode(m_model->nodeForIndex(m_proxy->mapToSource(cur)))) {
+            selectProxyIndex(cur);
+            return;
+        }
+        if (cur == start)
+            return;
+    }
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event)
+{
+    if (watched == m_searchEdit && event->type() == QEvent::KeyPress) {
+        auto* ke = static_cast<QKeyEvent*>(event);
+        if (ke->key() == Qt::Key_Escape && !m_searchEdit->text().isEmpty()) {
+            m_searchEdit->clear();
+            return true;
+        }
+        if ((ke->key() == Qt::Key_Return || ke->key() == Qt::Key_Enter) && (ke->modifiers() & Qt::ShiftModifier)) {
+            flushSearch();
+            findPrevious();
+            return true;
+        }
+        if (ke->key() == Qt::Key_Down) {
+            m_tree->setFocus(Qt::TabFocusReason);
+            return true;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+}  // namespace paramscope
