@@ -25,7 +25,8 @@ ExportResult exportToStdout(const ModelIndex& index, const std::vector<int>& ent
         return exportTensors(index, entries, QStringLiteral("/dev/stdout"), format, o);
     QTemporaryDir dir;
     if (!dir.isValid())
-        return ExportResult::failure(QStringLiteral("cannot write to standard output: no temporary folder (%1)")
+        return ExportResult::failure(ErrorKind::Io,
+                                     QStringLiteral("cannot write to standard output: no temporary folder (%1)")
                                          .arg(dir.errorString()));
     const QString tmp = dir.filePath(QStringLiteral("export.") + exportFormatSuffix(format));
     auto r = exportTensors(index, entries, tmp, format, o);
@@ -34,11 +35,12 @@ ExportResult exportToStdout(const ModelIndex& index, const std::vector<int>& ent
     QFile in(tmp), stdoutFile;
     if (!in.open(QIODevice::ReadOnly) ||
         !stdoutFile.open(STDOUT_FILENO, QIODevice::WriteOnly | QIODevice::Unbuffered, QFileDevice::DontCloseHandle))
-        return ExportResult::failure(QStringLiteral("cannot write to standard output: ") + in.errorString());
+        return ExportResult::failure(ErrorKind::Io, QStringLiteral("cannot write to standard output: ") + in.errorString());
     QByteArray buf;
     while (!(buf = in.read(1 << 20)).isEmpty()) {
         if (stdoutFile.write(buf) != buf.size())
-            return ExportResult::failure(QStringLiteral("cannot write to standard output: ") + stdoutFile.errorString());
+            return ExportResult::failure(ErrorKind::Io,
+                                         QStringLiteral("cannot write to standard output: ") + stdoutFile.errorString());
     }
     return r;
 }

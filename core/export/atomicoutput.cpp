@@ -28,30 +28,33 @@ Status Output::open()
 {
     const QString name = displayName();
     if (m_path.isEmpty())
-        return Status::failure(QStringLiteral("no output file given"));
+        return Status::failure(ErrorKind::Failed, QStringLiteral("no output file given"));
     const QFileInfo fi(m_path);
     if (fi.isDir())
-        return Status::failure(QStringLiteral("'%1' is a folder; give a file name to export to").arg(m_path));
+        return Status::failure(ErrorKind::Io,
+                               QStringLiteral("'%1' is a folder; give a file name to export to").arg(m_path));
     const QFileInfo dir(fi.absolutePath());
     if (!dir.exists())
-        return Status::failure(QStringLiteral("cannot write '%1': the folder '%2' does not exist")
-                                   .arg(name, QDir::toNativeSeparators(fi.absolutePath())));
+        return Status::failure(ErrorKind::Io, QStringLiteral("cannot write '%1': the folder '%2' does not exist")
+                                                  .arg(name, QDir::toNativeSeparators(fi.absolutePath())));
     if (!dir.isDir())
-        return Status::failure(QStringLiteral("cannot write '%1': '%2' is not a folder")
-                                   .arg(name, QDir::toNativeSeparators(fi.absolutePath())));
+        return Status::failure(ErrorKind::Io, QStringLiteral("cannot write '%1': '%2' is not a folder")
+                                                  .arg(name, QDir::toNativeSeparators(fi.absolutePath())));
     if (fi.exists() && !fi.isFile()) {
         // A device or a pipe (/dev/null, /dev/stdout): there is nothing to replace
         // atomically, and renaming a temporary file over a device node would destroy it.
         m_direct = std::make_unique<QFile>(m_path);
         if (!m_direct->open(QIODevice::WriteOnly | QIODevice::Unbuffered))
-            return Status::failure(QStringLiteral("cannot write '%1': %2").arg(m_path, m_direct->errorString()));
+            return Status::failure(ErrorKind::Io,
+                                   QStringLiteral("cannot write '%1': %2").arg(m_path, m_direct->errorString()));
         return {};
     }
     m_save = std::make_unique<QSaveFile>(m_path);
     if (!m_save->open(QIODevice::WriteOnly)) {
         const QString why = m_save->errorString();
         m_save.reset();
-        return Status::failure(QStringLiteral("cannot write '%1' in '%2': %3%4")
+        return Status::failure(ErrorKind::Io,
+                               QStringLiteral("cannot write '%1' in '%2': %3%4")
                                    .arg(name, QDir::toNativeSeparators(fi.absolutePath()), why,
                                         dir.isWritable() ? QString() : QStringLiteral(" (the folder is read-only)")));
     }
@@ -114,7 +117,8 @@ QString Output::displayName() const
 
 Status Output::writeError(const QString& why) const
 {
-    return Status::failure(QStringLiteral("could not write '%1': %2; nothing was written").arg(m_path, why));
+    return Status::failure(ErrorKind::Io,
+                           QStringLiteral("could not write '%1': %2; nothing was written").arg(m_path, why));
 }
 
 void Output::report()

@@ -127,10 +127,11 @@ Result<Elements> elementsOf(const ModelIndex& index, int entry)
         try {
             el.copy.resize(size_t(el.numel) * size_t(dtypeItemSize(el.view.dtype)));
         } catch (const std::exception&) {  // bad_alloc, length_error
-            return Result<Elements>::failure(QStringLiteral("not enough memory for a copy of '%1' from '%2' (%3)")
-                                                 .arg(utf8ToQString(index.entries[size_t(entry)].name),
-                                                      QFileInfo(index.filePath).fileName(),
-                                                      formatBytes(index.entries[size_t(entry)].bytes)));
+            return Result<Elements>::failure(
+                ErrorKind::Limit,
+                QStringLiteral("not enough memory for a copy of '%1' from '%2' (%3)")
+                    .arg(utf8ToQString(index.entries[size_t(entry)].name), QFileInfo(index.filePath).fileName(),
+                         formatBytes(index.entries[size_t(entry)].bytes)));
         }
         el.view.copyContiguous(el.copy.data());
         el.data = el.copy.data();

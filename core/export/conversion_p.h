@@ -117,7 +117,7 @@ Status forEachChunk(const ModelIndex& index, int entry, DType out, Fn&& fn)
             buf.resize(size_t(n) * size_t(outItem));
             const QString why = convertElements(src, n, e.dtype, out, Dequant(e), start, buf.data());
             if (!why.isEmpty())
-                return Status::failure(entryLabel(e) + QLatin1Char(' ') + why);
+                return Status::failure(ErrorKind::Unsupported, entryLabel(e) + QLatin1Char(' ') + why);
             chunk = buf.data();
         }
         if (Status s = fn(chunk, n, n * inItem); !s)

@@ -57,14 +57,17 @@ Result<std::vector<int>> checkedSelection(const ModelIndex& index, const std::ve
     for (int i : entriesIn) {
         if (i < 0 || size_t(i) >= index.entries.size())
             return R::failure(
+                ErrorKind::Failed,
                 QStringLiteral("no tensor #%1 in '%2'").arg(QString::number(i), QFileInfo(index.filePath).fileName()));
         if (seen.insert(i).second)
             entries.push_back(i);
     }
     if (entries.empty())
-        return R::failure(QStringLiteral("nothing to export to '%1': no tensor selected").arg(fileName));
+        return R::failure(ErrorKind::Failed,
+                          QStringLiteral("nothing to export to '%1': no tensor selected").arg(fileName));
     if (entries.size() > 1 && !exportFormatHoldsSeveral(f))
-        return R::failure(QStringLiteral("a .%1 file holds one tensor, but %2 were selected; export them to "
+        return R::failure(ErrorKind::Unsupported,
+                          QStringLiteral("a .%1 file holds one tensor, but %2 were selected; export them to "
                                          ".safetensors or .pt instead")
                               .arg(argText(exportFormatId(f)), argText(entries.size())));
     return entries;
@@ -83,11 +86,12 @@ Result<std::vector<Plan>> planAll(const ModelIndex& index, const std::vector<int
         const auto& e = index.entries[size_t(i)];
         Plan p = planFor(e, f);
         if (p.out == DType::Unknown)
-            return R::failure(p.error);
+            return R::failure(ErrorKind::Unsupported, p.error);
         const auto size = e.sizeOverflow ? std::nullopt : checkedMul(e.numel, dtypeItemSize(p.out));
         if (!size || e.numel > limits::kMaxLogicalElements || *size > limits::kMaxExportBytes ||
             !(outBytes = saturatingAdd(outBytes, *size), outBytes <= limits::kMaxExportBytes))
             return R::failure(
+                ErrorKind::Limit,
                 QStringLiteral("cannot export %1 from '%2': %3 elements (%4) are more than one export writes (1 TiB)")
                     .arg(entryLabel(e), QFileInfo(index.filePath).fileName(), entryNumelText(e), entryBytesText(e)));
         plans.push_back(p);
@@ -102,11 +106,13 @@ Result<std::vector<Plan>> planAll(const ModelIndex& index, const std::vector<int
 Status checkSourcesStillThere(const ModelIndex& index, const std::vector<int>& entries, const QString& fileName)
 {
     for (int entry : entries) {
+        // The view worked when the writer took it: failing now, the source changed under
+        // the export (the file shrank, or its disk went away).
         auto v = index.view(entry);
         Status src = v ? MappedFile::checkAddress(v->storage.data) : Status::failureFrom(v);
         if (!src)
-            return Status::failure(
-                src.kind(), src.error() + QStringLiteral("; nothing was written to '") + fileName + QLatin1Char('\''));
+            return Status::failure(ErrorKind::Corrupt, src.error() + QStringLiteral("; nothing was written to '") +
+                                                           fileName + QLatin1Char('\''));
     }
     return {};
 }
@@ -116,7 +122,8 @@ ExportResult exportTensorsChecked(const ModelIndex& index, const std::vector<int
 {
     const QString fileName = QFileInfo(outPath).fileName();
     if (isSourceFile(index, outPath))
-        return ExportResult::failure(QStringLiteral("cannot export to '%1': it is the file the model is read from "
+        return ExportResult::failure(ErrorKind::Io,
+                                     QStringLiteral("cannot export to '%1': it is the file the model is read from "
                                                     "(it would be replaced by the selection); choose another name")
                                          .arg(fileName));
     const auto entries = checkedSelection(index, entriesIn, fileName, f);
@@ -156,17 +163,17 @@ ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entr
                            ExportFormat f, const ExportOptions& opt)
 {
     // Allocation failures on a lying size end here as a message, never in terminate().
-    auto failed = [&](const QString& why) {
+    auto failed = [&](ErrorKind kind, const QString& why) {
         return ExportResult::failure(
-            QStringLiteral("could not export to '%1' from '%2': %3; nothing was written")
-                .arg(QFileInfo(outPath).fileName(), QFileInfo(index.filePath).fileName(), why));
+            kind, QStringLiteral("could not export to '%1' from '%2': %3; nothing was written")
+                      .arg(QFileInfo(outPath).fileName(), QFileInfo(index.filePath).fileName(), why));
     };
     try {
         return exportTensorsChecked(index, entriesIn, outPath, f, opt);
     } catch (const std::bad_alloc&) {
-        return failed(QStringLiteral("not enough memory"));
+        return failed(ErrorKind::Limit, QStringLiteral("not enough memory"));
     } catch (const std::exception& e) {
-        return failed(QString::fromUtf8(e.what()));
+        return failed(ErrorKind::Failed, QString::fromUtf8(e.what()));
     }
 }
 

@@ -98,7 +98,8 @@ Status writeNpy(const WriteJob& job)
     const auto& e = job.index.entries[size_t(entry)];
     const std::string descr = npyDescr(out);
     if (descr.empty())
-        return Status::failure(QStringLiteral("%1 (%2) cannot be written to .npy")
+        return Status::failure(ErrorKind::Unsupported,
+                               QStringLiteral("%1 (%2) cannot be written to .npy")
                                    .arg(entryLabel(e), QLatin1String(dtypeName(e.dtype).data())));
     if (Status s = job.out.write(npyHeader(descr, e.shape)); !s)
         return s;

@@ -51,7 +51,7 @@ Status writePt(const WriteJob& job)
             const QString why =
                 convertElements(keep[k].data, keep[k].numel, e.dtype, out, Dequant(e), 0, converted[k].data());
             if (!why.isEmpty())
-                return Status::failure(entryLabel(e) + QLatin1Char(' ') + why);
+                return Status::failure(ErrorKind::Unsupported, entryLabel(e) + QLatin1Char(' ') + why);
             t.data = converted[k].data();
             std::vector<std::uint8_t>().swap(keep[k].copy);  // the strided copy is no longer needed
         }

@@ -58,6 +58,7 @@ Result<std::string> safetensorsHeader(const WriteJob& job)
         const auto& e = job.index.entries[size_t(job.entries[k])];
         if (e.name == "__metadata__")
             return Result<std::string>::failure(
+                ErrorKind::Unsupported,
                 QStringLiteral("a tensor named '__metadata__' cannot be stored in safetensors"));
         const DType out = job.plans[k].out;
         const std::uint64_t size = std::uint64_t(e.numel) * std::uint64_t(dtypeItemSize(out));
