@@ -1,6 +1,6 @@
 // paramscope-torch-helper: runs the LibTorch engine on one file for a ParamScope program,
 // in its own process so that a file that crashes LibTorch cannot take the caller down
-// (core/torchhelper.h describes the protocol).
+// (core/formats/libtorch/torchhelper.h describes the protocol).
 #include "formats/libtorch/torchhelper.h"
 
 #include <QCoreApplication>

@@ -1,5 +1,6 @@
 #pragma once
-// Shared pieces of the command-line tool's subcommands (one source per subcommand).
+// Internal to cli/: what the command-line tool's commands share (options.cpp,
+// jsonstring.cpp) and the commands themselves, one source file each.
 
 #include "formats/loader.h"
 #include "model/search.h"
@@ -40,16 +41,25 @@ std::vector<int> searchAndReport(const ModelIndex& index, const NameMatcher& mat
 
 /// Text from a file (a name, a message quoting one) for plain-text output: see
 /// escapeForTerminal in textutil.h. --json output uses jsonString instead.
-inline QString shown(std::string_view utf8) { return escapeForTerminal(utf8); }
-inline QString shown(const QString& s) { return escapeForTerminal(s); }
+inline QString shown(std::string_view utf8)
+{
+    return escapeForTerminal(utf8);
+}
+inline QString shown(const QString& s)
+{
+    return escapeForTerminal(s);
+}
 
 QString jsonString(std::string_view utf8);
 QString jsonString(const QString& s);
 
-/// `stats FILE NAME [--bins N] [--json]` (commandline_stats.cpp).
+/// `list FILE [search] [--json]` (listcommand.cpp).
+int cmdList(const QStringList& args, QTextStream& out, QTextStream& err);
+/// `tree FILE [--depth N] [--natural-sort]` (treecommand.cpp).
+int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err);
+/// `stats FILE NAME [--bins N] [--json]` (statscommand.cpp).
 int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err);
-
-/// paramscope-cli export (commandline_export.cpp).
+/// `export FILE [NAME | search] -o OUT [--format F]` (exportcommand.cpp).
 int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);
 
 }  // namespace paramscope::cli

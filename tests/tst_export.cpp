@@ -17,6 +17,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <atomic>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
@@ -207,6 +208,7 @@ private Q_SLOTS:
                 if (e.dtype == DType::Complex128 && f == ExportFormat::Safetensors) {
                     // safetensors has no complex128 code: a clear refusal, and no file.
                     QVERIFY(!r);
+                    QCOMPARE(r.kind(), ErrorKind::Unsupported);
                     QVERIFY2(r.error().contains(QLatin1String("complex128")) && r.error().contains(name), qPrintable(r.error()));
                     QVERIFY(!QFileInfo::exists(out));
                     continue;
@@ -288,6 +290,7 @@ private Q_SLOTS:
         const QString bad = dir.filePath(QStringLiteral("bad.safetensors"));
         r = exportTensors(*m_index, all, bad, ExportFormat::Safetensors);
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Unsupported);
         QVERIFY2(r.error().contains(QLatin1String("c128")), qPrintable(r.error()));
         QVERIFY(!QFileInfo::exists(bad));
         QCOMPARE(dirEntries(dir.path()).size(), jobs.size());
@@ -342,12 +345,13 @@ private Q_SLOTS:
         const QString out = dir.filePath(QStringLiteral("two.") + exportFormatSuffix(format));
         const auto r = exportTensors(*m_index, {0, 1}, out, format);
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Unsupported);
         QVERIFY2(r.error().contains(QLatin1String("one tensor")) && r.error().contains(QLatin1String(".safetensors")),
                  qPrintable(r.error()));
         QVERIFY(dirEntries(dir.path()).isEmpty());
         // Nothing selected, or an index out of range: errors too.
-        QVERIFY(!exportTensors(*m_index, {}, out, format));
-        QVERIFY(!exportTensors(*m_index, {9999}, out, format));
+        QCOMPARE(exportTensors(*m_index, {}, out, format).kind(), ErrorKind::Failed);
+        QCOMPARE(exportTensors(*m_index, {9999}, out, format).kind(), ErrorKind::Failed);
         QVERIFY(dirEntries(dir.path()).isEmpty());
     }
 
@@ -377,6 +381,7 @@ private Q_SLOTS:
         QVERIFY(QDir().mkpath(folder));
         const auto r = exportTensors(*m_index, {0}, folder, ExportFormat::Npy);
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Io);
         QVERIFY2(r.error().contains(QLatin1String("is a folder")), qPrintable(r.error()));
         QVERIFY(QFileInfo(folder).isDir());
         QCOMPARE(dirEntries(dir.path()), QStringList{QStringLiteral("weights.npy")});
@@ -388,6 +393,7 @@ private Q_SLOTS:
         QTemporaryDir dir;
         auto r = exportTensors(*m_index, {0}, dir.filePath(QStringLiteral("no/such/dir/w.npy")), ExportFormat::Npy);
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Io);
         QVERIFY2(r.error().contains(QLatin1String("does not exist")), qPrintable(r.error()));
         QVERIFY(dirEntries(dir.path()).isEmpty());  // the folder is not created behind the user's back
 
@@ -395,6 +401,7 @@ private Q_SLOTS:
         QVERIFY(writeFile(file, "x"));
         r = exportTensors(*m_index, {0}, file + QStringLiteral("/w.npy"), ExportFormat::Npy);
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Io);
         QVERIFY2(r.error().contains(QLatin1String("not a folder")), qPrintable(r.error()));
         QCOMPARE(readAll(file), QByteArray("x"));
     }
@@ -423,6 +430,7 @@ private Q_SLOTS:
         const QString out = folder + QStringLiteral("/paramscope-export-test.npy");
         const auto r = exportTensors(*m_index, {0}, out, ExportFormat::Npy);
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Io);
         QVERIFY2(r.error().contains(QLatin1String("paramscope-export-test.npy")) && r.error().contains(QLatin1String("cannot write")),
                  qPrintable(r.error()));
         QVERIFY(!QFileInfo::exists(out));
@@ -442,6 +450,7 @@ private Q_SLOTS:
         for (auto f : exportFormatsFor(1)) {
             const auto r = exportTensors(*big, {0}, QStringLiteral("/dev/full"), f);
             QVERIFY(!r);
+            QCOMPARE(r.kind(), ErrorKind::Io);
             QVERIFY2(r.error().contains(QLatin1String("/dev/full")) && r.error().contains(QLatin1String("No space left")),
                      qPrintable(r.error()));
         }
@@ -478,6 +487,7 @@ private Q_SLOTS:
         QVERIFY(::setrlimit(RLIMIT_FSIZE, &old) == 0);
 
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Io);
         QVERIFY2(r.error().contains(QLatin1String("could not write")) && r.error().contains(QLatin1String("w.")),
                  qPrintable(r.error()));
         QCOMPARE(readAll(out), QByteArray("previous export"));
@@ -509,11 +519,118 @@ private Q_SLOTS:
         };
         const auto r = exportTensors(*big, {0}, out, format, o);
         QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Cancelled);
         QCOMPARE(r.error(), exportCancelledMessage(out));
         QVERIFY(calls >= 1);
         QVERIFY(last < 1.0);
         QCOMPARE(readAll(out), QByteArray("previous export"));
         QCOMPARE(dirEntries(dir.path()), QStringList{QFileInfo(out).fileName()});
+    }
+
+    /// A cancel before the first byte (every format, .pt's preparing pass included) is a
+    /// cancel too, with the same message, and leaves nothing.
+    void cancelBeforeStart()
+    {
+        QTemporaryDir dir;
+        auto small = bigFloatIndex(1024);
+        ExportOptions o;
+        o.cancel = makeCancelToken();
+        o.cancel->store(true);
+        for (auto f : exportFormatsFor(1)) {
+            const QString out = dir.filePath(QStringLiteral("c.") + exportFormatSuffix(f));
+            const auto r = exportTensors(*small, {0}, out, f, o);
+            QVERIFY(!r);
+            QCOMPARE(r.kind(), ErrorKind::Cancelled);
+            QCOMPARE(r.error(), exportCancelledMessage(out));
+        }
+        QVERIFY(dirEntries(dir.path()).isEmpty());
+    }
+
+    /// The file the model is read from (by its own name or through a symbolic link) is
+    /// never the destination: an I/O refusal, and the model file keeps its bytes.
+    void overwritingTheSourceIsRefused()
+    {
+        QTemporaryDir dir;
+        const QString copy = dir.filePath(QStringLiteral("model.pt"));
+        QVERIFY(QFile::copy(kModel, copy));
+        LoadOptions lo;
+        lo.engine = LoaderEngine::Native;
+        const auto loaded = loadModel(copy, lo);
+        QVERIFY2(loaded, qPrintable(loaded.error()));
+        const QByteArray before = readAll(copy);
+        const QString link = dir.filePath(QStringLiteral("link.pt"));
+        QVERIFY(QFile::link(copy, link));
+        for (const QString& out : {copy, link}) {
+            const auto r = exportTensors(*loaded.value(), {0}, out, ExportFormat::Pt);
+            QVERIFY(!r);
+            QCOMPARE(r.kind(), ErrorKind::Io);
+            QVERIFY2(r.error().contains(QLatin1String("it is the file the model is read from")), qPrintable(r.error()));
+        }
+        QCOMPARE(readAll(copy), before);
+        QCOMPARE(dirEntries(dir.path()), (QStringList{QStringLiteral("link.pt"), QStringLiteral("model.pt")}));
+    }
+
+    /// What a format cannot hold is Unsupported; past the 1 TiB an export writes is Limit.
+    void unsupportedAndLimitKinds()
+    {
+        QTemporaryDir dir;
+        // A uint64 above INT64_MAX has no int64 for .pt (torch has no uint64 here);
+        // one below it is written.
+        std::vector<std::uint8_t> bytes(16);
+        const std::uint64_t values[2] = {std::uint64_t(1) << 63, 5};
+        std::memcpy(bytes.data(), values, 16);
+        auto u64 = memoryIndex("u64", DType::UInt64, {2}, bytes);
+        const QString pt = dir.filePath(QStringLiteral("u64.pt"));
+        auto r = exportTensors(*u64, {0}, pt, ExportFormat::Pt);
+        QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Unsupported);
+        QVERIFY2(r.error().contains(QLatin1String("9223372036854775808")), qPrintable(r.error()));
+        std::memcpy(bytes.data(), &values[1], 8);
+        auto fits = memoryIndex("u64", DType::UInt64, {1}, std::vector<std::uint8_t>(bytes.begin(), bytes.begin() + 8));
+        QVERIFY(exportTensors(*fits, {0}, pt, ExportFormat::Pt));
+        QVERIFY(QFile::remove(pt));
+        // safetensors keeps "__metadata__" for itself.
+        auto meta = memoryIndex("__metadata__", DType::Float32, {1}, std::vector<std::uint8_t>(4));
+        r = exportTensors(*meta, {0}, dir.filePath(QStringLiteral("m.safetensors")), ExportFormat::Safetensors);
+        QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Unsupported);
+        // 2^39 float32 elements are 2 TiB: refused before any storage byte is read.
+        auto huge = memoryIndex("huge", DType::Float32, {std::int64_t(1) << 39}, std::vector<std::uint8_t>(4));
+        for (auto f : exportFormatsFor(1)) {
+            r = exportTensors(*huge, {0}, dir.filePath(QStringLiteral("h.") + exportFormatSuffix(f)), f);
+            QVERIFY(!r);
+            QCOMPARE(r.kind(), ErrorKind::Limit);
+            QVERIFY2(r.error().contains(QLatin1String("1 TiB")), qPrintable(r.error()));
+        }
+        QVERIFY(dirEntries(dir.path()).isEmpty());
+    }
+
+    /// A source file cut short while it is exported: the pages under the view vanish. The
+    /// export fails as Corrupt (the source no longer is what was indexed), not as the
+    /// write error the vanished pages caused, and commits nothing.
+    void sourceTruncatedWhileExportingIsCorrupt()
+    {
+        QTemporaryDir dir;
+        const QString src = dir.filePath(QStringLiteral("big.safetensors"));
+        QVERIFY(exportTensors(*bigFloatIndex(8 << 20), {0}, src, ExportFormat::Safetensors));  // 32 MiB
+        LoadOptions lo;
+        lo.engine = LoaderEngine::Native;
+        const auto loaded = loadModel(src, lo);
+        QVERIFY2(loaded, qPrintable(loaded.error()));
+        std::atomic<bool> cut{false};
+        ExportOptions o;
+        o.progress = [&](double x) {
+            if (x > 0.05 && !cut.exchange(true))
+                QVERIFY(::truncate(QFile::encodeName(src).constData(), 1000) == 0);
+        };
+        const QString out = dir.filePath(QStringLiteral("w.npy"));
+        const auto r = exportTensors(*loaded.value(), {0}, out, ExportFormat::Npy, o);
+        QVERIFY(cut.load());
+        QVERIFY(!r);
+        QCOMPARE(r.kind(), ErrorKind::Corrupt);
+        QVERIFY2(r.error().contains(QLatin1String("big.safetensors")) && r.error().contains(QLatin1String("truncated")),
+                 qPrintable(r.error()));
+        QVERIFY(!QFileInfo::exists(out));
     }
 
     void progressRisesToOne()

@@ -1,4 +1,4 @@
-// The LibTorch engine out of process (issue 10, core/torchhelper.h): loads through the
+// The LibTorch engine out of process (core/formats/libtorch/torchhelper.h): loads through the
 // helper give what the in-process LibTorch load gives and what Python wrote; files the
 // native checks refuse never reach LibTorch; a helper that crashes, fails, is cancelled
 // or hands back a damaged result ends in a clear message and this process carries on.

@@ -77,6 +77,12 @@ QStringList exportNotes(const ModelIndex& index, const std::vector<int>& entries
 /// The write is atomic: on any failure or cancel the destination is left as it was and
 /// no temporary file remains. An existing destination that is not a regular file (a
 /// device such as /dev/null) is written directly, without a temporary file.
+///
+/// A failure says its kind: Cancelled; Io when the destination cannot be opened, written
+/// or renamed into place, or is a file the model is read from; Unsupported for a dtype, a
+/// value or a number of tensors the format cannot take; Limit past the 1 TiB an export
+/// writes, or out of memory; Corrupt when the source's pages vanished while it was read
+/// (the file was truncated); Failed for an empty selection or an entry out of range.
 ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entries, const QString& outPath,
                            ExportFormat f, const ExportOptions& o = {});
 

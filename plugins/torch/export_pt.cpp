@@ -40,6 +40,7 @@ Result<c10::IValue> toIValue(const std::vector<PtTensor>& tensors, bool asDict)
 {
     using R = Result<c10::IValue>;
     static std::uint64_t dummy = 0;  // a valid address for empty tensors
+    // Fails (with the reason) only for a dtype PyTorch lacks: Unsupported.
     auto wrap = [](const PtTensor& t, at::Tensor* out) -> QString {
         const auto st = toScalarType(t.dtype);
         if (!st)
@@ -54,7 +55,7 @@ Result<c10::IValue> toIValue(const std::vector<PtTensor>& tensors, bool asDict)
             return R::failure(QStringLiteral("a single-tensor .pt needs exactly one tensor"));
         at::Tensor t;
         if (QString why = wrap(tensors.front(), &t); !why.isEmpty())
-            return R::failure(why);
+            return R::failure(ErrorKind::Unsupported, why);
         return c10::IValue(t);
     }
     // c10::Dict keeps insertion order, and torch.load gives a dict in that order.
@@ -62,7 +63,7 @@ Result<c10::IValue> toIValue(const std::vector<PtTensor>& tensors, bool asDict)
     for (const auto& pt : tensors) {
         at::Tensor t;
         if (QString why = wrap(pt, &t); !why.isEmpty())
-            return R::failure(why);
+            return R::failure(ErrorKind::Unsupported, why);
         dict.insert(pt.name, t);
     }
     return c10::IValue(dict);
@@ -105,7 +106,7 @@ Status writePtArchive(const std::vector<PtTensor>& tensors, bool asDict,
     } catch (const c10::Error& e) {
         return Status::failure(describe(e));
     } catch (const std::bad_alloc&) {
-        return Status::failure(QStringLiteral("not enough memory to serialize the tensors"));
+        return Status::failure(ErrorKind::Limit, QStringLiteral("not enough memory to serialize the tensors"));
     } catch (const std::exception& e) {
         return Status::failure(QStringLiteral("PyTorch could not serialize the tensors: %1").arg(QString::fromUtf8(e.what())));
     }

@@ -1,5 +1,6 @@
-// The LibTorch engine: torch::jit::load. LibTorch headers stay in this file and in
-// the few other core sources that need them, never in a header.
+// The LibTorch engine: torch::jit::load, and the index of the module's parameters and
+// buffers in state_dict() order. LibTorch headers stay in the plug-in's sources, never in
+// a header.
 #include "model/loadtypes.h"
 #include "plugins/torch/torchimpl.h"
 
@@ -18,22 +19,38 @@ namespace {
 std::optional<DType> fromScalarType(c10::ScalarType t)
 {
     switch (t) {
-    case c10::ScalarType::Float: return DType::Float32;
-    case c10::ScalarType::Double: return DType::Float64;
-    case c10::ScalarType::Half: return DType::Float16;
-    case c10::ScalarType::BFloat16: return DType::BFloat16;
-    case c10::ScalarType::Char: return DType::Int8;
-    case c10::ScalarType::Short: return DType::Int16;
-    case c10::ScalarType::Int: return DType::Int32;
-    case c10::ScalarType::Long: return DType::Int64;
-    case c10::ScalarType::Byte: return DType::UInt8;
-    case c10::ScalarType::Bool: return DType::Bool;
-    case c10::ScalarType::ComplexFloat: return DType::Complex64;
-    case c10::ScalarType::ComplexDouble: return DType::Complex128;
-    case c10::ScalarType::QInt8: return DType::QInt8;
-    case c10::ScalarType::QUInt8: return DType::QUInt8;
-    case c10::ScalarType::QInt32: return DType::QInt32;
-    default: return std::nullopt;
+        case c10::ScalarType::Float:
+            return DType::Float32;
+        case c10::ScalarType::Double:
+            return DType::Float64;
+        case c10::ScalarType::Half:
+            return DType::Float16;
+        case c10::ScalarType::BFloat16:
+            return DType::BFloat16;
+        case c10::ScalarType::Char:
+            return DType::Int8;
+        case c10::ScalarType::Short:
+            return DType::Int16;
+        case c10::ScalarType::Int:
+            return DType::Int32;
+        case c10::ScalarType::Long:
+            return DType::Int64;
+        case c10::ScalarType::Byte:
+            return DType::UInt8;
+        case c10::ScalarType::Bool:
+            return DType::Bool;
+        case c10::ScalarType::ComplexFloat:
+            return DType::Complex64;
+        case c10::ScalarType::ComplexDouble:
+            return DType::Complex128;
+        case c10::ScalarType::QInt8:
+            return DType::QInt8;
+        case c10::ScalarType::QUInt8:
+            return DType::QUInt8;
+        case c10::ScalarType::QInt32:
+            return DType::QInt32;
+        default:
+            return std::nullopt;
     }
 }
 
@@ -65,8 +82,9 @@ QString explain(const QString& path, const QString& what)
         if (!(first = line.trimmed()).isEmpty())
             break;
     if (first.contains(QLatin1String("constants.pkl")) && first.contains(QLatin1String("file not found")))
-        return QStringLiteral("'%1' is not a TorchScript archive (no constants.pkl): the LibTorch engine reads only "
-                              "files written by torch.jit.save; a torch.save checkpoint needs the native reader")
+        return QStringLiteral(
+                   "'%1' is not a TorchScript archive (no constants.pkl): the LibTorch engine reads only "
+                   "files written by torch.jit.save; a torch.save checkpoint needs the native reader")
             .arg(name);
     // Drop LibTorch's internal prefixes and suffixes: "[enforce fail at x.cc:148] . ",
     // "(Could this error message be improved? ...)".
@@ -92,7 +110,80 @@ bool looksLikeLegacyPickle(const QString& path)
     return head.size() == 2 && quint8(head[0]) == 0x80 && quint8(head[1]) <= 5;
 }
 
-bool cancelled(const LoadOptions& o) { return o.cancel && o.cancel->load(); }
+bool cancelled(const LoadOptions& o)
+{
+    return o.cancel && o.cancel->load();
+}
+
+/// Adds LibTorch tensors to an index in the order given: dense tensors only, each
+/// storage once (shared storages keep one number), quantization parameters copied.
+struct IndexBuilder {
+    ModelIndex& index;
+    LibTorchStorage& provider;
+    std::unordered_map<const void*, int> storageIds;
+
+    void add(const std::string& fullName, const at::Tensor& t, TensorKind kind)
+    {
+        if (!t.defined())
+            return;  // e.g. a Linear without bias: listed by neither state_dict nor us
+        if (t.layout() != c10::kStrided) {
+            index.warnings << QStringLiteral("'%1' skipped: only dense tensors are supported")
+                                  .arg(QString::fromStdString(fullName));
+            return;
+        }
+        const auto dt = fromScalarType(t.scalar_type());
+        TensorEntry e;
+        e.name = fullName;
+        e.kind = kind;
+        e.dtype = dt.value_or(DType::Unknown);
+        if (!dt)
+            index.warnings << QStringLiteral("'%1' has an unsupported dtype (%2)")
+                                  .arg(QString::fromStdString(fullName),
+                                       QString::fromStdString(std::string(c10::toString(t.scalar_type()))));
+        e.shape = t.sizes().vec();
+        e.strides = t.strides().vec();
+        e.storageOffset = t.storage_offset();
+        e.requiresGrad = t.requires_grad();
+        if (t.is_quantized() && !quantization(fullName, t, e))
+            return;
+        if (t.has_storage()) {
+            const void* key = t.storage().unsafeGetStorageImpl();
+            auto [it, inserted] = storageIds.emplace(key, int(provider.storages.size()));
+            if (inserted) {
+                provider.storages.push_back(t.storage());
+                StorageInfo si;
+                si.key = "storage/" + std::to_string(it->second);
+                si.dtype = e.dtype;
+                si.byteSize = t.storage().nbytes();
+                index.storages.push_back(si);
+            }
+            e.storage = it->second;
+        }
+        index.entries.push_back(std::move(e));
+    }
+
+    /// Copies the quantization parameters; false (with a warning) for a scheme not known.
+    bool quantization(const std::string& fullName, const at::Tensor& t, TensorEntry& e)
+    {
+        if (t.qscheme() == c10::kPerTensorAffine) {
+            e.qScale = t.q_scale();
+            e.qZeroPoint = t.q_zero_point();
+        } else if (t.qscheme() == c10::kPerChannelAffine) {
+            auto qc = std::make_shared<QuantChannels>();
+            qc->axis = int(t.q_per_channel_axis());
+            const torch::Tensor scales = t.q_per_channel_scales().to(torch::kDouble).contiguous();
+            const torch::Tensor zeros = t.q_per_channel_zero_points().to(torch::kLong).contiguous();
+            qc->scales.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
+            qc->zeroPoints.assign(zeros.data_ptr<std::int64_t>(), zeros.data_ptr<std::int64_t>() + zeros.numel());
+            e.qChannels = std::move(qc);
+        } else {
+            index.warnings << QStringLiteral("'%1' skipped: it uses a quantization scheme ParamScope does not know")
+                                  .arg(QString::fromStdString(fullName));
+            return false;
+        }
+        return true;
+    }
+};
 
 }  // namespace
 
@@ -121,61 +212,7 @@ LoadResult load(const QString& path, const LoadOptions& options)
         index->filePath = path;
         index->format = ModelFormat::TorchScript;
         index->engine = loaderEngineName(LoaderEngine::LibTorch);
-        std::unordered_map<const void*, int> storageIds;
-
-        auto add = [&](const std::string& fullName, const at::Tensor& t, TensorKind kind) {
-            if (!t.defined())
-                return;  // e.g. a Linear without bias: listed by neither state_dict nor us
-            if (t.layout() != c10::kStrided) {
-                index->warnings << QStringLiteral("'%1' skipped: only dense tensors are supported")
-                                       .arg(QString::fromStdString(fullName));
-                return;
-            }
-            const auto dt = fromScalarType(t.scalar_type());
-            TensorEntry e;
-            e.name = fullName;
-            e.kind = kind;
-            e.dtype = dt.value_or(DType::Unknown);
-            if (!dt)
-                index->warnings << QStringLiteral("'%1' has an unsupported dtype (%2)")
-                                       .arg(QString::fromStdString(fullName), QString::fromStdString(std::string(c10::toString(t.scalar_type()))));
-            e.shape = t.sizes().vec();
-            e.strides = t.strides().vec();
-            e.storageOffset = t.storage_offset();
-            e.requiresGrad = t.requires_grad();
-            if (t.is_quantized()) {
-                if (t.qscheme() == c10::kPerTensorAffine) {
-                    e.qScale = t.q_scale();
-                    e.qZeroPoint = t.q_zero_point();
-                } else if (t.qscheme() == c10::kPerChannelAffine) {
-                    auto qc = std::make_shared<QuantChannels>();
-                    qc->axis = int(t.q_per_channel_axis());
-                    const torch::Tensor scales = t.q_per_channel_scales().to(torch::kDouble).contiguous();
-                    const torch::Tensor zeros = t.q_per_channel_zero_points().to(torch::kLong).contiguous();
-                    qc->scales.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
-                    qc->zeroPoints.assign(zeros.data_ptr<std::int64_t>(), zeros.data_ptr<std::int64_t>() + zeros.numel());
-                    e.qChannels = std::move(qc);
-                } else {
-                    index->warnings << QStringLiteral("'%1' skipped: it uses a quantization scheme ParamScope does not know")
-                                           .arg(QString::fromStdString(fullName));
-                    return;
-                }
-            }
-            if (t.has_storage()) {
-                const void* key = t.storage().unsafeGetStorageImpl();
-                auto [it, inserted] = storageIds.emplace(key, int(provider->storages.size()));
-                if (inserted) {
-                    provider->storages.push_back(t.storage());
-                    StorageInfo si;
-                    si.key = "storage/" + std::to_string(it->second);
-                    si.dtype = e.dtype;
-                    si.byteSize = t.storage().nbytes();
-                    index->storages.push_back(si);
-                }
-                e.storage = it->second;
-            }
-            index->entries.push_back(std::move(e));
-        };
+        IndexBuilder builder{*index, *provider, {}};
 
         // state_dict() order: a module's own parameters, its own buffers, then each child.
         std::vector<std::pair<std::string, torch::jit::Module>> stack;
@@ -186,9 +223,9 @@ LoadResult load(const QString& path, const LoadOptions& options)
             auto [prefix, m] = std::move(stack.back());
             stack.pop_back();
             for (const auto& p : m.named_parameters(/*recurse=*/false))
-                add(prefix + p.name, p.value, TensorKind::Parameter);
+                builder.add(prefix + p.name, p.value, TensorKind::Parameter);
             for (const auto& b : m.named_buffers(/*recurse=*/false))
-                add(prefix + b.name, b.value, TensorKind::Buffer);
+                builder.add(prefix + b.name, b.value, TensorKind::Buffer);
             std::vector<std::pair<std::string, torch::jit::Module>> children;
             for (const auto& c : m.named_children())
                 children.emplace_back(prefix + c.name + ".", c.value);
@@ -203,7 +240,8 @@ LoadResult load(const QString& path, const LoadOptions& options)
     } catch (const c10::Error& e) {
         return LoadResult::failure(explain(path, QString::fromStdString(e.what_without_backtrace())));
     } catch (const std::bad_alloc&) {
-        return LoadResult::failure(QStringLiteral("'%1' could not be loaded by LibTorch: out of memory (corrupt sizes?)").arg(name));
+        return LoadResult::failure(
+            QStringLiteral("'%1' could not be loaded by LibTorch: out of memory (corrupt sizes?)").arg(name));
     } catch (const std::exception& e) {
         return LoadResult::failure(explain(path, QString::fromUtf8(e.what())));
     } catch (...) {

@@ -1,5 +1,5 @@
 #pragma once
-// The LibTorch engine runs in a helper process, paramscope-torch-helper (issue 10).
+// The LibTorch engine runs in a helper process, paramscope-torch-helper.
 //
 // torch::jit::load trusts what a file declares (a storage's size in data.pkl over its
 // record's real size) and compiles and runs the file's code, so a crafted file can crash

@@ -40,9 +40,8 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
         << ", \"neg_inf\": " << s.negInf << ", \"zeros\": " << s.zeros
         << ", \"zeros_percent\": " << jsonNumberOrNull(true, s.zerosPercent) << ",\n"
         << " \"min\": " << (f ? s.minText() : QStringLiteral("null"))
-        << ", \"max\": " << (f ? s.maxText() : QStringLiteral("null"))
-        << ", \"mean\": " << jsonNumberOrNull(f, s.mean) << ", \"std\": " << jsonNumberOrNull(f, s.std)
-        << ", \"std_definition\": \"population\",\n"
+        << ", \"max\": " << (f ? s.maxText() : QStringLiteral("null")) << ", \"mean\": " << jsonNumberOrNull(f, s.mean)
+        << ", \"std\": " << jsonNumberOrNull(f, s.std) << ", \"std_definition\": \"population\",\n"
         << " \"l1\": " << jsonNumberOrNull(f, s.l1) << ", \"l2\": " << jsonNumberOrNull(f, s.l2)
         << ", \"max_abs\": " << jsonNumberOrNull(f, s.maxAbs) << ",\n"
         << " \"quantiles\": {";
@@ -105,9 +104,7 @@ void printText(QTextStream& out, const std::string& name, const TensorStats& s)
     out << "histogram     " << s.histogram.bins() << " bins" << (s.histogram.automatic ? " (automatic)" : "")
         << (s.histogram.integerAligned ? ", integer-aligned" : "") << "\n";
     const bool exact = !s.histogram.integerEdges.empty();
-    auto edge = [&](size_t i) {
-        return exact ? s.histogram.integerEdges[i].toString() : number(s.histogram.edges[i]);
-    };
+    auto edge = [&](size_t i) { return exact ? s.histogram.integerEdges[i].toString() : number(s.histogram.edges[i]); };
     for (int i = 0; i < s.histogram.bins(); ++i) {
         const bool last = i + 1 == s.histogram.bins();
         out << "  [" << edge(size_t(i)) << ", " << edge(size_t(i) + 1) << (last ? "]" : ")") << "\t"
