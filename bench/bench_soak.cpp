@@ -1,4 +1,4 @@
-// Long runs without growth (issue 10): resident memory over
+// Long runs without growth: resident memory over
 //   1. N open/close cycles of a real model: loadModel + ModelTree::build + the statistics
 //      of one tensor (a different tensor each cycle), everything released at the end of
 //      the cycle;

@@ -19,6 +19,7 @@ file(GLOB_RECURSE _paramscope_layered_sources CONFIGURE_DEPENDS
   "${PROJECT_SOURCE_DIR}/ui/*.h" "${PROJECT_SOURCE_DIR}/ui/*.cpp"
   "${PROJECT_SOURCE_DIR}/tools/*.h" "${PROJECT_SOURCE_DIR}/tools/*.cpp"
   "${PROJECT_SOURCE_DIR}/app/*.h" "${PROJECT_SOURCE_DIR}/app/*.cpp")
+set(PARAMSCOPE_QT_INCLUDE "${_qt_include}")  # for the check's own test (tests/layering)
 set(_stamp "${PROJECT_BINARY_DIR}/layering.stamp")
 add_custom_command(OUTPUT "${_stamp}"
   COMMAND "${PARAMSCOPE_CHECK_PYTHON}" "${PROJECT_SOURCE_DIR}/scripts/check_layering.py"

@@ -9,6 +9,8 @@ PARAMSCOPE_PACKAGES=(
   libtorch-dev zlib1g-dev
   python3 python3-torch python3-numpy
   fonts-dejavu-core
+  # The format check of the test command (scripts/check_format.sh).
+  clang-format
   # The sanitizer build and the fuzz targets (scripts/test.sh, scripts/fuzz.sh): clang with
   # its sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stacks.
   clang libclang-rt-14-dev llvm

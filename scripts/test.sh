@@ -4,6 +4,8 @@
 #   bash scripts/test.sh --asan     the sanitizer run only
 #   bash scripts/test.sh --no-asan  the normal build + tests only
 #
+# 0. The format check: every C++ source formatted with .clang-format (scripts/check_format.sh).
+#    The build itself checks the layering (cmake/Layering.cmake, scripts/check_layering.py).
 # 1. build/: the whole product, every CTest test (unit, loader, CLI and GUI tests; GUI tests
 #    run offscreen).
 # 2. build-asan/: a second build, with clang, of only what the sanitizer run needs
@@ -28,6 +30,7 @@ case "$mode" in
 esac
 
 if [ "$mode" != "--asan" ]; then
+  bash scripts/check_format.sh
   paramscope_build build
   ctest --test-dir build --output-on-failure --parallel 2 --timeout 900
 fi

@@ -662,7 +662,7 @@ void TestTorchHelper::damagedResultRefused()
 void TestTorchHelper::openTimes()
 {
     // Printed, never asserted: the LibTorch-engine open of the demo model in this process
-    // (as before issue 10) and through the helper.
+    // (as the engine did before it had a helper process) and through the helper.
     QElapsedTimer t;
     t.start();
     QVERIFY(detail::loadWithLibTorchInProcess(kDemo, {}).ok());

@@ -1,7 +1,7 @@
 #pragma once
 // The one place where sizes read from files are multiplied and added. Every shape/stride
 // product, element count, byte count and extent goes through these helpers, so a file
-// that declares [2**62 + 1] elements cannot wrap a size around 64 bits (BAD_INPUTS 19).
+// that declares [2**62 + 1] elements cannot wrap a size around 64 bits.
 
 #include <cstdint>
 #include <limits>

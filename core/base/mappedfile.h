@@ -12,7 +12,7 @@ namespace paramscope {
 /// A whole file mapped read-only into memory. Owned through shared_ptr so that
 /// StorageBytes::owner can keep the mapping alive while tensor bytes are in use.
 ///
-/// A file that changes while mapped (BAD_INPUTS 16 and 23):
+/// A file that changes while mapped (truncated, or rewritten, by another program):
 /// - Replacing the file (rename over it, as editors and torch.save do) is harmless: we
 ///   keep the old inode open and mapped, so the bytes stay those of the opened file.
 /// - Truncating it in place makes reads past the new end raise SIGBUS. A process-wide

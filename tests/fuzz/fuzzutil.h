@@ -76,7 +76,7 @@ inline QString writeScratch(const QString& name, const void* data, std::size_t s
 }
 
 /// Checks that would fail today on defects already reported and being fixed in core
-/// (issue 10); each skip names its finding. PARAMSCOPE_FUZZ_STRICT=1 turns them back on:
+/// (each skip names its finding). PARAMSCOPE_FUZZ_STRICT=1 turns them back on:
 /// remove a skip with the fix that makes it unnecessary.
 inline bool strict()
 {
@@ -105,7 +105,7 @@ inline std::int64_t checkedNumel(const std::vector<std::int64_t>& shape)
 /// Bound on the work done per input: tensors above this many elements (or whose element
 /// count overflows) are indexed but not summarised or exported, so that a run stays in
 /// milliseconds. PARAMSCOPE_FUZZ_HUGE=1 lifts it: every tensor goes to statistics and
-/// export, so that core's own limits on logical sizes (issue 10) are what is exercised.
+/// export, so that core's own limits on logical sizes are what is exercised.
 /// The regression files are always run that way (run_short.sh).
 inline bool smallEnough(const paramscope::TensorEntry& e, std::int64_t limit)
 {
