@@ -43,12 +43,18 @@ enum class Method { Baseline, Native, LibTorch, LibTorchBaseline, Python, Python
 const char* methodName(Method m)
 {
     switch (m) {
-    case Method::Baseline: return "baseline (no load)";
-    case Method::Native: return "native reader";
-    case Method::LibTorch: return "LibTorch jit::load";
-    case Method::LibTorchBaseline: return "LibTorch plug-in only";
-    case Method::Python: return "Python torch";
-    case Method::PythonBaseline: return "Python import torch";
+        case Method::Baseline:
+            return "baseline (no load)";
+        case Method::Native:
+            return "native reader";
+        case Method::LibTorch:
+            return "LibTorch jit::load";
+        case Method::LibTorchBaseline:
+            return "LibTorch plug-in only";
+        case Method::Python:
+            return "Python torch";
+        case Method::PythonBaseline:
+            return "Python import torch";
     }
     return "?";
 }
@@ -65,14 +71,15 @@ Sample measure(Method method, const QString& path, bool torchScript)
         if (method == Method::Python || method == Method::PythonBaseline) {
             // The timer starts after `import torch`, as for the C++ loaders (libraries loaded).
             const std::string code = std::string("import sys,time,torch\n") + "t=time.perf_counter()\n" +
-                (method == Method::PythonBaseline ? "n=0\n"
-                 : torchScript ? "m=torch.jit.load(sys.argv[1]); n=len(m.state_dict())\n"
-                               : "m=torch.load(sys.argv[1]); n=len(m)\n") +
-                "d=time.perf_counter()-t\n"
-                "import os\nos.write(int(sys.argv[2]), ('1 %.6f %d ok' % (d, n)).encode())\n";
+                                     (method == Method::PythonBaseline ? "n=0\n"
+                                      : torchScript ? "m=torch.jit.load(sys.argv[1]); n=len(m.state_dict())\n"
+                                                    : "m=torch.load(sys.argv[1]); n=len(m)\n") +
+                                     "d=time.perf_counter()-t\n"
+                                     "import os\nos.write(int(sys.argv[2]), ('1 %.6f %d ok' % (d, n)).encode())\n";
             const std::string fd = std::to_string(fds[1]);
             const std::string p = path.toStdString();
-            execl("/usr/bin/python3", "python3", "-c", code.c_str(), p.c_str(), fd.c_str(), static_cast<char*>(nullptr));
+            execl("/usr/bin/python3", "python3", "-c", code.c_str(), p.c_str(), fd.c_str(),
+                  static_cast<char*>(nullptr));
             _exit(127);
         }
         std::string out;
@@ -206,7 +213,8 @@ int main(int argc, char** argv)
                 return;
             const double nd = std::max(1.0, double(native.maxRssKb - base.maxRssKb));
             std::printf("  native vs %-12s %7.1fx faster to open, %7.1fx less added memory\n", what,
-                        other.seconds / std::max(native.seconds, 1e-9), double(other.maxRssKb - otherBase.maxRssKb) / nd);
+                        other.seconds / std::max(native.seconds, 1e-9),
+                        double(other.maxRssKb - otherBase.maxRssKb) / nd);
         };
         if (ts)
             ratio("LibTorch", lib, libBase);

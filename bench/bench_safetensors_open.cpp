@@ -90,7 +90,10 @@ std::uint64_t readAll(const QStringList& files, std::uint64_t* bytes)
     return sum;
 }
 
-double ms(const QElapsedTimer& t) { return double(t.nsecsElapsed()) / 1e6; }
+double ms(const QElapsedTimer& t)
+{
+    return double(t.nsecsElapsed()) / 1e6;
+}
 
 }  // namespace
 

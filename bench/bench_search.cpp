@@ -16,8 +16,9 @@ namespace {
 ModelIndex makeNames(int count)
 {
     ModelIndex idx;
-    const char* leaves[] = {"attn.q_proj.weight", "attn.q_proj.bias", "attn.k_proj.weight", "attn.v_proj.weight",
-                            "attn.out_proj.weight", "mlp.fc1.weight", "mlp.fc2.weight", "ln1.weight", "ln2.bias", "ln2.weight"};
+    const char* leaves[] = {
+        "attn.q_proj.weight", "attn.q_proj.bias", "attn.k_proj.weight", "attn.v_proj.weight", "attn.out_proj.weight",
+        "mlp.fc1.weight",     "mlp.fc2.weight",   "ln1.weight",         "ln2.bias",           "ln2.weight"};
     for (int i = 0; idx.entries.size() < size_t(count); ++i)
         for (const char* leaf : leaves) {
             TensorEntry e;

@@ -206,7 +206,8 @@ int main(int argc, char** argv)
         else
             file = args[i];
         if (!ok || cycles < 2 || selections < 2) {
-            std::fprintf(stderr, "usage: bench_soak [MODEL] [--cycles N>=2] [--selections M>=2] [--tensors K] [--bound-mb B]\n");
+            std::fprintf(
+                stderr, "usage: bench_soak [MODEL] [--cycles N>=2] [--selections M>=2] [--tensors K] [--bound-mb B]\n");
             return 2;
         }
     }

@@ -141,11 +141,13 @@ int main(int argc, char** argv)
     // The goals are for everything the details panel shows: statistics, histogram, quantiles.
     std::printf("\nratios (wall): with histogram / copy = %.2f (goal <= 3), statistics alone / copy = %.2f\n",
                 withHist.wall / copy.wall, fused.wall / copy.wall);
-    std::printf("               torch total / with histogram = %.1f (goal >= 10), torch total / statistics alone = %.1f\n",
-                torchTotal.wall / withHist.wall, torchTotal.wall / fused.wall);
-    std::printf("ratios (cpu):  with histogram / copy = %.2f, torch total / with histogram = %.1f, torch total / "
-                "statistics alone = %.1f\n",
-                withHist.cpu / copy.cpu, torchTotal.cpu / withHist.cpu, torchTotal.cpu / fused.cpu);
+    std::printf(
+        "               torch total / with histogram = %.1f (goal >= 10), torch total / statistics alone = %.1f\n",
+        torchTotal.wall / withHist.wall, torchTotal.wall / fused.wall);
+    std::printf(
+        "ratios (cpu):  with histogram / copy = %.2f, torch total / with histogram = %.1f, torch total / "
+        "statistics alone = %.1f\n",
+        withHist.cpu / copy.cpu, torchTotal.cpu / withHist.cpu, torchTotal.cpu / fused.cpu);
     std::printf("\ncross-check: NaN %lld (torch %lld), mean %.9g (torch, NaN-propagating: %.9g), std %.9g\n",
                 (long long)s1.nan, (long long)tNan, s1.mean, tMean, s1.std);
     std::printf("             median %.6g ±%.2g (exact %.6g), bins %d\n", s2.quantiles.median(),

@@ -20,7 +20,10 @@
 
 namespace paramscope::test {
 
-inline QString fixture(const QString& name) { return QStringLiteral(PARAMSCOPE_FIXTURES "/") + name; }
+inline QString fixture(const QString& name)
+{
+    return QStringLiteral(PARAMSCOPE_FIXTURES "/") + name;
+}
 
 inline QJsonObject readJson(const QString& path)
 {
@@ -58,8 +61,9 @@ inline CliRun runCli(const QStringList& args, const QStringList& env = {})
 inline CliRun runCliLimited(qint64 bytes, const QStringList& args)
 {
     QProcess p;
-    p.start(QStringLiteral("prlimit"),
-            QStringList{QStringLiteral("--as=%1").arg(bytes), QStringLiteral("--"), QStringLiteral(PARAMSCOPE_CLI)} + args);
+    p.start(
+        QStringLiteral("prlimit"),
+        QStringList{QStringLiteral("--as=%1").arg(bytes), QStringLiteral("--"), QStringLiteral(PARAMSCOPE_CLI)} + args);
     p.waitForFinished(300000);
     CliRun r;
     r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
@@ -75,26 +79,76 @@ inline std::vector<double> decode(paramscope::DType t, const std::uint8_t* p, st
     std::vector<double> out;
     for (std::int64_t i = 0; i < numel; ++i) {
         switch (t) {
-        case DType::Float32: { float v; std::memcpy(&v, p + 4 * i, 4); out.push_back(v); break; }
-        case DType::Float64: { double v; std::memcpy(&v, p + 8 * i, 8); out.push_back(v); break; }
-        case DType::Float16: { qfloat16 v; std::memcpy(&v, p + 2 * i, 2); out.push_back(double(float(v))); break; }
-        case DType::BFloat16: {
-            std::uint16_t b; std::memcpy(&b, p + 2 * i, 2);
-            std::uint32_t bits = std::uint32_t(b) << 16; float v; std::memcpy(&v, &bits, 4); out.push_back(v); break;
-        }
-        case DType::Int8: out.push_back(double(std::int8_t(p[i]))); break;
-        case DType::UInt8: out.push_back(double(p[i])); break;
-        case DType::Bool: out.push_back(p[i] ? 1.0 : 0.0); break;
-        case DType::Int16: { std::int16_t v; std::memcpy(&v, p + 2 * i, 2); out.push_back(v); break; }
-        case DType::Int32: { std::int32_t v; std::memcpy(&v, p + 4 * i, 4); out.push_back(v); break; }
-        case DType::Int64: { std::int64_t v; std::memcpy(&v, p + 8 * i, 8); out.push_back(double(v)); break; }
-        case DType::Complex64: {
-            float v[2]; std::memcpy(v, p + 8 * i, 8); out.push_back(v[0]); out.push_back(v[1]); break;
-        }
-        case DType::Complex128: {
-            double v[2]; std::memcpy(v, p + 16 * i, 16); out.push_back(v[0]); out.push_back(v[1]); break;
-        }
-        default: out.push_back(qQNaN());
+            case DType::Float32: {
+                float v;
+                std::memcpy(&v, p + 4 * i, 4);
+                out.push_back(v);
+                break;
+            }
+            case DType::Float64: {
+                double v;
+                std::memcpy(&v, p + 8 * i, 8);
+                out.push_back(v);
+                break;
+            }
+            case DType::Float16: {
+                qfloat16 v;
+                std::memcpy(&v, p + 2 * i, 2);
+                out.push_back(double(float(v)));
+                break;
+            }
+            case DType::BFloat16: {
+                std::uint16_t b;
+                std::memcpy(&b, p + 2 * i, 2);
+                std::uint32_t bits = std::uint32_t(b) << 16;
+                float v;
+                std::memcpy(&v, &bits, 4);
+                out.push_back(v);
+                break;
+            }
+            case DType::Int8:
+                out.push_back(double(std::int8_t(p[i])));
+                break;
+            case DType::UInt8:
+                out.push_back(double(p[i]));
+                break;
+            case DType::Bool:
+                out.push_back(p[i] ? 1.0 : 0.0);
+                break;
+            case DType::Int16: {
+                std::int16_t v;
+                std::memcpy(&v, p + 2 * i, 2);
+                out.push_back(v);
+                break;
+            }
+            case DType::Int32: {
+                std::int32_t v;
+                std::memcpy(&v, p + 4 * i, 4);
+                out.push_back(v);
+                break;
+            }
+            case DType::Int64: {
+                std::int64_t v;
+                std::memcpy(&v, p + 8 * i, 8);
+                out.push_back(double(v));
+                break;
+            }
+            case DType::Complex64: {
+                float v[2];
+                std::memcpy(v, p + 8 * i, 8);
+                out.push_back(v[0]);
+                out.push_back(v[1]);
+                break;
+            }
+            case DType::Complex128: {
+                double v[2];
+                std::memcpy(v, p + 16 * i, 16);
+                out.push_back(v[0]);
+                out.push_back(v[1]);
+                break;
+            }
+            default:
+                out.push_back(qQNaN());
         }
     }
     return out;

@@ -109,7 +109,8 @@ void TestCommandLine::initTestCase()
 {
     QVERIFY(m_dir.isValid());
     QProcess py;
-    py.start(QStringLiteral(PARAMSCOPE_PYTHON), {QStringLiteral("-c"), QString::fromUtf8(kOddNamesScript), m_dir.path()});
+    py.start(QStringLiteral(PARAMSCOPE_PYTHON),
+             {QStringLiteral("-c"), QString::fromUtf8(kOddNamesScript), m_dir.path()});
     QVERIFY(py.waitForFinished(120000));
     QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
     QCOMPARE(oddTruth().size(), 17);
@@ -205,8 +206,9 @@ void TestCommandLine::byteOrderMarkIsKept()
         QCOMPARE(nameLine.mid(14), name.size() == 2 ? QStringLiteral("\\ufeffw") : QStringLiteral("w"));
     }
     // --exact too, and the JSON list holds both.
-    const RawRun list = runCliRaw({QStringLiteral("list"), odd(), QStringLiteral("--exact"), QString(QChar(0xFEFF)) + QStringLiteral("w")},
-                                  m_dir.path());
+    const RawRun list = runCliRaw(
+        {QStringLiteral("list"), odd(), QStringLiteral("--exact"), QString(QChar(0xFEFF)) + QStringLiteral("w")},
+        m_dir.path());
     QCOMPARE(list.code, 0);
     QCOMPARE(exactUtf8(list.out).section(QLatin1Char('\t'), 0, 0), QStringLiteral("\\ufeffw"));
 }
@@ -226,7 +228,8 @@ void TestCommandLine::percentInNamesAndPaths()
     const CliRun exp = runCli({QStringLiteral("export"), copy, QStringLiteral("pct%1q%2"), QStringLiteral("-o"),
                                m_dir.filePath(QStringLiteral("out%1.npy"))});
     QCOMPARE(exp.code, 0);
-    QVERIFY2(exp.out.contains(QStringLiteral("to ") + m_dir.filePath(QStringLiteral("out%1.npy"))), qPrintable(exp.out));
+    QVERIFY2(exp.out.contains(QStringLiteral("to ") + m_dir.filePath(QStringLiteral("out%1.npy"))),
+             qPrintable(exp.out));
 }
 
 void TestCommandLine::regexUndecidedIsReported()
@@ -254,9 +257,11 @@ void TestCommandLine::regexUndecidedIsReported()
     }
     // export says the same, and writes the decided matches.
     const QString out = m_dir.filePath(QStringLiteral("undecided.safetensors"));
-    const CliRun exp = runCli({QStringLiteral("export"), odd(), QStringLiteral("--regex"), pattern, QStringLiteral("-o"), out});
+    const CliRun exp =
+        runCli({QStringLiteral("export"), odd(), QStringLiteral("--regex"), pattern, QStringLiteral("-o"), out});
     QCOMPARE(exp.code, 0);
-    QVERIFY2(exp.err.contains(QStringLiteral("paramscope-cli export: warning: 1 name could not be decided")), qPrintable(exp.err));
+    QVERIFY2(exp.err.contains(QStringLiteral("paramscope-cli export: warning: 1 name could not be decided")),
+             qPrintable(exp.err));
     QCOMPARE(listed, QStringList{QStringLiteral("tab\\tname")});  // "ab": the only decided match
     QVERIFY2(exp.out.startsWith(QStringLiteral("wrote 1 tensor (")), qPrintable(exp.out));
 }
@@ -265,7 +270,8 @@ void TestCommandLine::globIsNeverInvalidNorUndecided()
 {
     // A 70,000-character wildcard once became a regular expression too large for PCRE2
     // ("invalid pattern at position -1"); a wildcard is always valid and always decided.
-    const CliRun longGlob = runCli({QStringLiteral("list"), odd(), QStringLiteral("--glob"), QString(70000, QLatin1Char('?'))});
+    const CliRun longGlob =
+        runCli({QStringLiteral("list"), odd(), QStringLiteral("--glob"), QString(70000, QLatin1Char('?'))});
     QCOMPARE(longGlob.code, 0);
     QVERIFY2(longGlob.err.isEmpty(), qPrintable(longGlob.err.left(300)));
     QVERIFY(longGlob.out.isEmpty());
@@ -279,7 +285,8 @@ void TestCommandLine::globIsNeverInvalidNorUndecided()
     // A regular expression error names the pattern and the position in it.
     const CliRun bad = runCli({QStringLiteral("list"), odd(), QStringLiteral("--regex"), QStringLiteral("lin(ear")});
     QCOMPARE(bad.code, 2);
-    QVERIFY2(bad.err.contains(QStringLiteral("invalid regular expression 'lin(ear' at position 7: ")), qPrintable(bad.err));
+    QVERIFY2(bad.err.contains(QStringLiteral("invalid regular expression 'lin(ear' at position 7: ")),
+             qPrintable(bad.err));
 }
 
 void TestCommandLine::helpAll()
@@ -300,12 +307,15 @@ void TestCommandLine::exportToStdout()
     // -o - writes to standard output (a pipe, or a regular file the shell redirected to)
     // exactly what -o FILE writes, and creates no file named '-'.
     const QString file = m_dir.filePath(QStringLiteral("w.npy"));
-    const RawRun toFile = runCliRaw({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), file}, m_dir.path());
+    const RawRun toFile =
+        runCliRaw({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), file}, m_dir.path());
     QCOMPARE(toFile.code, 0);
     const QByteArray expected = readAll(file);
     QVERIFY(expected.startsWith("\x93NUMPY"));
-    const QStringList args{QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), QStringLiteral("-"),
-                           QStringLiteral("--format"), QStringLiteral("npy")};
+    const QStringList args{QStringLiteral("export"), odd(),
+                           QStringLiteral("w"),      QStringLiteral("-o"),
+                           QStringLiteral("-"),      QStringLiteral("--format"),
+                           QStringLiteral("npy")};
     const RawRun piped = runCliRaw(args, m_dir.path());
     QCOMPARE(piped.code, 0);
     QCOMPARE(piped.out, expected);
@@ -317,12 +327,14 @@ void TestCommandLine::exportToStdout()
     // The values are Python's: w is torch.arange(4) + 60 (the 7th name).
     QProcess py;
     py.start(QStringLiteral(PARAMSCOPE_PYTHON),
-             {QStringLiteral("-c"), QStringLiteral("import numpy, sys; print(numpy.load(sys.argv[1]).tolist())"), redirected});
+             {QStringLiteral("-c"), QStringLiteral("import numpy, sys; print(numpy.load(sys.argv[1]).tolist())"),
+              redirected});
     QVERIFY(py.waitForFinished(60000));
     QCOMPARE(QString::fromUtf8(py.readAllStandardOutput()).trimmed(), QStringLiteral("[60.0, 61.0, 62.0, 63.0]"));
     // Without --format there is nothing to tell the format from.
-    const RawRun noFormat = runCliRaw({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), QStringLiteral("-")},
-                                      m_dir.path());
+    const RawRun noFormat =
+        runCliRaw({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), QStringLiteral("-")},
+                  m_dir.path());
     QCOMPARE(noFormat.code, 2);
     QVERIFY2(noFormat.err.contains(QStringLiteral("needs --format")), qPrintable(noFormat.err));
     QVERIFY(noFormat.out.isEmpty());
@@ -335,20 +347,27 @@ void TestCommandLine::exportFormatContradictsExtension()
     const CliRun r = runCli({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), out,
                              QStringLiteral("--format"), QStringLiteral("pt")});
     QCOMPARE(r.code, 2);
-    QVERIFY2(r.err.contains(QStringLiteral("'contradiction.npy' has the extension of npy but --format is pt")), qPrintable(r.err));
+    QVERIFY2(r.err.contains(QStringLiteral("'contradiction.npy' has the extension of npy but --format is pt")),
+             qPrintable(r.err));
     QVERIFY(!QFileInfo::exists(out));
     // Agreeing, or an extension that names no format, is fine.
-    QCOMPARE(runCli({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), out, QStringLiteral("--format"),
-                     QStringLiteral("npy")}).code, 0);
-    QCOMPARE(runCli({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), m_dir.filePath(QStringLiteral("w.bin")),
-                     QStringLiteral("--format"), QStringLiteral("pt")}).code, 0);
+    QCOMPARE(runCli({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"), out,
+                     QStringLiteral("--format"), QStringLiteral("npy")})
+                 .code,
+             0);
+    QCOMPARE(runCli({QStringLiteral("export"), odd(), QStringLiteral("w"), QStringLiteral("-o"),
+                     m_dir.filePath(QStringLiteral("w.bin")), QStringLiteral("--format"), QStringLiteral("pt")})
+                 .code,
+             0);
 }
 
 void TestCommandLine::listPlainMatchesPython()
 {
-    const CliRun r = runCli({QStringLiteral("list"), fixture(QStringLiteral("batchnorm.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun r = runCli({QStringLiteral("list"), fixture(QStringLiteral("batchnorm.pt")),
+                             QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(r.code, 0);
-    const QJsonArray truth = readJson(fixture(QStringLiteral("batchnorm.json"))).value(QStringLiteral("entries")).toArray();
+    const QJsonArray truth =
+        readJson(fixture(QStringLiteral("batchnorm.json"))).value(QStringLiteral("entries")).toArray();
     const QStringList lines = r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QCOMPARE(lines.size(), truth.size());
     for (int i = 0; i < lines.size(); ++i) {
@@ -380,7 +399,8 @@ void TestCommandLine::listJsonMatchesPython_data()
 void TestCommandLine::listJsonMatchesPython()
 {
     QFETCH(QString, name);
-    const CliRun r = runCli({QStringLiteral("list"), fixture(name + QStringLiteral(".pt")), QStringLiteral("--json"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun r = runCli({QStringLiteral("list"), fixture(name + QStringLiteral(".pt")), QStringLiteral("--json"),
+                             QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(r.code, 0);
     QJsonParseError perr;
     const QJsonObject got = QJsonDocument::fromJson(r.out.toUtf8(), &perr).object();
@@ -388,11 +408,12 @@ void TestCommandLine::listJsonMatchesPython()
     QCOMPARE(got.value(QStringLiteral("format")).toString(), QStringLiteral("torchscript"));
     QCOMPARE(got.value(QStringLiteral("file")).toString(), fixture(name + QStringLiteral(".pt")));
     const QJsonArray entries = got.value(QStringLiteral("entries")).toArray();
-    const QJsonArray truth = readJson(fixture(name + QStringLiteral(".json"))).value(QStringLiteral("entries")).toArray();
+    const QJsonArray truth =
+        readJson(fixture(name + QStringLiteral(".json"))).value(QStringLiteral("entries")).toArray();
     QCOMPARE(entries.size(), truth.size());
-    const QHash<QString, int> itemSize{{"float32", 4}, {"float64", 8}, {"float16", 2}, {"bfloat16", 2}, {"int8", 1},
-                                       {"int16", 2},   {"int32", 4},   {"int64", 8},   {"uint8", 1},    {"bool", 1},
-                                       {"complex64", 8}};
+    const QHash<QString, int> itemSize{{"float32", 4}, {"float64", 8}, {"float16", 2},  {"bfloat16", 2},
+                                       {"int8", 1},    {"int16", 2},   {"int32", 4},    {"int64", 8},
+                                       {"uint8", 1},   {"bool", 1},    {"complex64", 8}};
     for (int i = 0; i < entries.size(); ++i) {
         const QJsonObject e = entries[i].toObject();
         const QJsonObject x = truth[i].toObject();
@@ -402,7 +423,8 @@ void TestCommandLine::listJsonMatchesPython()
         for (const auto& d : x.value(QStringLiteral("shape")).toArray())
             numel *= d.toInteger();
         QCOMPARE(e.value(QStringLiteral("numel")).toInteger(), numel);
-        QCOMPARE(e.value(QStringLiteral("bytes")).toInteger(), numel * itemSize.value(x.value(QStringLiteral("dtype")).toString()));
+        QCOMPARE(e.value(QStringLiteral("bytes")).toInteger(),
+                 numel * itemSize.value(x.value(QStringLiteral("dtype")).toString()));
     }
 }
 
@@ -411,10 +433,14 @@ void TestCommandLine::listSearchModes_data()
     QTest::addColumn<QStringList>("options");
     QTest::addColumn<QStringList>("expected");
     QTest::newRow("exact") << QStringList{"--exact", "blocks.10.weight"} << QStringList{"blocks.10.weight"};
-    QTest::newRow("contains") << QStringList{"--contains", "8000"} << QStringList{"experts.8000.weight", "experts.8000.bias"};
-    QTest::newRow("glob crosses dots") << QStringList{"--glob", "chain.*.bias"} << QStringList{"chain.0.0.0.0.0.0.bias"};
-    QTest::newRow("regex search") << QStringList{"--regex", R"(blocks\.1[01]\.b)"} << QStringList{"blocks.10.bias", "blocks.11.bias"};
-    QTest::newRow("ignore case") << QStringList{"--exact", "EXPERTS.ALPHA.WEIGHT", "--ignore-case"} << QStringList{"experts.alpha.weight"};
+    QTest::newRow("contains") << QStringList{"--contains", "8000"}
+                              << QStringList{"experts.8000.weight", "experts.8000.bias"};
+    QTest::newRow("glob crosses dots") << QStringList{"--glob", "chain.*.bias"}
+                                       << QStringList{"chain.0.0.0.0.0.0.bias"};
+    QTest::newRow("regex search") << QStringList{"--regex", R"(blocks\.1[01]\.b)"}
+                                  << QStringList{"blocks.10.bias", "blocks.11.bias"};
+    QTest::newRow("ignore case") << QStringList{"--exact", "EXPERTS.ALPHA.WEIGHT", "--ignore-case"}
+                                 << QStringList{"experts.alpha.weight"};
     QTest::newRow("no match") << QStringList{"--contains", "nothing-like-this"} << QStringList{};
 }
 
@@ -422,7 +448,9 @@ void TestCommandLine::listSearchModes()
 {
     QFETCH(QStringList, options);
     QFETCH(QStringList, expected);
-    const CliRun r = runCli(QStringList{QStringLiteral("list"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")} + options);
+    const CliRun r = runCli(QStringList{QStringLiteral("list"), fixture(QStringLiteral("nested.pt")),
+                                        QStringLiteral("--engine"), QStringLiteral("libtorch")} +
+                            options);
     QCOMPARE(r.code, 0);
     QStringList names;
     for (const QString& l : r.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts))
@@ -440,7 +468,8 @@ void TestCommandLine::listSearchModes()
 
 void TestCommandLine::tree()
 {
-    const CliRun full = runCli({QStringLiteral("tree"), fixture(QStringLiteral("tied.pt")), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun full = runCli({QStringLiteral("tree"), fixture(QStringLiteral("tied.pt")), QStringLiteral("--engine"),
+                                QStringLiteral("libtorch")});
     QCOMPARE(full.code, 0);
     const QStringList lines = full.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     // Header: file, format, totals with the tied weight counted once: 40 + 16 + 4 elements.
@@ -450,8 +479,9 @@ void TestCommandLine::tree()
     QVERIFY(full.out.contains(QStringLiteral("= embed.weight")));
     QCOMPARE(lines.size(), 1 + 3 + 4);  // header, 3 modules, 4 tensors
 
-    const CliRun shallow = runCli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--depth"), QStringLiteral("1"),
-                             QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun shallow =
+        runCli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--depth"),
+                QStringLiteral("1"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(shallow.code, 0);
     const QStringList sl = shallow.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
     QCOMPARE(sl.size(), 1 + 4);  // features, blocks, experts, chain
@@ -459,8 +489,9 @@ void TestCommandLine::tree()
     QVERIFY(sl[2].contains(QStringLiteral("24 tensors")));
     QVERIFY2(sl[2].contains(QRegularExpression(QStringLiteral("\\b360\\s+1.41 KiB$"))), qPrintable(sl[2]));
 
-    const CliRun natural = runCli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")), QStringLiteral("--depth"), QStringLiteral("2"),
-                             QStringLiteral("--natural-sort"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    const CliRun natural = runCli({QStringLiteral("tree"), fixture(QStringLiteral("nested.pt")),
+                                   QStringLiteral("--depth"), QStringLiteral("2"), QStringLiteral("--natural-sort"),
+                                   QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(natural.code, 0);
     QVERIFY(natural.out.indexOf(QStringLiteral("─ 9 ")) < natural.out.indexOf(QStringLiteral("─ 10 ")));
 }
@@ -470,17 +501,28 @@ void TestCommandLine::errors_data()
     QTest::addColumn<QStringList>("args");
     QTest::addColumn<int>("code");
     QTest::addColumn<QString>("message");
-    QTest::newRow("missing file") << QStringList{"list", "/nonexistent/model.pt"} << 1 << "'/nonexistent/model.pt' does not exist";
-    QTest::newRow("not a model") << QStringList{"list", fixture("bad/text.pt"), "--engine", "libtorch"} << 1 << "'text.pt' is a text file, not a PyTorch model";
-    QTest::newRow("invalid regex") << QStringList{"list", fixture("seed.pt"), "--regex", "lin(ear"} << 2 << "invalid regular expression 'lin(ear' at position 7";
-    QTest::newRow("two modes") << QStringList{"list", fixture("seed.pt"), "--exact", "a", "--regex", "b"} << 2 << "only one of";
+    QTest::newRow("missing file") << QStringList{"list", "/nonexistent/model.pt"} << 1
+                                  << "'/nonexistent/model.pt' does not exist";
+    QTest::newRow("not a model") << QStringList{"list", fixture("bad/text.pt"), "--engine", "libtorch"} << 1
+                                 << "'text.pt' is a text file, not a PyTorch model";
+    QTest::newRow("invalid regex") << QStringList{"list", fixture("seed.pt"), "--regex", "lin(ear"} << 2
+                                   << "invalid regular expression 'lin(ear' at position 7";
+    QTest::newRow("two modes") << QStringList{"list", fixture("seed.pt"), "--exact", "a", "--regex", "b"} << 2
+                               << "only one of";
     QTest::newRow("unknown command") << QStringList{"frobnicate"} << 2 << "unknown command 'frobnicate'";
-    QTest::newRow("unknown option") << QStringList{"list", fixture("seed.pt"), "--bogus"} << 2 << "Unknown option 'bogus'";
-    QTest::newRow("bad depth") << QStringList{"tree", fixture("seed.pt"), "--depth", "x"} << 2 << "--depth takes a whole number";
+    QTest::newRow("unknown option") << QStringList{"list", fixture("seed.pt"), "--bogus"} << 2
+                                    << "Unknown option 'bogus'";
+    QTest::newRow("bad depth") << QStringList{"tree", fixture("seed.pt"), "--depth", "x"} << 2
+                               << "--depth takes a whole number";
     QTest::newRow("no file") << QStringList{"list"} << 2 << "expected one FILE";
-    QTest::newRow("bad engine") << QStringList{"list", fixture("seed.pt"), "--engine", "magic"} << 2 << "unknown engine 'magic'";
-    QTest::newRow("bad engine, stats") << QStringList{"stats", fixture("seed.pt"), "x", "--engine", "bogus"} << 2 << "unknown engine 'bogus'";
-    QTest::newRow("bad engine, export") << QStringList{"export", fixture("seed.pt"), "-o", "/nonexistent/x.npy", "--engine", "bogus"} << 2 << "unknown engine 'bogus'";
+    QTest::newRow("bad engine") << QStringList{"list", fixture("seed.pt"), "--engine", "magic"} << 2
+                                << "unknown engine 'magic'";
+    QTest::newRow("bad engine, stats") << QStringList{"stats", fixture("seed.pt"), "x", "--engine", "bogus"} << 2
+                                       << "unknown engine 'bogus'";
+    QTest::newRow("bad engine, export") << QStringList{"export",   fixture("seed.pt"),
+                                                       "-o",       "/nonexistent/x.npy",
+                                                       "--engine", "bogus"}
+                                        << 2 << "unknown engine 'bogus'";
 }
 
 void TestCommandLine::errors()

@@ -125,7 +125,8 @@ class TestExport : public QObject {
 
     static QJsonObject job(const QString& path, const QStringList& names)
     {
-        return QJsonObject{{QStringLiteral("path"), path}, {QStringLiteral("names"), QJsonArray::fromStringList(names)}};
+        return QJsonObject{{QStringLiteral("path"), path},
+                           {QStringLiteral("names"), QJsonArray::fromStringList(names)}};
     }
 
     QStringList allNames() const
@@ -157,14 +158,16 @@ private Q_SLOTS:
                      m_truthEntries[i].toObject().value(QStringLiteral("name")).toString());
         // The fixture really has what the tests below rely on.
         QVERIFY(!m_truthEntries[m_index->findEntry("base_t")].toObject().value(QStringLiteral("contiguous")).toBool());
-        QCOMPARE(m_index->entries[size_t(m_index->findEntry("head.weight"))].sharedWith, m_index->findEntry("embed.weight"));
+        QCOMPARE(m_index->entries[size_t(m_index->findEntry("head.weight"))].sharedWith,
+                 m_index->findEntry("embed.weight"));
         QCOMPARE(m_index->entries[size_t(m_index->findEntry("base_slice"))].sharedWith, m_index->findEntry("base"));
     }
 
     void formatNames()
     {
         QCOMPARE(exportFormatFromPath(QStringLiteral("/a/b.NPY")), std::optional<ExportFormat>(ExportFormat::Npy));
-        QCOMPARE(exportFormatFromPath(QStringLiteral("w.safetensors")), std::optional<ExportFormat>(ExportFormat::Safetensors));
+        QCOMPARE(exportFormatFromPath(QStringLiteral("w.safetensors")),
+                 std::optional<ExportFormat>(ExportFormat::Safetensors));
         QCOMPARE(exportFormatFromPath(QStringLiteral("w.pth")), std::optional<ExportFormat>(ExportFormat::Pt));
         QCOMPARE(exportFormatFromPath(QStringLiteral("w.csv")), std::optional<ExportFormat>(ExportFormat::Csv));
         QVERIFY(!exportFormatFromPath(QStringLiteral("weights")));
@@ -209,7 +212,8 @@ private Q_SLOTS:
                     // safetensors has no complex128 code: a clear refusal, and no file.
                     QVERIFY(!r);
                     QCOMPARE(r.kind(), ErrorKind::Unsupported);
-                    QVERIFY2(r.error().contains(QLatin1String("complex128")) && r.error().contains(name), qPrintable(r.error()));
+                    QVERIFY2(r.error().contains(QLatin1String("complex128")) && r.error().contains(name),
+                             qPrintable(r.error()));
                     QVERIFY(!QFileInfo::exists(out));
                     continue;
                 }
@@ -235,7 +239,9 @@ private Q_SLOTS:
         QVERIFY(exportNotes(*m_index, {bf16}, ExportFormat::Pt).isEmpty());  // .pt keeps bfloat16
         QVERIFY(exportNotes(*m_index, {bf16}, ExportFormat::Safetensors).isEmpty());
         QVERIFY(exportNotes(*m_index, {f32}, ExportFormat::Npy).isEmpty());
-        QVERIFY(exportNotes(*m_index, {q8}, ExportFormat::Safetensors).join(QString()).contains(QLatin1String("dequantized")));
+        QVERIFY(exportNotes(*m_index, {q8}, ExportFormat::Safetensors)
+                    .join(QString())
+                    .contains(QLatin1String("dequantized")));
         // The report of a real export carries the same notes.
         QTemporaryDir dir;
         const auto r = exportTensors(*m_index, {bf16}, dir.filePath(QStringLiteral("b.npy")), ExportFormat::Npy);
@@ -243,7 +249,8 @@ private Q_SLOTS:
         QCOMPARE(r->notes, npy);
         // Shared storage is mentioned for the formats that hold several tensors.
         const int embed = m_index->findEntry("embed.weight"), head = m_index->findEntry("head.weight");
-        QVERIFY(exportNotes(*m_index, {embed, head}, ExportFormat::Pt).join(QString()).contains(QLatin1String("share")));
+        QVERIFY(
+            exportNotes(*m_index, {embed, head}, ExportFormat::Pt).join(QString()).contains(QLatin1String("share")));
     }
 
     /// Several tensors into one .pt (a dict) and one .safetensors: names and order
@@ -431,7 +438,8 @@ private Q_SLOTS:
         const auto r = exportTensors(*m_index, {0}, out, ExportFormat::Npy);
         QVERIFY(!r);
         QCOMPARE(r.kind(), ErrorKind::Io);
-        QVERIFY2(r.error().contains(QLatin1String("paramscope-export-test.npy")) && r.error().contains(QLatin1String("cannot write")),
+        QVERIFY2(r.error().contains(QLatin1String("paramscope-export-test.npy")) &&
+                     r.error().contains(QLatin1String("cannot write")),
                  qPrintable(r.error()));
         QVERIFY(!QFileInfo::exists(out));
         QCOMPARE(dirEntries(folder), before);
@@ -445,19 +453,22 @@ private Q_SLOTS:
     {
         if (!QFileInfo::exists(QStringLiteral("/dev/full")))
             QSKIP("no /dev/full on this system");
-        const QStringList before = QDir(QStringLiteral("/dev")).entryList({QStringLiteral("full*")}, QDir::AllEntries | QDir::System);
+        const QStringList before =
+            QDir(QStringLiteral("/dev")).entryList({QStringLiteral("full*")}, QDir::AllEntries | QDir::System);
         auto big = bigFloatIndex(1 << 18);  // 1 MiB
         for (auto f : exportFormatsFor(1)) {
             const auto r = exportTensors(*big, {0}, QStringLiteral("/dev/full"), f);
             QVERIFY(!r);
             QCOMPARE(r.kind(), ErrorKind::Io);
-            QVERIFY2(r.error().contains(QLatin1String("/dev/full")) && r.error().contains(QLatin1String("No space left")),
-                     qPrintable(r.error()));
+            QVERIFY2(
+                r.error().contains(QLatin1String("/dev/full")) && r.error().contains(QLatin1String("No space left")),
+                qPrintable(r.error()));
         }
         struct stat st {};
         QVERIFY(::stat("/dev/full", &st) == 0);
         QVERIFY(S_ISCHR(st.st_mode));
-        QCOMPARE(QDir(QStringLiteral("/dev")).entryList({QStringLiteral("full*")}, QDir::AllEntries | QDir::System), before);
+        QCOMPARE(QDir(QStringLiteral("/dev")).entryList({QStringLiteral("full*")}, QDir::AllEntries | QDir::System),
+                 before);
     }
 
     /// A full disk, the regular-file way: a file size limit (RLIMIT_FSIZE, which binds
@@ -723,14 +734,20 @@ private Q_SLOTS:
         QJsonArray jobs;
         const QString one = dir.filePath(QStringLiteral("slice one.npy"));
         QString err;
-        QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("base_slice"), QStringLiteral("-o"), one, engine}, &err), 0);
+        QCOMPARE(
+            run({QStringLiteral("export"), kModel, QStringLiteral("base_slice"), QStringLiteral("-o"), one, engine},
+                &err),
+            0);
         jobs.append(job(one, {QStringLiteral("base_slice")}));
 
         // --format wins over the extension.
         const QString txt = dir.filePath(QStringLiteral("bf16.txt"));
         QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("bf16"), QStringLiteral("-o"), txt,
-                      QStringLiteral("--format"), QStringLiteral("pt"), engine}, &err), 0);
-        jobs.append(QJsonObject{{QStringLiteral("path"), txt}, {QStringLiteral("names"), QJsonArray{QStringLiteral("bf16")}},
+                      QStringLiteral("--format"), QStringLiteral("pt"), engine},
+                     &err),
+                 0);
+        jobs.append(QJsonObject{{QStringLiteral("path"), txt},
+                                {QStringLiteral("names"), QJsonArray{QStringLiteral("bf16")}},
                                 {QStringLiteral("format"), QStringLiteral("pt")}});
 
         // A search: every name containing "weight", in model order, into one file.
@@ -742,21 +759,26 @@ private Q_SLOTS:
         for (const QString& suffix : {QStringLiteral("safetensors"), QStringLiteral("pt")}) {
             const QString out = dir.filePath(QStringLiteral("weights.") + suffix);
             QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("--contains"), QStringLiteral("weight"),
-                          QStringLiteral("-o"), out, engine}, &err), 0);
+                          QStringLiteral("-o"), out, engine},
+                         &err),
+                     0);
             jobs.append(job(out, weights));
         }
         // The regex mode picks the bf16 tensor alone; its note goes to stderr.
         const QString csv = dir.filePath(QStringLiteral("q.csv"));
         QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("--regex"), QStringLiteral("^q\\d$"),
-                      QStringLiteral("-o"), csv, engine}, &err), 0);
+                      QStringLiteral("-o"), csv, engine},
+                     &err),
+                 0);
         QVERIFY2(err.contains(QLatin1String("dequantized")), qPrintable(err));
         jobs.append(job(csv, {QStringLiteral("q8")}));
 
         // A device as OUT: the data alone on stdout.
         {
             QProcess p;
-            p.start(QStringLiteral(PARAMSCOPE_CLI), {QStringLiteral("export"), kModel, QStringLiteral("i16"), QStringLiteral("-o"),
-                                                     QStringLiteral("/dev/stdout"), QStringLiteral("--format=csv"), engine});
+            p.start(QStringLiteral(PARAMSCOPE_CLI),
+                    {QStringLiteral("export"), kModel, QStringLiteral("i16"), QStringLiteral("-o"),
+                     QStringLiteral("/dev/stdout"), QStringLiteral("--format=csv"), engine});
             QVERIFY(p.waitForFinished(120000));
             QCOMPARE(p.exitCode(), 0);
             QCOMPARE(p.readAllStandardOutput(), QByteArray("-32768,0\n7,32767\n"));
@@ -765,23 +787,36 @@ private Q_SLOTS:
         // Errors: non-zero exit, a message on stderr, no file.
         const QStringList before = dirEntries(dir.path());
         QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("nope"), QStringLiteral("-o"),
-                      dir.filePath(QStringLiteral("n.npy")), engine}, &err), 1);
+                      dir.filePath(QStringLiteral("n.npy")), engine},
+                     &err),
+                 1);
         QVERIFY2(err.contains(QLatin1String("no tensor named 'nope'")), qPrintable(err));
         QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("--contains"), QStringLiteral("weight"),
-                      QStringLiteral("-o"), dir.filePath(QStringLiteral("w.npy")), engine}, &err), 1);
+                      QStringLiteral("-o"), dir.filePath(QStringLiteral("w.npy")), engine},
+                     &err),
+                 1);
         QVERIFY2(err.contains(QLatin1String("one tensor")), qPrintable(err));
         QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("f32"), QStringLiteral("-o"),
-                      dir.filePath(QStringLiteral("w.h5")), engine}, &err), 2);
+                      dir.filePath(QStringLiteral("w.h5")), engine},
+                     &err),
+                 2);
         QVERIFY2(err.contains(QLatin1String("--format")), qPrintable(err));
-        QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("f32"), QStringLiteral("-o"),
-                      dir.filePath(QStringLiteral("w.npy")), QStringLiteral("--format"), QStringLiteral("hdf5"), engine}, &err), 2);
+        QCOMPARE(
+            run({QStringLiteral("export"), kModel, QStringLiteral("f32"), QStringLiteral("-o"),
+                 dir.filePath(QStringLiteral("w.npy")), QStringLiteral("--format"), QStringLiteral("hdf5"), engine},
+                &err),
+            2);
         QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("f32"), engine}, &err), 2);
         QVERIFY2(err.contains(QLatin1String("-o")), qPrintable(err));
-        QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("f32"), QStringLiteral("-o"), dir.path() + QStringLiteral("/"),
-                      QStringLiteral("--format=npy"), engine}, &err), 1);
+        QCOMPARE(run({QStringLiteral("export"), kModel, QStringLiteral("f32"), QStringLiteral("-o"),
+                      dir.path() + QStringLiteral("/"), QStringLiteral("--format=npy"), engine},
+                     &err),
+                 1);
         QVERIFY2(err.contains(QLatin1String("is a folder")), qPrintable(err));
         QCOMPARE(run({QStringLiteral("export"), dir.filePath(QStringLiteral("missing.pt")), QStringLiteral("-o"),
-                      dir.filePath(QStringLiteral("m.npy")), engine}, &err), 1);
+                      dir.filePath(QStringLiteral("m.npy")), engine},
+                     &err),
+                 1);
         QVERIFY(!err.isEmpty());
         QCOMPARE(dirEntries(dir.path()), before);
 

@@ -27,7 +27,10 @@ using namespace paramscope::test;
 
 namespace {
 
-QString limitFile(const QString& name) { return fixture(QStringLiteral("limits/") + name); }
+QString limitFile(const QString& name)
+{
+    return fixture(QStringLiteral("limits/") + name);
+}
 
 QJsonObject truth(const QString& key)
 {
@@ -36,14 +39,15 @@ QJsonObject truth(const QString& key)
 
 constexpr qint64 MiB = qint64(1) << 20;
 
-
 /// name -> kind of `list --json`.
 std::map<QString, QString> kinds(const CliRun& r)
 {
     std::map<QString, QString> out;
-    const QJsonArray entries = QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
+    const QJsonArray entries =
+        QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
     for (const auto& e : entries)
-        out[e.toObject().value(QStringLiteral("name")).toString()] = e.toObject().value(QStringLiteral("kind")).toString();
+        out[e.toObject().value(QStringLiteral("name")).toString()] =
+            e.toObject().value(QStringLiteral("kind")).toString();
     return out;
 }
 
@@ -113,7 +117,8 @@ void TestLimits::pickleLimits_data()
     // One memoized dict appended to a list 40M times in APPENDS batches of 1M (MARK, 1M
     // BINGET, APPENDS), then one APPEND more; 1.1 GB at the limit (the arena keeps the
     // blocks the list grew out of).
-    QTest::newRow("items") << QStringLiteral("items") << QStringLiteral("containers hold more than 40000000 items in total")
+    QTest::newRow("items") << QStringLiteral("items")
+                           << QStringLiteral("containers hold more than 40000000 items in total")
                            << qint64(7 + 40 * (2 + 2 * 1'000'000) + 2) << 1536 * MiB;
     // One memoized _rebuild_tensor_v2 and argument tuple REDUCEd 4M (+1) times: a value
     // each, but a TensorRef and its size and stride vectors too: 1.2 GB at the limit
@@ -133,8 +138,9 @@ void TestLimits::pickleLimits()
     QFETCH(qint64, failsAtByte);
     QFETCH(qint64, addressSpace);
     // Exactly at the limit: opens (an empty model), within the address-space bound.
-    const CliRun at = runCliLimited(addressSpace, {QStringLiteral("list"), limitFile(stem + QStringLiteral("_at_limit.pt")),
-                                                   QStringLiteral("--json")});
+    const CliRun at = runCliLimited(
+        addressSpace,
+        {QStringLiteral("list"), limitFile(stem + QStringLiteral("_at_limit.pt")), QStringLiteral("--json")});
     QVERIFY2(at.code == 0, qPrintable(at.err));
     QVERIFY2(at.out.contains(QStringLiteral("\"entries\": []")), qPrintable(at.out));
     // One past it: the limit's message, naming the file and where in data.pkl it was reached
@@ -162,7 +168,8 @@ void TestLimits::realCheckpointIsFarBelowThePickleLimits()
     QVERIFY(pkl);
     auto bytes = zip->read(*pkl, std::uint64_t(1) << 30, true);
     QVERIFY2(bytes, qPrintable(bytes.error()));
-    const std::size_t tensors = std::size_t(truth(QStringLiteral("checkpoint_5000")).value(QStringLiteral("tensors")).toInt());
+    const std::size_t tensors =
+        std::size_t(truth(QStringLiteral("checkpoint_5000")).value(QStringLiteral("tensors")).toInt());
     QCOMPARE(tensors, std::size_t(5000));
     auto doc = pickle::unpickle(bytes->data, size_t(bytes->size));
     QVERIFY2(doc, qPrintable(doc ? QString() : doc.error()));
@@ -197,10 +204,11 @@ void TestLimits::realCheckpointIsFarBelowThePickleLimits()
     const std::size_t stack = smallest(&pickle::Limits::maxStack, "the stack grows beyond");
     const std::size_t items = smallest(&pickle::Limits::maxItems, "items in total");
     QCOMPARE(values, doc->valueCount());
-    qInfo("torch.save state_dict of %zu tensors: %zu values, %zu memo slots, %zu container items, %zu stack "
-          "entries (per tensor: %.2f, %.2f, %.2f, %.4f)",
-          tensors, values, memo, items, stack, double(values) / double(tensors), double(memo) / double(tensors),
-          double(items) / double(tensors), double(stack) / double(tensors));
+    qInfo(
+        "torch.save state_dict of %zu tensors: %zu values, %zu memo slots, %zu container items, %zu stack "
+        "entries (per tensor: %.2f, %.2f, %.2f, %.4f)",
+        tensors, values, memo, items, stack, double(values) / double(tensors), double(memo) / double(tensors),
+        double(items) / double(tensors), double(stack) / double(tensors));
     const std::size_t million = 1'000'000 / tensors;  // 200 such checkpoints
     QVERIFY2(values * million <= defaults.maxValues, qPrintable(QString::number(values * million)));
     QVERIFY2(memo * million <= defaults.maxMemo, qPrintable(QString::number(memo * million)));
@@ -219,14 +227,17 @@ void TestLimits::dimensionsBoundedBeforeCopying()
     const QString path = limitFile(QStringLiteral("dims.pt"));
     const CliRun r = runCliLimited(256 * MiB, {QStringLiteral("list"), path, QStringLiteral("--json")});
     QVERIFY2(r.code == 0, qPrintable(r.err.left(2000)));
-    const QJsonArray entries = QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
+    const QJsonArray entries =
+        QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
     QCOMPARE(entries.size(), 1);
     QCOMPARE(entries[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("ok64"));
-    QCOMPARE(entries[0].toObject().value(QStringLiteral("shape")).toArray(), t.value(QStringLiteral("ok64_shape")).toArray());
+    QCOMPARE(entries[0].toObject().value(QStringLiteral("shape")).toArray(),
+             t.value(QStringLiteral("ok64_shape")).toArray());
     QCOMPARE(int(r.err.count(QStringLiteral("skipped: it has 1000000 dimensions (more than 64)"))),
              t.value(QStringLiteral("copies")).toInt());
     QVERIFY(r.err.contains(QStringLiteral("'w.999' skipped")));
-    const CliRun s = runCliLimited(256 * MiB, {QStringLiteral("stats"), path, QStringLiteral("ok64"), QStringLiteral("--json")});
+    const CliRun s =
+        runCliLimited(256 * MiB, {QStringLiteral("stats"), path, QStringLiteral("ok64"), QStringLiteral("--json")});
     QVERIFY2(s.code == 0, qPrintable(s.err.left(500)));
     const QJsonObject st = QJsonDocument::fromJson(s.out.toUtf8()).object();
     QCOMPARE(st.value(QStringLiteral("min")).toDouble(), 0.0);
@@ -242,12 +253,14 @@ void TestLimits::sharedGraphWalkBounded()
     // same shape opens with its 1024 names, all of one storage.
     const CliRun r = runCliLimited(256 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("shared_dag.pt"))});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains(QStringLiteral("'shared_dag.pt' cannot be opened: data.pkl's object graph is too large to walk")),
+    QVERIFY2(r.err.contains(
+                 QStringLiteral("'shared_dag.pt' cannot be opened: data.pkl's object graph is too large to walk")),
              qPrintable(r.err));
-    const CliRun ok = runCliLimited(256 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("shared_dag10.pt")),
-                                                QStringLiteral("--json")});
+    const CliRun ok = runCliLimited(
+        256 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("shared_dag10.pt")), QStringLiteral("--json")});
     QVERIFY2(ok.code == 0, qPrintable(ok.err));
-    const QJsonArray entries = QJsonDocument::fromJson(ok.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
+    const QJsonArray entries =
+        QJsonDocument::fromJson(ok.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
     QCOMPARE(entries.size(), truth(QStringLiteral("shared_dag")).value(QStringLiteral("control_entries")).toInt());
     QCOMPARE(entries[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("0.0.0.0.0.0.0.0.0.0"));
     QCOMPARE(entries[1023].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("1.1.1.1.1.1.1.1.1.1"));
@@ -261,17 +274,19 @@ void TestLimits::quantChannelsBounded()
     // other 49 are skipped with the reason, in 768 MiB of address space.
     const QJsonObject t = truth(QStringLiteral("quant_channels"));
     QCOMPARE(t.value(QStringLiteral("limit")).toInteger(), qint64(1) << 24);
-    const CliRun r = runCliLimited(768 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("quant_channels.pt")),
-                                               QStringLiteral("--json")});
+    const CliRun r = runCliLimited(
+        768 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("quant_channels.pt")), QStringLiteral("--json")});
     QVERIFY2(r.code == 0, qPrintable(r.err.left(2000)));
-    const QJsonArray entries = QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
+    const QJsonArray entries =
+        QJsonDocument::fromJson(r.out.toUtf8()).object().value(QStringLiteral("entries")).toArray();
     QCOMPARE(entries.size(), 1);
     QCOMPARE(entries[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("q0"));
     QCOMPARE(entries[0].toObject().value(QStringLiteral("dtype")).toString(), QStringLiteral("qint8"));
     QCOMPARE(entries[0].toObject().value(QStringLiteral("numel")).toInteger(), qint64(1) << 24);
-    QCOMPARE(int(r.err.count(QStringLiteral("skipped: its per-channel quantization parameters would bring the file's total "
-                                            "past 16777216 channels"))),
-             t.value(QStringLiteral("count")).toInt() - 1);
+    QCOMPARE(
+        int(r.err.count(QStringLiteral("skipped: its per-channel quantization parameters would bring the file's total "
+                                       "past 16777216 channels"))),
+        t.value(QStringLiteral("count")).toInt() - 1);
     // The same hand-made layout, small, is what torch.load reads (the generator checks it):
     // both tensors open and dequantize to what PyTorch says.
     const CliRun small = runCliLimited(512 * MiB, {QStringLiteral("stats"), limitFile(QStringLiteral("quant_small.pt")),
@@ -283,8 +298,9 @@ void TestLimits::quantChannelsBounded()
     QCOMPARE(s.value(QStringLiteral("max")).toDouble(), 3.0);
     // Statistics of the 2^24-channel tensor: channels are counted in blocks, so memory stays
     // that of one block plus the distinct values (a table per channel took 32 GB).
-    const CliRun big = runCliLimited(2048 * MiB, {QStringLiteral("stats"), limitFile(QStringLiteral("quant_channels.pt")),
-                                                  QStringLiteral("q0"), QStringLiteral("--json")});
+    const CliRun big =
+        runCliLimited(2048 * MiB, {QStringLiteral("stats"), limitFile(QStringLiteral("quant_channels.pt")),
+                                   QStringLiteral("q0"), QStringLiteral("--json")});
     QVERIFY2(big.code == 0, qPrintable(big.err.right(500)));
     const QJsonObject b = QJsonDocument::fromJson(big.out.toUtf8()).object();
     QCOMPARE(b.value(QStringLiteral("elements")).toInteger(), qint64(1) << 24);
@@ -301,9 +317,10 @@ void TestLimits::shardIndexSize()
     QCOMPARE(QFileInfo(path).size(), t.value(QStringLiteral("size")).toInteger());
     const CliRun r = runCliLimited(256 * MiB, {QStringLiteral("list"), path});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains(QStringLiteral("'model.safetensors.index.json' is not a valid sharded safetensors index: it is "
-                                           "100000001 bytes, above the limit of 100000000")),
-             qPrintable(r.err));
+    QVERIFY2(
+        r.err.contains(QStringLiteral("'model.safetensors.index.json' is not a valid sharded safetensors index: it is "
+                                      "100000001 bytes, above the limit of 100000000")),
+        qPrintable(r.err));
 }
 
 void TestLimits::dataPklInflatedSize()
@@ -317,9 +334,10 @@ void TestLimits::dataPklInflatedSize()
             t.value(QStringLiteral("declared")).toInteger());
     const CliRun r = runCliLimited(256 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("pickle_1g.pt"))});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains(QStringLiteral("'pickle_1g/data.pkl' in 'pickle_1g.pt' is too large to read (1073741825 bytes, "
-                                           "limit 1073741824)")),
-             qPrintable(r.err));
+    QVERIFY2(
+        r.err.contains(QStringLiteral("'pickle_1g/data.pkl' in 'pickle_1g.pt' is too large to read (1073741825 bytes, "
+                                      "limit 1073741824)")),
+        qPrintable(r.err));
 }
 
 void TestLimits::compressedStorageInflatedSize()
@@ -339,7 +357,8 @@ void TestLimits::compressedStorageInflatedSize()
     QVERIFY2(list.err.contains(QStringLiteral("'w' skipped: its storage data/0 is compressed and too large to inflate "
                                               "(4294967300 bytes)")),
              qPrintable(list.err));
-    const CliRun stats = runCliLimited(256 * MiB, {QStringLiteral("stats"), path, QStringLiteral("ok"), QStringLiteral("--json")});
+    const CliRun stats =
+        runCliLimited(256 * MiB, {QStringLiteral("stats"), path, QStringLiteral("ok"), QStringLiteral("--json")});
     QVERIFY2(stats.code == 0, qPrintable(stats.err));
     const QJsonObject s = QJsonDocument::fromJson(stats.out.toUtf8()).object();
     QCOMPARE(s.value(QStringLiteral("elements")).toInteger(), qint64(3));
@@ -358,20 +377,23 @@ void TestLimits::codeFileCap()
     // to exactly 16 MiB (read: every kind as Python's named_parameters/named_buffers say)
     // and to 16 MiB + 1 byte (not read: Linear's tensors have kind 'tensor', the others
     // keep theirs, and a warning names the source, the file and the limit).
-    const CliRun at = runCliLimited(512 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("code_file_at_limit.pt")),
-                                                QStringLiteral("--json")});
+    const CliRun at = runCliLimited(
+        512 * MiB,
+        {QStringLiteral("list"), limitFile(QStringLiteral("code_file_at_limit.pt")), QStringLiteral("--json")});
     QVERIFY2(at.code == 0, qPrintable(at.err));
     QCOMPARE(dump(kinds(at)), dump(kinds(truth(QStringLiteral("code_file_at_limit")))));
     QVERIFY2(!at.err.contains(QStringLiteral("too large")), qPrintable(at.err));
 
     const QJsonObject t = truth(QStringLiteral("code_file_over_limit"));
-    const CliRun over = runCliLimited(512 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("code_file_over_limit.pt")),
-                                                  QStringLiteral("--json")});
+    const CliRun over = runCliLimited(
+        512 * MiB,
+        {QStringLiteral("list"), limitFile(QStringLiteral("code_file_over_limit.pt")), QStringLiteral("--json")});
     QVERIFY2(over.code == 0, qPrintable(over.err));
     QCOMPARE(dump(kinds(over)), dump(kinds(t)));
     QCOMPARE(t.value(QStringLiteral("size")).toInteger(), qint64(16) * MiB + 1);
-    const QString want = QStringLiteral("'code_file_over_limit/%1' in 'code_file_over_limit.pt' is too large to read "
-                                        "(16777217 bytes, limit 16777216)")
+    const QString want = QStringLiteral(
+                             "'code_file_over_limit/%1' in 'code_file_over_limit.pt' is too large to read "
+                             "(16777217 bytes, limit 16777216)")
                              .arg(t.value(QStringLiteral("file")).toString());
     QVERIFY2(over.err.contains(want), qPrintable(over.err + QStringLiteral("\nwanted: ") + want));
 }
@@ -384,13 +406,15 @@ void TestLimits::codeTotalCap()
     // tensors have kind 'tensor'. 512 MiB of address space is enough.
     const QJsonObject t = truth(QStringLiteral("code_total_over_limit"));
     QCOMPARE(t.value(QStringLiteral("limit")).toInteger(), qint64(64) * MiB);
-    const CliRun r = runCliLimited(512 * MiB, {QStringLiteral("list"), limitFile(QStringLiteral("code_total_over_limit.pt")),
-                                               QStringLiteral("--json")});
+    const CliRun r = runCliLimited(
+        512 * MiB,
+        {QStringLiteral("list"), limitFile(QStringLiteral("code_total_over_limit.pt")), QStringLiteral("--json")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QCOMPARE(dump(kinds(r)), dump(kinds(t)));
     for (const auto& f : t.value(QStringLiteral("unread")).toArray()) {
-        const QString want = QStringLiteral("'code_total_over_limit.pt': the class sources under code/ add up to more than "
-                                            "64 MiB; code_total_over_limit/%1 is not read")
+        const QString want = QStringLiteral(
+                                 "'code_total_over_limit.pt': the class sources under code/ add up to more than "
+                                 "64 MiB; code_total_over_limit/%1 is not read")
                                  .arg(f.toString());
         QVERIFY2(r.err.contains(want), qPrintable(r.err + QStringLiteral("\nwanted: ") + want));
     }

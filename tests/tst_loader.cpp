@@ -81,7 +81,11 @@ void TestLoader::matchesPython()
             const auto want = truthValues(values.toArray());
             QCOMPARE(got.size(), want.size());
             for (size_t k = 0; k < got.size(); ++k)
-                QVERIFY2(got[k] == want[k], qPrintable(QStringLiteral("%1[%2]: %3 != %4").arg(QString::fromUtf8(where)).arg(k).arg(got[k]).arg(want[k])));
+                QVERIFY2(got[k] == want[k], qPrintable(QStringLiteral("%1[%2]: %3 != %4")
+                                                           .arg(QString::fromUtf8(where))
+                                                           .arg(k)
+                                                           .arg(got[k])
+                                                           .arg(want[k])));
         }
     }
 }
@@ -91,23 +95,40 @@ void TestLoader::badFiles_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("expected");  // a part of the message naming the problem
     // Files the native checks refuse never reach LibTorch: the native reason.
-    QTest::newRow("empty") << "bad/empty.pt" << "is empty";
-    QTest::newRow("folder") << "bad/folder.pt" << "is a folder";
-    QTest::newRow("missing") << "bad/does_not_exist.pt" << "does not exist";
-    QTest::newRow("text") << "bad/text.pt" << "is a text file, not a PyTorch model";
-    QTest::newRow("png") << "bad/image.pt" << "is a PNG image";
-    QTest::newRow("legacy pickle") << "bad/legacy.pt" << "legacy";
-    QTest::newRow("truncated header") << "bad/trunc_header.pt" << "too short (20 bytes) to hold a zip directory";
-    QTest::newRow("truncated middle") << "bad/trunc_middle.pt" << "no end-of-central-directory record";
-    QTest::newRow("truncated last byte") << "bad/trunc_lastbyte.pt" << "no end-of-central-directory record";
-    QTest::newRow("no central directory") << "bad/no_central_directory.pt" << "no end-of-central-directory record";
-    QTest::newRow("no top folder") << "bad/no_top_folder.pt" << "not under one top folder";
-    QTest::newRow("missing data.pkl") << "bad/missing_data_pkl.pt" << "has no seed/data.pkl";
-    QTest::newRow("missing version") << "bad/missing_version.pt" << "has no seed/version record";
-    QTest::newRow("missing data record") << "bad/missing_record.pt" << "has no 'data/0' record";
-    QTest::newRow("non-numeric version") << "bad/bad_version.pt" << "version record is not a number ('banana')";
-    QTest::newRow("unsupported version") << "bad/future_version.pt" << "version 999";
-    QTest::newRow("torch.save file") << "bad/state_dict.pt" << "not a TorchScript archive";
+    QTest::newRow("empty") << "bad/empty.pt"
+                           << "is empty";
+    QTest::newRow("folder") << "bad/folder.pt"
+                            << "is a folder";
+    QTest::newRow("missing") << "bad/does_not_exist.pt"
+                             << "does not exist";
+    QTest::newRow("text") << "bad/text.pt"
+                          << "is a text file, not a PyTorch model";
+    QTest::newRow("png") << "bad/image.pt"
+                         << "is a PNG image";
+    QTest::newRow("legacy pickle") << "bad/legacy.pt"
+                                   << "legacy";
+    QTest::newRow("truncated header") << "bad/trunc_header.pt"
+                                      << "too short (20 bytes) to hold a zip directory";
+    QTest::newRow("truncated middle") << "bad/trunc_middle.pt"
+                                      << "no end-of-central-directory record";
+    QTest::newRow("truncated last byte") << "bad/trunc_lastbyte.pt"
+                                         << "no end-of-central-directory record";
+    QTest::newRow("no central directory") << "bad/no_central_directory.pt"
+                                          << "no end-of-central-directory record";
+    QTest::newRow("no top folder") << "bad/no_top_folder.pt"
+                                   << "not under one top folder";
+    QTest::newRow("missing data.pkl") << "bad/missing_data_pkl.pt"
+                                      << "has no seed/data.pkl";
+    QTest::newRow("missing version") << "bad/missing_version.pt"
+                                     << "has no seed/version record";
+    QTest::newRow("missing data record") << "bad/missing_record.pt"
+                                         << "has no 'data/0' record";
+    QTest::newRow("non-numeric version") << "bad/bad_version.pt"
+                                         << "version record is not a number ('banana')";
+    QTest::newRow("unsupported version") << "bad/future_version.pt"
+                                         << "version 999";
+    QTest::newRow("torch.save file") << "bad/state_dict.pt"
+                                     << "not a TorchScript archive";
 }
 
 void TestLoader::badFiles()
@@ -134,7 +155,8 @@ void TestLoader::unreadableFile()
     QVERIFY(QFile::setPermissions(path, QFileDevice::Permissions()));
     const auto r = loadModel(path, {});
     QVERIFY(!r.ok());
-    QVERIFY2(r.error().contains(QStringLiteral("'secret.pt' cannot be read: permission denied")), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QStringLiteral("'secret.pt' cannot be read: permission denied")),
+             qPrintable(r.error()));
 }
 
 void TestLoader::cancelBeforeStart()
@@ -187,7 +209,8 @@ void TestLoader::viewRejectsLyingExtent()
     lying.finalize();
     const auto v = lying.view(0);
     QVERIFY(!v.ok());
-    QVERIFY2(v.error().contains(QStringLiteral("needs 160 bytes but its storage holds only 128")), qPrintable(v.error()));
+    QVERIFY2(v.error().contains(QStringLiteral("needs 160 bytes but its storage holds only 128")),
+             qPrintable(v.error()));
     QVERIFY2(v.error().contains(QStringLiteral("linear1.weight")), qPrintable(v.error()));
     lying.entries[0].shape = {4};
     lying.entries[0].strides = {1};

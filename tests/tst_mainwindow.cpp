@@ -50,7 +50,6 @@ bool openAndWait(MainWindow& w, const QString& path)
     return !loaded.isEmpty();
 }
 
-
 std::string lower(std::string s)
 {
     std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -340,7 +339,8 @@ void TestMainWindow::selectionShowsStatistics()
         const int entry = index->findEntry(name);
         QVERIFY2(entry >= 0, name);
         w.selectEntry(entry);
-        QTRY_VERIFY_WITH_TIMEOUT(stats->currentStats() && stats->currentStats()->elements == index->entries[size_t(entry)].numel, 20000);
+        QTRY_VERIFY_WITH_TIMEOUT(
+            stats->currentStats() && stats->currentStats()->elements == index->entries[size_t(entry)].numel, 20000);
         const auto [mean, lo, hi] = truth(entry);
         QVERIFY(stats->isVisible());
         QVERIFY(qAbs(stats->currentStats()->mean - mean) <= 1e-9 * std::max(1.0, qAbs(mean)));
@@ -607,7 +607,8 @@ void TestMainWindow::libTorchCrashKeepsWindow()
                              "with zipfile.ZipFile(sys.argv[1]) as a, zipfile.ZipFile(sys.argv[2], 'w') as b:\n"
                              "    for i in a.infolist():\n"
                              "        d = a.read(i.filename)\n"
-                             "        b.writestr(zipfile.ZipInfo(i.filename), b'\\x80\\x02\\x85.' if i.filename.endswith('constants.pkl') else d)\n"),
+                             "        b.writestr(zipfile.ZipInfo(i.filename), b'\\x80\\x02\\x85.' if "
+                             "i.filename.endswith('constants.pkl') else d)\n"),
               kDemo, crash});
     QVERIFY(py.waitForFinished(60000));
     QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
@@ -624,14 +625,16 @@ void TestMainWindow::libTorchCrashKeepsWindow()
     const int entry = index->findEntry("embed.weight");
     QVERIFY(entry >= 0);
     w.selectEntry(entry);
-    QTRY_VERIFY_WITH_TIMEOUT(stats->currentStats() && stats->currentStats()->elements == index->entries[size_t(entry)].numel, 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(
+        stats->currentStats() && stats->currentStats()->elements == index->entries[size_t(entry)].numel, 20000);
 
     QSignalSpy failed(&w, &MainWindow::loadFailed);
     w.openFile(crash);
     QVERIFY(failed.wait(30000));
     QVERIFY(w.errorBanner()->isVisible());
     const QString text = w.errorBannerText();
-    QVERIFY2(text.contains(QStringLiteral("the LibTorch engine crashed while reading 'demo_crash.pt' (signal 11")), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("the LibTorch engine crashed while reading 'demo_crash.pt' (signal 11")),
+             qPrintable(text));
     // The previous model is still there, still browsable; the window still opens files.
     QVERIFY(w.isVisible());
     QCOMPARE(w.modelIndex(), index);

@@ -55,7 +55,8 @@ QString dump(const ModelTree& t)
         stack.pop_back();
         const TreeNode& n = t.node(id);
         out += QString(2 * (t.depth(id) - 1), QLatin1Char(' ')) + QString::fromStdString(std::string(n.name)) +
-               (n.isTensor() ? QStringLiteral(" [T]") : QString()) + QStringLiteral(" %1 %2\n").arg(n.numel).arg(n.bytes);
+               (n.isTensor() ? QStringLiteral(" [T]") : QString()) +
+               QStringLiteral(" %1 %2\n").arg(n.numel).arg(n.bytes);
         for (auto it = n.children.rbegin(); it != n.children.rend(); ++it)
             stack.push_back(*it);
     }
@@ -91,8 +92,8 @@ void TestModelTree::build_data()
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("expected");
 
-    QTest::newRow("state_dict order kept") << lines({"p:fc.weight float32 4x3", "p:fc.bias float32 4", "b:bn.running_mean float32 4",
-                                                     "p:head.weight float16 2x4"})
+    QTest::newRow("state_dict order kept") << lines({"p:fc.weight float32 4x3", "p:fc.bias float32 4",
+                                                     "b:bn.running_mean float32 4", "p:head.weight float16 2x4"})
                                            << lines({"fc 16 64", "  weight [T] 12 48", "  bias [T] 4 16", "bn 4 16",
                                                      "  running_mean [T] 4 16", "head 8 16", "  weight [T] 8 16"});
     QTest::newRow("numeric segments, ModuleDict key 8000")
@@ -106,12 +107,14 @@ void TestModelTree::build_data()
         << lines({"embed 40 160", "  weight [T] 40 160", "proj 16 64", "  weight [T] 16 64", "out 40 160",
                   "  weight [T] 40 160"});
     QTest::newRow("tied weights counted once, same module")
-        << lines({"m.a float32 5 s7", "m.b float32 5 s7", "m.c int64 2 s8"}) << lines({"m 7 36", "  a [T] 5 20", "  b [T] 5 20", "  c [T] 2 16"});
+        << lines({"m.a float32 5 s7", "m.b float32 5 s7", "m.c int64 2 s8"})
+        << lines({"m 7 36", "  a [T] 5 20", "  b [T] 5 20", "  c [T] 2 16"});
     QTest::newRow("0-d and empty tensors")
         << lines({"bn.num_batches_tracked int64 scalar", "x.empty float32 0x4"})
         << lines({"bn 1 8", "  num_batches_tracked [T] 1 8", "x 0 0", "  empty [T] 0 0"});
     QTest::newRow("empty segments kept literally")
-        << lines({"a..b float32 1", "c. float32 1"}) << lines({"a 1 4", "   1 4", "    b [T] 1 4", "c 1 4", "   [T] 1 4"});
+        << lines({"a..b float32 1", "c. float32 1"})
+        << lines({"a 1 4", "   1 4", "    b [T] 1 4", "c 1 4", "   [T] 1 4"});
     // Names are made unique by the index (ModelIndex::makeNamesUnique): both stay visible.
     QTest::newRow("the same name twice stays visible")
         << lines({"w float32 1", "w float32 2"}) << lines({"w [T] 1 4", "w#2 [T] 2 8"});
@@ -135,7 +138,8 @@ void TestModelTree::build()
 
 void TestModelTree::rootTotalsAndKinds()
 {
-    const ModelIndex index = indexFromText(lines({"p:a.w float32 10 s1", "b:a.rm float32 5", "p:b.w float32 10 s1", "t:c float64 3"}));
+    const ModelIndex index =
+        indexFromText(lines({"p:a.w float32 10 s1", "b:a.rm float32 5", "p:b.w float32 10 s1", "t:c float64 3"}));
     const ModelTree tree = ModelTree::build(index);
     const TreeNode& root = tree.node(ModelTree::root());
     QCOMPARE(root.parameters, 2);
@@ -152,7 +156,8 @@ void TestModelTree::rootTotalsAndKinds()
 
 void TestModelTree::nodeLookups()
 {
-    const ModelIndex index = indexFromText(lines({"enc.layers.3.attn.q_proj.weight float32 2x2", "enc.layers.3.attn.q_proj.bias float32 2"}));
+    const ModelIndex index = indexFromText(
+        lines({"enc.layers.3.attn.q_proj.weight float32 2x2", "enc.layers.3.attn.q_proj.bias float32 2"}));
     const ModelTree tree = ModelTree::build(index);
     const int q = tree.find("enc.layers.3.attn.q_proj");
     QVERIFY(q > 0);
@@ -229,15 +234,24 @@ void TestModelTree::naturalCompare_data()
     QTest::addColumn<QString>("a");
     QTest::addColumn<QString>("b");
     QTest::addColumn<int>("sign");
-    QTest::newRow("2 < 10") << "layers.2" << "layers.10" << -1;
-    QTest::newRow("10 > 9") << "layers.10.w" << "layers.9.w" << 1;
-    QTest::newRow("equal") << "a.1.b" << "a.1.b" << 0;
-    QTest::newRow("text") << "alpha" << "beta" << -1;
-    QTest::newRow("prefix first") << "layer" << "layer.0" << -1;
-    QTest::newRow("leading zeros by value") << "x007" << "x10" << -1;
-    QTest::newRow("same value, fewer zeros first") << "x7" << "x07" << -1;
-    QTest::newRow("huge numbers") << "k99999999999999999999" << "k100000000000000000000" << -1;
-    QTest::newRow("digit vs letter") << "a1" << "ab" << -1;
+    QTest::newRow("2 < 10") << "layers.2"
+                            << "layers.10" << -1;
+    QTest::newRow("10 > 9") << "layers.10.w"
+                            << "layers.9.w" << 1;
+    QTest::newRow("equal") << "a.1.b"
+                           << "a.1.b" << 0;
+    QTest::newRow("text") << "alpha"
+                          << "beta" << -1;
+    QTest::newRow("prefix first") << "layer"
+                                  << "layer.0" << -1;
+    QTest::newRow("leading zeros by value") << "x007"
+                                            << "x10" << -1;
+    QTest::newRow("same value, fewer zeros first") << "x7"
+                                                   << "x07" << -1;
+    QTest::newRow("huge numbers") << "k99999999999999999999"
+                                  << "k100000000000000000000" << -1;
+    QTest::newRow("digit vs letter") << "a1"
+                                     << "ab" << -1;
 }
 
 void TestModelTree::naturalCompare()

@@ -81,7 +81,6 @@ QModelIndex childRow(const QAbstractItemModel* m, const QModelIndex& parent, con
     return {};
 }
 
-
 }  // namespace
 
 class TestModelTreeModel : public QObject {

@@ -21,7 +21,10 @@ using namespace paramscope::test;
 
 namespace {
 
-QString archive(const QString& name) { return fixture(QStringLiteral("archive/") + name); }
+QString archive(const QString& name)
+{
+    return fixture(QStringLiteral("archive/") + name);
+}
 
 LoadResult load(const QString& path, LoaderEngine engine = LoaderEngine::Native)
 {
@@ -89,8 +92,8 @@ void TestNativeLoader::matchesPython_data()
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("format");
     const int ts = int(ModelFormat::TorchScript), sv = int(ModelFormat::TorchSave);
-    for (const char* n : {"ts_seed", "ts_nested", "ts_norms", "ts_frozen", "ts_tied", "ts_dtypes", "ts_attrs", "ts_unknown_op",
-                          "var_bad_constants"})
+    for (const char* n : {"ts_seed", "ts_nested", "ts_norms", "ts_frozen", "ts_tied", "ts_dtypes", "ts_attrs",
+                          "ts_unknown_op", "var_bad_constants"})
         QTest::newRow(n) << QString::fromLatin1(n) << ts;
     for (const char* n : {"sv_state_dict", "sv_checkpoint", "sv_shared", "sv_dtypes", "sv_params", "sv_tensor",
                           "var_deflated", "var_comment", "var_zip64"})
@@ -140,7 +143,8 @@ void TestNativeLoader::matchesPython()
             QVERIFY2(e.qChannels->scales == scales, where.constData());
             QVERIFY2(e.qChannels->zeroPoints == ints(x.value(QStringLiteral("q_zero_points"))), where.constData());
         }
-        const QByteArray want = values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
+        const QByteArray want =
+            values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
         QCOMPARE(int(e.bytes), want.size());
         QVERIFY2(bytesOf(idx, i) == want, where.constData());
     }
@@ -274,9 +278,11 @@ void TestNativeLoader::badInputs_data()
     row("pkl_deep_lists.pt", "nests deeper than 256 levels");
     row("pkl_bad_persid.pt", "persistent id is a str");
     // 12
-    row("lie_storage_numel.pt", "'w' skipped: its storage data/0 declares 400 bytes (100 x float32) but the record holds only 40");
+    row("lie_storage_numel.pt",
+        "'w' skipped: its storage data/0 declares 400 bytes (100 x float32) but the record holds only 40");
     row("lie_offset.pt", "'w' skipped: its storage offset 1000 lies past the end of its storage (10 elements)");
-    row("lie_size.pt", "'w' skipped: size [100], stride [1] and offset 0 need 100 elements but its storage data/0 holds 10");
+    row("lie_size.pt",
+        "'w' skipped: size [100], stride [1] and offset 0 need 100 elements but its storage data/0 holds 10");
     row("lie_stride.pt", "stride [20, 1] and offset 0 need 25 elements");
     row("neg_size.pt", "'w' skipped: it has a negative size or stride");
     row("overflow_stride.pt", "'w' skipped: its sizes and strides overflow");
@@ -306,7 +312,8 @@ void TestNativeLoader::globalIsNeverCalled()
     QVERIFY2(r.ok(), qPrintable(r.error()));
     QVERIFY(!QFileInfo::exists(QStringLiteral("/tmp/paramscope_pwned_marker")));
     const QString w = r.value()->warnings.join(QLatin1Char('\n'));
-    QVERIFY2(w.contains(QLatin1String("'posix.system', which is not on the allow-list: it was not called")), qPrintable(w));
+    QVERIFY2(w.contains(QLatin1String("'posix.system', which is not on the allow-list: it was not called")),
+             qPrintable(w));
     QCOMPARE(r.value()->entries.size(), size_t(1));
     QCOMPARE(r.value()->entries[0].name, std::string("w"));
     // A huge LONG_BINPUT index allocates nothing: a valid, empty checkpoint.
@@ -324,8 +331,9 @@ void TestNativeLoader::oneBadTensorAmongGood()
     QCOMPARE(idx.entries[0].name, std::string("good"));
     QCOMPARE(idx.entries[1].name, std::string("good2"));
     QCOMPARE(idx.warnings.size(), 1);
-    QVERIFY2(idx.warnings[0].contains(QLatin1String("'bad' skipped: size [5], stride [1] and offset 8 need 13 elements")),
-             qPrintable(idx.warnings[0]));
+    QVERIFY2(
+        idx.warnings[0].contains(QLatin1String("'bad' skipped: size [5], stride [1] and offset 8 need 13 elements")),
+        qPrintable(idx.warnings[0]));
     // good2 = storage[2::2][:3] of 0..9 -> 2, 4, 6.
     const QByteArray b = bytesOf(idx, 1);
     QCOMPARE(b.size(), 12);
@@ -372,8 +380,9 @@ void TestNativeLoader::missingPathAndFolder()
 {
     const auto r = load(archive(QStringLiteral("bad/does_not_exist.pt")));
     QVERIFY(!r.ok());
-    QVERIFY2(r.error().contains(QLatin1String("does_not_exist.pt")) && r.error().contains(QLatin1String("does not exist")),
-             qPrintable(r.error()));
+    QVERIFY2(
+        r.error().contains(QLatin1String("does_not_exist.pt")) && r.error().contains(QLatin1String("does not exist")),
+        qPrintable(r.error()));
 }
 
 // A file cut short while mapped is reported, not read (no SIGBUS).
@@ -487,7 +496,8 @@ void TestNativeLoader::mutatedZipsNeverCrash()
             const int edits = 1 + int(rng() % 4);
             for (int e = 0; e < edits; ++e) {
                 // Favour the tail, where the directory lives.
-                const int pos = rng() % 2 ? int(rng() % b.size()) : b.size() - 1 - int(rng() % std::min<int>(b.size(), 400));
+                const int pos =
+                    rng() % 2 ? int(rng() % b.size()) : b.size() - 1 - int(rng() % std::min<int>(b.size(), 400));
                 b[pos] = char(rng() % 3 == 0 ? 0xff : rng() % 256);
             }
             const QString path = tmp.filePath(QStringLiteral("m%1_%2").arg(round).arg(QString::fromLatin1(name)));

@@ -31,7 +31,10 @@ using namespace paramscope::test;
 
 namespace {
 
-QString attack(const QString& name) { return fixture(QStringLiteral("attack/") + name); }
+QString attack(const QString& name)
+{
+    return fixture(QStringLiteral("attack/") + name);
+}
 
 std::shared_ptr<const ModelIndex> open(const QString& path)
 {
@@ -45,12 +48,13 @@ std::shared_ptr<const ModelIndex> open(const QString& path)
 
 // AddressSanitizer reserves terabytes of address space, so an address-space limit cannot
 // apply to a sanitized paramscope-cli: those checks run in the normal build only.
-#define SKIP_UNDER_ASAN()                                                                                   \
-    do {                                                                                                    \
-        if (PARAMSCOPE_ASAN)                                                                                \
-            QSKIP("an address-space limit (prlimit --as) cannot apply under AddressSanitizer; the normal build runs this"); \
+#define SKIP_UNDER_ASAN()                                                                                           \
+    do {                                                                                                            \
+        if (PARAMSCOPE_ASAN)                                                                                        \
+            QSKIP(                                                                                                  \
+                "an address-space limit (prlimit --as) cannot apply under AddressSanitizer; the normal build runs " \
+                "this");                                                                                            \
     } while (false)
-
 
 QByteArray sha(const QString& path)
 {
@@ -129,8 +133,10 @@ void TestRobustness::lyingSizes()
     // list --json: the true element and byte counts, as Python computes them, even past 64 bits.
     const CliRun list = runCli({QStringLiteral("list"), path, QStringLiteral("--json")});
     QCOMPARE(list.code, 0);
-    QVERIFY2(list.out.contains(QStringLiteral("\"numel\": ") + truth.value(QStringLiteral("numel")).toString()), qPrintable(list.out));
-    QVERIFY2(list.out.contains(QStringLiteral("\"bytes\": ") + truth.value(QStringLiteral("bytes")).toString()), qPrintable(list.out));
+    QVERIFY2(list.out.contains(QStringLiteral("\"numel\": ") + truth.value(QStringLiteral("numel")).toString()),
+             qPrintable(list.out));
+    QVERIFY2(list.out.contains(QStringLiteral("\"bytes\": ") + truth.value(QStringLiteral("bytes")).toString()),
+             qPrintable(list.out));
     const CliRun tree = runCli({QStringLiteral("tree"), path});
     QCOMPARE(tree.code, 0);
     QVERIFY2(!tree.out.contains(QStringLiteral(" 0 B")), qPrintable(tree.out));
@@ -200,7 +206,10 @@ void TestRobustness::broadcastStatsMatchNumpy()
         const double want = q[i].toDouble();
         const double bound = s.quantiles.approximate ? s.quantiles.errorBound : 1e-12 * std::max(1.0, std::fabs(want));
         QVERIFY2(std::fabs(s.quantiles.values[size_t(i)] - want) <= bound,
-                 qPrintable(QStringLiteral("q%1: %2 vs numpy %3").arg(i).arg(s.quantiles.values[size_t(i)], 0, 'g', 17).arg(want, 0, 'g', 17)));
+                 qPrintable(QStringLiteral("q%1: %2 vs numpy %3")
+                                .arg(i)
+                                .arg(s.quantiles.values[size_t(i)], 0, 'g', 17)
+                                .arg(want, 0, 'g', 17)));
     }
     if (name != QLatin1String("bc_int")) {  // integer bins are aligned to integers, not linspace
         const QJsonArray h = t.value(QStringLiteral("hist10")).toArray();
@@ -255,9 +264,9 @@ void TestRobustness::allocationFailureIsAMessage()
     // A CSV of 2^33 broadcast floats needs a 32 GiB copy: under a 2 GiB address-space limit
     // the allocation fails, and that is a message naming the file, not terminate().
     QTemporaryDir dir;
-    const CliRun r = runCliLimited(qint64(2) << 30, {QStringLiteral("export"), attack(QStringLiteral("alloc_2p33.pt")),
-                                                     QStringLiteral("w"), QStringLiteral("-o"),
-                                                     dir.filePath(QStringLiteral("w.csv"))});
+    const CliRun r = runCliLimited(
+        qint64(2) << 30, {QStringLiteral("export"), attack(QStringLiteral("alloc_2p33.pt")), QStringLiteral("w"),
+                          QStringLiteral("-o"), dir.filePath(QStringLiteral("w.csv"))});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(QStringLiteral("not enough memory")) && r.err.contains(QStringLiteral("alloc_2p33.pt")),
              qPrintable(r.err));
@@ -269,8 +278,8 @@ void TestRobustness::memoAmplificationBounded()
     SKIP_UNDER_ASAN();
     // LONG_BINPUT 2**27-16 in a 128 MB pickle: a memo grown to the index would take 1 GiB;
     // kept sparse, the whole open fits in 768 MB of address space (the pickle itself is 128 MB).
-    const CliRun r = runCliLimited(qint64(768) << 20, {QStringLiteral("list"), attack(QStringLiteral("memo.pt")),
-                                                       QStringLiteral("--json")});
+    const CliRun r = runCliLimited(
+        qint64(768) << 20, {QStringLiteral("list"), attack(QStringLiteral("memo.pt")), QStringLiteral("--json")});
     QVERIFY2(r.code == 0, qPrintable(r.err));
     QVERIFY(r.out.contains(QStringLiteral("\"entries\": [")));
 }
@@ -367,7 +376,8 @@ void TestRobustness::exportNeverOverwritesItsSource()
     QCOMPARE(::link(QFile::encodeName(model).constData(), QFile::encodeName(hard).constData()), 0);
     for (const QString& target : {model, link, hard}) {
         for (const QString& opened : {model, link}) {
-            const CliRun r = runCli({QStringLiteral("export"), opened, QStringLiteral("a"), QStringLiteral("-o"), target});
+            const CliRun r =
+                runCli({QStringLiteral("export"), opened, QStringLiteral("a"), QStringLiteral("-o"), target});
             QCOMPARE(r.code, 1);
             QVERIFY2(r.err.contains(QStringLiteral("it is the file the model is read from")), qPrintable(r.err));
             QCOMPARE(sha(model), before);
@@ -446,8 +456,10 @@ namespace {
 /// A float32 safetensors file of `count` values 1.0 (big enough that statistics take many chunks).
 QString writeBigSafetensors(const QString& path, std::int64_t count)
 {
-    const QByteArray header =
-        QStringLiteral("{\"w\":{\"dtype\":\"F32\",\"shape\":[%1],\"data_offsets\":[0,%2]}}").arg(count).arg(count * 4).toUtf8();
+    const QByteArray header = QStringLiteral("{\"w\":{\"dtype\":\"F32\",\"shape\":[%1],\"data_offsets\":[0,%2]}}")
+                                  .arg(count)
+                                  .arg(count * 4)
+                                  .toUtf8();
     QByteArray padded = header + QByteArray((8 - header.size() % 8) % 8, ' ');
     QFile f(path);
     if (!f.open(QIODevice::WriteOnly))

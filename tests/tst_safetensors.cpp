@@ -17,7 +17,10 @@ using namespace paramscope::test;
 
 namespace {
 
-QString st(const QString& name) { return fixture(QStringLiteral("safetensors/") + name); }
+QString st(const QString& name)
+{
+    return fixture(QStringLiteral("safetensors/") + name);
+}
 
 /// The elements as the fixture script writes them: integers in decimal, bool as 0/1.
 /// Floating values are compared as doubles (see sameFloat), so they come back as text
@@ -27,16 +30,53 @@ QStringList integerTexts(DType t, const std::uint8_t* p, std::int64_t numel)
     QStringList out;
     for (std::int64_t i = 0; i < numel; ++i) {
         switch (t) {
-        case DType::Int8: out << QString::number(std::int8_t(p[i])); break;
-        case DType::UInt8: out << QString::number(p[i]); break;
-        case DType::Bool: out << QString::number(p[i] ? 1 : 0); break;
-        case DType::Int16: { std::int16_t v; std::memcpy(&v, p + 2 * i, 2); out << QString::number(v); break; }
-        case DType::UInt16: { std::uint16_t v; std::memcpy(&v, p + 2 * i, 2); out << QString::number(v); break; }
-        case DType::Int32: { std::int32_t v; std::memcpy(&v, p + 4 * i, 4); out << QString::number(v); break; }
-        case DType::UInt32: { std::uint32_t v; std::memcpy(&v, p + 4 * i, 4); out << QString::number(v); break; }
-        case DType::Int64: { qint64 v; std::memcpy(&v, p + 8 * i, 8); out << QString::number(v); break; }
-        case DType::UInt64: { quint64 v; std::memcpy(&v, p + 8 * i, 8); out << QString::number(v); break; }
-        default: out << QStringLiteral("?");
+            case DType::Int8:
+                out << QString::number(std::int8_t(p[i]));
+                break;
+            case DType::UInt8:
+                out << QString::number(p[i]);
+                break;
+            case DType::Bool:
+                out << QString::number(p[i] ? 1 : 0);
+                break;
+            case DType::Int16: {
+                std::int16_t v;
+                std::memcpy(&v, p + 2 * i, 2);
+                out << QString::number(v);
+                break;
+            }
+            case DType::UInt16: {
+                std::uint16_t v;
+                std::memcpy(&v, p + 2 * i, 2);
+                out << QString::number(v);
+                break;
+            }
+            case DType::Int32: {
+                std::int32_t v;
+                std::memcpy(&v, p + 4 * i, 4);
+                out << QString::number(v);
+                break;
+            }
+            case DType::UInt32: {
+                std::uint32_t v;
+                std::memcpy(&v, p + 4 * i, 4);
+                out << QString::number(v);
+                break;
+            }
+            case DType::Int64: {
+                qint64 v;
+                std::memcpy(&v, p + 8 * i, 8);
+                out << QString::number(v);
+                break;
+            }
+            case DType::UInt64: {
+                quint64 v;
+                std::memcpy(&v, p + 8 * i, 8);
+                out << QString::number(v);
+                break;
+            }
+            default:
+                out << QStringLiteral("?");
         }
     }
     return out;
@@ -87,9 +127,10 @@ void TestSafetensors::matchesTruth_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("truthFile");
     QTest::addColumn<int>("format");
-    QTest::newRow("every dtype") << "all_dtypes.safetensors" << "all_dtypes.json" << int(ModelFormat::Safetensors);
-    QTest::newRow("sharded") << "sharded/model.safetensors.index.json" << "sharded.json"
-                             << int(ModelFormat::ShardedSafetensors);
+    QTest::newRow("every dtype") << "all_dtypes.safetensors"
+                                 << "all_dtypes.json" << int(ModelFormat::Safetensors);
+    QTest::newRow("sharded") << "sharded/model.safetensors.index.json"
+                             << "sharded.json" << int(ModelFormat::ShardedSafetensors);
 }
 
 void TestSafetensors::matchesTruth()
@@ -235,9 +276,13 @@ void TestSafetensors::zeroCopyViews()
     const ModelIndex& idx = *r.value();
     const auto first = idx.view(0);
     QVERIFY(first.ok());
-    const std::uint8_t* base = first->storage.data
-        - (8 + headerLength
-           + quint64(header.value(QString::fromStdString(idx.entries[0].name)).toObject().value(QStringLiteral("data_offsets")).toArray().at(0).toInteger()));
+    const std::uint8_t* base = first->storage.data - (8 + headerLength +
+                                                      quint64(header.value(QString::fromStdString(idx.entries[0].name))
+                                                                  .toObject()
+                                                                  .value(QStringLiteral("data_offsets"))
+                                                                  .toArray()
+                                                                  .at(0)
+                                                                  .toInteger()));
     for (int i = 0; i < int(idx.entries.size()); ++i) {
         const auto v = idx.view(i);
         QVERIFY2(v.ok(), qPrintable(v.error()));
@@ -259,8 +304,10 @@ void TestSafetensors::badFiles_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("expected");  // the specific problem, as the message states it
     // Header length.
-    QTest::newRow("shorter than 8 bytes") << "bad/too_short.safetensors" << "only 3 bytes long";
-    QTest::newRow("header length 0") << "bad/header_zero.safetensors" << "header length 0 is too short";
+    QTest::newRow("shorter than 8 bytes") << "bad/too_short.safetensors"
+                                          << "only 3 bytes long";
+    QTest::newRow("header length 0") << "bad/header_zero.safetensors"
+                                     << "header length 0 is too short";
     QTest::newRow("header past end") << "bad/header_past_end.safetensors"
                                      << "header length 1061 is larger than the rest of the file (72 bytes)";
     QTest::newRow("header above limit") << "bad/header_above_limit.safetensors"
@@ -268,38 +315,50 @@ void TestSafetensors::badFiles_data()
     QTest::newRow("header length 2^64-1") << "bad/header_huge.safetensors"
                                           << "header length 18446744073709551615 is above the limit";
     // Text.
-    QTest::newRow("invalid JSON") << "bad/invalid_json.safetensors" << "the header is not valid JSON";
-    QTest::newRow("invalid UTF-8") << "bad/invalid_utf8.safetensors" << "the header is not valid UTF-8 (byte 3";
-    QTest::newRow("overlong UTF-8") << "bad/overlong_utf8.safetensors" << "the header is not valid UTF-8 (byte 3";
-    QTest::newRow("not an object") << "bad/not_object.safetensors" << "the header is not a JSON object";
+    QTest::newRow("invalid JSON") << "bad/invalid_json.safetensors"
+                                  << "the header is not valid JSON";
+    QTest::newRow("invalid UTF-8") << "bad/invalid_utf8.safetensors"
+                                   << "the header is not valid UTF-8 (byte 3";
+    QTest::newRow("overlong UTF-8") << "bad/overlong_utf8.safetensors"
+                                    << "the header is not valid UTF-8 (byte 3";
+    QTest::newRow("not an object") << "bad/not_object.safetensors"
+                                   << "the header is not a JSON object";
     QTest::newRow("tensor not an object") << "bad/tensor_not_object.safetensors"
                                           << "tensor 'a' is 5, not an object with dtype, shape and data_offsets";
     QTest::newRow("metadata not strings") << "bad/metadata_not_strings.safetensors"
                                           << "'__metadata__' entry 'epoch' is 3, not a string";
     // Names.
-    QTest::newRow("duplicate name") << "bad/duplicate_name.safetensors" << "the name 'a' appears twice in the header";
+    QTest::newRow("duplicate name") << "bad/duplicate_name.safetensors"
+                                    << "the name 'a' appears twice in the header";
     QTest::newRow("duplicate escaped name") << "bad/duplicate_escaped_name.safetensors"
                                             << "the name 'ab' appears twice in the header";
-    QTest::newRow("duplicate field") << "bad/duplicate_field.safetensors" << "'a' has the field 'dtype' twice";
+    QTest::newRow("duplicate field") << "bad/duplicate_field.safetensors"
+                                     << "'a' has the field 'dtype' twice";
     // dtype and shape.
-    QTest::newRow("unknown dtype") << "bad/unknown_dtype.safetensors" << "tensor 'a' has the unknown dtype 'F128'";
-    QTest::newRow("missing dtype") << "bad/missing_dtype.safetensors" << "tensor 'a' has no dtype string";
-    QTest::newRow("negative shape") << "bad/negative_shape.safetensors" << "tensor 'a' has the invalid dimension -2";
+    QTest::newRow("unknown dtype") << "bad/unknown_dtype.safetensors"
+                                   << "tensor 'a' has the unknown dtype 'F128'";
+    QTest::newRow("missing dtype") << "bad/missing_dtype.safetensors"
+                                   << "tensor 'a' has no dtype string";
+    QTest::newRow("negative shape") << "bad/negative_shape.safetensors"
+                                    << "tensor 'a' has the invalid dimension -2";
     QTest::newRow("fractional shape") << "bad/fractional_shape.safetensors"
                                       << "tensor 'a' has the invalid dimension 2.5";
     QTest::newRow("element count overflow") << "bad/shape_overflow.safetensors"
                                             << "element count of its shape [4294967296, 4294967296, 16] overflows";
-    QTest::newRow("byte size overflow") << "bad/bytes_overflow.safetensors" << "the byte size of its shape overflows";
+    QTest::newRow("byte size overflow") << "bad/bytes_overflow.safetensors"
+                                        << "the byte size of its shape overflows";
     QTest::newRow("end-begin != numel*itemsize")
         << "bad/size_mismatch.safetensors"
         << "tensor 'a' has data_offsets [0, 8] spanning 8 bytes, but dtype F32 with shape [3] needs 12 bytes";
     // Offsets.
     QTest::newRow("out of bounds") << "bad/offsets_out_of_bounds.safetensors"
                                    << "tensor 'b' has data_offsets [8, 16] outside the data buffer (8 bytes)";
-    QTest::newRow("offsets beyond 2^63") << "bad/offsets_huge.safetensors" << "tensor 'a' has invalid data_offsets";
+    QTest::newRow("offsets beyond 2^63") << "bad/offsets_huge.safetensors"
+                                         << "tensor 'a' has invalid data_offsets";
     QTest::newRow("end before begin") << "bad/offsets_reversed.safetensors"
                                       << "tensor 'a' has data_offsets [8, 0] that end before they begin";
-    QTest::newRow("offsets not a pair") << "bad/offsets_not_pair.safetensors" << "tensor 'a' has invalid data_offsets ([0])";
+    QTest::newRow("offsets not a pair") << "bad/offsets_not_pair.safetensors"
+                                        << "tensor 'a' has invalid data_offsets ([0])";
     QTest::newRow("overlap") << "bad/offsets_overlap.safetensors"
                              << "tensors 'a' (bytes 0 to 8) and 'b' (bytes 4 to 12) overlap";
     QTest::newRow("gap") << "bad/offsets_gap.safetensors"
@@ -309,11 +368,13 @@ void TestSafetensors::badFiles_data()
     // JSON details.
     QTest::newRow("text after the object") << "bad/trailing_text.safetensors"
                                            << "the header is not valid JSON: unexpected text after the header object";
-    QTest::newRow("lone surrogate escape") << "bad/lone_surrogate.safetensors"
-                                           << "the header is not valid JSON: unpaired surrogate in a \\u escape at byte";
+    QTest::newRow("lone surrogate escape")
+        << "bad/lone_surrogate.safetensors"
+        << "the header is not valid JSON: unpaired surrogate in a \\u escape at byte";
     QTest::newRow("control character") << "bad/control_char.safetensors"
                                        << "the header is not valid JSON: control character in a string at byte 3";
-    QTest::newRow("deep nesting") << "bad/deep_nesting.safetensors" << "nesting deeper than 64 levels";
+    QTest::newRow("deep nesting") << "bad/deep_nesting.safetensors"
+                                  << "nesting deeper than 64 levels";
     // Sharded checkpoints: the message names the index and the shard.
     QTest::newRow("missing shard") << "bad/sharded/missing_shard/model.safetensors.index.json"
                                    << "shard 'model-00003-of-00003.safetensors' (5 tensors in weight_map) cannot be "
@@ -344,7 +405,8 @@ void TestSafetensors::badFiles()
         expected = expected.arg(QFileInfo(path).absolutePath());
     const auto r = loadModel(path);
     QVERIFY2(!r.ok(), qPrintable(file));
-    QVERIFY2(r.error().contains(QLatin1Char('\'') + QFileInfo(file).fileName() + QLatin1Char('\'')), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QLatin1Char('\'') + QFileInfo(file).fileName() + QLatin1Char('\'')),
+             qPrintable(r.error()));
     QVERIFY2(r.error().contains(expected), qPrintable(r.error()));
     QVERIFY2(!r.error().contains(QLatin1Char('\n')), qPrintable(r.error()));
 }
@@ -443,7 +505,8 @@ void TestSafetensors::cancelled()
         const auto r2 = loadModel(st(file), o2);
         QVERIFY(!r2.ok());
         QCOMPARE(r2.error(), cancelledMessage(st(file)));
-        QVERIFY2(!stages.join(QLatin1Char(' ')).contains(QLatin1String("model-00003")), qPrintable(stages.join(QLatin1Char(' '))));
+        QVERIFY2(!stages.join(QLatin1Char(' ')).contains(QLatin1String("model-00003")),
+                 qPrintable(stages.join(QLatin1Char(' '))));
     }
 }
 
@@ -470,8 +533,12 @@ void TestSafetensors::cliListJson_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<QString>("truthFile");
     QTest::addColumn<QString>("format");
-    QTest::newRow("single") << "all_dtypes.safetensors" << "all_dtypes.json" << "safetensors";
-    QTest::newRow("sharded") << "sharded/model.safetensors.index.json" << "sharded.json" << "safetensors-sharded";
+    QTest::newRow("single") << "all_dtypes.safetensors"
+                            << "all_dtypes.json"
+                            << "safetensors";
+    QTest::newRow("sharded") << "sharded/model.safetensors.index.json"
+                             << "sharded.json"
+                             << "safetensors-sharded";
 }
 
 void TestSafetensors::cliListJson()

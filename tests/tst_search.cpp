@@ -87,14 +87,17 @@ void TestSearch::modes_data()
     QTest::newRow("contains case") << MatchMode::Contains << "layers" << true << QList<int>{0, 1, 2, 3};
     QTest::newRow("contains ignore case") << MatchMode::Contains << "layers" << false << QList<int>{0, 1, 2, 3, 4};
     QTest::newRow("contains regex chars literally") << MatchMode::Contains << "a+b" << true << QList<int>{8};
-    QTest::newRow("wildcard star crosses dots") << MatchMode::Wildcard << "encoder.*.weight" << true << QList<int>{0, 2, 3};
+    QTest::newRow("wildcard star crosses dots")
+        << MatchMode::Wildcard << "encoder.*.weight" << true << QList<int>{0, 2, 3};
     QTest::newRow("wildcard anchored") << MatchMode::Wildcard << "*q_proj" << true << QList<int>{};
-    QTest::newRow("wildcard question mark") << MatchMode::Wildcard << "encoder.layers.?.attn.*" << true << QList<int>{0, 1};
+    QTest::newRow("wildcard question mark")
+        << MatchMode::Wildcard << "encoder.layers.?.attn.*" << true << QList<int>{0, 1};
     QTest::newRow("wildcard two digits") << MatchMode::Wildcard << "encoder.layers.??.*" << true << QList<int>{2};
     QTest::newRow("wildcard dot is literal") << MatchMode::Wildcard << "bn?running_mean" << true << QList<int>{5};
     QTest::newRow("wildcard plus is literal") << MatchMode::Wildcard << "a+b.*" << true << QList<int>{8};
     QTest::newRow("wildcard ignore case") << MatchMode::Wildcard << "*LAYERS.0*" << false << QList<int>{4};
-    QTest::newRow("regex search semantics") << MatchMode::Regex << R"(layers\.\d+\.attn)" << true << QList<int>{0, 1, 2};
+    QTest::newRow("regex search semantics")
+        << MatchMode::Regex << R"(layers\.\d+\.attn)" << true << QList<int>{0, 1, 2};
     QTest::newRow("regex anchors") << MatchMode::Regex << R"(^heads\.\d{4}\.)" << true << QList<int>{6};
     QTest::newRow("regex ignore case") << MatchMode::Regex << R"(layers\.0)" << false << QList<int>{4};
     QTest::newRow("regex end anchor") << MatchMode::Regex << R"(bias$)" << true << QList<int>{1};
@@ -225,8 +228,9 @@ void TestSearch::wildcardAgreesWithReference()
         for (const auto& n : names) {
             const bool want = wildcardReference(p, n);
             if (wildcardMatch(p, n) != want)
-                QFAIL(qPrintable(QStringLiteral("pattern '%1' name '%2'").arg(QString::fromUcs4(p.data(), qsizetype(p.size())),
-                                                                            QString::fromUcs4(n.data(), qsizetype(n.size())))));
+                QFAIL(qPrintable(QStringLiteral("pattern '%1' name '%2'")
+                                     .arg(QString::fromUcs4(p.data(), qsizetype(p.size())),
+                                          QString::fromUcs4(n.data(), qsizetype(n.size())))));
             matched += want;
         }
     }
@@ -260,14 +264,22 @@ void TestSearch::wildcardIsAnchoredAtBothEnds_data()
     QTest::addColumn<QString>("name");
     QTest::addColumn<bool>("match");
     // A wildcard matches the whole name: no implied '*' at the start or the end.
-    QTest::newRow("prefix at the start") << "layers.*" << "layers.0.weight" << true;
-    QTest::newRow("prefix not in the middle") << "layers.*" << "encoder.layers.0.weight" << false;
-    QTest::newRow("prefix not after one char") << "layers.*" << "xlayers.0.weight" << false;
-    QTest::newRow("question mark not skipping a prefix") << "layers.?.weight" << "encoder.layers.0.weight" << false;
-    QTest::newRow("explicit leading star") << "*layers.*" << "encoder.layers.0.weight" << true;
-    QTest::newRow("suffix at the end") << "*.weight" << "encoder.layers.0.weight" << true;
-    QTest::newRow("suffix not before more") << "*.weight" << "encoder.layers.0.weight_g" << false;
-    QTest::newRow("literal not in the middle") << "layers" << "encoder.layers.0" << false;
+    QTest::newRow("prefix at the start") << "layers.*"
+                                         << "layers.0.weight" << true;
+    QTest::newRow("prefix not in the middle") << "layers.*"
+                                              << "encoder.layers.0.weight" << false;
+    QTest::newRow("prefix not after one char") << "layers.*"
+                                               << "xlayers.0.weight" << false;
+    QTest::newRow("question mark not skipping a prefix") << "layers.?.weight"
+                                                         << "encoder.layers.0.weight" << false;
+    QTest::newRow("explicit leading star") << "*layers.*"
+                                           << "encoder.layers.0.weight" << true;
+    QTest::newRow("suffix at the end") << "*.weight"
+                                       << "encoder.layers.0.weight" << true;
+    QTest::newRow("suffix not before more") << "*.weight"
+                                            << "encoder.layers.0.weight_g" << false;
+    QTest::newRow("literal not in the middle") << "layers"
+                                               << "encoder.layers.0" << false;
 }
 
 void TestSearch::wildcardIsAnchoredAtBothEnds()
@@ -292,11 +304,16 @@ void TestSearch::wildcardIsAnchoredAtBothEnds()
 void TestSearch::wildcardCodePoints()
 {
     // '?' is one code point (an emoji is two UTF-16 units), case folding beyond ASCII.
-    const ModelIndex idx = makeIndex({QStringLiteral("emoji.\U0001F600.w"), QStringLiteral("ÜBER.Straße"), QStringLiteral("x")});
-    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("emoji.?.w"), true})), std::vector<int>{0});
-    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("emoji.??.w"), true})), std::vector<int>{});
-    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("über.*"), false})), std::vector<int>{1});
-    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("über.*"), true})), std::vector<int>{});
+    const ModelIndex idx =
+        makeIndex({QStringLiteral("emoji.\U0001F600.w"), QStringLiteral("ÜBER.Straße"), QStringLiteral("x")});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("emoji.?.w"), true})),
+             std::vector<int>{0});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("emoji.??.w"), true})),
+             std::vector<int>{});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("über.*"), false})),
+             std::vector<int>{1});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("über.*"), true})),
+             std::vector<int>{});
 }
 
 void TestSearch::byteOrderMarkIsPartOfTheName()
@@ -305,7 +322,8 @@ void TestSearch::byteOrderMarkIsPartOfTheName()
     const QString bom = QString(QChar(0xFEFF)) + QStringLiteral("w");
     const ModelIndex idx = makeIndex({bom, QStringLiteral("w")});
     QCOMPARE(idx.entries[0].name, std::string("\xEF\xBB\xBFw"));
-    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Regex, QStringLiteral("^\\x{feff}"), true})), std::vector<int>{0});
+    QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Regex, QStringLiteral("^\\x{feff}"), true})),
+             std::vector<int>{0});
     QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Regex, QStringLiteral("^w"), true})), std::vector<int>{1});
     QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("?w"), true})), std::vector<int>{0});
     QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Exact, QStringLiteral("w"), false})), std::vector<int>{1});

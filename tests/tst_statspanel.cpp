@@ -96,9 +96,8 @@ private Q_SLOTS:
         o.engine = LoaderEngine::Native;
         for (const char* name : {"extremes", "big53", "u64"}) {
             const bool u = QLatin1String(name) == QLatin1String("u64");
-            auto r = loadModel(test::fixture(u ? QStringLiteral("stats_uint64.safetensors")
-                                                : QStringLiteral("stats_int64.pt")),
-                               o);
+            auto r = loadModel(
+                test::fixture(u ? QStringLiteral("stats_uint64.safetensors") : QStringLiteral("stats_int64.pt")), o);
             QVERIFY2(r.ok(), qPrintable(r.error()));
             const QJsonObject e = all.value(QLatin1String(name)).toObject();
             QVERIFY(!e.isEmpty());

@@ -95,9 +95,10 @@ json.dump({"unicode": unicodedata.unidata_version, "runs": runs}, sys.stdout)
 void TestTextOutput::escapeFormatIsPythonRepr()
 {
     // The escape itself is the inside of Python's repr() (names without quotes).
-    std::vector<char32_t> sample{0x0, 0x7, 0x8, 0x9, 0xa, 0xd, 0x1b, 0x1f, 0x5c, 0x7f, 0x80, 0x85, 0x9f, 0xa0, 0xad,
-                                 0x200b, 0x200e, 0x2028, 0x2029, 0x202e, 0x2066, 0x3000, 0xd800, 0xdfff, 0xe000, 0xfeff,
-                                 0xfffe, 0x1f600, 0xe0001, 0xe0041, 0xf0000, 0x10ffff, U'a', U'é', U'权'};
+    std::vector<char32_t> sample{0x0,     0x7,     0x8,     0x9,     0xa,      0xd,    0x1b,   0x1f,   0x5c,
+                                 0x7f,    0x80,    0x85,    0x9f,    0xa0,     0xad,   0x200b, 0x200e, 0x2028,
+                                 0x2029,  0x202e,  0x2066,  0x3000,  0xd800,   0xdfff, 0xe000, 0xfeff, 0xfffe,
+                                 0x1f600, 0xe0001, 0xe0041, 0xf0000, 0x10ffff, U'a',   U'é',   U'权'};
     QJsonArray cps;
     for (char32_t c : sample)
         cps << int(c);
@@ -129,16 +130,26 @@ void TestTextOutput::utf8KeepsByteOrderMark()
     QCOMPARE(utf8ToQString(std::string_view("w")), QStringLiteral("w"));
     QCOMPARE(utf8ToQString(std::string_view("\xEF\xBB")), QString::fromUtf8("\xEF\xBB"));  // truncated: as fromUtf8
     const char* argv[] = {"prog", "\xEF\xBB\xBFx", "y"};
-    QCOMPARE(argumentsFromArgv(3, argv), (QStringList{QStringLiteral("prog"), QChar(0xFEFF) + QStringLiteral("x"), QStringLiteral("y")}));
+    QCOMPARE(argumentsFromArgv(3, argv),
+             (QStringList{QStringLiteral("prog"), QChar(0xFEFF) + QStringLiteral("x"), QStringLiteral("y")}));
 }
 
 void TestTextOutput::pythonSnippetRoundTrips()
 {
-    const QStringList names{QStringLiteral("layer.weight"), QStringLiteral("nl\nname"), QStringLiteral("quote\"d"),
-                            QStringLiteral("single'q"), QStringLiteral("back\\slash\\"), QStringLiteral("tab\tcr\r"),
-                            QStringLiteral("esc\x1b[0m"), QChar(0xFEFF) + QStringLiteral("w"), QStringLiteral("ls\u2028ps\u2029"),
-                            QStringLiteral("nul\u0000x"), QStringLiteral("emoji\U0001F600 ünï 权重"), QStringLiteral("del\x7f\u0085"),
-                            QStringLiteral("\"\"\"triple"), QStringLiteral("end\\")};
+    const QStringList names{QStringLiteral("layer.weight"),
+                            QStringLiteral("nl\nname"),
+                            QStringLiteral("quote\"d"),
+                            QStringLiteral("single'q"),
+                            QStringLiteral("back\\slash\\"),
+                            QStringLiteral("tab\tcr\r"),
+                            QStringLiteral("esc\x1b[0m"),
+                            QChar(0xFEFF) + QStringLiteral("w"),
+                            QStringLiteral("ls\u2028ps\u2029"),
+                            QStringLiteral("nul\u0000x"),
+                            QStringLiteral("emoji\U0001F600 ünï 权重"),
+                            QStringLiteral("del\x7f\u0085"),
+                            QStringLiteral("\"\"\"triple"),
+                            QStringLiteral("end\\")};
     ModelIndex idx;
     const TensorKind kinds[] = {TensorKind::Parameter, TensorKind::Buffer, TensorKind::Tensor};
     for (int i = 0; i < names.size(); ++i) {
@@ -170,7 +181,8 @@ json.dump(out, sys.stdout, ensure_ascii=True)
                                    QJsonDocument(snippets).toJson());
     const QJsonArray got = d.array();
     QCOMPARE(got.size(), names.size());
-    const QString calls[] = {QStringLiteral("model.get_parameter"), QStringLiteral("model.get_buffer"), QStringLiteral("state_dict")};
+    const QString calls[] = {QStringLiteral("model.get_parameter"), QStringLiteral("model.get_buffer"),
+                             QStringLiteral("state_dict")};
     for (int i = 0; i < names.size(); ++i) {
         QCOMPARE(got[i].toObject().value(QStringLiteral("name")).toString(), names[i]);
         QCOMPARE(got[i].toObject().value(QStringLiteral("call")).toString(), calls[i % 3]);
@@ -185,8 +197,9 @@ void TestTextOutput::searchBarReportsUndecidedNames()
     QTemporaryDir settings;
     MainWindow::setSettingsFile(settings.filePath(QStringLiteral("settings.ini")));
     auto index = std::make_shared<ModelIndex>();
-    for (const QString& n : {QStringLiteral("x!"), QString(40, QLatin1Char('a')) + QLatin1Char('!'), QStringLiteral("zzz"),
-                             QStringLiteral("m.") + QString(50, QLatin1Char('a')) + QLatin1Char('!')}) {
+    for (const QString& n :
+         {QStringLiteral("x!"), QString(40, QLatin1Char('a')) + QLatin1Char('!'), QStringLiteral("zzz"),
+          QStringLiteral("m.") + QString(50, QLatin1Char('a')) + QLatin1Char('!')}) {
         TensorEntry e;
         e.name = n.toStdString();
         e.dtype = DType::Float32;
@@ -202,7 +215,8 @@ void TestTextOutput::searchBarReportsUndecidedNames()
     w.flushSearch();
     QTRY_VERIFY2(w.matchCountLabel()->text().contains(QStringLiteral("2 names could not be decided")),
                  qPrintable(w.matchCountLabel()->text()));
-    QVERIFY2(w.matchCountLabel()->text().startsWith(QStringLiteral("1 of 4 tensors")), qPrintable(w.matchCountLabel()->text()));
+    QVERIFY2(w.matchCountLabel()->text().startsWith(QStringLiteral("1 of 4 tensors")),
+             qPrintable(w.matchCountLabel()->text()));
     QVERIFY(w.matchCountLabel()->toolTip().contains(QString(40, QLatin1Char('a')) + QLatin1Char('!')));
     // A pattern that decides every name says nothing of the kind.
     w.searchEdit()->setText(QStringLiteral("!$"));

@@ -23,7 +23,10 @@ using namespace paramscope::test;
 namespace {
 
 const QString kDemo = QStringLiteral(PARAMSCOPE_SOURCE_DIR "/resources/demo_model.pt");
-QString archive(const QString& name) { return fixture(QStringLiteral("archive/") + name); }
+QString archive(const QString& name)
+{
+    return fixture(QStringLiteral("archive/") + name);
+}
 
 // Written by PyTorch, then damaged the way the attack run did.
 const char* kGenerator = R"PY(
@@ -191,8 +194,8 @@ private Q_SLOTS:
     void damagedResultRefused();
 
 private:
-    QTemporaryDir m_tmp;      // TMPDIR of this process: result files must not stay behind
-    QTemporaryDir m_files;    // generated models
+    QTemporaryDir m_tmp;    // TMPDIR of this process: result files must not stay behind
+    QTemporaryDir m_files;  // generated models
     QString gen(const QString& name) const { return m_files.filePath(name); }
 };
 
@@ -273,7 +276,8 @@ void TestTorchHelper::valuesMatchPython()
         QCOMPARE(QString::fromStdString(e.name), x.value(QStringLiteral("name")).toString());
         QCOMPARE(QString::fromLatin1(dtypeName(e.dtype).data()), x.value(QStringLiteral("dtype")).toString());
         QCOMPARE(e.storageOffset, x.value(QStringLiteral("offset")).toInteger());
-        const QByteArray want = values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
+        const QByteArray want =
+            values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
         QCOMPARE(bytesOf(idx, i), want);
     }
 }
@@ -338,7 +342,8 @@ void TestTorchHelper::nativeRefusalNeverRunsLibTorch()
     QVERIFY2(r.error().contains(QStringLiteral("refused by the native checks")), qPrintable(r.error()));
     // ...and no helper is started at all: a stand-in that leaves a mark is never run.
     const QString mark = m_files.filePath(QStringLiteral("helper_ran"));
-    const QString fake = fakeHelper(m_files.path(), QStringLiteral("marking-helper"), "touch '" + QFile::encodeName(mark) + "'\nexit 1");
+    const QString fake =
+        fakeHelper(m_files.path(), QStringLiteral("marking-helper"), "touch '" + QFile::encodeName(mark) + "'\nexit 1");
     EnvGuard env("PARAMSCOPE_TORCH_HELPER", QFile::encodeName(fake));
     const auto again = loadLib(file);
     QVERIFY(!again.ok());
@@ -434,14 +439,16 @@ void TestTorchHelper::secondCheckRefusesMismatch()
     const ModelIndex native = oneTensor("w", DType::Float32, 4, 16);
     auto r = detail::checkTorchIndexAgainstNative(lt, native);
     QVERIFY(!r.ok());
-    QCOMPARE(r.error(), QStringLiteral("'m.pt' was refused: LibTorch gives tensor 'w' a storage of 400000 bytes, but the "
-                                       "file's record for it holds 16 (the sizes the file declares do not match its data)"));
+    QCOMPARE(r.error(),
+             QStringLiteral("'m.pt' was refused: LibTorch gives tensor 'w' a storage of 400000 bytes, but the "
+                            "file's record for it holds 16 (the sizes the file declares do not match its data)"));
     // A dtype LibTorch sees differently: refused too.
     ModelIndex asDouble = oneTensor("w", DType::Float64, 2, 16);
     asDouble.provider = trap;
     r = detail::checkTorchIndexAgainstNative(asDouble, native);
     QVERIFY(!r.ok());
-    QVERIFY2(r.error().contains(QStringLiteral("reads tensor 'w' as float64 but its storage holds float32")), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QStringLiteral("reads tensor 'w' as float64 but its storage holds float32")),
+             qPrintable(r.error()));
     // A tensor the native reader does not list is left out, with the native reason when it gave one.
     ModelIndex other = oneTensor("v", DType::Float32, 4, 16);
     other.provider = trap;
@@ -473,7 +480,9 @@ void TestTorchHelper::crashIsReported()
     QVERIFY(loadModel(path, native).ok());
     const auto r = loadLib(path);
     QVERIFY(!r.ok());
-    QCOMPARE(r.error(), QStringLiteral("the LibTorch engine crashed while reading 'crash_constants.pt' (signal 11, Segmentation fault)"));
+    QCOMPARE(r.error(),
+             QStringLiteral(
+                 "the LibTorch engine crashed while reading 'crash_constants.pt' (signal 11, Segmentation fault)"));
     // This process carries on, and so does the engine.
     const auto next = loadLib(fixture(QStringLiteral("seed.pt")));
     QVERIFY2(next.ok(), qPrintable(next.error()));
@@ -484,33 +493,40 @@ void TestTorchHelper::crashIsReported()
 void TestTorchHelper::commandLineSurvives()
 {
     const QString crash = gen(QStringLiteral("crash_constants.pt"));
-    CliRun r = runCli({QStringLiteral("stats"), crash, QStringLiteral("w"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    CliRun r = runCli(
+        {QStringLiteral("stats"), crash, QStringLiteral("w"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains(QStringLiteral("the LibTorch engine crashed while reading 'crash_constants.pt' (signal 11, Segmentation fault)")),
+    QVERIFY2(r.err.contains(QStringLiteral(
+                 "the LibTorch engine crashed while reading 'crash_constants.pt' (signal 11, Segmentation fault)")),
              qPrintable(r.err));
-    r = runCli({QStringLiteral("stats"), gen(QStringLiteral("lie_big.pt")), QStringLiteral("w"), QStringLiteral("--engine"), QStringLiteral("libtorch")});
-    QCOMPARE(r.code, 1);
-    QVERIFY2(r.err.contains(QStringLiteral("'lie_big.pt'")) && r.err.contains(QStringLiteral("refused by the native checks")), qPrintable(r.err));
-    const QString npy = m_files.filePath(QStringLiteral("leak.npy"));
-    r = runCli({QStringLiteral("export"), gen(QStringLiteral("lie_small.pt")), QStringLiteral("w"), QStringLiteral("-o"), npy,
+    r = runCli({QStringLiteral("stats"), gen(QStringLiteral("lie_big.pt")), QStringLiteral("w"),
                 QStringLiteral("--engine"), QStringLiteral("libtorch")});
+    QCOMPARE(r.code, 1);
+    QVERIFY2(r.err.contains(QStringLiteral("'lie_big.pt'")) &&
+                 r.err.contains(QStringLiteral("refused by the native checks")),
+             qPrintable(r.err));
+    const QString npy = m_files.filePath(QStringLiteral("leak.npy"));
+    r = runCli({QStringLiteral("export"), gen(QStringLiteral("lie_small.pt")), QStringLiteral("w"),
+                QStringLiteral("-o"), npy, QStringLiteral("--engine"), QStringLiteral("libtorch")});
     QCOMPARE(r.code, 1);
     QVERIFY2(r.err.contains(QStringLiteral("'lie_small.pt'")), qPrintable(r.err));
     QVERIFY(!QFileInfo::exists(npy));
     // The same commands on a good file work through the helper.
-    r = runCli({QStringLiteral("stats"), fixture(QStringLiteral("seed.pt")), QStringLiteral("linear1.weight"), QStringLiteral("--engine"),
-                QStringLiteral("libtorch"), QStringLiteral("--json")});
+    r = runCli({QStringLiteral("stats"), fixture(QStringLiteral("seed.pt")), QStringLiteral("linear1.weight"),
+                QStringLiteral("--engine"), QStringLiteral("libtorch"), QStringLiteral("--json")});
     QCOMPARE(r.code, 0);
     QVERIFY2(r.out.contains(QStringLiteral("\"elements\": 32")), qPrintable(r.out));
-    const CliRun n = runCli({QStringLiteral("stats"), fixture(QStringLiteral("seed.pt")), QStringLiteral("linear1.weight"),
-                             QStringLiteral("--engine"), QStringLiteral("native"), QStringLiteral("--json")});
+    const CliRun n =
+        runCli({QStringLiteral("stats"), fixture(QStringLiteral("seed.pt")), QStringLiteral("linear1.weight"),
+                QStringLiteral("--engine"), QStringLiteral("native"), QStringLiteral("--json")});
     QCOMPARE(n.code, 0);
     QCOMPARE(r.out, n.out);  // the same bytes, so the same statistics
 }
 
 void TestTorchHelper::crashOfFakeHelper()
 {
-    EnvGuard env("PARAMSCOPE_TORCH_HELPER", QFile::encodeName(fakeHelper(m_files.path(), QStringLiteral("aborting-helper"), "kill -ABRT $$")));
+    EnvGuard env("PARAMSCOPE_TORCH_HELPER",
+                 QFile::encodeName(fakeHelper(m_files.path(), QStringLiteral("aborting-helper"), "kill -ABRT $$")));
     const auto r = loadLib(fixture(QStringLiteral("seed.pt")));
     QVERIFY(!r.ok());
     QCOMPARE(r.error(), QStringLiteral("the LibTorch engine crashed while reading 'seed.pt' (signal 6, Aborted)"));
@@ -519,17 +535,22 @@ void TestTorchHelper::crashOfFakeHelper()
 void TestTorchHelper::failureExitCode()
 {
     {
-        EnvGuard env("PARAMSCOPE_TORCH_HELPER", QFile::encodeName(fakeHelper(m_files.path(), QStringLiteral("failing-helper"), "echo 'something broke' >&2\nexit 7")));
+        EnvGuard env("PARAMSCOPE_TORCH_HELPER",
+                     QFile::encodeName(fakeHelper(m_files.path(), QStringLiteral("failing-helper"),
+                                                  "echo 'something broke' >&2\nexit 7")));
         const auto r = loadLib(fixture(QStringLiteral("seed.pt")));
         QVERIFY(!r.ok());
-        QCOMPARE(r.error(), QStringLiteral("the LibTorch engine failed while reading 'seed.pt' (exit code 7: something broke)"));
+        QCOMPARE(r.error(),
+                 QStringLiteral("the LibTorch engine failed while reading 'seed.pt' (exit code 7: something broke)"));
     }
     {
         // Exit 0 with nothing written: an empty result is damaged, not an empty model.
-        EnvGuard env("PARAMSCOPE_TORCH_HELPER", QFile::encodeName(fakeHelper(m_files.path(), QStringLiteral("lazy-helper"), "exit 0")));
+        EnvGuard env("PARAMSCOPE_TORCH_HELPER",
+                     QFile::encodeName(fakeHelper(m_files.path(), QStringLiteral("lazy-helper"), "exit 0")));
         const auto r = loadLib(fixture(QStringLiteral("seed.pt")));
         QVERIFY(!r.ok());
-        QVERIFY2(r.error().startsWith(QStringLiteral("'seed.pt' could not be read with the LibTorch engine: its helper returned a damaged result")),
+        QVERIFY2(r.error().startsWith(QStringLiteral(
+                     "'seed.pt' could not be read with the LibTorch engine: its helper returned a damaged result")),
                  qPrintable(r.error()));
     }
 }
@@ -592,7 +613,8 @@ void TestTorchHelper::resultRoundTrip()
     // The format alone, on an index the native reader made (views, tied weights, every dtype).
     LoadOptions native;
     native.engine = LoaderEngine::Native;
-    for (const QString& name : {QStringLiteral("sv_shared.pt"), QStringLiteral("sv_dtypes.pt"), QStringLiteral("ts_tied.pt")}) {
+    for (const QString& name :
+         {QStringLiteral("sv_shared.pt"), QStringLiteral("sv_dtypes.pt"), QStringLiteral("ts_tied.pt")}) {
         const auto r = loadModel(archive(name), native);
         QVERIFY2(r.ok(), qPrintable(r.error()));
         QTemporaryDir dir;
@@ -631,7 +653,8 @@ void TestTorchHelper::damagedResultRefused()
     for (qsizetype n = 0; n < bytes.size(); n += (n < 4096 ? 1 : 61)) {
         const auto cut = readBack(bytes.left(n));
         QVERIFY2(!cut.ok(), qPrintable(QStringLiteral("accepted a result cut to %1 bytes").arg(n)));
-        QVERIFY2(cut.error().startsWith(QStringLiteral("'model.pt' could not be read with the LibTorch engine: its helper returned a damaged result")),
+        QVERIFY2(cut.error().startsWith(QStringLiteral(
+                     "'model.pt' could not be read with the LibTorch engine: its helper returned a damaged result")),
                  qPrintable(cut.error()));
     }
     // Random damage: refused, or an index whose every view and copy is checked.
@@ -676,9 +699,10 @@ void TestTorchHelper::openTimes()
         const qint64 ms = t.elapsed();
         helper = i == 0 ? ms : std::min(helper, ms);
     }
-    qInfo("demo_model.pt, LibTorch engine: in-process %lld ms first (loads the plug-in), %lld ms warm; "
-          "helper process %lld ms (best of 3)",
-          firstInProcess, warmInProcess, helper);
+    qInfo(
+        "demo_model.pt, LibTorch engine: in-process %lld ms first (loads the plug-in), %lld ms warm; "
+        "helper process %lld ms (best of 3)",
+        firstInProcess, warmInProcess, helper);
 }
 
 QTEST_GUILESS_MAIN(TestTorchHelper)

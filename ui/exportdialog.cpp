@@ -43,13 +43,13 @@ ExportJob* exportWithDialog(QWidget* parent, std::shared_ptr<const ModelIndex> i
         folder = QFileInfo(index->filePath).absolutePath();
     if (folder.isEmpty() || !QFileInfo(folder).isDir())
         folder = QDir::homePath();
-    const QString suggested =
-        QDir(folder).filePath(sanitizedBaseName(suggestedBaseName) + QLatin1Char('.') + exportFormatSuffix(formats.front()));
+    const QString suggested = QDir(folder).filePath(sanitizedBaseName(suggestedBaseName) + QLatin1Char('.') +
+                                                    exportFormatSuffix(formats.front()));
 
     QString selectedFilter = filters.front();
     const QString title = count == 1 ? QObject::tr("Export Tensor") : QObject::tr("Export %n Tensors", nullptr, count);
-    QString path = QFileDialog::getSaveFileName(parent, title, suggested, filters.join(QStringLiteral(";;")),
-                                                &selectedFilter);
+    QString path =
+        QFileDialog::getSaveFileName(parent, title, suggested, filters.join(QStringLiteral(";;")), &selectedFilter);
     if (path.isEmpty())
         return nullptr;
 

@@ -67,42 +67,66 @@ std::optional<DType> dtypeFromName(std::string_view name)
         if (i.name == name)
             return i.type;
     // PyTorch's aliases.
-    if (name == "float" || name == "float") return DType::Float32;
-    if (name == "double") return DType::Float64;
-    if (name == "half") return DType::Float16;
-    if (name == "long") return DType::Int64;
-    if (name == "int") return DType::Int32;
-    if (name == "short") return DType::Int16;
-    if (name == "cfloat") return DType::Complex64;
-    if (name == "cdouble") return DType::Complex128;
+    if (name == "float" || name == "float")
+        return DType::Float32;
+    if (name == "double")
+        return DType::Float64;
+    if (name == "half")
+        return DType::Float16;
+    if (name == "long")
+        return DType::Int64;
+    if (name == "int")
+        return DType::Int32;
+    if (name == "short")
+        return DType::Int16;
+    if (name == "cfloat")
+        return DType::Complex64;
+    if (name == "cdouble")
+        return DType::Complex128;
     return std::nullopt;
 }
 
 bool dtypeIsFloating(DType t)
 {
     switch (t) {
-    case DType::Float32: case DType::Float64: case DType::Float16: case DType::BFloat16:
-    case DType::Float8E5M2: case DType::Float8E4M3:
-        return true;
-    default:
-        return false;
+        case DType::Float32:
+        case DType::Float64:
+        case DType::Float16:
+        case DType::BFloat16:
+        case DType::Float8E5M2:
+        case DType::Float8E4M3:
+            return true;
+        default:
+            return false;
     }
 }
 
 bool dtypeIsInteger(DType t)
 {
     switch (t) {
-    case DType::Int8: case DType::Int16: case DType::Int32: case DType::Int64:
-    case DType::UInt8: case DType::UInt16: case DType::UInt32: case DType::UInt64:
-        return true;
-    default:
-        return false;
+        case DType::Int8:
+        case DType::Int16:
+        case DType::Int32:
+        case DType::Int64:
+        case DType::UInt8:
+        case DType::UInt16:
+        case DType::UInt32:
+        case DType::UInt64:
+            return true;
+        default:
+            return false;
     }
 }
 
-bool dtypeIsComplex(DType t) { return t == DType::Complex64 || t == DType::Complex128; }
+bool dtypeIsComplex(DType t)
+{
+    return t == DType::Complex64 || t == DType::Complex128;
+}
 
-bool dtypeIsQuantized(DType t) { return t == DType::QInt8 || t == DType::QUInt8 || t == DType::QInt32; }
+bool dtypeIsQuantized(DType t)
+{
+    return t == DType::QInt8 || t == DType::QUInt8 || t == DType::QInt32;
+}
 
 std::optional<DType> dtypeFromStorageName(std::string_view storageClass)
 {

@@ -38,10 +38,16 @@ inline float halfToFloat(std::uint16_t h)
 }
 
 /// bfloat16: the top half of a float32.
-inline float bfloat16ToFloat(std::uint16_t b) { return floatFromBits(std::uint32_t(b) << 16); }
+inline float bfloat16ToFloat(std::uint16_t b)
+{
+    return floatFromBits(std::uint32_t(b) << 16);
+}
 
 /// float8_e5m2: the top byte of a float16.
-inline float float8e5m2ToFloat(std::uint8_t b) { return halfToFloat(std::uint16_t(std::uint16_t(b) << 8)); }
+inline float float8e5m2ToFloat(std::uint8_t b)
+{
+    return halfToFloat(std::uint16_t(std::uint16_t(b) << 8));
+}
 
 /// float8_e4m3fn: 1 sign, 4 exponent (bias 7), 3 mantissa bits; no infinities,
 /// S.1111.111 is NaN.

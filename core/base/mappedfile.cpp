@@ -101,13 +101,17 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const QString& path)
     const QByteArray native = QFile::encodeName(path);
     const int fd = ::open(native.constData(), O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return R::failure(ErrorKind::Io, QStringLiteral("'%1' cannot be opened: %2").arg(name, QString::fromLocal8Bit(std::strerror(errno))));
+        return R::failure(
+            ErrorKind::Io,
+            QStringLiteral("'%1' cannot be opened: %2").arg(name, QString::fromLocal8Bit(std::strerror(errno))));
     std::shared_ptr<MappedFile> f(new MappedFile);
     f->m_path = path;
     f->m_fd = fd;
     struct stat st {};
     if (::fstat(fd, &st) != 0)
-        return R::failure(ErrorKind::Io, QStringLiteral("'%1' cannot be read: %2").arg(name, QString::fromLocal8Bit(std::strerror(errno))));
+        return R::failure(
+            ErrorKind::Io,
+            QStringLiteral("'%1' cannot be read: %2").arg(name, QString::fromLocal8Bit(std::strerror(errno))));
     if (!S_ISREG(st.st_mode))
         return R::failure(ErrorKind::Io, QStringLiteral("'%1' is not a regular file").arg(name));
     f->m_size = std::uint64_t(st.st_size);
@@ -116,7 +120,9 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const QString& path)
     void* p = ::mmap(nullptr, size_t(f->m_size), PROT_READ, MAP_PRIVATE, fd, 0);
     if (p == MAP_FAILED) {
         const int error = errno;
-        return R::failure(error == ENOMEM ? ErrorKind::Limit : ErrorKind::Io, QStringLiteral("'%1' cannot be mapped into memory: %2").arg(name, QString::fromLocal8Bit(std::strerror(error))));
+        return R::failure(error == ENOMEM ? ErrorKind::Limit : ErrorKind::Io,
+                          QStringLiteral("'%1' cannot be mapped into memory: %2")
+                              .arg(name, QString::fromLocal8Bit(std::strerror(error))));
     }
     f->m_data = static_cast<const std::uint8_t*>(p);
     f->m_slot = registerMapping(f.get(), f->m_data, f->m_size);
@@ -132,9 +138,15 @@ MappedFile::~MappedFile()
         ::close(m_fd);
 }
 
-QString MappedFile::label() const { return QFileInfo(m_path).fileName(); }
+QString MappedFile::label() const
+{
+    return QFileInfo(m_path).fileName();
+}
 
-bool MappedFile::faulted() const { return m_slot >= 0 && g_slots[m_slot].faulted.load(std::memory_order_acquire); }
+bool MappedFile::faulted() const
+{
+    return m_slot >= 0 && g_slots[m_slot].faulted.load(std::memory_order_acquire);
+}
 
 Status MappedFile::checkAddress(const void* p)
 {
@@ -153,12 +165,16 @@ Status MappedFile::checkAddress(const void* p)
 Status MappedFile::check() const
 {
     if (faulted())
-        return Status::failure(ErrorKind::Io, QStringLiteral("'%1' was truncated or cut short while it was being read: reopen it").arg(label()));
+        return Status::failure(
+            ErrorKind::Io,
+            QStringLiteral("'%1' was truncated or cut short while it was being read: reopen it").arg(label()));
     struct stat st {};
     if (::fstat(m_fd, &st) != 0)
-        return Status::failure(ErrorKind::Io, QStringLiteral("'%1' can no longer be read: %2").arg(label(), QString::fromLocal8Bit(std::strerror(errno))));
+        return Status::failure(ErrorKind::Io, QStringLiteral("'%1' can no longer be read: %2")
+                                                  .arg(label(), QString::fromLocal8Bit(std::strerror(errno))));
     if (std::uint64_t(st.st_size) < m_size)
-        return Status::failure(ErrorKind::Io, QStringLiteral("'%1' was truncated while open (now %2 bytes, was %3): reopen it")
+        return Status::failure(ErrorKind::Io,
+                               QStringLiteral("'%1' was truncated while open (now %2 bytes, was %3): reopen it")
                                    .arg(argText(label()), argText(qint64(st.st_size)), argText(qulonglong(m_size))));
     return {};
 }

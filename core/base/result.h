@@ -10,9 +10,18 @@ namespace paramscope {
 
 /// Arguments of a message, as text, for the one-pass QString::arg(a, b, c): chained
 /// .arg(a).arg(b) would re-expand a "%2" inside a name or path given as `a`.
-inline QString argText(const QString& s) { return s; }
-inline QString argText(QLatin1String s) { return QString(s); }
-inline QString argText(double v) { return QStringLiteral("%1").arg(v); }
+inline QString argText(const QString& s)
+{
+    return s;
+}
+inline QString argText(QLatin1String s)
+{
+    return QString(s);
+}
+inline QString argText(double v)
+{
+    return QStringLiteral("%1").arg(v);
+}
 template <typename T, typename = std::enable_if_t<std::is_integral_v<T>>>
 QString argText(T v)
 {
@@ -35,13 +44,20 @@ enum class ErrorKind {
 inline const char* errorKindName(ErrorKind k)
 {
     switch (k) {
-    case ErrorKind::None: return "";
-    case ErrorKind::Cancelled: return "cancelled";
-    case ErrorKind::Io: return "I/O error";
-    case ErrorKind::Corrupt: return "corrupt";
-    case ErrorKind::Unsupported: return "unsupported";
-    case ErrorKind::Limit: return "resource limit";
-    case ErrorKind::Failed: return "failed";
+        case ErrorKind::None:
+            return "";
+        case ErrorKind::Cancelled:
+            return "cancelled";
+        case ErrorKind::Io:
+            return "I/O error";
+        case ErrorKind::Corrupt:
+            return "corrupt";
+        case ErrorKind::Unsupported:
+            return "unsupported";
+        case ErrorKind::Limit:
+            return "resource limit";
+        case ErrorKind::Failed:
+            return "failed";
     }
     return "";
 }

@@ -45,27 +45,34 @@ inline bool isPrintable(char32_t c)
     if (c == U' ')
         return true;
     switch (QChar::category(c)) {
-    case QChar::Other_Control:
-    case QChar::Other_Format:
-    case QChar::Other_Surrogate:
-    case QChar::Other_PrivateUse:
-    case QChar::Other_NotAssigned:
-    case QChar::Separator_Line:
-    case QChar::Separator_Paragraph:
-    case QChar::Separator_Space:
-        return false;
-    default:
-        return true;
+        case QChar::Other_Control:
+        case QChar::Other_Format:
+        case QChar::Other_Surrogate:
+        case QChar::Other_PrivateUse:
+        case QChar::Other_NotAssigned:
+        case QChar::Separator_Line:
+        case QChar::Separator_Paragraph:
+        case QChar::Separator_Space:
+            return false;
+        default:
+            return true;
     }
 }
 
 inline void appendEscape(QString& out, char32_t c)
 {
     switch (c) {
-    case U'\n': out += QStringLiteral("\\n"); return;
-    case U'\t': out += QStringLiteral("\\t"); return;
-    case U'\r': out += QStringLiteral("\\r"); return;
-    default: break;
+        case U'\n':
+            out += QStringLiteral("\\n");
+            return;
+        case U'\t':
+            out += QStringLiteral("\\t");
+            return;
+        case U'\r':
+            out += QStringLiteral("\\r");
+            return;
+        default:
+            break;
     }
     if (c < 0x100)
         out += QStringLiteral("\\x") + QString::number(uint(c), 16).rightJustified(2, QLatin1Char('0'));
@@ -112,14 +119,23 @@ inline QString escape(const QString& s, char16_t quote)
 /// non-printables (Python's str.isprintable()) as \n, \t, \r, \xNN, \uNNNN, \UNNNNNNNN and
 /// the backslash as \\, so one name is one line and no escape sequence reaches a terminal.
 /// Printable text, non-ASCII included, is unchanged.
-inline QString escapeForTerminal(const QString& s) { return textdetail::escape(s, 0); }
-inline QString escapeForTerminal(std::string_view utf8) { return escapeForTerminal(utf8ToQString(utf8)); }
+inline QString escapeForTerminal(const QString& s)
+{
+    return textdetail::escape(s, 0);
+}
+inline QString escapeForTerminal(std::string_view utf8)
+{
+    return escapeForTerminal(utf8ToQString(utf8));
+}
 
 /// A Python string literal ("...") that evaluates to exactly `s` (ast.literal_eval).
 inline QString pythonStringLiteral(const QString& s)
 {
     return QLatin1Char('"') + textdetail::escape(s, u'"') + QLatin1Char('"');
 }
-inline QString pythonStringLiteral(std::string_view utf8) { return pythonStringLiteral(utf8ToQString(utf8)); }
+inline QString pythonStringLiteral(std::string_view utf8)
+{
+    return pythonStringLiteral(utf8ToQString(utf8));
+}
 
 }  // namespace paramscope

@@ -22,11 +22,11 @@ enum class ExportFormat {
     Csv,          // text: one tensor
 };
 
-QString exportFormatId(ExportFormat f);         // "npy", "pt", "safetensors", "csv"
-QString exportFormatSuffix(ExportFormat f);     // file suffix without the dot
-QString exportFormatFilter(ExportFormat f);     // "NumPy array (*.npy)", for file dialogs
-std::optional<ExportFormat> exportFormatFromId(const QString& id);       // case-insensitive
-std::optional<ExportFormat> exportFormatFromPath(const QString& path);   // by suffix
+QString exportFormatId(ExportFormat f);                                 // "npy", "pt", "safetensors", "csv"
+QString exportFormatSuffix(ExportFormat f);                             // file suffix without the dot
+QString exportFormatFilter(ExportFormat f);                             // "NumPy array (*.npy)", for file dialogs
+std::optional<ExportFormat> exportFormatFromId(const QString& id);      // case-insensitive
+std::optional<ExportFormat> exportFormatFromPath(const QString& path);  // by suffix
 /// Whether one file of this format can hold several tensors (.pt and .safetensors).
 bool exportFormatHoldsSeveral(ExportFormat f);
 /// The formats that can take `tensorCount` tensors into one file, best first.
@@ -88,6 +88,5 @@ ExportResult exportTensors(const ModelIndex& index, const std::vector<int>& entr
 
 /// The message of a cancelled export.
 QString exportCancelledMessage(const QString& outPath);
-
 
 }  // namespace paramscope

@@ -9,9 +9,12 @@ namespace paramscope {
 QString loaderEngineName(LoaderEngine e)
 {
     switch (e) {
-    case LoaderEngine::Auto: return QStringLiteral("auto");
-    case LoaderEngine::Native: return QStringLiteral("native");
-    case LoaderEngine::LibTorch: return QStringLiteral("libtorch");
+        case LoaderEngine::Auto:
+            return QStringLiteral("auto");
+        case LoaderEngine::Native:
+            return QStringLiteral("native");
+        case LoaderEngine::LibTorch:
+            return QStringLiteral("libtorch");
     }
     return {};
 }

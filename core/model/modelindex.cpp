@@ -16,9 +16,12 @@ namespace paramscope {
 std::string_view tensorKindName(TensorKind k)
 {
     switch (k) {
-    case TensorKind::Parameter: return "parameter";
-    case TensorKind::Buffer: return "buffer";
-    case TensorKind::Tensor: return "tensor";
+        case TensorKind::Parameter:
+            return "parameter";
+        case TensorKind::Buffer:
+            return "buffer";
+        case TensorKind::Tensor:
+            return "tensor";
     }
     return "tensor";
 }
@@ -26,11 +29,16 @@ std::string_view tensorKindName(TensorKind k)
 QString modelFormatName(ModelFormat f)
 {
     switch (f) {
-    case ModelFormat::TorchScript: return QStringLiteral("TorchScript archive");
-    case ModelFormat::TorchSave: return QStringLiteral("torch.save checkpoint");
-    case ModelFormat::Safetensors: return QStringLiteral("safetensors");
-    case ModelFormat::ShardedSafetensors: return QStringLiteral("sharded safetensors");
-    case ModelFormat::Unknown: break;
+        case ModelFormat::TorchScript:
+            return QStringLiteral("TorchScript archive");
+        case ModelFormat::TorchSave:
+            return QStringLiteral("torch.save checkpoint");
+        case ModelFormat::Safetensors:
+            return QStringLiteral("safetensors");
+        case ModelFormat::ShardedSafetensors:
+            return QStringLiteral("sharded safetensors");
+        case ModelFormat::Unknown:
+            break;
     }
     return QStringLiteral("unknown");
 }
@@ -38,11 +46,16 @@ QString modelFormatName(ModelFormat f)
 QString modelFormatId(ModelFormat f)
 {
     switch (f) {
-    case ModelFormat::TorchScript: return QStringLiteral("torchscript");
-    case ModelFormat::TorchSave: return QStringLiteral("torch.save");
-    case ModelFormat::Safetensors: return QStringLiteral("safetensors");
-    case ModelFormat::ShardedSafetensors: return QStringLiteral("safetensors-sharded");
-    case ModelFormat::Unknown: break;
+        case ModelFormat::TorchScript:
+            return QStringLiteral("torchscript");
+        case ModelFormat::TorchSave:
+            return QStringLiteral("torch.save");
+        case ModelFormat::Safetensors:
+            return QStringLiteral("safetensors");
+        case ModelFormat::ShardedSafetensors:
+            return QStringLiteral("safetensors-sharded");
+        case ModelFormat::Unknown:
+            break;
     }
     return QStringLiteral("unknown");
 }
@@ -54,14 +67,17 @@ bool mulOverflow(std::int64_t a, std::int64_t b, std::int64_t* out)
     return __builtin_mul_overflow(a, b, out);
 }
 
-QString fileLabel(const QString& path) { return QFileInfo(path).fileName(); }
+QString fileLabel(const QString& path)
+{
+    return QFileInfo(path).fileName();
+}
 
 constexpr std::int64_t kSaturated = std::numeric_limits<std::int64_t>::max();
 
 }  // namespace
 
-std::int64_t requiredStorageElements(const std::vector<std::int64_t>& shape,
-                                     const std::vector<std::int64_t>& strides, std::int64_t offset)
+std::int64_t requiredStorageElements(const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& strides,
+                                     std::int64_t offset)
 {
     if (shape.size() != strides.size() || offset < 0)
         return -1;
@@ -258,7 +274,8 @@ int ModelIndex::findEntry(std::string_view name) const
 Result<TensorView> ModelIndex::view(int entry) const
 {
     if (entry < 0 || size_t(entry) >= entries.size())
-        return Result<TensorView>::failure(QStringLiteral("no tensor #%1 in '%2'").arg(QString::number(entry), fileLabel(filePath)));
+        return Result<TensorView>::failure(
+            QStringLiteral("no tensor #%1 in '%2'").arg(QString::number(entry), fileLabel(filePath)));
     const auto& e = entries[size_t(entry)];
     const QString where = QStringLiteral("'%1' in '%2'").arg(utf8ToQString(e.name), fileLabel(filePath));
     const int item = dtypeItemSize(e.dtype);
@@ -269,7 +286,8 @@ Result<TensorView> ModelIndex::view(int entry) const
     const auto numel = checkedNumel(e.shape);
     if (!numel || *numel > limits::kMaxLogicalElements)
         return Result<TensorView>::failure(
-            where + QStringLiteral(" has %1 elements, more than ParamScope computes with (2^62)").arg(entryNumelText(e)));
+            where +
+            QStringLiteral(" has %1 elements, more than ParamScope computes with (2^62)").arg(entryNumelText(e)));
     auto bytes = provider->storageBytes(e.storage);
     if (!bytes)
         return Result<TensorView>::failureFrom(bytes);
@@ -296,9 +314,10 @@ Result<TensorView> ModelIndex::view(int entry) const
     const std::int64_t stored = std::max<std::int64_t>(needed, 1);
     if (distinct / stored > limits::kMaxReadsPerStoredElement)
         return Result<TensorView>::failure(
-            where + QStringLiteral(" has overlapping strides that read its %1 stored elements %2 times over (at most %3)")
-                        .arg(QString::number(stored), QString::number(distinct / stored),
-                             QString::number(limits::kMaxReadsPerStoredElement)));
+            where +
+            QStringLiteral(" has overlapping strides that read its %1 stored elements %2 times over (at most %3)")
+                .arg(QString::number(stored), QString::number(distinct / stored),
+                     QString::number(limits::kMaxReadsPerStoredElement)));
     return v;
 }
 
@@ -331,9 +350,15 @@ ModelIndex::Totals ModelIndex::totals() const
     Totals t;
     for (const auto& e : entries) {
         switch (e.kind) {
-        case TensorKind::Parameter: ++t.parameters; break;
-        case TensorKind::Buffer: ++t.buffers; break;
-        case TensorKind::Tensor: ++t.tensors; break;
+            case TensorKind::Parameter:
+                ++t.parameters;
+                break;
+            case TensorKind::Buffer:
+                ++t.buffers;
+                break;
+            case TensorKind::Tensor:
+                ++t.tensors;
+                break;
         }
         if (e.sharedWith < 0) {
             t.numel = saturatingAdd(t.numel, e.numel);

@@ -23,10 +23,10 @@ enum class TensorKind : std::uint8_t {
 std::string_view tensorKindName(TensorKind k);  // "parameter", "buffer", "tensor"
 
 enum class ModelFormat : std::uint8_t {
-    TorchScript,        // torch.jit.save archive
-    TorchSave,          // torch.save zip checkpoint
-    Safetensors,        // one .safetensors file
-    ShardedSafetensors, // *.safetensors.index.json + shards
+    TorchScript,         // torch.jit.save archive
+    TorchSave,           // torch.save zip checkpoint
+    Safetensors,         // one .safetensors file
+    ShardedSafetensors,  // *.safetensors.index.json + shards
     Unknown,
 };
 /// Human-readable ("TorchScript archive", "torch.save checkpoint", "safetensors", ...).
@@ -51,7 +51,7 @@ public:
 };
 
 struct StorageInfo {
-    std::string key;         // e.g. "data/3", or a safetensors tensor name
+    std::string key;  // e.g. "data/3", or a safetensors tensor name
     DType dtype = DType::Unknown;
     std::uint64_t byteSize = 0;  // declared size of the record
 };
@@ -124,9 +124,9 @@ public:
     /// of a sharded checkpoint); export refuses to write over any of them.
     QStringList sourceFiles;
     ModelFormat format = ModelFormat::Unknown;
-    QString engine;        // which loader read it ("native", "libtorch")
-    QStringList warnings;  // things the loader skipped or could not read, with reasons
-    QMap<QString, QString> metadata;  // file-level key/values (safetensors `__metadata__`)
+    QString engine;                    // which loader read it ("native", "libtorch")
+    QStringList warnings;              // things the loader skipped or could not read, with reasons
+    QMap<QString, QString> metadata;   // file-level key/values (safetensors `__metadata__`)
     std::vector<TensorEntry> entries;  // state_dict order
     std::vector<StorageInfo> storages;
     std::shared_ptr<const StorageProvider> provider;
@@ -149,15 +149,15 @@ public:
 
     struct Totals {
         std::int64_t parameters = 0, buffers = 0, tensors = 0;  // by name
-        std::int64_t numel = 0, bytes = 0;  // shared storage counted once
+        std::int64_t numel = 0, bytes = 0;                      // shared storage counted once
     };
     Totals totals() const;
 };
 
 /// Element count needed to hold the highest addressed element (0 for an empty tensor),
 /// or -1 when sizes/strides are negative or overflow.
-std::int64_t requiredStorageElements(const std::vector<std::int64_t>& shape,
-                                     const std::vector<std::int64_t>& strides, std::int64_t offset);
+std::int64_t requiredStorageElements(const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& strides,
+                                     std::int64_t offset);
 std::vector<std::int64_t> contiguousStrides(const std::vector<std::int64_t>& shape);
 QString formatShape(const std::vector<std::int64_t>& shape);  // "[3, 4]"
 /// An entry's element count ("1,234", exact even when it does not fit 64 bits).
@@ -167,8 +167,8 @@ QString entryBytesText(const TensorEntry& e);
 /// Exact decimal element and byte counts, for JSON (numbers of any size).
 std::string entryNumelDecimal(const TensorEntry& e);
 std::string entryBytesDecimal(const TensorEntry& e);
-QString formatBytes(std::int64_t bytes);                      // "1.5 MiB"
-QString formatCount(std::int64_t n);                          // "1,234,567"
+QString formatBytes(std::int64_t bytes);  // "1.5 MiB"
+QString formatCount(std::int64_t n);      // "1,234,567"
 /// An aggregate count (bytes: true) or element count that may have been pinned at INT64_MAX
 /// because a tensor in it does not fit 64 bits: "> 8.00 EiB" / "> 9,223,372,036,854,775,807".
 QString formatSize(std::int64_t n, bool bytes);

@@ -141,9 +141,15 @@ void ModelTree::aggregate(const ModelIndex& index)
                 n.bytes = saturatingAdd(n.bytes, e.bytes);
             }
             switch (e.kind) {
-            case TensorKind::Parameter: ++n.parameters; break;
-            case TensorKind::Buffer: ++n.buffers; break;
-            case TensorKind::Tensor: ++n.tensors; break;
+                case TensorKind::Parameter:
+                    ++n.parameters;
+                    break;
+                case TensorKind::Buffer:
+                    ++n.buffers;
+                    break;
+                case TensorKind::Tensor:
+                    ++n.tensors;
+                    break;
             }
         }
         if (n.parent < 0)
@@ -239,7 +245,8 @@ void ModelTree::renumberRows(int node)
 std::vector<int> ModelTree::largestChildren(int node, int limit) const
 {
     std::vector<int> ch = m_nodes[size_t(node)].children;
-    std::stable_sort(ch.begin(), ch.end(), [this](int a, int b) { return m_nodes[size_t(a)].bytes > m_nodes[size_t(b)].bytes; });
+    std::stable_sort(ch.begin(), ch.end(),
+                     [this](int a, int b) { return m_nodes[size_t(a)].bytes > m_nodes[size_t(b)].bytes; });
     if (limit >= 0 && ch.size() > size_t(limit))
         ch.resize(size_t(limit));
     return ch;
@@ -253,11 +260,15 @@ int naturalCompare(std::string_view a, std::string_view b)
         if (isDigit(a[i]) && isDigit(b[j])) {
             // Compare digit runs by value: skip leading zeros, then length, then digits.
             size_t si = i, sj = j;
-            while (si < a.size() && a[si] == '0') ++si;
-            while (sj < b.size() && b[sj] == '0') ++sj;
+            while (si < a.size() && a[si] == '0')
+                ++si;
+            while (sj < b.size() && b[sj] == '0')
+                ++sj;
             size_t ei = si, ej = sj;
-            while (ei < a.size() && isDigit(a[ei])) ++ei;
-            while (ej < b.size() && isDigit(b[ej])) ++ej;
+            while (ei < a.size() && isDigit(a[ei]))
+                ++ei;
+            while (ej < b.size() && isDigit(b[ej]))
+                ++ej;
             const size_t li = ei - si, lj = ej - sj;
             if (li != lj)
                 return li < lj ? -1 : 1;

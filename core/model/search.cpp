@@ -19,10 +19,14 @@ const QString kMatchLimit = QStringLiteral("(*LIMIT_MATCH=20000)");
 QString matchModeName(MatchMode m)
 {
     switch (m) {
-    case MatchMode::Exact: return QStringLiteral("exact");
-    case MatchMode::Contains: return QStringLiteral("contains");
-    case MatchMode::Wildcard: return QStringLiteral("wildcard");
-    case MatchMode::Regex: return QStringLiteral("regex");
+        case MatchMode::Exact:
+            return QStringLiteral("exact");
+        case MatchMode::Contains:
+            return QStringLiteral("contains");
+        case MatchMode::Wildcard:
+            return QStringLiteral("wildcard");
+        case MatchMode::Regex:
+            return QStringLiteral("regex");
     }
     return {};
 }
@@ -110,22 +114,22 @@ MatchResult NameMatcher::match(const QString& name) const
     const Qt::CaseSensitivity cs = m_query.caseSensitive ? Qt::CaseSensitive : Qt::CaseInsensitive;
     bool hit = false;
     switch (m_query.mode) {
-    case MatchMode::Exact:
-        hit = name.compare(m_query.pattern, cs) == 0;
-        break;
-    case MatchMode::Contains:
-        hit = name.contains(m_query.pattern, cs);
-        break;
-    case MatchMode::Wildcard:
-        hit = wildcardMatch(m_wildcard, codePoints(name, !m_query.caseSensitive));
-        break;
-    case MatchMode::Regex: {
-        const QRegularExpressionMatch m = m_regex.match(name);
-        if (!m.isValid())
-            return MatchResult::Undecided;  // PCRE2 gave up (match limit), not "no match"
-        hit = m.hasMatch();
-        break;
-    }
+        case MatchMode::Exact:
+            hit = name.compare(m_query.pattern, cs) == 0;
+            break;
+        case MatchMode::Contains:
+            hit = name.contains(m_query.pattern, cs);
+            break;
+        case MatchMode::Wildcard:
+            hit = wildcardMatch(m_wildcard, codePoints(name, !m_query.caseSensitive));
+            break;
+        case MatchMode::Regex: {
+            const QRegularExpressionMatch m = m_regex.match(name);
+            if (!m.isValid())
+                return MatchResult::Undecided;  // PCRE2 gave up (match limit), not "no match"
+            hit = m.hasMatch();
+            break;
+        }
     }
     return hit ? MatchResult::Match : MatchResult::NoMatch;
 }
@@ -144,9 +148,15 @@ MatchResult NameMatcher::match(std::string_view utf8Name) const
     return match(utf8ToQString(utf8Name));
 }
 
-bool NameMatcher::matches(const QString& name) const { return match(name) == MatchResult::Match; }
+bool NameMatcher::matches(const QString& name) const
+{
+    return match(name) == MatchResult::Match;
+}
 
-bool NameMatcher::matches(std::string_view utf8Name) const { return match(utf8Name) == MatchResult::Match; }
+bool NameMatcher::matches(std::string_view utf8Name) const
+{
+    return match(utf8Name) == MatchResult::Match;
+}
 
 SearchResult searchModel(const ModelIndex& index, const NameMatcher& matcher)
 {
@@ -155,9 +165,14 @@ SearchResult searchModel(const ModelIndex& index, const NameMatcher& matcher)
         return out;
     for (size_t i = 0; i < index.entries.size(); ++i) {
         switch (matcher.match(index.entries[i].name)) {
-        case MatchResult::Match: out.entries.push_back(int(i)); break;
-        case MatchResult::Undecided: out.undecided.push_back(int(i)); break;
-        case MatchResult::NoMatch: break;
+            case MatchResult::Match:
+                out.entries.push_back(int(i));
+                break;
+            case MatchResult::Undecided:
+                out.undecided.push_back(int(i));
+                break;
+            case MatchResult::NoMatch:
+                break;
         }
     }
     return out;

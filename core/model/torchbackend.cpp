@@ -25,7 +25,8 @@ Loaded loadPlugin()
     if (!env.isEmpty())
         candidates << env;
     if (QCoreApplication::instance())
-        candidates << QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral(PARAMSCOPE_TORCH_PLUGIN_NAME));
+        candidates
+            << QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral(PARAMSCOPE_TORCH_PLUGIN_NAME));
     candidates << QStringLiteral(PARAMSCOPE_TORCH_PLUGIN_BUILD_PATH);
     QStringList tried;
     for (const QString& path : candidates) {
@@ -50,7 +51,8 @@ Loaded loadPlugin()
         }
         return {b, QString()};
     }
-    return {nullptr, QStringLiteral("the LibTorch plug-in could not be loaded: %1").arg(tried.join(QStringLiteral("; ")))};
+    return {nullptr,
+            QStringLiteral("the LibTorch plug-in could not be loaded: %1").arg(tried.join(QStringLiteral("; ")))};
 }
 
 }  // namespace
@@ -70,7 +72,8 @@ LoadResult loadWithLibTorchInProcess(const QString& path, const LoadOptions& opt
     QString why;
     const TorchBackend* b = torchBackend(&why);
     if (!b)
-        return LoadResult::failure(QStringLiteral("'%1' cannot be opened with the LibTorch engine: %2").arg(QFileInfo(path).fileName(), why));
+        return LoadResult::failure(
+            QStringLiteral("'%1' cannot be opened with the LibTorch engine: %2").arg(QFileInfo(path).fileName(), why));
     return b->load(path, options);
 }
 

@@ -35,8 +35,6 @@ Status writePtArchive(const std::vector<PtTensor>& tensors, bool asDict,
 Result<std::vector<char>> picklePt(const std::vector<PtTensor>& tensors, bool asDict);
 }  // namespace detail
 
-
-
 namespace detail {
 
 /// What the plug-in hands to core. Bump kTorchBackendVersion when it changes.

@@ -18,19 +18,32 @@ namespace {
 std::optional<c10::ScalarType> toScalarType(DType t)
 {
     switch (t) {
-    case DType::Float32: return c10::ScalarType::Float;
-    case DType::Float64: return c10::ScalarType::Double;
-    case DType::Float16: return c10::ScalarType::Half;
-    case DType::BFloat16: return c10::ScalarType::BFloat16;
-    case DType::Int8: return c10::ScalarType::Char;
-    case DType::Int16: return c10::ScalarType::Short;
-    case DType::Int32: return c10::ScalarType::Int;
-    case DType::Int64: return c10::ScalarType::Long;
-    case DType::UInt8: return c10::ScalarType::Byte;
-    case DType::Bool: return c10::ScalarType::Bool;
-    case DType::Complex64: return c10::ScalarType::ComplexFloat;
-    case DType::Complex128: return c10::ScalarType::ComplexDouble;
-    default: return std::nullopt;
+        case DType::Float32:
+            return c10::ScalarType::Float;
+        case DType::Float64:
+            return c10::ScalarType::Double;
+        case DType::Float16:
+            return c10::ScalarType::Half;
+        case DType::BFloat16:
+            return c10::ScalarType::BFloat16;
+        case DType::Int8:
+            return c10::ScalarType::Char;
+        case DType::Int16:
+            return c10::ScalarType::Short;
+        case DType::Int32:
+            return c10::ScalarType::Int;
+        case DType::Int64:
+            return c10::ScalarType::Long;
+        case DType::UInt8:
+            return c10::ScalarType::Byte;
+        case DType::Bool:
+            return c10::ScalarType::Bool;
+        case DType::Complex64:
+            return c10::ScalarType::ComplexFloat;
+        case DType::Complex128:
+            return c10::ScalarType::ComplexDouble;
+        default:
+            return std::nullopt;
     }
 }
 
@@ -108,7 +121,8 @@ Status writePtArchive(const std::vector<PtTensor>& tensors, bool asDict,
     } catch (const std::bad_alloc&) {
         return Status::failure(ErrorKind::Limit, QStringLiteral("not enough memory to serialize the tensors"));
     } catch (const std::exception& e) {
-        return Status::failure(QStringLiteral("PyTorch could not serialize the tensors: %1").arg(QString::fromUtf8(e.what())));
+        return Status::failure(
+            QStringLiteral("PyTorch could not serialize the tensors: %1").arg(QString::fromUtf8(e.what())));
     }
 }
 
@@ -123,7 +137,8 @@ Result<std::vector<char>> picklePt(const std::vector<PtTensor>& tensors, bool as
     } catch (const c10::Error& e) {
         return R::failure(describe(e));
     } catch (const std::exception& e) {
-        return R::failure(QStringLiteral("PyTorch could not serialize the tensors: %1").arg(QString::fromUtf8(e.what())));
+        return R::failure(
+            QStringLiteral("PyTorch could not serialize the tensors: %1").arg(QString::fromUtf8(e.what())));
     }
 }
 

@@ -46,7 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         for (QChar c : list)
             FUZZ_CHECK(c == QLatin1Char('\n') || c == QLatin1Char('\t') || c.category() != QChar::Other_Control,
                        "cli: a control character in plain-text output");
-        FUZZ_CHECK(list.count(QLatin1Char('\n')) == qsizetype(index.entries.size()), "cli: list prints another number of rows than tensors");
+        FUZZ_CHECK(list.count(QLatin1Char('\n')) == qsizetype(index.entries.size()),
+                   "cli: list prints another number of rows than tensors");
     }
     return 0;
 }

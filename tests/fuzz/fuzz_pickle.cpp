@@ -18,32 +18,67 @@ using namespace paramscope;
 
 namespace {
 
-void put16(std::string& s, unsigned v) { s.push_back(char(v & 0xff)); s.push_back(char((v >> 8) & 0xff)); }
-void put32(std::string& s, std::uint32_t v) { put16(s, v & 0xffff); put16(s, v >> 16); }
+void put16(std::string& s, unsigned v)
+{
+    s.push_back(char(v & 0xff));
+    s.push_back(char((v >> 8) & 0xff));
+}
+void put32(std::string& s, std::uint32_t v)
+{
+    put16(s, v & 0xffff);
+    put16(s, v >> 16);
+}
 
 /// A stored (uncompressed) zip of `members`, as PyTorch's writer lays it out minus ZIP64.
 std::string storedZip(const std::vector<std::pair<std::string, std::string_view>>& members)
 {
     std::string out, cd;
     for (const auto& [name, bytes] : members) {
-        const std::uint32_t crc = std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
+        const std::uint32_t crc =
+            std::uint32_t(crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), uInt(bytes.size())));
         const std::uint32_t offset = std::uint32_t(out.size());
-        put32(out, 0x04034b50); put16(out, 20); put16(out, 0); put16(out, 0); put16(out, 0); put16(out, 0);
-        put32(out, crc); put32(out, std::uint32_t(bytes.size())); put32(out, std::uint32_t(bytes.size()));
-        put16(out, unsigned(name.size())); put16(out, 0);
+        put32(out, 0x04034b50);
+        put16(out, 20);
+        put16(out, 0);
+        put16(out, 0);
+        put16(out, 0);
+        put16(out, 0);
+        put32(out, crc);
+        put32(out, std::uint32_t(bytes.size()));
+        put32(out, std::uint32_t(bytes.size()));
+        put16(out, unsigned(name.size()));
+        put16(out, 0);
         out += name;
         out.append(bytes.data(), bytes.size());
-        put32(cd, 0x02014b50); put16(cd, 20); put16(cd, 20); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0);
-        put32(cd, crc); put32(cd, std::uint32_t(bytes.size())); put32(cd, std::uint32_t(bytes.size()));
-        put16(cd, unsigned(name.size())); put16(cd, 0); put16(cd, 0); put16(cd, 0); put16(cd, 0); put32(cd, 0);
+        put32(cd, 0x02014b50);
+        put16(cd, 20);
+        put16(cd, 20);
+        put16(cd, 0);
+        put16(cd, 0);
+        put16(cd, 0);
+        put16(cd, 0);
+        put32(cd, crc);
+        put32(cd, std::uint32_t(bytes.size()));
+        put32(cd, std::uint32_t(bytes.size()));
+        put16(cd, unsigned(name.size()));
+        put16(cd, 0);
+        put16(cd, 0);
+        put16(cd, 0);
+        put16(cd, 0);
+        put32(cd, 0);
         put32(cd, offset);
         cd += name;
     }
     const std::uint32_t cdOffset = std::uint32_t(out.size());
     out += cd;
-    put32(out, 0x06054b50); put16(out, 0); put16(out, 0);
-    put16(out, unsigned(members.size())); put16(out, unsigned(members.size()));
-    put32(out, std::uint32_t(cd.size())); put32(out, cdOffset); put16(out, 0);
+    put32(out, 0x06054b50);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, unsigned(members.size()));
+    put16(out, unsigned(members.size()));
+    put32(out, std::uint32_t(cd.size()));
+    put32(out, cdOffset);
+    put16(out, 0);
     return out;
 }
 

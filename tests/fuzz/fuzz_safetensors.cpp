@@ -22,7 +22,8 @@ void writeGoodShard()
     if (done)
         return;
     done = true;
-    std::string header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b.c":{"dtype":"I16","shape":[2,2],"data_offsets":[8,16]},"__metadata__":{"format":"pt"}})";
+    std::string header =
+        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b.c":{"dtype":"I16","shape":[2,2],"data_offsets":[8,16]},"__metadata__":{"format":"pt"}})";
     while (header.size() % 8)
         header += ' ';
     std::string file(8, '\0');

@@ -17,7 +17,6 @@
 
 using namespace paramscope;
 
-
 namespace {
 
 bool validUtf8(std::string_view s)
@@ -38,7 +37,7 @@ const std::vector<std::string> kNames{
     "a*b?c",
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!",
     "\xc3\x9f\xc3\xa9l\xc3\xa8ve.\xe2\x84\xaa",  // "ßélève.K" (Kelvin sign)
-    "\xef\xbb\xbfweight",                         // leading U+FEFF
+    "\xef\xbb\xbfweight",                        // leading U+FEFF
     "x\ny\tz\x1b[31m",
     "%1%2.%3",
 };
@@ -72,8 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     SearchQuery exactQ = q;
     exactQ.mode = MatchMode::Exact;
     const NameMatcher exact(exactQ);
-    const bool literalWildcard = q.mode == MatchMode::Wildcard && q.caseSensitive && !q.pattern.contains(QLatin1Char('*')) &&
-                                 !q.pattern.contains(QLatin1Char('?'));
+    const bool literalWildcard = q.mode == MatchMode::Wildcard && q.caseSensitive &&
+                                 !q.pattern.contains(QLatin1Char('*')) && !q.pattern.contains(QLatin1Char('?'));
 
     std::vector<std::string_view> names(kNames.begin(), kNames.end());
     names.insert(names.end(), parts.begin() + 1, parts.end());

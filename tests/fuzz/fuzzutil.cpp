@@ -11,7 +11,7 @@ using namespace paramscope;
 
 namespace {
 
-constexpr int kMaxTensors = 4;                 // tensors summarised / exported per input
+constexpr int kMaxTensors = 4;                  // tensors summarised / exported per input
 constexpr std::int64_t kMaxElements = 1 << 16;  // elements per summarised / exported tensor
 
 void exerciseTree(const ModelIndex& index)

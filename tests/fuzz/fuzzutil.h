@@ -26,12 +26,12 @@
 #include <unistd.h>
 #include <vector>
 
-#define FUZZ_CHECK(cond, what)                                                              \
-    do {                                                                                    \
-        if (!(cond)) {                                                                      \
+#define FUZZ_CHECK(cond, what)                                                                  \
+    do {                                                                                        \
+        if (!(cond)) {                                                                          \
             std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s\n", __FILE__, __LINE__, what); \
-            std::abort();                                                                   \
-        }                                                                                   \
+            std::abort();                                                                       \
+        }                                                                                       \
     } while (0)
 
 namespace fuzz {
@@ -44,7 +44,8 @@ inline const QString& scratchDir()
     static const QString dir = [] {
         const char* base = std::getenv("PARAMSCOPE_FUZZ_SCRATCH");
         if (!base || !*base)
-            base = ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
+            base =
+                ::access("/dev/shm", W_OK) == 0 ? "/dev/shm" : (std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp");
         std::string tmpl = std::string(base) + "/paramscope-fuzz-XXXXXX";
         std::vector<char> buf(tmpl.begin(), tmpl.end());
         buf.push_back('\0');
@@ -60,7 +61,10 @@ inline const QString& scratchDir()
     return dir;
 }
 
-inline QString scratchPath(const QString& name) { return scratchDir() + QLatin1Char('/') + name; }
+inline QString scratchPath(const QString& name)
+{
+    return scratchDir() + QLatin1Char('/') + name;
+}
 
 /// Writes `size` bytes to scratchPath(name) (replacing it) and returns the path.
 inline QString writeScratch(const QString& name, const void* data, std::size_t size)

@@ -223,7 +223,8 @@ QVariant ModelTreeModel::displayData(int node, int column) const
         case DTypeColumn:
             if (m_subtree.mixed[size_t(node)])
                 return QStringLiteral("mixed");
-            return m_subtree.dtype[size_t(node)] == DType::Unknown ? QString() : dtypeText(m_subtree.dtype[size_t(node)]);
+            return m_subtree.dtype[size_t(node)] == DType::Unknown ? QString()
+                                                                   : dtypeText(m_subtree.dtype[size_t(node)]);
         case ElementsColumn:
             return formatSize(n.numel, false);
         case SizeColumn:

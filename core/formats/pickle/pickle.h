@@ -68,14 +68,29 @@ private:
 };
 
 struct Value {
-    enum class Type : std::uint8_t { None, Bool, Int, Float, String, Bytes, Tuple, List, Dict, Set, Global, Object, Storage, Tensor };
+    enum class Type : std::uint8_t {
+        None,
+        Bool,
+        Int,
+        Float,
+        String,
+        Bytes,
+        Tuple,
+        List,
+        Dict,
+        Set,
+        Global,
+        Object,
+        Storage,
+        Tensor
+    };
     // Laid out without padding: a 100k-tensor checkpoint makes about a million values.
     Type type = Type::None;
     bool boolean = false;
-    bool bigInt = false;         // an integer beyond 64 bits (value not kept)
-    bool opaque = false;         // Object: made from a callable that was not called
-    int storage = -1;            // Storage: index into Document::storages
-    union {                      // which one is meant follows from `type` (every reader checks it)
+    bool bigInt = false;           // an integer beyond 64 bits (value not kept)
+    bool opaque = false;           // Object: made from a callable that was not called
+    int storage = -1;              // Storage: index into Document::storages
+    union {                        // which one is meant follows from `type` (every reader checks it)
         std::int64_t integer = 0;  // Int
         double real;               // Float
     };
@@ -109,8 +124,8 @@ struct Limits {
     // here, then an index entry; one memoized argument tuple can rebuild any number of them.
     // A checkpoint of 1M Parameters fits twice over.
     std::size_t maxTensors = 4'000'000;
-    std::size_t maxStack = 10'000'000;   // stack entries, marks included
-    std::size_t maxMarks = 100'000;      // open MARKs (nesting while building)
+    std::size_t maxStack = 10'000'000;  // stack entries, marks included
+    std::size_t maxMarks = 100'000;     // open MARKs (nesting while building)
 };
 
 /// The result of unpickling: every value is owned here (so cyclic or very deep graphs
