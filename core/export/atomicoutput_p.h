@@ -28,7 +28,7 @@ public:
 
     /// Checks the destination and opens the temporary file (or the device).
     Status open();
-    bool cancelled() const { return m_options.cancel && m_options.cancel->load(); }
+    bool cancelled() const { return isCancelled(m_options.cancel); }
 
     /// Accounts work done without writing (preparing data), for the progress bar.
     void advance(std::int64_t work)

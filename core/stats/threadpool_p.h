@@ -36,7 +36,7 @@ struct Progress {
 
 inline bool isCancelled(const StatsOptions& o)
 {
-    return o.cancel && o.cancel->load(std::memory_order_relaxed);
+    return paramscope::isCancelled(o.cancel);
 }
 
 inline int threadCount(const StatsOptions& o, std::int64_t units)

@@ -152,7 +152,7 @@ LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options)
 {
     try {
         const QString name = fileLabel(path);
-        auto cancelled = [&] { return options.cancel && options.cancel->load(); };
+        auto cancelled = [&] { return isCancelled(options.cancel); };
         double shown = 0.0;
         auto progress = [&](double f, const QString& text) {
             if (!options.progress)

@@ -48,7 +48,7 @@ void finishIndex(ModelIndex& index, std::vector<StorageSpan> spans);
 
 inline bool cancelled(const LoadOptions& o)
 {
-    return o.cancel && o.cancel->load();
+    return isCancelled(o.cancel);
 }
 inline void report(const LoadOptions& o, double fraction, const QString& stage)
 {

@@ -49,7 +49,7 @@ QString qs(std::string_view s)
 
 bool cancelled(const LoadOptions& o)
 {
-    return o.cancel && o.cancel->load();
+    return isCancelled(o.cancel);
 }
 
 /// Storage records are mapped in place when stored, inflated (and cached) when a
