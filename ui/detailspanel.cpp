@@ -348,6 +348,7 @@ void DetailsPanel::showModule(int node)
                     kind = ModelTreeModel::NodeKind::Buffer;
                     break;
                 case TensorKind::Tensor:
+                case TensorKind::Array:
                     kind = ModelTreeModel::NodeKind::Tensor;
                     break;
             }

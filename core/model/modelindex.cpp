@@ -22,6 +22,8 @@ std::string_view tensorKindName(TensorKind k)
             return "buffer";
         case TensorKind::Tensor:
             return "tensor";
+        case TensorKind::Array:
+            return "array";
     }
     return "tensor";
 }
@@ -33,6 +35,12 @@ QString modelFormatName(ModelFormat f)
             return QStringLiteral("TorchScript archive");
         case ModelFormat::TorchSave:
             return QStringLiteral("torch.save checkpoint");
+        case ModelFormat::TorchSaveLegacy:
+            return QStringLiteral("torch.save checkpoint (legacy format)");
+        case ModelFormat::TorchSaveTar:
+            return QStringLiteral("torch.save checkpoint (tar format)");
+        case ModelFormat::TorchScriptMobile:
+            return QStringLiteral("TorchScript mobile archive");
         case ModelFormat::Safetensors:
             return QStringLiteral("safetensors");
         case ModelFormat::ShardedSafetensors:
@@ -50,6 +58,12 @@ QString modelFormatId(ModelFormat f)
             return QStringLiteral("torchscript");
         case ModelFormat::TorchSave:
             return QStringLiteral("torch.save");
+        case ModelFormat::TorchSaveLegacy:
+            return QStringLiteral("torch.save-legacy");
+        case ModelFormat::TorchSaveTar:
+            return QStringLiteral("torch.save-tar");
+        case ModelFormat::TorchScriptMobile:
+            return QStringLiteral("torchscript-mobile");
         case ModelFormat::Safetensors:
             return QStringLiteral("safetensors");
         case ModelFormat::ShardedSafetensors:
@@ -58,6 +72,12 @@ QString modelFormatId(ModelFormat f)
             break;
     }
     return QStringLiteral("unknown");
+}
+
+QString shortClassName(const std::string& qualified)
+{
+    const auto dot = qualified.rfind('.');
+    return utf8ToQString(dot == std::string::npos ? qualified : qualified.substr(dot + 1));
 }
 
 namespace {
@@ -357,6 +377,7 @@ ModelIndex::Totals ModelIndex::totals() const
                 ++t.buffers;
                 break;
             case TensorKind::Tensor:
+            case TensorKind::Array:
                 ++t.tensors;
                 break;
         }

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace paramscope {
@@ -19,19 +20,24 @@ enum class TensorKind : std::uint8_t {
     Parameter,
     Buffer,
     Tensor,  // the file does not say (torch.save state_dicts, safetensors)
+    Array,   // a NumPy array pickled inside a checkpoint (read-only; never a model tensor)
 };
-std::string_view tensorKindName(TensorKind k);  // "parameter", "buffer", "tensor"
+std::string_view tensorKindName(TensorKind k);  // "parameter", "buffer", "tensor", "array"
 
 enum class ModelFormat : std::uint8_t {
-    TorchScript,         // torch.jit.save archive
-    TorchSave,           // torch.save zip checkpoint
-    Safetensors,         // one .safetensors file
+    TorchScript,        // torch.jit.save archive
+    TorchSave,          // torch.save zip checkpoint
+    TorchSaveLegacy,    // torch.save before 1.6 (or _use_new_zipfile_serialization=False): magic, pickles, raw storages
+    TorchSaveTar,       // torch.save of PyTorch 0.1-0.3: a tar of sys_info, pickle, tensors, storages
+    TorchScriptMobile,  // torch.jit mobile (lite interpreter, _save_for_lite_interpreter) archive
+    Safetensors,        // one .safetensors file
     ShardedSafetensors,  // *.safetensors.index.json + shards
     Unknown,
 };
 /// Human-readable ("TorchScript archive", "torch.save checkpoint", "safetensors", ...).
 QString modelFormatName(ModelFormat f);
-/// Short machine name used in JSON ("torchscript", "torch.save", "safetensors", "safetensors-sharded").
+/// Short machine name used in JSON ("torchscript", "torch.save", "torch.save-legacy", "torch.save-tar",
+/// "torchscript-mobile", "safetensors", "safetensors-sharded").
 QString modelFormatId(ModelFormat f);
 
 /// Bytes of one storage. `owner` keeps the memory alive (a mapping, a buffer, a LibTorch
@@ -83,6 +89,25 @@ struct TensorEntry {
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
     std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (scale/zero point unused)
+    /// The parameter this entry belongs to (an optimizer state entry such as
+    /// optimizer.state.17.exp_avg, matched through param_groups' order), or -1.
+    int belongsTo = -1;
+    /// The file it is read from, as an index into ModelIndex::sourceFiles (the shard of a
+    /// sharded checkpoint), or -1 for filePath.
+    int sourceFile = -1;
+    /// How Python reaches it from the object the file loads into, when that is not
+    /// `obj[name]`: a chain of subscripts and calls such as `["model"]["fc.weight"]`,
+    /// `["optimizer"]["state"][17]["exp_avg"]` or `["model"].get_parameter("model.0.conv.weight")`.
+    /// Empty for the flat case.
+    std::string access;
+};
+
+/// A value of a checkpoint that is not a tensor (the epoch, a learning rate, a training
+/// argument, a config field, the safetensors __metadata__), for the Metadata view.
+struct MetadataEntry {
+    std::string name;   // key path, dotted like tensor names ("epoch", "args.lr", "hyper_parameters.batch_size")
+    std::string type;   // Python type ("int", "float", "str", "bool", "NoneType", "list", "dict", "argparse.Namespace")
+    std::string value;  // shown value: Python-like, long text cut with its length, big containers summarised
 };
 
 /// A tensor's elements as they sit in their storage (possibly strided, possibly
@@ -124,9 +149,21 @@ public:
     /// of a sharded checkpoint); export refuses to write over any of them.
     QStringList sourceFiles;
     ModelFormat format = ModelFormat::Unknown;
-    QString engine;                    // which loader read it ("native", "libtorch")
-    QStringList warnings;              // things the loader skipped or could not read, with reasons
-    QMap<QString, QString> metadata;   // file-level key/values (safetensors `__metadata__`)
+    QString engine;                   // which loader read it ("native", "libtorch")
+    QStringList warnings;             // things the loader skipped or could not read, with reasons
+    QMap<QString, QString> metadata;  // file-level key/values (safetensors `__metadata__`)
+    /// Everything in the file that is not a tensor, in file order (also the safetensors
+    /// `__metadata__`, as `__metadata__.<key>` of type str).
+    std::vector<MetadataEntry> metadataEntries;
+    /// The class of each module the file names one for: module path ("" for the root,
+    /// "model.0.conv") -> qualified class name as the file names it
+    /// ("torch.nn.modules.conv.Conv2d", "__torch__.models.common.Bottleneck").
+    std::unordered_map<std::string, std::string> moduleTypes;
+    /// Classes the file names that ParamScope never imports or calls (pickled modules'
+    /// classes, argparse.Namespace, ...), each once, in first-seen order.
+    QStringList foreignClasses;
+    /// For a file with no tensors: why it has none ("a learning-rate scheduler's state").
+    QString noTensorsReason;
     std::vector<TensorEntry> entries;  // state_dict order
     std::vector<StorageInfo> storages;
     std::shared_ptr<const StorageProvider> provider;
@@ -167,6 +204,9 @@ QString entryBytesText(const TensorEntry& e);
 /// Exact decimal element and byte counts, for JSON (numbers of any size).
 std::string entryNumelDecimal(const TensorEntry& e);
 std::string entryBytesDecimal(const TensorEntry& e);
+/// The last part of a qualified class name ("Conv2d" for "torch.nn.modules.conv.Conv2d"),
+/// as a Type column shows it.
+QString shortClassName(const std::string& qualified);
 QString formatBytes(std::int64_t bytes);  // "1.5 MiB"
 QString formatCount(std::int64_t n);      // "1,234,567"
 /// An aggregate count (bytes: true) or element count that may have been pinned at INT64_MAX

@@ -148,6 +148,7 @@ void ModelTree::aggregate(const ModelIndex& index)
                     ++n.buffers;
                     break;
                 case TensorKind::Tensor:
+                case TensorKind::Array:
                     ++n.tensors;
                     break;
             }

@@ -16,6 +16,7 @@ QString pythonSnippet(const ModelIndex& index, int entry)
         case TensorKind::Buffer:
             return QStringLiteral("model.get_buffer(%1)").arg(pythonStringLiteral(e.name));
         case TensorKind::Tensor:
+        case TensorKind::Array:
             return QStringLiteral("state_dict[%1]").arg(pythonStringLiteral(e.name));
     }
     return {};

@@ -147,6 +147,7 @@ ModelTreeModel::NodeKind ModelTreeModel::kindOf(int node) const
         case TensorKind::Buffer:
             return NodeKind::Buffer;
         case TensorKind::Tensor:
+        case TensorKind::Array:
             return NodeKind::Tensor;
     }
     return NodeKind::Tensor;

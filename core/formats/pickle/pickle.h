@@ -30,6 +30,7 @@ struct TensorRef {
     std::vector<std::int64_t> shape, strides;
     bool requiresGrad = false;
     bool isParameter = false;  // wrapped by _rebuild_parameter
+    bool isArray = false;      // a NumPy array (kind "array"), its data in an inline storage
     bool quantized = false;
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
@@ -48,6 +49,10 @@ struct StorageRef {
     std::optional<DType> dtype;
     std::int64_t numel = 0;
     std::string_view location;
+    /// The bytes are inside the pickle itself (a NumPy array's data): owned by the Document,
+    /// exactly numel * item size long; key is then a name made up by the resolver.
+    bool isInline = false;
+    std::string_view inlineBytes;
 };
 
 /// The items of a tuple, list, set or dict: a read-only view of pointers kept in the

@@ -1,0 +1,70 @@
+#pragma once
+
+// Internal to core/formats: from an unpickled PyTorch document to index entries, whatever
+// holds its storages (a zip archive's data/ records, the raw storages after a legacy
+// torch.save file's pickles, a tar member). The walk names tensors as PyTorch does:
+// torch.save values by key path, pickled nn.Modules (anywhere in the graph) and TorchScript
+// modules in state_dict() order with kinds parameter / buffer; everything that is not a
+// tensor becomes a metadata entry. Every tensor is checked against its storage record.
+
+#include "base/result.h"
+#include "formats/pickle/pickle.h"
+#include "model/loadtypes.h"
+#include "model/modelindex.h"
+
+#include <QString>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace paramscope {
+
+struct TorchScriptClass;
+
+namespace detail {
+
+/// Where the storages a pickle names live: one record per storage key (the key of the
+/// persistent id, "0", "140230958") in its container.
+class StorageRecords {
+public:
+    virtual ~StorageRecords() = default;
+    /// Bytes the record of `key` holds, or nullopt when there is none.
+    virtual std::optional<std::uint64_t> recordSize(std::string_view key) const = 0;
+    /// Why the record of `key` cannot be read at `bytes` bytes (too large to inflate, say), or
+    /// empty when it can.
+    virtual QString unusable(std::string_view /*key*/, std::uint64_t /*bytes*/) const { return {}; }
+    /// The first `bytes` bytes of the record of `key` (small tensors read while loading).
+    virtual Result<StorageBytes> read(std::string_view key, std::uint64_t bytes) const = 0;
+    /// The provider the index keeps: index storage i is the record `keys[i]`, `bytes[i]` long.
+    virtual std::shared_ptr<const StorageProvider> provider(std::vector<std::string> keys,
+                                                            std::vector<std::uint64_t> bytes) const = 0;
+    /// How the record of `key` is named in messages and StorageInfo::key ("data/3").
+    virtual std::string recordName(std::string_view key) const { return std::string(key); }
+};
+
+struct WalkOptions {
+    const LoadOptions* load = nullptr;  // cancel token and progress
+    QString fileLabel;                  // the file's name, for messages
+    /// The root is a TorchScript module (data.pkl of torch.jit.save): walked in state_dict()
+    /// order with the parameters and buffers its class headers declare.
+    bool torchScriptRoot = false;
+    /// TorchScript class headers by qualified name, or null when the file has none for it.
+    std::function<const TorchScriptClass*(std::string_view)> classOf;
+    /// Prefix of pickle-named objects in messages ("data.pkl").
+    QString pickleName = QStringLiteral("data.pkl");
+};
+
+/// Walks `doc` into `index`: entries (checked against `records`), metadata entries, module
+/// types, foreign classes and warnings; then gives the index its storages and provider and
+/// finalizes it. Frees the document's values when done. Errors name the file.
+Status indexDocument(pickle::Document& doc, const StorageRecords& records, const WalkOptions& options,
+                     ModelIndex& index);
+
+}  // namespace detail
+
+}  // namespace paramscope
