@@ -10,6 +10,7 @@
 #include <QLocale>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -22,7 +23,7 @@ using VT = pickle::Value::Type;
 
 constexpr std::size_t kMaxMetadataEntries = 200'000;
 constexpr std::size_t kMaxMetadataBytes = std::size_t(32) << 20;
-constexpr int kValueChars = 200;         // shown value before it is cut
+constexpr int kValueChars = 200;           // shown value before it is cut
 constexpr std::size_t kBigContainer = 64;  // items past which a container without tensors is summarised
 
 QString qs(std::string_view s)
@@ -35,17 +36,78 @@ std::string literal(std::string_view s)
     return pythonStringLiteral(s).toStdString();
 }
 
+/// Python's repr() of a str: single quotes unless the text holds ' and no ".
+std::string strRepr(std::string_view utf8)
+{
+    const bool dq = utf8.find('\'') != std::string_view::npos && utf8.find('"') == std::string_view::npos;
+    const char quote = dq ? '"' : '\'';
+    std::string out(1, quote);
+    static const char* hex = "0123456789abcdef";
+    for (const char ch : utf8) {
+        const auto c = std::uint8_t(ch);
+        if (c == '\\' || c == std::uint8_t(quote)) {
+            out += '\\';
+            out += ch;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += ch;  // UTF-8 passes through, as Python 3 prints printable text
+        }
+    }
+    return out + quote;
+}
+
 std::string join(const std::string& prefix, const std::string& name)
 {
     return prefix.empty() ? name : prefix + "." + name;
 }
 
+/// Python's repr() of a float: the shortest digits that read back, positional for decimal
+/// exponents in [-4, 16), scientific otherwise ("0.001", "1e-05", "100000000.0", "1e+16").
 std::string floatRepr(double d)
 {
-    std::string s = QString::number(d, 'g', QLocale::FloatingPointShortest).toStdString();
-    if (s.find_first_not_of("-0123456789") == std::string::npos)
-        s += ".0";  // Python prints 1.0, not 1
-    return s;
+    if (std::isnan(d))
+        return "nan";
+    if (std::isinf(d))
+        return d < 0 ? "-inf" : "inf";
+    // "-1.2345e+08": the sign, the digits and the exponent.
+    const std::string e = QString::number(d, 'e', QLocale::FloatingPointShortest).toStdString();
+    const auto ePos = e.find('e');
+    std::string mantissa = e.substr(0, ePos);
+    const int exponent = ePos == std::string::npos ? 0 : std::stoi(e.substr(ePos + 1));
+    std::string sign;
+    if (!mantissa.empty() && mantissa[0] == '-') {
+        sign = "-";
+        mantissa.erase(0, 1);
+    }
+    std::string digits;
+    for (char c : mantissa)
+        if (c != '.')
+            digits += c;
+    if (exponent < -4 || exponent >= 16) {
+        std::string m = digits.substr(0, 1);
+        if (digits.size() > 1)
+            m += "." + digits.substr(1);
+        const int a = exponent < 0 ? -exponent : exponent;
+        return sign + m + "e" + (exponent < 0 ? "-" : "+") + (a < 10 ? "0" : "") + std::to_string(a);
+    }
+    std::string out;
+    if (exponent < 0) {
+        out = "0." + std::string(std::size_t(-exponent - 1), '0') + digits;
+    } else if (std::size_t(exponent) + 1 >= digits.size()) {
+        out = digits + std::string(std::size_t(exponent) + 1 - digits.size(), '0') + ".0";
+    } else {
+        out = digits.substr(0, std::size_t(exponent) + 1) + "." + digits.substr(std::size_t(exponent) + 1);
+    }
+    return sign + out;
 }
 
 std::string keyName(const Value* k)
@@ -191,7 +253,7 @@ std::string repr(const Value* v, int depth)
             return floatRepr(v->real);
         case VT::String: {
             const QString text = utf8ToQString(v->text);
-            return cut(literal(v->text), std::size_t(text.size()), "characters");
+            return cut(strRepr(v->text), std::size_t(text.size()), "characters");
         }
         case VT::Bytes:
             return "<" + formatCount(std::int64_t(v->text.size())).toStdString() + " bytes>";
@@ -269,8 +331,9 @@ void Walker::addMetadata(const std::string& name, std::string type, std::string 
         return;
     if (m_index.metadataEntries.size() >= kMaxMetadataEntries || m_metadataBytes > kMaxMetadataBytes) {
         m_metadataFull = true;
-        m_index.warnings << QStringLiteral("the file holds more than %1 values other than tensors: only the first are "
-                                           "listed under Metadata")
+        m_index.warnings << QStringLiteral(
+                                "the file holds more than %1 values other than tensors: only the first are "
+                                "listed under Metadata")
                                 .arg(formatCount(std::int64_t(m_index.metadataEntries.size())));
         return;
     }
@@ -398,8 +461,8 @@ Status Walker::walkObject(const Value* v, const Place& at, int depth)
             if (isScalar(a))
                 addPart(repr(a));
     }
-    addMetadata(at.name, std::string(v->text), cut(summary + (summary.size() > std::size_t(kValueChars) ? "…)" : ")"),
-                                                       summary.size(), "characters"));
+    addMetadata(at.name, std::string(v->text),
+                cut(summary + (summary.size() > std::size_t(kValueChars) ? "…)" : ")"), summary.size(), "characters"));
     // Then each attribute (or what the object was built from) under its own name.
     const Value* attributes = state;
     if (state && state->type == VT::Tuple && state->items.size() == 2 && state->items[0] &&
@@ -412,8 +475,7 @@ Status Walker::walkObject(const Value* v, const Place& at, int depth)
             if (!k || (k->type == VT::String && childNameTooLong(at.name, k->text)))
                 continue;
             const std::string key = keyName(k);
-            Place child{join(at.name, key), at.access + (isIdentifier(key) ? "." + key
-                                                                           : ".__dict__" + subscript(k))};
+            Place child{join(at.name, key), at.access + (isIdentifier(key) ? "." + key : ".__dict__" + subscript(k))};
             if (auto st = walkValue(value, child, depth + 1); !st)
                 return st;
         }
@@ -444,8 +506,9 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
     const Value* modules = state->get("_modules");
     const Value* nonPersistent = state->get("_non_persistent_buffers_set");
     // The name inside the root module, as the root's state_dict() gives it.
-    const std::string relative =
-        at.name.size() > root.name.size() ? at.name.substr(root.name.empty() ? 0 : root.name.size() + 1) : std::string();
+    const std::string relative = at.name.size() > root.name.size()
+                                     ? at.name.substr(root.name.empty() ? 0 : root.name.size() + 1)
+                                     : std::string();
     const std::size_t begin = m_index.entries.size();
     const auto tensors = [&](const Value* dict, TensorKind kind, const char* getter) {
         if (!dict || dict->type != VT::Dict)
@@ -609,11 +672,14 @@ void Walker::explainNoTensors()
     if (!root) {
         why = QStringLiteral("it holds nothing");
     } else if (root->type == VT::Dict && root->get("state") && root->get("param_groups")) {
-        why = QStringLiteral("it is an optimizer's state (torch.optim) without per-parameter state: only its "
-                             "settings, listed under Metadata");
-    } else if (root->type == VT::Dict && (root->get("base_lrs") || root->get("last_epoch") || root->get("_step_count"))) {
-        why = QStringLiteral("it is a learning-rate scheduler's state (torch.optim.lr_scheduler): only numbers, listed "
-                             "under Metadata");
+        why = QStringLiteral(
+            "it is an optimizer's state (torch.optim) without per-parameter state: only its "
+            "settings, listed under Metadata");
+    } else if (root->type == VT::Dict &&
+               (root->get("base_lrs") || root->get("last_epoch") || root->get("_step_count"))) {
+        why = QStringLiteral(
+            "it is a learning-rate scheduler's state (torch.optim.lr_scheduler): only numbers, listed "
+            "under Metadata");
     } else if (root->type == VT::Object && root->text == "argparse.Namespace") {
         why = QStringLiteral("it holds training arguments (argparse.Namespace), listed under Metadata");
     } else if (root->type == VT::Object) {
