@@ -1,0 +1,284 @@
+// The legacy torch.save readers (formats/legacy/) against independent truth: files written by
+// torch.save(..., _use_new_zipfile_serialization=False) and files built by hand in the layouts
+// PyTorch 1.13 still reads (storage views, the tar format), each compared with what torch.load
+// returned for it (tests/fixtures/make_legacy_fixtures.py). The container level (pickles,
+// storage records, tensor table) is checked on its own with a strided gather written here;
+// bad inputs and truncation at every byte end in messages that name the file.
+#include "base/mappedfile.h"
+#include "formats/legacy/legacyreader.h"
+#include "formats/loader.h"
+#include "model/modelindex.h"
+#include "testutil.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonObject>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+using namespace paramscope;
+using namespace paramscope::test;
+
+namespace {
+
+QString legacyFixture(const QString& name)
+{
+    return fixture(QStringLiteral("legacy/") + name);
+}
+
+QByteArray readAll(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+std::vector<std::int64_t> ints(const QJsonValue& v)
+{
+    std::vector<std::int64_t> out;
+    for (const auto& x : v.toArray())
+        out.push_back(x.toInteger());
+    return out;
+}
+
+Result<LegacyContainer> readContainer(const QString& path)
+{
+    auto f = MappedFile::open(path);
+    if (!f)
+        return Result<LegacyContainer>::failureFrom(f);
+    const MappedFile& m = *f.value();
+    LoadOptions o;
+    return startsLikeTar(m.data(), m.size()) ? readLegacyTar(m, o) : readLegacyTorchSave(m, o);
+}
+
+/// A tensor of the main pickle, reached by its key path.
+struct Found {
+    std::string name;
+    const pickle::TensorRef* tensor = nullptr;
+};
+
+void collect(const pickle::Value* v, const std::string& prefix, std::vector<Found>& out, int depth = 0)
+{
+    using VT = pickle::Value::Type;
+    if (!v || depth > 32)
+        return;
+    auto join = [&](const std::string& k) { return prefix.empty() ? k : prefix + "." + k; };
+    if (v->type == VT::Tensor) {
+        out.push_back({prefix, v->tensor});
+    } else if (v->type == VT::Dict) {
+        for (std::size_t i = 0; i < v->dictSize(); ++i) {
+            const pickle::Value* k = v->key(i);
+            const std::string key = k->type == VT::String ? std::string(k->text) : std::to_string(k->integer);
+            collect(v->value(i), join(key), out, depth + 1);
+        }
+    } else if (v->type == VT::List || v->type == VT::Tuple) {
+        for (std::size_t i = 0; i < v->items.size(); ++i)
+            collect(v->items[i], join(std::to_string(i)), out, depth + 1);
+    }
+}
+
+/// The tensor's elements in C order, gathered from its record by its strides.
+QByteArray gather(const MappedFile& f, const LegacyRecord& r, const pickle::TensorRef& t, int item)
+{
+    std::int64_t numel = 1;
+    for (auto d : t.shape)
+        numel *= d;
+    QByteArray out;
+    std::vector<std::int64_t> index(t.shape.size(), 0);
+    for (std::int64_t n = 0; n < numel; ++n) {
+        std::int64_t at = t.offset;
+        for (std::size_t d = 0; d < index.size(); ++d)
+            at += index[d] * t.strides[d];
+        if (at < 0 || std::uint64_t(at + 1) * std::uint64_t(item) > r.bytes)
+            return QByteArray("OUT OF RANGE");
+        out.append(reinterpret_cast<const char*>(f.data() + r.offset + std::uint64_t(at) * std::uint64_t(item)), item);
+        for (std::size_t d = index.size(); d-- > 0;) {
+            if (++index[d] < t.shape[d])
+                break;
+            index[d] = 0;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+class TestLegacy : public QObject {
+    Q_OBJECT
+private Q_SLOTS:
+    void containerMatchesPython_data();
+    void containerMatchesPython();
+    void sniffing();
+    void badContainers_data();
+    void badContainers();
+    void truncatedEverywhere_data();
+    void truncatedEverywhere();
+};
+
+void TestLegacy::containerMatchesPython_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("format");
+    for (const char* n : {"state_dict", "views", "checkpoint", "protocol4", "storage_views", "simple"})
+        QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
+    QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
+}
+
+// Every tensor torch.load found, by key path: dtype, shape, strides, offset into its root
+// storage, and its values gathered from the storage record, as torch.load reported them.
+void TestLegacy::containerMatchesPython()
+{
+    QFETCH(QString, name);
+    QFETCH(int, format);
+    const QJsonObject truth = readJson(legacyFixture(name + QStringLiteral(".truth.json")));
+    const QByteArray values = readAll(legacyFixture(name + QStringLiteral(".values.bin")));
+    QVERIFY2(!truth.isEmpty(), "truth missing");
+    auto c = readContainer(legacyFixture(name + QStringLiteral(".pt")));
+    QVERIFY2(c.ok(), qPrintable(c.error()));
+    QCOMPARE(int(c->format), format);
+    QVERIFY2(c->warnings.isEmpty(), qPrintable(c->warnings.join(QLatin1Char('\n'))));
+    auto file = MappedFile::open(legacyFixture(name + QStringLiteral(".pt")));
+    QVERIFY(file.ok());
+    std::map<std::string, const LegacyRecord*> records;
+    for (const auto& r : c->records)
+        records[r.key] = &r;
+    std::vector<Found> found;
+    collect(c->doc.root, std::string(), found);
+    const QJsonArray expected = truth.value(QStringLiteral("entries")).toArray();
+    QCOMPARE(int(found.size()), expected.size());
+    for (int i = 0; i < expected.size(); ++i) {
+        const QJsonObject x = expected[i].toObject();
+        const Found& f = found[std::size_t(i)];
+        const QByteArray where = (name + QLatin1Char(':') + x.value(QStringLiteral("name")).toString()).toUtf8();
+        QCOMPARE(QString::fromStdString(f.name), x.value(QStringLiteral("name")).toString());
+        QVERIFY2(f.tensor->error.empty(), f.tensor->error.c_str());
+        QVERIFY(f.tensor->storage >= 0 && std::size_t(f.tensor->storage) < c->doc.storages.size());
+        const pickle::StorageRef& s = c->doc.storages[std::size_t(f.tensor->storage)];
+        QVERIFY2(s.dtype.has_value(), where.constData());
+        QCOMPARE(QString::fromLatin1(dtypeName(*s.dtype).data()), x.value(QStringLiteral("dtype")).toString());
+        QVERIFY2(f.tensor->shape == ints(x.value(QStringLiteral("shape"))), where.constData());
+        QVERIFY2(f.tensor->strides == ints(x.value(QStringLiteral("strides"))), where.constData());
+        QCOMPARE(f.tensor->offset, x.value(QStringLiteral("root_offset")).toInteger());
+        const auto rec = records.find(std::string(s.key));
+        QVERIFY2(rec != records.end(), where.constData());
+        QCOMPARE(rec->second->bytes, std::uint64_t(s.numel) * std::uint64_t(dtypeItemSize(*s.dtype)));
+        const QByteArray want =
+            values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
+        QVERIFY2(gather(*file.value(), *rec->second, *f.tensor, dtypeItemSize(*s.dtype)) == want, where.constData());
+    }
+}
+
+void TestLegacy::sniffing()
+{
+    const QByteArray legacy = readAll(legacyFixture(QStringLiteral("simple.pt")));
+    const QByteArray tar = readAll(legacyFixture(QStringLiteral("old_tar.pt")));
+    const QByteArray p4 = readAll(legacyFixture(QStringLiteral("protocol4.pt")));
+    auto bytes = [](const QByteArray& b) { return reinterpret_cast<const std::uint8_t*>(b.constData()); };
+    QVERIFY(startsLikeLegacyTorchSave(bytes(legacy), std::uint64_t(legacy.size())));
+    QVERIFY(startsLikeLegacyTorchSave(bytes(p4), std::uint64_t(p4.size())));
+    QVERIFY(!startsLikeTar(bytes(legacy), std::uint64_t(legacy.size())));
+    QVERIFY(startsLikeTar(bytes(tar), std::uint64_t(tar.size())));
+    QVERIFY(!startsLikeLegacyTorchSave(bytes(tar), std::uint64_t(tar.size())));
+    // A plain protocol-2 pickle of another int is not a torch.save file.
+    const QByteArray other("\x80\x02\x8a\x0a\x6d\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19\x2e", 15);
+    QVERIFY(!startsLikeLegacyTorchSave(bytes(other), std::uint64_t(other.size())));
+    QVERIFY(!startsLikeLegacyTorchSave(bytes(legacy), 13));
+}
+
+void TestLegacy::badContainers_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("kind");
+    QTest::addColumn<QString>("message");
+    const int corrupt = int(ErrorKind::Corrupt), unsupported = int(ErrorKind::Unsupported);
+    auto row = [&](const char* n, int kind, const char* m) {
+        QTest::newRow(n) << QString::fromLatin1(n) << kind << QString::fromUtf8(m);
+    };
+    row("lying_numel.pt", corrupt, "storage '1' holds 6 elements, but the pickle says it has 7");
+    row("lying_count.pt", corrupt, "storage '2' holds 4 elements, but the pickle says it has 3");
+    row("huge_count.pt", corrupt, "storage '2' holds 4611686018427387904 elements, but the pickle says it has 3");
+    row("key_list_unknown.pt", corrupt, "its storage key list names storage '9', which the pickle does not use");
+    row("key_list_not_list.pt", corrupt, "its storage key list is a int, not a list");
+    row("unknown_storage_type.pt", unsupported, "storage '1' has the unknown type 'torch.nn.modules.linear.Linear'");
+    row("bad_magic.pt", corrupt, "is not the legacy torch.save magic number");
+    row("bad_protocol.pt", unsupported, "its protocol version is 1002 (ParamScope reads 1001)");
+    row("truncated_storage.pt", corrupt, "storage '2' (3 x int64) runs past the end of the file");
+    row("view_past_root.pt", corrupt, "storage view of 3 elements at offset 3 lies outside its storage of 4 elements");
+    // The count says 4 storages but 3 follow: the view list is read as a fourth header.
+    row("tar_count_mismatch.pt", corrupt, "the header of storage #3 is a list, not (key, location, storage type)");
+    row("tar_missing_member.pt", corrupt, "it is a tar file without the member 'tensors'");
+}
+
+// Each damaged file (which torch.load refuses too) is refused with its kind and a message
+// that names the file and the fault.
+void TestLegacy::badContainers()
+{
+    QFETCH(QString, name);
+    QFETCH(int, kind);
+    QFETCH(QString, message);
+    auto c = readContainer(legacyFixture(QStringLiteral("bad/") + name));
+    QVERIFY(!c.ok());
+    QCOMPARE(int(c.kind()), kind);
+    QVERIFY2(c.error().startsWith(QStringLiteral("'%1' cannot be opened: ").arg(name)), qPrintable(c.error()));
+    QVERIFY2(c.error().contains(message), qPrintable(c.error()));
+}
+
+void TestLegacy::truncatedEverywhere_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const char* n : {"simple", "storage_views", "state_dict", "module", "old_tar"})
+        QTest::newRow(n) << QString::fromLatin1(n);
+}
+
+// Prefixes of a good file, cut at every byte of a small file (every 7th of a larger one)
+// and around every storage record's count and bytes. The legacy format needs every byte (its
+// last storage ends the file), so each prefix is refused as corrupt; a tar prefix is refused
+// until it holds the last storage whole (the tar padding after it is not needed), and then
+// it reads the same records.
+void TestLegacy::truncatedEverywhere()
+{
+    QFETCH(QString, name);
+    const QByteArray whole = readAll(legacyFixture(name + QStringLiteral(".pt")));
+    QVERIFY(!whole.isEmpty());
+    auto full = readContainer(legacyFixture(name + QStringLiteral(".pt")));
+    QVERIFY2(full.ok(), qPrintable(full.error()));
+    const bool tar = full->format == ModelFormat::TorchSaveTar;
+    std::set<qint64> cuts;
+    std::uint64_t needed = 0;  // bytes up to the end of the last record
+    for (qint64 n = 1; n < whole.size(); ++n)
+        if (whole.size() <= 4096 || n % 7 == 0)
+            cuts.insert(n);
+    for (const auto& r : full->records) {
+        for (std::int64_t d : {-9, -8, -7, -1, 0, 1})
+            cuts.insert(qint64(r.offset) + d);
+        for (std::int64_t d : {-1, 0, 1})
+            cuts.insert(qint64(r.offset + r.bytes) + d);
+        needed = std::max(needed, r.offset + r.bytes);
+    }
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("cut.pt"));
+    for (qint64 n : cuts) {
+        if (n <= 0 || n >= whole.size())
+            continue;
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        f.write(whole.constData(), n);
+        f.close();
+        auto c = readContainer(path);
+        const QByteArray where = QByteArray::number(n) + " bytes: " + c.error().toUtf8();
+        if (!tar || std::uint64_t(n) < needed) {
+            QVERIFY2(!c.ok(), where.constData());
+        } else if (c.ok()) {
+            QCOMPARE(c->records.size(), full->records.size());
+            continue;
+        }
+        QVERIFY2(c.kind() == ErrorKind::Corrupt, where.constData());
+        QVERIFY2(c.error().startsWith(QLatin1String("'cut.pt' cannot be opened: ")), where.constData());
+    }
+}
+
+QTEST_GUILESS_MAIN(TestLegacy)
+#include "tst_legacy.moc"
