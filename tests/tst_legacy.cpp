@@ -12,6 +12,7 @@
 
 #include <QFile>
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QJsonObject>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -116,6 +117,14 @@ private Q_SLOTS:
     void badContainers();
     void truncatedEverywhere_data();
     void truncatedEverywhere();
+    void loadMatchesPython_data();
+    void loadMatchesPython();
+    void viewsShareOneStorage();
+    void badFilesThroughLoader_data();
+    void badFilesThroughLoader();
+    void truncatedThroughLoader();
+    void commandLineLists();
+    void libTorchEngineRefusesClearly();
 };
 
 void TestLegacy::containerMatchesPython_data()
@@ -278,6 +287,180 @@ void TestLegacy::truncatedEverywhere()
         QVERIFY2(c.kind() == ErrorKind::Corrupt, where.constData());
         QVERIFY2(c.error().startsWith(QLatin1String("'cut.pt' cannot be opened: ")), where.constData());
     }
+}
+
+void TestLegacy::loadMatchesPython_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("format");
+    for (const char* n : {"state_dict", "views", "checkpoint", "module", "protocol4", "storage_views", "simple"})
+        QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
+    QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
+}
+
+// Through loadModel, as the window and paramscope-cli open a file: the entries in order with
+// name, kind, dtype, shape, strides, offset, requires_grad and every byte of their values
+// (ModelIndex::contiguousBytes, read from the mapped file) as torch.load reported them.
+void TestLegacy::loadMatchesPython()
+{
+    QFETCH(QString, name);
+    QFETCH(int, format);
+    const QJsonObject truth = readJson(legacyFixture(name + QStringLiteral(".truth.json")));
+    const QByteArray values = readAll(legacyFixture(name + QStringLiteral(".values.bin")));
+    QVERIFY2(!truth.isEmpty(), "truth missing");
+    const auto r = loadModel(legacyFixture(name + QStringLiteral(".pt")));
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    const ModelIndex& idx = *r.value();
+    QCOMPARE(int(idx.format), format);
+    QCOMPARE(idx.engine, QStringLiteral("native"));
+    if (name == QLatin1String("module")) {
+        // A whole pickled nn.Sequential: its classes are named (as ('module', class, ...) ids and
+        // GLOBALs) and never imported; its tensors are listed as its state_dict() lists them.
+        QVERIFY2(idx.warnings.join(QLatin1Char('\n')).contains(QLatin1String("torch.nn.modules.linear.Linear")),
+                 qPrintable(idx.warnings.join(QLatin1Char('\n'))));
+    } else {
+        QVERIFY2(idx.warnings.isEmpty(), qPrintable(idx.warnings.join(QLatin1Char('\n'))));
+    }
+    const QJsonArray expected = truth.value(QStringLiteral("entries")).toArray();
+    QCOMPARE(int(idx.entries.size()), expected.size());
+    for (int i = 0; i < expected.size(); ++i) {
+        const QJsonObject x = expected[i].toObject();
+        const TensorEntry& e = idx.entries[std::size_t(i)];
+        const QByteArray where = (name + QLatin1Char(':') + x.value(QStringLiteral("name")).toString()).toUtf8();
+        QCOMPARE(QString::fromStdString(e.name), x.value(QStringLiteral("name")).toString());
+        QCOMPARE(QString::fromLatin1(tensorKindName(e.kind).data()), x.value(QStringLiteral("kind")).toString());
+        QCOMPARE(QString::fromLatin1(dtypeName(e.dtype).data()), x.value(QStringLiteral("dtype")).toString());
+        QVERIFY2(e.shape == ints(x.value(QStringLiteral("shape"))), where.constData());
+        QVERIFY2(e.strides == ints(x.value(QStringLiteral("strides"))), where.constData());
+        QCOMPARE(e.storageOffset, x.value(QStringLiteral("root_offset")).toInteger());
+        QCOMPARE(e.requiresGrad, x.value(QStringLiteral("requires_grad")).toBool());
+        const QByteArray want =
+            values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
+        QCOMPARE(qint64(e.bytes), qint64(want.size()));
+        auto got = idx.contiguousBytes(i);
+        QVERIFY2(got.ok(), qPrintable(got.error()));
+        QVERIFY2(QByteArray(reinterpret_cast<const char*>(got->data()), qsizetype(got->size())) == want,
+                 where.constData());
+    }
+}
+
+// Views of one storage (t[1:], t.view, a transposed view, a column) are one storage in the
+// index, counted once in the totals, as they are one storage in the file.
+void TestLegacy::viewsShareOneStorage()
+{
+    const auto r = loadModel(legacyFixture(QStringLiteral("views.pt")));
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    const ModelIndex& idx = *r.value();
+    QCOMPARE(QString::fromStdString(idx.entries[0].name), QStringLiteral("base"));
+    for (int i = 1; i <= 4; ++i)
+        QVERIFY2(idx.entries[std::size_t(i)].sharedWith == 0, idx.entries[std::size_t(i)].name.c_str());
+    QCOMPARE(idx.entries[1].storage, idx.entries[0].storage);
+    // base's 24 floats, the empty tensor's nothing, the two scalars' 4 and 8 bytes.
+    QCOMPARE(qint64(idx.totals().bytes), qint64(24 * 4 + 4 + 8));
+    const auto tar = loadModel(legacyFixture(QStringLiteral("old_tar.pt")));
+    QVERIFY2(tar.ok(), qPrintable(tar.error()));
+    QCOMPARE(tar.value()->entries[2].sharedWith, 0);  // over a storage view of the first storage
+}
+
+void TestLegacy::badFilesThroughLoader_data()
+{
+    badContainers_data();
+    // Without the magic number it is no torch.save file: the loader says what it is instead.
+    QTest::newRow("bad_magic.pt (loader)") << QStringLiteral("bad_magic.pt") << int(ErrorKind::Unsupported)
+                                           << QStringLiteral("is a Python pickle without the torch.save magic number");
+    QTest::newRow("tar_tensor_past_storage.pt")
+        << QStringLiteral("tar_tensor_past_storage.pt") << int(ErrorKind::Corrupt) << QStringLiteral("state.weight");
+}
+
+// The same files through loadModel: refused with the same kind and message (a tar tensor
+// larger than its storage, which torch.load reads with values nobody wrote, is left out
+// with a warning naming it; the file then opens with the other tensors).
+void TestLegacy::badFilesThroughLoader()
+{
+    QFETCH(QString, name);
+    QFETCH(int, kind);
+    QFETCH(QString, message);
+    if (name == QLatin1String("bad_magic.pt") && kind == int(ErrorKind::Corrupt))
+        QSKIP("the container's own message; the loader's is the next row");
+    const auto r = loadModel(legacyFixture(QStringLiteral("bad/") + name));
+    if (name == QLatin1String("tar_tensor_past_storage.pt")) {
+        QVERIFY2(r.ok(), qPrintable(r.error()));
+        QCOMPARE(int(r.value()->entries.size()), 5);
+        QVERIFY2(r.value()->warnings.join(QLatin1Char('\n')).contains(message),
+                 qPrintable(r.value()->warnings.join(QLatin1Char('\n'))));
+        QVERIFY2(r.value()
+                     ->warnings.join(QLatin1Char('\n'))
+                     .contains(QLatin1String("need 16 elements but its storage 101 holds 12")),
+                 qPrintable(r.value()->warnings.join(QLatin1Char('\n'))));
+        return;
+    }
+    QVERIFY(!r.ok());
+    QCOMPARE(int(r.kind()), kind);
+    QVERIFY2(r.error().startsWith(QStringLiteral("'%1' ").arg(name)), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(message), qPrintable(r.error()));
+}
+
+// Every prefix of two small files through loadModel: refused, naming the file, never a crash.
+void TestLegacy::truncatedThroughLoader()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("cut.pt"));
+    for (const char* name : {"simple.pt", "storage_views.pt"}) {
+        const QByteArray whole = readAll(legacyFixture(QString::fromLatin1(name)));
+        QVERIFY(!whole.isEmpty());
+        for (int n = 1; n < whole.size(); ++n) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly | QIODevice::Truncate));
+            f.write(whole.constData(), n);
+            f.close();
+            const auto r = loadModel(path);
+            QVERIFY2(!r.ok(), qPrintable(QStringLiteral("%1 cut to %2 bytes opens").arg(QLatin1String(name)).arg(n)));
+            QVERIFY2(r.error().startsWith(QLatin1String("'cut.pt' ")), qPrintable(r.error()));
+        }
+    }
+}
+
+// paramscope-cli list on a legacy and a tar file: one row per tensor, in torch.load's order;
+// --json names the format.
+void TestLegacy::commandLineLists()
+{
+    for (const char* name : {"state_dict", "old_tar"}) {
+        const QString file = legacyFixture(QString::fromLatin1(name) + QStringLiteral(".pt"));
+        const QJsonArray expected = readJson(legacyFixture(QString::fromLatin1(name) + QStringLiteral(".truth.json")))
+                                        .value(QStringLiteral("entries"))
+                                        .toArray();
+        const CliRun plain = runCli({QStringLiteral("list"), file});
+        QCOMPARE(plain.code, 0);
+        const QStringList rows = plain.out.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+        QCOMPARE(rows.size(), expected.size());
+        for (int i = 0; i < rows.size(); ++i)
+            QVERIFY2(
+                rows[i].startsWith(expected[i].toObject().value(QStringLiteral("name")).toString() + QLatin1Char('\t')),
+                qPrintable(rows[i]));
+        const CliRun json = runCli({QStringLiteral("list"), file, QStringLiteral("--json")});
+        QCOMPARE(json.code, 0);
+        const QJsonObject o = QJsonDocument::fromJson(json.out.toUtf8()).object();
+        QCOMPARE(o.value(QStringLiteral("format")).toString(),
+                 QString::fromLatin1(qstrcmp(name, "old_tar") == 0 ? "torch.save-tar" : "torch.save-legacy"));
+        QCOMPARE(o.value(QStringLiteral("entries")).toArray().size(), expected.size());
+    }
+    const CliRun bad = runCli({QStringLiteral("list"), legacyFixture(QStringLiteral("bad/lying_numel.pt"))});
+    QCOMPARE(bad.code, 1);
+    QVERIFY2(bad.err.contains(QLatin1String("'lying_numel.pt' cannot be opened: storage '1' holds 6 elements")),
+             qPrintable(bad.err));
+}
+
+// The LibTorch engine (torch::jit::load) cannot read legacy files: it says so and names the
+// engine that can, without starting its helper.
+void TestLegacy::libTorchEngineRefusesClearly()
+{
+    LoadOptions o;
+    o.engine = LoaderEngine::LibTorch;
+    const auto r = loadModel(legacyFixture(QStringLiteral("simple.pt")), o);
+    QVERIFY(!r.ok());
+    QCOMPARE(r.kind(), ErrorKind::Unsupported);
+    QVERIFY2(r.error().contains(QLatin1String("'simple.pt' is a legacy torch.save file")), qPrintable(r.error()));
+    QVERIFY2(r.error().contains(QLatin1String("the native engine reads it")), qPrintable(r.error()));
 }
 
 QTEST_GUILESS_MAIN(TestLegacy)

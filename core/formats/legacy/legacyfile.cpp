@@ -31,16 +31,16 @@ Result<pickle::Document> readPickle(Cursor& c, const QString& what, pickle::Torc
 {
     using R = Result<pickle::Document>;
     if (c.pos >= c.end)
-        return fail<pickle::Document>(*c.file, ErrorKind::Corrupt,
-                                      QStringLiteral("%1 ends before %2 (at byte %3)")
-                                          .arg(argText(c.where), argText(what), argText(c.pos)));
+        return fail<pickle::Document>(
+            *c.file, ErrorKind::Corrupt,
+            QStringLiteral("%1 ends before %2 (at byte %3)").arg(argText(c.where), argText(what), argText(c.pos)));
     std::size_t consumed = 0;
     options.consumed = &consumed;
     auto doc = pickle::unpickle(c.file->data() + c.pos, std::size_t(c.left()), options);
     if (!doc)
         return R::failure(doc.kind(), cannotOpen(*c.file, QStringLiteral("%1 (at byte %2 of %3) cannot be read: %4")
-                                                              .arg(argText(what), argText(c.pos),
-                                                                   argText(c.where), argText(doc.error()))));
+                                                              .arg(argText(what), argText(c.pos), argText(c.where),
+                                                                   argText(doc.error()))));
     c.pos += consumed;
     return doc;
 }
@@ -48,10 +48,10 @@ Result<pickle::Document> readPickle(Cursor& c, const QString& what, pickle::Torc
 Result<std::int64_t> readInt(Cursor& c, int bytes, const QString& what)
 {
     if (c.left() < std::uint64_t(bytes))
-        return fail<std::int64_t>(*c.file, ErrorKind::Corrupt,
-                                  QStringLiteral("%1 ends inside %2 (at byte %3, %4 bytes needed, %5 left)")
-                                      .arg(argText(c.where), argText(what), argText(c.pos), argText(bytes),
-                                           argText(c.left())));
+        return fail<std::int64_t>(
+            *c.file, ErrorKind::Corrupt,
+            QStringLiteral("%1 ends inside %2 (at byte %3, %4 bytes needed, %5 left)")
+                .arg(argText(c.where), argText(what), argText(c.pos), argText(bytes), argText(c.left())));
     const std::uint8_t* p = c.file->data() + c.pos;
     std::uint64_t v = 0;
     for (int i = bytes; i-- > 0;)
@@ -106,8 +106,8 @@ Status checkHeader(Cursor& c)
         return Status::failureFrom(protocol);
     const Value* p = protocol->root;
     if (!p || p->type != VT::Int || p->bigInt)
-        return failed(ErrorKind::Corrupt, QStringLiteral("its protocol version is a %1, not an integer")
-                                              .arg(qs(pickle::describe(p))));
+        return failed(ErrorKind::Corrupt,
+                      QStringLiteral("its protocol version is a %1, not an integer").arg(qs(pickle::describe(p))));
     if (p->integer != kProtocolVersion)
         return failed(ErrorKind::Unsupported, QStringLiteral("its protocol version is %1 (ParamScope reads %2)")
                                                   .arg(argText(p->integer), argText(kProtocolVersion)));
@@ -117,8 +117,9 @@ Status checkHeader(Cursor& c)
     const Value* info = sys->root;
     const Value* little = info && info->type == VT::Dict ? info->get("little_endian") : nullptr;
     if (!little || little->type != VT::Bool)
-        return failed(ErrorKind::Corrupt, QStringLiteral("its sys_info (a %1) does not say its byte order")
-                                              .arg(qs(pickle::describe(info))));
+        return failed(
+            ErrorKind::Corrupt,
+            QStringLiteral("its sys_info (a %1) does not say its byte order").arg(qs(pickle::describe(info))));
     if (!little->boolean)
         return failed(ErrorKind::Unsupported,
                       QStringLiteral("it was written on a big-endian machine, which is not supported"));
@@ -145,16 +146,17 @@ Status readRecords(Cursor& c, LegacyContainer& out)
     for (const Value* k : list->items) {
         const auto key = keyText(k);
         if (!key)
-            return failed(ErrorKind::Corrupt, QStringLiteral("its storage key list holds a %1, not a key")
-                                                  .arg(qs(pickle::describe(k))));
+            return failed(ErrorKind::Corrupt,
+                          QStringLiteral("its storage key list holds a %1, not a key").arg(qs(pickle::describe(k))));
         const QString name = qs(*key);
         auto it = byKey.find(*key);
         if (it == byKey.end())
-            return failed(ErrorKind::Corrupt,
-                          QStringLiteral("its storage key list names storage '%1', which the pickle does not use")
-                              .arg(name));
+            return failed(
+                ErrorKind::Corrupt,
+                QStringLiteral("its storage key list names storage '%1', which the pickle does not use").arg(name));
         if (!seen.insert(*key).second)
-            return failed(ErrorKind::Corrupt, QStringLiteral("its storage key list names storage '%1' twice").arg(name));
+            return failed(ErrorKind::Corrupt,
+                          QStringLiteral("its storage key list names storage '%1' twice").arg(name));
         const pickle::StorageRef& s = out.doc.storages[it->second];
         if (!s.dtype)
             return failed(ErrorKind::Unsupported,
@@ -174,8 +176,8 @@ Status readRecords(Cursor& c, LegacyContainer& out)
             return failed(ErrorKind::Corrupt,
                           QStringLiteral("storage '%1' (%2 x %3) runs past the end of the file (it starts at byte "
                                          "%4; the file has %5 bytes)")
-                              .arg(argText(name), argText(*count), argText(qs(dtypeName(*s.dtype))),
-                                   argText(c.pos), argText(f.size())));
+                              .arg(argText(name), argText(*count), argText(qs(dtypeName(*s.dtype))), argText(c.pos),
+                                   argText(f.size())));
         out.records.push_back(LegacyRecord{*key, c.pos, std::uint64_t(*bytes)});
         c.pos += std::uint64_t(*bytes);
     }

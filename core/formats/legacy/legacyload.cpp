@@ -54,9 +54,9 @@ public:
     {
         const LegacyRecord* r = find(key);
         if (!r)
-            return Result<StorageBytes>::failure(ErrorKind::Corrupt,
-                                                 legacy::cannotOpen(*m_file, QStringLiteral("storage '%1' is not stored")
-                                                                                 .arg(legacy::qs(key))));
+            return Result<StorageBytes>::failure(
+                ErrorKind::Corrupt,
+                legacy::cannotOpen(*m_file, QStringLiteral("storage '%1' is not stored").arg(legacy::qs(key))));
         StorageBytes b;
         b.owner = m_file;
         b.data = m_file->data() + r->offset;
@@ -77,7 +77,6 @@ public:
         p->bytes = std::move(bytes);
         return p;
     }
-    std::string recordName(std::string_view key) const override { return "storage " + std::string(key); }
 
 private:
     const LegacyRecord* find(std::string_view key) const

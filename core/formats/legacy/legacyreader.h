@@ -25,7 +25,7 @@ class MappedFile;
 
 /// Where the raw bytes of one storage lie in the file.
 struct LegacyRecord {
-    std::string key;          // the storage key of the persistent ids ("140230958", "101")
+    std::string key;           // the storage key of the persistent ids ("140230958", "101")
     std::uint64_t offset = 0;  // of the first byte, in the file
     std::uint64_t bytes = 0;   // element count x item size
 };

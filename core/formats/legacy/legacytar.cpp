@@ -69,10 +69,12 @@ public:
         const TarMember* main = find(*members, "pickle");
         for (auto [m, name] : {std::pair{storages, "storages"}, {tensors, "tensors"}, {main, "pickle"}})
             if (!m)
-                return R::failure(ErrorKind::Corrupt, cannotOpen(m_file, 
-                              QStringLiteral("it is a tar file without the member '%1' (not a legacy torch.save file, "
-                                             "or damaged)")
-                                  .arg(QLatin1String(name))));
+                return R::failure(
+                    ErrorKind::Corrupt,
+                    cannotOpen(m_file,
+                               QStringLiteral("it is a tar file without the member '%1' (not a legacy torch.save file, "
+                                              "or damaged)")
+                                   .arg(QLatin1String(name))));
         if (const TarMember* sys = find(*members, "sys_info"))
             if (auto st = checkSysInfo(*sys); !st)
                 return R::failureFrom(st);
@@ -135,12 +137,13 @@ private:
             return Result<std::int64_t>::failureFrom(doc);
         const Value* v = doc->root;
         if (!v || v->type != VT::Int || v->bigInt || v->integer < 0 || std::uint64_t(v->integer) > c.left() / minBytes)
-            return fail<std::int64_t>(m_file, ErrorKind::Corrupt,
-                                      QStringLiteral("%1 is %2, which %3 cannot hold")
-                                          .arg(argText(what), argText(qs(v && v->type == VT::Int && !v->bigInt
-                                                                              ? std::to_string(v->integer)
-                                                                              : pickle::describe(v))),
-                                               argText(c.where)));
+            return fail<std::int64_t>(
+                m_file, ErrorKind::Corrupt,
+                QStringLiteral("%1 is %2, which %3 cannot hold")
+                    .arg(argText(what),
+                         argText(qs(v && v->type == VT::Int && !v->bigInt ? std::to_string(v->integer)
+                                                                          : pickle::describe(v))),
+                         argText(c.where)));
         return v->integer;
     }
 
@@ -201,8 +204,8 @@ private:
             return Status::failureFrom(views);
         const Value* list = views->root;
         if (!list || list->type != VT::List)
-            return failed(ErrorKind::Corrupt, QStringLiteral("its storage view list is a %1, not a list")
-                                                  .arg(qs(pickle::describe(list))));
+            return failed(ErrorKind::Corrupt,
+                          QStringLiteral("its storage view list is a %1, not a list").arg(qs(pickle::describe(list))));
         for (const Value* v : list->items) {
             std::int64_t offset = 0, numel = 0;
             const auto target = keyText(pickle::Machine::item(v, 0));
@@ -214,8 +217,9 @@ private:
                                   .arg(qs(pickle::describe(v))));
             auto it = m_keys.find(*root);
             if (it == m_keys.end())
-                return failed(ErrorKind::Corrupt, QStringLiteral("storage view '%1' views storage '%2', which is not stored")
-                                                      .arg(qs(*target), qs(*root)));
+                return failed(ErrorKind::Corrupt,
+                              QStringLiteral("storage view '%1' views storage '%2', which is not stored")
+                                  .arg(qs(*target), qs(*root)));
             const StorageKey base = it->second;
             if (offset < 0 || numel < 0 || offset > base.numel || numel > base.numel - offset)
                 return failed(ErrorKind::Corrupt,
@@ -250,8 +254,9 @@ private:
                                                       .arg(argText(what), argText(qs(pickle::describe(t)))));
             auto it = m_keys.find(*storage);
             if (it == m_keys.end())
-                return failed(ErrorKind::Corrupt,
-                              QStringLiteral("tensor '%1' uses storage '%2', which is not stored").arg(qs(*key), qs(*storage)));
+                return failed(
+                    ErrorKind::Corrupt,
+                    QStringLiteral("tensor '%1' uses storage '%2', which is not stored").arg(qs(*key), qs(*storage)));
             const QString name = QStringLiteral("tensor '%1'").arg(qs(*key));
             auto dims = readInt(c, 4, QStringLiteral("the dimension count of %1").arg(name));
             if (!dims)

@@ -18,7 +18,7 @@ namespace paramscope::legacy {
 namespace {
 
 constexpr std::uint64_t kBlock = 512;
-constexpr std::size_t kMaxMembers = 100000;                      // a legacy file has 4
+constexpr std::size_t kMaxMembers = 100000;                       // a legacy file has 4
 constexpr std::uint64_t kMaxHeaderData = std::uint64_t(1) << 20;  // a pax or long-name header's data
 
 std::string field(const std::uint8_t* h, std::size_t at, std::size_t len)
