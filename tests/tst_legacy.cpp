@@ -131,7 +131,7 @@ void TestLegacy::containerMatchesPython_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("format");
-    for (const char* n : {"state_dict", "views", "checkpoint", "protocol4", "storage_views", "simple"})
+    for (const char* n : {"state_dict", "views", "checkpoint", "protocol4", "storage_views", "simple", "cuda_storage"})
         QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
     QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
 }
@@ -295,7 +295,8 @@ void TestLegacy::loadMatchesPython_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("format");
-    for (const char* n : {"state_dict", "views", "checkpoint", "module", "protocol4", "storage_views", "simple"})
+    for (const char* n :
+         {"state_dict", "views", "checkpoint", "module", "protocol4", "storage_views", "simple", "cuda_storage"})
         QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
     QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
 }

@@ -169,8 +169,8 @@ private:
             Root r;
             r.key = *key;
             r.typeName = type && type->type == VT::Global ? std::string(type->text) : pickle::describe(type);
-            if (type && type->type == VT::Global && type->text.substr(0, 6) == "torch.")
-                if (auto d = dtypeFromStorageName(type->text.substr(6)))
+            if (type && type->type == VT::Global)
+                if (auto d = pickle::storageDType(type->text))
                     r.dtype = *d;
             if (r.dtype == DType::Unknown)
                 return failed(ErrorKind::Unsupported,

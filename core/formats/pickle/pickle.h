@@ -202,6 +202,10 @@ struct TorchPickleOptions {
 /// unpickle() with PyTorch's semantics and `options`.
 Result<Document> unpickle(const std::uint8_t* data, std::size_t size, const TorchPickleOptions& options);
 
+/// The dtype of a PyTorch storage class named by a pickle ("torch.FloatStorage", and
+/// "torch.cuda.FloatStorage" as files saved from a GPU name it), or nullopt.
+std::optional<DType> storageDType(std::string_view typeName);
+
 /// Short description of a value for messages ("dict", "tuple of 3", "torch.nn.Foo object").
 std::string describe(const Value* v);
 

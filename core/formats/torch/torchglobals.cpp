@@ -283,6 +283,23 @@ Value* TorchResolver::newObject(Machine& m, Value* cls, Value* args)
     return m.opaque(cls && cls->type == T::Global ? std::string(cls->text) : "instance of " + describe(cls), args);
 }
 
+}  // namespace
+
+std::optional<DType> storageDType(std::string_view typeName)
+{
+    // Storages saved from a GPU before PyTorch 1.13 are torch.cuda.FloatStorage and so on;
+    // torch.load maps every torch storage class to its dtype by the class name alone.
+    if (typeName.substr(0, 6) != "torch.")
+        return std::nullopt;
+    const auto dot = typeName.rfind('.');
+    const std::string_view module = typeName.substr(0, dot);
+    if (module != "torch" && module != "torch.cuda")
+        return std::nullopt;
+    return dtypeFromStorageName(typeName.substr(dot + 1));
+}
+
+namespace {
+
 Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
 {
     if (m_hook)
@@ -335,8 +352,7 @@ Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
             s.location = loc->text;
         if (type && type->type == T::Global) {
             s.typeName = type->text;  // torch.FloatStorage, torch.BFloat16Storage, ...
-            if (s.typeName.substr(0, 6) == "torch.")
-                s.dtype = dtypeFromStorageName(s.typeName.substr(6));
+            s.dtype = storageDType(s.typeName);
         } else {
             s.typeName = m.store(describe(type));
         }
