@@ -139,9 +139,11 @@ Status readRecords(Cursor& c, LegacyContainer& out)
         return failed(ErrorKind::Corrupt,
                       QStringLiteral("its storage key list is a %1, not a list").arg(qs(pickle::describe(list))));
     std::unordered_map<std::string_view, std::size_t> byKey;
+    byKey.reserve(out.doc.storages.size());
     for (std::size_t i = 0; i < out.doc.storages.size(); ++i)
         byKey.emplace(out.doc.storages[i].key, i);
     std::unordered_set<std::string> seen;
+    seen.reserve(list->items.size());
     out.records.reserve(list->items.size());
     for (const Value* k : list->items) {
         const auto key = keyText(k);

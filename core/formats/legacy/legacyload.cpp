@@ -36,12 +36,13 @@ public:
     }
 };
 
-/// The records of a legacy container, for the walk.
+/// The records of a legacy container, for the walk (which must not outlive them).
 class LegacyRecords final : public detail::StorageRecords {
 public:
     LegacyRecords(std::shared_ptr<const MappedFile> file, const std::vector<LegacyRecord>& records)
         : m_file(std::move(file))
     {
+        m_byKey.reserve(records.size());
         for (const auto& r : records)
             m_byKey.emplace(r.key, &r);
     }
@@ -81,11 +82,11 @@ public:
 private:
     const LegacyRecord* find(std::string_view key) const
     {
-        auto it = m_byKey.find(std::string(key));
+        auto it = m_byKey.find(key);
         return it == m_byKey.end() ? nullptr : it->second;
     }
     std::shared_ptr<const MappedFile> m_file;
-    std::unordered_map<std::string, const LegacyRecord*> m_byKey;
+    std::unordered_map<std::string_view, const LegacyRecord*> m_byKey;  // views of the records' keys
 };
 
 LoadResult load(const QString& path, const LoadOptions& options)
