@@ -134,6 +134,7 @@ void TestLegacy::containerMatchesPython_data()
     for (const char* n : {"state_dict", "views", "checkpoint", "protocol4", "storage_views", "simple", "cuda_storage"})
         QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
     QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
+    QTest::newRow("old_tar_pax") << QStringLiteral("old_tar_pax") << int(ModelFormat::TorchSaveTar);
 }
 
 // Every tensor torch.load found, by key path: dtype, shape, strides, offset into its root
@@ -313,6 +314,7 @@ void TestLegacy::loadMatchesPython_data()
          {"state_dict", "views", "checkpoint", "module", "protocol4", "storage_views", "simple", "cuda_storage"})
         QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
     QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
+    QTest::newRow("old_tar_pax") << QStringLiteral("old_tar_pax") << int(ModelFormat::TorchSaveTar);
 }
 
 // Through loadModel, as the window and paramscope-cli open a file: the entries in order with
