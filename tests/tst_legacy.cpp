@@ -131,7 +131,8 @@ void TestLegacy::containerMatchesPython_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("format");
-    for (const char* n : {"state_dict", "views", "checkpoint", "protocol4", "storage_views", "simple", "cuda_storage"})
+    for (const char* n :
+         {"state_dict", "views", "checkpoint", "protocol4", "storage_views", "simple", "cuda_storage", "python2"})
         QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
     QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
     QTest::newRow("old_tar_pax") << QStringLiteral("old_tar_pax") << int(ModelFormat::TorchSaveTar);
@@ -310,8 +311,8 @@ void TestLegacy::loadMatchesPython_data()
 {
     QTest::addColumn<QString>("name");
     QTest::addColumn<int>("format");
-    for (const char* n :
-         {"state_dict", "views", "checkpoint", "module", "protocol4", "storage_views", "simple", "cuda_storage"})
+    for (const char* n : {"state_dict", "views", "checkpoint", "module", "protocol4", "storage_views", "simple",
+                          "cuda_storage", "python2"})
         QTest::newRow(n) << QString::fromLatin1(n) << int(ModelFormat::TorchSaveLegacy);
     QTest::newRow("old_tar") << QStringLiteral("old_tar") << int(ModelFormat::TorchSaveTar);
     QTest::newRow("old_tar_pax") << QStringLiteral("old_tar_pax") << int(ModelFormat::TorchSaveTar);
