@@ -228,6 +228,9 @@ void addBadFiles(bool loader)
     // The count says 4 storages but 3 follow: the view list is read as a fourth header.
     row("tar_count_mismatch.pt", corrupt, "the header of storage #3 is a list, not (key, location, storage type)");
     row("tar_missing_member.pt", corrupt, "it is a tar file without the member 'tensors'");
+    row("tar_view_past_root.pt", corrupt, "storage view '104' (7 elements at offset 6) lies outside storage '101'");
+    row("tar_unknown_storage_type.pt", unsupported,
+        "storage '101' has the unknown type 'torch.nn.modules.linear.Linear'");
     row("big_endian.pt", unsupported, "it was written on a big-endian machine, which is not supported");
     row("tar_big_endian.pt", unsupported, "it was written on a big-endian machine, which is not supported");
 }
