@@ -125,6 +125,7 @@ private Q_SLOTS:
     void truncatedThroughLoader();
     void commandLineLists();
     void libTorchEngineRefusesClearly();
+    void cancelledAndProgress();
 };
 
 void TestLegacy::containerMatchesPython_data()
@@ -492,6 +493,25 @@ void TestLegacy::libTorchEngineRefusesClearly()
     QCOMPARE(r.kind(), ErrorKind::Unsupported);
     QVERIFY2(r.error().contains(QLatin1String("'simple.pt' is a legacy torch.save file")), qPrintable(r.error()));
     QVERIFY2(r.error().contains(QLatin1String("the native engine reads it")), qPrintable(r.error()));
+}
+
+// A cancelled load ends as cancelled, for both formats; an uncancelled one reports progress
+// up to 1.
+void TestLegacy::cancelledAndProgress()
+{
+    for (const char* name : {"state_dict.pt", "old_tar.pt"}) {
+        LoadOptions o;
+        o.cancel = makeCancelToken();
+        o.cancel->store(true);
+        const auto r = loadModel(legacyFixture(QString::fromLatin1(name)), o);
+        QVERIFY(!r.ok());
+        QCOMPARE(r.kind(), ErrorKind::Cancelled);
+        LoadOptions p;
+        double last = 0;
+        p.progress = [&](double f, const QString&) { last = std::max(last, f); };
+        QVERIFY(loadModel(legacyFixture(QString::fromLatin1(name)), p).ok());
+        QCOMPARE(last, 1.0);
+    }
 }
 
 QTEST_GUILESS_MAIN(TestLegacy)
