@@ -31,6 +31,10 @@ struct TensorRef {
     bool requiresGrad = false;
     bool isParameter = false;  // wrapped by _rebuild_parameter
     bool isArray = false;      // a NumPy array (kind "array"), its data in an inline storage
+    /// A tensor on the "meta" device (torch._utils._rebuild_meta_tensor_no_storage): shape,
+    /// strides and `dtype` only, no storage and no data.
+    bool isMeta = false;
+    std::optional<DType> dtype;  // meta tensors: the tensor's dtype (others take their storage's)
     bool quantized = false;
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
@@ -49,6 +53,10 @@ struct StorageRef {
     std::optional<DType> dtype;
     std::int64_t numel = 0;
     std::string_view location;
+    /// torch.UntypedStorage (PyTorch 2.x, _rebuild_tensor_v3): numel counts bytes until the
+    /// first tensor rebuilt on it gives it that tensor's dtype (`retyped`).
+    bool untyped = false;
+    bool retyped = false;
     /// The bytes are inside the pickle itself (a NumPy array's data): owned by the Document,
     /// exactly numel * item size long; key is then a name made up by the resolver.
     bool isInline = false;

@@ -6,6 +6,7 @@
 // persistent ids name storages ('storage', torch.*Storage, key, location, numel).
 
 #include "formats/pickle/resolver.h"
+#include "formats/torch/globals_p.h"
 
 #include <string>
 #include <unordered_map>
@@ -64,6 +65,10 @@ void readQuantization(const Value* q, TensorRef& r)
     r.quantized = true;
 }
 
+}  // namespace
+
+namespace torchglobals {
+
 // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, ...)
 Value* rebuildTensor(Machine& m, const Value* args, bool quantized)
 {
@@ -100,6 +105,12 @@ Value* rebuildTensor(Machine& m, const Value* args, bool quantized)
     return t;
 }
 
+}  // namespace torchglobals
+
+namespace {
+
+using torchglobals::rebuildTensor;
+
 class TorchResolver;
 /// One allow-listed callable: `f` is its name, `args` its argument tuple (or list).
 using Handler = Value* (*)(TorchResolver& self, Machine& m, std::string_view f, Value* args);
@@ -109,6 +120,7 @@ public:
     Value* reduce(Machine& m, Value* callable, Value* args) override;
     Value* newObject(Machine& m, Value* cls, Value* args) override;
     Value* persistentLoad(Machine& m, Value* pid) override;
+    void build(Machine& m, Value* obj, Value* state) override;
 
 private:
     std::unordered_map<std::string_view, int> m_storageByKey;  // views of the Document's storage keys
@@ -221,6 +233,13 @@ Value* codecsEncode(TorchResolver&, Machine& m, std::string_view, Value* args)
     return b;
 }
 
+/// A handler of globals_p.h, which needs no resolver and no name.
+template <Value* (*F)(Machine&, Value*)>
+Value* plain(TorchResolver&, Machine& m, std::string_view, Value* args)
+{
+    return F(m, args);
+}
+
 /// The allow-list: the callables a PyTorch pickle may name, and what each builds.
 const std::unordered_map<std::string_view, Handler>& handlers()
 {
@@ -241,6 +260,20 @@ const std::unordered_map<std::string_view, Handler>& handlers()
         {"torch.device", device},
         {"torch.Size", size},
         {"_codecs.encode", codecsEncode},
+        // PyTorch 2.x (1.13 writes the sparse ones and _get_layout too).
+        {"torch._utils._rebuild_tensor_v3", plain<torchglobals::rebuildTensorV3>},
+        {"torch._utils._rebuild_meta_tensor_no_storage", plain<torchglobals::rebuildMetaTensor>},
+        {"torch._utils._rebuild_sparse_tensor", plain<torchglobals::rebuildSparseTensor>},
+        {"torch._utils._rebuild_sparse_csr_tensor", plain<torchglobals::rebuildSparseTensor>},
+        {"torch.serialization._get_layout", plain<torchglobals::getLayout>},
+        // NumPy 1.x and 2.x: rebuilt from their bytes, NumPy never runs.
+        {"numpy.dtype", plain<torchglobals::numpyDtype>},
+        {"numpy.core.multiarray._reconstruct", plain<torchglobals::numpyReconstruct>},
+        {"numpy._core.multiarray._reconstruct", plain<torchglobals::numpyReconstruct>},
+        {"numpy.core.multiarray.scalar", plain<torchglobals::numpyScalar>},
+        {"numpy._core.multiarray.scalar", plain<torchglobals::numpyScalar>},
+        {"numpy.core.numeric._frombuffer", plain<torchglobals::numpyFromBuffer>},
+        {"numpy._core.numeric._frombuffer", plain<torchglobals::numpyFromBuffer>},
     };
     return kHandlers;
 }
@@ -276,6 +309,12 @@ Value* TorchResolver::newObject(Machine& m, Value* cls, Value* args)
     return m.opaque(cls && cls->type == T::Global ? std::string(cls->text) : "instance of " + describe(cls), args);
 }
 
+void TorchResolver::build(Machine& m, Value* obj, Value* state)
+{
+    if (!torchglobals::numpyBuild(m, obj, state))
+        Resolver::build(m, obj, state);
+}
+
 Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
 {
     // ('storage', storage_type, key, location, numel)
@@ -305,8 +344,13 @@ Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
             s.location = loc->text;
         if (type && type->type == T::Global) {
             s.typeName = type->text;  // torch.FloatStorage, torch.BFloat16Storage, ...
-            if (s.typeName.substr(0, 6) == "torch.")
+            if (s.typeName == "torch.UntypedStorage") {
+                // PyTorch 2.x: bytes, until a _rebuild_tensor_v3 gives them its dtype.
+                s.dtype = DType::UInt8;
+                s.untyped = true;
+            } else if (s.typeName.substr(0, 6) == "torch.") {
                 s.dtype = dtypeFromStorageName(s.typeName.substr(6));
+            }
         } else {
             s.typeName = m.store(describe(type));
         }
