@@ -63,9 +63,9 @@ ElementType elementType(const Value* dtype)
         std::string_view code;
         DType dtype;
     } kCodes[] = {
-        {"b1", DType::Bool},      {"i1", DType::Int8},      {"i2", DType::Int16},      {"i4", DType::Int32},
-        {"i8", DType::Int64},     {"u1", DType::UInt8},     {"u2", DType::UInt16},     {"u4", DType::UInt32},
-        {"u8", DType::UInt64},    {"f2", DType::Float16},   {"f4", DType::Float32},    {"f8", DType::Float64},
+        {"b1", DType::Bool},      {"i1", DType::Int8},        {"i2", DType::Int16},   {"i4", DType::Int32},
+        {"i8", DType::Int64},     {"u1", DType::UInt8},       {"u2", DType::UInt16},  {"u4", DType::UInt32},
+        {"u8", DType::UInt64},    {"f2", DType::Float16},     {"f4", DType::Float32}, {"f8", DType::Float64},
         {"c8", DType::Complex64}, {"c16", DType::Complex128},
     };
     for (const auto& c : kCodes)

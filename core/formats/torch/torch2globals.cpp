@@ -96,8 +96,8 @@ Value* rebuildSparseTensor(Machine& m, Value* args)
     else if (name == "torch.sparse_csc" || name == "torch.sparse_bsc")
         parts = {"ccol_indices", "row_indices", "values", "size"};
     if (parts.empty() || !data || data->type != T::Tuple || data->items.size() < parts.size())
-        return m.opaque("torch._utils._rebuild_sparse_tensor of " + (name.empty() ? describe(layout) : std::string(name)),
-                        args);
+        return m.opaque(
+            "torch._utils._rebuild_sparse_tensor of " + (name.empty() ? describe(layout) : std::string(name)), args);
     Value* d = m.make(T::Dict);
     std::vector<Value*> kv;
     for (std::size_t i = 0; i < parts.size(); ++i) {

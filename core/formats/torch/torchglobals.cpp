@@ -233,6 +233,19 @@ Value* codecsEncode(TorchResolver&, Machine& m, std::string_view, Value* args)
     return b;
 }
 
+Value* bytesOf(TorchResolver&, Machine& m, std::string_view f, Value* args)
+{
+    // Protocol 2 pickles b'' as __builtin__.bytes() (and bytes(b) as bytes of its argument).
+    const Value* a = item(args, 0);
+    if (args->items.empty() || (a && a->type == T::Bytes)) {
+        Value* b = m.make(T::Bytes);
+        if (a)
+            b->text = a->text;
+        return b;
+    }
+    return m.opaque(f, args);
+}
+
 /// A handler of globals_p.h, which needs no resolver and no name.
 template <Value* (*F)(Machine&, Value*)>
 Value* plain(TorchResolver&, Machine& m, std::string_view, Value* args)
@@ -260,6 +273,8 @@ const std::unordered_map<std::string_view, Handler>& handlers()
         {"torch.device", device},
         {"torch.Size", size},
         {"_codecs.encode", codecsEncode},
+        {"__builtin__.bytes", bytesOf},
+        {"builtins.bytes", bytesOf},
         // PyTorch 2.x (1.13 writes the sparse ones and _get_layout too).
         {"torch._utils._rebuild_tensor_v3", plain<torchglobals::rebuildTensorV3>},
         {"torch._utils._rebuild_meta_tensor_no_storage", plain<torchglobals::rebuildMetaTensor>},

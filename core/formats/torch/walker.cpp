@@ -32,7 +32,7 @@ QString qs(std::string_view s)
 class MixedStorage final : public StorageProvider {
 public:
     std::shared_ptr<const StorageProvider> records;
-    std::vector<int> recordIndex;                        // per index storage: its record's index, or -1
+    std::vector<int> recordIndex;                             // per index storage: its record's index, or -1
     std::vector<std::shared_ptr<const std::string>> inlined;  // per index storage (recordIndex -1)
 
     Result<StorageBytes> storageBytes(int i) const override
@@ -78,18 +78,20 @@ Status Walker::run()
         }
         if (m_doc.warnings.size() > 8)
             names << QStringLiteral("and %1 more").arg(argText(m_doc.warnings.size() - 8));
-        m_index.warnings << QStringLiteral("%1 names %2 not on the allow-list: none was imported or called, what they "
-                                           "build is read as plain data (%3)")
+        m_index.warnings << QStringLiteral(
+                                "%1 names %2 not on the allow-list: none was imported or called, what they "
+                                "build is read as plain data (%3)")
                                 .arg(m_options.pickleName,
-                                     m_doc.warnings.size() == 1 ? QStringLiteral("1 callable")
-                                                                : QStringLiteral("%1 callables").arg(m_doc.warnings.size()),
+                                     m_doc.warnings.size() == 1
+                                         ? QStringLiteral("1 callable")
+                                         : QStringLiteral("%1 callables").arg(m_doc.warnings.size()),
                                      names.join(QStringLiteral(", ")));
     }
     if (m_options.torchScriptRoot) {
         if (!m_doc.root || m_doc.root->type != VT::Object)
-            return Status::failure(ErrorKind::Unsupported, fail(QStringLiteral("%1 holds a %2, not a TorchScript module")
-                                                                    .arg(m_options.pickleName,
-                                                                         qs(pickle::describe(m_doc.root)))));
+            return Status::failure(ErrorKind::Unsupported,
+                                   fail(QStringLiteral("%1 holds a %2, not a TorchScript module")
+                                            .arg(m_options.pickleName, qs(pickle::describe(m_doc.root)))));
         if (auto st = walkScriptModule(m_doc.root, std::string(), 0); !st)
             return st;
     } else if (m_doc.root) {
@@ -97,10 +99,12 @@ Status Walker::run()
             return st;
     }
     if (m_nameBytes > limits::kMaxTotalNameBytes)
-        return Status::failure(ErrorKind::Limit, fail(QStringLiteral("its tensor names add up to more than %1 MiB")
-                                                          .arg(argText(std::int64_t(limits::kMaxTotalNameBytes >> 20)))));
+        return Status::failure(ErrorKind::Limit,
+                               fail(QStringLiteral("its tensor names add up to more than %1 MiB")
+                                        .arg(argText(std::int64_t(limits::kMaxTotalNameBytes >> 20)))));
     if (m_index.entries.empty() && m_skipped > 0)
-        return Status::failure(ErrorKind::Corrupt, fail(QStringLiteral("no tensor can be read: %1").arg(m_firstProblem)));
+        return Status::failure(ErrorKind::Corrupt,
+                               fail(QStringLiteral("no tensor can be read: %1").arg(m_firstProblem)));
     linkOptimizers();
     if (m_index.entries.empty())
         explainNoTensors();
@@ -136,9 +140,10 @@ void Walker::prepareStorages()
             continue;
         }
         if (*have < info.byteSize) {
-            m_storageProblem[i] = QStringLiteral("its storage %1 declares %2 bytes (%3 x %4) but the record holds only %5")
-                                      .arg(argText(qs(info.key)), argText(info.byteSize), argText(s.numel),
-                                           argText(qs(std::string(dtypeName(*s.dtype)))), argText(*have));
+            m_storageProblem[i] =
+                QStringLiteral("its storage %1 declares %2 bytes (%3 x %4) but the record holds only %5")
+                    .arg(argText(qs(info.key)), argText(info.byteSize), argText(s.numel),
+                         argText(qs(std::string(dtypeName(*s.dtype)))), argText(*have));
             continue;
         }
         if (!s.isInline)
@@ -159,6 +164,8 @@ void Walker::keepUsedStorages()
     auto mixed = std::make_shared<MixedStorage>();
     bool anyInline = false;
     for (auto& e : m_index.entries) {
+        if (e.storage < 0)
+            continue;  // a meta tensor
         int& r = remap[size_t(e.storage)];
         if (r < 0) {
             if (m_index.storages.empty())
@@ -212,6 +219,8 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
     };
     if (!t.error.empty())
         return skipped(qs(t.error));
+    if (t.isMeta)
+        return addMetaTensor(name, t, kind, access);
     if (t.storage < 0 || size_t(t.storage) >= m_doc.storages.size())
         return skipped(QStringLiteral("it refers to no storage"));
     if (!m_storageUsable[size_t(t.storage)])
@@ -230,8 +239,8 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
         return skipped(QStringLiteral("its storage offset %1 is negative").arg(t.offset));
     const std::int64_t needed = requiredStorageElements(t.shape, t.strides, t.offset);
     if (needed < 0)
-        return skipped(
-            QStringLiteral("its sizes and strides overflow (%1, %2)").arg(formatShape(t.shape), formatShape(t.strides)));
+        return skipped(QStringLiteral("its sizes and strides overflow (%1, %2)")
+                           .arg(formatShape(t.shape), formatShape(t.strides)));
     std::int64_t numel = 1;
     for (auto d : t.shape)
         if (__builtin_mul_overflow(numel, d, &numel))
@@ -279,8 +288,9 @@ bool Walker::addQuantChannels(const std::string& name, const pickle::TensorRef& 
     // channels a tensor): many tensors naming one memoized pair must not multiply that.
     const std::int64_t channels = t.shape[size_t(qc->axis)];
     if (std::uint64_t(channels) > kMaxChannelValues - m_channelValues) {
-        skip(name, QStringLiteral("its per-channel quantization parameters would bring the file's total past %1 channels")
-                       .arg(argText(std::int64_t(kMaxChannelValues))));
+        skip(name,
+             QStringLiteral("its per-channel quantization parameters would bring the file's total past %1 channels")
+                 .arg(argText(std::int64_t(kMaxChannelValues))));
         return false;
     }
     m_channelValues += std::uint64_t(channels);
@@ -335,8 +345,9 @@ void Walker::skipLongName(const std::string& name)
 {
     ++m_skipped;
     if (m_longNames++ == 0) {
-        const QString msg = QStringLiteral("tensors whose names are longer than %1 bytes are skipped (the first starts '%2…')")
-                                .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(name.substr(0, 60)));
+        const QString msg =
+            QStringLiteral("tensors whose names are longer than %1 bytes are skipped (the first starts '%2…')")
+                .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(name.substr(0, 60)));
         m_firstProblem = msg;
         m_index.warnings << msg;
     }
@@ -353,13 +364,14 @@ bool Walker::childNameTooLong(const std::string& prefix, std::string_view key)
 Status Walker::visit(const std::string& name)
 {
     if (m_nameBytes > limits::kMaxTotalNameBytes)
-        return Status::failure(ErrorKind::Limit, fail(QStringLiteral("its tensor names add up to more than %1 MiB")
-                                                          .arg(argText(std::int64_t(limits::kMaxTotalNameBytes >> 20)))));
+        return Status::failure(ErrorKind::Limit,
+                               fail(QStringLiteral("its tensor names add up to more than %1 MiB")
+                                        .arg(argText(std::int64_t(limits::kMaxTotalNameBytes >> 20)))));
     // Shared sub-graphs are legitimate but must not blow up exponentially.
     if (++m_visits > m_doc.valueCount() * 4 + 100000)
-        return Status::failure(ErrorKind::Limit,
-                               fail(QStringLiteral("%1's object graph is too large to walk (shared cyclically at '%2'?)")
-                                        .arg(m_options.pickleName, qs(name))));
+        return Status::failure(
+            ErrorKind::Limit, fail(QStringLiteral("%1's object graph is too large to walk (shared cyclically at '%2'?)")
+                                       .arg(m_options.pickleName, qs(name))));
     if (m_options.load && isCancelled(m_options.load->cancel))
         return Status::failure(ErrorKind::Cancelled, cancelledMessage(m_options.fileLabel));
     return {};
@@ -390,7 +402,7 @@ Status Walker::walkScriptModule(const Value* m, const std::string& prefix, int d
     m_index.moduleTypes.emplace(prefix, std::string(m->text));
     const Value* state = m->state;
     if (!state || state->type != VT::Dict) {
-        if (state)
+        if (state && !walkQuantizedState(m, prefix.empty() ? std::string() : prefix + "."))
             m_index.warnings << QStringLiteral(
                                     "module '%1' (%2) stores its state in a custom format; its tensors are not listed")
                                     .arg(qs(prefix.empty() ? std::string("(root)") : prefix), qs(m->text));
@@ -399,7 +411,8 @@ Status Walker::walkScriptModule(const Value* m, const std::string& prefix, int d
     const TorchScriptClass* cls = classOf(m->text);
     if (!cls && !m_warnedNoClass.count(std::string(m->text))) {
         m_warnedNoClass.insert(std::string(m->text));
-        m_index.warnings << QStringLiteral("no source for class %1 under code/: its tensors are listed with kind 'tensor'")
+        m_index.warnings << QStringLiteral(
+                                "no source for class %1 under code/: its tensors are listed with kind 'tensor'")
                                 .arg(qs(m->text));
     }
     // Hash sets: a class can list 100k parameters (a linear search per attribute was quadratic).
@@ -431,6 +444,7 @@ Status Walker::walkScriptModule(const Value* m, const std::string& prefix, int d
                 addTensor(dotted + std::string(k->text), *v->tensor, kind, std::string());
         }
     }
+    addQuantizedAttributes(m, state, dotted);
     for (size_t i = 0; i < state->dictSize(); ++i) {
         const Value* k = state->key(i);
         const Value* v = state->value(i);

@@ -22,7 +22,7 @@ using VT = pickle::Value::Type;
 
 constexpr std::size_t kMaxMetadataEntries = 200'000;
 constexpr std::size_t kMaxMetadataBytes = std::size_t(32) << 20;
-constexpr int kValueChars = 200;         // shown value before it is cut
+constexpr int kValueChars = 200;           // shown value before it is cut
 constexpr std::size_t kBigContainer = 64;  // items past which a container without tensors is summarised
 
 QString qs(std::string_view s)
@@ -269,8 +269,9 @@ void Walker::addMetadata(const std::string& name, std::string type, std::string 
         return;
     if (m_index.metadataEntries.size() >= kMaxMetadataEntries || m_metadataBytes > kMaxMetadataBytes) {
         m_metadataFull = true;
-        m_index.warnings << QStringLiteral("the file holds more than %1 values other than tensors: only the first are "
-                                           "listed under Metadata")
+        m_index.warnings << QStringLiteral(
+                                "the file holds more than %1 values other than tensors: only the first are "
+                                "listed under Metadata")
                                 .arg(formatCount(std::int64_t(m_index.metadataEntries.size())));
         return;
     }
@@ -398,8 +399,8 @@ Status Walker::walkObject(const Value* v, const Place& at, int depth)
             if (isScalar(a))
                 addPart(repr(a));
     }
-    addMetadata(at.name, std::string(v->text), cut(summary + (summary.size() > std::size_t(kValueChars) ? "…)" : ")"),
-                                                       summary.size(), "characters"));
+    addMetadata(at.name, std::string(v->text),
+                cut(summary + (summary.size() > std::size_t(kValueChars) ? "…)" : ")"), summary.size(), "characters"));
     // Then each attribute (or what the object was built from) under its own name.
     const Value* attributes = state;
     if (state && state->type == VT::Tuple && state->items.size() == 2 && state->items[0] &&
@@ -412,8 +413,7 @@ Status Walker::walkObject(const Value* v, const Place& at, int depth)
             if (!k || (k->type == VT::String && childNameTooLong(at.name, k->text)))
                 continue;
             const std::string key = keyName(k);
-            Place child{join(at.name, key), at.access + (isIdentifier(key) ? "." + key
-                                                                           : ".__dict__" + subscript(k))};
+            Place child{join(at.name, key), at.access + (isIdentifier(key) ? "." + key : ".__dict__" + subscript(k))};
             if (auto st = walkValue(value, child, depth + 1); !st)
                 return st;
         }
@@ -444,8 +444,9 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
     const Value* modules = state->get("_modules");
     const Value* nonPersistent = state->get("_non_persistent_buffers_set");
     // The name inside the root module, as the root's state_dict() gives it.
-    const std::string relative =
-        at.name.size() > root.name.size() ? at.name.substr(root.name.empty() ? 0 : root.name.size() + 1) : std::string();
+    const std::string relative = at.name.size() > root.name.size()
+                                     ? at.name.substr(root.name.empty() ? 0 : root.name.size() + 1)
+                                     : std::string();
     const std::size_t begin = m_index.entries.size();
     const auto tensors = [&](const Value* dict, TensorKind kind, const char* getter) {
         if (!dict || dict->type != VT::Dict)
@@ -609,11 +610,14 @@ void Walker::explainNoTensors()
     if (!root) {
         why = QStringLiteral("it holds nothing");
     } else if (root->type == VT::Dict && root->get("state") && root->get("param_groups")) {
-        why = QStringLiteral("it is an optimizer's state (torch.optim) without per-parameter state: only its "
-                             "settings, listed under Metadata");
-    } else if (root->type == VT::Dict && (root->get("base_lrs") || root->get("last_epoch") || root->get("_step_count"))) {
-        why = QStringLiteral("it is a learning-rate scheduler's state (torch.optim.lr_scheduler): only numbers, listed "
-                             "under Metadata");
+        why = QStringLiteral(
+            "it is an optimizer's state (torch.optim) without per-parameter state: only its "
+            "settings, listed under Metadata");
+    } else if (root->type == VT::Dict &&
+               (root->get("base_lrs") || root->get("last_epoch") || root->get("_step_count"))) {
+        why = QStringLiteral(
+            "it is a learning-rate scheduler's state (torch.optim.lr_scheduler): only numbers, listed "
+            "under Metadata");
     } else if (root->type == VT::Object && root->text == "argparse.Namespace") {
         why = QStringLiteral("it holds training arguments (argparse.Namespace), listed under Metadata");
     } else if (root->type == VT::Object) {
