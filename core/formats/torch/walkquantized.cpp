@@ -90,8 +90,8 @@ bool Walker::walkQuantizedState(const Value* m, const std::string& dotted)
     const Value* bias = state->items[11];
     const Value* scale = state->items[12];
     const Value* zeroPoint = state->items[13];
-    if (!isTensor(weight) || (bias && !isTensor(bias) && bias->type != VT::None) || !isNumber(scale) ||
-        !zeroPoint || zeroPoint->type != VT::Int || zeroPoint->bigInt)
+    if (!isTensor(weight) || (bias && !isTensor(bias) && bias->type != VT::None) || !isNumber(scale) || !zeroPoint ||
+        zeroPoint->type != VT::Int || zeroPoint->bigInt)
         return false;
     addTensor(dotted + "weight", *weight->tensor, TensorKind::Tensor, std::string());
     if (isTensor(bias))
@@ -106,8 +106,8 @@ void Walker::addPackedParams(const Value* packed, const std::string& name)
     const std::string_view cls = packed->text;
     const Value* state = packed->state;
     if (!state || (state->type != VT::Tuple && state->type != VT::List)) {
-        m_index.warnings << QStringLiteral("'%1' (%2) holds no state ParamScope can read").arg(utf8ToQString(name),
-                                                                                             utf8ToQString(cls));
+        m_index.warnings << QStringLiteral("'%1' (%2) holds no state ParamScope can read")
+                                .arg(utf8ToQString(name), utf8ToQString(cls));
         return;
     }
     if (endsWith(cls, "LinearPackedParamsBase")) {
@@ -154,7 +154,8 @@ void Walker::addQuantizedAttributes(const Value* m, const Value* state, const st
         const Value* k = state->key(i);
         const Value* v = state->value(i);
         if (k && k->type == VT::String && v && v->type == VT::Object && !v->opaque &&
-            v->text.substr(0, kTorchbindQuantized.size()) == kTorchbindQuantized && endsWith(v->text, "PackedParamsBase"))
+            v->text.substr(0, kTorchbindQuantized.size()) == kTorchbindQuantized &&
+            endsWith(v->text, "PackedParamsBase"))
             addPackedParams(v, dotted + std::string(k->text));
     }
 }
