@@ -7,6 +7,7 @@
 // model's state_dict() names them. Names, order, kind, dtype, shape and values; then the bad
 // inputs of each new record, each with its message.
 #include "formats/loader.h"
+#include "formats/pickle/pickle.h"
 #include "model/modelindex.h"
 #include "testutil.h"
 
@@ -134,6 +135,8 @@ class TestTorchKinds : public QObject {
 private Q_SLOTS:
     void matchesPython_data();
     void matchesPython();
+    void numpyPickleProtocols_data();
+    void numpyPickleProtocols();
     void numpyScalarsAreMetadata();
     void metaTensorHasNoData();
     void frozenModelSaysWhy();
@@ -199,12 +202,67 @@ void TestTorchKinds::matchesPython()
             // Quantized scales and zero points are float32 in PyTorch: compare to float precision.
             const double tol = dtypeIsQuantized(e.dtype) ? 1e-6 * std::max(1.0, std::fabs(wantValues[k])) : 0.0;
             QVERIFY2(std::fabs(got[k] - wantValues[k]) <= tol || (std::isnan(got[k]) && std::isnan(wantValues[k])),
-                     where + " value " + QByteArray::number(qulonglong(k)) + ": " + QByteArray::number(got[k], 'g', 17) +
-                         " vs " + QByteArray::number(wantValues[k], 'g', 17));
+                     where + " value " + QByteArray::number(qulonglong(k)) + ": " +
+                         QByteArray::number(got[k], 'g', 17) + " vs " + QByteArray::number(wantValues[k], 'g', 17));
         }
     }
     for (const auto& s : t.value(QStringLiteral("skipped")).toArray())
         QVERIFY2(warned(index, QStringLiteral("'%1' skipped").arg(s.toString())), qPrintable(s.toString()));
+}
+
+void TestTorchKinds::numpyPickleProtocols_data()
+{
+    QTest::addColumn<int>("protocol");
+    QTest::newRow("protocol 2 (_reconstruct + BUILD)") << 2;
+    QTest::newRow("protocol 5 (_frombuffer)") << 5;
+}
+
+void TestTorchKinds::numpyPickleProtocols()
+{
+    // Element [i][j] of each array is i * 3 + j: C order float32, Fortran order big-endian
+    // int16 (bytes in column order, each swapped), and a 0-d float64.
+    QFETCH(int, protocol);
+    QProcess p;
+    p.start(QStringLiteral(PARAMSCOPE_PYTHON),
+            {QStringLiteral("-c"),
+             QStringLiteral("import sys, pickle, numpy as np\n"
+                            "a = np.arange(6, dtype='<f4').reshape(2, 3)\n"
+                            "f = np.asfortranarray(np.arange(6, dtype='>i2').reshape(2, 3))\n"
+                            "sys.stdout.buffer.write(pickle.dumps({'a': a, 'f': f, 'z': np.array(7.25)}, protocol=%1))")
+                 .arg(protocol)});
+    QVERIFY(p.waitForFinished(60000));
+    const QByteArray bytes = p.readAllStandardOutput();
+    QVERIFY2(p.exitCode() == 0 && !bytes.isEmpty(), p.readAllStandardError().constData());
+    auto doc = pickle::unpickle(reinterpret_cast<const std::uint8_t*>(bytes.constData()), std::size_t(bytes.size()));
+    QVERIFY2(doc.ok(), qPrintable(doc.error()));
+    QVERIFY(doc->warnings.empty());  // nothing refused: NumPy's names are read, never called
+    for (const char* name : {"a", "f"}) {
+        const pickle::Value* v = doc->root->get(name);
+        QVERIFY(v && v->type == pickle::Value::Type::Tensor);
+        const pickle::TensorRef& t = *v->tensor;
+        QVERIFY2(t.error.empty(), t.error.c_str());
+        QVERIFY(t.isArray);
+        QCOMPARE(t.shape, (std::vector<std::int64_t>{2, 3}));
+        const pickle::StorageRef& s = doc->storages[size_t(t.storage)];
+        QVERIFY(s.isInline);
+        QCOMPARE(s.numel, 6);
+        const bool fortran = std::string_view(name) == "f";
+        QCOMPARE(t.strides, fortran ? (std::vector<std::int64_t>{1, 2}) : (std::vector<std::int64_t>{3, 1}));
+        QCOMPARE(*s.dtype, fortran ? DType::Int16 : DType::Float32);
+        const auto* data = reinterpret_cast<const std::uint8_t*>(s.inlineBytes.data());
+        for (int i = 0; i < 2; ++i)
+            for (int j = 0; j < 3; ++j) {
+                const std::int64_t k = i * t.strides[0] + j * t.strides[1];
+                const double got = fortran ? at<std::int16_t>(data, k) : at<float>(data, k);
+                QCOMPARE(got, double(i * 3 + j));
+            }
+    }
+    const pickle::Value* z = doc->root->get("z");
+    QVERIFY(z && z->type == pickle::Value::Type::Tensor && z->tensor->shape.empty());
+    QCOMPARE(
+        at<double>(reinterpret_cast<const std::uint8_t*>(doc->storages[size_t(z->tensor->storage)].inlineBytes.data()),
+                   0),
+        7.25);
 }
 
 void TestTorchKinds::numpyScalarsAreMetadata()
@@ -276,8 +334,9 @@ void TestTorchKinds::badInputs_data()
     QTest::addColumn<QString>("file");
     QTest::addColumn<bool>("opens");
     QTest::addColumn<QString>("message");
-    QTest::newRow("numpy data short") << "np_short_data.pt" << true
-                                      << "'a' skipped: its NumPy data holds 23 bytes but shape [2, 3] of float32 needs 24";
+    QTest::newRow("numpy data short")
+        << "np_short_data.pt" << true
+        << "'a' skipped: its NumPy data holds 23 bytes but shape [2, 3] of float32 needs 24";
     QTest::newRow("numpy bogus dtype") << "np_bogus_dtype.pt" << true << "'a' skipped: its NumPy dtype 'q9' is not";
     QTest::newRow("numpy dims overflow") << "np_dims_overflow.pt" << true
                                          << "'a' skipped: its NumPy shape's element count overflows";
