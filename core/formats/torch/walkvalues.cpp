@@ -10,6 +10,7 @@
 #include <QLocale>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
 
@@ -35,17 +36,78 @@ std::string literal(std::string_view s)
     return pythonStringLiteral(s).toStdString();
 }
 
+/// Python's repr() of a str: single quotes unless the text holds ' and no ".
+std::string strRepr(std::string_view utf8)
+{
+    const bool dq = utf8.find('\'') != std::string_view::npos && utf8.find('"') == std::string_view::npos;
+    const char quote = dq ? '"' : '\'';
+    std::string out(1, quote);
+    static const char* hex = "0123456789abcdef";
+    for (const char ch : utf8) {
+        const auto c = std::uint8_t(ch);
+        if (c == '\\' || c == std::uint8_t(quote)) {
+            out += '\\';
+            out += ch;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += ch;  // UTF-8 passes through, as Python 3 prints printable text
+        }
+    }
+    return out + quote;
+}
+
 std::string join(const std::string& prefix, const std::string& name)
 {
     return prefix.empty() ? name : prefix + "." + name;
 }
 
+/// Python's repr() of a float: the shortest digits that read back, positional for decimal
+/// exponents in [-4, 16), scientific otherwise ("0.001", "1e-05", "100000000.0", "1e+16").
 std::string floatRepr(double d)
 {
-    std::string s = QString::number(d, 'g', QLocale::FloatingPointShortest).toStdString();
-    if (s.find_first_not_of("-0123456789") == std::string::npos)
-        s += ".0";  // Python prints 1.0, not 1
-    return s;
+    if (std::isnan(d))
+        return "nan";
+    if (std::isinf(d))
+        return d < 0 ? "-inf" : "inf";
+    // "-1.2345e+08": the sign, the digits and the exponent.
+    const std::string e = QString::number(d, 'e', QLocale::FloatingPointShortest).toStdString();
+    const auto ePos = e.find('e');
+    std::string mantissa = e.substr(0, ePos);
+    const int exponent = ePos == std::string::npos ? 0 : std::stoi(e.substr(ePos + 1));
+    std::string sign;
+    if (!mantissa.empty() && mantissa[0] == '-') {
+        sign = "-";
+        mantissa.erase(0, 1);
+    }
+    std::string digits;
+    for (char c : mantissa)
+        if (c != '.')
+            digits += c;
+    if (exponent < -4 || exponent >= 16) {
+        std::string m = digits.substr(0, 1);
+        if (digits.size() > 1)
+            m += "." + digits.substr(1);
+        const int a = exponent < 0 ? -exponent : exponent;
+        return sign + m + "e" + (exponent < 0 ? "-" : "+") + (a < 10 ? "0" : "") + std::to_string(a);
+    }
+    std::string out;
+    if (exponent < 0) {
+        out = "0." + std::string(std::size_t(-exponent - 1), '0') + digits;
+    } else if (std::size_t(exponent) + 1 >= digits.size()) {
+        out = digits + std::string(std::size_t(exponent) + 1 - digits.size(), '0') + ".0";
+    } else {
+        out = digits.substr(0, std::size_t(exponent) + 1) + "." + digits.substr(std::size_t(exponent) + 1);
+    }
+    return sign + out;
 }
 
 std::string keyName(const Value* k)
@@ -191,7 +253,7 @@ std::string repr(const Value* v, int depth)
             return floatRepr(v->real);
         case VT::String: {
             const QString text = utf8ToQString(v->text);
-            return cut(literal(v->text), std::size_t(text.size()), "characters");
+            return cut(strRepr(v->text), std::size_t(text.size()), "characters");
         }
         case VT::Bytes:
             return "<" + formatCount(std::int64_t(v->text.size())).toStdString() + " bytes>";
