@@ -161,6 +161,7 @@ void TestTorchKinds::matchesPython_data()
         {"qstatic.pt", "qstatic"},
         {"qstatic_per_channel.pt", "qstatic_per_channel"},
         {"qdynamic.pt", "qdynamic"},
+        {"qfrozen.pt", "qfrozen"},
     };
     for (const auto& r : rows)
         QTest::newRow(r.file) << QString::fromLatin1(r.file) << QString::fromLatin1(r.truth);

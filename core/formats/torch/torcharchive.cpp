@@ -253,9 +253,24 @@ private:
         if (d.root->type == pickle::Value::Type::Tuple || d.root->type == pickle::Value::Type::List) {
             for (pickle::Value* v : d.root->items) {
                 pickle::Value* item = v;
-                if (v && v->type == pickle::Value::Type::Object && v->state &&
-                    (v->state->type == pickle::Value::Type::Tuple || v->state->type == pickle::Value::Type::List))
-                    item = v->state;
+                const pickle::Value* weight = nullptr;
+                const pickle::Value* bias = nullptr;
+                if (detail::convPackedTensors(v, weight, bias)) {
+                    // Quantized conv packed params: {"weight": ..., "bias": ...}, not their config.
+                    item = d.make(pickle::Value::Type::Dict);
+                    for (const auto& [name, t] : {std::pair{"weight", weight}, std::pair{"bias", bias}}) {
+                        if (!t)
+                            continue;
+                        pickle::Value* k = d.make(pickle::Value::Type::String);
+                        k->text = name;
+                        pickle::Value* kv[] = {k, const_cast<pickle::Value*>(t)};
+                        d.append(item, kv, 2);
+                    }
+                } else if (v && v->type == pickle::Value::Type::Object && v->state &&
+                           (v->state->type == pickle::Value::Type::Tuple ||
+                            v->state->type == pickle::Value::Type::List)) {
+                    item = v->state;  // a torchbind object (an xnnpack op context): its state
+                }
                 d.append(list, &item, 1);
             }
         } else {

@@ -101,6 +101,28 @@ bool Walker::walkQuantizedState(const Value* m, const std::string& dotted)
     return true;
 }
 
+bool convPackedTensors(const Value* packed, const Value*& weight, const Value*& bias)
+{
+    weight = bias = nullptr;
+    const Value* state = packed && packed->type == VT::Object ? packed->state : nullptr;
+    if (!state || (state->type != VT::Tuple && state->type != VT::List) || state->items.size() != 3)
+        return false;
+    const Value* version = state->items[0];
+    const auto at = [](const Value* list, std::size_t i) { return pickle::Machine::item(list, i); };
+    if (version && version->type == VT::String && version->text == "2") {
+        weight = at(state->items[1], 1);
+        bias = at(state->items[2], 0);
+    } else if (version && version->type == VT::Int && version->integer == 3) {
+        weight = at(state->items[2], 0);
+        bias = at(state->items[2], 1);
+    }
+    if (!isTensor(bias))
+        bias = nullptr;
+    if (!isTensor(weight))
+        weight = nullptr;
+    return weight != nullptr;
+}
+
 void Walker::addPackedParams(const Value* packed, const std::string& name)
 {
     const std::string_view cls = packed->text;
@@ -117,18 +139,9 @@ void Walker::addPackedParams(const Value* packed, const std::string& name)
                 addTensor(name + "." + std::to_string(i), *state->items[i]->tensor, TensorKind::Tensor, std::string());
         return;
     }
-    // ConvNdPackedParamsBase: version 2 ("2", [config, weight], [bias]) or 3 (3, config, [weight, bias]).
-    const Value* version = state->items.size() == 3 ? state->items[0] : nullptr;
     const Value* weight = nullptr;
     const Value* bias = nullptr;
-    const auto at = [](const Value* list, std::size_t i) { return pickle::Machine::item(list, i); };
-    if (version && version->type == VT::String && version->text == "2") {
-        weight = at(state->items[1], 1);
-        bias = at(state->items[2], 0);
-    } else if (version && version->type == VT::Int && version->integer == 3) {
-        weight = at(state->items[2], 0);
-        bias = at(state->items[2], 1);
-    }
+    convPackedTensors(packed, weight, bias);
     if (!isTensor(weight)) {
         m_index.warnings << QStringLiteral("'%1' (%2) stores its weights in a layout ParamScope does not know")
                                 .arg(utf8ToQString(name), utf8ToQString(cls));
