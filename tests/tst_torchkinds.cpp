@@ -341,6 +341,12 @@ void TestTorchKinds::badInputs_data()
     QTest::newRow("numpy bogus dtype") << "np_bogus_dtype.pt" << true << "'a' skipped: its NumPy dtype 'q9' is not";
     QTest::newRow("numpy dims overflow") << "np_dims_overflow.pt" << true
                                          << "'a' skipped: its NumPy shape's element count overflows";
+    QTest::newRow("numpy pickle truncated") << "np_truncated.pt" << false << "data.pkl cannot be read";
+    QTest::newRow("meta negative size") << "torch2_lying.pt" << true
+                                        << "'meta_negative' skipped: it is a meta tensor with a negative size";
+    QTest::newRow("sparse unknown layout")
+        << "torch2_lying.pt" << true
+        << "'sparse_unknown' skipped: it is a sparse tensor of layout torch.sparse_xyz, which ParamScope does not read";
     QTest::newRow("big endian") << "torch2_big_endian.pt" << false << "big-endian machine";
     QTest::newRow("format version future") << "torch2_format_future.pt" << false << ".format_version 99 is newer";
     QTest::newRow("format version text") << "torch2_format_text.pt" << false

@@ -95,9 +95,17 @@ Value* rebuildSparseTensor(Machine& m, Value* args)
         parts = {"crow_indices", "col_indices", "values", "size"};
     else if (name == "torch.sparse_csc" || name == "torch.sparse_bsc")
         parts = {"ccol_indices", "row_indices", "values", "size"};
-    if (parts.empty() || !data || data->type != T::Tuple || data->items.size() < parts.size())
-        return m.opaque(
-            "torch._utils._rebuild_sparse_tensor of " + (name.empty() ? describe(layout) : std::string(name)), args);
+    if (parts.empty() || !data || data->type != T::Tuple || data->items.size() < parts.size()) {
+        // A tensor that says what it is, so the walk skips it by name.
+        Value* t = m.make(T::Tensor);
+        t->tensor = m.newTensor();
+        t->tensor->error = parts.empty() ? "it is a sparse tensor of layout " +
+                                               (name.empty() ? describe(layout) : std::string(name)) +
+                                               ", which ParamScope does not read"
+                                         : "its sparse " + std::string(name) + " parts are a " + describe(data) +
+                                               ", not a tuple of " + std::to_string(parts.size());
+        return t;
+    }
     Value* d = m.make(T::Dict);
     std::vector<Value*> kv;
     for (std::size_t i = 0; i < parts.size(); ++i) {

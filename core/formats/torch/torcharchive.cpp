@@ -286,8 +286,8 @@ private:
         walk.torchScriptRoot = false;
         walk.pickleName = QStringLiteral("constants.pkl");
         m_index->warnings << QStringLiteral(
-            "data.pkl holds no tensors: this is a frozen model whose weights are unnamed constants; they are listed "
-            "as constants.<i> in constants.pkl's order");
+            "data.pkl holds no tensors (a frozen model keeps its weights as unnamed constants): the tensors of "
+            "constants.pkl are listed as constants.<i>, in its order");
         return {};
     }
 
