@@ -7,6 +7,7 @@
 
 #include "formats/pickle/resolver.h"
 
+#include <string>
 #include <string_view>
 
 namespace paramscope::pickle::torchglobals {
@@ -31,6 +32,8 @@ bool numpyBuild(Machine& m, Value* obj, Value* state);
 /// _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, ...) and
 /// _rebuild_qtensor (torchglobals.cpp); nothing is checked against the storage here.
 Value* rebuildTensor(Machine& m, const Value* args, bool quantized);
+/// Why a tensor whose rebuild metadata sets the lazy conj or neg bit is not read, or empty.
+std::string lazyBitsError(const Value* metadata);
 
 /// torch._utils._rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtype):
 /// a tensor of `dtype` over an untyped (byte) storage.

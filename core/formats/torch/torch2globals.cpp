@@ -27,6 +27,9 @@ Value* rebuildTensorV3(Machine& m, Value* args)
 {
     Value* t = rebuildTensor(m, args, false);
     TensorRef& r = *t->tensor;
+    // (Item 6, v2's metadata, is the dtype here: not a dict, so rebuildTensor found no bits.)
+    if (r.error.empty())
+        r.error = lazyBitsError(Machine::item(args, 7));
     if (!r.error.empty())
         return t;
     const Value* d = Machine::item(args, 6);

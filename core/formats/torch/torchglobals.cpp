@@ -102,7 +102,22 @@ Value* rebuildTensor(Machine& m, const Value* args, bool quantized)
     }
     if (const Value* rg = item(args, next); rg && rg->type == T::Bool)
         r.requiresGrad = rg->boolean;
+    if (!quantized && r.error.empty())
+        r.error = lazyBitsError(item(args, 6));  // _rebuild_tensor_v2's metadata
     return t;
+}
+
+std::string lazyBitsError(const Value* metadata)
+{
+    // PyTorch 2.x writes {'conj': True} / {'neg': True} for a lazily conjugated or negated
+    // view: the stored values are not the tensor's.
+    if (!metadata || metadata->type != T::Dict)
+        return {};
+    for (const char* bit : {"conj", "neg"})
+        if (const Value* v = metadata->get(bit); v && v->type == T::Bool && v->boolean)
+            return std::string("its stored values are to be read ") + (bit[0] == 'c' ? "conjugated" : "negated") +
+                   " (PyTorch's lazy '" + bit + "' bit), which ParamScope does not apply";
+    return {};
 }
 
 }  // namespace torchglobals
