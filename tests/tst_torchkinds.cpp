@@ -162,6 +162,7 @@ void TestTorchKinds::matchesPython_data()
         {"qstatic_per_channel.pt", "qstatic_per_channel"},
         {"qdynamic.pt", "qdynamic"},
         {"qfrozen.pt", "qfrozen"},
+        {"qeager.pt", "qeager"},
     };
     for (const auto& r : rows)
         QTest::newRow(r.file) << QString::fromLatin1(r.file) << QString::fromLatin1(r.truth);
@@ -317,7 +318,7 @@ void TestTorchKinds::frozenModelSaysWhy()
 
 void TestTorchKinds::quantizedNotCustomFormat()
 {
-    for (const char* f : {"qstatic.pt", "qstatic_per_channel.pt", "qdynamic.pt"}) {
+    for (const char* f : {"qstatic.pt", "qstatic_per_channel.pt", "qdynamic.pt", "qeager.pt"}) {
         auto r = loadModel(kindsFixture(QString::fromLatin1(f)));
         QVERIFY2(r.ok(), qPrintable(r.error()));
         for (const auto& w : r.value()->warnings)

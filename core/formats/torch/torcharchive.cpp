@@ -255,7 +255,7 @@ private:
                 pickle::Value* item = v;
                 const pickle::Value* weight = nullptr;
                 const pickle::Value* bias = nullptr;
-                if (detail::convPackedTensors(v, weight, bias)) {
+                if (v && v->type == pickle::Value::Type::Object && detail::convPackedTensors(v->state, weight, bias)) {
                     // Quantized conv packed params: {"weight": ..., "bias": ...}, not their config.
                     item = d.make(pickle::Value::Type::Dict);
                     for (const auto& [name, t] : {std::pair{"weight", weight}, std::pair{"bias", bias}}) {

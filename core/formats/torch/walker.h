@@ -59,10 +59,10 @@ struct WalkOptions {
     QString pickleName = QStringLiteral("data.pkl");
 };
 
-/// The weight and bias tensors of a torchbind ConvNdPackedParamsBase (`packed`, an Object
-/// whose state is version 2 ("2", [config, weight], [bias]) or 3 (3, config, [weight, bias]));
-/// false when its state is neither. `bias` may be null (walkquantized.cpp).
-bool convPackedTensors(const pickle::Value* packed, const pickle::Value*& weight, const pickle::Value*& bias);
+/// The weight and bias tensors of a torchbind ConvNdPackedParamsBase from its `state`, version
+/// 2 ("2", [config, weight], [bias]) or 3 (3, config, [weight, bias]); false when the state is
+/// neither. `bias` may be null (walkquantized.cpp).
+bool convPackedTensors(const pickle::Value* state, const pickle::Value*& weight, const pickle::Value*& bias);
 
 /// Walks `doc` into `index`: entries (checked against `records`), metadata entries, module
 /// types, foreign classes and warnings; then gives the index its storages and provider and

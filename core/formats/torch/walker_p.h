@@ -59,7 +59,8 @@ private:
     /// The state_dict() entries a quantized module keeps outside its tensors: scale and zero
     /// point attributes (as 0-d tensors) and the tensors of its torchbind packed params.
     void addQuantizedAttributes(const Value* m, const Value* state, const std::string& dotted);
-    void addPackedParams(const Value* packed, const std::string& name);
+    /// The tensors of torchbind packed params of class `cls` whose state is `state`.
+    void addPackedParams(std::string_view cls, const Value* state, const std::string& name);
     /// A 0-d tensor made from a number of the pickle (a scale, a zero point).
     void addScalarTensor(const std::string& name, DType dtype, double real, std::int64_t integer);
     /// A meta tensor: shape and dtype, no storage.

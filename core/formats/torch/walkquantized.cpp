@@ -9,6 +9,8 @@
 //   gives them as 0-d float32 / int64 tensors) and their weight and bias in a torchbind
 //   LinearPackedParamsBase whose state is (weight, bias): state_dict() lists that tuple as
 //   fc._packed_params._packed_params, so its tensors are `..._packed_params.0` and `.1`.
+// - A whole eager quantized model pickled by torch.save keeps the same tuples, and its packed
+//   params as torch.ScriptObject objects with the same states.
 // - ConvNdPackedParamsBase torchbind objects (frozen models) hold (version "2", [config,
 //   weight], [bias]) or (3, config ints, [weight, bias]): listed as <module>.weight / .bias.
 
@@ -101,10 +103,9 @@ bool Walker::walkQuantizedState(const Value* m, const std::string& dotted)
     return true;
 }
 
-bool convPackedTensors(const Value* packed, const Value*& weight, const Value*& bias)
+bool convPackedTensors(const Value* state, const Value*& weight, const Value*& bias)
 {
     weight = bias = nullptr;
-    const Value* state = packed && packed->type == VT::Object ? packed->state : nullptr;
     if (!state || (state->type != VT::Tuple && state->type != VT::List) || state->items.size() != 3)
         return false;
     const Value* version = state->items[0];
@@ -123,25 +124,25 @@ bool convPackedTensors(const Value* packed, const Value*& weight, const Value*& 
     return weight != nullptr;
 }
 
-void Walker::addPackedParams(const Value* packed, const std::string& name)
+void Walker::addPackedParams(std::string_view cls, const Value* state, const std::string& name)
 {
-    const std::string_view cls = packed->text;
-    const Value* state = packed->state;
     if (!state || (state->type != VT::Tuple && state->type != VT::List)) {
         m_index.warnings << QStringLiteral("'%1' (%2) holds no state ParamScope can read")
                                 .arg(utf8ToQString(name), utf8ToQString(cls));
         return;
     }
-    if (endsWith(cls, "LinearPackedParamsBase")) {
+    const Value* convWeight = nullptr;
+    const Value* convBias = nullptr;
+    const bool conv = convPackedTensors(state, convWeight, convBias);
+    if (endsWith(cls, "LinearPackedParamsBase") || !conv) {
         // (weight, bias): the tuple state_dict() lists under this name.
         for (std::size_t i = 0; i < state->items.size(); ++i)
             if (isTensor(state->items[i]))
                 addTensor(name + "." + std::to_string(i), *state->items[i]->tensor, TensorKind::Tensor, std::string());
         return;
     }
-    const Value* weight = nullptr;
-    const Value* bias = nullptr;
-    convPackedTensors(packed, weight, bias);
+    const Value* weight = convWeight;
+    const Value* bias = convBias;
     if (!isTensor(weight)) {
         m_index.warnings << QStringLiteral("'%1' (%2) stores its weights in a layout ParamScope does not know")
                                 .arg(utf8ToQString(name), utf8ToQString(cls));
@@ -166,10 +167,22 @@ void Walker::addQuantizedAttributes(const Value* m, const Value* state, const st
     for (std::size_t i = 0; i < state->dictSize(); ++i) {
         const Value* k = state->key(i);
         const Value* v = state->value(i);
-        if (k && k->type == VT::String && v && v->type == VT::Object && !v->opaque &&
-            v->text.substr(0, kTorchbindQuantized.size()) == kTorchbindQuantized &&
-            endsWith(v->text, "PackedParamsBase"))
-            addPackedParams(v, dotted + std::string(k->text));
+        if (!k || k->type != VT::String || !v || v->type != VT::Object)
+            continue;
+        std::string_view cls = v->text;
+        const Value* packed = v->state;
+        if (quantizedModule && cls == "torch.ScriptObject") {
+            // An eager model pickled whole: (the torchbind state, its qualified class name).
+            const Value* name = pickle::Machine::item(packed, 1);
+            if (!name || name->type != VT::String || packed->items.size() != 2)
+                continue;
+            cls = name->text;
+            packed = packed->items[0];
+        } else if (v->opaque) {
+            continue;
+        }
+        if (cls.substr(0, kTorchbindQuantized.size()) == kTorchbindQuantized && endsWith(cls, "PackedParamsBase"))
+            addPackedParams(cls, packed, dotted + std::string(k->text));
     }
 }
 
