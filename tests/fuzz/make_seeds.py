@@ -6,9 +6,11 @@ json + struct safetensors writer) wrote at test time.
 
 OUT_DIR/<target>/ gets small inputs (file names are content hashes, so reruns do not
 duplicate): zip: the archives, with big storage records cut to 256 bytes (still valid
-zips); pickle: every data.pkl; safetensors: the files, and sharded indexes in the layout
-fuzz_safetensors.cpp reads; model: whole .pt and .safetensors files; legacy: the legacy
-torch.save and tar files (fixtures/legacy/, good and bad).
+zips); pickle: every data.pkl and constants.pkl (NumPy arrays, PyTorch 2.x records,
+quantized packed params and frozen constants among them: tests/fixtures/torchkinds);
+safetensors: the files, and sharded indexes in the layout fuzz_safetensors.cpp reads; model:
+whole .pt and .safetensors files; legacy: the legacy torch.save and tar files
+(fixtures/legacy/, good and bad).
 """
 import hashlib
 import io
@@ -89,7 +91,7 @@ def main():
             put(out, "legacy", data)
         try:
             z = zipfile.ZipFile(io.BytesIO(data))
-            pkls = [i for i in z.infolist() if i.filename.endswith("data.pkl")]
+            pkls = [i for i in z.infolist() if i.filename.endswith(("data.pkl", "constants.pkl"))]
             for i in pkls:
                 if i.file_size <= MAX_SEED:
                     put(out, "pickle", z.read(i))

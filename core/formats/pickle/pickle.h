@@ -32,6 +32,10 @@ struct TensorRef {
     bool requiresGrad = false;
     bool isParameter = false;  // wrapped by _rebuild_parameter
     bool isArray = false;      // a NumPy array (kind "array"), its data in an inline storage
+    /// A tensor on the "meta" device (torch._utils._rebuild_meta_tensor_no_storage): shape,
+    /// strides and `dtype` only, no storage and no data.
+    bool isMeta = false;
+    std::optional<DType> dtype;  // meta tensors: the tensor's dtype (others take their storage's)
     bool quantized = false;
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
@@ -57,6 +61,10 @@ struct StorageRef {
     std::uint32_t inlineIndex = 0;
     std::int64_t numel = 0;
     std::string_view location;
+    /// torch.UntypedStorage (PyTorch 2.x, _rebuild_tensor_v3): numel counts bytes until the
+    /// first tensor rebuilt on it gives it that tensor's dtype (`retyped`).
+    bool untyped = false;
+    bool retyped = false;
 };
 
 /// The items of a tuple, list, set or dict: a read-only view of pointers kept in the

@@ -34,7 +34,8 @@ constexpr std::uint64_t kMaxCodeBytes = std::uint64_t(16) << 20;   // one code/ 
 constexpr std::uint64_t kMaxCodeTotal = std::uint64_t(64) << 20;   // all code/ sources read for one open
 constexpr std::uint64_t kMaxInflatedStorage = std::uint64_t(4) << 30;
 constexpr std::int64_t kMinVersion = 1;
-constexpr std::int64_t kMaxVersion = 20;  // 1.13 writes 10; later writers stay close
+constexpr std::int64_t kMaxVersion = 20;       // 1.13 writes 10; later writers stay close
+constexpr std::int64_t kMaxFormatVersion = 3;  // .format_version: PyTorch 2.x writes 1
 
 QString qs(std::string_view s)
 {
@@ -83,14 +84,18 @@ private:
     mutable std::unordered_map<int, StorageBytes> m_inflated;
 };
 
-/// The storages of a PyTorch archive: its data/<key> records (handle: the entry's index).
+/// The storages of a PyTorch archive: its data/<key> records (constants/<key> for the tensors
+/// of constants.pkl); a record's handle is its entry's index.
 class ZipRecords final : public detail::StorageRecords {
 public:
-    ZipRecords(std::shared_ptr<const ZipReader> zip, std::string top) : m_zip(std::move(zip)), m_top(std::move(top)) {}
+    ZipRecords(std::shared_ptr<const ZipReader> zip, std::string top, std::string folder = "data/")
+        : m_zip(std::move(zip)), m_top(std::move(top)), m_folder(std::move(folder))
+    {
+    }
 
     std::optional<detail::StorageRecord> find(std::string_view key) const override
     {
-        const ZipEntry* e = m_zip->find(m_top + "data/" + std::string(key));
+        const ZipEntry* e = m_zip->find(m_top + m_folder + std::string(key));
         if (!e)
             return std::nullopt;
         return detail::StorageRecord{e->uncompressedSize, std::uint64_t(e - m_zip->entries().data())};
@@ -118,12 +123,13 @@ public:
         p->bytes = std::move(bytes);
         return p;
     }
-    std::string recordName(std::string_view key) const override { return std::string("data/").append(key); }
+    std::string recordName(std::string_view key) const override { return m_folder + std::string(key); }
 
 private:
     const ZipEntry& entry(const detail::StorageRecord& r) const { return m_zip->entries()[size_t(r.handle)]; }
     std::shared_ptr<const ZipReader> m_zip;
     std::string m_top;
+    std::string m_folder;
 };
 
 class ArchiveLoader {
@@ -146,6 +152,8 @@ public:
         m_index->filePath = m_path;
         m_index->engine = loaderEngineName(LoaderEngine::Native);
         m_index->format = hasCode ? ModelFormat::TorchScript : ModelFormat::TorchSave;
+        if (hasCode && m_zip->find(m_top + "bytecode.pkl"))
+            m_index->format = ModelFormat::TorchScriptMobile;  // _save_for_lite_interpreter
 
         progress(0.15, QStringLiteral("Reading data.pkl"));
         auto bytes = m_zip->read(*pkl, kMaxPickleBytes, true);
@@ -159,12 +167,22 @@ public:
             return LoadResult::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
 
         progress(0.5, QStringLiteral("Indexing tensors"));
-        ZipRecords records(m_zip, m_top);
         detail::WalkOptions walk;
         walk.load = &m_options;
         walk.fileLabel = m_name;
-        walk.torchScriptRoot = m_index->format == ModelFormat::TorchScript;
+        walk.torchScriptRoot = m_index->format != ModelFormat::TorchSave;
         walk.classOf = [this](std::string_view q) { return classOf(q); };
+        std::string folder = "data/";
+        if (walk.torchScriptRoot && m_doc.tensorCount() == 0) {
+            // A frozen model (optimize_for_mobile, torch.jit.freeze): its weights are the unnamed
+            // tensors of constants.pkl.
+            auto st = readConstants(walk);
+            if (!st)
+                return LoadResult::failureFrom(st);
+            if (walk.pickleName == QStringLiteral("constants.pkl"))
+                folder = "constants/";
+        }
+        ZipRecords records(m_zip, m_top, folder);
         if (auto st = detail::indexDocument(m_doc, records, walk, *m_index); !st)
             return LoadResult::failureFrom(st);
         if (auto st = m_file->check(); !st)  // truncated while its directory or pickle was read
@@ -210,12 +228,64 @@ private:
                     QStringLiteral("entries are not under one top folder ('%1' and '%2')").arg(qs(first), qs(e.name)));
         if (auto st = checkVersion(); !st)
             return st;
-        if (const ZipEntry* bo = m_zip->find(m_top + "byteorder")) {
-            auto b = m_zip->read(*bo, 64, true);
-            if (b && std::string(reinterpret_cast<const char*>(b->data), size_t(b->size)).rfind("big", 0) == 0)
-                return failStatus(ErrorKind::Unsupported,
-                                  QStringLiteral("it was written on a big-endian machine, which is not supported"));
+        return checkRecords2x();
+    }
+
+    /// When constants.pkl holds tensors, makes it the document walked, as {"constants": its
+    /// tuple} with each torchbind object (an xnnpack op context) replaced by its state.
+    Status readConstants(detail::WalkOptions& walk)
+    {
+        const ZipEntry* c = m_zip->find(m_top + "constants.pkl");
+        if (!c)
+            return {};
+        auto bytes = m_zip->read(*c, kMaxPickleBytes, true);
+        if (!bytes)
+            return Status::failureFrom(bytes);
+        auto doc = pickle::unpickle(bytes->data, size_t(bytes->size));
+        if (!doc)
+            return failStatus(doc.kind(), QStringLiteral("constants.pkl cannot be read: %1").arg(doc.error()));
+        if (doc->tensorCount() == 0 || !doc->root)
+            return {};
+        pickle::Document& d = doc.value();
+        pickle::Value* list = d.make(pickle::Value::Type::List);
+        if (d.root->type == pickle::Value::Type::Tuple || d.root->type == pickle::Value::Type::List) {
+            for (pickle::Value* v : d.root->items) {
+                pickle::Value* item = v;
+                const pickle::Value* weight = nullptr;
+                const pickle::Value* bias = nullptr;
+                if (v && v->type == pickle::Value::Type::Object && detail::convPackedTensors(v->state, weight, bias)) {
+                    // Quantized conv packed params: {"weight": ..., "bias": ...}, not their config.
+                    item = d.make(pickle::Value::Type::Dict);
+                    for (const auto& [name, t] : {std::pair{"weight", weight}, std::pair{"bias", bias}}) {
+                        if (!t)
+                            continue;
+                        pickle::Value* k = d.make(pickle::Value::Type::String);
+                        k->text = name;
+                        pickle::Value* kv[] = {k, const_cast<pickle::Value*>(t)};
+                        d.append(item, kv, 2);
+                    }
+                } else if (v && v->type == pickle::Value::Type::Object && v->state &&
+                           (v->state->type == pickle::Value::Type::Tuple ||
+                            v->state->type == pickle::Value::Type::List)) {
+                    item = v->state;  // a torchbind object (an xnnpack op context): its state
+                }
+                d.append(list, &item, 1);
+            }
+        } else {
+            d.append(list, &d.root, 1);
         }
+        pickle::Value* root = d.make(pickle::Value::Type::Dict);
+        pickle::Value* key = d.make(pickle::Value::Type::String);
+        key->text = "constants";
+        pickle::Value* kv[] = {key, list};
+        d.append(root, kv, 2);
+        d.root = root;
+        m_doc = std::move(d);
+        walk.torchScriptRoot = false;
+        walk.pickleName = QStringLiteral("constants.pkl");
+        m_index->warnings << QStringLiteral(
+            "data.pkl holds no tensors (a frozen model keeps its weights as unnamed constants): the tensors of "
+            "constants.pkl are listed as constants.<i>, in its order");
         return {};
     }
 
@@ -231,6 +301,71 @@ private:
     {
         if (m_options.progress)
             m_options.progress(f, s);
+    }
+
+    /// A small text record (`byteorder`, `.format_version`, `.storage_alignment`), trimmed; empty
+    /// optional when absent.
+    Result<std::optional<QString>> smallRecord(const char* name)
+    {
+        using R = Result<std::optional<QString>>;
+        const ZipEntry* e = m_zip->find(m_top + name);
+        if (!e)
+            return R(std::optional<QString>());
+        if (e->uncompressedSize > 64)
+            return R::failure(ErrorKind::Corrupt,
+                              QStringLiteral("'%1' cannot be opened: its %2 record is %3 bytes long "
+                                             "(at most 64 expected)")
+                                  .arg(m_name, QString::fromLatin1(name), argText(e->uncompressedSize)));
+        auto b = m_zip->read(*e, 64, true);
+        if (!b)
+            return R::failureFrom(b);
+        return R(std::optional<QString>(
+            QString::fromLatin1(reinterpret_cast<const char*>(b->data), int(b->size)).trimmed()));
+    }
+
+    /// The records PyTorch 2.x adds: byteorder ("little"; "big" is refused, its storages would
+    /// need swapping), .format_version (1) and .storage_alignment (a power of two).
+    Status checkRecords2x()
+    {
+        auto orderRecord = smallRecord("byteorder");
+        if (!orderRecord)
+            return Status::failureFrom(orderRecord);
+        if (const std::optional<QString>& order = orderRecord.value(); order && *order == QStringLiteral("big"))
+            return failStatus(
+                ErrorKind::Unsupported,
+                QStringLiteral("it was written on a big-endian machine (its byteorder record says 'big'); "
+                               "ParamScope reads little-endian archives only"));
+        else if (order && *order != QStringLiteral("little"))
+            return failStatus(
+                ErrorKind::Corrupt,
+                QStringLiteral("its byteorder record says '%1', not 'little' or 'big'").arg(order->left(20)));
+        auto formatRecord = smallRecord(".format_version");
+        if (!formatRecord)
+            return Status::failureFrom(formatRecord);
+        if (const std::optional<QString>& format = formatRecord.value()) {
+            bool ok = false;
+            const qlonglong v = format->toLongLong(&ok);
+            if (!ok || format->isEmpty() || !format->at(0).isDigit())
+                return failStatus(
+                    ErrorKind::Corrupt,
+                    QStringLiteral("its .format_version record is not a number ('%1')").arg(format->left(20)));
+            if (v < 1 || v > kMaxFormatVersion)
+                return failStatus(ErrorKind::Unsupported,
+                                  QStringLiteral("its .format_version %1 is newer than ParamScope reads (1 to %2)")
+                                      .arg(argText(v), argText(kMaxFormatVersion)));
+        }
+        auto alignmentRecord = smallRecord(".storage_alignment");
+        if (!alignmentRecord)
+            return Status::failureFrom(alignmentRecord);
+        if (const std::optional<QString>& alignment = alignmentRecord.value()) {
+            bool ok = false;
+            const qlonglong a = alignment->toLongLong(&ok);
+            if (!ok || a <= 0 || (a & (a - 1)) != 0 || a > (1 << 20))
+                return failStatus(ErrorKind::Corrupt,
+                                  QStringLiteral("its .storage_alignment record is not a power of two ('%1')")
+                                      .arg(alignment->left(20)));
+        }
+        return {};
     }
 
     Status checkVersion()

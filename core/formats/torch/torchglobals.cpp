@@ -7,6 +7,7 @@
 // add a storage view) and, in legacy files, module classes.
 
 #include "formats/pickle/resolver.h"
+#include "formats/torch/globals_p.h"
 
 #include <functional>
 #include <string>
@@ -66,6 +67,10 @@ void readQuantization(const Value* q, TensorRef& r)
     r.quantized = true;
 }
 
+}  // namespace
+
+namespace torchglobals {
+
 // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks, ...)
 Value* rebuildTensor(Machine& m, const Value* args, bool quantized)
 {
@@ -101,8 +106,29 @@ Value* rebuildTensor(Machine& m, const Value* args, bool quantized)
     }
     if (const Value* rg = item(args, next); rg && rg->type == T::Bool)
         r.requiresGrad = rg->boolean;
+    if (!quantized && r.error.empty())
+        r.error = lazyBitsError(item(args, 6));  // _rebuild_tensor_v2's metadata
     return t;
 }
+
+std::string lazyBitsError(const Value* metadata)
+{
+    // PyTorch 2.x writes {'conj': True} / {'neg': True} for a lazily conjugated or negated
+    // view: the stored values are not the tensor's.
+    if (!metadata || metadata->type != T::Dict)
+        return {};
+    for (const char* bit : {"conj", "neg"})
+        if (const Value* v = metadata->get(bit); v && v->type == T::Bool && v->boolean)
+            return std::string("its stored values are to be read ") + (bit[0] == 'c' ? "conjugated" : "negated") +
+                   " (PyTorch's lazy '" + bit + "' bit), which ParamScope does not apply";
+    return {};
+}
+
+}  // namespace torchglobals
+
+namespace {
+
+using torchglobals::rebuildTensor;
 
 class TorchResolver;
 /// One allow-listed callable: `f` is its name, `args` its argument tuple (or list).
@@ -115,6 +141,7 @@ public:
     Value* reduce(Machine& m, Value* callable, Value* args) override;
     Value* newObject(Machine& m, Value* cls, Value* args) override;
     Value* persistentLoad(Machine& m, Value* pid) override;
+    void build(Machine& m, Value* obj, Value* state) override;
 
 private:
     std::function<Value*(Machine&, Value*)> m_hook;            // TorchPickleOptions::persistent
@@ -228,6 +255,26 @@ Value* codecsEncode(TorchResolver&, Machine& m, std::string_view, Value* args)
     return b;
 }
 
+Value* bytesOf(TorchResolver&, Machine& m, std::string_view f, Value* args)
+{
+    // Protocol 2 pickles b'' as __builtin__.bytes() (and bytes(b) as bytes of its argument).
+    const Value* a = item(args, 0);
+    if (args->items.empty() || (a && a->type == T::Bytes)) {
+        Value* b = m.make(T::Bytes);
+        if (a)
+            b->text = a->text;
+        return b;
+    }
+    return m.opaque(f, args);
+}
+
+/// A handler of globals_p.h, which needs no resolver and no name.
+template <Value* (*F)(Machine&, Value*)>
+Value* plain(TorchResolver&, Machine& m, std::string_view, Value* args)
+{
+    return F(m, args);
+}
+
 /// The allow-list: the callables a PyTorch pickle may name, and what each builds.
 const std::unordered_map<std::string_view, Handler>& handlers()
 {
@@ -248,6 +295,22 @@ const std::unordered_map<std::string_view, Handler>& handlers()
         {"torch.device", device},
         {"torch.Size", size},
         {"_codecs.encode", codecsEncode},
+        {"__builtin__.bytes", bytesOf},
+        {"builtins.bytes", bytesOf},
+        // PyTorch 2.x (1.13 writes the sparse ones and _get_layout too).
+        {"torch._utils._rebuild_tensor_v3", plain<torchglobals::rebuildTensorV3>},
+        {"torch._utils._rebuild_meta_tensor_no_storage", plain<torchglobals::rebuildMetaTensor>},
+        {"torch._utils._rebuild_sparse_tensor", plain<torchglobals::rebuildSparseTensor>},
+        {"torch._utils._rebuild_sparse_csr_tensor", plain<torchglobals::rebuildSparseTensor>},
+        {"torch.serialization._get_layout", plain<torchglobals::getLayout>},
+        // NumPy 1.x and 2.x: rebuilt from their bytes, NumPy never runs.
+        {"numpy.dtype", plain<torchglobals::numpyDtype>},
+        {"numpy.core.multiarray._reconstruct", plain<torchglobals::numpyReconstruct>},
+        {"numpy._core.multiarray._reconstruct", plain<torchglobals::numpyReconstruct>},
+        {"numpy.core.multiarray.scalar", plain<torchglobals::numpyScalar>},
+        {"numpy._core.multiarray.scalar", plain<torchglobals::numpyScalar>},
+        {"numpy.core.numeric._frombuffer", plain<torchglobals::numpyFromBuffer>},
+        {"numpy._core.numeric._frombuffer", plain<torchglobals::numpyFromBuffer>},
     };
     return kHandlers;
 }
@@ -281,6 +344,12 @@ Value* TorchResolver::newObject(Machine& m, Value* cls, Value* args)
     if (cls && cls->type == T::Global && cls->text == "collections.OrderedDict")
         return m.make(T::Dict);
     return m.opaque(cls && cls->type == T::Global ? std::string(cls->text) : "instance of " + describe(cls), args);
+}
+
+void TorchResolver::build(Machine& m, Value* obj, Value* state)
+{
+    if (!torchglobals::numpyBuild(m, obj, state))
+        Resolver::build(m, obj, state);
 }
 
 }  // namespace
@@ -352,7 +421,13 @@ Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
             s.location = loc->text;
         if (type && type->type == T::Global) {
             s.typeName = type->text;  // torch.FloatStorage, torch.BFloat16Storage, ...
-            s.dtype = storageDType(s.typeName);
+            if (s.typeName == "torch.UntypedStorage") {
+                // PyTorch 2.x: bytes, until a _rebuild_tensor_v3 gives them its dtype.
+                s.dtype = DType::UInt8;
+                s.untyped = true;
+            } else {
+                s.dtype = storageDType(s.typeName);
+            }
         } else {
             s.typeName = m.store(describe(type));
         }

@@ -168,12 +168,14 @@ void Walker::keepUsedStorages()
     const size_t storageCount = m_doc.storages.size();
     bool anyInline = false;
     for (const auto& e : m_index.entries)
-        anyInline = anyInline || m_doc.storages[size_t(e.storage)].isInline;
+        anyInline = anyInline || (e.storage >= 0 && m_doc.storages[size_t(e.storage)].isInline);
     std::vector<int> remap(storageCount, -1);
     std::vector<StorageRecord> records;
     std::vector<std::uint64_t> bytes;
     auto mixed = anyInline ? std::make_shared<MixedStorage>() : nullptr;
     for (auto& e : m_index.entries) {
+        if (e.storage < 0)
+            continue;  // a meta tensor
         int& r = remap[size_t(e.storage)];
         if (r < 0) {
             if (m_index.storages.empty())
@@ -185,14 +187,14 @@ void Walker::keepUsedStorages()
                 mixed->recordIndex.push_back(-1);
                 mixed->inlined.push_back(std::make_shared<const std::string>(
                     inlineBytes(s).substr(0, m_storageInfo[size_t(e.storage)].byteSize)));
-                continue;
+            } else {
+                if (mixed) {
+                    mixed->recordIndex.push_back(int(records.size()));
+                    mixed->inlined.push_back(nullptr);
+                }
+                records.push_back(m_storageRecord[size_t(e.storage)]);
+                bytes.push_back(m_storageInfo[size_t(e.storage)].byteSize);
             }
-            if (mixed) {
-                mixed->recordIndex.push_back(int(records.size()));
-                mixed->inlined.push_back(nullptr);
-            }
-            records.push_back(m_storageRecord[size_t(e.storage)]);
-            bytes.push_back(m_storageInfo[size_t(e.storage)].byteSize);
         }
         e.storage = r;
     }
@@ -229,6 +231,8 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
     };
     if (!t.error.empty())
         return skipped(qs(t.error));
+    if (t.isMeta)
+        return addMetaTensor(name, t, kind, access);
     if (t.storage < 0 || size_t(t.storage) >= m_doc.storages.size())
         return skipped(QStringLiteral("it refers to no storage"));
     if (!m_storageUsable[size_t(t.storage)])
@@ -412,7 +416,7 @@ Status Walker::walkScriptModule(const Value* m, const std::string& prefix, int d
     m_index.moduleTypes.emplace(prefix, std::string(m->text));
     const Value* state = m->state;
     if (!state || state->type != VT::Dict) {
-        if (state)
+        if (state && !walkQuantizedState(m, prefix.empty() ? std::string() : prefix + "."))
             m_index.warnings << QStringLiteral(
                                     "module '%1' (%2) stores its state in a custom format; its tensors are not listed")
                                     .arg(qs(prefix.empty() ? std::string("(root)") : prefix), qs(m->text));
@@ -454,6 +458,7 @@ Status Walker::walkScriptModule(const Value* m, const std::string& prefix, int d
                 addTensor(dotted + std::string(k->text), *v->tensor, kind, 0);
         }
     }
+    addQuantizedAttributes(m, state, dotted);
     for (size_t i = 0; i < state->dictSize(); ++i) {
         const Value* k = state->key(i);
         const Value* v = state->value(i);

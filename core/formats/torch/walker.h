@@ -68,6 +68,11 @@ struct WalkOptions {
     QString pickleName = QStringLiteral("data.pkl");
 };
 
+/// The weight and bias tensors of a torchbind ConvNdPackedParamsBase from its `state`, version
+/// 2 ("2", [config, weight], [bias]) or 3 (3, config, [weight, bias]); false when the state is
+/// neither. `bias` may be null (walkquantized.cpp).
+bool convPackedTensors(const pickle::Value* state, const pickle::Value*& weight, const pickle::Value*& bias);
+
 /// Walks `doc` into `index`: entries (checked against `records`), metadata entries, module
 /// types, foreign classes and warnings; then gives the index its storages and provider and
 /// finalizes it. Frees the document's values when done. Errors name the file.

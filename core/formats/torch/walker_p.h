@@ -69,6 +69,22 @@ private:
     Status walkScriptModule(const Value* m, const std::string& prefix, int depth);
     QString fail(const QString& what) const;
 
+    // walkquantized.cpp: quantized TorchScript modules, meta tensors, made-up storages
+    /// A module whose state is a tuple (quantized ConvNd's __getstate__): its weight, bias,
+    /// scale and zero point as the eager module's state_dict() names them. False when the
+    /// tuple is not one of those.
+    bool walkQuantizedState(const Value* m, const std::string& dotted);
+    /// The state_dict() entries a quantized module keeps outside its tensors: scale and zero
+    /// point attributes (as 0-d tensors) and the tensors of its torchbind packed params.
+    void addQuantizedAttributes(const Value* m, const Value* state, const std::string& dotted);
+    /// The tensors of torchbind packed params of class `cls` whose state is `state`.
+    void addPackedParams(std::string_view cls, const Value* state, const std::string& name);
+    /// A 0-d tensor made from a number of the pickle (a scale, a zero point).
+    void addScalarTensor(const std::string& name, DType dtype, double real, std::int64_t integer);
+    /// A meta tensor: shape and dtype, no storage.
+    bool addMetaTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, std::uint32_t access);
+    int m_metaTensors = 0;
+
     // walkvalues.cpp
     Status walkValue(const Value* v, const Place& at, int depth);
     Status walkContainer(const Value* v, const Place& at, int depth);

@@ -598,6 +598,8 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
     };
     tensors(parameters, TensorKind::Parameter);
     tensors(buffers, TensorKind::Buffer);
+    if (m_outsideStateDict == 0)
+        addQuantizedAttributes(m, state, at.name.empty() ? std::string() : at.name + ".");
     // A model's own settings (the attributes of classes outside torch: a YOLO model's yaml,
     // names, stride); torch.nn's modules keep only their constructor arguments there.
     if (!isTorchClass(cls)) {
@@ -621,10 +623,16 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
         for (size_t i = 0; i < modules->dictSize(); ++i) {
             const Value* k = modules->key(i);
             const Value* child = modules->value(i);
-            if (!k || k->type != VT::String || !child || child->type != VT::Object || !isModuleState(child->state))
+            if (!k || k->type != VT::String || !child || child->type != VT::Object)
                 continue;  // None: an unset submodule
             if (childNameTooLong(at.name, k->text))
                 continue;
+            if (!isModuleState(child->state)) {
+                // A quantized ConvNd pickles its __getstate__ tuple instead of its __dict__.
+                if (m_outsideStateDict == 0 && walkQuantizedState(child, join(at.name, std::string(k->text)) + "."))
+                    m_index.moduleTypes.emplace(join(at.name, std::string(k->text)), std::string(child->text));
+                continue;
+            }
             if (auto st = walkPickledModule(child, Place{join(at.name, std::string(k->text)), &at, Place::Step::Opaque},
                                             root, depth + 1);
                 !st)
