@@ -62,8 +62,8 @@ void checkSnippetsRun(const ModelIndex& index, const std::vector<int>& entries)
     for (qsizetype k = 0; k < got.size(); ++k) {
         const TensorEntry& e = index.entries[size_t(entries[size_t(k)])];
         const QJsonObject o = got[k].toObject();
-        QVERIFY2(!o.contains(QStringLiteral("error")),
-                 qPrintable(snippets[k].toString() + QStringLiteral("\n-> ") + o.value(QStringLiteral("error")).toString()));
+        QVERIFY2(!o.contains(QStringLiteral("error")), qPrintable(snippets[k].toString() + QStringLiteral("\n-> ") +
+                                                                  o.value(QStringLiteral("error")).toString()));
         QJsonArray shape;
         for (auto d : e.shape)
             shape << qint64(d);
@@ -144,7 +144,8 @@ void TestSnippet::accessPathRuns()
         nested.push_back(int(i));
     }
     QVERIFY(nested.size() >= 4);
-    QCOMPARE(pythonExpression(index, nested[0]), QStringLiteral("obj") + utf8ToQString(index.entries[size_t(nested[0])].access));
+    QCOMPARE(pythonExpression(index, nested[0]),
+             QStringLiteral("obj") + utf8ToQString(index.entries[size_t(nested[0])].access));
     checkSnippetsRun(index, nested);
 }
 
@@ -168,9 +169,10 @@ void TestSnippet::safetensorsText()
     QVERIFY(index);
     QVERIFY(!index->entries.empty());
     const QString path = index->filePath;
-    QCOMPARE(pythonSnippet(*index, 0), QStringLiteral("from safetensors.torch import load_file\nsd = load_file(%1)\n"
-                                                      "t = sd[%2]")
-                                           .arg(pythonStringLiteral(path), pythonStringLiteral(index->entries[0].name)));
+    QCOMPARE(pythonSnippet(*index, 0),
+             QStringLiteral("from safetensors.torch import load_file\nsd = load_file(%1)\n"
+                            "t = sd[%2]")
+                 .arg(pythonStringLiteral(path), pythonStringLiteral(index->entries[0].name)));
 }
 
 void TestSnippet::shardedUsesTheShardFile()
@@ -185,7 +187,8 @@ void TestSnippet::shardedUsesTheShardFile()
         const QString shard = index->sourceFiles[e.sourceFile];
         QVERIFY(QFileInfo(shard).fileName().startsWith(QStringLiteral("model-0000")));
         QCOMPARE(pythonLoadingLines(*index, int(i)),
-                 QStringLiteral("from safetensors.torch import load_file\nsd = load_file(%1)").arg(pythonStringLiteral(shard)));
+                 QStringLiteral("from safetensors.torch import load_file\nsd = load_file(%1)")
+                     .arg(pythonStringLiteral(shard)));
         QCOMPARE(pythonExpression(*index, int(i)), QStringLiteral("sd[%1]").arg(pythonStringLiteral(e.name)));
         ++checked;
     }

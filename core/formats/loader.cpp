@@ -45,6 +45,8 @@ LoadResult loadModel(const QString& path, const LoadOptions& options)
 {
     if (auto st = detail::checkReadableFile(path); !st)
         return LoadResult::failureFrom(st);
+    if (auto st = detail::checkNotGitLfsPointer(path); !st)
+        return LoadResult::failureFrom(st);
     // safetensors is read natively whatever the engine, except when LibTorch is asked for.
     if (options.engine != LoaderEngine::LibTorch) {
         switch (detail::sniffFormat(path)) {
