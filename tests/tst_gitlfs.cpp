@@ -48,10 +48,11 @@ void TestGitLfs::pointerIsNamed_data()
     // An extension key (spec: keys sorted, "version" first) and no final newline.
     QTest::newRow("extension, no newline")
         << "m.pt"
-        << QByteArray("version https://git-lfs.github.com/spec/v1\n"
-                      "ext-0-foo sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
-                      "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
-                      "size 12")
+        << QByteArray(
+               "version https://git-lfs.github.com/spec/v1\n"
+               "ext-0-foo sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
+               "oid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\n"
+               "size 12")
         << "12";
     QTest::newRow("size 0") << "e.pt" << QByteArray(kPointer).replace("548105171", "0") << "0";
 }
