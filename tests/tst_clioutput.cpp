@@ -84,7 +84,8 @@ void TestCliOutput::listAllPrintsSafetensorsMetadata()
 {
     const QJsonObject truth = readJson(st(QStringLiteral("all_dtypes.json")));
     QVERIFY2(!truth.isEmpty(), "run the fixtures_safetensors test");
-    const CliRun all = runCli({QStringLiteral("list"), st(QStringLiteral("all_dtypes.safetensors")), QStringLiteral("--all")});
+    const CliRun all =
+        runCli({QStringLiteral("list"), st(QStringLiteral("all_dtypes.safetensors")), QStringLiteral("--all")});
     QCOMPARE(all.code, 0);
     const CliRun plain = runCli({QStringLiteral("list"), st(QStringLiteral("all_dtypes.safetensors"))});
     QCOMPARE(plain.code, 0);
@@ -123,11 +124,12 @@ void TestCliOutput::listAllJsonSharded()
     // The index's own metadata (total_size, a JSON number), then the shards' __metadata__.
     const QJsonArray meta = got.value(QStringLiteral("metadata")).toArray();
     QCOMPARE(meta.size(), 2);
-    QCOMPARE(meta[0].toObject(), (QJsonObject{{"name", "metadata.total_size"}, {"type", "int"},
+    QCOMPARE(meta[0].toObject(), (QJsonObject{{"name", "metadata.total_size"},
+                                              {"type", "int"},
                                               {"value", QString::number(index.value(QStringLiteral("metadata"))
-                                                                             .toObject()
-                                                                             .value(QStringLiteral("total_size"))
-                                                                             .toInteger())}}));
+                                                                            .toObject()
+                                                                            .value(QStringLiteral("total_size"))
+                                                                            .toInteger())}}));
     QCOMPARE(meta[1].toObject(), (QJsonObject{{"name", "__metadata__.format"}, {"type", "str"}, {"value", "pt"}}));
     QCOMPARE(got.value(QStringLiteral("foreign_classes")).toArray(), QJsonArray());
     QVERIFY(got.value(QStringLiteral("no_tensors_reason")).isNull());
@@ -163,10 +165,12 @@ void TestCliOutput::listAllJsonKeepsExact()
     QCOMPARE(meta.size(), 4);
     QCOMPARE(meta[2].toObject(), (QJsonObject{{"name", "args.name\tx"}, {"type", "str"}, {"value", "'run\n1'"}}));
     QCOMPARE(meta[3].toObject().value(QStringLiteral("value")).toString(), QStringLiteral("caf\u00e9 \u6743"));
-    QCOMPARE(got.value(QStringLiteral("foreign_classes")).toArray(), (QJsonArray{"models.net.Net", "argparse.Namespace"}));
+    QCOMPARE(got.value(QStringLiteral("foreign_classes")).toArray(),
+             (QJsonArray{"models.net.Net", "argparse.Namespace"}));
     QCOMPARE(got.value(QStringLiteral("no_tensors_reason")).toString(), QStringLiteral("a scheduler's state"));
     const QJsonArray entries = got.value(QStringLiteral("entries")).toArray();
-    QCOMPARE(entries[3].toObject().value(QStringLiteral("belongs_to")).toString(), QStringLiteral("model.conv1.weight"));
+    QCOMPARE(entries[3].toObject().value(QStringLiteral("belongs_to")).toString(),
+             QStringLiteral("model.conv1.weight"));
     QVERIFY(entries[0].toObject().value(QStringLiteral("belongs_to")).isNull());
     QVERIFY(entries[0].toObject().value(QStringLiteral("shard")).isNull());
 }
