@@ -128,7 +128,8 @@ void TestMetadataView::modelShowsEntries()
     QVERIFY(model.index(2, 2).data(Qt::ToolTipRole).toString().contains(QStringLiteral("'run\n1'")));
     // A long value is cut with its length; the tooltip holds all of it.
     const QString shown = model.index(3, 2).data().toString();
-    QCOMPARE(shown, QString(MetadataModel::kShownValueChars, QLatin1Char('x')) + QStringLiteral("… (1,000 characters)"));
+    QCOMPARE(shown,
+             QString(MetadataModel::kShownValueChars, QLatin1Char('x')) + QStringLiteral("… (1,000 characters)"));
     QVERIFY(model.index(3, 2).data(Qt::ToolTipRole).toString().contains(QString(1000, QLatin1Char('x'))));
     model.setModel(nullptr);
     QCOMPARE(model.rowCount(), 0);
@@ -174,9 +175,11 @@ void TestMetadataView::windowShowsWhatIsNotATensor()
     w.setModel(checkpoint());
     QTRY_COMPARE(w.metadataView()->totalCount(), 5);
     QCOMPARE(w.browserTabs()->tabText(1), QStringLiteral("Metadata (5)"));
-    QCOMPARE(w.browserTabs()->currentWidget(), static_cast<QWidget*>(w.treeView()));  // a file with tensors opens on them
+    QCOMPARE(w.browserTabs()->currentWidget(),
+             static_cast<QWidget*>(w.treeView()));  // a file with tensors opens on them
     QVERIFY(!w.foreignClassesLabel()->isHidden());
-    QCOMPARE(w.foreignClassesLabel()->text(), QStringLiteral("Classes not imported: models.net.Net, argparse.Namespace"));
+    QCOMPARE(w.foreignClassesLabel()->text(),
+             QStringLiteral("Classes not imported: models.net.Net, argparse.Namespace"));
     // The window's search filters the values by name too.
     w.searchEdit()->setText(QStringLiteral("args"));
     w.flushSearch();
@@ -221,11 +224,16 @@ void TestMetadataView::treeColumns()
              QString());  // the file names no class for it
     const QModelIndex weight = findRow(&model, QStringLiteral("model.conv1.weight"));
     QCOMPARE(weight.siblingAtColumn(ModelTreeModel::TypeColumn).data().toString(), QString());  // tensors: none
-    QCOMPARE(weight.siblingAtColumn(ModelTreeModel::ShardColumn).data().toString(), QStringLiteral("part-1.safetensors"));
-    QCOMPARE(findRow(&model, QStringLiteral("model.conv1.bias")).siblingAtColumn(ModelTreeModel::ShardColumn).data().toString(),
+    QCOMPARE(weight.siblingAtColumn(ModelTreeModel::ShardColumn).data().toString(),
+             QStringLiteral("part-1.safetensors"));
+    QCOMPARE(findRow(&model, QStringLiteral("model.conv1.bias"))
+                 .siblingAtColumn(ModelTreeModel::ShardColumn)
+                 .data()
+                 .toString(),
              QString());
     const QModelIndex state = findRow(&model, QStringLiteral("optimizer.state.0.exp_avg"));
-    QCOMPARE(state.siblingAtColumn(ModelTreeModel::BelongsToColumn).data().toString(), QStringLiteral("model.fc.weight"));
+    QCOMPARE(state.siblingAtColumn(ModelTreeModel::BelongsToColumn).data().toString(),
+             QStringLiteral("model.fc.weight"));
     QVERIFY(state.data(Qt::ToolTipRole).toString().contains(QStringLiteral("belongs to <i>model.fc.weight</i>")));
     // Sorting by type keeps the model consistent (the tester watches) and orders the modules.
     TreeFilterProxy proxy;
@@ -300,7 +308,8 @@ void TestMetadataView::fileWithoutTensors()
     w.show();
     w.setModel(index);
     QTRY_COMPARE(w.metadataView()->totalCount(), 2);
-    QCOMPARE(w.treeView()->placeholderText(), QStringLiteral("This file holds no tensors: a learning-rate scheduler's state."));
+    QCOMPARE(w.treeView()->placeholderText(),
+             QStringLiteral("This file holds no tensors: a learning-rate scheduler's state."));
     QCOMPARE(w.browserTabs()->currentWidget(), static_cast<QWidget*>(w.metadataView()));  // opens on its values
     // A file with tensors has no placeholder.
     w.setModel(checkpoint());
@@ -325,8 +334,7 @@ void TestMetadataView::safetensorsMetadataFromFile()
         const QString name = m->index(r, MetadataModel::NameColumn).data().toString();
         QVERIFY2(name.startsWith(QStringLiteral("__metadata__.")), qPrintable(name));
         QCOMPARE(m->index(r, MetadataModel::TypeColumn).data().toString(), QStringLiteral("str"));
-        QCOMPARE(m->index(r, MetadataModel::ValueColumn).data().toString(),
-                 meta.value(name.mid(13)).toString());
+        QCOMPARE(m->index(r, MetadataModel::ValueColumn).data().toString(), meta.value(name.mid(13)).toString());
     }
     QVERIFY(w.foreignClassesLabel()->isHidden());
 }

@@ -139,7 +139,7 @@ QWidget* MainWindow::createBrowserPage()
     fixed(ModelTreeModel::ElementsColumn, QStringLiteral("123,456,789"));
     fixed(ModelTreeModel::SizeColumn, QStringLiteral("1023.9 MiB"));
     fixed(ModelTreeModel::BelongsToColumn, QStringLiteral("layers.10.attn.weight"));
-    fixed(ModelTreeModel::ShardColumn, QStringLiteral("model-00001-of-00003.safetensors"));
+    fixed(ModelTreeModel::ShardColumn, QStringLiteral("model-00001-of-00003"));  // whole in the details
     header->setMinimumSectionSize(fm.averageCharWidth() * 6);
     connect(m_tree, &QTreeView::customContextMenuRequested, this, &MainWindow::showTreeContextMenu);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &MainWindow::onCurrentChanged);

@@ -10,6 +10,8 @@
 #include <QTreeView>
 #include <QVBoxLayout>
 
+#include <algorithm>
+
 namespace paramscope {
 
 MetadataView::MetadataView(QWidget* parent) : QWidget(parent)
@@ -39,8 +41,9 @@ MetadataView::MetadataView(QWidget* parent) : QWidget(parent)
     header->setSortIndicator(-1, Qt::AscendingOrder);
     header->setStretchLastSection(true);
     const QFontMetrics fm = m_view->fontMetrics();
-    header->resizeSection(MetadataModel::NameColumn, fm.horizontalAdvance(QStringLiteral("hyper_parameters.batch_size")) +
-                                                         fm.averageCharWidth() * 4);
+    header->resizeSection(
+        MetadataModel::NameColumn,
+        fm.horizontalAdvance(QStringLiteral("hyper_parameters.batch_size")) + fm.averageCharWidth() * 4);
     header->resizeSection(MetadataModel::TypeColumn,
                           fm.horizontalAdvance(QStringLiteral("argparse.Namespace")) + fm.averageCharWidth() * 3);
     m_stack->addWidget(m_view);
@@ -64,7 +67,33 @@ void MetadataView::setModel(std::shared_ptr<const ModelIndex> index)
     m_model->setModel(std::move(index));
     m_view->header()->setSortIndicator(-1, Qt::AscendingOrder);
     m_proxy->sort(-1);
+    // Names as wide as the longest, up to half the view: the value column keeps the rest.
+    // Measured from the text (the view may be hidden behind the tensor tab), over the first
+    // rows only: a file may hold many values.
+    const QFontMetrics fm = m_view->fontMetrics();
+    int widest = fm.horizontalAdvance(QStringLiteral("hyper_parameters.batch_size"));
+    for (int r = 0; r < std::min(m_model->rowCount(), 500); ++r)
+        widest = std::max(widest, fm.horizontalAdvance(m_model->index(r, MetadataModel::NameColumn).data().toString()));
+    m_nameWidth = widest + fm.averageCharWidth() * 3;
+    if (isVisible())
+        applyNameWidth();
     updateState();
+}
+
+void MetadataView::applyNameWidth()
+{
+    if (m_nameWidth <= 0)
+        return;
+    // Up to half the view: the value column keeps the rest.
+    const int half = std::max(width() / 2, fontMetrics().averageCharWidth() * 30);
+    m_view->setColumnWidth(MetadataModel::NameColumn, std::min(m_nameWidth, half));
+    m_nameWidth = 0;
+}
+
+void MetadataView::showEvent(QShowEvent* event)
+{
+    QWidget::showEvent(event);
+    applyNameWidth();
 }
 
 void MetadataView::setMatcher(const NameMatcher& matcher)

@@ -42,14 +42,19 @@ Q_SIGNALS:
     /// The number of rows shown changed (a new model, a new search).
     void countChanged();
 
+protected:
+    void showEvent(QShowEvent* event) override;
+
 private:
     void updateState();
+    void applyNameWidth();  // the Name column's width for a new model, once the view is shown
 
     MetadataModel* m_model = nullptr;
     MetadataFilterProxy* m_proxy = nullptr;
     QStackedWidget* m_stack = nullptr;
     QTreeView* m_view = nullptr;
     QLabel* m_empty = nullptr;
+    int m_nameWidth = 0;  // wanted for the model just set; 0 once applied
 };
 
 }  // namespace paramscope
