@@ -13,8 +13,8 @@
 namespace paramscope {
 
 template <typename Out>
-bool readChannelValues(const ZipReader& zip, const ZipEntry& record, const pickle::StorageRef& s,
-                       const pickle::TensorRef& r, std::vector<Out>& out, QString& why)
+bool readChannelValues(const RecordRead& read, const pickle::StorageRef& s, const pickle::TensorRef& r,
+                       std::vector<Out>& out, QString& why)
 {
     constexpr std::int64_t kMaxChannels = std::int64_t(1) << 24;
     const auto qs = [](const std::string& t) { return utf8ToQString(t); };
@@ -34,7 +34,7 @@ bool readChannelValues(const ZipReader& zip, const ZipEntry& record, const pickl
         return false;
     }
     const int item = dtypeItemSize(dt);
-    auto bytes = zip.read(record, std::uint64_t(needed) * std::uint64_t(item), true);
+    auto bytes = read(std::uint64_t(needed) * std::uint64_t(item));
     if (!bytes) {
         why = bytes.error();
         return false;
@@ -87,9 +87,9 @@ bool readChannelValues(const ZipReader& zip, const ZipEntry& record, const pickl
     return true;
 }
 
-template bool readChannelValues<double>(const ZipReader&, const ZipEntry&, const pickle::StorageRef&,
-                                        const pickle::TensorRef&, std::vector<double>&, QString&);
-template bool readChannelValues<std::int64_t>(const ZipReader&, const ZipEntry&, const pickle::StorageRef&,
-                                              const pickle::TensorRef&, std::vector<std::int64_t>&, QString&);
+template bool readChannelValues<double>(const RecordRead&, const pickle::StorageRef&, const pickle::TensorRef&,
+                                        std::vector<double>&, QString&);
+template bool readChannelValues<std::int64_t>(const RecordRead&, const pickle::StorageRef&, const pickle::TensorRef&,
+                                              std::vector<std::int64_t>&, QString&);
 
 }  // namespace paramscope

@@ -1,0 +1,102 @@
+#pragma once
+
+// Internal to the pickle walk (walker.h): the Walker's state, shared by walker.cpp (storages,
+// tensor checks, TorchScript modules, the result) and walkvalues.cpp (torch.save values:
+// containers, pickled nn.Modules, metadata entries, optimizer state).
+
+#include "formats/torch/walker.h"
+
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+namespace paramscope::detail {
+
+constexpr int kMaxDepth = 256;  // nesting of modules / containers followed
+
+/// Where a value sits: its dotted name and the Python expression that reaches it from the
+/// loaded object (`["model"]["fc.weight"]`; empty for the object itself).
+struct Place {
+    std::string name;
+    std::string access;
+};
+
+class Walker {
+public:
+    Walker(pickle::Document& doc, const StorageRecords& records, const WalkOptions& options, ModelIndex& index)
+        : m_doc(doc), m_records(records), m_options(options), m_index(index)
+    {
+    }
+    Status run();
+
+private:
+    using Value = pickle::Value;
+
+    // walker.cpp
+    void prepareStorages();
+    void keepUsedStorages();
+    void skip(const std::string& name, const QString& why);
+    /// Validates a tensor against its storage and adds it; true when it was added.
+    bool addTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, const std::string& access);
+    bool addQuantChannels(const std::string& name, const pickle::TensorRef& t, TensorEntry& e);
+    template <typename Out>
+    bool smallTensor(const pickle::TensorRef& r, std::vector<Out>& out, QString& why);
+    Status tooDeep(const std::string& name) const;
+    void skipLongName(const std::string& name);
+    bool childNameTooLong(const std::string& prefix, std::string_view key);
+    Status visit(const std::string& name);
+    const TorchScriptClass* classOf(std::string_view qualified) const;
+    bool isScriptModule(const Value* v) const;
+    Status walkScriptModule(const Value* m, const std::string& prefix, int depth);
+    QString fail(const QString& what) const;
+
+    // walkvalues.cpp
+    Status walkValue(const Value* v, const Place& at, int depth);
+    Status walkContainer(const Value* v, const Place& at, int depth);
+    Status walkObject(const Value* v, const Place& at, int depth);
+    Status walkPickledModule(const Value* m, const Place& at, const Place& root, int depth);
+    void addMetadata(const std::string& name, const Value* v);
+    void addMetadata(const std::string& name, std::string type, std::string value);
+    void noteForeignClass(std::string_view name);
+    void noteOptimizer(const Value* v, const Place& at);
+    void linkOptimizers();
+    void explainNoTensors();
+
+    pickle::Document& m_doc;
+    const StorageRecords& m_records;
+    const WalkOptions& m_options;
+    ModelIndex& m_index;
+
+    std::vector<StorageInfo> m_storageInfo;  // per storage of the document
+    std::vector<QString> m_storageProblem;
+    std::vector<bool> m_storageUsable;
+    std::unordered_set<std::string> m_warnedNoClass;
+    std::unordered_set<std::string> m_foreign;
+    size_t m_visits = 0;
+    std::uint64_t m_channelValues = 0;  // per-channel quantization channels of the entries so far
+    std::size_t m_nameBytes = 0;        // of the tensors added so far
+    std::size_t m_metadataBytes = 0;    // of the metadata entries so far
+    bool m_metadataFull = false;
+    int m_outsideStateDict = 0;  // walking attributes whose tensors are not in state_dict()
+    int m_longNames = 0;
+    int m_skipped = 0;
+    QString m_firstProblem;
+
+    /// The tensors of one model in the file (a pickled module, or a dict of tensors), as
+    /// torch.optim numbers them: entries [begin, end) of the index.
+    struct ParameterSet {
+        std::size_t begin = 0, end = 0;
+        bool module = false;  // only its parameters count (else: every tensor but BatchNorm statistics)
+    };
+    std::vector<ParameterSet> m_parameterSets;
+    /// An optimizer state_dict: `state` keyed by parameter id, `param_groups` listing the ids.
+    struct Optimizer {
+        std::vector<std::int64_t> order;  // parameter ids in param_groups order
+        std::string statePrefix;          // "optimizer.state"
+        std::size_t begin = 0, end = 0;   // its entries
+    };
+    std::vector<Optimizer> m_optimizers;
+};
+
+}  // namespace paramscope::detail

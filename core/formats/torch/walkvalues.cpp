@@ -1,0 +1,694 @@
+// The pickle walk (walker.h), part two: torch.save values. Containers are walked by key
+// path; a pickled nn.Module (anywhere in the graph) is walked as nn.Module.state_dict()
+// walks it; whatever is not a tensor becomes a metadata entry; torch.optim state is linked to
+// the parameters it belongs to. No class named by the file is imported or called.
+
+#include "base/textutil.h"
+#include "formats/pickle/resolver.h"
+#include "formats/torch/walker_p.h"
+
+#include <QLocale>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <map>
+
+namespace paramscope::detail {
+
+namespace {
+
+using pickle::Value;
+using VT = pickle::Value::Type;
+
+constexpr std::size_t kMaxMetadataEntries = 200'000;
+constexpr std::size_t kMaxMetadataBytes = std::size_t(32) << 20;
+constexpr int kValueChars = 200;           // shown value before it is cut
+constexpr std::size_t kBigContainer = 64;  // items past which a container without tensors is summarised
+
+QString qs(std::string_view s)
+{
+    return utf8ToQString(s);
+}
+
+std::string literal(std::string_view s)
+{
+    return pythonStringLiteral(s).toStdString();
+}
+
+/// Python's repr() of a str: single quotes unless the text holds ' and no ".
+std::string strRepr(std::string_view utf8)
+{
+    const bool dq = utf8.find('\'') != std::string_view::npos && utf8.find('"') == std::string_view::npos;
+    const char quote = dq ? '"' : '\'';
+    std::string out(1, quote);
+    static const char* hex = "0123456789abcdef";
+    for (const char ch : utf8) {
+        const auto c = std::uint8_t(ch);
+        if (c == '\\' || c == std::uint8_t(quote)) {
+            out += '\\';
+            out += ch;
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else if (c == '\t') {
+            out += "\\t";
+        } else if (c < 0x20 || c == 0x7f) {
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += ch;  // UTF-8 passes through, as Python 3 prints printable text
+        }
+    }
+    return out + quote;
+}
+
+std::string join(const std::string& prefix, const std::string& name)
+{
+    return prefix.empty() ? name : prefix + "." + name;
+}
+
+/// Python's repr() of a float: the shortest digits that read back, positional for decimal
+/// exponents in [-4, 16), scientific otherwise ("0.001", "1e-05", "100000000.0", "1e+16").
+std::string floatRepr(double d)
+{
+    if (std::isnan(d))
+        return "nan";
+    if (std::isinf(d))
+        return d < 0 ? "-inf" : "inf";
+    // "-1.2345e+08": the sign, the digits and the exponent.
+    const std::string e = QString::number(d, 'e', QLocale::FloatingPointShortest).toStdString();
+    const auto ePos = e.find('e');
+    std::string mantissa = e.substr(0, ePos);
+    const int exponent = ePos == std::string::npos ? 0 : std::stoi(e.substr(ePos + 1));
+    std::string sign;
+    if (!mantissa.empty() && mantissa[0] == '-') {
+        sign = "-";
+        mantissa.erase(0, 1);
+    }
+    std::string digits;
+    for (char c : mantissa)
+        if (c != '.')
+            digits += c;
+    if (exponent < -4 || exponent >= 16) {
+        std::string m = digits.substr(0, 1);
+        if (digits.size() > 1)
+            m += "." + digits.substr(1);
+        const int a = exponent < 0 ? -exponent : exponent;
+        return sign + m + "e" + (exponent < 0 ? "-" : "+") + (a < 10 ? "0" : "") + std::to_string(a);
+    }
+    std::string out;
+    if (exponent < 0) {
+        out = "0." + std::string(std::size_t(-exponent - 1), '0') + digits;
+    } else if (std::size_t(exponent) + 1 >= digits.size()) {
+        out = digits + std::string(std::size_t(exponent) + 1 - digits.size(), '0') + ".0";
+    } else {
+        out = digits.substr(0, std::size_t(exponent) + 1) + "." + digits.substr(std::size_t(exponent) + 1);
+    }
+    return sign + out;
+}
+
+std::string keyName(const Value* k)
+{
+    if (!k)
+        return "?";
+    switch (k->type) {
+        case VT::String:
+            return std::string(k->text);
+        case VT::Int:
+            return k->bigInt ? std::string("<int>") : std::to_string(k->integer);
+        case VT::Bool:
+            return k->boolean ? "True" : "False";
+        case VT::None:
+            return "None";
+        case VT::Float:
+            return QString::number(k->real, 'g', QLocale::FloatingPointShortest).toStdString();
+        default:
+            return "<" + pickle::describe(k) + ">";
+    }
+}
+
+/// The subscript that reaches a dict value in Python: ["name"], [17], [True].
+std::string subscript(const Value* k)
+{
+    if (k && k->type == VT::String)
+        return "[" + literal(k->text) + "]";
+    if (k && k->type == VT::Float)
+        return "[" + floatRepr(k->real) + "]";
+    return "[" + keyName(k) + "]";
+}
+
+bool isIdentifier(std::string_view s)
+{
+    if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
+        return false;
+    return std::all_of(s.begin(), s.end(), [](char c) {
+        return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    });
+}
+
+bool isScalar(const Value* v)
+{
+    if (!v)
+        return true;
+    switch (v->type) {
+        case VT::None:
+        case VT::Bool:
+        case VT::Int:
+        case VT::Float:
+        case VT::String:
+        case VT::Bytes:
+        case VT::Global:
+            return true;
+        default:
+            return false;
+    }
+}
+
+std::string typeOf(const Value* v)
+{
+    if (!v)
+        return "NoneType";
+    switch (v->type) {
+        case VT::None:
+            return "NoneType";
+        case VT::Bool:
+            return "bool";
+        case VT::Int:
+            return "int";
+        case VT::Float:
+            return "float";
+        case VT::String:
+            return "str";
+        case VT::Bytes:
+            return "bytes";
+        case VT::Tuple:
+            return "tuple";
+        case VT::List:
+            return "list";
+        case VT::Dict:
+            return "dict";
+        case VT::Set:
+            return "set";
+        case VT::Global:
+            return "global";
+        case VT::Object:
+            return std::string(v->text);
+        case VT::Storage:
+            return "storage";
+        case VT::Tensor:
+            return "torch.Tensor";
+    }
+    return "object";
+}
+
+std::string cut(std::string s, std::size_t length, const char* unit)
+{
+    if (s.size() <= std::size_t(kValueChars))
+        return s;
+    std::size_t end = kValueChars;
+    while (end > 0 && (std::uint8_t(s[end]) & 0xc0) == 0x80)  // not inside a UTF-8 sequence
+        --end;
+    return s.substr(0, end) + "… (" + formatCount(std::int64_t(length)).toStdString() + " " + unit + ")";
+}
+
+std::string repr(const Value* v, int depth = 0);
+
+/// "[1, 2, 3]", cut after about kValueChars characters with the item count.
+std::string itemsRepr(const Value* v, int depth)
+{
+    const bool dict = v->type == VT::Dict;
+    const char* open = dict || v->type == VT::Set ? "{" : v->type == VT::Tuple ? "(" : "[";
+    const char* close = dict || v->type == VT::Set ? "}" : v->type == VT::Tuple ? ")" : "]";
+    const std::size_t n = dict ? v->dictSize() : v->items.size();
+    std::string s = open;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (i)
+            s += ", ";
+        if (s.size() > std::size_t(kValueChars)) {
+            s += "… (" + formatCount(std::int64_t(n)).toStdString() + " items)";
+            return s + close;
+        }
+        s += dict ? repr(v->key(i), depth + 1) + ": " + repr(v->value(i), depth + 1) : repr(v->items[i], depth + 1);
+    }
+    if (v->type == VT::Tuple && n == 1)
+        s += ",";
+    return s + close;
+}
+
+std::string repr(const Value* v, int depth)
+{
+    if (!v)
+        return "None";
+    switch (v->type) {
+        case VT::None:
+            return "None";
+        case VT::Bool:
+            return v->boolean ? "True" : "False";
+        case VT::Int:
+            return v->bigInt ? std::string("<an integer beyond 64 bits>") : std::to_string(v->integer);
+        case VT::Float:
+            return floatRepr(v->real);
+        case VT::String: {
+            const QString text = utf8ToQString(v->text);
+            return cut(strRepr(v->text), std::size_t(text.size()), "characters");
+        }
+        case VT::Bytes:
+            return "<" + formatCount(std::int64_t(v->text.size())).toStdString() + " bytes>";
+        case VT::Global:
+            return std::string(v->text);
+        case VT::Tuple:
+        case VT::List:
+        case VT::Set:
+        case VT::Dict:
+            return depth > 2 ? std::string("…") : itemsRepr(v, depth);
+        case VT::Tensor: {
+            const auto& t = *v->tensor;
+            return "tensor " + formatShape(t.shape).toStdString();
+        }
+        case VT::Object: {
+            const auto dot = v->text.rfind('.');
+            return "<" + std::string(dot == std::string_view::npos ? v->text : v->text.substr(dot + 1)) + ">";
+        }
+        case VT::Storage:
+            return "<storage>";
+    }
+    return "?";
+}
+
+/// Whether `v` holds a tensor within `budget` values (an exhausted budget counts as yes).
+bool holdsTensor(const Value* v, int depth, int& budget)
+{
+    if (!v || --budget < 0)
+        return budget < 0;
+    switch (v->type) {
+        case VT::Tensor:
+            return true;
+        case VT::Tuple:
+        case VT::List:
+        case VT::Set:
+        case VT::Dict:
+            if (depth > 16)
+                return true;
+            for (const Value* i : v->items)
+                if (holdsTensor(i, depth + 1, budget))
+                    return true;
+            return false;
+        case VT::Object:
+            return depth > 16 || holdsTensor(v->state, depth + 1, budget) || holdsTensor(v->args, depth + 1, budget);
+        default:
+            return false;
+    }
+}
+
+/// The BUILD state of an nn.Module: its __dict__, with _parameters, _buffers and _modules.
+bool isModuleState(const Value* state)
+{
+    return state && state->type == VT::Dict && state->get("_parameters") && state->get("_modules");
+}
+
+bool isTorchClass(std::string_view cls)
+{
+    return cls.substr(0, 6) == "torch." || cls.substr(0, 10) == "__torch__.";
+}
+
+}  // namespace
+
+void Walker::noteForeignClass(std::string_view name)
+{
+    if (isTorchClass(name) || name.substr(0, 12) == "collections." || name.substr(0, 9) == "builtins." ||
+        name.substr(0, 12) == "__builtin__.")
+        return;
+    if (m_foreign.insert(std::string(name)).second)
+        m_index.foreignClasses << qs(name);
+}
+
+void Walker::addMetadata(const std::string& name, std::string type, std::string value)
+{
+    if (m_metadataFull)
+        return;
+    if (m_index.metadataEntries.size() >= kMaxMetadataEntries || m_metadataBytes > kMaxMetadataBytes) {
+        m_metadataFull = true;
+        m_index.warnings << QStringLiteral(
+                                "the file holds more than %1 values other than tensors: only the first are "
+                                "listed under Metadata")
+                                .arg(formatCount(std::int64_t(m_index.metadataEntries.size())));
+        return;
+    }
+    MetadataEntry e;
+    e.name = name.empty() ? std::string("(value)") : name;
+    e.type = std::move(type);
+    e.value = std::move(value);
+    m_metadataBytes += e.name.size() + e.type.size() + e.value.size();
+    m_index.metadataEntries.push_back(std::move(e));
+}
+
+void Walker::addMetadata(const std::string& name, const Value* v)
+{
+    addMetadata(name, typeOf(v), repr(v));
+}
+
+Status Walker::walkValue(const Value* v, const Place& at, int depth)
+{
+    if (depth > kMaxDepth)
+        return tooDeep(at.name);
+    if (auto st = visit(at.name); !st)
+        return st;
+    if (!v)
+        return {};
+    switch (v->type) {
+        case VT::Tensor: {
+            const pickle::TensorRef& t = *v->tensor;
+            if (m_outsideStateDict > 0) {
+                addMetadata(at.name, "torch.Tensor",
+                            "tensor " + formatShape(t.shape).toStdString() + " (an attribute, not in state_dict())");
+                return {};
+            }
+            const TensorKind kind = t.isArray       ? TensorKind::Array
+                                    : t.isParameter ? TensorKind::Parameter
+                                                    : TensorKind::Tensor;
+            addTensor(at.name.empty() ? std::string("tensor") : at.name, t, kind, at.access);
+            return {};
+        }
+        case VT::Dict:
+        case VT::List:
+        case VT::Tuple:
+        case VT::Set:
+            return walkContainer(v, at, depth);
+        case VT::Object:
+            return walkObject(v, at, depth);
+        default:
+            addMetadata(at.name, v);
+            return {};
+    }
+}
+
+Status Walker::walkContainer(const Value* v, const Place& at, int depth)
+{
+    if (v->type != VT::Dict) {
+        if (v->items.empty() || std::all_of(v->items.begin(), v->items.end(), isScalar)) {
+            addMetadata(at.name, v);
+            return {};
+        }
+        int budget = 100000;
+        if (v->items.size() > kBigContainer && !holdsTensor(v, 0, budget)) {
+            addMetadata(at.name, typeOf(v), formatCount(std::int64_t(v->items.size())).toStdString() + " items");
+            return {};
+        }
+        if (childNameTooLong(at.name, "01234567890123456789"))
+            return {};
+        for (size_t i = 0; i < v->items.size(); ++i) {
+            Place child{join(at.name, std::to_string(i)),
+                        (v->type == VT::Set ? "" : at.access + "[" + std::to_string(i) + "]")};
+            if (auto st = walkValue(v->items[i], child, depth + 1); !st)
+                return st;
+        }
+        return {};
+    }
+    if (v->dictSize() == 0) {
+        addMetadata(at.name, v);
+        return {};
+    }
+    const std::size_t optimizersBefore = m_optimizers.size();
+    noteOptimizer(v, at);
+    const bool optimizerHere = m_optimizers.size() > optimizersBefore;
+    // A dict of tensors is one model's tensors as torch.optim may number them.
+    bool allTensors = true;
+    for (size_t i = 0; i < v->dictSize() && allTensors; ++i)
+        allTensors = v->value(i) && v->value(i)->type == VT::Tensor;
+    const std::size_t begin = m_index.entries.size();
+    for (size_t i = 0; i < v->dictSize(); ++i) {
+        const Value* k = v->key(i);
+        if (k && k->type == VT::String && childNameTooLong(at.name, k->text))
+            continue;
+        Place child{join(at.name, keyName(k)), at.access + subscript(k)};
+        if (auto st = walkValue(v->value(i), child, depth + 1); !st)
+            return st;
+    }
+    if (allTensors && m_outsideStateDict == 0)
+        m_parameterSets.push_back({begin, m_index.entries.size(), false});
+    if (optimizerHere)
+        m_optimizers[optimizersBefore].end = m_index.entries.size();
+    return {};
+}
+
+Status Walker::walkObject(const Value* v, const Place& at, int depth)
+{
+    const Value* state = v->state;
+    if (isModuleState(state))
+        return walkPickledModule(v, at, at, depth);
+    if (v->opaque)
+        noteForeignClass(v->text);
+    // The object itself: its class and a Python-like summary of its scalar attributes.
+    const auto dot = v->text.rfind('.');
+    std::string summary(dot == std::string_view::npos ? v->text : v->text.substr(dot + 1));
+    summary += "(";
+    bool first = true;
+    const auto addPart = [&](const std::string& part) {
+        if (summary.size() > std::size_t(kValueChars))
+            return;
+        summary += (first ? "" : ", ") + part;
+        first = false;
+    };
+    if (state && state->type == VT::Dict) {
+        for (size_t i = 0; i < state->dictSize(); ++i)
+            if (isScalar(state->value(i)))
+                addPart(keyName(state->key(i)) + "=" + repr(state->value(i)));
+    } else if (v->args && (v->args->type == VT::Tuple || v->args->type == VT::List)) {
+        for (const Value* a : v->args->items)
+            if (isScalar(a))
+                addPart(repr(a));
+    }
+    addMetadata(at.name, std::string(v->text),
+                cut(summary + (summary.size() > std::size_t(kValueChars) ? "…)" : ")"), summary.size(), "characters"));
+    // Then each attribute (or what the object was built from) under its own name.
+    const Value* attributes = state;
+    if (state && state->type == VT::Tuple && state->items.size() == 2 && state->items[0] &&
+        state->items[0]->type == VT::Dict)
+        attributes = state->items[0];  // (__dict__, slots)
+    if (attributes && attributes->type == VT::Dict) {
+        for (size_t i = 0; i < attributes->dictSize(); ++i) {
+            const Value* k = attributes->key(i);
+            const Value* value = attributes->value(i);
+            if (!k || (k->type == VT::String && childNameTooLong(at.name, k->text)))
+                continue;
+            const std::string key = keyName(k);
+            Place child{join(at.name, key), at.access + (isIdentifier(key) ? "." + key : ".__dict__" + subscript(k))};
+            if (auto st = walkValue(value, child, depth + 1); !st)
+                return st;
+        }
+    } else if (state && !isScalar(state)) {
+        if (auto st = walkValue(state, Place{join(at.name, "__state__"), std::string()}, depth + 1); !st)
+            return st;
+    }
+    int budget = 100000;
+    if (v->args && (!v->opaque || holdsTensor(v->args, 0, budget)) && !isScalar(v->args) &&
+        !std::all_of(v->args->items.begin(), v->args->items.end(), isScalar))
+        if (auto st = walkValue(v->args, Place{join(at.name, "__args__"), std::string()}, depth + 1); !st)
+            return st;
+    return {};
+}
+
+Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& root, int depth)
+{
+    if (depth > kMaxDepth)
+        return tooDeep(at.name);
+    if (auto st = visit(at.name); !st)
+        return st;
+    const std::string cls(m->text);
+    m_index.moduleTypes.emplace(at.name, cls);
+    noteForeignClass(cls);
+    const Value* state = m->state;
+    const Value* parameters = state->get("_parameters");
+    const Value* buffers = state->get("_buffers");
+    const Value* modules = state->get("_modules");
+    const Value* nonPersistent = state->get("_non_persistent_buffers_set");
+    // The name inside the root module, as the root's state_dict() gives it.
+    const std::string relative = at.name.size() > root.name.size()
+                                     ? at.name.substr(root.name.empty() ? 0 : root.name.size() + 1)
+                                     : std::string();
+    const std::size_t begin = m_index.entries.size();
+    const auto tensors = [&](const Value* dict, TensorKind kind, const char* getter) {
+        if (!dict || dict->type != VT::Dict)
+            return;
+        for (size_t i = 0; i < dict->dictSize(); ++i) {
+            const Value* k = dict->key(i);
+            const Value* t = dict->value(i);
+            if (!k || k->type != VT::String || !t || t->type != VT::Tensor)
+                continue;  // None: a parameter or buffer that is not set (state_dict() leaves it out)
+            if (kind == TensorKind::Buffer && nonPersistent &&
+                std::any_of(nonPersistent->items.begin(), nonPersistent->items.end(),
+                            [&](const Value* n) { return n && n->type == VT::String && n->text == k->text; }))
+                continue;  // a non-persistent buffer: not in state_dict()
+            if (childNameTooLong(at.name, k->text))
+                continue;
+            const std::string key(k->text);
+            if (m_outsideStateDict > 0) {
+                addMetadata(join(at.name, key), "torch.Tensor",
+                            "tensor " + formatShape(t->tensor->shape).toStdString() + " (not in state_dict())");
+                continue;
+            }
+            addTensor(join(at.name, key), *t->tensor, kind,
+                      root.access + "." + getter + "(" + literal(join(relative, key)) + ")");
+        }
+    };
+    tensors(parameters, TensorKind::Parameter, "get_parameter");
+    tensors(buffers, TensorKind::Buffer, "get_buffer");
+    // A model's own settings (the attributes of classes outside torch: a YOLO model's yaml,
+    // names, stride); torch.nn's modules keep only their constructor arguments there.
+    if (!isTorchClass(cls)) {
+        ++m_outsideStateDict;
+        for (size_t i = 0; i < state->dictSize(); ++i) {
+            const Value* k = state->key(i);
+            if (!k || k->type != VT::String || k->text.empty() || k->text[0] == '_' || k->text == "training")
+                continue;
+            if (childNameTooLong(at.name, k->text))
+                continue;
+            const std::string key(k->text);
+            Place child{join(at.name, key), root.access + (isIdentifier(key) ? "." + key : std::string())};
+            if (auto st = walkValue(state->value(i), child, depth + 1); !st) {
+                --m_outsideStateDict;
+                return st;
+            }
+        }
+        --m_outsideStateDict;
+    }
+    if (modules && modules->type == VT::Dict) {
+        for (size_t i = 0; i < modules->dictSize(); ++i) {
+            const Value* k = modules->key(i);
+            const Value* child = modules->value(i);
+            if (!k || k->type != VT::String || !child || child->type != VT::Object || !isModuleState(child->state))
+                continue;  // None: an unset submodule
+            if (childNameTooLong(at.name, k->text))
+                continue;
+            if (auto st = walkPickledModule(child, Place{join(at.name, std::string(k->text)), std::string()}, root,
+                                            depth + 1);
+                !st)
+                return st;
+        }
+    }
+    if (&at == &root && m_outsideStateDict == 0)
+        m_parameterSets.push_back({begin, m_index.entries.size(), true});
+    return {};
+}
+
+void Walker::noteOptimizer(const Value* v, const Place& at)
+{
+    // torch.optim.Optimizer.state_dict(): {"state": {id: {...}}, "param_groups": [{"params": [ids], ...}]}
+    const Value* state = v->get("state");
+    const Value* groups = v->get("param_groups");
+    if (!state || state->type != VT::Dict || !groups || groups->type != VT::List)
+        return;
+    Optimizer o;
+    for (const Value* g : groups->items) {
+        const Value* params = g ? g->get("params") : nullptr;
+        if (!params || params->type != VT::List)
+            return;
+        for (const Value* p : params->items) {
+            std::int64_t id = 0;
+            if (!pickle::Machine::toInt(p, id))
+                return;
+            o.order.push_back(id);
+        }
+    }
+    o.statePrefix = join(at.name, "state") + ".";
+    o.begin = m_index.entries.size();
+    o.end = std::size_t(-1);
+    m_optimizers.push_back(std::move(o));
+}
+
+void Walker::linkOptimizers()
+{
+    const auto isStatistic = [](const std::string& n) {
+        for (const char* s : {".running_mean", ".running_var", ".num_batches_tracked"})
+            if (n.size() >= std::strlen(s) && n.compare(n.size() - std::strlen(s), std::string::npos, s) == 0)
+                return true;
+        return false;
+    };
+    auto& entries = m_index.entries;
+    for (const Optimizer& o : m_optimizers) {
+        if (o.end == std::size_t(-1) || o.order.empty())
+            continue;
+        std::map<std::int64_t, std::size_t> position;
+        for (std::size_t i = 0; i < o.order.size(); ++i)
+            position.emplace(o.order[i], i);
+        for (const ParameterSet& set : m_parameterSets) {
+            if (set.begin >= o.begin && set.end <= o.end)
+                continue;  // the optimizer's own tensors
+            // The parameters in the order model.parameters() yields them (a tied weight once).
+            std::vector<int> parameters;
+            for (std::size_t i = set.begin; i < set.end; ++i) {
+                const TensorEntry& e = entries[i];
+                if (set.module ? e.kind != TensorKind::Parameter : isStatistic(e.name))
+                    continue;
+                const bool tied = std::any_of(parameters.begin(), parameters.end(), [&](int j) {
+                    const TensorEntry& p = entries[size_t(j)];
+                    return p.storage == e.storage && p.storageOffset == e.storageOffset && p.shape == e.shape;
+                });
+                if (!tied || !set.module)
+                    parameters.push_back(int(i));
+            }
+            if (parameters.size() != o.order.size())
+                continue;
+            // Every per-parameter state tensor (exp_avg, momentum_buffer) has its parameter's shape.
+            std::vector<std::pair<std::size_t, int>> links;
+            bool fits = true;
+            for (std::size_t i = o.begin; i < o.end && fits; ++i) {
+                const std::string& n = entries[i].name;
+                if (n.compare(0, o.statePrefix.size(), o.statePrefix) != 0)
+                    continue;
+                const auto dot = n.find('.', o.statePrefix.size());
+                bool ok = false;
+                const qlonglong id =
+                    QString::fromStdString(n.substr(o.statePrefix.size(), dot == std::string::npos
+                                                                              ? std::string::npos
+                                                                              : dot - o.statePrefix.size()))
+                        .toLongLong(&ok);
+                const auto it = ok ? position.find(id) : position.end();
+                if (it == position.end()) {
+                    fits = false;
+                    break;
+                }
+                const int p = parameters[it->second];
+                if (entries[i].numel > 1 && entries[i].shape != entries[size_t(p)].shape)
+                    fits = false;
+                links.emplace_back(i, p);
+            }
+            if (!fits || links.empty())
+                continue;
+            for (const auto& [i, p] : links)
+                entries[i].belongsTo = p;
+            break;
+        }
+    }
+}
+
+void Walker::explainNoTensors()
+{
+    const Value* root = m_doc.root;
+    QString why;
+    if (!root) {
+        why = QStringLiteral("it holds nothing");
+    } else if (root->type == VT::Dict && root->get("state") && root->get("param_groups")) {
+        why = QStringLiteral(
+            "it is an optimizer's state (torch.optim) without per-parameter state: only its "
+            "settings, listed under Metadata");
+    } else if (root->type == VT::Dict &&
+               (root->get("base_lrs") || root->get("last_epoch") || root->get("_step_count"))) {
+        why = QStringLiteral(
+            "it is a learning-rate scheduler's state (torch.optim.lr_scheduler): only numbers, listed "
+            "under Metadata");
+    } else if (root->type == VT::Object && root->text == "argparse.Namespace") {
+        why = QStringLiteral("it holds training arguments (argparse.Namespace), listed under Metadata");
+    } else if (root->type == VT::Object) {
+        why = QStringLiteral("it holds a %1 object without tensors; its attributes are listed under Metadata")
+                  .arg(qs(root->text));
+    } else {
+        why = QStringLiteral("it holds a %1 without tensors, listed under Metadata").arg(qs(typeOf(root)));
+    }
+    m_index.noTensorsReason = why;
+}
+
+}  // namespace paramscope::detail
