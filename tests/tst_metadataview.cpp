@@ -311,6 +311,10 @@ void TestMetadataView::fileWithoutTensors()
     QCOMPARE(w.treeView()->placeholderText(),
              QStringLiteral("This file holds no tensors: a learning-rate scheduler's state."));
     QCOMPARE(w.browserTabs()->currentWidget(), static_cast<QWidget*>(w.metadataView()));  // opens on its values
+    auto* status = w.findChild<QLabel*>(QStringLiteral("modelStatusLabel"));
+    QVERIFY(status);
+    QVERIFY2(status->text().contains(QStringLiteral("no tensors: a learning-rate scheduler's state")),
+             qPrintable(status->text()));
     // A file with tensors has no placeholder.
     w.setModel(checkpoint());
     QTRY_VERIFY(w.treeView()->placeholderText().isEmpty());

@@ -6,6 +6,7 @@
 #include "model/modeltree.h"
 #include "ui/mainwindow.h"
 #include "ui/metadataview.h"
+#include "ui/modeltreeview.h"
 #include "ui/windowlauncher.h"
 
 #include <QApplication>
@@ -45,6 +46,8 @@ void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
     }
     if (plan.tab.compare(QLatin1String("metadata"), Qt::CaseInsensitive) == 0)
         w->browserTabs()->setCurrentWidget(w->metadataView());
+    else if (plan.tab.compare(QLatin1String("tensors"), Qt::CaseInsensitive) == 0)
+        w->browserTabs()->setCurrentWidget(w->treeView());
     // Let the layout settle (column widths, elision) before grabbing.
     QTimer::singleShot(400, w, [w, plan] {
         const QPixmap pm = w->grab();

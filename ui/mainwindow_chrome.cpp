@@ -260,6 +260,8 @@ void MainWindow::updateStatusLabel()
     if (t.tensors > 0)
         counts += (counts.isEmpty() ? QString() : QStringLiteral(", ")) +
                   tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
+    if (index->entries.empty() && !index->noTensorsReason.isEmpty())
+        counts = tr("no tensors: %1").arg(index->noTensorsReason);
     parts << counts << tr("%1 elements").arg(formatSize(t.numel, false)) << formatSize(t.bytes, true)
           << tr("engine: %1").arg(index->engine);
     QString tip = QDir::toNativeSeparators(m_session->currentFile());
