@@ -70,10 +70,11 @@ int main(int argc, char** argv)
             for (int n = 1; n < tree->size(); ++n)
                 typed += !model.indexForNode(n, ModelTreeModel::TypeColumn).data().toString().isEmpty();
         });
-        std::printf("%-14s %zu tensors, %d nodes, %zu classes: setModel %.1f ms (best of 5); Type data() for every "
-                    "row %.1f ms, %d typed\n",
-                    types ? "with classes" : "no classes", index->entries.size(), tree->size(),
-                    index->moduleTypes.size(), best, dataMs, typed);
+        std::printf(
+            "%-14s %zu tensors, %d nodes, %zu classes: setModel %.1f ms (best of 5); Type data() for every "
+            "row %.1f ms, %d typed\n",
+            types ? "with classes" : "no classes", index->entries.size(), tree->size(), index->moduleTypes.size(), best,
+            dataMs, typed);
     }
     return 0;
 }

@@ -23,7 +23,8 @@ struct ListOutput {
     /// Also everything that is not a tensor: the metadata entries after the tensors (plain
     /// text: a header line, then name, type, value tab-separated and escaped like names);
     /// in JSON the "metadata", "foreign_classes" and "no_tensors_reason" members, and per
-    /// entry "belongs_to" and "shard".
+    /// entry "belongs_to", "shard" and "access" (the Python access chain from what the file
+    /// loads into, when it is not obj[name]).
     bool all = false;
 };
 

@@ -54,7 +54,8 @@ void writeJson(const ModelIndex& index, const std::vector<int>& hits, const QStr
         if (all) {
             const QString belongs = belongsToName(index, e), shard = shardName(index, e);
             out << ", \"belongs_to\": " << (belongs.isEmpty() ? null : jsonString(belongs))
-                << ", \"shard\": " << (shard.isEmpty() ? null : jsonString(shard));
+                << ", \"shard\": " << (shard.isEmpty() ? null : jsonString(shard))
+                << ", \"access\": " << (e.access.empty() ? null : jsonString(e.access));
         }
         out << "}";
     }

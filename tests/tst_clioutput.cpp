@@ -43,6 +43,7 @@ std::shared_ptr<ModelIndex> handMade()
     }
     index->entries[3].kind = TensorKind::Tensor;
     index->entries[3].belongsTo = 0;
+    index->entries[3].access = "[\"optimizer\"][\"state\"][0][\"exp_avg\"]";
     index->moduleTypes = {{"model", "models.net.Net"},
                           {"model.conv1", "torch.nn.modules.conv.Conv2d"},
                           {"model.fc", "torch.nn.modules.linear.Linear"}};
@@ -173,6 +174,9 @@ void TestCliOutput::listAllJsonKeepsExact()
              QStringLiteral("model.conv1.weight"));
     QVERIFY(entries[0].toObject().value(QStringLiteral("belongs_to")).isNull());
     QVERIFY(entries[0].toObject().value(QStringLiteral("shard")).isNull());
+    QCOMPARE(entries[3].toObject().value(QStringLiteral("access")).toString(),
+             QStringLiteral("[\"optimizer\"][\"state\"][0][\"exp_avg\"]"));
+    QVERIFY(entries[0].toObject().value(QStringLiteral("access")).isNull());
 }
 
 void TestCliOutput::treeShowsModuleClasses()

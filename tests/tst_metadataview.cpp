@@ -15,6 +15,7 @@
 #include "ui/modeltreeview.h"
 
 #include <QAbstractItemModelTester>
+#include <QClipboard>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QLabel>
@@ -157,6 +158,18 @@ void TestMetadataView::sortAndFilter()
     view.setMatcher(NameMatcher());
     QCOMPARE(view.shownCount(), 5);
     QVERIFY(view.emptyText().isEmpty());
+    // Ctrl+C copies the selected rows exactly (a newline inside a value stays one).
+    view.show();
+    view.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&view));
+    view.view()->selectionModel()->select(view.proxy()->index(2, 0),
+                                          QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    view.view()->selectionModel()->select(view.proxy()->index(0, 0),
+                                          QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QCOMPARE(view.selectedText(), QStringLiteral("epoch\tint\t3\nargs.name\tstr\t'run\n1'"));
+    view.view()->setFocus();
+    QTest::keyClick(view.view(), Qt::Key_C, Qt::ControlModifier);
+    QCOMPARE(QGuiApplication::clipboard()->text(), view.selectedText());
 }
 
 void TestMetadataView::emptyState()

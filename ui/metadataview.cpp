@@ -4,6 +4,9 @@
 #include "model/search.h"
 #include "ui/models/metadatamodel.h"
 
+#include <QAction>
+#include <QClipboard>
+#include <QGuiApplication>
 #include <QHeaderView>
 #include <QLabel>
 #include <QStackedWidget>
@@ -47,6 +50,13 @@ MetadataView::MetadataView(QWidget* parent) : QWidget(parent)
     header->resizeSection(MetadataModel::TypeColumn,
                           fm.horizontalAdvance(QStringLiteral("argparse.Namespace")) + fm.averageCharWidth() * 3);
     m_stack->addWidget(m_view);
+    // Ctrl+C on the table copies the selected rows: name, type, value, tab-separated, exact.
+    auto* copy = new QAction(tr("Copy"), m_view);
+    copy->setShortcut(QKeySequence::Copy);
+    copy->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    connect(copy, &QAction::triggered, this, [this] { QGuiApplication::clipboard()->setText(selectedText()); });
+    m_view->addAction(copy);
+    m_view->setContextMenuPolicy(Qt::ActionsContextMenu);
 
     m_empty = new QLabel(m_stack);
     m_empty->setObjectName(QStringLiteral("metadataEmptyLabel"));
@@ -115,6 +125,20 @@ int MetadataView::totalCount() const
 QString MetadataView::emptyText() const
 {
     return m_stack->currentWidget() == m_empty ? m_empty->text() : QString();
+}
+
+QString MetadataView::selectedText() const
+{
+    QModelIndexList rows = m_view->selectionModel()->selectedRows(MetadataModel::NameColumn);
+    std::sort(rows.begin(), rows.end(), [](const QModelIndex& a, const QModelIndex& b) { return a.row() < b.row(); });
+    QStringList lines;
+    for (const QModelIndex& r : rows) {
+        QStringList cells;
+        for (int c = 0; c < MetadataModel::ColumnCount; ++c)
+            cells << r.siblingAtColumn(c).data(Qt::EditRole).toString();
+        lines << cells.join(QLatin1Char('\t'));
+    }
+    return lines.join(QLatin1Char('\n'));
 }
 
 void MetadataView::updateState()

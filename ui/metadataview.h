@@ -34,6 +34,9 @@ public:
     /// The text shown instead of the table, or empty while the table is shown.
     QString emptyText() const;
 
+    /// The selected rows in the order shown, one per line: name, type, value (exact, tab-separated).
+    QString selectedText() const;
+
     QTreeView* view() const { return m_view; }
     MetadataModel* model() const { return m_model; }
     MetadataFilterProxy* proxy() const { return m_proxy; }
