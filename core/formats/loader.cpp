@@ -29,7 +29,7 @@ Status checkReadableFile(const QString& path)
         return Status::failure(ErrorKind::Io, QStringLiteral("'%1' cannot be read: permission denied").arg(name));
     if (fi.size() == 0)
         return Status::failure(ErrorKind::Corrupt, QStringLiteral("'%1' is empty (0 bytes)").arg(name));
-    return {};
+    return checkNotGitLfsPointer(path);  // before any reader: whatever the file's name says
 }
 
 LoadResult loadSafetensors(const QString& path, const LoadOptions& options)
@@ -44,8 +44,6 @@ LoadResult loadSafetensors(const QString& path, const LoadOptions& options)
 LoadResult loadModel(const QString& path, const LoadOptions& options)
 {
     if (auto st = detail::checkReadableFile(path); !st)
-        return LoadResult::failureFrom(st);
-    if (auto st = detail::checkNotGitLfsPointer(path); !st)
         return LoadResult::failureFrom(st);
     // safetensors is read natively whatever the engine, except when LibTorch is asked for.
     if (options.engine != LoaderEngine::LibTorch) {
