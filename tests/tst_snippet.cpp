@@ -203,6 +203,16 @@ void TestSnippet::foreignClassesLoadWithoutWeightsOnly()
     QCOMPARE(lines.count(QLatin1Char('\n')), 2);
     QVERIFY(lines.contains(QStringLiteral("models.yolo.Model\\nx, ...")));
     checkSnippetsRun(index, {0});
+    // A pickled torch.nn module alone (no class from outside torch): still weights_only=False,
+    // which PyTorch 2.6 and later need for any nn.Module.
+    index.foreignClasses.clear();
+    index.moduleTypes = {{"", "torch.nn.modules.container.Sequential"}, {"0", "torch.nn.modules.linear.Linear"}};
+    QCOMPARE(
+        pythonLoadingLines(index, 0).section(QLatin1Char('\n'), 1, 1),
+        QStringLiteral("# the file pickles classes (torch.nn.modules.container.Sequential, ...): weights_only=False "
+                       "imports and runs their code"));
+    index.moduleTypes.clear();
+    QVERIFY(!pythonLoadingLines(index, 0).contains(QStringLiteral("weights_only")));
 }
 
 void TestSnippet::safetensorsText()

@@ -70,15 +70,22 @@ QString pythonLoadingLines(const ModelIndex& index, int entry)
             break;
     }
     // torch.load's weights_only mode (the default from PyTorch 2.6) refuses pickled classes
-    // other than tensors and plain containers; loading them imports and runs their code.
+    // other than tensors and plain containers, torch.nn modules included; loading them
+    // imports and runs their code.
+    QString pickled;
     if (!index.foreignClasses.isEmpty())
+        pickled =
+            index.foreignClasses.first() + (index.foreignClasses.size() > 1 ? QStringLiteral(", ...") : QString());
+    else if (!index.moduleTypes.empty())
+        pickled =
+            utf8ToQString(index.moduleTypes.count("") ? index.moduleTypes.at("") : index.moduleTypes.begin()->second) +
+            (index.moduleTypes.size() > 1 ? QStringLiteral(", ...") : QString());
+    if (!pickled.isEmpty())
         return QStringLiteral(
                    "import torch\n"
                    "# the file pickles classes (%1): weights_only=False imports and runs their code\n"
                    "obj = torch.load(%2, map_location=\"cpu\", weights_only=False)")
-            .arg(escapeForTerminal(index.foreignClasses.first()) +
-                     (index.foreignClasses.size() > 1 ? QStringLiteral(", ...") : QString()),
-                 path);
+            .arg(escapeForTerminal(pickled), path);
     return QStringLiteral("import torch\nobj = torch.load(%1, map_location=\"cpu\")").arg(path);
 }
 

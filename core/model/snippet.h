@@ -13,7 +13,9 @@ class ModelIndex;
 /// `obj = torch.load(...)` for torch.save files (legacy and tar included), `m =
 /// torch.jit.load(...)` for TorchScript (mobile included), `sd = load_file(...)` from
 /// safetensors.torch for safetensors (the shard's file for a sharded checkpoint), each
-/// after its import. The path is a Python string literal. Empty for an entry out of range.
+/// after its import; torch.load with weights_only=False (and a comment saying so) when the
+/// file pickles classes (foreign classes or modules). The path is a Python string literal. Empty for an entry out of
+/// range.
 QString pythonLoadingLines(const ModelIndex& index, int entry);
 
 /// The expression that gives the tensor once the file is loaded: `<var><access>` when the
