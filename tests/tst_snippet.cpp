@@ -27,7 +27,7 @@ QJsonArray runSnippets(const QJsonArray& snippets, bool standIns = false)
     // With standIns, modules that cannot be imported become stand-ins whose classes are plain
     // nn.Module subclasses: the user's training code, which the fixtures' classes lived in.
     static const char* script = R"PY(
-import hashlib, importlib.abc, importlib.machinery, json, sys, types, torch
+import hashlib, importlib.abc, importlib.machinery, json, numpy, sys, types, torch
 from torch import nn
 made = {}
 class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -51,7 +51,14 @@ for s in json.load(sys.stdin):
     ns = {}
     try:
         exec(s, ns)
-        t = ns["t"].detach()
+        t = ns["t"]
+        if isinstance(t, numpy.ndarray):  # a NumPy array in a checkpoint: C order, little-endian
+            a = t.copy(order="C")  # not ascontiguousarray: it makes a 0-d array 1-d
+            if a.dtype.byteorder == ">":
+                a = a.astype(a.dtype.newbyteorder("<"))
+            out.append({"shape": list(a.shape), "sha256": hashlib.sha256(a.tobytes()).hexdigest()})
+            continue
+        t = t.detach()
         if t.is_quantized:
             t = t.int_repr()
         flat = t.reshape(-1).contiguous()
