@@ -75,6 +75,7 @@ class TestCliOutput : public QObject {
 private Q_SLOTS:
     void listAllPrintsSafetensorsMetadata();
     void listAllJsonSharded();
+    void checkpointThroughTheTool();
     void listAllPlainEscapes();
     void listAllJsonKeepsExact();
     void treeShowsModuleClasses();
@@ -139,6 +140,60 @@ void TestCliOutput::listAllJsonSharded()
     const QJsonObject p = QJsonDocument::fromJson(plain.out.toUtf8()).object();
     QCOMPARE(p.keys(), (QStringList{"engine", "entries", "file", "format"}));
     QVERIFY(!p.value(QStringLiteral("entries")).toArray().first().toObject().contains(QStringLiteral("shard")));
+}
+
+void TestCliOutput::checkpointThroughTheTool()
+{
+    // A YOLO-style checkpoint written by PyTorch, its classes unimportable: the classes named
+    // once on stderr (those torch.load needed stand-ins for), the chosen metadata and the
+    // optimizer links in list --all --json as PyTorch reads them, the module classes in tree.
+    const QString file = fixture(QStringLiteral("checkpoints/yolo_style.pt"));
+    const QJsonObject truth = readJson(fixture(QStringLiteral("checkpoints/yolo_style.truth.json")));
+    QVERIFY2(!truth.isEmpty(), "run the fixtures_checkpoints test");
+    const CliRun r = runCli({QStringLiteral("list"), file, QStringLiteral("--all"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    const QStringList classLines = r.err.split(QLatin1Char('\n')).filter(QStringLiteral("classes not imported"));
+    QCOMPARE(classLines.size(), 1);
+    QStringList named = classLines[0].section(QStringLiteral(": "), 2).split(QStringLiteral(", "));
+    named.sort();
+    QStringList standIns;
+    for (const auto& v : truth.value(QStringLiteral("stand_ins")).toArray())
+        standIns << v.toString();
+    standIns.sort();
+    QCOMPARE(named, standIns);
+    const QJsonObject got = QJsonDocument::fromJson(r.out.toUtf8()).object();
+    QStringList foreign;
+    for (const auto& v : got.value(QStringLiteral("foreign_classes")).toArray())
+        foreign << v.toString();
+    foreign.sort();
+    QCOMPARE(foreign, standIns);
+    const QJsonArray meta = got.value(QStringLiteral("metadata")).toArray();
+    for (const auto& want : truth.value(QStringLiteral("metadata")).toArray()) {
+        int found = 0;
+        for (const auto& m : meta)
+            found += m.toObject() == want.toObject();
+        QVERIFY2(found == 1, qPrintable(QJsonDocument(want.toObject()).toJson(QJsonDocument::Compact)));
+    }
+    const QJsonObject links = truth.value(QStringLiteral("links")).toObject();
+    QVERIFY(!links.isEmpty());
+    int linked = 0;
+    for (const auto& v : got.value(QStringLiteral("entries")).toArray()) {
+        const QJsonObject e = v.toObject();
+        const QString name = e.value(QStringLiteral("name")).toString();
+        if (links.contains(name)) {
+            QCOMPARE(e.value(QStringLiteral("belongs_to")).toString(), links.value(name).toString());
+            ++linked;
+        } else {
+            QVERIFY2(e.value(QStringLiteral("belongs_to")).isNull(), qPrintable(name));
+        }
+    }
+    QCOMPARE(linked, links.size());
+    const CliRun tree = runCli({QStringLiteral("tree"), file, QStringLiteral("--depth"), QStringLiteral("3")});
+    QCOMPARE(tree.code, 0);
+    for (const char* row : {"├─ model (Model) ", "│  ├─ model (Sequential) ", "│  │  ├─ 0 (Conv) ",
+                            "│  │  ├─ 1 (Bottleneck) ", "│  │  └─ 2 (Detect) ", "│  ├─ embed (Embedding) "})
+        QVERIFY2(tree.out.contains(QString::fromUtf8(row)),
+                 qPrintable(QString::fromUtf8(row) + QLatin1Char('\n') + tree.out));
 }
 
 void TestCliOutput::listAllPlainEscapes()

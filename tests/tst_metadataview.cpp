@@ -99,6 +99,7 @@ private Q_SLOTS:
     void detailsBelongsToAndShard();
     void fileWithoutTensors();
     void safetensorsMetadataFromFile();
+    void checkpointFromFile();
     void openDialogFilter();
 
 private:
@@ -354,6 +355,45 @@ void TestMetadataView::safetensorsMetadataFromFile()
         QCOMPARE(m->index(r, MetadataModel::ValueColumn).data().toString(), meta.value(name.mid(13)).toString());
     }
     QVERIFY(w.foreignClassesLabel()->isHidden());
+}
+
+void TestMetadataView::checkpointFromFile()
+{
+    // A YOLO-style checkpoint written by PyTorch, its classes unimportable: what the window
+    // shows against what torch.load (with stand-ins) reports.
+    const QJsonObject truth = test::readJson(test::fixture(QStringLiteral("checkpoints/yolo_style.truth.json")));
+    QVERIFY2(!truth.isEmpty(), "run the fixtures_checkpoints test");
+    MainWindow w;
+    w.show();
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    w.openFile(test::fixture(QStringLiteral("checkpoints/yolo_style.pt")));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, 30000);
+    QStringList standIns;
+    for (const auto& v : truth.value(QStringLiteral("stand_ins")).toArray())
+        standIns << v.toString();
+    QVERIFY(!w.foreignClassesLabel()->isHidden());
+    for (const QString& c : standIns)
+        QVERIFY2(w.foreignClassesLabel()->text().contains(c), qPrintable(w.foreignClassesLabel()->text()));
+    QCOMPARE(findRow(w.treeModel(), QStringLiteral("model.model.1"))
+                 .siblingAtColumn(ModelTreeModel::TypeColumn)
+                 .data()
+                 .toString(),
+             QStringLiteral("Bottleneck"));
+    QVERIFY(!w.treeView()->isColumnHidden(ModelTreeModel::BelongsToColumn));
+    const QJsonObject links = truth.value(QStringLiteral("links")).toObject();
+    for (auto it = links.begin(); it != links.end(); ++it)
+        QCOMPARE(findRow(w.treeModel(), it.key()).siblingAtColumn(ModelTreeModel::BelongsToColumn).data().toString(),
+                 it.value().toString());
+    const QAbstractItemModel* m = w.metadataView()->model();
+    for (const auto& v : truth.value(QStringLiteral("metadata")).toArray()) {
+        const QJsonObject want = v.toObject();
+        int found = 0;
+        for (int r = 0; r < m->rowCount(); ++r)
+            found += m->index(r, 0).data(Qt::EditRole).toString() == want.value(QStringLiteral("name")).toString() &&
+                     m->index(r, 1).data(Qt::EditRole).toString() == want.value(QStringLiteral("type")).toString() &&
+                     m->index(r, 2).data(Qt::EditRole).toString() == want.value(QStringLiteral("value")).toString();
+        QVERIFY2(found == 1, qPrintable(want.value(QStringLiteral("name")).toString()));
+    }
 }
 
 void TestMetadataView::openDialogFilter()
