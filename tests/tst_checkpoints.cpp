@@ -77,8 +77,7 @@ void TestCheckpoints::matchesPyTorch()
     QFETCH(QString, file);
     const auto idx = open(file);
     QVERIFY(idx);
-    const QJsonObject truth =
-        readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
+    const QJsonObject truth = readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
     const QJsonArray tensors = truth.value(QStringLiteral("tensors")).toArray();
     QVERIFY(!tensors.isEmpty());
     QCOMPARE(idx->entries.size(), size_t(tensors.size()));
@@ -99,8 +98,7 @@ void TestCheckpoints::matchesPyTorch()
     int linked = 0;
     for (const auto& e : idx->entries) {
         const QString want = links.value(QString::fromStdString(e.name)).toString();
-        const QString got =
-            e.belongsTo >= 0 ? QString::fromStdString(idx->entries[size_t(e.belongsTo)].name) : QString();
+        const QString got = e.belongsTo >= 0 ? QString::fromStdString(idx->entries[size_t(e.belongsTo)].name) : QString();
         QCOMPARE(got, want);
         linked += e.belongsTo >= 0;
     }
@@ -164,8 +162,7 @@ void TestCheckpoints::pythonAccess()
     QCOMPARE(QString::fromStdString(sd.access), QStringLiteral("[\"model_state_dict\"][\"0.weight\"]"));
     const auto whole = open(QStringLiteral("whole_model.pt"));
     QVERIFY(whole);
-    QCOMPARE(QString::fromStdString(whole->entries[0].access),
-             QStringLiteral(".get_parameter(\"model.0.conv.weight\")"));
+    QCOMPARE(QString::fromStdString(whole->entries[0].access), QStringLiteral(".get_parameter(\"model.0.conv.weight\")"));
 }
 
 void TestCheckpoints::noTensors_data()
@@ -184,8 +181,7 @@ void TestCheckpoints::noTensors()
     QVERIFY(idx);
     QVERIFY(idx->entries.empty());
     QVERIFY2(idx->noTensorsReason.contains(why), qPrintable(idx->noTensorsReason));
-    const QJsonObject truth =
-        readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
+    const QJsonObject truth = readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
     for (const auto& m : truth.value(QStringLiteral("metadata")).toArray()) {
         const QJsonObject o = m.toObject();
         const MetadataEntry* got = findMetadata(*idx, o.value(QStringLiteral("name")).toString().toStdString());
