@@ -77,7 +77,8 @@ void TestCheckpoints::matchesPyTorch()
     QFETCH(QString, file);
     const auto idx = open(file);
     QVERIFY(idx);
-    const QJsonObject truth = readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
+    const QJsonObject truth =
+        readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
     const QJsonArray tensors = truth.value(QStringLiteral("tensors")).toArray();
     QVERIFY(!tensors.isEmpty());
     QCOMPARE(idx->entries.size(), size_t(tensors.size()));
@@ -98,7 +99,8 @@ void TestCheckpoints::matchesPyTorch()
     int linked = 0;
     for (const auto& e : idx->entries) {
         const QString want = links.value(QString::fromStdString(e.name)).toString();
-        const QString got = e.belongsTo >= 0 ? QString::fromStdString(idx->entries[size_t(e.belongsTo)].name) : QString();
+        const QString got =
+            e.belongsTo >= 0 ? QString::fromStdString(idx->entries[size_t(e.belongsTo)].name) : QString();
         QCOMPARE(got, want);
         linked += e.belongsTo >= 0;
     }
@@ -150,19 +152,20 @@ void TestCheckpoints::pythonAccess()
 {
     const auto idx = open(QStringLiteral("yolo_style.pt"));
     QVERIFY(idx);
-    const auto& w = idx->entries[size_t(idx->findEntry("model.model.0.conv.weight"))];
-    QCOMPARE(QString::fromStdString(w.access), QStringLiteral("[\"model\"].get_parameter(\"model.0.conv.weight\")"));
-    const auto& b = idx->entries[size_t(idx->findEntry("ema.model.0.bn.running_mean"))];
-    QCOMPARE(QString::fromStdString(b.access), QStringLiteral("[\"ema\"].get_buffer(\"model.0.bn.running_mean\")"));
-    const auto& m = idx->entries[size_t(idx->findEntry("optimizer.state.3.momentum_buffer"))];
-    QCOMPARE(QString::fromStdString(m.access), QStringLiteral("[\"optimizer\"][\"state\"][3][\"momentum_buffer\"]"));
+    QCOMPARE(QString::fromStdString(std::string(idx->access(idx->findEntry("model.model.0.conv.weight")))),
+             QStringLiteral("[\"model\"].get_parameter(\"model.0.conv.weight\")"));
+    QCOMPARE(QString::fromStdString(std::string(idx->access(idx->findEntry("ema.model.0.bn.running_mean")))),
+             QStringLiteral("[\"ema\"].get_buffer(\"model.0.bn.running_mean\")"));
+    QCOMPARE(QString::fromStdString(std::string(idx->access(idx->findEntry("optimizer.state.3.momentum_buffer")))),
+             QStringLiteral("[\"optimizer\"][\"state\"][3][\"momentum_buffer\"]"));
     const auto t = open(QStringLiteral("training_checkpoint.pt"));
     QVERIFY(t);
-    const auto& sd = t->entries[size_t(t->findEntry("model_state_dict.0.weight"))];
-    QCOMPARE(QString::fromStdString(sd.access), QStringLiteral("[\"model_state_dict\"][\"0.weight\"]"));
+    QCOMPARE(QString::fromStdString(std::string(t->access(t->findEntry("model_state_dict.0.weight")))),
+             QStringLiteral("[\"model_state_dict\"][\"0.weight\"]"));
     const auto whole = open(QStringLiteral("whole_model.pt"));
     QVERIFY(whole);
-    QCOMPARE(QString::fromStdString(whole->entries[0].access), QStringLiteral(".get_parameter(\"model.0.conv.weight\")"));
+    QCOMPARE(QString::fromStdString(std::string(whole->access(0))),
+             QStringLiteral(".get_parameter(\"model.0.conv.weight\")"));
 }
 
 void TestCheckpoints::noTensors_data()
@@ -181,7 +184,8 @@ void TestCheckpoints::noTensors()
     QVERIFY(idx);
     QVERIFY(idx->entries.empty());
     QVERIFY2(idx->noTensorsReason.contains(why), qPrintable(idx->noTensorsReason));
-    const QJsonObject truth = readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
+    const QJsonObject truth =
+        readJson(checkpoint(QString(file).replace(QLatin1String(".pt"), QLatin1String(".truth.json"))));
     for (const auto& m : truth.value(QStringLiteral("metadata")).toArray()) {
         const QJsonObject o = m.toObject();
         const MetadataEntry* got = findMetadata(*idx, o.value(QStringLiteral("name")).toString().toStdString());

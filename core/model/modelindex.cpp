@@ -365,6 +365,28 @@ Result<std::vector<std::uint8_t>> ModelIndex::contiguousBytes(int entry) const
     }
 }
 
+std::string ModelIndex::access(int entry) const
+{
+    if (entry < 0 || size_t(entry) >= accessOf.size() || accessOf[size_t(entry)] == 0 ||
+        accessOf[size_t(entry)] > accessBases.size())
+        return {};
+    const AccessBase& b = accessBases[accessOf[size_t(entry)] - 1];
+    const std::string& name = entries[size_t(entry)].name;
+    const std::string rest = b.nameOffset <= name.size() ? name.substr(b.nameOffset) : std::string();
+    const auto literal = [](const std::string& s) { return pythonStringLiteral(s).toStdString(); };
+    switch (b.step) {
+        case AccessBase::Step::Subscript:
+            return b.prefix + "[" + literal(rest) + "]";
+        case AccessBase::Step::GetParameter:
+            return b.prefix + ".get_parameter(" + literal(rest) + ")";
+        case AccessBase::Step::GetBuffer:
+            return b.prefix + ".get_buffer(" + literal(rest) + ")";
+        case AccessBase::Step::Exact:
+            break;
+    }
+    return b.prefix;
+}
+
 ModelIndex::Totals ModelIndex::totals() const
 {
     Totals t;

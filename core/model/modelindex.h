@@ -74,6 +74,10 @@ struct TensorEntry {
     std::string name;  // full dotted name, as in state_dict()
     TensorKind kind = TensorKind::Tensor;
     DType dtype = DType::Unknown;
+    /// The parameter this entry belongs to (an optimizer state entry such as
+    /// optimizer.state.17.exp_avg, matched through param_groups' order), or -1.
+    /// (Fields are ordered so that these two ints fill padding: 100k entries stay small.)
+    int belongsTo = -1;
     std::vector<std::int64_t> shape;
     std::vector<std::int64_t> strides;  // in elements
     std::int64_t storageOffset = 0;     // in elements
@@ -85,21 +89,13 @@ struct TensorEntry {
     bool requiresGrad = false;
     int storage = -1;     // index into ModelIndex::storages
     int sharedWith = -1;  // first entry (in order) that lives in the same storage, or -1
+    /// The file it is read from, as an index into ModelIndex::sourceFiles (the shard of a
+    /// sharded checkpoint), or -1 for filePath.
+    int sourceFile = -1;
     // Per-tensor affine quantization (quantized dtypes only).
     double qScale = 1.0;
     std::int64_t qZeroPoint = 0;
     std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (scale/zero point unused)
-    /// The parameter this entry belongs to (an optimizer state entry such as
-    /// optimizer.state.17.exp_avg, matched through param_groups' order), or -1.
-    int belongsTo = -1;
-    /// The file it is read from, as an index into ModelIndex::sourceFiles (the shard of a
-    /// sharded checkpoint), or -1 for filePath.
-    int sourceFile = -1;
-    /// How Python reaches it from the object the file loads into, when that is not
-    /// `obj[name]`: a chain of subscripts and calls such as `["model"]["fc.weight"]`,
-    /// `["optimizer"]["state"][17]["exp_avg"]` or `["model"].get_parameter("model.0.conv.weight")`.
-    /// Empty for the flat case.
-    std::string access;
 };
 
 /// A value of a checkpoint that is not a tensor (the epoch, a learning rate, a training
@@ -165,6 +161,25 @@ public:
     /// For a file with no tensors: why it has none ("a learning-rate scheduler's state").
     QString noTensorsReason;
     std::vector<TensorEntry> entries;  // state_dict order
+    /// How Python reaches an entry from the object the file loads into, when that is not
+    /// `obj[name]`: a chain such as `["model"]["fc.weight"]`, `["optimizer"]["state"][17]["exp_avg"]`
+    /// or `["model"].get_parameter("model.0.conv.weight")`. Siblings share one base (the
+    /// container's expression): 4 bytes an entry instead of a string; see access().
+    struct AccessBase {
+        enum class Step : std::uint8_t {
+            Subscript,     // prefix + [the rest of the name as a string literal]
+            GetParameter,  // prefix + .get_parameter(the rest of the name)
+            GetBuffer,     // prefix + .get_buffer(the rest of the name)
+            Exact,         // prefix is the whole expression
+        };
+        std::string prefix;
+        std::uint32_t nameOffset = 0;  // where the rest of the name starts
+        Step step = Step::Exact;
+    };
+    std::vector<AccessBase> accessBases;
+    /// Per entry: 1 + its index in accessBases, or 0 for obj[name]. Empty when every entry
+    /// is reached as obj[name].
+    std::vector<std::uint32_t> accessOf;
     std::vector<StorageInfo> storages;
     std::shared_ptr<const StorageProvider> provider;
 
@@ -176,6 +191,9 @@ public:
     void makeNamesUnique();
 
     int findEntry(std::string_view name) const;  // -1 if absent
+    /// The Python expression that reaches entry `entry` from the loaded object (see
+    /// AccessBase), or empty when that is obj[name].
+    std::string access(int entry) const;
     /// Checked access to an entry's elements: an error (naming file and tensor) when the
     /// tensor's extent does not fit in its storage, its logical size passes
     /// limits::kMaxLogicalElements, or the storage cannot be read.

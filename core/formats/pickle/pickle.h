@@ -47,12 +47,13 @@ struct StorageRef {
     std::string_view key;
     std::string_view typeName;  // "torch.FloatStorage"
     std::optional<DType> dtype;
+    /// The bytes are inside the pickle itself (a NumPy array's data): Document::inlineData
+    /// [inlineIndex], owned by the Document; key is then a name made up by the resolver.
+    /// (Here, not below: it fills padding, and a checkpoint has a storage per tensor.)
+    bool isInline = false;
+    std::uint32_t inlineIndex = 0;
     std::int64_t numel = 0;
     std::string_view location;
-    /// The bytes are inside the pickle itself (a NumPy array's data): owned by the Document,
-    /// exactly numel * item size long; key is then a name made up by the resolver.
-    bool isInline = false;
-    std::string_view inlineBytes;
 };
 
 /// The items of a tuple, list, set or dict: a read-only view of pointers kept in the
@@ -142,7 +143,8 @@ public:
     Document& operator=(Document&&) = default;
 
     Value* root = nullptr;
-    std::deque<StorageRef> storages;  // a deque: no reallocation peak with one storage per tensor
+    std::deque<StorageRef> storages;           // a deque: no reallocation peak with one storage per tensor
+    std::vector<std::string_view> inlineData;  // the bytes of inline storages (StorageRef::inlineIndex)
     /// Callables that were not on the allow-list and therefore not called, as
     /// "module.name" (each once), and other things worth telling the user.
     std::vector<std::string> warnings;

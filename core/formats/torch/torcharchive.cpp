@@ -83,47 +83,45 @@ private:
     mutable std::unordered_map<int, StorageBytes> m_inflated;
 };
 
-/// The storages of a PyTorch archive: its data/<key> records.
+/// The storages of a PyTorch archive: its data/<key> records (handle: the entry's index).
 class ZipRecords final : public detail::StorageRecords {
 public:
     ZipRecords(std::shared_ptr<const ZipReader> zip, std::string top) : m_zip(std::move(zip)), m_top(std::move(top)) {}
 
-    std::optional<std::uint64_t> recordSize(std::string_view key) const override
+    std::optional<detail::StorageRecord> find(std::string_view key) const override
     {
-        const ZipEntry* e = find(key);
-        return e ? std::optional<std::uint64_t>(e->uncompressedSize) : std::nullopt;
+        const ZipEntry* e = m_zip->find(m_top + "data/" + std::string(key));
+        if (!e)
+            return std::nullopt;
+        return detail::StorageRecord{e->uncompressedSize, std::uint64_t(e - m_zip->entries().data())};
     }
-    QString unusable(std::string_view key, std::uint64_t) const override
+    QString unusable(const detail::StorageRecord& r, std::uint64_t, const QString& name) const override
     {
-        const ZipEntry* e = find(key);
-        if (e && !e->isStored() && e->uncompressedSize > kMaxInflatedStorage)
+        const ZipEntry& e = entry(r);
+        if (!e.isStored() && e.uncompressedSize > kMaxInflatedStorage)
             return QStringLiteral("its storage %1 is compressed and too large to inflate (%2 bytes)")
-                .arg(argText(qs(recordName(key))), argText(e->uncompressedSize));
+                .arg(argText(name), argText(e.uncompressedSize));
         return {};
     }
-    Result<StorageBytes> read(std::string_view key, std::uint64_t bytes) const override
+    Result<StorageBytes> read(const detail::StorageRecord& r, std::uint64_t bytes) const override
     {
-        const ZipEntry* e = find(key);
-        if (!e)
-            return Result<StorageBytes>::failure(
-                ErrorKind::Corrupt, QStringLiteral("its data record '%1' is missing").arg(qs(recordName(key))));
-        return m_zip->read(*e, bytes, true);
+        return m_zip->read(entry(r), bytes, true);
     }
-    std::shared_ptr<const StorageProvider> provider(std::vector<std::string> keys,
+    std::shared_ptr<const StorageProvider> provider(std::vector<detail::StorageRecord> records,
                                                     std::vector<std::uint64_t> bytes) const override
     {
         auto p = std::make_shared<ArchiveStorage>();
         p->zip = m_zip;
-        p->records.reserve(keys.size());
-        for (const auto& k : keys)
-            p->records.push_back(find(k));
+        p->records.reserve(records.size());
+        for (const auto& r : records)
+            p->records.push_back(&entry(r));
         p->bytes = std::move(bytes);
         return p;
     }
     std::string recordName(std::string_view key) const override { return std::string("data/").append(key); }
 
 private:
-    const ZipEntry* find(std::string_view key) const { return m_zip->find(m_top + "data/" + std::string(key)); }
+    const ZipEntry& entry(const detail::StorageRecord& r) const { return m_zip->entries()[size_t(r.handle)]; }
     std::shared_ptr<const ZipReader> m_zip;
     std::string m_top;
 };

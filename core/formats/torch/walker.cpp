@@ -118,6 +118,7 @@ void Walker::prepareStorages()
     m_storageInfo.assign(n, {});
     m_storageProblem.assign(n, {});
     m_storageUsable.assign(n, false);
+    m_storageRecord.assign(n, {});
     for (size_t i = 0; i < n; ++i) {
         const auto& s = m_doc.storages[i];
         StorageInfo& info = m_storageInfo[i];
@@ -133,36 +134,45 @@ void Walker::prepareStorages()
             continue;
         }
         info.byteSize = std::uint64_t(byteSize);
-        const std::optional<std::uint64_t> have =
-            s.isInline ? std::optional<std::uint64_t>(s.inlineBytes.size()) : m_records.recordSize(s.key);
-        if (!have) {
+        std::optional<StorageRecord> record = StorageRecord{s.isInline ? inlineBytes(s).size() : 0, 0};
+        if (!s.isInline)
+            record = m_records.find(s.key);
+        if (!record) {
             m_storageProblem[i] = QStringLiteral("its data record '%1' is missing").arg(qs(info.key));
             continue;
         }
-        if (*have < info.byteSize) {
+        if (record->size < info.byteSize) {
             m_storageProblem[i] =
                 QStringLiteral("its storage %1 declares %2 bytes (%3 x %4) but the record holds only %5")
                     .arg(argText(qs(info.key)), argText(info.byteSize), argText(s.numel),
-                         argText(qs(std::string(dtypeName(*s.dtype)))), argText(*have));
+                         argText(qs(std::string(dtypeName(*s.dtype)))), argText(record->size));
             continue;
         }
         if (!s.isInline)
-            if (QString why = m_records.unusable(s.key, info.byteSize); !why.isEmpty()) {
+            if (QString why = m_records.unusable(*record, info.byteSize, qs(info.key)); !why.isEmpty()) {
                 m_storageProblem[i] = why;
                 continue;
             }
+        m_storageRecord[i] = *record;
         m_storageUsable[i] = true;
     }
+}
+
+std::string_view Walker::inlineBytes(const pickle::StorageRef& s) const
+{
+    return s.inlineIndex < m_doc.inlineData.size() ? m_doc.inlineData[s.inlineIndex] : std::string_view();
 }
 
 void Walker::keepUsedStorages()
 {
     const size_t storageCount = m_doc.storages.size();
-    std::vector<int> remap(storageCount, -1);
-    std::vector<std::string> keys;
-    std::vector<std::uint64_t> bytes;
-    auto mixed = std::make_shared<MixedStorage>();
     bool anyInline = false;
+    for (const auto& e : m_index.entries)
+        anyInline = anyInline || m_doc.storages[size_t(e.storage)].isInline;
+    std::vector<int> remap(storageCount, -1);
+    std::vector<StorageRecord> records;
+    std::vector<std::uint64_t> bytes;
+    auto mixed = anyInline ? std::make_shared<MixedStorage>() : nullptr;
     for (auto& e : m_index.entries) {
         int& r = remap[size_t(e.storage)];
         if (r < 0) {
@@ -172,22 +182,24 @@ void Walker::keepUsedStorages()
             const auto& s = m_doc.storages[size_t(e.storage)];
             m_index.storages.push_back(m_storageInfo[size_t(e.storage)]);
             if (s.isInline) {
-                anyInline = true;
                 mixed->recordIndex.push_back(-1);
                 mixed->inlined.push_back(std::make_shared<const std::string>(
-                    s.inlineBytes.substr(0, m_storageInfo[size_t(e.storage)].byteSize)));
-            } else {
-                mixed->recordIndex.push_back(int(keys.size()));
-                mixed->inlined.push_back(nullptr);
-                keys.emplace_back(s.key);
-                bytes.push_back(m_storageInfo[size_t(e.storage)].byteSize);
+                    inlineBytes(s).substr(0, m_storageInfo[size_t(e.storage)].byteSize)));
+                continue;
             }
+            if (mixed) {
+                mixed->recordIndex.push_back(int(records.size()));
+                mixed->inlined.push_back(nullptr);
+            }
+            records.push_back(m_storageRecord[size_t(e.storage)]);
+            bytes.push_back(m_storageInfo[size_t(e.storage)].byteSize);
         }
         e.storage = r;
     }
     m_doc = pickle::Document();  // the value tree is no longer needed
-    auto provider = m_records.provider(std::move(keys), std::move(bytes));
-    if (anyInline) {
+    m_storageRecord = {};
+    auto provider = m_records.provider(std::move(records), std::move(bytes));
+    if (mixed) {
         mixed->records = std::move(provider);
         m_index.provider = std::move(mixed);
     } else {
@@ -204,7 +216,7 @@ void Walker::skip(const std::string& name, const QString& why)
     m_index.warnings << msg;
 }
 
-bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, const std::string& access)
+bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, std::uint32_t access)
 {
     if (name.size() > limits::kMaxNameBytes) {
         skipLongName(name);
@@ -263,10 +275,12 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
     e.qZeroPoint = t.qZeroPoint;
     if ((t.qScales || t.qZeroPoints) && !addQuantChannels(name, t, e))
         return false;
-    // The access chain is kept only where Python does not reach the tensor as obj[name].
-    if (!access.empty() && access != "[" + pythonStringLiteral(name).toStdString() + "]")
-        e.access = access;
     m_index.entries.push_back(std::move(e));
+    // Kept only once an entry needs one (0: reached as obj[name]).
+    if (access != 0 || !m_index.accessOf.empty()) {
+        m_index.accessOf.resize(m_index.entries.size() - 1);
+        m_index.accessOf.push_back(access);
+    }
     return true;
 }
 
@@ -320,10 +334,10 @@ bool Walker::smallTensor(const pickle::TensorRef& r, std::vector<Out>& out, QStr
     const pickle::StorageRef& s = m_doc.storages[size_t(r.storage)];
     const auto read = [&](std::uint64_t bytes) -> Result<StorageBytes> {
         if (!s.isInline)
-            return m_records.read(s.key, bytes);
+            return m_records.read(m_storageRecord[size_t(r.storage)], bytes);
         StorageBytes b;
-        b.data = reinterpret_cast<const std::uint8_t*>(s.inlineBytes.data());
-        b.size = std::min<std::uint64_t>(bytes, s.inlineBytes.size());
+        b.data = reinterpret_cast<const std::uint8_t*>(inlineBytes(s).data());
+        b.size = std::min<std::uint64_t>(bytes, inlineBytes(s).size());
         return b;
     };
     return readChannelValues(read, s, r, out, why);
@@ -437,7 +451,7 @@ Status Walker::walkScriptModule(const Value* m, const std::string& prefix, int d
             }
             const bool wanted = pass == 0 ? kind != TensorKind::Buffer : kind == TensorKind::Buffer;
             if (wanted)
-                addTensor(dotted + std::string(k->text), *v->tensor, kind, std::string());
+                addTensor(dotted + std::string(k->text), *v->tensor, kind, 0);
         }
     }
     for (size_t i = 0; i < state->dictSize(); ++i) {

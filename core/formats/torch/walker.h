@@ -28,20 +28,29 @@ struct TorchScriptClass;
 
 namespace detail {
 
+/// One storage's record in its container: its size, and a handle only the container reads.
+struct StorageRecord {
+    std::uint64_t size = 0;    // bytes the record holds
+    std::uint64_t handle = 0;  // the container's own reference (an entry index, a file offset)
+};
+
 /// Where the storages a pickle names live: one record per storage key (the key of the
 /// persistent id, "0", "140230958") in its container.
 class StorageRecords {
 public:
     virtual ~StorageRecords() = default;
-    /// Bytes the record of `key` holds, or nullopt when there is none.
-    virtual std::optional<std::uint64_t> recordSize(std::string_view key) const = 0;
-    /// Why the record of `key` cannot be read at `bytes` bytes (too large to inflate, say), or
-    /// empty when it can.
-    virtual QString unusable(std::string_view /*key*/, std::uint64_t /*bytes*/) const { return {}; }
-    /// The first `bytes` bytes of the record of `key` (small tensors read while loading).
-    virtual Result<StorageBytes> read(std::string_view key, std::uint64_t bytes) const = 0;
-    /// The provider the index keeps: index storage i is the record `keys[i]`, `bytes[i]` long.
-    virtual std::shared_ptr<const StorageProvider> provider(std::vector<std::string> keys,
+    /// The record of `key`, or nullopt when there is none.
+    virtual std::optional<StorageRecord> find(std::string_view key) const = 0;
+    /// Why `record` cannot be read at `bytes` bytes (too large to inflate, say), or empty when
+    /// it can. `name` is the record's name for the message.
+    virtual QString unusable(const StorageRecord& /*record*/, std::uint64_t /*bytes*/, const QString& /*name*/) const
+    {
+        return {};
+    }
+    /// The first `bytes` bytes of `record` (small tensors read while loading).
+    virtual Result<StorageBytes> read(const StorageRecord& record, std::uint64_t bytes) const = 0;
+    /// The provider the index keeps: index storage i is `records[i]`, `bytes[i]` long.
+    virtual std::shared_ptr<const StorageProvider> provider(std::vector<StorageRecord> records,
                                                             std::vector<std::uint64_t> bytes) const = 0;
     /// How the record of `key` is named in messages and StorageInfo::key ("data/3").
     virtual std::string recordName(std::string_view key) const { return std::string(key); }

@@ -15,11 +15,27 @@ namespace paramscope::detail {
 
 constexpr int kMaxDepth = 256;  // nesting of modules / containers followed
 
-/// Where a value sits: its dotted name and the Python expression that reaches it from the
-/// loaded object (`["model"]["fc.weight"]`; empty for the object itself).
+/// Where a value sits: its dotted name, and the step from its parent by which Python reaches
+/// it (the expression `["model"]["fc.weight"]` is built only for the tensors that need it).
 struct Place {
+    enum class Step : std::uint8_t {
+        Root,       // the loaded object itself
+        Key,        // parent[key]
+        Index,      // parent[index]
+        Attribute,  // parent.key
+        Opaque,     // no plain Python expression (a set's item, what an object was built from)
+    };
     std::string name;
-    std::string access;
+    const Place* parent = nullptr;
+    Step step = Step::Root;
+    const pickle::Value* key = nullptr;  // Key, Attribute
+    std::size_t index = 0;               // Index
+
+    /// Reached as obj[name]: a string key of the loaded object.
+    bool flat() const;
+    /// The Python expression from the loaded object (empty for the object itself, and when a
+    /// step on the way is Opaque).
+    std::string access() const;
 };
 
 class Walker {
@@ -36,9 +52,11 @@ private:
     // walker.cpp
     void prepareStorages();
     void keepUsedStorages();
+    std::string_view inlineBytes(const pickle::StorageRef& s) const;
     void skip(const std::string& name, const QString& why);
     /// Validates a tensor against its storage and adds it; true when it was added.
-    bool addTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, const std::string& access);
+    /// `access`: 1 + the ModelIndex::accessBases index of its Python path, 0 for obj[name].
+    bool addTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, std::uint32_t access);
     bool addQuantChannels(const std::string& name, const pickle::TensorRef& t, TensorEntry& e);
     template <typename Out>
     bool smallTensor(const pickle::TensorRef& r, std::vector<Out>& out, QString& why);
@@ -56,6 +74,10 @@ private:
     Status walkContainer(const Value* v, const Place& at, int depth);
     Status walkObject(const Value* v, const Place& at, int depth);
     Status walkPickledModule(const Value* m, const Place& at, const Place& root, int depth);
+    /// The access base of a tensor at `at` (0: obj[name]); siblings share one.
+    std::uint32_t accessBase(const Place& at);
+    std::uint32_t moduleAccessBase(const Place& root, TensorKind kind);
+    std::uint32_t newAccessBase(std::string prefix, std::uint32_t nameOffset, ModelIndex::AccessBase::Step step);
     void addMetadata(const std::string& name, const Value* v);
     void addMetadata(const std::string& name, std::string type, std::string value);
     void noteForeignClass(std::string_view name);
@@ -71,6 +93,7 @@ private:
     std::vector<StorageInfo> m_storageInfo;  // per storage of the document
     std::vector<QString> m_storageProblem;
     std::vector<bool> m_storageUsable;
+    std::vector<StorageRecord> m_storageRecord;  // per storage of the document (not inline)
     std::unordered_set<std::string> m_warnedNoClass;
     std::unordered_set<std::string> m_foreign;
     size_t m_visits = 0;
@@ -90,6 +113,13 @@ private:
         bool module = false;  // only its parameters count (else: every tensor but BatchNorm statistics)
     };
     std::vector<ParameterSet> m_parameterSets;
+    // The last access bases made, by the name of the container they belong to (Places live
+    // on the stack: their addresses are reused, their names tell them apart).
+    const Place* m_lastContainerPlace = nullptr;
+    std::string m_lastContainer;
+    std::uint32_t m_lastContainerBase = 0;
+    std::string m_lastModule;
+    std::uint32_t m_lastModuleBases[2] = {0, 0};  // get_parameter, get_buffer
     /// An optimizer state_dict: `state` keyed by parameter id, `param_groups` listing the ids.
     struct Optimizer {
         std::vector<std::int64_t> order;  // parameter ids in param_groups order

@@ -316,6 +316,73 @@ bool isTorchClass(std::string_view cls)
 
 }  // namespace
 
+bool Place::flat() const
+{
+    return step == Step::Key && parent && parent->step == Step::Root && key && key->type == VT::String;
+}
+
+std::string Place::access() const
+{
+    std::vector<const Place*> chain;
+    for (const Place* p = this; p && p->step != Step::Root; p = p->parent) {
+        if (p->step == Step::Opaque)
+            return {};
+        chain.push_back(p);
+    }
+    std::string out;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
+        const Place& p = **it;
+        if (p.step == Step::Key)
+            out += subscript(p.key);
+        else if (p.step == Step::Index)
+            out += "[" + std::to_string(p.index) + "]";
+        else if (isIdentifier(p.key ? p.key->text : std::string_view()))
+            out += "." + std::string(p.key->text);
+        else
+            out += ".__dict__" + subscript(p.key);
+    }
+    return out;
+}
+
+std::uint32_t Walker::newAccessBase(std::string prefix, std::uint32_t nameOffset, ModelIndex::AccessBase::Step step)
+{
+    m_index.accessBases.push_back({std::move(prefix), nameOffset, step});
+    return std::uint32_t(m_index.accessBases.size());
+}
+
+std::uint32_t Walker::accessBase(const Place& at)
+{
+    if (at.flat())
+        return 0;
+    const Place* parent = at.parent;
+    if (at.step == Place::Step::Key && parent && at.key && at.key->type == VT::String) {
+        if (m_lastContainerBase == 0 || m_lastContainerPlace != parent || m_lastContainer != parent->name) {
+            m_lastContainerPlace = parent;
+            const std::uint32_t offset = parent->name.empty() ? 0 : std::uint32_t(parent->name.size() + 1);
+            m_lastContainer = parent->name;
+            m_lastContainerBase = newAccessBase(parent->access(), offset, ModelIndex::AccessBase::Step::Subscript);
+        }
+        return m_lastContainerBase;
+    }
+    return newAccessBase(at.access(), 0, ModelIndex::AccessBase::Step::Exact);
+}
+
+std::uint32_t Walker::moduleAccessBase(const Place& root, TensorKind kind)
+{
+    if (m_lastModule != root.name || (m_lastModuleBases[0] == 0 && m_lastModuleBases[1] == 0)) {
+        m_lastModule = root.name;
+        m_lastModuleBases[0] = m_lastModuleBases[1] = 0;
+    }
+    const int k = kind == TensorKind::Buffer ? 1 : 0;
+    if (m_lastModuleBases[k] == 0) {
+        const std::uint32_t offset = root.name.empty() ? 0 : std::uint32_t(root.name.size() + 1);
+        m_lastModuleBases[k] =
+            newAccessBase(root.access(), offset,
+                          k ? ModelIndex::AccessBase::Step::GetBuffer : ModelIndex::AccessBase::Step::GetParameter);
+    }
+    return m_lastModuleBases[k];
+}
+
 void Walker::noteForeignClass(std::string_view name)
 {
     if (isTorchClass(name) || name.substr(0, 12) == "collections." || name.substr(0, 9) == "builtins." ||
@@ -369,7 +436,7 @@ Status Walker::walkValue(const Value* v, const Place& at, int depth)
             const TensorKind kind = t.isArray       ? TensorKind::Array
                                     : t.isParameter ? TensorKind::Parameter
                                                     : TensorKind::Tensor;
-            addTensor(at.name.empty() ? std::string("tensor") : at.name, t, kind, at.access);
+            addTensor(at.name.empty() ? std::string("tensor") : at.name, t, kind, accessBase(at));
             return {};
         }
         case VT::Dict:
@@ -400,8 +467,8 @@ Status Walker::walkContainer(const Value* v, const Place& at, int depth)
         if (childNameTooLong(at.name, "01234567890123456789"))
             return {};
         for (size_t i = 0; i < v->items.size(); ++i) {
-            Place child{join(at.name, std::to_string(i)),
-                        (v->type == VT::Set ? "" : at.access + "[" + std::to_string(i) + "]")};
+            Place child{join(at.name, std::to_string(i)), &at,
+                        v->type == VT::Set ? Place::Step::Opaque : Place::Step::Index, nullptr, i};
             if (auto st = walkValue(v->items[i], child, depth + 1); !st)
                 return st;
         }
@@ -423,7 +490,7 @@ Status Walker::walkContainer(const Value* v, const Place& at, int depth)
         const Value* k = v->key(i);
         if (k && k->type == VT::String && childNameTooLong(at.name, k->text))
             continue;
-        Place child{join(at.name, keyName(k)), at.access + subscript(k)};
+        Place child{join(at.name, keyName(k)), &at, Place::Step::Key, k};
         if (auto st = walkValue(v->value(i), child, depth + 1); !st)
             return st;
     }
@@ -475,18 +542,18 @@ Status Walker::walkObject(const Value* v, const Place& at, int depth)
             if (!k || (k->type == VT::String && childNameTooLong(at.name, k->text)))
                 continue;
             const std::string key = keyName(k);
-            Place child{join(at.name, key), at.access + (isIdentifier(key) ? "." + key : ".__dict__" + subscript(k))};
+            Place child{join(at.name, key), &at, Place::Step::Attribute, k};
             if (auto st = walkValue(value, child, depth + 1); !st)
                 return st;
         }
     } else if (state && !isScalar(state)) {
-        if (auto st = walkValue(state, Place{join(at.name, "__state__"), std::string()}, depth + 1); !st)
+        if (auto st = walkValue(state, Place{join(at.name, "__state__"), &at, Place::Step::Opaque}, depth + 1); !st)
             return st;
     }
     int budget = 100000;
     if (v->args && (!v->opaque || holdsTensor(v->args, 0, budget)) && !isScalar(v->args) &&
         !std::all_of(v->args->items.begin(), v->args->items.end(), isScalar))
-        if (auto st = walkValue(v->args, Place{join(at.name, "__args__"), std::string()}, depth + 1); !st)
+        if (auto st = walkValue(v->args, Place{join(at.name, "__args__"), &at, Place::Step::Opaque}, depth + 1); !st)
             return st;
     return {};
 }
@@ -505,12 +572,8 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
     const Value* buffers = state->get("_buffers");
     const Value* modules = state->get("_modules");
     const Value* nonPersistent = state->get("_non_persistent_buffers_set");
-    // The name inside the root module, as the root's state_dict() gives it.
-    const std::string relative = at.name.size() > root.name.size()
-                                     ? at.name.substr(root.name.empty() ? 0 : root.name.size() + 1)
-                                     : std::string();
     const std::size_t begin = m_index.entries.size();
-    const auto tensors = [&](const Value* dict, TensorKind kind, const char* getter) {
+    const auto tensors = [&](const Value* dict, TensorKind kind) {
         if (!dict || dict->type != VT::Dict)
             return;
         for (size_t i = 0; i < dict->dictSize(); ++i) {
@@ -530,12 +593,11 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
                             "tensor " + formatShape(t->tensor->shape).toStdString() + " (not in state_dict())");
                 continue;
             }
-            addTensor(join(at.name, key), *t->tensor, kind,
-                      root.access + "." + getter + "(" + literal(join(relative, key)) + ")");
+            addTensor(join(at.name, key), *t->tensor, kind, moduleAccessBase(root, kind));
         }
     };
-    tensors(parameters, TensorKind::Parameter, "get_parameter");
-    tensors(buffers, TensorKind::Buffer, "get_buffer");
+    tensors(parameters, TensorKind::Parameter);
+    tensors(buffers, TensorKind::Buffer);
     // A model's own settings (the attributes of classes outside torch: a YOLO model's yaml,
     // names, stride); torch.nn's modules keep only their constructor arguments there.
     if (!isTorchClass(cls)) {
@@ -547,7 +609,7 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
             if (childNameTooLong(at.name, k->text))
                 continue;
             const std::string key(k->text);
-            Place child{join(at.name, key), root.access + (isIdentifier(key) ? "." + key : std::string())};
+            Place child{join(at.name, key), &at, Place::Step::Attribute, k};
             if (auto st = walkValue(state->value(i), child, depth + 1); !st) {
                 --m_outsideStateDict;
                 return st;
@@ -563,8 +625,8 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
                 continue;  // None: an unset submodule
             if (childNameTooLong(at.name, k->text))
                 continue;
-            if (auto st = walkPickledModule(child, Place{join(at.name, std::string(k->text)), std::string()}, root,
-                                            depth + 1);
+            if (auto st = walkPickledModule(child, Place{join(at.name, std::string(k->text)), &at, Place::Step::Opaque},
+                                            root, depth + 1);
                 !st)
                 return st;
         }
@@ -572,97 +634,6 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
     if (&at == &root && m_outsideStateDict == 0)
         m_parameterSets.push_back({begin, m_index.entries.size(), true});
     return {};
-}
-
-void Walker::noteOptimizer(const Value* v, const Place& at)
-{
-    // torch.optim.Optimizer.state_dict(): {"state": {id: {...}}, "param_groups": [{"params": [ids], ...}]}
-    const Value* state = v->get("state");
-    const Value* groups = v->get("param_groups");
-    if (!state || state->type != VT::Dict || !groups || groups->type != VT::List)
-        return;
-    Optimizer o;
-    for (const Value* g : groups->items) {
-        const Value* params = g ? g->get("params") : nullptr;
-        if (!params || params->type != VT::List)
-            return;
-        for (const Value* p : params->items) {
-            std::int64_t id = 0;
-            if (!pickle::Machine::toInt(p, id))
-                return;
-            o.order.push_back(id);
-        }
-    }
-    o.statePrefix = join(at.name, "state") + ".";
-    o.begin = m_index.entries.size();
-    o.end = std::size_t(-1);
-    m_optimizers.push_back(std::move(o));
-}
-
-void Walker::linkOptimizers()
-{
-    const auto isStatistic = [](const std::string& n) {
-        for (const char* s : {".running_mean", ".running_var", ".num_batches_tracked"})
-            if (n.size() >= std::strlen(s) && n.compare(n.size() - std::strlen(s), std::string::npos, s) == 0)
-                return true;
-        return false;
-    };
-    auto& entries = m_index.entries;
-    for (const Optimizer& o : m_optimizers) {
-        if (o.end == std::size_t(-1) || o.order.empty())
-            continue;
-        std::map<std::int64_t, std::size_t> position;
-        for (std::size_t i = 0; i < o.order.size(); ++i)
-            position.emplace(o.order[i], i);
-        for (const ParameterSet& set : m_parameterSets) {
-            if (set.begin >= o.begin && set.end <= o.end)
-                continue;  // the optimizer's own tensors
-            // The parameters in the order model.parameters() yields them (a tied weight once).
-            std::vector<int> parameters;
-            for (std::size_t i = set.begin; i < set.end; ++i) {
-                const TensorEntry& e = entries[i];
-                if (set.module ? e.kind != TensorKind::Parameter : isStatistic(e.name))
-                    continue;
-                const bool tied = std::any_of(parameters.begin(), parameters.end(), [&](int j) {
-                    const TensorEntry& p = entries[size_t(j)];
-                    return p.storage == e.storage && p.storageOffset == e.storageOffset && p.shape == e.shape;
-                });
-                if (!tied || !set.module)
-                    parameters.push_back(int(i));
-            }
-            if (parameters.size() != o.order.size())
-                continue;
-            // Every per-parameter state tensor (exp_avg, momentum_buffer) has its parameter's shape.
-            std::vector<std::pair<std::size_t, int>> links;
-            bool fits = true;
-            for (std::size_t i = o.begin; i < o.end && fits; ++i) {
-                const std::string& n = entries[i].name;
-                if (n.compare(0, o.statePrefix.size(), o.statePrefix) != 0)
-                    continue;
-                const auto dot = n.find('.', o.statePrefix.size());
-                bool ok = false;
-                const qlonglong id =
-                    QString::fromStdString(n.substr(o.statePrefix.size(), dot == std::string::npos
-                                                                              ? std::string::npos
-                                                                              : dot - o.statePrefix.size()))
-                        .toLongLong(&ok);
-                const auto it = ok ? position.find(id) : position.end();
-                if (it == position.end()) {
-                    fits = false;
-                    break;
-                }
-                const int p = parameters[it->second];
-                if (entries[i].numel > 1 && entries[i].shape != entries[size_t(p)].shape)
-                    fits = false;
-                links.emplace_back(i, p);
-            }
-            if (!fits || links.empty())
-                continue;
-            for (const auto& [i, p] : links)
-                entries[i].belongsTo = p;
-            break;
-        }
-    }
 }
 
 void Walker::explainNoTensors()
