@@ -53,9 +53,10 @@ void writeJson(const ModelIndex& index, const std::vector<int>& hits, const QStr
             << (e.sharedWith >= 0 ? jsonString(index.entries[size_t(e.sharedWith)].name) : null);
         if (all) {
             const QString belongs = belongsToName(index, e), shard = shardName(index, e);
+            const std::string access = index.access(i);
             out << ", \"belongs_to\": " << (belongs.isEmpty() ? null : jsonString(belongs))
                 << ", \"shard\": " << (shard.isEmpty() ? null : jsonString(shard))
-                << ", \"access\": " << (e.access.empty() ? null : jsonString(e.access));
+                << ", \"access\": " << (access.empty() ? null : jsonString(access));
         }
         out << "}";
     }

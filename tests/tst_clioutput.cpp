@@ -43,7 +43,6 @@ std::shared_ptr<ModelIndex> handMade()
     }
     index->entries[3].kind = TensorKind::Tensor;
     index->entries[3].belongsTo = 0;
-    index->entries[3].access = "[\"optimizer\"][\"state\"][0][\"exp_avg\"]";
     index->moduleTypes = {{"model", "models.net.Net"},
                           {"model.conv1", "torch.nn.modules.conv.Conv2d"},
                           {"model.fc", "torch.nn.modules.linear.Linear"}};
@@ -53,6 +52,9 @@ std::shared_ptr<ModelIndex> handMade()
                               {"args.name\tx", "str", "'run\n1'"},
                               {"note", "str", "caf\xC3\xA9 \xE6\x9D\x83"}};
     index->finalize();
+    index->accessBases.push_back(
+        {"[\"optimizer\"][\"state\"][0][\"exp_avg\"]", 0, ModelIndex::AccessBase::Step::Exact});
+    index->accessOf = {0, 0, 0, 1};
     return index;
 }
 

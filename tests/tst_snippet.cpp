@@ -177,8 +177,8 @@ void TestSnippet::runsOnCheckpoints()
     QVERIFY(!index->entries.empty());
     QVERIFY(!index->foreignClasses.isEmpty());
     int withAccess = 0;
-    for (const TensorEntry& e : index->entries)
-        withAccess += !e.access.empty();
+    for (size_t i = 0; i < index->entries.size(); ++i)
+        withAccess += !index->access(int(i)).empty();
     QVERIFY(withAccess > 0);
     QVERIFY(pythonLoadingLines(*index, 0).contains(QStringLiteral("weights_only=False")));
     checkSnippetsRun(*index, allEntries(*index), true);
@@ -285,8 +285,9 @@ void TestSnippet::loadingLineByFormat()
     arr.name = "rng.state";
     arr.kind = TensorKind::Array;
     arr.dtype = DType::UInt8;
-    arr.access = "[\"rng\"][\"state\"]";
     index.entries.push_back(arr);
+    index.accessBases.push_back({"[\"rng\"][\"state\"]", 0, ModelIndex::AccessBase::Step::Exact});
+    index.accessOf = {0, 1};
     index.finalize();
     QCOMPARE(pythonLoadingLines(index, 0), loading);
     QCOMPARE(pythonExpression(index, 0), expression);
