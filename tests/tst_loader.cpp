@@ -105,8 +105,8 @@ void TestLoader::badFiles_data()
                           << "is a text file, not a PyTorch model";
     QTest::newRow("png") << "bad/image.pt"
                          << "is a PNG image";
-    QTest::newRow("legacy pickle") << "bad/legacy.pt"
-                                   << "legacy";
+    QTest::newRow("legacy torch.save") << "bad/legacy.pt"
+                                       << "is a legacy torch.save file";
     QTest::newRow("truncated header") << "bad/trunc_header.pt"
                                       << "too short (20 bytes) to hold a zip directory";
     QTest::newRow("truncated middle") << "bad/trunc_middle.pt"
@@ -248,7 +248,10 @@ void TestLoader::failureKinds_data()
     // Unsupported: well-formed, but not something ParamScope reads.
     add("text file", "bad/text.pt", ErrorKind::Unsupported);
     add("PNG image", "bad/image.pt", ErrorKind::Unsupported);
-    add("legacy torch.save", "bad/legacy.pt", ErrorKind::Unsupported);
+    // The native engine reads legacy torch.save files (tst_legacy); torch::jit::load does not.
+    QTest::newRow("legacy torch.save, libtorch")
+        << QStringLiteral("bad/legacy.pt") << libtorch << int(ErrorKind::Unsupported);
+    add("legacy torch.save of an unknown storage type", "legacy/bad/unknown_storage_type.pt", ErrorKind::Unsupported);
     add("future archive version", "bad/future_version.pt", ErrorKind::Unsupported);
     add("compression method 12", "attack/zbad.pt", ErrorKind::Unsupported);
     add("safetensors unknown dtype", "safetensors/bad/unknown_dtype.safetensors", ErrorKind::Unsupported);

@@ -239,7 +239,7 @@ void TestNativeLoader::badInputs_data()
     row("folder.pt", "is a folder");
     row("text.pt", "is a text file, not a PyTorch model");
     row("image.pt", "is a PNG image");
-    row("legacy.pt", "legacy (pre-1.6, non-zip) torch.save format: re-save it with a current PyTorch");
+    // legacy.pt (the pre-zip torch.save format) is read by the legacy reader: tst_legacy.
     // 3
     row("trunc_header.pt", "too short");
     row("trunc_middle.pt", "no end-of-central-directory record");

@@ -1,10 +1,11 @@
 // The dispatcher on top of the format readers: checks the file, sniffs its format
-// (sniff.h) and hands it to the safetensors reader, the PyTorch archive reader or the
-// LibTorch engine.
+// (sniff.h) and hands it to the safetensors reader, the legacy torch.save reader, the
+// PyTorch archive reader or the LibTorch engine.
 
 #include "formats/loader.h"
 
 #include "formats/engines_p.h"
+#include "formats/legacy/legacyreader.h"
 #include "formats/safetensors/safetensors_p.h"
 #include "formats/sniff.h"
 
@@ -45,13 +46,16 @@ LoadResult loadModel(const QString& path, const LoadOptions& options)
 {
     if (auto st = detail::checkReadableFile(path); !st)
         return LoadResult::failureFrom(st);
-    // safetensors is read natively whatever the engine, except when LibTorch is asked for.
+    // safetensors and legacy torch.save files are read natively whatever the engine, except
+    // when LibTorch is asked for.
     if (options.engine != LoaderEngine::LibTorch) {
         switch (detail::sniffFormat(path)) {
             case detail::SniffedFormat::SafetensorsFile:
                 return safetensors::loadFile(path, options);
             case detail::SniffedFormat::ShardIndex:
                 return safetensors::loadSharded(path, options);
+            case detail::SniffedFormat::LegacyTorchSave:
+                return detail::loadLegacy(path, options);
             case detail::SniffedFormat::Other:
                 break;
         }

@@ -4,6 +4,7 @@
 #include "formats/sniff.h"
 
 #include "base/mappedfile.h"
+#include "formats/legacy/legacyreader.h"
 #include "formats/safetensors/safetensors_p.h"
 #include "formats/safetensors/safetensorsreader.h"
 
@@ -35,6 +36,16 @@ bool startsLikeZip(const QString& path)
     return f.open(QIODevice::ReadOnly) && f.read(4) == QByteArrayLiteral("PK\x03\x04");
 }
 
+bool startsLikeLegacy(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly))
+        return false;
+    const QByteArray head = f.read(512);
+    const auto* d = reinterpret_cast<const std::uint8_t*>(head.constData());
+    return startsLikeLegacyTorchSave(d, std::uint64_t(head.size())) || startsLikeTar(d, std::uint64_t(head.size()));
+}
+
 bool hasZipMagic(const std::uint8_t* data, std::uint64_t size)
 {
     return size >= 4 && std::memcmp(data, "PK", 2) == 0;
@@ -49,12 +60,15 @@ SniffedFormat sniffFormat(const QString& path)
         return startsLikeSafetensors(path) ? SniffedFormat::SafetensorsFile : SniffedFormat::ShardIndex;
     if (endsWith(".index.json"))
         return safetensors::isShardIndex(path) ? SniffedFormat::ShardIndex : SniffedFormat::Other;
-    return startsLikeSafetensors(path) ? SniffedFormat::SafetensorsFile : SniffedFormat::Other;
+    if (startsLikeSafetensors(path))
+        return SniffedFormat::SafetensorsFile;
+    return startsLikeLegacy(path) ? SniffedFormat::LegacyTorchSave : SniffedFormat::Other;
 }
 
 bool isSafetensorsFile(const QString& path)
 {
-    return sniffFormat(path) != SniffedFormat::Other;
+    const SniffedFormat f = sniffFormat(path);
+    return f == SniffedFormat::SafetensorsFile || f == SniffedFormat::ShardIndex;
 }
 
 Status checkNotGitLfsPointer(const QString& path)
@@ -92,15 +106,14 @@ Status describeNonZip(const MappedFile& f)
     const std::uint64_t n = f.size();
     const QString name = f.label();
     const auto unsupported = [](const QString& message) { return Status::failure(ErrorKind::Unsupported, message); };
+    // Legacy torch.save files (the magic pickle, or a tar header) go to the legacy reader;
+    // what is left here are pickles and tar files of other kinds.
     if (n >= 2 && d[0] == 0x80 && d[1] >= 2 && d[1] <= 5)
         return unsupported(
-            QStringLiteral("'%1' is in the legacy (pre-1.6, non-zip) torch.save format: re-save it with a current "
-                           "PyTorch (torch.save without _use_new_zipfile_serialization=False)")
+            QStringLiteral("'%1' is a Python pickle without the torch.save magic number, not a PyTorch model")
                 .arg(name));
     if (n >= 262 && std::memcmp(d + 257, "ustar", 5) == 0)
-        return unsupported(
-            QStringLiteral("'%1' is a tar file (the legacy torch.save tar format?): re-save it with a current PyTorch")
-                .arg(name));
+        return unsupported(QStringLiteral("'%1' is a tar file, not a PyTorch model").arg(name));
     if (n >= 8 && std::memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
         return unsupported(QStringLiteral("'%1' is a PNG image, not a PyTorch model").arg(name));
     bool text = true;

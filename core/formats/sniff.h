@@ -20,13 +20,15 @@ namespace detail {
 enum class SniffedFormat {
     SafetensorsFile,  // one .safetensors file (by name or by content)
     ShardIndex,       // the index of a sharded safetensors checkpoint
+    LegacyTorchSave,  // torch.save before the zip format: the legacy pickles, or a tar file
     Other,            // anything else: the PyTorch archive reader decides
 };
 
 /// What `path` is for the dispatcher. A `.safetensors` name that holds a zip archive (a
 /// misnamed PyTorch file) is Other; `*.safetensors.index.json` is a ShardIndex unless it
 /// starts like a safetensors file; another `*.index.json` is one when it reads as an index
-/// with a "weight_map"; any other file is a SafetensorsFile when it starts like one.
+/// with a "weight_map"; any other file is a SafetensorsFile when it starts like one, and
+/// LegacyTorchSave when it starts with the legacy magic pickle or a tar header.
 SniffedFormat sniffFormat(const QString& path);
 
 /// True when `path` is for the safetensors readers (sniffFormat is not Other).
@@ -35,6 +37,8 @@ bool isSafetensorsFile(const QString& path);
 /// A plausible 8-byte header length (fits the file and kSafetensorsMaxHeaderBytes, at least 2)
 /// followed by '{'.
 bool startsLikeSafetensors(const QString& path);
+/// The file starts with the legacy torch.save magic pickle, or is a tar archive (legacy/legacyreader.h).
+bool startsLikeLegacy(const QString& path);
 /// The file starts with a zip local-file header ("PK\3\4").
 bool startsLikeZip(const QString& path);
 /// Whether the archive reader should read `data` as a zip: at least 4 bytes starting "PK".

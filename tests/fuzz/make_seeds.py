@@ -7,7 +7,8 @@ json + struct safetensors writer) wrote at test time.
 OUT_DIR/<target>/ gets small inputs (file names are content hashes, so reruns do not
 duplicate): zip: the archives, with big storage records cut to 256 bytes (still valid
 zips); pickle: every data.pkl; safetensors: the files, and sharded indexes in the layout
-fuzz_safetensors.cpp reads; model: whole .pt and .safetensors files.
+fuzz_safetensors.cpp reads; model: whole .pt and .safetensors files; legacy: the legacy
+torch.save and tar files (fixtures/legacy/, good and bad).
 """
 import hashlib
 import io
@@ -84,6 +85,8 @@ def main():
         data = open(path, "rb").read()
         if len(data) <= MAX_MODEL_SEED and inflated_size(data) <= MAX_INFLATED_SEED:
             put(out, "model", data)
+        if os.sep + "legacy" + os.sep in path and len(data) <= MAX_SEED:
+            put(out, "legacy", data)
         try:
             z = zipfile.ZipFile(io.BytesIO(data))
             pkls = [i for i in z.infolist() if i.filename.endswith("data.pkl")]

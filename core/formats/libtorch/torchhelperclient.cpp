@@ -176,6 +176,13 @@ LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options)
                 native.kind(),
                 native.error() + QStringLiteral(" (refused by the native checks, so LibTorch did not read it)"));
         }
+        const ModelFormat format = native.value()->format;
+        if (format == ModelFormat::TorchSaveLegacy || format == ModelFormat::TorchSaveTar)
+            return LoadResult::failure(
+                ErrorKind::Unsupported,
+                QStringLiteral("'%1' is a legacy torch.save file (%2): the LibTorch engine reads only files written "
+                               "by torch.jit.save; the native engine reads it")
+                    .arg(argText(name), argText(modelFormatName(format))));
 
         // 2. LibTorch in the helper.
         QStringList tried;

@@ -130,6 +130,8 @@ public:
         m_doc.root = m_stack.back();
         return std::move(m_doc);
     }
+    /// Bytes read so far (after run(): up to and including STOP).
+    std::size_t position() const { return m_pos; }
 
 private:
     using T = Value::Type;
@@ -674,11 +676,15 @@ void Resolver::build(Machine&, Value* obj, Value* state)
     // Tensors (parameter state), dicts and others: the state adds no tensor data.
 }
 
-Result<Document> unpickle(const std::uint8_t* data, std::size_t size, Resolver& resolver, const Limits& limits)
+Result<Document> unpickle(const std::uint8_t* data, std::size_t size, Resolver& resolver, const Limits& limits,
+                          std::size_t* consumed)
 {
     try {
         Unpickler u(data, size, limits, resolver);
-        return Result<Document>(u.run());
+        Document doc = u.run();
+        if (consumed)
+            *consumed = u.position();
+        return Result<Document>(std::move(doc));
     } catch (const Error& e) {
         return Result<Document>::failure(e.kind, QString::fromStdString(e.what));
     } catch (const std::bad_alloc&) {

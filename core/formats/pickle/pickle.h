@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,7 +42,9 @@ struct TensorRef {
     std::string error;  // why the rebuild arguments could not be understood
 };
 
-/// A storage named by a persistent id ('storage', <type>, key, location, numel).
+/// A storage named by a persistent id ('storage', <type>, key, location, numel), or in a
+/// legacy torch.save file ('storage', <type>, root key, location, root numel, view): a view
+/// (view key, offset, size) is this storage with the Storage value's offset.
 /// Its text is owned by the Document (one storage per tensor is common).
 struct StorageRef {
     std::string_view key;
@@ -97,7 +100,7 @@ struct Value {
     bool opaque = false;           // Object: made from a callable that was not called
     int storage = -1;              // Storage: index into Document::storages
     union {                        // which one is meant follows from `type` (every reader checks it)
-        std::int64_t integer = 0;  // Int
+        std::int64_t integer = 0;  // Int; Storage: the element offset of a storage view in its storage
         double real;               // Float
     };
     std::string_view text;       // String/Bytes payload; Global and Object: "module.name" (owned by the Document)
@@ -179,13 +182,31 @@ private:
 };
 
 class Resolver;
+class Machine;
 
 /// Unpickles `data`, asking `resolver` what its names mean (resolver.h). Errors describe the
-/// problem and the byte offset (without the file name, which the caller adds).
-Result<Document> unpickle(const std::uint8_t* data, std::size_t size, Resolver& resolver, const Limits& limits = {});
+/// problem and the byte offset (without the file name, which the caller adds). `consumed`,
+/// when given, is set to the bytes up to and including STOP (pickles written back to back).
+Result<Document> unpickle(const std::uint8_t* data, std::size_t size, Resolver& resolver, const Limits& limits = {},
+                          std::size_t* consumed = nullptr);
 /// The same with PyTorch's semantics (torch/torchglobals.cpp): the allow-list of callables,
 /// tensor rebuilds and storages.
 Result<Document> unpickle(const std::uint8_t* data, std::size_t size, const Limits& limits = {});
+
+/// How a container reads one of its PyTorch pickles when it needs more than unpickle().
+struct TorchPickleOptions {
+    Limits limits;
+    /// Persistent ids the container answers itself (the tar format's tensor keys), asked
+    /// first; null leaves `pid` to PyTorch's rules.
+    std::function<Value*(Machine& m, Value* pid)> persistent;
+    std::size_t* consumed = nullptr;  // as for unpickle() with a Resolver
+};
+/// unpickle() with PyTorch's semantics and `options`.
+Result<Document> unpickle(const std::uint8_t* data, std::size_t size, const TorchPickleOptions& options);
+
+/// The dtype of a PyTorch storage class named by a pickle ("torch.FloatStorage", and
+/// "torch.cuda.FloatStorage" as files saved from a GPU name it), or nullopt.
+std::optional<DType> storageDType(std::string_view typeName);
 
 /// Short description of a value for messages ("dict", "tuple of 3", "torch.nn.Foo object").
 std::string describe(const Value* v);

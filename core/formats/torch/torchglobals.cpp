@@ -3,10 +3,12 @@
 // (tensor rebuilds, Parameters, OrderedDict, sets, TorchScript's typed lists, torch.device,
 // torch.Size, protocol 2's bytes); every other callable becomes an opaque object named by its
 // GLOBAL and is reported. NEWOBJ builds TorchScript objects (__torch__.*) and OrderedDicts;
-// persistent ids name storages ('storage', torch.*Storage, key, location, numel).
+// persistent ids name storages ('storage', torch.*Storage, key, location, numel; legacy files
+// add a storage view) and, in legacy files, module classes.
 
 #include "formats/pickle/resolver.h"
 
+#include <functional>
 #include <string>
 #include <unordered_map>
 
@@ -86,6 +88,8 @@ Value* rebuildTensor(Machine& m, const Value* args, bool quantized)
     r.storage = s->storage;
     if (!toInt(item(args, 1), r.offset))
         r.error = "its storage offset is not an integer";
+    else if (s->integer != 0 && (r.offset < 0 || __builtin_add_overflow(r.offset, s->integer, &r.offset)))
+        r.error = "its storage offset does not fit in its storage view";
     else if (!Machine::toInts(item(args, 2), r.shape))
         r.error = "its size is not a tuple of integers";
     else if (!Machine::toInts(item(args, 3), r.strides))
@@ -106,11 +110,14 @@ using Handler = Value* (*)(TorchResolver& self, Machine& m, std::string_view f, 
 
 class TorchResolver final : public Resolver {
 public:
+    TorchResolver() = default;
+    explicit TorchResolver(std::function<Value*(Machine&, Value*)> hook) : m_hook(std::move(hook)) {}
     Value* reduce(Machine& m, Value* callable, Value* args) override;
     Value* newObject(Machine& m, Value* cls, Value* args) override;
     Value* persistentLoad(Machine& m, Value* pid) override;
 
 private:
+    std::function<Value*(Machine&, Value*)> m_hook;            // TorchPickleOptions::persistent
     std::unordered_map<std::string_view, int> m_storageByKey;  // views of the Document's storage keys
 };
 
@@ -276,9 +283,38 @@ Value* TorchResolver::newObject(Machine& m, Value* cls, Value* args)
     return m.opaque(cls && cls->type == T::Global ? std::string(cls->text) : "instance of " + describe(cls), args);
 }
 
+}  // namespace
+
+std::optional<DType> storageDType(std::string_view typeName)
+{
+    // Storages saved from a GPU before PyTorch 1.13 are torch.cuda.FloatStorage and so on;
+    // torch.load maps every torch storage class to its dtype by the class name alone.
+    if (typeName.substr(0, 6) != "torch.")
+        return std::nullopt;
+    const auto dot = typeName.rfind('.');
+    const std::string_view module = typeName.substr(0, dot);
+    if (module != "torch" && module != "torch.cuda")
+        return std::nullopt;
+    return dtypeFromStorageName(typeName.substr(dot + 1));
+}
+
+namespace {
+
 Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
 {
-    // ('storage', storage_type, key, location, numel)
+    if (m_hook)
+        if (Value* v = m_hook(m, pid))
+            return v;
+    // A legacy torch.save file names each nn.Module class it pickled whole:
+    // ('module', class, source file, source). The class is what the pickle goes on with.
+    if (pid && pid->type == T::Tuple && pid->items.size() == 4 && pid->items[0]->type == T::String &&
+        pid->items[0]->text == "module") {
+        if (pid->items[1]->type != T::Global)
+            m.fail("module persistent id names a " + describe(pid->items[1]) + ", not a class");
+        return pid->items[1];
+    }
+    // ('storage', storage_type, key, location, numel), and in legacy torch.save files a sixth
+    // item: None, or the view (view key, offset, size) of the storage named by `key`.
     if (!pid || pid->type != T::Tuple || pid->items.size() < 5 || pid->items[0]->type != T::String ||
         pid->items[0]->text != "storage")
         m.fail("persistent id is a " + describe(pid) + ", not ('storage', type, key, location, numel)");
@@ -290,6 +326,17 @@ Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
         m.fail("storage key is a " + describe(key) + ", not a string");
     if (!toInt(pid->items[4], numel) || numel < 0)
         m.fail("storage size is not a non-negative integer");
+    std::int64_t viewOffset = 0;
+    if (pid->items.size() > 5 && pid->items[5]->type != T::None) {
+        const Value* view = pid->items[5];
+        std::int64_t viewSize = 0;
+        if (view->type != T::Tuple || view->items.size() != 3 || !toInt(view->items[1], viewOffset) ||
+            !toInt(view->items[2], viewSize))
+            m.fail("storage view is a " + describe(view) + ", not (view key, offset, size)");
+        if (viewOffset < 0 || viewSize < 0 || viewOffset > numel || viewSize > numel - viewOffset)
+            m.fail("storage view of " + std::to_string(viewSize) + " elements at offset " + std::to_string(viewOffset) +
+                   " lies outside its storage of " + std::to_string(numel) + " elements");
+    }
     std::string number;
     if (key->type != T::String)
         number = std::to_string(key->integer);
@@ -305,8 +352,7 @@ Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
             s.location = loc->text;
         if (type && type->type == T::Global) {
             s.typeName = type->text;  // torch.FloatStorage, torch.BFloat16Storage, ...
-            if (s.typeName.substr(0, 6) == "torch.")
-                s.dtype = dtypeFromStorageName(s.typeName.substr(6));
+            s.dtype = storageDType(s.typeName);
         } else {
             s.typeName = m.store(describe(type));
         }
@@ -318,6 +364,7 @@ Value* TorchResolver::persistentLoad(Machine& m, Value* pid)
     }
     Value* v = m.make(T::Storage);
     v->storage = index;
+    v->integer = viewOffset;
     return v;
 }
 
@@ -327,6 +374,12 @@ Result<Document> unpickle(const std::uint8_t* data, std::size_t size, const Limi
 {
     TorchResolver torch;
     return unpickle(data, size, torch, limits);
+}
+
+Result<Document> unpickle(const std::uint8_t* data, std::size_t size, const TorchPickleOptions& options)
+{
+    TorchResolver torch(options.persistent);
+    return unpickle(data, size, torch, options.limits, options.consumed);
 }
 
 }  // namespace paramscope::pickle
