@@ -131,6 +131,8 @@ private Q_SLOTS:
     void runsOnFlatFiles();
     void runsOnCheckpoints_data();
     void runsOnCheckpoints();
+    void runsOnLegacyFiles_data();
+    void runsOnLegacyFiles();
     void accessPathRuns();
     void foreignClassesLoadWithoutWeightsOnly();
     void safetensorsText();
@@ -182,6 +184,25 @@ void TestSnippet::runsOnCheckpoints()
     QVERIFY(withAccess > 0);
     QVERIFY(pythonLoadingLines(*index, 0).contains(QStringLiteral("weights_only=False")));
     checkSnippetsRun(*index, allEntries(*index), true);
+}
+
+void TestSnippet::runsOnLegacyFiles_data()
+{
+    QTest::addColumn<QString>("file");
+    for (const char* f : {"checkpoint", "cuda_storage", "module", "old_tar", "protocol4", "simple", "state_dict",
+                          "storage_views", "views"})
+        QTest::newRow(f) << QStringLiteral("legacy/%1.pt").arg(QLatin1String(f));
+}
+
+void TestSnippet::runsOnLegacyFiles()
+{
+    // The pre-zip torch.save format and the PyTorch 0.1-0.3 tar format: torch.load reads both.
+    QFETCH(QString, file);
+    const auto index = load(file);
+    QVERIFY(index);
+    QVERIFY(index->format == ModelFormat::TorchSaveLegacy || index->format == ModelFormat::TorchSaveTar);
+    QVERIFY(pythonLoadingLines(*index, 0).contains(QStringLiteral("obj = torch.load(")));
+    checkSnippetsRun(*index, allEntries(*index));
 }
 
 void TestSnippet::accessPathRuns()
