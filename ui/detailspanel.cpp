@@ -166,7 +166,7 @@ void DetailsPanel::createTensorPage()
     m_snippet->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     m_snippet->setFont(mono);
-    m_snippet->setFixedHeight(QFontMetrics(mono).lineSpacing() * 4 + 2 * m_snippet->frameWidth() + 8);
+    m_snippet->setFixedHeight(QFontMetrics(mono).lineSpacing() * 5 + 2 * m_snippet->frameWidth() + 8);
     m_copySnippet = new QPushButton(tr("Copy"), m_tensorPage);
     m_copySnippet->setObjectName(QStringLiteral("copySnippetButton"));
     m_copySnippet->setToolTip(tr("Copy the snippet to the clipboard"));
