@@ -70,8 +70,15 @@ std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QStrin
         err << "paramscope-cli: " << shown(r.error()) << "\n";
         return nullptr;
     }
-    for (const auto& w : r.value()->warnings)
+    const ModelIndex& index = *r.value();
+    for (const auto& w : index.warnings)
         err << "paramscope-cli: warning: " << shown(w) << "\n";
+    // Once, however many objects of each class the file holds.
+    if (!index.foreignClasses.isEmpty())
+        err << "paramscope-cli: classes not imported: " << shown(index.foreignClasses.join(QStringLiteral(", ")))
+            << "\n";
+    if (index.entries.empty() && !index.noTensorsReason.isEmpty())
+        err << "paramscope-cli: no tensors: " << shown(index.noTensorsReason) << "\n";
     return r.value();
 }
 

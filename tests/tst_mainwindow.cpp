@@ -2,6 +2,7 @@
 // searching (live filter, match count, invalid regex, Enter/F3 navigation), the details
 // panel, export candidates and settings. Settings go to a temporary file, never to the
 // user's.
+#include "base/textutil.h"
 #include "ui/detailspanel.h"
 #include "formats/loader.h"
 #include "ui/mainwindow.h"
@@ -275,8 +276,11 @@ void TestMainWindow::selectionFillsDetails()
     QCOMPARE(details->findChild<QLabel*>(QStringLiteral("elementsValue"))->text(), formatCount(e.numel));
     QCOMPARE(details->findChild<QLabel*>(QStringLiteral("requiresGradValue"))->text(),
              e.requiresGrad ? QStringLiteral("True") : QStringLiteral("False"));
-    QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
-             QStringLiteral("model.get_parameter(\"%1\")").arg(name));
+    // The demo is TorchScript: torch.jit.load, then state_dict() (ScriptModules refuse get_parameter).
+    const QString snippet =
+        QStringLiteral("import torch\nm = torch.jit.load(%1, map_location=\"cpu\")\nt = m.state_dict()[%2]")
+            .arg(pythonStringLiteral(index->filePath), pythonStringLiteral(e.name));
+    QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(), snippet);
     QCOMPARE(shown.size(), 1);
     QCOMPARE(shown.first().at(1).toInt(), param);
     // Copy name / copy snippet shortcuts on the tree.
@@ -284,12 +288,12 @@ void TestMainWindow::selectionFillsDetails()
     QTest::keyClick(w.treeView(), Qt::Key_C, Qt::ControlModifier);
     QCOMPARE(QApplication::clipboard()->text(), name);
     QTest::keyClick(w.treeView(), Qt::Key_C, Qt::ControlModifier | Qt::ShiftModifier);
-    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("model.get_parameter(\"%1\")").arg(name));
+    QCOMPARE(QApplication::clipboard()->text(), snippet);
     // A buffer.
     w.selectEntry(buffer);
-    QCOMPARE(
-        details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
-        QStringLiteral("model.get_buffer(\"%1\")").arg(QString::fromStdString(index->entries[size_t(buffer)].name)));
+    QCOMPARE(details->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))->toPlainText(),
+             QStringLiteral("import torch\nm = torch.jit.load(%1, map_location=\"cpu\")\nt = m.state_dict()[%2]")
+                 .arg(pythonStringLiteral(index->filePath), pythonStringLiteral(index->entries[size_t(buffer)].name)));
     // A module: totals and largest children from the tree.
     const int layers = w.modelTree()->find("layers");
     QVERIFY(layers > 0);

@@ -104,7 +104,7 @@ void TestModelTreeModel::structureAndData()
     QCOMPARE(model.rowCount(), 0);
     const auto index = smallModel();
     model.setModel(index);
-    QCOMPARE(model.columnCount(), 5);
+    QCOMPARE(model.columnCount(), 8);
     QCOMPARE(childNames(&model), (QStringList{"embed", "layers", "bn", "head"}));
     const QModelIndex layers = childRow(&model, {}, "layers");
     QCOMPARE(childNames(&model, layers), (QStringList{"10", "2", "1"}));  // model order

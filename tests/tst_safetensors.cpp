@@ -151,6 +151,35 @@ void TestSafetensors::matchesTruth()
     QCOMPARE(idx.metadata.size(), meta.size());
     for (auto it = meta.begin(); it != meta.end(); ++it)
         QCOMPARE(idx.metadata.value(it.key()), it.value().toString());
+    // The Metadata view's entries: a file's __metadata__ as `__metadata__.<key>` (str), a
+    // shard index's own "metadata" as `metadata.<key>` with its JSON type.
+    QCOMPARE(qsizetype(idx.metadataEntries.size()), meta.size());
+    for (auto it = meta.begin(); it != meta.end(); ++it) {
+        int found = 0;
+        for (const MetadataEntry& m : idx.metadataEntries) {
+            const QString name = QString::fromStdString(m.name);
+            if (name != QStringLiteral("__metadata__.") + it.key() && name != QStringLiteral("metadata.") + it.key())
+                continue;
+            ++found;
+            QCOMPARE(QString::fromStdString(m.value), it.value().toString());
+            QCOMPARE(QString::fromStdString(m.type),
+                     it.key() == QLatin1String("total_size") ? QStringLiteral("int") : QStringLiteral("str"));
+        }
+        QCOMPARE(found, 1);
+    }
+    // Each tensor's shard: the file weight_map names for it; a single file has none.
+    const QJsonObject weightMap = format == int(ModelFormat::ShardedSafetensors)
+                                      ? readJson(st(file)).value(QStringLiteral("weight_map")).toObject()
+                                      : QJsonObject();
+    for (const TensorEntry& e : idx.entries) {
+        if (weightMap.isEmpty()) {
+            QCOMPARE(e.sourceFile, -1);
+            continue;
+        }
+        QVERIFY(e.sourceFile >= 0 && e.sourceFile < idx.sourceFiles.size());
+        QCOMPARE(QFileInfo(idx.sourceFiles[e.sourceFile]).fileName(),
+                 weightMap.value(QString::fromStdString(e.name)).toString());
+    }
 
     const QJsonArray expected = truth.value(QStringLiteral("entries")).toArray();
     QCOMPARE(int(idx.entries.size()), expected.size());

@@ -151,6 +151,7 @@ void TestTextOutput::pythonSnippetRoundTrips()
                             QStringLiteral("\"\"\"triple"),
                             QStringLiteral("end\\")};
     ModelIndex idx;
+    idx.format = ModelFormat::TorchScript;
     const TensorKind kinds[] = {TensorKind::Parameter, TensorKind::Buffer, TensorKind::Tensor};
     for (int i = 0; i < names.size(); ++i) {
         TensorEntry e;
@@ -162,27 +163,29 @@ void TestTextOutput::pythonSnippetRoundTrips()
     idx.finalize();
     QJsonArray snippets;
     for (int i = 0; i < names.size(); ++i) {
-        const QString s = pythonSnippet(idx, i);
+        // One name per loader: TorchScript, torch.save, safetensors.
+        idx.format = i % 3 == 0   ? ModelFormat::TorchScript
+                     : i % 3 == 1 ? ModelFormat::TorchSave
+                                  : ModelFormat::Safetensors;
+        const QString s = pythonExpression(idx, i);
         QVERIFY2(!s.contains(QLatin1Char('\n')), qPrintable(s));  // one line to paste
+        QCOMPARE(pythonSnippet(idx, i).section(QLatin1Char('\n'), -1), QStringLiteral("t = ") + s);
         snippets << s;
     }
-    // Each snippet parses as one Python expression; its string argument is the name.
+    // Each expression parses as one Python subscript; its string literal is the name.
     const QJsonDocument d = python(R"PY(
 import ast, json, sys
 out = []
 for s in json.load(sys.stdin):
     tree = ast.parse(s, mode="eval").body
-    lit = tree.args[0] if isinstance(tree, ast.Call) else tree.slice
-    src = ast.get_source_segment(s, lit)
-    out.append({"call": ast.unparse(tree.func) if isinstance(tree, ast.Call) else ast.unparse(tree.value),
-                "name": ast.literal_eval(src)})
+    src = ast.get_source_segment(s, tree.slice)
+    out.append({"call": ast.unparse(tree.value), "name": ast.literal_eval(src)})
 json.dump(out, sys.stdout, ensure_ascii=True)
 )PY",
                                    QJsonDocument(snippets).toJson());
     const QJsonArray got = d.array();
     QCOMPARE(got.size(), names.size());
-    const QString calls[] = {QStringLiteral("model.get_parameter"), QStringLiteral("model.get_buffer"),
-                             QStringLiteral("state_dict")};
+    const QString calls[] = {QStringLiteral("m.state_dict()"), QStringLiteral("obj"), QStringLiteral("sd")};
     for (int i = 0; i < names.size(); ++i) {
         QCOMPARE(got[i].toObject().value(QStringLiteral("name")).toString(), names[i]);
         QCOMPARE(got[i].toObject().value(QStringLiteral("call")).toString(), calls[i % 3]);

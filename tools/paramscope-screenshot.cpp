@@ -5,6 +5,8 @@
 #include "model/modelindex.h"
 #include "model/modeltree.h"
 #include "ui/mainwindow.h"
+#include "ui/metadataview.h"
+#include "ui/modeltreeview.h"
 #include "ui/windowlauncher.h"
 
 #include <QApplication>
@@ -12,6 +14,7 @@
 #include <QCommandLineParser>
 #include <QLineEdit>
 #include <QPixmap>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTimer>
 
@@ -27,6 +30,7 @@ struct ScreenshotPlan {
     QString search;
     QString mode;
     QString select;
+    QString tab;  // "metadata": the Metadata tab in front
 };
 
 void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
@@ -40,6 +44,10 @@ void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
     } else if (!plan.search.isEmpty()) {
         w->findNext();
     }
+    if (plan.tab.compare(QLatin1String("metadata"), Qt::CaseInsensitive) == 0)
+        w->browserTabs()->setCurrentWidget(w->metadataView());
+    else if (plan.tab.compare(QLatin1String("tensors"), Qt::CaseInsensitive) == 0)
+        w->browserTabs()->setCurrentWidget(w->treeView());
     // Let the layout settle (column widths, elision) before grabbing.
     QTimer::singleShot(400, w, [w, plan] {
         const QPixmap pm = w->grab();
@@ -93,13 +101,15 @@ int main(int argc, char** argv)
                                        QStringLiteral("name"));
     const QCommandLineOption sizeOpt(QStringLiteral("size"), QStringLiteral("Window size WxH (default 1280x800)."),
                                      QStringLiteral("WxH"));
-    parser.addOptions({shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt});
+    const QCommandLineOption tabOpt(QStringLiteral("tab"), QStringLiteral("The tab in front: tensors or metadata."),
+                                    QStringLiteral("tab"));
+    parser.addOptions({shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt, tabOpt});
     parser.process(app);
     const std::optional<WindowOptions> options = readWindowOptions(parser, "paramscope-screenshot");
     if (!options)
         return kExitUsage;
     const ScreenshotPlan plan{parser.value(shotOpt), parser.value(searchOpt), parser.value(modeOpt),
-                              parser.value(selectOpt)};
+                              parser.value(selectOpt), parser.value(tabOpt)};
     if (plan.out.isEmpty()) {
         fprintf(stderr, "paramscope-screenshot: --screenshot PNG is required\n");
         return kExitUsage;

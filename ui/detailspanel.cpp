@@ -8,6 +8,8 @@
 
 #include <QApplication>
 #include <QClipboard>
+#include <QDir>
+#include <QFileInfo>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QHeaderView>
@@ -135,13 +137,22 @@ void DetailsPanel::createTensorPage()
     m_sharedWith->setTextFormat(Qt::RichText);
     m_sharedWith->setTextInteractionFlags(Qt::TextBrowserInteraction);
     m_sharedWith->setWordWrap(true);
-    connect(m_sharedWith, &QLabel::linkActivated, this, [this](const QString& link) {
+    const auto followEntryLink = [this](const QString& link) {
         bool ok = false;
         const int entry = link.mid(link.indexOf(QLatin1Char(':')) + 1).toInt(&ok);
         if (ok && m_tree)
             Q_EMIT nodeActivated(m_tree->nodeForEntry(entry));
-    });
+    };
+    connect(m_sharedWith, &QLabel::linkActivated, this, followEntryLink);
     m_storage = addValueRow(form, tr("Storage"), "storageValue");
+    m_belongsTo = addValueRow(form, tr("Belongs to"), "belongsToValue");
+    m_belongsTo->setTextFormat(Qt::RichText);
+    m_belongsTo->setTextInteractionFlags(Qt::TextBrowserInteraction);
+    m_belongsTo->setToolTip(
+        tr("The parameter this optimizer state belongs to (param_groups' order): click to select it"));
+    connect(m_belongsTo, &QLabel::linkActivated, this, followEntryLink);
+    m_shard = addValueRow(form, tr("Shard"), "shardValue");
+    m_tensorForm = form;
     tv->addLayout(form);
 
     tv->addWidget(heading(m_tensorPage, tr("Python")));
@@ -155,7 +166,7 @@ void DetailsPanel::createTensorPage()
     m_snippet->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     m_snippet->setFont(mono);
-    m_snippet->setFixedHeight(QFontMetrics(mono).lineSpacing() * 3 + 2 * m_snippet->frameWidth() + 8);
+    m_snippet->setFixedHeight(QFontMetrics(mono).lineSpacing() * 5 + 2 * m_snippet->frameWidth() + 8);
     m_copySnippet = new QPushButton(tr("Copy"), m_tensorPage);
     m_copySnippet->setObjectName(QStringLiteral("copySnippetButton"));
     m_copySnippet->setToolTip(tr("Copy the snippet to the clipboard"));
@@ -184,6 +195,12 @@ void DetailsPanel::createModulePage()
     m_moduleName->setObjectName(QStringLiteral("moduleNameLabel"));
     m_moduleName->setFont(titleFont());
     mv->addWidget(m_moduleName);
+    m_moduleClass = new QLabel(m_modulePage);
+    m_moduleClass->setObjectName(QStringLiteral("moduleClassLabel"));
+    m_moduleClass->setTextFormat(Qt::PlainText);
+    m_moduleClass->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_moduleClass->setWordWrap(true);
+    mv->addWidget(m_moduleClass);
     m_moduleTotals = new QLabel(m_modulePage);
     m_moduleTotals->setObjectName(QStringLiteral("moduleTotalsLabel"));
     m_moduleTotals->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -302,6 +319,16 @@ void DetailsPanel::showTensor(int node)
     } else {
         m_storage->setText(tr("—"));
     }
+    const bool belongs = e.belongsTo >= 0 && size_t(e.belongsTo) < m_index->entries.size();
+    m_belongsTo->setText(
+        belongs ? QStringLiteral("<a href=\"entry:%1\">%2</a>")
+                      .arg(QString::number(e.belongsTo), u8(m_index->entries[size_t(e.belongsTo)].name).toHtmlEscaped())
+                : QString());
+    m_tensorForm->setRowVisible(m_belongsTo, belongs);
+    const bool sharded = e.sourceFile >= 0 && e.sourceFile < m_index->sourceFiles.size();
+    m_shard->setText(sharded ? QFileInfo(m_index->sourceFiles[e.sourceFile]).fileName() : QString());
+    m_shard->setToolTip(sharded ? QDir::toNativeSeparators(m_index->sourceFiles[e.sourceFile]) : QString());
+    m_tensorForm->setRowVisible(m_shard, sharded);
     m_snippet->setPlainText(pythonSnippet(*m_index, entry));
     m_stack->setCurrentWidget(m_tensorPage);
     Q_EMIT tensorShown(m_index, entry);
@@ -313,6 +340,10 @@ void DetailsPanel::showModule(int node)
     m_node = node;
     const TreeNode& n = m_tree->node(node);
     m_moduleName->setFullText(node == ModelTree::root() ? tr("Whole model") : u8(n.fullName));
+    const auto type = m_index->moduleTypes.find(std::string(n.fullName));
+    const bool typed = type != m_index->moduleTypes.end() && !type->second.empty();
+    m_moduleClass->setText(typed ? tr("%1  (%2)").arg(shortClassName(type->second), u8(type->second)) : QString());
+    m_moduleClass->setVisible(typed);
     QString totals = QStringLiteral("<table cellspacing=3>");
     if (n.parameters + n.buffers > 0 || n.tensors == 0)
         totals += tr("<tr><td>Parameters:</td><td align=right>%1</td></tr>"

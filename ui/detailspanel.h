@@ -36,8 +36,9 @@ private:
     QString m_full;
 };
 
-/// Shows the selected tensor (name, kind, dtype, shape, strides, sizes, sharing, a Python
-/// snippet) or module (totals and its largest children).
+/// Shows the selected tensor (name, kind, dtype, shape, strides, sizes, sharing, the
+/// parameter it belongs to, its shard, a Python snippet) or module (class, totals and its
+/// largest children).
 class DetailsPanel : public QWidget {
     Q_OBJECT
 public:
@@ -55,7 +56,7 @@ public:
     QWidget* statsContainer() const { return m_statsContainer; }
 
 Q_SIGNALS:
-    /// The user asked to go to another node (shared-with link, a largest child).
+    /// The user asked to go to another node (shared-with or belongs-to link, a largest child).
     void nodeActivated(int node);
     /// A tensor page is now shown: the statistics panel should follow.
     void tensorShown(std::shared_ptr<const ModelIndex> index, int entry);
@@ -89,6 +90,9 @@ private:
     QLabel* m_requiresGrad = nullptr;
     QLabel* m_sharedWith = nullptr;
     QLabel* m_storage = nullptr;
+    QLabel* m_belongsTo = nullptr;  // a link to the parameter an optimizer entry belongs to
+    QLabel* m_shard = nullptr;      // the shard file of a sharded checkpoint's tensor
+    QFormLayout* m_tensorForm = nullptr;
     QPlainTextEdit* m_snippet = nullptr;
     QPushButton* m_copySnippet = nullptr;
     QWidget* m_statsContainer = nullptr;
@@ -97,6 +101,7 @@ private:
     // Module page.
     QWidget* m_modulePage = nullptr;
     ElidedLabel* m_moduleName = nullptr;
+    QLabel* m_moduleClass = nullptr;  // the module's class, when the file names it
     QLabel* m_moduleTotals = nullptr;
     QTableWidget* m_largest = nullptr;
 };

@@ -10,6 +10,7 @@
 #include "ui/detailspanel.h"
 #include "ui/errorbanner.h"
 #include "ui/exportdialog.h"
+#include "ui/metadataview.h"
 #include "ui/models/modeltreemodel.h"
 #include "ui/models/treefilterproxy.h"
 #include "ui/modeltreeview.h"
@@ -35,6 +36,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
 
@@ -131,15 +133,35 @@ QWidget* MainWindow::createBrowserPage()
         header->setSectionResizeMode(column, QHeaderView::Interactive);
         header->resizeSection(column, fm.horizontalAdvance(sample) + pad);
     };
+    fixed(ModelTreeModel::TypeColumn, QStringLiteral("BatchNorm2d"));
     fixed(ModelTreeModel::ShapeColumn, QStringLiteral("[1024, 1024, 3, 3]"));
     fixed(ModelTreeModel::DTypeColumn, QStringLiteral("bfloat16"));
     fixed(ModelTreeModel::ElementsColumn, QStringLiteral("123,456,789"));
     fixed(ModelTreeModel::SizeColumn, QStringLiteral("1023.9 MiB"));
+    fixed(ModelTreeModel::BelongsToColumn, QStringLiteral("layers.10.attn.weight"));
+    fixed(ModelTreeModel::ShardColumn, QStringLiteral("model-00001-of-00003"));  // whole in the details
     header->setMinimumSectionSize(fm.averageCharWidth() * 6);
     connect(m_tree, &QTreeView::customContextMenuRequested, this, &MainWindow::showTreeContextMenu);
     connect(m_tree->selectionModel(), &QItemSelectionModel::currentChanged, this, &MainWindow::onCurrentChanged);
     connect(m_tree->selectionModel(), &QItemSelectionModel::selectionChanged, this, &MainWindow::updateActions);
-    lv->addWidget(m_tree, 1);
+    m_foreignClasses = new QLabel(left);
+    m_foreignClasses->setObjectName(QStringLiteral("foreignClassesLabel"));
+    m_foreignClasses->setTextFormat(Qt::PlainText);
+    m_foreignClasses->setWordWrap(true);
+    m_foreignClasses->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    m_foreignClasses->hide();
+    lv->addWidget(m_foreignClasses);
+
+    m_tabs = new QTabWidget(left);
+    m_tabs->setObjectName(QStringLiteral("browserTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->addTab(m_tree, tr("Tensors"));
+    m_metadata = new MetadataView(m_tabs);
+    m_metadata->setObjectName(QStringLiteral("metadataView"));
+    m_tabs->addTab(m_metadata, tr("Metadata"));
+    m_tabs->setTabToolTip(1, tr("What the file holds besides tensors: epoch, arguments, configuration, metadata"));
+    connect(m_metadata, &MetadataView::countChanged, this, &MainWindow::updateMetadataTab);
+    lv->addWidget(m_tabs, 1);
 
     m_details = new DetailsPanel(splitter);
     m_details->setObjectName(QStringLiteral("detailsPanel"));
@@ -279,6 +301,7 @@ void MainWindow::showModel()
     m_search->setModel(index, tree);
     m_model->setModel(index, tree);
     m_details->setModel(index, tree);
+    showWhatIsNotATensor();
     setWindowTitle(tr("%1 — ParamScope").arg(displayName));
     setWindowFilePath(path);
     m_pages->setCurrentWidget(m_browserPage);
@@ -299,6 +322,44 @@ void MainWindow::showModel()
     m_details->showNode(ModelTree::root());
     updateActions();
     qCDebug(lcTiming, "show model: %lld ms on the GUI thread", timer.elapsed());
+}
+
+void MainWindow::showWhatIsNotATensor()
+{
+    const auto index = m_model->modelIndex();
+    m_metadata->setModel(index);
+    m_tree->setColumnHidden(ModelTreeModel::TypeColumn, !m_model->hasModuleTypes());
+    m_tree->setColumnHidden(ModelTreeModel::BelongsToColumn, !m_model->hasBelongsTo());
+    m_tree->setColumnHidden(ModelTreeModel::ShardColumn, !m_model->hasShards());
+    // The classes, once each, however many objects the file holds of them.
+    const QStringList classes = index ? index->foreignClasses : QStringList();
+    constexpr int kNamed = 6;
+    QString line = tr("Classes not imported: %1").arg(classes.mid(0, kNamed).join(QStringLiteral(", ")));
+    if (classes.size() > kNamed)
+        line += tr(" and %n more", nullptr, int(classes.size() - kNamed));
+    m_foreignClasses->setText(line);
+    m_foreignClasses->setToolTip(
+        tr("The file pickles objects of these classes. ParamScope never imports or runs them; their tensors "
+           "and values are read as data.\n\n%1")
+            .arg(classes.join(QLatin1Char('\n'))));
+    m_foreignClasses->setVisible(!classes.isEmpty());
+    QString empty;
+    if (index && index->entries.empty())
+        empty = index->noTensorsReason.isEmpty() ? tr("This file holds no tensors.")
+                                                 : tr("This file holds no tensors: %1.").arg(index->noTensorsReason);
+    m_tree->setPlaceholderText(empty);
+    // A file of values only opens on them.
+    m_tabs->setCurrentWidget(index && index->entries.empty() && !index->metadataEntries.empty()
+                                 ? static_cast<QWidget*>(m_metadata)
+                                 : m_tree);
+    updateMetadataTab();
+}
+
+void MainWindow::updateMetadataTab()
+{
+    const int shown = m_metadata->shownCount(), total = m_metadata->totalCount();
+    m_tabs->setTabText(
+        1, shown == total ? tr("Metadata (%1)").arg(total) : tr("Metadata (%1 of %2)").arg(shown).arg(total));
 }
 
 void MainWindow::showError(const QString& message)

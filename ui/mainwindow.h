@@ -19,12 +19,14 @@ class QProgressBar;
 class QPushButton;
 class QSettings;
 class QStackedWidget;
+class QTabWidget;
 class QToolButton;
 class QVBoxLayout;
 
 namespace paramscope {
 
 class DetailsPanel;
+class MetadataView;
 class ModelIndex;
 class ModelSession;
 class ModelTree;
@@ -88,6 +90,13 @@ public:
     TreeFilterProxy* filterProxy() const { return m_proxy; }
     ModelTreeView* treeView() const { return m_tree; }
     DetailsPanel* detailsPanel() const { return m_details; }
+    MetadataView* metadataView() const { return m_metadata; }
+    /// The tabs beside each other on the left: the tensor tree and the Metadata view.
+    QTabWidget* browserTabs() const { return m_tabs; }
+    /// The line naming the classes the file pickles that were never imported (hidden when none).
+    QLabel* foreignClassesLabel() const { return m_foreignClasses; }
+    /// The Open dialog's file-type filter.
+    static QString openDialogFilter();
     /// Answers exportRequested with the export dialog (the application does this; tests
     /// check the request itself and drive the dialog in tst_exportjob).
     void enableExportDialog();
@@ -129,6 +138,8 @@ private:
     void onLoadFailed(const QString& path, const QString& displayName, const QString& message);
     void setLoadingUi(bool loading, const QString& path = {});
     void showModel();
+    void showWhatIsNotATensor();  // the Metadata view, the classes line, the empty tree's reason
+    void updateMetadataTab();
     void showError(const QString& message);
     void hideError();
 
@@ -165,6 +176,9 @@ private:
     QWidget* m_browserPage = nullptr;
     ModelTreeView* m_tree = nullptr;
     DetailsPanel* m_details = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    MetadataView* m_metadata = nullptr;
+    QLabel* m_foreignClasses = nullptr;
     ErrorBanner* m_errorBanner = nullptr;
 
     // Search bar.

@@ -38,9 +38,7 @@ void MainWindow::createActions()
     connect(m_openAction, &QAction::triggered, this, [this] {
         auto s = openSettings();
         const QString dir = s->value(QStringLiteral("lastFolder"), QDir::homePath()).toString();
-        const QString path = QFileDialog::getOpenFileName(
-            this, tr("Open model"), dir,
-            tr("Models (*.pt *.pth *.bin *.ckpt *.safetensors *.index.json);;All files (*)"));
+        const QString path = QFileDialog::getOpenFileName(this, tr("Open model"), dir, openDialogFilter());
         if (!path.isEmpty())
             openFile(path);
     });
@@ -120,6 +118,16 @@ void MainWindow::createActions()
     }
     connect(m_engineGroup, &QActionGroup::triggered, this,
             [this](QAction* a) { setEngine(LoaderEngine(a->data().toInt())); });
+}
+
+QString MainWindow::openDialogFilter()
+{
+    // The extensions PyTorch files carry: torch.save (.pt .pth .bin .ckpt .tar .pkl, .t7 of
+    // the Lua era's converters), TorchScript (.pt .jit) and mobile (.ptl), torch.export
+    // (.pt2), safetensors and its shard index.
+    return tr(
+        "PyTorch models (*.pt *.pth *.pt2 *.bin *.ckpt *.tar *.pkl *.t7 *.jit *.ptl *.safetensors "
+        "*.index.json);;All files (*)");
 }
 
 void MainWindow::createMenus()
@@ -252,6 +260,8 @@ void MainWindow::updateStatusLabel()
     if (t.tensors > 0)
         counts += (counts.isEmpty() ? QString() : QStringLiteral(", ")) +
                   tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
+    if (index->entries.empty() && !index->noTensorsReason.isEmpty())
+        counts = tr("no tensors: %1").arg(index->noTensorsReason);
     parts << counts << tr("%1 elements").arg(formatSize(t.numel, false)) << formatSize(t.bytes, true)
           << tr("engine: %1").arg(index->engine);
     QString tip = QDir::toNativeSeparators(m_session->currentFile());

@@ -1,6 +1,7 @@
 // MainWindow's search: the search bar, handing queries to the SearchController, applying
 // its match sets to the tree (filter, expansion, match count) and Find next / previous.
 #include "ui/mainwindow.h"
+#include "ui/metadataview.h"
 
 #include "base/textutil.h"
 #include "model/modelindex.h"
@@ -133,6 +134,8 @@ void MainWindow::applyMatches(std::shared_ptr<const SearchMatches> matches)
     QElapsedTimer timer;
     timer.start();
     const bool wasFiltering = m_proxy->isFiltering();
+    // The Metadata view filters its names with the same matcher (a few rows: on this thread).
+    m_metadata->setMatcher(matches ? matches->matcher : NameMatcher());
     m_proxy->setMatches(std::move(matches));
     const qint64 filterMs = timer.restart();
     if (m_proxy->isFiltering())

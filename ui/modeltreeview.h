@@ -1,5 +1,6 @@
 #pragma once
 
+#include <QPainter>
 #include <QTreeView>
 
 namespace paramscope {
@@ -24,6 +25,30 @@ public:
 
     /// Runs a pending layout now (to measure what the next paint would cost).
     void layoutNow() { executeDelayedItemsLayout(); }
+
+    /// Text drawn in the empty viewport while the model has no rows (a file without tensors
+    /// says why); empty draws nothing.
+    void setPlaceholderText(const QString& text)
+    {
+        m_placeholder = text;
+        viewport()->update();
+    }
+    QString placeholderText() const { return m_placeholder; }
+
+protected:
+    void paintEvent(QPaintEvent* event) override
+    {
+        QTreeView::paintEvent(event);
+        if (m_placeholder.isEmpty() || !model() || model()->rowCount() > 0)
+            return;
+        QPainter p(viewport());
+        p.setPen(palette().color(QPalette::Disabled, QPalette::Text));
+        const int m = fontMetrics().averageCharWidth() * 3;
+        p.drawText(viewport()->rect().adjusted(m, m, -m, -m), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
+    }
+
+private:
+    QString m_placeholder;
 };
 
 }  // namespace paramscope

@@ -16,7 +16,8 @@ LoadResult loadSafetensors(const QString& path, const LoadOptions& options);
 /// PyTorch zip archives (torch.save and TorchScript), read natively (torch/torcharchive.cpp).
 LoadResult loadTorchArchive(const QString& path, const LoadOptions& options);
 /// Checks that `path` is a readable regular, non-empty file; the error names it. Kinds: Io
-/// for a missing, unreadable or non-regular file, Corrupt for an empty one.
+/// for a missing, unreadable or non-regular file, Corrupt for an empty one, Unsupported for
+/// a Git LFS pointer file (checkNotGitLfsPointer in sniff.h).
 Status checkReadableFile(const QString& path);
 
 }  // namespace paramscope::detail

@@ -30,7 +30,7 @@ Status checkReadableFile(const QString& path)
         return Status::failure(ErrorKind::Io, QStringLiteral("'%1' cannot be read: permission denied").arg(name));
     if (fi.size() == 0)
         return Status::failure(ErrorKind::Corrupt, QStringLiteral("'%1' is empty (0 bytes)").arg(name));
-    return {};
+    return checkNotGitLfsPointer(path);  // before any reader: whatever the file's name says
 }
 
 LoadResult loadSafetensors(const QString& path, const LoadOptions& options)

@@ -9,6 +9,7 @@
 #include "formats/safetensors/safetensorsreader.h"
 
 #include <QFile>
+#include <QFileInfo>
 
 #include <algorithm>
 #include <cstring>
@@ -68,6 +69,35 @@ bool isSafetensorsFile(const QString& path)
 {
     const SniffedFormat f = sniffFormat(path);
     return f == SniffedFormat::SafetensorsFile || f == SniffedFormat::ShardIndex;
+}
+
+Status checkNotGitLfsPointer(const QString& path)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly) || f.size() > kMaxGitLfsPointerBytes)
+        return {};
+    const QByteArray text = f.read(kMaxGitLfsPointerBytes);
+    if (!text.startsWith("version https://git-lfs.github.com/spec/v1\n"))
+        return {};
+    // The specification's other required keys: "oid sha256:<64 hex>" and "size <bytes>".
+    bool oid = false;
+    QByteArray size;
+    for (const QByteArray& line : text.split('\n')) {
+        if (line.startsWith("oid sha256:"))
+            oid = true;
+        else if (line.startsWith("size "))
+            size = line.mid(5).trimmed();
+    }
+    bool ok = false;
+    const qulonglong bytes = size.toULongLong(&ok);
+    if (!oid || !ok || size.size() > 20 ||
+        !std::all_of(size.begin(), size.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return {};
+    const QString name = QFileInfo(path).fileName();
+    return Status::failure(
+        ErrorKind::Unsupported,
+        QStringLiteral("'%1' is a Git LFS pointer (the real file is %2 bytes, not downloaded): run git lfs pull")
+            .arg(name, QString::number(bytes)));
 }
 
 Status describeNonZip(const MappedFile& f)

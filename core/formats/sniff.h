@@ -44,6 +44,13 @@ bool startsLikeZip(const QString& path);
 /// Whether the archive reader should read `data` as a zip: at least 4 bytes starting "PK".
 bool hasZipMagic(const std::uint8_t* data, std::uint64_t size);
 
+/// A failure (kind Unsupported) when `path` is a Git LFS pointer file — the small text file
+/// a clone holds in place of a large file it has not downloaded: "'x.pt' is a Git LFS
+/// pointer (the real file is N bytes, not downloaded): run git lfs pull". Success otherwise.
+/// Reads at most the first kMaxGitLfsPointerBytes bytes.
+Status checkNotGitLfsPointer(const QString& path);
+constexpr int kMaxGitLfsPointerBytes = 1024;  // the Git LFS specification's bound
+
 /// Why a mapped file that does not start like a zip archive is not a PyTorch archive: a
 /// legacy (pre-1.6) torch.save pickle, a tar file, a PNG image, a text file, or unknown
 /// bytes. Always a failure of kind Unsupported, naming the file.

@@ -5,6 +5,7 @@
 #include "model/modeltree.h"
 
 #include <QApplication>
+#include <QFileInfo>
 #include <QFont>
 #include <QGuiApplication>
 #include <QPainter>
@@ -111,6 +112,30 @@ void ModelTreeModel::setModel(std::shared_ptr<const ModelIndex> index, std::shar
     if (m_index && !m_tree)
         m_tree = std::make_shared<const ModelTree>(ModelTree::build(*m_index));
     m_subtree = m_index && m_tree ? SubtreeDTypes::compute(*m_index, *m_tree) : SubtreeDTypes{};
+    m_types.clear();
+    m_hasTypes = m_hasBelongsTo = m_hasShards = false;
+    if (m_index && m_tree) {
+        if (!m_index->moduleTypes.empty()) {
+            // One lookup per module node, through one reused key buffer.
+            m_types.assign(size_t(m_tree->size()), nullptr);
+            std::string key;
+            for (int i = 0; i < m_tree->size(); ++i) {
+                const TreeNode& n = m_tree->node(i);
+                if (!n.isModule())
+                    continue;
+                key.assign(n.fullName);
+                const auto it = m_index->moduleTypes.find(key);
+                if (it != m_index->moduleTypes.end() && !it->second.empty()) {
+                    m_types[size_t(i)] = &it->second;
+                    m_hasTypes = true;
+                }
+            }
+        }
+        for (const TensorEntry& e : m_index->entries) {
+            m_hasBelongsTo = m_hasBelongsTo || e.belongsTo >= 0;
+            m_hasShards = m_hasShards || e.sourceFile >= 0;
+        }
+    }
     endResetModel();
 }
 
@@ -151,6 +176,25 @@ ModelTreeModel::NodeKind ModelTreeModel::kindOf(int node) const
             return NodeKind::Tensor;
     }
     return NodeKind::Tensor;
+}
+
+const std::string* ModelTreeModel::moduleType(int node) const
+{
+    return node >= 0 && size_t(node) < m_types.size() ? m_types[size_t(node)] : nullptr;
+}
+
+QString ModelTreeModel::shardName(const TensorEntry& e) const
+{
+    if (e.sourceFile < 0 || e.sourceFile >= m_index->sourceFiles.size())
+        return {};
+    return QFileInfo(m_index->sourceFiles[e.sourceFile]).fileName();
+}
+
+QString ModelTreeModel::belongsToName(const TensorEntry& e) const
+{
+    if (e.belongsTo < 0 || size_t(e.belongsTo) >= m_index->entries.size())
+        return {};
+    return u8(m_index->entries[size_t(e.belongsTo)].name);
 }
 
 QModelIndex ModelTreeModel::index(int row, int column, const QModelIndex& parent) const
@@ -204,9 +248,17 @@ QVariant ModelTreeModel::displayData(int node, int column) const
     const TreeNode& n = m_tree->node(node);
     if (column == NameColumn)
         return u8(n.name);
+    if (column == TypeColumn) {
+        const std::string* type = moduleType(node);
+        return type ? shortClassName(*type) : QString();
+    }
     if (n.entry >= 0) {
         const TensorEntry& e = m_index->entries[size_t(n.entry)];
         switch (column) {
+            case BelongsToColumn:
+                return belongsToName(e);
+            case ShardColumn:
+                return shardName(e);
             case ShapeColumn:
                 return formatShape(e.shape);
             case DTypeColumn:
@@ -230,6 +282,8 @@ QVariant ModelTreeModel::displayData(int node, int column) const
             return formatSize(n.numel, false);
         case SizeColumn:
             return formatSize(n.bytes, true);
+        default:
+            break;
     }
     return {};
 }
@@ -243,7 +297,10 @@ QVariant ModelTreeModel::sortData(int node, int column) const
             return u8(n.name);
         case ShapeColumn:
             return e ? qint64(e->shape.size()) : qint64(-1);
+        case TypeColumn:
         case DTypeColumn:
+        case BelongsToColumn:
+        case ShardColumn:
             return displayData(node, column);
         case ElementsColumn:
             return qint64(e ? e->numel : n.numel);
@@ -265,9 +322,15 @@ QString ModelTreeModel::toolTip(int node) const
         if (e.sharedWith >= 0)
             tip += QStringLiteral("<br>shares its data with <i>%1</i>")
                        .arg(u8(m_index->entries[size_t(e.sharedWith)].name).toHtmlEscaped());
+        if (const QString b = belongsToName(e); !b.isEmpty())
+            tip += QStringLiteral("<br>belongs to <i>%1</i>").arg(b.toHtmlEscaped());
+        if (const QString f = shardName(e); !f.isEmpty())
+            tip += QStringLiteral("<br>read from shard <i>%1</i>").arg(f.toHtmlEscaped());
         return tip + QStringLiteral("<hr>") + legendText();
     }
     QString counts = QStringLiteral("%1 parameters, %2 buffers").arg(formatCount(n.parameters), formatCount(n.buffers));
+    if (const std::string* type = moduleType(node))
+        counts = u8(*type).toHtmlEscaped() + QStringLiteral("<br>") + counts;
     if (n.tensors > 0)
         counts += QStringLiteral(", %1 tensors").arg(formatCount(n.tensors));
     return QStringLiteral("<b>%1</b><br>module · %2<br>%3 elements · %4 (shared data counted once)<hr>%5")
@@ -305,7 +368,8 @@ QVariant ModelTreeModel::data(const QModelIndex& index, int role) const
         case Qt::ForegroundRole:
             // Buffers and module totals are secondary information: a blend towards the
             // background, taken from the palette so dark themes work too.
-            if (kindOf(node) == NodeKind::Buffer || (column != NameColumn && kindOf(node) == NodeKind::Module)) {
+            if (kindOf(node) == NodeKind::Buffer ||
+                (column != NameColumn && column != TypeColumn && kindOf(node) == NodeKind::Module)) {
                 const QPalette pal = QGuiApplication::palette();
                 const QColor t = pal.color(QPalette::Text), b = pal.color(QPalette::Base);
                 return QColor((t.red() * 2 + b.red()) / 3, (t.green() * 2 + b.green()) / 3,
@@ -334,6 +398,12 @@ QVariant ModelTreeModel::headerData(int section, Qt::Orientation orientation, in
         switch (section) {
             case NameColumn:
                 return tr("Name");
+            case TypeColumn:
+                return tr("Type");
+            case BelongsToColumn:
+                return tr("Belongs to");
+            case ShardColumn:
+                return tr("Shard");
             case ShapeColumn:
                 return tr("Shape");
             case DTypeColumn:
@@ -349,6 +419,12 @@ QVariant ModelTreeModel::headerData(int section, Qt::Orientation orientation, in
     } else if (role == Qt::ToolTipRole) {
         if (section == NameColumn)
             return legendText();
+        if (section == TypeColumn)
+            return tr("The module's class, as the file names it (the tooltip of a row has the qualified name).");
+        if (section == BelongsToColumn)
+            return tr("The parameter an optimizer state entry belongs to (matched through param_groups' order).");
+        if (section == ShardColumn)
+            return tr("The shard file a tensor of a sharded checkpoint is read from.");
         if (section == ElementsColumn || section == SizeColumn)
             return tr("Module rows show their subtree's total; storage shared by tied tensors is counted once.");
     }

@@ -6,12 +6,14 @@
 #include <QIcon>
 
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace paramscope {
 
 class ModelIndex;
 class ModelTree;
+struct TensorEntry;
 
 /// The module tree of one opened model as an item model. Every QModelIndex carries its
 /// tree node id, and each node knows its parent and row, so index() and parent() are
@@ -19,7 +21,17 @@ class ModelTree;
 class ModelTreeModel : public QAbstractItemModel {
     Q_OBJECT
 public:
-    enum Column { NameColumn, ShapeColumn, DTypeColumn, ElementsColumn, SizeColumn, ColumnCount };
+    enum Column {
+        NameColumn,
+        TypeColumn,  // module rows: the class the file names (short name; qualified in the tooltip)
+        ShapeColumn,
+        DTypeColumn,
+        ElementsColumn,
+        SizeColumn,
+        BelongsToColumn,  // the parameter an optimizer state entry belongs to
+        ShardColumn,      // the shard file a tensor is read from
+        ColumnCount
+    };
     enum Role {
         EntryRole = Qt::UserRole + 1,  // int: tensor entry, or -1 for a pure module
         NodeRole,                      // int: tree node id
@@ -45,6 +57,13 @@ public:
     QModelIndex indexForEntry(int entry, int column = 0) const;
     int nodeForIndex(const QModelIndex& index) const;  // root (0) for an invalid index
     NodeKind kindOf(int node) const;
+    /// The qualified class name of a module node, or null when the file names none.
+    const std::string* moduleType(int node) const;
+    /// Whether the open model has anything for the optional columns (the window hides them
+    /// otherwise).
+    bool hasModuleTypes() const { return m_hasTypes; }
+    bool hasBelongsTo() const { return m_hasBelongsTo; }
+    bool hasShards() const { return m_hasShards; }
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     QModelIndex parent(const QModelIndex& child) const override;
@@ -67,7 +86,13 @@ private:
 
     std::shared_ptr<const ModelIndex> m_index;
     std::shared_ptr<const ModelTree> m_tree;
+    QString shardName(const TensorEntry& e) const;
+    QString belongsToName(const TensorEntry& e) const;
+
     SubtreeDTypes m_subtree;  // per node, computed once per model
+    // Per node, the module's class in ModelIndex::moduleTypes (empty when it names none).
+    std::vector<const std::string*> m_types;
+    bool m_hasTypes = false, m_hasBelongsTo = false, m_hasShards = false;
 };
 
 }  // namespace paramscope

@@ -44,6 +44,8 @@ Result<OpenedFile> openFile(const QString& path);
 void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, const HeaderTensor& t);
 /// Gives `index` its storage provider over `spans` and finalizes it (entries of dtypes
 /// ParamScope lacks keep their byte size).
+/// Adds a safetensors `__metadata__` to the index's metadata entries, as `__metadata__.<key>` of type str.
+void appendMetadataEntries(ModelIndex& index, const QMap<QString, QString>& metadata);
 void finishIndex(ModelIndex& index, std::vector<StorageSpan> spans);
 
 inline bool cancelled(const LoadOptions& o)

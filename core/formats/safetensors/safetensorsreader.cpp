@@ -78,9 +78,17 @@ void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const Open
     e.shape = t.shape;
     e.strides = contiguousStrides(t.shape);
     e.storage = int(index.storages.size());
+    e.sourceFile = int(index.sourceFiles.size()) - 1;  // the shard being added, or -1 for filePath
     index.entries.push_back(std::move(e));
     index.storages.push_back(StorageInfo{t.name, t.dtype, t.end - t.begin});
     spans.push_back(StorageSpan{f.file, f.header.dataStart + t.begin, t.end - t.begin, t.name});
+}
+
+void appendMetadataEntries(ModelIndex& index, const QMap<QString, QString>& metadata)
+{
+    for (auto it = metadata.cbegin(); it != metadata.cend(); ++it)
+        index.metadataEntries.push_back(
+            MetadataEntry{"__metadata__." + it.key().toStdString(), "str", it.value().toStdString()});
 }
 
 void finishIndex(ModelIndex& index, std::vector<StorageSpan> spans)
@@ -106,6 +114,7 @@ LoadResult loadFile(const QString& path, const LoadOptions& options)
     index->format = ModelFormat::Safetensors;
     index->engine = QStringLiteral("native");
     index->metadata = opened->header.metadata;
+    appendMetadataEntries(*index, opened->header.metadata);
     index->warnings = opened->header.warnings;
     std::vector<StorageSpan> spans;
     spans.reserve(opened->header.tensors.size());

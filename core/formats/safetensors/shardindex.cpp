@@ -36,7 +36,24 @@ struct ShardIndex {
     };
     std::vector<std::pair<std::string, Shard>> weightMap;
     QMap<QString, QString> metadata;
+    std::vector<MetadataEntry> metadataEntries;  // "metadata.<key>", in the index's order
 };
+
+/// The Python type json.load gives a JSON value that is not a string, from its text.
+std::string jsonValueType(const QString& text)
+{
+    if (text.startsWith(QLatin1Char('{')))
+        return "dict";
+    if (text.startsWith(QLatin1Char('[')))
+        return "list";
+    if (text == QLatin1String("true") || text == QLatin1String("false"))
+        return "bool";
+    if (text == QLatin1String("null"))
+        return "NoneType";
+    return text.contains(QLatin1Char('.')) || text.contains(QLatin1Char('e')) || text.contains(QLatin1Char('E'))
+               ? "float"
+               : "int";
+}
 
 /// A key written twice: in the top-level object (depth 1) or in an object directly inside it.
 struct DuplicateKey {
@@ -95,8 +112,12 @@ public:
                 }
                 if (weightMap)
                     index.weightMap.emplace_back(std::move(member), std::move(value));
-                else
+                else {
+                    index.metadataEntries.push_back(MetadataEntry{"metadata." + member,
+                                                                  value.isString ? "str" : jsonValueType(value.text),
+                                                                  value.text.toStdString()});
                     index.metadata.insert(qs(member), value.text);
+                }
                 return true;
             });
         });
@@ -235,9 +256,13 @@ Status addShard(ModelIndex& index, std::vector<StorageSpan>& spans, std::unorder
         appendTensor(index, spans, opened, t);
     }
     index.warnings << opened.header.warnings;
+    QMap<QString, QString> added;  // the shard's __metadata__ keys no earlier shard or the index gave
     for (auto it = opened.header.metadata.cbegin(); it != opened.header.metadata.cend(); ++it)
-        if (!index.metadata.contains(it.key()))
+        if (!index.metadata.contains(it.key())) {
             index.metadata.insert(it.key(), it.value());
+            added.insert(it.key(), it.value());
+        }
+    appendMetadataEntries(index, added);
     return {};
 }
 
@@ -264,6 +289,7 @@ LoadResult loadSharded(const QString& indexPath, const LoadOptions& options)
     index->format = ModelFormat::ShardedSafetensors;
     index->engine = QStringLiteral("native");
     index->metadata = parsed->metadata;
+    index->metadataEntries = parsed->metadataEntries;
 
     const QDir folder = QFileInfo(indexPath).absoluteDir();
     std::vector<StorageSpan> spans;
