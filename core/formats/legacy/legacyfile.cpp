@@ -7,8 +7,8 @@
 //      location, root numel, view or None) and module classes ('module', class, file, source)
 //   5. a pickled list of storage keys, then per key in that order an int64 element count
 //      (which must equal the persistent id's numel) and the elements' bytes.
-// Files written on big-endian machines are refused: sys_info says so, and the byte order of
-// their counts and storages differs between the PyTorch versions that wrote them.
+// A file whose sys_info says it was written on a big-endian machine is refused (Unsupported),
+// not byte-swapped; so is the tar format's (legacytar.cpp).
 
 #include "formats/legacy/legacy_p.h"
 #include "formats/legacy/legacyreader.h"
