@@ -46,6 +46,12 @@ class StandIns(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 if sys.argv[1] == "1":
     sys.meta_path.append(StandIns())   # consulted only after every real finder failed
+    # Classes the training script defined in __main__ (a model pickled from a notebook).
+    def main_attr(cls_name):
+        if cls_name.startswith("__"):
+            raise AttributeError(cls_name)
+        return made.setdefault("__main__." + cls_name, type(cls_name, (nn.Module,), {"__module__": "__main__"}))
+    sys.modules["__main__"].__getattr__ = main_attr
 out = []
 for s in json.load(sys.stdin):
     ns = {}
@@ -133,6 +139,9 @@ private Q_SLOTS:
     void runsOnCheckpoints();
     void runsOnLegacyFiles_data();
     void runsOnLegacyFiles();
+    void runsOnTorchKinds_data();
+    void runsOnTorchKinds();
+    void frozenConstantsHaveNoName();
     void accessPathRuns();
     void foreignClassesLoadWithoutWeightsOnly();
     void safetensorsText();
@@ -184,6 +193,39 @@ void TestSnippet::runsOnCheckpoints()
     QVERIFY(withAccess > 0);
     QVERIFY(pythonLoadingLines(*index, 0).contains(QStringLiteral("weights_only=False")));
     checkSnippetsRun(*index, allEntries(*index), true);
+}
+
+void TestSnippet::runsOnTorchKinds_data()
+{
+    QTest::addColumn<QString>("file");
+    // Quantized TorchScript (static, per-channel, dynamic), a whole eager quantized model,
+    // a mobile model, NumPy arrays in a checkpoint.
+    for (const char* f :
+         {"qstatic.pt", "qstatic_per_channel.pt", "qdynamic.pt", "qeager.pt", "mobile.ptl", "numpy_ckpt.pt"})
+        QTest::newRow(f) << QStringLiteral("torchkinds/%1").arg(QLatin1String(f));
+}
+
+void TestSnippet::runsOnTorchKinds()
+{
+    // Quantized modules' weights come from torch.ops.quantized's unpack functions (TorchScript)
+    // or the eager model's state_dict(); scale and zero point from the module's numbers.
+    QFETCH(QString, file);
+    const auto index = load(file);
+    QVERIFY(index);
+    QVERIFY(!index->entries.empty());
+    checkSnippetsRun(*index, allEntries(*index), true);
+}
+
+void TestSnippet::frozenConstantsHaveNoName()
+{
+    for (const char* f : {"torchkinds/qfrozen.pt", "torchkinds/mobile_frozen.ptl"}) {
+        const auto index = load(QLatin1String(f));
+        QVERIFY(index);
+        QVERIFY(!index->entries.empty());
+        for (size_t i = 0; i < index->entries.size(); ++i)
+            QVERIFY2(pythonExpression(*index, int(i)).contains(QLatin1String("gives it no Python name")),
+                     qPrintable(pythonExpression(*index, int(i))));
+    }
 }
 
 void TestSnippet::runsOnLegacyFiles_data()

@@ -382,9 +382,29 @@ std::string ModelIndex::access(int entry) const
         case AccessBase::Step::GetBuffer:
             return b.prefix + ".get_buffer(" + literal(rest) + ")";
         case AccessBase::Step::Exact:
+        case AccessBase::Step::Expression:
             break;
     }
     return b.prefix;
+}
+
+std::string ModelIndex::pythonPath(int entry, std::string_view var) const
+{
+    const std::string chain = access(entry);
+    if (chain.empty())
+        return {};
+    if (accessBases[accessOf[size_t(entry)] - 1].step != AccessBase::Step::Expression)
+        return std::string(var) + chain;
+    std::string out;
+    for (std::size_t i = 0; i < chain.size(); ++i) {
+        if (chain.compare(i, 2, "{}") == 0) {
+            out += var;
+            ++i;
+        } else {
+            out += chain[i];
+        }
+    }
+    return out;
 }
 
 ModelIndex::Totals ModelIndex::totals() const

@@ -170,7 +170,9 @@ public:
             Subscript,     // prefix + [the rest of the name as a string literal]
             GetParameter,  // prefix + .get_parameter(the rest of the name)
             GetBuffer,     // prefix + .get_buffer(the rest of the name)
-            Exact,         // prefix is the whole expression
+            Exact,         // prefix is the whole chain
+            Expression,    // prefix is a whole expression in which {} stands for the loaded object
+                           // (torch.ops.quantized.linear_unpack({}.fc._packed_params._packed_params)[0])
         };
         std::string prefix;
         std::uint32_t nameOffset = 0;  // where the rest of the name starts
@@ -191,9 +193,12 @@ public:
     void makeNamesUnique();
 
     int findEntry(std::string_view name) const;  // -1 if absent
-    /// The Python expression that reaches entry `entry` from the loaded object (see
-    /// AccessBase), or empty when that is obj[name].
+    /// The chain that reaches entry `entry` from the loaded object (see AccessBase), or
+    /// empty when that is obj[name]; for an Expression, the expression with {} for the object.
     std::string access(int entry) const;
+    /// The whole Python expression that gives entry `entry` once the file is loaded into the
+    /// variable `var`, or empty when that is var[name].
+    std::string pythonPath(int entry, std::string_view var) const;
     /// Checked access to an entry's elements: an error (naming file and tensor) when the
     /// tensor's extent does not fit in its storage, its logical size passes
     /// limits::kMaxLogicalElements, or the storage cannot be read.

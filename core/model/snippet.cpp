@@ -96,8 +96,8 @@ QString pythonExpression(const ModelIndex& index, int entry)
     const TensorEntry& e = index.entries[size_t(entry)];
     const Loader loader = loaderFor(index.format);
     const QString var = variableFor(loader);
-    if (const std::string access = index.access(entry); !access.empty())
-        return var + utf8ToQString(access);
+    if (const std::string path = index.pythonPath(entry, var.toStdString()); !path.empty())
+        return utf8ToQString(path);
     const QString name = pythonStringLiteral(e.name);
     // ScriptModules refuse nn.Module's get_parameter and get_buffer, and named_parameters()
     // lists a tied tensor under its first name only: state_dict() has every name.

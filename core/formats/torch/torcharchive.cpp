@@ -283,6 +283,7 @@ private:
         m_doc = std::move(d);
         walk.torchScriptRoot = false;
         walk.pickleName = QStringLiteral("constants.pkl");
+        walk.unnamedConstants = true;
         m_index->warnings << QStringLiteral(
             "data.pkl holds no tensors (a frozen model keeps its weights as unnamed constants): the tensors of "
             "constants.pkl are listed as constants.<i>, in its order");

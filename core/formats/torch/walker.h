@@ -64,6 +64,8 @@ struct WalkOptions {
     bool torchScriptRoot = false;
     /// TorchScript class headers by qualified name, or null when the file has none for it.
     std::function<const TorchScriptClass*(std::string_view)> classOf;
+    /// The tensors walked are a frozen model's constants, which Python cannot reach by name.
+    bool unnamedConstants = false;
     /// Prefix of pickle-named objects in messages ("data.pkl").
     QString pickleName = QStringLiteral("data.pkl");
 };

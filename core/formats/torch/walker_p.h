@@ -80,7 +80,12 @@ private:
     /// The tensors of torchbind packed params of class `cls` whose state is `state`.
     void addPackedParams(std::string_view cls, const Value* state, const std::string& name);
     /// A 0-d tensor made from a number of the pickle (a scale, a zero point).
-    void addScalarTensor(const std::string& name, DType dtype, double real, std::int64_t integer);
+    void addScalarTensor(const std::string& name, DType dtype, double real, std::int64_t integer, std::uint32_t access);
+    /// Python paths of quantized modules' tensors: scriptPath is the module as an attribute
+    /// chain of the loaded object (of m_quantizedRoot, for an eager model pickled whole).
+    std::string scriptPath(const std::string& dotted) const;
+    std::uint32_t expressionAccess(std::string expression);
+    std::uint32_t packedAccess(const std::string& unpack, const std::string& packed, std::size_t item);
     /// A meta tensor: shape and dtype, no storage.
     bool addMetaTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, std::uint32_t access);
     int m_metaTensors = 0;
@@ -134,6 +139,7 @@ private:
     const Place* m_lastContainerPlace = nullptr;
     std::string m_lastContainer;
     std::uint32_t m_lastContainerBase = 0;
+    const Place* m_quantizedRoot = nullptr;  // the eager model whose quantized modules are walked
     std::string m_lastModule;
     std::uint32_t m_lastModuleBases[2] = {0, 0};  // get_parameter, get_buffer
     /// An optimizer state_dict: `state` keyed by parameter id, `param_groups` listing the ids.

@@ -49,9 +49,58 @@ double numberOf(const Value* v)
     return v->type == VT::Float ? v->real : double(v->integer);
 }
 
+std::string literal(const std::string& s)
+{
+    return pythonStringLiteral(s).toStdString();
+}
+
+/// torch.ops.quantized's unpack function for a conv module or packed params class: conv1d_,
+/// conv2d_ or conv3d_unpack by the class name's dimension.
+std::string convUnpack(std::string_view cls)
+{
+    for (const char* d : {"1d", "3d"})
+        if (cls.find(d) != std::string_view::npos ||
+            cls.find(std::string(d).replace(1, 1, "D")) != std::string_view::npos)
+            return std::string("torch.ops.quantized.conv") + d + "_unpack";
+    return "torch.ops.quantized.conv2d_unpack";
+}
+
 }  // namespace
 
-void Walker::addScalarTensor(const std::string& name, DType dtype, double real, std::int64_t integer)
+std::string Walker::scriptPath(const std::string& name) const
+{
+    // "layer1.0.conv." -> {}.layer1, then getattr(..., "0") for a name that is no identifier;
+    // inside an eager model pickled whole, from that model.
+    std::string out = "{}";
+    std::string dotted = name;
+    if (m_quantizedRoot) {
+        out += m_quantizedRoot->access();
+        if (!m_quantizedRoot->name.empty())
+            dotted = name.substr(std::min(name.size(), m_quantizedRoot->name.size() + 1));
+    }
+    std::size_t begin = 0;
+    while (begin < dotted.size()) {
+        std::size_t end = dotted.find('.', begin);
+        if (end == std::string::npos)
+            end = dotted.size();
+        const std::string part = dotted.substr(begin, end - begin);
+        const bool identifier =
+            !part.empty() && !(part[0] >= '0' && part[0] <= '9') &&
+            part.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
+                std::string::npos;
+        out = identifier ? out + "." + part : "getattr(" + out + ", " + literal(part) + ")";
+        begin = end + 1;
+    }
+    return out;
+}
+
+std::uint32_t Walker::expressionAccess(std::string expression)
+{
+    return newAccessBase(std::move(expression), 0, ModelIndex::AccessBase::Step::Expression);
+}
+
+void Walker::addScalarTensor(const std::string& name, DType dtype, double real, std::int64_t integer,
+                             std::uint32_t access)
 {
     // The bytes PyTorch's torch.tensor(number) holds: float32 for a scale, int64 for a zero point.
     std::string bytes(std::size_t(dtypeItemSize(dtype)), '\0');
@@ -82,7 +131,7 @@ void Walker::addScalarTensor(const std::string& name, DType dtype, double real, 
     m_storageRecord.emplace_back();
     pickle::TensorRef t;
     t.storage = index;
-    addTensor(name, t, TensorKind::Tensor, 0);
+    addTensor(name, t, TensorKind::Tensor, access);
 }
 
 bool Walker::walkQuantizedState(const Value* m, const std::string& dotted)
@@ -97,11 +146,21 @@ bool Walker::walkQuantizedState(const Value* m, const std::string& dotted)
     if (!isTensor(weight) || (bias && !isTensor(bias) && bias->type != VT::None) || !isNumber(scale) || !zeroPoint ||
         zeroPoint->type != VT::Int || zeroPoint->bigInt)
         return false;
-    addTensor(dotted + "weight", *weight->tensor, TensorKind::Tensor, 0);
+    // Python: the module (TorchScript, or eager: 1.13's state_dict() of a loaded quantized model
+    // fails) unpacks its packed params and keeps scale and zero_point as numbers.
+    const std::string module = scriptPath(dotted);
+    const auto path = [&](const char* what) {
+        const std::string w(what);
+        if (w == "weight" || w == "bias")
+            return expressionAccess(convUnpack(m->text) + "(" + module + "._packed_params)[" +
+                                    (w == "weight" ? "0" : "1") + "]");
+        return expressionAccess("torch.tensor(" + module + "." + w + ")");
+    };
+    addTensor(dotted + "weight", *weight->tensor, TensorKind::Tensor, path("weight"));
     if (isTensor(bias))
-        addTensor(dotted + "bias", *bias->tensor, TensorKind::Tensor, 0);
-    addScalarTensor(dotted + "scale", DType::Float32, numberOf(scale), 0);
-    addScalarTensor(dotted + "zero_point", DType::Int64, 0, zeroPoint->integer);
+        addTensor(dotted + "bias", *bias->tensor, TensorKind::Tensor, path("bias"));
+    addScalarTensor(dotted + "scale", DType::Float32, numberOf(scale), 0, path("scale"));
+    addScalarTensor(dotted + "zero_point", DType::Int64, 0, zeroPoint->integer, path("zero_point"));
     return true;
 }
 
@@ -140,7 +199,8 @@ void Walker::addPackedParams(std::string_view cls, const Value* state, const std
         // (weight, bias): the tuple state_dict() lists under this name.
         for (std::size_t i = 0; i < state->items.size(); ++i)
             if (isTensor(state->items[i]))
-                addTensor(name + "." + std::to_string(i), *state->items[i]->tensor, TensorKind::Tensor, 0);
+                addTensor(name + "." + std::to_string(i), *state->items[i]->tensor, TensorKind::Tensor,
+                          packedAccess("torch.ops.quantized.linear_unpack", name, i));
         return;
     }
     const Value* weight = convWeight;
@@ -152,9 +212,16 @@ void Walker::addPackedParams(std::string_view cls, const Value* state, const std
     }
     const auto dot = name.rfind('.');
     const std::string owner = dot == std::string::npos ? std::string() : name.substr(0, dot + 1);
-    addTensor(owner + "weight", *weight->tensor, TensorKind::Tensor, 0);
+    addTensor(owner + "weight", *weight->tensor, TensorKind::Tensor, packedAccess(convUnpack(cls), name, 0));
     if (isTensor(bias))
-        addTensor(owner + "bias", *bias->tensor, TensorKind::Tensor, 0);
+        addTensor(owner + "bias", *bias->tensor, TensorKind::Tensor, packedAccess(convUnpack(cls), name, 1));
+}
+
+std::uint32_t Walker::packedAccess(const std::string& unpack, const std::string& packed, std::size_t item)
+{
+    if (m_options.unnamedConstants)
+        return accessBase(Place{});
+    return expressionAccess(unpack + "(" + scriptPath(packed) + ")[" + std::to_string(item) + "]");
 }
 
 void Walker::addQuantizedAttributes(const Value* m, const Value* state, const std::string& dotted)
@@ -163,8 +230,11 @@ void Walker::addQuantizedAttributes(const Value* m, const Value* state, const st
     const Value* scale = state->get("scale");
     const Value* zeroPoint = state->get("zero_point");
     if (quantizedModule && isNumber(scale) && zeroPoint && zeroPoint->type == VT::Int && !zeroPoint->bigInt) {
-        addScalarTensor(dotted + "scale", DType::Float32, numberOf(scale), 0);
-        addScalarTensor(dotted + "zero_point", DType::Int64, 0, zeroPoint->integer);
+        const auto path = [&](const char* what) {
+            return expressionAccess("torch.tensor(" + scriptPath(dotted) + "." + what + ")");
+        };
+        addScalarTensor(dotted + "scale", DType::Float32, numberOf(scale), 0, path("scale"));
+        addScalarTensor(dotted + "zero_point", DType::Int64, 0, zeroPoint->integer, path("zero_point"));
     }
     for (std::size_t i = 0; i < state->dictSize(); ++i) {
         const Value* k = state->key(i);

@@ -352,8 +352,14 @@ std::uint32_t Walker::newAccessBase(std::string prefix, std::uint32_t nameOffset
 
 std::uint32_t Walker::accessBase(const Place& at)
 {
+    if (m_options.unnamedConstants)
+        return expressionAccess(
+            "None  # a frozen model's constant: TorchScript gives it no Python name ({}.code "
+            "shows where it is used)");
     if (at.flat())
         return 0;
+    if (at.step == Place::Step::Root)
+        return expressionAccess("{}");  // the loaded object is the tensor
     const Place* parent = at.parent;
     if (at.step == Place::Step::Key && parent && at.key && at.key->type == VT::String) {
         if (m_lastContainerBase == 0 || m_lastContainerPlace != parent || m_lastContainer != parent->name) {
@@ -598,6 +604,8 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
     };
     tensors(parameters, TensorKind::Parameter);
     tensors(buffers, TensorKind::Buffer);
+    const Place* outerRoot = m_quantizedRoot;
+    m_quantizedRoot = &root;
     if (m_outsideStateDict == 0)
         addQuantizedAttributes(m, state, at.name.empty() ? std::string() : at.name + ".");
     // A model's own settings (the attributes of classes outside torch: a YOLO model's yaml,
@@ -633,12 +641,16 @@ Status Walker::walkPickledModule(const Value* m, const Place& at, const Place& r
                     m_index.moduleTypes.emplace(join(at.name, std::string(k->text)), std::string(child->text));
                 continue;
             }
-            if (auto st = walkPickledModule(child, Place{join(at.name, std::string(k->text)), &at, Place::Step::Opaque},
-                                            root, depth + 1);
-                !st)
+            const Status st = walkPickledModule(
+                child, Place{join(at.name, std::string(k->text)), &at, Place::Step::Opaque}, root, depth + 1);
+            m_quantizedRoot = &root;
+            if (!st) {
+                m_quantizedRoot = outerRoot;
                 return st;
+            }
         }
     }
+    m_quantizedRoot = outerRoot;
     if (&at == &root && m_outsideStateDict == 0)
         m_parameterSets.push_back({begin, m_index.entries.size(), true});
     return {};
