@@ -101,6 +101,7 @@ private Q_SLOTS:
     void safetensorsMetadataFromFile();
     void checkpointFromFile();
     void openDialogFilter();
+    void nameColumnKeepsItsShare();
 
 private:
     QTemporaryDir m_settings;
@@ -401,6 +402,27 @@ void TestMetadataView::openDialogFilter()
     QCOMPARE(MainWindow::openDialogFilter(),
              QStringLiteral("PyTorch models (*.pt *.pth *.pt2 *.bin *.ckpt *.tar *.pkl *.t7 *.jit *.ptl *.safetensors "
                             "*.index.json);;All files (*)"));
+}
+
+// With Type and Belongs to shown, the Name column keeps 40% of the tree (the columns to its
+// right scroll) instead of what they leave it; a width the user sets is kept.
+void TestMetadataView::nameColumnKeepsItsShare()
+{
+    MainWindow w;
+    w.resize(1280, 760);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    w.openFile(test::fixture(QStringLiteral("checkpoints/yolo_style.pt")));
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.size(), 1, 30000);
+    auto* tree = w.findChild<QTreeView*>(QStringLiteral("modelTree"));
+    QVERIFY(tree);
+    QVERIFY(!tree->isColumnHidden(ModelTreeModel::TypeColumn));
+    QTRY_VERIFY(tree->header()->sectionSize(ModelTreeModel::NameColumn) >= tree->viewport()->width() * 2 / 5 - 1);
+    tree->header()->resizeSection(ModelTreeModel::NameColumn, 123);
+    w.resize(1000, 700);
+    QTest::qWait(50);
+    QCOMPARE(tree->header()->sectionSize(ModelTreeModel::NameColumn), 123);
 }
 
 QTEST_MAIN(TestMetadataView)

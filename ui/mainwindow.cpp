@@ -122,11 +122,11 @@ QWidget* MainWindow::createBrowserPage()
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
     m_tree->setAllColumnsShowFocus(true);
     QHeaderView* header = m_tree->header();
-    header->setStretchLastSection(false);
+    header->setStretchLastSection(true);      // the last shown column takes what Name leaves
     header->setSortIndicatorClearable(true);  // a third click returns to the model's order
     header->setSortIndicator(-1, Qt::AscendingOrder);
     m_tree->setSortingEnabled(true);
-    header->setSectionResizeMode(ModelTreeModel::NameColumn, QHeaderView::Stretch);
+    header->setSectionResizeMode(ModelTreeModel::NameColumn, QHeaderView::Interactive);
     const QFontMetrics fm = m_tree->fontMetrics();
     const int pad = fm.averageCharWidth() * 3;
     auto fixed = [&](int column, const QString& sample) {

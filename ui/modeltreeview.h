@@ -1,7 +1,11 @@
 #pragma once
 
+#include <QHeaderView>
 #include <QPainter>
+#include <QResizeEvent>
 #include <QTreeView>
+
+#include <algorithm>
 
 namespace paramscope {
 
@@ -12,6 +16,11 @@ public:
     explicit ModelTreeView(QWidget* parent = nullptr) : QTreeView(parent)
     {
         setUniformRowHeights(true);  // lets the view skip per-row size hints at 100k rows
+        // The user's own width for the Name column is kept; until then it follows the view.
+        connect(header(), &QHeaderView::sectionResized, this, [this](int section, int, int) {
+            if (section == 0 && !m_sizingName)
+                m_userSizedName = true;
+        });
     }
 
     /// Expands `indexes` (each already a valid index of this view's model) with one
@@ -36,6 +45,20 @@ public:
     QString placeholderText() const { return m_placeholder; }
 
 protected:
+    /// The Name column takes 40% of the view (at least 22 characters) instead of what the
+    /// other columns leave: with Type, Belongs to and Shard shown they leave it nothing, and a
+    /// deep tree needs its indentation too. The columns to its right scroll.
+    void resizeEvent(QResizeEvent* event) override
+    {
+        QTreeView::resizeEvent(event);
+        if (m_userSizedName)
+            return;
+        m_sizingName = true;
+        header()->setSectionResizeMode(0, QHeaderView::Interactive);
+        header()->resizeSection(0, std::max(fontMetrics().averageCharWidth() * 22, viewport()->width() * 2 / 5));
+        m_sizingName = false;
+    }
+
     void paintEvent(QPaintEvent* event) override
     {
         QTreeView::paintEvent(event);
@@ -49,6 +72,8 @@ protected:
 
 private:
     QString m_placeholder;
+    bool m_sizingName = false;
+    bool m_userSizedName = false;
 };
 
 }  // namespace paramscope
