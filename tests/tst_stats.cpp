@@ -379,6 +379,28 @@ private Q_SLOTS:
         QCOMPARE(r->mean, 112.0);
     }
 
+    void float8FnuzTensors()
+    {
+        // e4m3fnuz (bias 8, NaN only 0x80, no -0): 1, -1, 240 (the largest), NaN, 0, 2^-10
+        const auto a = makeView(std::vector<std::uint8_t>{0x40, 0xc0, 0x7f, 0x80, 0x00, 0x01}, DType::Float8E4M3FNUZ);
+        auto r = computeStats(a.view);
+        QVERIFY(r.ok());
+        QCOMPARE(r->nan, std::int64_t(1));
+        QCOMPARE(r->finite, std::int64_t(5));
+        QCOMPARE(r->zeros, std::int64_t(1));
+        QCOMPARE(r->min, -1.0);
+        QCOMPARE(r->max, 240.0);
+        QCOMPARE(r->l1, 1.0 + 1.0 + 240.0 + std::ldexp(1.0, -10));
+        // e5m2fnuz (bias 16): 1, 57344 (the largest: exponent 31 is a number here), NaN, 2^-17
+        const auto b = makeView(std::vector<std::uint8_t>{0x40, 0x7f, 0x80, 0x01}, DType::Float8E5M2FNUZ);
+        r = computeStats(b.view);
+        QVERIFY(r.ok());
+        QCOMPARE(r->nan, std::int64_t(1));
+        QCOMPARE(r->posInf + r->negInf, std::int64_t(0));
+        QCOMPARE(r->max, 57344.0);
+        QCOMPARE(r->min, std::ldexp(1.0, -17));
+    }
+
     // Hand-made views: empty with a weird shape, a 0-d view into the middle of a storage,
     // a broadcast (stride 0) view, and one that lies about its storage.
     void edgeViews()

@@ -37,6 +37,18 @@ double e4m3(std::uint8_t b)
     return e == 0 ? sign * (m / 8.0) * std::ldexp(1.0, -6) : sign * (1 + m / 8.0) * std::ldexp(1.0, e - 7);
 }
 
+/// The fnuz float8 formats from their definition: no infinities, no -0, 0x80 the only NaN.
+double fnuz(std::uint8_t b, int expBits, int bias)
+{
+    if (b == 0x80)
+        return std::nan("");
+    const int mb = 7 - expBits;
+    const double sign = (b & 0x80) ? -1.0 : 1.0;
+    const int e = (b >> mb) & ((1 << expBits) - 1), m = b & ((1 << mb) - 1);
+    const double frac = m / double(1 << mb);
+    return e == 0 ? sign * frac * std::ldexp(1.0, 1 - bias) : sign * (1 + frac) * std::ldexp(1.0, e - bias);
+}
+
 /// float8_e5m2: 1 sign, 5 exponent bits of bias 15, 2 mantissa bits.
 double e5m2(std::uint8_t b)
 {
@@ -84,6 +96,14 @@ std::vector<double> valuesOf(const ModelIndex& index, int i)
         case DType::Float8E5M2:
             for (std::int64_t k = 0; k < e.numel; ++k)
                 out.push_back(e5m2(p[k]));
+            return out;
+        case DType::Float8E4M3FNUZ:
+            for (std::int64_t k = 0; k < e.numel; ++k)
+                out.push_back(fnuz(p[k], 4, 8));
+            return out;
+        case DType::Float8E5M2FNUZ:
+            for (std::int64_t k = 0; k < e.numel; ++k)
+                out.push_back(fnuz(p[k], 5, 16));
             return out;
         case DType::QInt8:
         case DType::QUInt8:

@@ -14,7 +14,7 @@ struct DTypeInfo {
     std::string_view safetensors;
 };
 
-constexpr std::array<DTypeInfo, 20> kInfo{{
+constexpr std::array<DTypeInfo, 22> kInfo{{
     {DType::Float32, 4, "float32", "FloatStorage", "F32"},
     {DType::Float64, 8, "float64", "DoubleStorage", "F64"},
     {DType::Float16, 2, "float16", "HalfStorage", "F16"},
@@ -35,6 +35,8 @@ constexpr std::array<DTypeInfo, 20> kInfo{{
     {DType::QInt32, 4, "qint32", "QInt32Storage", ""},
     {DType::Float8E5M2, 1, "float8_e5m2", "Float8_e5m2Storage", "F8_E5M2"},
     {DType::Float8E4M3, 1, "float8_e4m3fn", "Float8_e4m3fnStorage", "F8_E4M3"},
+    {DType::Float8E4M3FNUZ, 1, "float8_e4m3fnuz", "Float8_e4m3fnuzStorage", ""},
+    {DType::Float8E5M2FNUZ, 1, "float8_e5m2fnuz", "Float8_e5m2fnuzStorage", ""},
 }};
 
 const DTypeInfo* find(DType t)
@@ -95,6 +97,8 @@ bool dtypeIsFloating(DType t)
         case DType::BFloat16:
         case DType::Float8E5M2:
         case DType::Float8E4M3:
+        case DType::Float8E4M3FNUZ:
+        case DType::Float8E5M2FNUZ:
             return true;
         default:
             return false;

@@ -29,6 +29,8 @@ enum class DType : std::uint8_t {
     QInt32,
     Float8E5M2,
     Float8E4M3,
+    Float8E4M3FNUZ,  // float8_e4m3fnuz: bias 8, no infinities, no -0, NaN = 0x80
+    Float8E5M2FNUZ,  // float8_e5m2fnuz: bias 16, no infinities, no -0, NaN = 0x80
     Unknown,
 };
 

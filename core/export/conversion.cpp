@@ -74,6 +74,12 @@ QString convertElements(const std::uint8_t* src, std::int64_t n, DType from, DTy
         case DType::Float8E4M3:
             storeFloats(dst, n, [&](std::int64_t i) { return float8e4m3fnToFloat(src[i]); });
             return {};
+        case DType::Float8E4M3FNUZ:
+            storeFloats(dst, n, [&](std::int64_t i) { return float8e4m3fnuzToFloat(src[i]); });
+            return {};
+        case DType::Float8E5M2FNUZ:
+            storeFloats(dst, n, [&](std::int64_t i) { return float8e5m2fnuzToFloat(src[i]); });
+            return {};
         case DType::QInt8:
             storeFloats(dst, n, [&](std::int64_t i) { return dq(first + i, std::int8_t(src[i])); });
             return {};

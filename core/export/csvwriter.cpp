@@ -71,6 +71,12 @@ void appendElement(std::string& s, const std::uint8_t* p, const TensorEntry& e, 
         case DType::Float8E4M3:
             appendFloat(s, float8e4m3fnToFloat(*p), true);
             break;
+        case DType::Float8E4M3FNUZ:
+            appendFloat(s, float8e4m3fnuzToFloat(*p), true);
+            break;
+        case DType::Float8E5M2FNUZ:
+            appendFloat(s, float8e5m2fnuzToFloat(*p), true);
+            break;
         case DType::Int8:
             appendInt(s, int(std::int8_t(*p)));
             break;

@@ -85,7 +85,8 @@ std::string npyHeader(const std::string& descr, const std::vector<std::int64_t>&
 
 void planNpy(const TensorEntry& e, const QString& name, const QString& dtype, Plan& p)
 {
-    if (e.dtype == DType::BFloat16 || e.dtype == DType::Float8E4M3 || e.dtype == DType::Float8E5M2) {
+    if (e.dtype == DType::BFloat16 || e.dtype == DType::Float8E4M3 || e.dtype == DType::Float8E5M2 ||
+        e.dtype == DType::Float8E4M3FNUZ || e.dtype == DType::Float8E5M2FNUZ) {
         p.out = DType::Float32;
         p.note = QStringLiteral("%1 is %2, which NumPy lacks: widened to float32 (exactly)").arg(name, dtype);
     }

@@ -11,7 +11,8 @@ namespace paramscope::exportdetail {
 
 void planPt(const TensorEntry& e, const QString& name, const QString& dtype, Plan& p)
 {
-    if (e.dtype == DType::Float8E4M3 || e.dtype == DType::Float8E5M2) {
+    if (e.dtype == DType::Float8E4M3 || e.dtype == DType::Float8E5M2 || e.dtype == DType::Float8E4M3FNUZ ||
+        e.dtype == DType::Float8E5M2FNUZ) {
         p.out = DType::Float32;
         p.note = QStringLiteral("%1 is %2, which this PyTorch lacks: widened to float32 (exactly)").arg(name, dtype);
     } else if (e.dtype == DType::UInt16) {

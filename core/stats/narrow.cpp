@@ -35,6 +35,10 @@ double codeValue(const TensorView& v, std::uint32_t code)
             return double(float8e5m2ToFloat(std::uint8_t(code)));
         case DType::Float8E4M3:
             return double(float8e4m3fnToFloat(std::uint8_t(code)));
+        case DType::Float8E4M3FNUZ:
+            return double(float8e4m3fnuzToFloat(std::uint8_t(code)));
+        case DType::Float8E5M2FNUZ:
+            return double(float8e5m2fnuzToFloat(std::uint8_t(code)));
         case DType::QInt8:
             return double(std::int64_t(std::int8_t(code)) - v.qZeroPoint) * v.qScale;
         case DType::QUInt8:
