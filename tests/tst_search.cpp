@@ -5,6 +5,8 @@
 #include <QRandomGenerator>
 #include <QtTest>
 
+#include <random>
+
 using namespace paramscope;
 
 Q_DECLARE_METATYPE(paramscope::MatchMode)
@@ -57,6 +59,7 @@ bool wildcardReference(const std::u32string& p, const std::u32string& n)
 class TestSearch : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void byteWiseAgreesWithUnicode();
     void modes_data();
     void modes();
     void invalidRegex_data();
@@ -328,6 +331,46 @@ void TestSearch::byteOrderMarkIsPartOfTheName()
     QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Wildcard, QStringLiteral("?w"), true})), std::vector<int>{0});
     QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Exact, QStringLiteral("w"), false})), std::vector<int>{1});
     QCOMPARE(searchEntries(idx, NameMatcher({MatchMode::Exact, bom, false})), std::vector<int>{0});
+}
+
+// ASCII names and patterns are matched byte-wise; every result must equal the QString
+// (Unicode case folding) path's for the same name, over random names and patterns, and a
+// non-ASCII name that folds to ASCII (the Kelvin sign K -> k) must still match.
+void TestSearch::byteWiseAgreesWithUnicode()
+{
+    std::mt19937 rng(7);
+    const std::string alphabet = "aAbBkK._0*?";
+    auto word = [&](int max) {
+        std::string w(size_t(rng() % unsigned(max)), ' ');
+        for (char& c : w)
+            c = alphabet[rng() % alphabet.size()];
+        return w;
+    };
+    int checked = 0, hits = 0;
+    for (MatchMode mode : {MatchMode::Exact, MatchMode::Contains, MatchMode::Wildcard})
+        for (bool cs : {true, false})
+            for (int q = 0; q < 200; ++q) {
+                SearchQuery query;
+                query.mode = mode;
+                query.caseSensitive = cs;
+                query.pattern = QString::fromStdString(word(5));
+                const NameMatcher m(query);
+                for (int n = 0; n < 50; ++n) {
+                    const std::string name = word(9);
+                    const MatchResult bytes = m.match(std::string_view(name));
+                    QCOMPARE(bytes, m.match(QString::fromStdString(name)));
+                    hits += bytes == MatchResult::Match;
+                    ++checked;
+                }
+            }
+    QVERIFY(hits > checked / 50);  // the patterns do match now and then
+    for (MatchMode mode : {MatchMode::Exact, MatchMode::Contains, MatchMode::Wildcard}) {
+        SearchQuery query;
+        query.mode = mode;
+        query.caseSensitive = false;
+        query.pattern = QStringLiteral("k");
+        QVERIFY(NameMatcher(query).matches(std::string_view("\xe2\x84\xaa")));  // U+212A KELVIN SIGN
+    }
 }
 
 QTEST_GUILESS_MAIN(TestSearch)

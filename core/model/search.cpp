@@ -3,6 +3,8 @@
 #include "model/modelindex.h"
 #include "base/textutil.h"
 
+#include <cstdint>
+
 namespace paramscope {
 
 namespace {
@@ -58,6 +60,67 @@ std::u32string codePoints(const QString& s, bool fold)
 
 }  // namespace
 
+namespace {
+
+bool isAscii(std::string_view s)
+{
+    for (const char c : s)
+        if (std::uint8_t(c) >= 0x80)
+            return false;
+    return true;
+}
+
+char lowerAscii(char c)
+{
+    return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+}
+
+/// wildcardMatch over bytes: for an ASCII pattern and name (one byte, one code point).
+template <bool Fold>
+bool wildcardBytes(std::string_view pattern, std::string_view name)
+{
+    size_t p = 0, n = 0;
+    size_t starP = std::string_view::npos, starN = 0;
+    while (n < name.size()) {
+        const char c = Fold ? lowerAscii(name[n]) : name[n];
+        if (p < pattern.size() && pattern[p] == '*') {
+            starP = p++;
+            starN = n;
+        } else if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == c)) {
+            ++p;
+            ++n;
+        } else if (starP != std::string_view::npos) {
+            p = starP + 1;
+            n = ++starN;
+        } else {
+            return false;
+        }
+    }
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
+    return p == pattern.size();
+}
+
+/// Case-insensitive substring search of an ASCII, lower-cased `needle` in an ASCII `hay`.
+bool containsFolded(std::string_view hay, std::string_view needle)
+{
+    if (needle.size() > hay.size())
+        return false;
+    const char first = needle[0];
+    for (size_t i = 0, last = hay.size() - needle.size(); i <= last; ++i) {
+        if (lowerAscii(hay[i]) != first)
+            continue;
+        size_t k = 1;
+        while (k < needle.size() && lowerAscii(hay[i + k]) == needle[k])
+            ++k;
+        if (k == needle.size())
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 bool wildcardMatch(std::u32string_view pattern, std::u32string_view name)
 {
     // Greedy scan; on a mismatch, go back to the last '*' and let it take one more code
@@ -86,6 +149,13 @@ bool wildcardMatch(std::u32string_view pattern, std::u32string_view name)
 
 NameMatcher::NameMatcher(const SearchQuery& query) : m_query(query), m_utf8Pattern(query.pattern.toStdString())
 {
+    m_asciiPattern = isAscii(m_utf8Pattern);
+    if (m_asciiPattern) {
+        m_asciiFolded = m_utf8Pattern;
+        if (!query.caseSensitive)
+            for (char& c : m_asciiFolded)
+                c = lowerAscii(c);
+    }
     if (query.mode == MatchMode::Wildcard) {
         m_wildcard = codePoints(query.pattern, !query.caseSensitive);
         return;
@@ -143,6 +213,22 @@ MatchResult NameMatcher::match(std::string_view utf8Name) const
             return m_query.pattern.isEmpty() || utf8Name == m_utf8Pattern ? MatchResult::Match : MatchResult::NoMatch;
         if (m_query.mode == MatchMode::Contains)
             return utf8Name.find(m_utf8Pattern) != std::string_view::npos ? MatchResult::Match : MatchResult::NoMatch;
+    }
+    // ASCII pattern and name: byte-wise, folding ASCII letters when ignoring case.
+    if (isValid() && m_asciiPattern && !m_query.pattern.isEmpty() && m_query.mode != MatchMode::Regex &&
+        isAscii(utf8Name)) {
+        const auto result = [](bool hit) { return hit ? MatchResult::Match : MatchResult::NoMatch; };
+        if (m_query.mode == MatchMode::Wildcard)
+            return result(m_query.caseSensitive ? wildcardBytes<false>(m_asciiFolded, utf8Name)
+                                                : wildcardBytes<true>(m_asciiFolded, utf8Name));
+        if (m_query.mode == MatchMode::Contains)
+            return result(containsFolded(utf8Name, m_asciiFolded));
+        if (utf8Name.size() != m_asciiFolded.size())
+            return MatchResult::NoMatch;
+        for (size_t i = 0; i < utf8Name.size(); ++i)
+            if (lowerAscii(utf8Name[i]) != m_asciiFolded[i])
+                return MatchResult::NoMatch;
+        return MatchResult::Match;
     }
     // Not QString::fromUtf8: it drops a leading U+FEFF.
     return match(utf8ToQString(utf8Name));

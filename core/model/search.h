@@ -57,6 +57,11 @@ private:
     QRegularExpression m_regex;  // Regex
     std::u32string m_wildcard;   // Wildcard: the pattern's code points (case-folded if ignoring case)
     std::string m_utf8Pattern;   // for byte-wise case-sensitive Exact and Contains
+    // An ASCII pattern, lower-cased when ignoring case: ASCII names are then matched byte-wise
+    // (for ASCII text, Unicode case folding is ASCII lower-casing); any other name goes the
+    // QString way (the Kelvin sign U+212A folds to 'k').
+    bool m_asciiPattern = false;
+    std::string m_asciiFolded;
     QString m_error;
     int m_errorOffset = -1;
 };
