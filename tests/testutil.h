@@ -25,6 +25,22 @@ inline QString fixture(const QString& name)
     return QStringLiteral(PARAMSCOPE_FIXTURES "/") + name;
 }
 
+/// The whole file, or empty when it cannot be read.
+inline QByteArray readAll(const QString& path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+/// A JSON array of integers (shapes, strides in the truth files).
+inline std::vector<std::int64_t> ints(const QJsonValue& v)
+{
+    std::vector<std::int64_t> out;
+    for (const auto& x : v.toArray())
+        out.push_back(x.toInteger());
+    return out;
+}
+
 inline QJsonObject readJson(const QString& path)
 {
     QFile f(path);

@@ -57,12 +57,6 @@ RawRun runCliRaw(const QStringList& args, const QString& workingDir, const QStri
     return r;
 }
 
-QByteArray readAll(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
 /// Stdout decoded without QString::fromUtf8's loss of a leading U+FEFF.
 QString exactUtf8(const QByteArray& b)
 {

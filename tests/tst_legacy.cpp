@@ -31,20 +31,6 @@ QString legacyFixture(const QString& name)
     return fixture(QStringLiteral("legacy/") + name);
 }
 
-QByteArray readAll(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-std::vector<std::int64_t> ints(const QJsonValue& v)
-{
-    std::vector<std::int64_t> out;
-    for (const auto& x : v.toArray())
-        out.push_back(x.toInteger());
-    return out;
-}
-
 Result<LegacyContainer> readContainer(const QString& path)
 {
     auto f = MappedFile::open(path);

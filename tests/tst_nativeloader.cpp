@@ -33,20 +33,6 @@ LoadResult load(const QString& path, LoaderEngine engine = LoaderEngine::Native)
     return loadModel(path, o);
 }
 
-QByteArray readAll(const QString& path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
-
-std::vector<std::int64_t> ints(const QJsonValue& v)
-{
-    std::vector<std::int64_t> out;
-    for (const auto& x : v.toArray())
-        out.push_back(x.toInteger());
-    return out;
-}
-
 QByteArray bytesOf(const ModelIndex& idx, int i)
 {
     auto b = idx.contiguousBytes(i);

@@ -5,6 +5,8 @@
 
 #include "model/loadtypes.h"
 
+#include <functional>
+
 namespace paramscope::detail {
 
 /// The LibTorch engine: only files the native reader accepts, read by torch::jit::load in
@@ -15,6 +17,9 @@ LoadResult loadWithLibTorch(const QString& path, const LoadOptions& options);
 LoadResult loadSafetensors(const QString& path, const LoadOptions& options);
 /// PyTorch zip archives (torch.save and TorchScript), read natively (torch/torcharchive.cpp).
 LoadResult loadTorchArchive(const QString& path, const LoadOptions& options);
+/// Runs a reader's load, turning an escaped std::bad_alloc into a Limit failure ("out of
+/// memory") and any other exception into a Failed one, each naming the file.
+LoadResult guardedLoad(const QString& path, const std::function<LoadResult()>& load);
 /// Checks that `path` is a readable regular, non-empty file; the error names it. Kinds: Io
 /// for a missing, unreadable or non-regular file, Corrupt for an empty one, Unsupported for
 /// a Git LFS pointer file (checkNotGitLfsPointer in sniff.h).

@@ -33,6 +33,20 @@ Status checkReadableFile(const QString& path)
     return checkNotGitLfsPointer(path);  // before any reader: whatever the file's name says
 }
 
+LoadResult guardedLoad(const QString& path, const std::function<LoadResult()>& load)
+{
+    try {
+        return load();
+    } catch (const std::bad_alloc&) {
+        return LoadResult::failure(
+            ErrorKind::Limit, QStringLiteral("'%1' cannot be opened: out of memory").arg(QFileInfo(path).fileName()));
+    } catch (const std::exception& e) {
+        return LoadResult::failure(
+            ErrorKind::Failed,
+            QStringLiteral("'%1' cannot be opened: %2").arg(QFileInfo(path).fileName(), QString::fromUtf8(e.what())));
+    }
+}
+
 LoadResult loadSafetensors(const QString& path, const LoadOptions& options)
 {
     if (path.endsWith(QLatin1String(".json"), Qt::CaseInsensitive) && !startsLikeSafetensors(path))

@@ -5,6 +5,7 @@
 #include "formats/legacy/legacyreader.h"
 
 #include "base/mappedfile.h"
+#include "formats/engines_p.h"
 #include "formats/legacy/legacy_p.h"
 #include "formats/torch/walker.h"
 
@@ -128,16 +129,7 @@ namespace detail {
 
 LoadResult loadLegacy(const QString& path, const LoadOptions& options)
 {
-    try {
-        return load(path, options);
-    } catch (const std::bad_alloc&) {
-        return LoadResult::failure(
-            ErrorKind::Limit, QStringLiteral("'%1' cannot be opened: out of memory").arg(QFileInfo(path).fileName()));
-    } catch (const std::exception& e) {
-        return LoadResult::failure(
-            ErrorKind::Failed,
-            QStringLiteral("'%1' cannot be opened: %2").arg(QFileInfo(path).fileName(), QString::fromUtf8(e.what())));
-    }
+    return guardedLoad(path, [&] { return load(path, options); });
 }
 
 }  // namespace detail

@@ -9,6 +9,7 @@
 
 #include "base/checkedsize.h"
 #include "base/floatcodec.h"
+#include "base/pythontext.h"
 
 #include <QLocale>
 #include <QString>
@@ -179,26 +180,11 @@ void fillArray(Machine& m, TensorRef& r, const Value* shapeValue, const Value* d
     doc.storages.push_back(s);
 }
 
-/// Python's repr of a float (shortest round trip, "inf", "nan").
-std::string floatText(double d, bool pointZero = true)
-{
-    if (d != d)
-        return "nan";
-    if (d == std::numeric_limits<double>::infinity())
-        return "inf";
-    if (d == -std::numeric_limits<double>::infinity())
-        return "-inf";
-    std::string s = QString::number(d, 'g', QLocale::FloatingPointShortest).toStdString();
-    if (pointZero && s.find_first_of(".e") == std::string::npos)
-        s += ".0";
-    return s;
-}
-
 /// Python's repr of a complex number: "(1+2j)", "(1-2j)".
 std::string complexText(double re, double im)
 {
-    const std::string i = floatText(im, false);
-    return "(" + floatText(re, false) + (i[0] == '-' ? "" : "+") + i + "j)";
+    const std::string i = pythonFloatRepr(im, false);
+    return "(" + pythonFloatRepr(re, false) + (i[0] == '-' ? "" : "+") + i + "j)";
 }
 
 template <typename V>

@@ -18,11 +18,6 @@ namespace {
 using pickle::Value;
 using VT = pickle::Value::Type;
 
-std::string join(const std::string& prefix, const std::string& name)
-{
-    return prefix.empty() ? name : prefix + "." + name;
-}
-
 }  // namespace
 
 void Walker::noteOptimizer(const Value* v, const Place& at)

@@ -450,17 +450,10 @@ namespace detail {
 
 LoadResult loadTorchArchive(const QString& path, const LoadOptions& options)
 {
-    try {
+    return guardedLoad(path, [&] {
         ArchiveLoader loader(path, options);
         return loader.run();
-    } catch (const std::bad_alloc&) {
-        return LoadResult::failure(
-            ErrorKind::Limit, QStringLiteral("'%1' cannot be opened: out of memory").arg(QFileInfo(path).fileName()));
-    } catch (const std::exception& e) {
-        return LoadResult::failure(
-            ErrorKind::Failed,
-            QStringLiteral("'%1' cannot be opened: %2").arg(QFileInfo(path).fileName(), QString::fromUtf8(e.what())));
-    }
+    });
 }
 
 }  // namespace detail

@@ -279,13 +279,18 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
     e.qZeroPoint = t.qZeroPoint;
     if ((t.qScales || t.qZeroPoints) && !addQuantChannels(name, t, e))
         return false;
+    pushEntry(std::move(e), access);
+    return true;
+}
+
+void Walker::pushEntry(TensorEntry&& e, std::uint32_t access)
+{
     m_index.entries.push_back(std::move(e));
     // Kept only once an entry needs one (0: reached as obj[name]).
     if (access != 0 || !m_index.accessOf.empty()) {
         m_index.accessOf.resize(m_index.entries.size() - 1);
         m_index.accessOf.push_back(access);
     }
-    return true;
 }
 
 bool Walker::addQuantChannels(const std::string& name, const pickle::TensorRef& t, TensorEntry& e)

@@ -4,6 +4,7 @@
 // tensor checks, TorchScript modules, the result) and walkvalues.cpp (torch.save values:
 // containers, pickled nn.Modules, metadata entries, optimizer state).
 
+#include "base/textutil.h"
 #include "formats/torch/walker.h"
 
 #include <string>
@@ -14,6 +15,17 @@
 namespace paramscope::detail {
 
 constexpr int kMaxDepth = 256;  // nesting of modules / containers followed
+
+/// `prefix.name`, or `name` at the top.
+inline std::string join(const std::string& prefix, const std::string& name)
+{
+    return prefix.empty() ? name : prefix + "." + name;
+}
+/// A Python string literal, as UTF-8.
+inline std::string pythonLiteral(std::string_view s)
+{
+    return pythonStringLiteral(s).toStdString();
+}
 
 /// Where a value sits: its dotted name, and the step from its parent by which Python reaches
 /// it (the expression `["model"]["fc.weight"]` is built only for the tensors that need it).
@@ -57,6 +69,8 @@ private:
     /// Validates a tensor against its storage and adds it; true when it was added.
     /// `access`: 1 + the ModelIndex::accessBases index of its Python path, 0 for obj[name].
     bool addTensor(const std::string& name, const pickle::TensorRef& t, TensorKind kind, std::uint32_t access);
+    /// Appends an entry with its access base (1 + index, 0 for obj[name]).
+    void pushEntry(TensorEntry&& e, std::uint32_t access);
     bool addQuantChannels(const std::string& name, const pickle::TensorRef& t, TensorEntry& e);
     template <typename Out>
     bool smallTensor(const pickle::TensorRef& r, std::vector<Out>& out, QString& why);

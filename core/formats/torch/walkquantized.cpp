@@ -14,6 +14,7 @@
 // - ConvNdPackedParamsBase torchbind objects (frozen models) hold (version "2", [config,
 //   weight], [bias]) or (3, config ints, [weight, bias]): listed as <module>.weight / .bias.
 
+#include "base/pythontext.h"
 #include "base/textutil.h"
 #include "formats/pickle/resolver.h"
 #include "formats/torch/walker_p.h"
@@ -49,11 +50,6 @@ double numberOf(const Value* v)
     return v->type == VT::Float ? v->real : double(v->integer);
 }
 
-std::string literal(const std::string& s)
-{
-    return pythonStringLiteral(s).toStdString();
-}
-
 /// torch.ops.quantized's unpack function for a conv module or packed params class: conv1d_,
 /// conv2d_ or conv3d_unpack by the class name's dimension.
 std::string convUnpack(std::string_view cls)
@@ -84,11 +80,7 @@ std::string Walker::scriptPath(const std::string& name) const
         if (end == std::string::npos)
             end = dotted.size();
         const std::string part = dotted.substr(begin, end - begin);
-        const bool identifier =
-            !part.empty() && !(part[0] >= '0' && part[0] <= '9') &&
-            part.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_") ==
-                std::string::npos;
-        out = identifier ? out + "." + part : "getattr(" + out + ", " + literal(part) + ")";
+        out = isPythonIdentifier(part) ? out + "." + part : "getattr(" + out + ", " + pythonLiteral(part) + ")";
         begin = end + 1;
     }
     return out;
@@ -288,11 +280,7 @@ bool Walker::addMetaTensor(const std::string& name, const pickle::TensorRef& t, 
     e.strides = t.strides;
     e.requiresGrad = t.requiresGrad;
     e.storage = -1;  // no data: ModelIndex::view() says so
-    m_index.entries.push_back(std::move(e));
-    if (access != 0 || !m_index.accessOf.empty()) {
-        m_index.accessOf.resize(m_index.entries.size() - 1);
-        m_index.accessOf.push_back(access);
-    }
+    pushEntry(std::move(e), access);
     return true;
 }
 

@@ -3,6 +3,7 @@
 // walks it; whatever is not a tensor becomes a metadata entry; torch.optim state is linked to
 // the parameters it belongs to. No class named by the file is imported or called.
 
+#include "base/pythontext.h"
 #include "base/textutil.h"
 #include "formats/pickle/resolver.h"
 #include "formats/torch/walker_p.h"
@@ -29,11 +30,6 @@ constexpr std::size_t kBigContainer = 64;  // items past which a container witho
 QString qs(std::string_view s)
 {
     return utf8ToQString(s);
-}
-
-std::string literal(std::string_view s)
-{
-    return pythonStringLiteral(s).toStdString();
 }
 
 /// Python's repr() of a str: single quotes unless the text holds ' and no ".
@@ -65,51 +61,6 @@ std::string strRepr(std::string_view utf8)
     return out + quote;
 }
 
-std::string join(const std::string& prefix, const std::string& name)
-{
-    return prefix.empty() ? name : prefix + "." + name;
-}
-
-/// Python's repr() of a float: the shortest digits that read back, positional for decimal
-/// exponents in [-4, 16), scientific otherwise ("0.001", "1e-05", "100000000.0", "1e+16").
-std::string floatRepr(double d)
-{
-    if (std::isnan(d))
-        return "nan";
-    if (std::isinf(d))
-        return d < 0 ? "-inf" : "inf";
-    // "-1.2345e+08": the sign, the digits and the exponent.
-    const std::string e = QString::number(d, 'e', QLocale::FloatingPointShortest).toStdString();
-    const auto ePos = e.find('e');
-    std::string mantissa = e.substr(0, ePos);
-    const int exponent = ePos == std::string::npos ? 0 : std::stoi(e.substr(ePos + 1));
-    std::string sign;
-    if (!mantissa.empty() && mantissa[0] == '-') {
-        sign = "-";
-        mantissa.erase(0, 1);
-    }
-    std::string digits;
-    for (char c : mantissa)
-        if (c != '.')
-            digits += c;
-    if (exponent < -4 || exponent >= 16) {
-        std::string m = digits.substr(0, 1);
-        if (digits.size() > 1)
-            m += "." + digits.substr(1);
-        const int a = exponent < 0 ? -exponent : exponent;
-        return sign + m + "e" + (exponent < 0 ? "-" : "+") + (a < 10 ? "0" : "") + std::to_string(a);
-    }
-    std::string out;
-    if (exponent < 0) {
-        out = "0." + std::string(std::size_t(-exponent - 1), '0') + digits;
-    } else if (std::size_t(exponent) + 1 >= digits.size()) {
-        out = digits + std::string(std::size_t(exponent) + 1 - digits.size(), '0') + ".0";
-    } else {
-        out = digits.substr(0, std::size_t(exponent) + 1) + "." + digits.substr(std::size_t(exponent) + 1);
-    }
-    return sign + out;
-}
-
 std::string keyName(const Value* k)
 {
     if (!k)
@@ -134,19 +85,10 @@ std::string keyName(const Value* k)
 std::string subscript(const Value* k)
 {
     if (k && k->type == VT::String)
-        return "[" + literal(k->text) + "]";
+        return "[" + pythonLiteral(k->text) + "]";
     if (k && k->type == VT::Float)
-        return "[" + floatRepr(k->real) + "]";
+        return "[" + pythonFloatRepr(k->real) + "]";
     return "[" + keyName(k) + "]";
-}
-
-bool isIdentifier(std::string_view s)
-{
-    if (s.empty() || (s[0] >= '0' && s[0] <= '9'))
-        return false;
-    return std::all_of(s.begin(), s.end(), [](char c) {
-        return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    });
 }
 
 bool isScalar(const Value* v)
@@ -250,7 +192,7 @@ std::string repr(const Value* v, int depth)
         case VT::Int:
             return v->bigInt ? std::string("<an integer beyond 64 bits>") : std::to_string(v->integer);
         case VT::Float:
-            return floatRepr(v->real);
+            return pythonFloatRepr(v->real);
         case VT::String: {
             const QString text = utf8ToQString(v->text);
             return cut(strRepr(v->text), std::size_t(text.size()), "characters");
@@ -336,7 +278,7 @@ std::string Place::access() const
             out += subscript(p.key);
         else if (p.step == Step::Index)
             out += "[" + std::to_string(p.index) + "]";
-        else if (isIdentifier(p.key ? p.key->text : std::string_view()))
+        else if (isPythonIdentifier(p.key ? p.key->text : std::string_view()))
             out += "." + std::string(p.key->text);
         else
             out += ".__dict__" + subscript(p.key);
