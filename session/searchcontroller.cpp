@@ -6,6 +6,8 @@
 #include <QElapsedTimer>
 #include <QLoggingCategory>
 
+#include <optional>
+
 namespace paramscope {
 
 Q_LOGGING_CATEGORY(lcSearchTiming, "paramscope.timing", QtWarningMsg)
@@ -23,12 +25,26 @@ void SearchController::setModel(std::shared_ptr<const ModelIndex> index, std::sh
     m_jobs.cancel();
     m_index = std::move(index);
     m_tree = std::move(tree);
+    m_matches.reset();
+    m_full.reset();
 }
 
 void SearchController::setQuery(const SearchQuery& query)
 {
     m_query = query;
     m_timer.start();
+}
+
+void SearchController::setSort(const TreeSort& sort)
+{
+    if (sort == m_sort && (m_full || sort.field == TreeSort::Field::ModelOrder))
+        return;
+    m_sort = sort;
+    m_full.reset();
+    if (!m_index || !m_tree)
+        return;
+    // A pending query waits: the new order applies to the shown matches now.
+    compute(nullptr, m_matches, m_index->entries.size() >= m_asyncThreshold);
 }
 
 void SearchController::flush()
@@ -40,32 +56,76 @@ void SearchController::flush()
 void SearchController::run()
 {
     m_timer.stop();
-    m_jobs.cancel();  // a newer query replaces the one on the worker
     const NameMatcher matcher(m_query);
     if (!matcher.isValid()) {
         Q_EMIT rejected(matcher);
         return;
     }
-    const bool async = m_index && m_tree && !matcher.isEmpty() && m_index->entries.size() >= m_asyncThreshold;
-    Q_EMIT accepted(async);
-    if (!m_index || !m_tree || matcher.isEmpty()) {
-        Q_EMIT matchesReady(nullptr);
+    const bool async = m_index && m_tree && m_index->entries.size() >= m_asyncThreshold &&
+                       (!matcher.isEmpty() || (!m_full && m_sort.field != TreeSort::Field::ModelOrder));
+    Q_EMIT accepted(async && !matcher.isEmpty());
+    if (!m_index || !m_tree) {
+        m_jobs.cancel();
+        Q_EMIT viewReady(nullptr, nullptr);
         return;
     }
+    compute(matcher.isEmpty() ? nullptr : &matcher, nullptr, async);
+}
+
+namespace {
+
+struct ViewResult {
+    std::shared_ptr<const SearchMatches> matches;
+    std::shared_ptr<const TreeLayout> full;   // every node in the sort's order (null: the model's order)
+    std::shared_ptr<const TreeLayout> shown;  // what the view shows
+};
+
+ViewResult computeView(const ModelIndex& index, const ModelTree& tree, const NameMatcher* matcher,
+                       std::shared_ptr<const SearchMatches> matches, std::shared_ptr<const TreeLayout> full,
+                       const TreeSort& sort)
+{
+    ViewResult r;
+    if (matcher)
+        matches = SearchMatches::compute(index, tree, *matcher);
+    r.matches = std::move(matches);
+    // The model's order needs a layout only to hide rows.
+    if (!full && (sort.field != TreeSort::Field::ModelOrder || r.matches))
+        full = TreeLayout::build(index, tree, sort);
+    r.full = full;
+    r.shown = r.matches ? TreeLayout::filter(full, r.matches.get())
+                        : (sort.field == TreeSort::Field::ModelOrder ? nullptr : full);
+    return r;
+}
+
+}  // namespace
+
+void SearchController::compute(const NameMatcher* matcher, std::shared_ptr<const SearchMatches> matches, bool async)
+{
+    m_jobs.cancel();  // a newer query or sort replaces the one on the worker
+    const auto done = [this, sort = m_sort](ViewResult r) {
+        if (sort == m_sort && r.full)
+            m_full = r.full;
+        m_matches = r.matches;
+        Q_EMIT viewReady(std::move(r.matches), std::move(r.shown));
+    };
     if (!async) {
-        Q_EMIT matchesReady(SearchMatches::compute(*m_index, *m_tree, matcher));
+        done(computeView(*m_index, *m_tree, matcher, std::move(matches), m_full, m_sort));
         return;
     }
+    std::optional<NameMatcher> owned;
+    if (matcher)
+        owned = *matcher;
     m_jobs.start(
-        [index = m_index, tree = m_tree, matcher](const JobHandle&) {
+        [index = m_index, tree = m_tree, owned = std::move(owned), matches = std::move(matches), full = m_full,
+         sort = m_sort](const JobHandle&) {
             QElapsedTimer t;
             t.start();
-            auto m = SearchMatches::compute(*index, *tree, matcher);
-            qCDebug(lcSearchTiming, "search matched %zu names on a worker in %lld ms", index->entries.size(),
+            ViewResult r = computeView(*index, *tree, owned ? &*owned : nullptr, matches, full, sort);
+            qCDebug(lcSearchTiming, "search and layout of %zu names on a worker in %lld ms", index->entries.size(),
                     t.elapsed());
-            return m;
+            return r;
         },
-        [this](std::shared_ptr<const SearchMatches> m) { Q_EMIT matchesReady(std::move(m)); });
+        done);
 }
 
 std::vector<int> SearchController::nodesToOpen(const SearchMatches& matches) const

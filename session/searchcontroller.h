@@ -1,12 +1,15 @@
 #pragma once
 
-// SearchController: the live search of the window without its widgets. A changed query
-// waits for a short pause in typing (debounce), then is matched against the model's
-// names, on a worker for large models; the match set is handed back only if no newer
-// query or model replaced it meanwhile. Also decides which modules a view opens to show
-// the matches.
+// SearchController: the live search and sort of the window without its widgets. A changed
+// query waits for a short pause in typing (debounce), then is matched against the model's
+// names and turned into the tree layout a view shows (the matches and their ancestors, in
+// the current sort order), on a worker for large models; the result is handed back only if
+// no newer query, sort or model replaced it meanwhile. The layout of every node in the
+// current order is kept, so clearing a search costs nothing. Also decides which modules a
+// view opens to show the matches.
 
 #include "model/searchmatches.h"
+#include "model/treelayout.h"
 #include "session/jobtracker.h"
 
 #include <QObject>
@@ -33,6 +36,9 @@ public:
 
     /// The model searched; drops a pending or running search (run() applies the query).
     void setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree);
+    /// The order the layouts have; recomputes the shown layout (keeping the current matches).
+    void setSort(const TreeSort& sort);
+    const TreeSort& sort() const { return m_sort; }
     /// Stores the query and (re)starts the debounce timer.
     void setQuery(const SearchQuery& query);
     const SearchQuery& query() const { return m_query; }
@@ -57,15 +63,22 @@ Q_SIGNALS:
     void rejected(const NameMatcher& matcher);
     /// The query is valid; matching has started (on a worker when `async`).
     void accepted(bool async);
-    /// The match set of the current query; null when nothing filters (empty query, no model).
-    void matchesReady(std::shared_ptr<const SearchMatches> matches);
+    /// The match set of the current query (null when nothing filters: empty query, no model)
+    /// and the layout that shows it in the current order (null: every node in the model's order).
+    void viewReady(std::shared_ptr<const SearchMatches> matches, std::shared_ptr<const TreeLayout> layout);
 
 private:
+    /// Computes matches for `matcher` (or keeps `matches`) and the layout, then emits viewReady.
+    void compute(const NameMatcher* matcher, std::shared_ptr<const SearchMatches> matches, bool async);
+
     QTimer m_timer;
     JobTracker m_jobs{this};
     SearchQuery m_query;
     std::shared_ptr<const ModelIndex> m_index;
     std::shared_ptr<const ModelTree> m_tree;
+    std::shared_ptr<const SearchMatches> m_matches;  // the last handed back
+    std::shared_ptr<const TreeLayout> m_full;        // every node in m_sort's order, once computed
+    TreeSort m_sort;
     size_t m_asyncThreshold = 20000;
 };
 

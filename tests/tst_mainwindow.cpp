@@ -12,6 +12,7 @@
 #include "uitestutil.h"
 #include "ui/modeltreeview.h"
 #include "ui/models/treefilterproxy.h"
+#include "ui/subtreeexpander.h"
 #include "ui/statspanel.h"
 #include "ui/histogramwidget.h"
 
@@ -84,6 +85,8 @@ private Q_SLOTS:
     void demoFromResources();
     void libTorchCrashKeepsWindow();
     void largeModelSearchesOnWorker();
+    void largeSubtreeExpandsInSteps();
+    void searchKeepsSelectionAndSortKeepsExpansion();
 
 private:
     QTemporaryDir m_tmp;
@@ -596,6 +599,138 @@ void TestMainWindow::largeModelSearchesOnWorker()
     w.searchEdit()->setText(QStringLiteral("blocks.[7"));
     QTRY_VERIFY(w.searchErrorLabel()->isVisible());
     QCOMPARE(visibleTensors(w.filterProxy()), (std::set<std::string>{"blocks.7.experts.8.w3"}));
+}
+
+namespace {
+
+// 100 blocks x 50 experts x 20 tensors.
+std::shared_ptr<ModelIndex> makeExperts()
+{
+    auto index = std::make_shared<ModelIndex>();
+    for (int b = 0; b < 100; ++b)
+        for (int x = 0; x < 50; ++x)
+            for (int k = 0; k < 20; ++k) {
+                TensorEntry e;
+                e.name = "blocks." + std::to_string(b) + ".experts." + std::to_string(x) + ".w" + std::to_string(k);
+                e.kind = TensorKind::Parameter;
+                e.dtype = DType::Float32;
+                e.shape = {4, 4};
+                e.storage = int(index->entries.size());
+                index->entries.push_back(std::move(e));
+            }
+    index->finalize();
+    return index;
+}
+
+}  // namespace
+
+// Expanding a 105,101-row subtree opens it a step at a time, each step laying out at most
+// the row budget (one module with more children excepted), and in the end every module is
+// open, as QTreeView::expandRecursively would leave it; collapsing closes them all.
+void TestMainWindow::largeSubtreeExpandsInSteps()
+{
+    const auto index = makeExperts();
+    MainWindow w;
+    w.resize(1000, 700);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    w.activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(&w));
+    w.setModel(index);
+    const ModelTree& tree = *w.modelTree();
+    const int blocks = tree.find("blocks");
+    QVERIFY(blocks > 0);
+    w.selectNode(blocks);
+    SubtreeExpander* expander = w.subtreeExpander();
+    expander->setRowBudget(3000);
+    QSignalSpy finished(expander, &SubtreeExpander::finished);
+    w.treeView()->setFocus();
+    QTest::keyClick(w.treeView(), Qt::Key_Right, Qt::ControlModifier);  // Expand subtree: the first step
+    QVERIFY(expander->isRunning());
+    auto proxyIndex = [&](int node) { return w.filterProxy()->indexForNode(node); };
+    auto openModules = [&] {
+        int open = 0;
+        for (int n = 1; n < tree.size(); ++n)
+            if (!tree.node(n).children.empty() && w.treeView()->isExpanded(proxyIndex(n)))
+                ++open;
+        return open;
+    };
+    const int afterFirst = openModules();
+    QVERIFY2(afterFirst > 0 && afterFirst < 5101, qPrintable(QString::number(afterFirst)));
+    int steps = 1;
+    QElapsedTimer t;
+    qint64 longest = 0;
+    while (expander->isRunning()) {
+        t.start();
+        QCoreApplication::processEvents();  // one step, and the repaint it asks for
+        w.treeView()->layoutNow();
+        longest = std::max(longest, t.elapsed());
+        ++steps;
+        QVERIFY(steps < 1000);
+    }
+    QCOMPARE(finished.size(), 1);
+    // 5,100 modules below and including "blocks" (itself, 100 blocks, 100 "experts", 5,000 experts).
+    QCOMPARE(openModules(), 1 + 100 + 100 + 5000);
+    QVERIFY2(steps >= 105101 / 3000, qPrintable(QString::number(steps)));
+    qDebug("expanded 105,101 rows in %d steps, longest step %lld ms", steps, longest);
+    QTest::keyClick(w.treeView(), Qt::Key_Left, Qt::ControlModifier);  // Collapse subtree
+    QCOMPARE(openModules(), 0);
+}
+
+// A search replaces the proxy's rows with one reset: the current row and the selected rows
+// that the new match set still shows stay current and selected. A sort moves rows without a
+// reset: the open modules stay open.
+void TestMainWindow::searchKeepsSelectionAndSortKeepsExpansion()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const ModelTree& tree = *w.modelTree();
+    const int keep = tree.find("layers.1.attn.q_proj.weight");
+    const int other = tree.find("layers.1.attn.k_proj.weight");
+    const int gone = tree.find("embed.weight");
+    QVERIFY(keep > 0 && other > 0 && gone > 0);
+    w.selectNode(keep);
+    auto* sel = w.treeView()->selectionModel();
+    sel->select(w.filterProxy()->indexForNode(other), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    sel->select(w.filterProxy()->indexForNode(gone), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+    QCOMPARE(int(sel->selectedRows(0).size()), 3);
+
+    QSignalSpy applied(&w, &MainWindow::searchApplied);
+    w.searchEdit()->setText(QStringLiteral("layers.1.attn"));
+    w.flushSearch();
+    QTRY_VERIFY(applied.size() >= 1);
+    QVERIFY(w.filterProxy()->isFiltering());
+    QCOMPARE(currentName(w), QStringLiteral("layers.1.attn.q_proj.weight"));
+    std::set<QString> selected;
+    for (const QModelIndex& r : sel->selectedRows(0))
+        selected.insert(r.data(ModelTreeModel::FullNameRole).toString());
+    QCOMPARE(selected, (std::set<QString>{"layers.1.attn.q_proj.weight", "layers.1.attn.k_proj.weight"}));
+    QVERIFY(w.treeView()->isExpanded(w.filterProxy()->indexForNode(tree.find("layers.1.attn.q_proj"))));
+
+    // Sorting by name, descending: the same rows, reordered; q_proj's module stays open and
+    // the current row stays current.
+    w.treeView()->sortByColumn(ModelTreeModel::NameColumn, Qt::DescendingOrder);
+    QTRY_COMPARE(w.filterProxy()->layout() ? int(w.filterProxy()->layout()->sort().field) : -1,
+                 int(TreeSort::Field::Name));
+    QVERIFY(w.treeView()->isExpanded(w.filterProxy()->indexForNode(tree.find("layers.1.attn.q_proj"))));
+    QCOMPARE(currentName(w), QStringLiteral("layers.1.attn.q_proj.weight"));
+    const QModelIndex attn = w.filterProxy()->indexForNode(tree.find("layers.1.attn"));
+    QStringList order;
+    for (int r = 0; r < w.filterProxy()->rowCount(attn); ++r)
+        order << w.filterProxy()->index(r, 0, attn).data().toString();
+    QStringList sorted = order;
+    std::sort(sorted.begin(), sorted.end(), std::greater<QString>());
+    QCOMPARE(order, sorted);
+    QVERIFY(order.size() >= 2);
+
+    // Clearing the search: every row again, still sorted, the current row kept.
+    w.searchEdit()->clear();
+    w.flushSearch();
+    QTRY_VERIFY(!w.filterProxy()->isFiltering());
+    QCOMPARE(currentName(w), QStringLiteral("layers.1.attn.q_proj.weight"));
+    QVERIFY(w.filterProxy()->indexForNode(gone).isValid());
+    QCOMPARE(w.filterProxy()->layout()->sort().field, TreeSort::Field::Name);
 }
 
 // Issue 10: the LibTorch engine runs in a helper process. A file that crashes LibTorch

@@ -54,6 +54,7 @@ private Q_SLOTS:
     void searchControllerRejectsInvalidQuery();
     void searchControllerWorkerMatchesSyncResult();
     void searchControllerDropsSearchOfReplacedModel();
+    void searchControllerSortsAndFiltersOnWorker();
 };
 
 void TestSession::jobTrackerHandsBackCurrentResult()
@@ -220,7 +221,7 @@ void TestSession::searchControllerDebounces()
     search.setDebounceInterval(50);
     auto index = makeModel(100);
     search.setModel(index, std::make_shared<const ModelTree>(ModelTree::build(*index)));
-    QSignalSpy ready(&search, &SearchController::matchesReady);
+    QSignalSpy ready(&search, &SearchController::viewReady);
     // Typing "b", "bi", "bia", "bias": one search, for the last text.
     for (const char* text : {"b", "bi", "bia", "bias"})
         search.setQuery({MatchMode::Contains, QString::fromLatin1(text), true});
@@ -250,7 +251,7 @@ void TestSession::searchControllerRejectsInvalidQuery()
     SearchController search;
     auto index = makeModel(10);
     search.setModel(index, std::make_shared<const ModelTree>(ModelTree::build(*index)));
-    QSignalSpy ready(&search, &SearchController::matchesReady);
+    QSignalSpy ready(&search, &SearchController::viewReady);
     QSignalSpy rejected(&search, &SearchController::rejected);
     search.setQuery({MatchMode::Regex, QStringLiteral("blocks.(1"), true});
     search.run();
@@ -271,7 +272,7 @@ void TestSession::searchControllerWorkerMatchesSyncResult()
     search.setModel(index, tree);
     search.setAsyncThreshold(1000);
     QSignalSpy accepted(&search, &SearchController::accepted);
-    QSignalSpy ready(&search, &SearchController::matchesReady);
+    QSignalSpy ready(&search, &SearchController::viewReady);
     const SearchQuery q{MatchMode::Wildcard, QStringLiteral("blocks.1?.weight"), true};
     search.setQuery(q);
     search.run();
@@ -297,7 +298,7 @@ void TestSession::searchControllerDropsSearchOfReplacedModel()
     auto index = makeModel(20000);
     search.setModel(index, std::make_shared<const ModelTree>(ModelTree::build(*index)));
     search.setAsyncThreshold(1);
-    QSignalSpy ready(&search, &SearchController::matchesReady);
+    QSignalSpy ready(&search, &SearchController::viewReady);
     search.setQuery({MatchMode::Regex, QStringLiteral("blocks\\.\\d+\\.bias"), true});
     search.run();
     auto other = makeModel(4);
@@ -308,6 +309,93 @@ void TestSession::searchControllerDropsSearchOfReplacedModel()
     QVERIFY(ready.wait(5000));
     QCOMPARE(ready.size(), 1);
     QCOMPARE(int(ready.first().at(0).value<std::shared_ptr<const SearchMatches>>()->entries.size()), 2);
+}
+
+// Every visible node of `layout` in depth-first display order, by full name.
+static QStringList shownNames(const ModelTree& tree, const TreeLayout* layout)
+{
+    QStringList out;
+    std::vector<int> stack{ModelTree::root()};
+    while (!stack.empty()) {
+        const int n = stack.back();
+        stack.pop_back();
+        if (n != ModelTree::root())
+            out << QString::fromStdString(std::string(tree.node(n).fullName));
+        if (!layout) {  // the model's order
+            const auto& ch = tree.node(n).children;
+            stack.insert(stack.end(), ch.rbegin(), ch.rend());
+            continue;
+        }
+        for (int r = layout->childCount(n) - 1; r >= 0; --r)
+            stack.push_back(layout->child(n, r));
+    }
+    return out;
+}
+
+void TestSession::searchControllerSortsAndFiltersOnWorker()
+{
+    SearchController search;
+    auto index = makeModel(30);  // blocks.0 .. blocks.14, each weight and bias
+    auto tree = std::make_shared<const ModelTree>(ModelTree::build(*index));
+    search.setModel(index, tree);
+    search.setAsyncThreshold(1);
+    QSignalSpy ready(&search, &SearchController::viewReady);
+    using Layout = std::shared_ptr<const TreeLayout>;
+
+    // Sorting by name, descending: on the worker, natural order reversed (14 before 2).
+    search.setSort({TreeSort::Field::Name, true});
+    QCOMPARE(ready.size(), 0);
+    QVERIFY(ready.wait(5000));
+    Layout sorted = ready.last().at(1).value<Layout>();
+    QVERIFY(sorted && !sorted->isFiltered());
+    QStringList expected{"blocks"};
+    for (int i = 14; i >= 0; --i)
+        expected << QStringLiteral("blocks.%1").arg(i) << QStringLiteral("blocks.%1.weight").arg(i)
+                 << QStringLiteral("blocks.%1.bias").arg(i);
+    QCOMPARE(shownNames(*tree, sorted.get()), expected);
+    QVERIFY(!ready.last().at(0).value<std::shared_ptr<const SearchMatches>>());
+
+    // A search keeps that order and shows the matches and their ancestors only.
+    search.setQuery({MatchMode::Regex, QStringLiteral(R"(^blocks\.1\d?\.bias$)"), true});
+    search.run();
+    QVERIFY(ready.wait(5000));
+    const auto matches = ready.last().at(0).value<std::shared_ptr<const SearchMatches>>();
+    Layout filtered = ready.last().at(1).value<Layout>();
+    QVERIFY(matches && filtered && filtered->isFiltered());
+    expected = QStringList{"blocks"};
+    for (int i : {14, 13, 12, 11, 10, 1})
+        expected << QStringLiteral("blocks.%1").arg(i) << QStringLiteral("blocks.%1.bias").arg(i);
+    QCOMPARE(shownNames(*tree, filtered.get()), expected);
+    // The same as the layout computed here, synchronously.
+    QCOMPARE(
+        shownNames(
+            *tree,
+            TreeLayout::filter(TreeLayout::build(*index, *tree, {TreeSort::Field::Name, true}), matches.get()).get()),
+        expected);
+
+    // Back to the model's order: the same matches, now in file order.
+    search.setSort(TreeSort());
+    QVERIFY(ready.wait(5000));
+    QCOMPARE(ready.last().at(0).value<std::shared_ptr<const SearchMatches>>(), matches);
+    expected = QStringList{"blocks"};
+    for (int i : {1, 10, 11, 12, 13, 14})
+        expected << QStringLiteral("blocks.%1").arg(i) << QStringLiteral("blocks.%1.bias").arg(i);
+    QCOMPARE(shownNames(*tree, ready.last().at(1).value<Layout>().get()), expected);
+
+    // Sorted again, then the search cleared: the whole sorted layout is already known, so it
+    // comes back at once (no worker), and in the model's order a clear needs no layout at all.
+    search.setSort({TreeSort::Field::Name, true});
+    QVERIFY(ready.wait(5000));
+    const int before = int(ready.size());
+    search.setQuery({MatchMode::Regex, QString(), true});
+    search.run();
+    QCOMPARE(int(ready.size()), before + 1);
+    QVERIFY(!search.isSearching());
+    QCOMPARE(shownNames(*tree, ready.last().at(1).value<Layout>().get()),
+             shownNames(*tree, TreeLayout::build(*index, *tree, {TreeSort::Field::Name, true}).get()));
+    search.setSort(TreeSort());
+    QVERIFY(ready.wait(5000));
+    QVERIFY(!ready.last().at(1).value<Layout>());
 }
 
 QTEST_GUILESS_MAIN(TestSession)

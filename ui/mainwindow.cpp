@@ -13,6 +13,7 @@
 #include "ui/metadataview.h"
 #include "ui/models/modeltreemodel.h"
 #include "ui/models/treefilterproxy.h"
+#include "ui/subtreeexpander.h"
 #include "ui/modeltreeview.h"
 #include "ui/startpage.h"
 #include "ui/statspanel.h"
@@ -114,6 +115,7 @@ QWidget* MainWindow::createBrowserPage()
     createSearchBar(left, lv);
 
     m_tree = new ModelTreeView(left);
+    m_expander = new SubtreeExpander(m_tree, m_proxy, this);
     m_tree->setObjectName(QStringLiteral("modelTree"));
     m_tree->setModel(m_proxy);
     m_tree->setSelectionMode(QAbstractItemView::ExtendedSelection);
@@ -415,6 +417,8 @@ int MainWindow::currentNode() const
 
 void MainWindow::onCurrentChanged()
 {
+    if (m_restoringView)
+        return;
     const int node = currentNode();
     m_details->showNode(node > 0 ? node : ModelTree::root());
     updateActions();
@@ -466,11 +470,12 @@ void MainWindow::expandSubtree()
 {
     const QModelIndex cur = m_tree->currentIndex().siblingAtColumn(0);
     if (cur.isValid())
-        m_tree->expandRecursively(cur);
+        m_expander->expand(m_model->nodeForIndex(cur));  // in steps of a frame each
 }
 
 void MainWindow::collapseSubtree()
 {
+    m_expander->cancel();
     paramscope::collapseSubtree(m_tree, m_tree->currentIndex().siblingAtColumn(0));
 }
 

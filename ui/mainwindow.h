@@ -34,7 +34,9 @@ class ModelTreeModel;
 class ModelTreeView;
 class SearchController;
 class StartPage;
+class SubtreeExpander;
 class TreeFilterProxy;
+class TreeLayout;
 struct SearchMatches;
 
 /// The main window: open a model, browse its module tree, search it, inspect a tensor.
@@ -88,6 +90,7 @@ public:
     SearchController* searchController() const { return m_search; }
     ModelTreeModel* treeModel() const { return m_model; }
     TreeFilterProxy* filterProxy() const { return m_proxy; }
+    SubtreeExpander* subtreeExpander() const { return m_expander; }
     ModelTreeView* treeView() const { return m_tree; }
     DetailsPanel* detailsPanel() const { return m_details; }
     MetadataView* metadataView() const { return m_metadata; }
@@ -149,7 +152,7 @@ private:
 
     SearchQuery currentQuery() const;
     void queryChanged();
-    void applyMatches(std::shared_ptr<const SearchMatches> matches);
+    void applyView(std::shared_ptr<const SearchMatches> matches, std::shared_ptr<const TreeLayout> layout);
     void showSearchError(const NameMatcher& matcher);
     void expandMatches();
     void restoreDefaultExpansion();
@@ -171,6 +174,8 @@ private:
     SearchController* m_search = nullptr;
     ModelTreeModel* m_model = nullptr;
     TreeFilterProxy* m_proxy = nullptr;
+    SubtreeExpander* m_expander = nullptr;
+    bool m_restoringView = false;  // applyView puts the current row back: no details update meanwhile
     QStackedWidget* m_pages = nullptr;
     StartPage* m_emptyPage = nullptr;
     QWidget* m_browserPage = nullptr;

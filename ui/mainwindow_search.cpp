@@ -14,6 +14,7 @@
 #include "ui/treenavigation.h"
 
 #include <QComboBox>
+#include <QItemSelection>
 #include <QElapsedTimer>
 #include <QHBoxLayout>
 #include <QKeyEvent>
@@ -22,6 +23,8 @@
 #include <QLoggingCategory>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace paramscope {
 
@@ -112,7 +115,10 @@ void MainWindow::connectSearch()
         if (async)
             m_matchLabel->setText(tr("Searching…"));
     });
-    connect(m_search, &SearchController::matchesReady, this, &MainWindow::applyMatches);
+    connect(m_search, &SearchController::viewReady, this, &MainWindow::applyView);
+    // Sorting a large tree is done on the search's worker too: the header's click only asks.
+    m_proxy->setAsyncSort(true);
+    connect(m_proxy, &TreeFilterProxy::sortRequested, m_search, &SearchController::setSort);
 }
 
 void MainWindow::showSearchError(const NameMatcher& matcher)
@@ -129,19 +135,79 @@ void MainWindow::showSearchError(const NameMatcher& matcher)
     m_matchLabel->setText(tr("invalid"));
 }
 
-void MainWindow::applyMatches(std::shared_ptr<const SearchMatches> matches)
+namespace {
+
+/// The rows of `nodes` still shown by `proxy`, as few row ranges as there are runs of
+/// adjacent rows under one parent (a whole selected module is one range, not a row each).
+QItemSelection selectionOfNodes(const TreeFilterProxy* proxy, const ModelTreeModel* model, std::vector<int> nodes)
+{
+    struct Place {
+        int parent, row, node;
+    };
+    std::vector<Place> places;
+    places.reserve(nodes.size());
+    for (int n : nodes) {
+        const QModelIndex pi = proxy->mapFromSource(model->indexForNode(n));
+        if (pi.isValid())
+            places.push_back({model->tree()->node(n).parent, pi.row(), n});
+    }
+    std::sort(places.begin(), places.end(), [](const Place& a, const Place& b) {
+        return a.parent != b.parent ? a.parent < b.parent : a.row < b.row;
+    });
+    QItemSelection selection;
+    const int last = ModelTreeModel::ColumnCount - 1;
+    for (size_t i = 0; i < places.size();) {
+        size_t j = i + 1;
+        while (j < places.size() && places[j].parent == places[i].parent && places[j].row == places[j - 1].row + 1)
+            ++j;
+        const QModelIndex first = proxy->mapFromSource(model->indexForNode(places[i].node));
+        const QModelIndex end = proxy->mapFromSource(model->indexForNode(places[j - 1].node));
+        selection.select(first, end.siblingAtColumn(last));
+        i = j;
+    }
+    return selection;
+}
+
+}  // namespace
+
+void MainWindow::applyView(std::shared_ptr<const SearchMatches> matches, std::shared_ptr<const TreeLayout> layout)
 {
     QElapsedTimer timer;
     timer.start();
-    const bool wasFiltering = m_proxy->isFiltering();
     // The Metadata view filters its names with the same matcher (a few rows: on this thread).
     m_metadata->setMatcher(matches ? matches->matcher : NameMatcher());
-    m_proxy->setMatches(std::move(matches));
+    if (matches == m_proxy->matches()) {
+        // Only the order changed (a sort): the proxy moves the rows, the view keeps its
+        // expanded modules and selection.
+        m_proxy->setView(std::move(matches), std::move(layout));
+        updateMatchLabel();
+        Q_EMIT searchApplied();
+        return;
+    }
+    // A new match set replaces the proxy's rows with one reset: the current row and the
+    // selection are kept by node and put back where they are still shown.
+    const int current = currentNode();
+    std::vector<int> selected;
+    for (const QModelIndex& r : m_tree->selectionModel()->selectedRows(0))
+        selected.push_back(m_model->nodeForIndex(r));
+    m_restoringView = true;
+    m_proxy->setView(std::move(matches), std::move(layout));
+    if (!selected.empty())
+        m_tree->selectionModel()->select(selectionOfNodes(m_proxy, m_model, std::move(selected)),
+                                         QItemSelectionModel::Select);
+    if (current > 0) {
+        const QModelIndex cur = m_proxy->mapFromSource(m_model->indexForNode(current));
+        if (cur.isValid())
+            m_tree->selectionModel()->setCurrentIndex(cur, QItemSelectionModel::NoUpdate);
+    }
+    m_restoringView = false;
+    if (currentNode() != current)
+        onCurrentChanged();  // the current row was filtered out: the details show the model
     const qint64 filterMs = timer.restart();
     if (m_proxy->isFiltering())
         expandMatches();
-    else if (wasFiltering)
-        restoreDefaultExpansion();
+    else
+        restoreDefaultExpansion();  // the reset closed every module
     const qint64 expandMs = timer.restart();
     if (lcTiming().isDebugEnabled()) {
         m_tree->layoutNow();  // otherwise done before the next paint
@@ -162,7 +228,6 @@ void MainWindow::expandMatches()
     if (!matches)
         return;
     const std::vector<int> nodes = m_search->nodesToOpen(*matches);
-    m_tree->collapseAll();
     QModelIndexList indexes;
     indexes.reserve(qsizetype(nodes.size()));
     for (int n : nodes) {
@@ -175,7 +240,6 @@ void MainWindow::expandMatches()
 
 void MainWindow::restoreDefaultExpansion()
 {
-    m_tree->collapseAll();
     // The top level open: a model's first screen then shows its main blocks.
     QModelIndexList top;
     for (int r = 0; r < m_proxy->rowCount(); ++r)

@@ -52,9 +52,15 @@ void collapseSubtree(QTreeView* view, const QModelIndex& index)
         const QModelIndex i = stack.takeLast();
         if (!view->isExpanded(i))
             continue;
-        for (int r = 0; r < m->rowCount(i); ++r)
-            stack.append(m->index(r, 0, i));
+        // Collapse before walking on: the rows below leave the view's layout in one go, and
+        // the descendants are then only taken out of its expanded set. Leaves are skipped.
         view->collapse(i);
+        const int rows = m->rowCount(i);
+        for (int r = 0; r < rows; ++r) {
+            const QModelIndex c = m->index(r, 0, i);
+            if (m->hasChildren(c))
+                stack.append(c);
+        }
     }
 }
 

@@ -1,5 +1,8 @@
 #include "fuzzutil.h"
 
+#include "model/searchmatches.h"
+#include "model/treelayout.h"
+
 #include <QFile>
 
 #include <set>
@@ -33,6 +36,18 @@ void exerciseTree(const ModelIndex& index)
             FUZZ_CHECK(tree.nodeForEntry(n.entry) >= 0, "tree: entry without a node");
     }
     tree.largestChildren(ModelTree::root(), 8);
+    // The layouts a view shows: every sort key, and a search's filter, agree with the tree.
+    for (auto field : {TreeSort::Field::ModelOrder, TreeSort::Field::Name, TreeSort::Field::Type,
+                       TreeSort::Field::DType, TreeSort::Field::Shard, TreeSort::Field::BelongsTo}) {
+        const auto all = TreeLayout::build(index, tree, {field, field == TreeSort::Field::Name});
+        FUZZ_CHECK(all->nodeCount() == tree.size(), "layout: node count");
+        FUZZ_CHECK(all->childCount(ModelTree::root()) == int(tree.node(ModelTree::root()).children.size()),
+                   "layout: root's children");
+        const auto matches = SearchMatches::compute(index, tree, NameMatcher({MatchMode::Contains, "a", true}));
+        const auto shown = TreeLayout::filter(all, matches.get());
+        for (int e : matches->entries)
+            FUZZ_CHECK(shown->isVisible(tree.nodeForEntry(e)), "layout: a match is hidden");
+    }
     tree.sortNatural(true);
     tree.sortNatural(false);
     index.totals();

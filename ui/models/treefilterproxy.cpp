@@ -6,22 +6,47 @@
 
 namespace paramscope {
 
-TreeFilterProxy::TreeFilterProxy(QObject* parent) : QSortFilterProxyModel(parent)
-{
-    // One mechanism keeps the ancestors of a match: SearchMatches::visible marks them, so
-    // filterAcceptsRow accepts them directly. Qt's recursive filtering stays off: it would
-    // descend into every rejected subtree to find what the visible set already says.
-    setRecursiveFilteringEnabled(false);
-    setSortRole(ModelTreeModel::SortRole);
-    setDynamicSortFilter(false);
-}
+TreeFilterProxy::TreeFilterProxy(QObject* parent) : QAbstractProxyModel(parent) {}
 
 void TreeFilterProxy::setSourceModel(QAbstractItemModel* source)
 {
-    m_model = qobject_cast<ModelTreeModel*>(source);
+    beginResetModel();
     if (m_model)
-        connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] { m_matches.reset(); });
-    QSortFilterProxyModel::setSourceModel(source);
+        disconnect(m_model, nullptr, this, nullptr);
+    m_model = qobject_cast<ModelTreeModel*>(source);
+    m_matches.reset();
+    m_layout.reset();
+    m_full.reset();
+    QAbstractProxyModel::setSourceModel(source);
+    if (m_model) {
+        // The source only ever changes by a reset (a new model): the old matches and layouts
+        // belong to the old tree.
+        connect(m_model, &QAbstractItemModel::modelAboutToBeReset, this, [this] { beginResetModel(); });
+        connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+            m_matches.reset();
+            m_layout.reset();
+            m_full.reset();
+            if (!m_asyncSort && m_sort.field != TreeSort::Field::ModelOrder)
+                m_layout = fullLayout();
+            endResetModel();
+        });
+        connect(m_model, &QAbstractItemModel::dataChanged, this,
+                [this](const QModelIndex& tl, const QModelIndex& br, const QList<int>& roles) {
+                    const QModelIndex a = mapFromSource(tl), b = mapFromSource(br);
+                    if (a.isValid() && b.isValid() && a.parent() == b.parent())
+                        Q_EMIT dataChanged(a, b, roles);
+                });
+        connect(m_model, &QAbstractItemModel::headerDataChanged, this, &QAbstractItemModel::headerDataChanged);
+    }
+    endResetModel();
+}
+
+bool TreeFilterProxy::fitsModel(const SearchMatches* matches, const TreeLayout* layout) const
+{
+    if (!m_model || !m_model->tree())
+        return !matches && !layout;
+    const size_t n = size_t(m_model->tree()->size());
+    return (!matches || matches->visible.size() == n) && (!layout || size_t(layout->nodeCount()) == n);
 }
 
 bool TreeFilterProxy::setQuery(const SearchQuery& query)
@@ -43,12 +68,41 @@ void TreeFilterProxy::setMatches(std::shared_ptr<const SearchMatches> matches)
 {
     if (matches && (matches->matcher.isEmpty() || !matches->matcher.isValid()))
         matches.reset();
-    if (matches && (!m_model || !m_model->tree() || matches->visible.size() != size_t(m_model->tree()->size())))
+    if (!fitsModel(matches.get(), nullptr))
         return;
-    if (!matches && !m_matches)
+    if (!matches && !m_matches && (!m_layout || !m_layout->isFiltered()))
         return;
+    const bool ordered = m_sort.field != TreeSort::Field::ModelOrder;
+    std::shared_ptr<const TreeLayout> layout;
+    if (matches)
+        layout = TreeLayout::filter(fullLayout(), matches.get());
+    else if (ordered)
+        layout = fullLayout();
+    apply(std::move(matches), std::move(layout));
+}
+
+void TreeFilterProxy::setView(std::shared_ptr<const SearchMatches> matches, std::shared_ptr<const TreeLayout> layout)
+{
+    if (matches && (matches->matcher.isEmpty() || !matches->matcher.isValid()))
+        matches.reset();
+    if (!fitsModel(matches.get(), layout.get()))
+        return;
+    if (matches && (!layout || !layout->isFiltered()))
+        return;  // a match set needs the layout that hides the rest
+    if (layout && !layout->isFiltered() && layout->sort() == m_sort)
+        m_full = layout;
+    if (matches == m_matches && !(m_matches && !layout))
+        applyOrder(std::move(layout));  // the same rows in another order (a sort)
+    else
+        apply(std::move(matches), std::move(layout));
+}
+
+void TreeFilterProxy::apply(std::shared_ptr<const SearchMatches> matches, std::shared_ptr<const TreeLayout> layout)
+{
+    beginResetModel();
     m_matches = std::move(matches);
-    invalidateFilter();
+    m_layout = std::move(layout);
+    endResetModel();
 }
 
 void TreeFilterProxy::clearQuery()
@@ -56,68 +110,213 @@ void TreeFilterProxy::clearQuery()
     setMatches(nullptr);
 }
 
+std::shared_ptr<const TreeLayout> TreeFilterProxy::fullLayout()
+{
+    if (!m_model || !m_model->tree())
+        return nullptr;
+    if (!m_full || m_full->sort() != m_sort)
+        m_full = TreeLayout::build(*m_model->modelIndex(), *m_model->tree(), m_sort);
+    return m_full;
+}
+
+TreeSort TreeFilterProxy::sortFor(int column, Qt::SortOrder order)
+{
+    TreeSort s;
+    s.descending = order == Qt::DescendingOrder;
+    switch (column) {
+        case ModelTreeModel::NameColumn:
+            s.field = TreeSort::Field::Name;
+            break;
+        case ModelTreeModel::TypeColumn:
+            s.field = TreeSort::Field::Type;
+            break;
+        case ModelTreeModel::ShapeColumn:
+            s.field = TreeSort::Field::Shape;
+            break;
+        case ModelTreeModel::DTypeColumn:
+            s.field = TreeSort::Field::DType;
+            break;
+        case ModelTreeModel::ElementsColumn:
+            s.field = TreeSort::Field::Elements;
+            break;
+        case ModelTreeModel::SizeColumn:
+            s.field = TreeSort::Field::Bytes;
+            break;
+        case ModelTreeModel::BelongsToColumn:
+            s.field = TreeSort::Field::BelongsTo;
+            break;
+        case ModelTreeModel::ShardColumn:
+            s.field = TreeSort::Field::Shard;
+            break;
+        default:
+            s = TreeSort();
+            break;
+    }
+    return s;
+}
+
+void TreeFilterProxy::sort(int column, Qt::SortOrder order)
+{
+    const TreeSort s = sortFor(column, order);
+    if (s == m_sort && (!m_layout || m_layout->sort() == s))
+        return;
+    m_sort = s;
+    if (m_asyncSort) {
+        Q_EMIT sortRequested(s);
+        return;
+    }
+    if (!m_model || !m_model->tree())
+        return;
+    std::shared_ptr<const TreeLayout> layout;
+    if (m_matches)
+        layout = TreeLayout::filter(fullLayout(), m_matches.get());
+    else if (s.field != TreeSort::Field::ModelOrder)
+        layout = fullLayout();
+    applyOrder(std::move(layout));
+}
+
+void TreeFilterProxy::applyOrder(std::shared_ptr<const TreeLayout> layout)
+{
+    // A sort keeps the rows, only their order changes: a layout change, so the view keeps
+    // its expanded modules and selection (persistent indexes are moved, not dropped).
+    Q_EMIT layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+    const QModelIndexList before = persistentIndexList();
+    std::vector<int> nodes;
+    nodes.reserve(size_t(before.size()));
+    for (const QModelIndex& i : before)
+        nodes.push_back(nodeOf(i));
+    m_layout = std::move(layout);
+    QModelIndexList after;
+    after.reserve(before.size());
+    for (qsizetype k = 0; k < before.size(); ++k) {
+        const int node = nodes[size_t(k)];
+        const int row = node > 0 ? rowOf(node) : -1;
+        after.append(row >= 0 ? createIndex(row, before[k].column(), quintptr(node)) : QModelIndex());
+    }
+    changePersistentIndexList(before, after);
+    Q_EMIT layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+}
+
 bool TreeFilterProxy::isMatchNode(int node) const
 {
     return m_matches && node >= 0 && size_t(node) < m_matches->matchNode.size() && m_matches->matchNode[size_t(node)];
 }
 
-bool TreeFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const
+int TreeFilterProxy::nodeOf(const QModelIndex& proxyIndex) const
 {
-    if (!m_matches)
-        return true;
-    if (!m_model)
-        return true;
-    const QModelIndex idx = m_model->index(sourceRow, 0, sourceParent);
-    const int node = m_model->nodeForIndex(idx);
-    return size_t(node) < m_matches->visible.size() && m_matches->visible[size_t(node)];
+    return proxyIndex.isValid() ? int(proxyIndex.internalId()) : ModelTree::root();
 }
 
-bool TreeFilterProxy::lessThan(const QModelIndex& left, const QModelIndex& right) const
+int TreeFilterProxy::rowOf(int node) const
 {
-    if (!m_model || !m_model->tree())
-        return QSortFilterProxyModel::lessThan(left, right);
-    const ModelTree& tree = *m_model->tree();
-    const ModelIndex& index = *m_model->modelIndex();
-    const TreeNode& a = tree.node(m_model->nodeForIndex(left));
-    const TreeNode& b = tree.node(m_model->nodeForIndex(right));
-    const TensorEntry* ea = a.entry >= 0 ? &index.entries[size_t(a.entry)] : nullptr;
-    const TensorEntry* eb = b.entry >= 0 ? &index.entries[size_t(b.entry)] : nullptr;
-    int c = 0;
-    switch (left.column()) {
-        case ModelTreeModel::NameColumn:
-            c = naturalCompare(a.name, b.name);
-            break;
-        case ModelTreeModel::ShapeColumn:
-            // Modules (no shape) first, then by rank, then dimension by dimension.
-            if (!ea || !eb) {
-                c = int(ea != nullptr) - int(eb != nullptr);
-            } else if (ea->shape.size() != eb->shape.size()) {
-                c = ea->shape.size() < eb->shape.size() ? -1 : 1;
-            } else {
-                for (size_t i = 0; i < ea->shape.size() && c == 0; ++i)
-                    if (ea->shape[i] != eb->shape[i])
-                        c = ea->shape[i] < eb->shape[i] ? -1 : 1;
-            }
-            break;
-        case ModelTreeModel::DTypeColumn:
-            c = left.data(Qt::DisplayRole).toString().compare(right.data(Qt::DisplayRole).toString());
-            break;
-        case ModelTreeModel::ElementsColumn: {
-            const qint64 x = ea ? ea->numel : a.numel, y = eb ? eb->numel : b.numel;
-            c = x < y ? -1 : (x > y ? 1 : 0);
-            break;
-        }
-        case ModelTreeModel::SizeColumn: {
-            const qint64 x = ea ? ea->bytes : a.bytes, y = eb ? eb->bytes : b.bytes;
-            c = x < y ? -1 : (x > y ? 1 : 0);
-            break;
-        }
-        default:
-            return QSortFilterProxyModel::lessThan(left, right);
+    if (m_layout)
+        return m_layout->row(node);
+    return m_model->tree()->node(node).row;
+}
+
+int TreeFilterProxy::shownChildCount(int node) const
+{
+    if (!m_model || !m_model->tree() || node < 0 || node >= m_model->tree()->size())
+        return 0;
+    return m_layout ? m_layout->childCount(node) : int(m_model->tree()->node(node).children.size());
+}
+
+int TreeFilterProxy::shownChild(int node, int row) const
+{
+    if (row < 0 || row >= shownChildCount(node))
+        return -1;
+    return m_layout ? m_layout->child(node, row) : m_model->tree()->node(node).children[size_t(row)];
+}
+
+QModelIndex TreeFilterProxy::indexForNode(int node) const
+{
+    if (!m_model || !m_model->tree() || node <= 0 || node >= m_model->tree()->size())
+        return {};
+    const int row = rowOf(node);
+    return row < 0 ? QModelIndex() : createIndex(row, 0, quintptr(node));
+}
+
+QModelIndex TreeFilterProxy::mapToSource(const QModelIndex& proxyIndex) const
+{
+    if (!m_model || !proxyIndex.isValid())
+        return {};
+    return m_model->indexForNode(nodeOf(proxyIndex), proxyIndex.column());
+}
+
+QModelIndex TreeFilterProxy::mapFromSource(const QModelIndex& sourceIndex) const
+{
+    if (!m_model || !m_model->tree() || !sourceIndex.isValid())
+        return {};
+    const int node = m_model->nodeForIndex(sourceIndex);
+    if (node <= 0 || node >= m_model->tree()->size())
+        return {};
+    const int row = rowOf(node);
+    return row < 0 ? QModelIndex() : createIndex(row, sourceIndex.column(), quintptr(node));
+}
+
+QModelIndex TreeFilterProxy::index(int row, int column, const QModelIndex& parent) const
+{
+    if (!m_model || !m_model->tree() || row < 0 || column < 0 || column >= ModelTreeModel::ColumnCount)
+        return {};
+    if (parent.isValid() && parent.column() != 0)
+        return {};
+    const int p = nodeOf(parent);
+    int child = -1;
+    if (m_layout) {
+        child = m_layout->child(p, row);
+    } else {
+        const auto& ch = m_model->tree()->node(p).children;
+        if (size_t(row) < ch.size())
+            child = ch[size_t(row)];
     }
-    if (c != 0)
-        return c < 0;
-    return a.order < b.order;  // ties keep the model's order
+    return child < 0 ? QModelIndex() : createIndex(row, column, quintptr(child));
+}
+
+QModelIndex TreeFilterProxy::parent(const QModelIndex& child) const
+{
+    if (!m_model || !m_model->tree() || !child.isValid())
+        return {};
+    const int p = m_model->tree()->node(nodeOf(child)).parent;
+    if (p <= 0)
+        return {};
+    return createIndex(rowOf(p), 0, quintptr(p));
+}
+
+QModelIndex TreeFilterProxy::sibling(int row, int column, const QModelIndex& idx) const
+{
+    if (!idx.isValid())
+        return {};
+    if (row == idx.row())
+        return column == idx.column()
+                   ? idx
+                   : (column >= 0 && column < ModelTreeModel::ColumnCount ? createIndex(row, column, idx.internalId())
+                                                                          : QModelIndex());
+    return index(row, column, parent(idx));
+}
+
+int TreeFilterProxy::rowCount(const QModelIndex& parent) const
+{
+    if (!m_model || !m_model->tree() || (parent.isValid() && parent.column() != 0))
+        return 0;
+    const int p = nodeOf(parent);
+    return m_layout ? m_layout->childCount(p) : int(m_model->tree()->node(p).children.size());
+}
+
+int TreeFilterProxy::columnCount(const QModelIndex& parent) const
+{
+    if (parent.isValid() && parent.column() != 0)
+        return 0;
+    return ModelTreeModel::ColumnCount;
+}
+
+bool TreeFilterProxy::hasChildren(const QModelIndex& parent) const
+{
+    return rowCount(parent) > 0;
+}
+
+QVariant TreeFilterProxy::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    return m_model ? m_model->headerData(section, orientation, role) : QVariant();
 }
 
 }  // namespace paramscope
