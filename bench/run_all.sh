@@ -125,8 +125,10 @@ cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cores=$(nproc)
 ram=$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo)
 os=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
-virt=$(systemd-detect-virt 2>/dev/null || true)
-if [ -n "$virt" ] && [ "$virt" != none ]; then cpu="$cpu (virtual machine: $virt)"; fi
+vm=$(systemd-detect-virt --vm 2>/dev/null || true)
+ct=$(systemd-detect-virt --container 2>/dev/null || true)
+if [ -n "$vm" ] && [ "$vm" != none ]; then cpu="$cpu (virtual machine: $vm)"; fi
+if [ -n "$ct" ] && [ "$ct" != none ]; then os="$os, in a $ct container"; fi
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (with local changes)"
 
