@@ -38,7 +38,12 @@ done
 # Every benchmark the build defines, in the order of bench/CMakeLists.txt.
 mapfile -t benches < <(sed -n 's/^add_executable(\(bench_[A-Za-z0-9_]*\).*/\1/p' bench/CMakeLists.txt)
 if [ -n "$only" ]; then
-  IFS=, read -r -a benches <<<"$only"
+  IFS=, read -r -a wanted <<<"$only"
+  for w in "${wanted[@]}"; do
+    printf '%s\n' "${benches[@]}" | grep -qx "$w" ||
+      { echo "run_all.sh: no benchmark '$w' in bench/CMakeLists.txt (${benches[*]})" >&2; exit 2; }
+  done
+  benches=("${wanted[@]}")
 fi
 [ ${#benches[@]} -gt 0 ] || { echo "run_all.sh: no benchmark to run" >&2; exit 2; }
 
@@ -54,7 +59,10 @@ fi
 echo "== building ${targets[*]} in $build/"
 cmake --build "$build" --parallel "$(nproc)" --target "${targets[@]}"
 
+# Other work on the machine shows in every timing: note how busy it was when the run began.
+load_at_start=$(cut -d' ' -f1 /proc/loadavg)
 stamp=$(date -u +%Y%m%d-%H%M%S)
+when=$(date -u "+%Y-%m-%d %H:%M")
 results="$build/bench-results/$stamp"
 mkdir -p "$results"
 fixtures=$(mktemp -d "${TMPDIR:-/tmp}/paramscope-bench.XXXXXX")
@@ -128,6 +136,7 @@ os=$(. /etc/os-release 2>/dev/null && echo "${PRETTY_NAME:-unknown}")
 vm=$(systemd-detect-virt --vm 2>/dev/null || true)
 ct=$(systemd-detect-virt --container 2>/dev/null || true)
 if [ -n "$vm" ] && [ "$vm" != none ]; then cpu="$cpu (virtual machine: $vm)"; fi
+os="$os, Linux $(uname -r)"
 if [ -n "$ct" ] && [ "$ct" != none ]; then os="$os, in a $ct container"; fi
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD 2>/dev/null || commit="$commit (with local changes)"
@@ -138,10 +147,10 @@ for b in "${benches[@]}"; do
   printf '%s\t%s\t%s\n' "$b" "${status[$b]}" "${seconds[$b]:-}" >>"$summary"
 done
 
-"$python" - "$results" "$summary" "$cpu" "$cores" "$ram" "$os $(uname -r)" "$commit" "$big" <<'PY' | tee "$results/table.md"
+"$python" - "$results" "$summary" "$cpu" "$cores" "$ram" "$os" "$commit" "$big" "$load_at_start" "$when" <<'PY' | tee "$results/table.md"
 import math, re, sys
 
-results, summary, cpu, cores, ram, os_name, commit, big = sys.argv[1:9]
+results, summary, cpu, cores, ram, os_name, commit, big, load, stamp = sys.argv[1:11]
 scale = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0,
          "B": 1.0, "KB": 1e3, "MB": 1e6, "GB": 1e9, "KiB": 1024.0, "MiB": 1024.0**2, "GiB": 1024.0**3}
 
@@ -202,8 +211,8 @@ with open(summary) as f:
 
 print("## ParamScope benchmarks")
 print()
-print(f"Machine: {cpu}, {cores} cores, {ram} RAM, {os_name}. Commit {commit}; "
-      f"{'full-size (--big)' if big == '1' else 'default'} fixtures.")
+print(f"Machine: {cpu}, {cores} cores, {ram} RAM, {os_name}; load average {load} when the run began. "
+      f"Commit {commit}, run {stamp} UTC, {'full-size (--big)' if big == '1' else 'default'} fixtures.")
 print()
 print("| benchmark | figure | baseline | baseline figure | ratio | goal | met? |")
 print("| --- | ---: | --- | ---: | ---: | --- | --- |")
