@@ -22,6 +22,8 @@
 #include "stats/stats.h"
 #include "ui/statspanel.h"
 
+#include "benchtable.h"
+
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QEventLoop>
@@ -32,6 +34,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 #include <malloc.h>
 #include <unistd.h>
@@ -67,6 +70,9 @@ bool report(Phase& p, double boundMb)
                 p.name, p.start, p.warm, p.end, growth, boundMb, p.ok && within ? "ok" : "FAILED");
     if (!p.ok)
         std::printf("  %s\n", qPrintable(p.failure));
+    else
+        paramscope::bench::printRow(std::string("soak: ") + p.name + ", RSS at the end", p.end, "MB",
+                                    "RSS after warm-up", p.warm, "<= +" + std::to_string(int(boundMb)) + " MB");
     return p.ok && within;
 }
 

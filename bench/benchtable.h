@@ -16,8 +16,8 @@
 
 namespace paramscope::bench {
 
-inline void printRow(const std::string& benchmark, double figure, const std::string& unit,
-                     const std::string& baseline, double baselineFigure, const std::string& goal)
+inline void printRow(const std::string& benchmark, double figure, const std::string& unit, const std::string& baseline,
+                     double baselineFigure, const std::string& goal)
 {
     const double ratio = baselineFigure > 0 ? figure / baselineFigure : 0.0;
     std::printf("ROW\t%s\t%.3g\t%s\t%s\t%.3g\t%.2f\t%s\n", benchmark.c_str(), figure, unit.c_str(), baseline.c_str(),
