@@ -128,9 +128,9 @@ void SearchController::compute(const NameMatcher* matcher, std::shared_ptr<const
         done);
 }
 
-std::vector<int> SearchController::nodesToOpen(const SearchMatches& matches) const
+std::vector<int> SearchController::nodesToOpen(const TreeLayout& layout)
 {
-    return m_tree ? nodesToExpand(*m_tree, matches, kMaxExpandedNodes) : std::vector<int>{};
+    return layout.modulesInPreorder(kMaxExpandedNodes);
 }
 
 }  // namespace paramscope

@@ -26,8 +26,9 @@ class ModelTree;
 class SearchController : public QObject {
     Q_OBJECT
 public:
-    /// Beyond this many nodes to open, expanding every match path costs more than it
-    /// helps; the view then shows the matches' top levels and F3 walks to each match.
+    /// Beyond this many modules to open, expanding every match path costs more than it
+    /// helps (the view opens them a few thousand rows per frame); the rest stay closed and F3
+    /// walks to each match.
     static constexpr int kMaxExpandedNodes = 20000;
     /// A view opens the top level of an unfiltered tree with at most this many rows.
     static constexpr int kMaxExpandedTopLevel = 64;
@@ -55,8 +56,9 @@ public:
     /// regular expression over 100k names takes tens of milliseconds).
     void setAsyncThreshold(size_t entries) { m_asyncThreshold = entries; }
 
-    /// The modules to open so that the matches are in view, parents first.
-    std::vector<int> nodesToOpen(const SearchMatches& matches) const;
+    /// The modules to open so that the matches of a filtered `layout` are in view, in display
+    /// pre-order (parents first), at most kMaxExpandedNodes.
+    static std::vector<int> nodesToOpen(const TreeLayout& layout);
 
 Q_SIGNALS:
     /// The query is invalid (a bad regular expression); the last valid filter stays.

@@ -287,7 +287,9 @@ void TestSession::searchControllerWorkerMatchesSyncResult()
         expected.push_back(2 * i);
     QCOMPARE(m->entries, expected);
     // Every module on the way to a match opens, parents first.
-    const std::vector<int> open = search.nodesToOpen(*m);
+    const auto layout = ready.first().at(1).value<std::shared_ptr<const TreeLayout>>();
+    QVERIFY(layout && layout->isFiltered());
+    const std::vector<int> open = SearchController::nodesToOpen(*layout);
     QCOMPARE(int(open.size()), 11);  // "blocks" and its ten children
     QCOMPARE(open.front(), tree->find("blocks"));
 }

@@ -475,8 +475,9 @@ void MainWindow::expandSubtree()
 
 void MainWindow::collapseSubtree()
 {
-    m_expander->cancel();
-    paramscope::collapseSubtree(m_tree, m_tree->currentIndex().siblingAtColumn(0));
+    const QModelIndex cur = m_tree->currentIndex().siblingAtColumn(0);
+    if (cur.isValid())
+        m_expander->collapse(m_model->nodeForIndex(cur));  // the modules below in steps
 }
 
 std::vector<int> MainWindow::exportCandidates() const

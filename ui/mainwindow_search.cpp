@@ -11,6 +11,7 @@
 #include "ui/models/modeltreemodel.h"
 #include "ui/models/treefilterproxy.h"
 #include "ui/modeltreeview.h"
+#include "ui/subtreeexpander.h"
 #include "ui/treenavigation.h"
 
 #include <QComboBox>
@@ -225,17 +226,13 @@ void MainWindow::applyView(std::shared_ptr<const SearchMatches> matches, std::sh
 void MainWindow::expandMatches()
 {
     const auto matches = m_proxy->matches();
-    if (!matches)
+    const auto layout = m_proxy->layout();
+    if (!matches || !layout)
         return;
-    const std::vector<int> nodes = m_search->nodesToOpen(*matches);
-    QModelIndexList indexes;
-    indexes.reserve(qsizetype(nodes.size()));
-    for (int n : nodes) {
-        const QModelIndex pi = m_proxy->mapFromSource(m_model->indexForNode(n));
-        if (pi.isValid())
-            indexes.append(pi);
-    }
-    m_tree->expandMany(indexes);
+    // Every module the filtered layout shows leads to a match: they open in display
+    // pre-order (each next to the one before it, which the view lays out cheaply), a bounded
+    // number of rows per event-loop turn, the first screens at once.
+    m_expander->open(SearchController::nodesToOpen(*layout));
 }
 
 void MainWindow::restoreDefaultExpansion()

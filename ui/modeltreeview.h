@@ -32,6 +32,10 @@ public:
             expand(i);
     }
 
+    /// Puts the layout off to the next paint: expand() then only records indexes, and the
+    /// paint lays out every shown row once.
+    void deferLayout() { scheduleDelayedItemsLayout(); }
+
     /// Runs a pending layout now (to measure what the next paint would cost).
     void layoutNow() { executeDelayedItemsLayout(); }
 

@@ -1,7 +1,6 @@
 #include "ui/treenavigation.h"
 
 #include <QAbstractItemModel>
-#include <QTreeView>
 
 namespace paramscope {
 
@@ -39,29 +38,6 @@ QModelIndex previousInPreorder(const QAbstractItemModel* m, const QModelIndex& i
     if (i.parent().isValid())
         return i.parent();
     return lastDescendant(m, {});
-}
-
-void collapseSubtree(QTreeView* view, const QModelIndex& index)
-{
-    if (!index.isValid())
-        return;
-    const QAbstractItemModel* m = view->model();
-    // Only expanded branches can hold expanded descendants: walk those alone.
-    QModelIndexList stack{index};
-    while (!stack.isEmpty()) {
-        const QModelIndex i = stack.takeLast();
-        if (!view->isExpanded(i))
-            continue;
-        // Collapse before walking on: the rows below leave the view's layout in one go, and
-        // the descendants are then only taken out of its expanded set. Leaves are skipped.
-        view->collapse(i);
-        const int rows = m->rowCount(i);
-        for (int r = 0; r < rows; ++r) {
-            const QModelIndex c = m->index(r, 0, i);
-            if (m->hasChildren(c))
-                stack.append(c);
-        }
-    }
 }
 
 }  // namespace paramscope

@@ -6,7 +6,6 @@
 #include <QModelIndex>
 
 class QAbstractItemModel;
-class QTreeView;
 
 namespace paramscope {
 
@@ -15,7 +14,5 @@ namespace paramscope {
 QModelIndex nextInPreorder(const QAbstractItemModel* m, const QModelIndex& i);
 /// The row before `i`; before the first row (or for an invalid `i`), the last.
 QModelIndex previousInPreorder(const QAbstractItemModel* m, const QModelIndex& i);
-/// Collapses `index` and every expanded row below it.
-void collapseSubtree(QTreeView* view, const QModelIndex& index);
 
 }  // namespace paramscope

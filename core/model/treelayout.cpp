@@ -215,4 +215,22 @@ std::shared_ptr<const TreeLayout> TreeLayout::filter(const std::shared_ptr<const
     return layout;
 }
 
+std::vector<int> TreeLayout::modulesInPreorder(int maxNodes) const
+{
+    std::vector<int> modules;
+    std::vector<int> stack{ModelTree::root()};
+    while (!stack.empty() && int(modules.size()) < maxNodes) {
+        const int n = stack.back();
+        stack.pop_back();
+        if (n != ModelTree::root())
+            modules.push_back(n);
+        for (int r = childCount(n) - 1; r >= 0; --r) {
+            const int c = child(n, r);
+            if (childCount(c) > 0)
+                stack.push_back(c);
+        }
+    }
+    return modules;
+}
+
 }  // namespace paramscope

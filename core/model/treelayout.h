@@ -69,6 +69,10 @@ public:
         return m_children[size_t(m_start[size_t(node)]) + size_t(row)];
     }
 
+    /// The shown modules (nodes with shown children, the root left out) in display pre-order,
+    /// at most `maxNodes`: in a filtered layout, the modules to open so every match is in view.
+    std::vector<int> modulesInPreorder(int maxNodes) const;
+
 private:
     TreeLayout() = default;
     std::vector<int> m_row;       // per node: row among the visible siblings, -1 when hidden
