@@ -82,7 +82,7 @@ void addBlock(double* x, int n, Acc& chunk)
     }
     merge(chunk, b);
 }
-/// Pass 1 over logical elements [begin, end): moments and counts into `out`, and, when
+/// Pass 1 over elements [begin, end) of L: moments and counts into `out`, and, when
 /// `coarse` is given, every value's cell counted into `counts` (which the caller made room
 /// for). Contiguous float32 has its cells found from the floats themselves (8 lanes).
 template <typename Dec, typename K>
@@ -123,7 +123,7 @@ void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::in
     }
 }
 
-/// Cells of logical elements [begin, end), kBlock values at a time, passed to
+/// Cells of elements [begin, end) of L, kBlock values at a time, passed to
 /// sink(cells, count) as Out says. NI: interval tests per vector (>= the targets' count).
 template <CellsOut Out, int NI, typename K, typename Dec, typename Sink>
 void cellsChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Cells& c,
