@@ -129,6 +129,31 @@ void forRuns(const Layout& L, std::int64_t begin, std::int64_t end, F&& f)
     }
 }
 
+/// True when L is one run of adjacent elements.
+inline bool isContiguousRun(const Layout& L)
+{
+    return L.shape.size() == 1 && L.strides[0] == 1;
+}
+
+/// Copies elements [begin, end) of L into `out`, adjacent (the tiles a strided float32
+/// view is gathered into, so the contiguous float loops can run on them).
+inline void gather(const Layout& L, std::int64_t begin, std::int64_t end, std::uint8_t* out)
+{
+    const auto item = std::int64_t(L.item);
+    forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t stepBytes) {
+        if (stepBytes == item) {
+            std::memcpy(out, p, size_t(n * item));
+        } else if (item == 4) {
+            for (std::int64_t i = 0; i < n; ++i)
+                std::memcpy(out + i * 4, p + i * stepBytes, 4);
+        } else {
+            for (std::int64_t i = 0; i < n; ++i)
+                std::memcpy(out + i * item, p + i * stepBytes, size_t(item));
+        }
+        out += n * item;
+    });
+}
+
 // ---------------------------------------------------------------- decoders (wide dtypes)
 
 template <typename T>
