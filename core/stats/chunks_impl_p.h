@@ -82,9 +82,11 @@ void addBlock(double* x, int n, Acc& chunk)
     }
     merge(chunk, b);
 }
-/// Pass 1 over logical elements [begin, end): moments and counts into `out`, and, when
+/// Pass 1 over elements [begin, end) of L: moments and counts into `out`, and, when
 /// `coarse` is given, every value's cell counted into `counts` (which the caller made room
-/// for). Contiguous float32 has its cells found from the floats themselves (8 lanes).
+/// for). Float32 has its cells found from the floats themselves (8 lanes); a strided view
+/// gathers each block of floats into a tile first. The blocks are those of the general
+/// loop (kBlock elements from `begin`), so the sums are the same.
 template <typename Dec, typename K>
 void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out,
                     const Cells* coarse, Counters* counts)
@@ -92,12 +94,28 @@ void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::in
     alignas(32) double buf[kBlock];
     alignas(32) std::int32_t cells[kBlock + 8];
     if constexpr (std::is_same_v<Dec, Plain<float>>) {
-        if (coarse && coarse->floats && L.shape.size() == 1 && L.strides[0] == 1) {
+        if (coarse && coarse->floats) {
+            const bool contiguous = isContiguousRun(L);
+            alignas(32) float tile[kBlock];
+            Layout T;  // the tile, as a contiguous run
+            T.base = reinterpret_cast<const std::uint8_t*>(tile);
+            T.item = 4;
+            T.shape = {kBlock};
+            T.strides = {1};
             for (std::int64_t at = begin; at < end; at += kBlock) {
                 const int n = int(std::min<std::int64_t>(kBlock, end - at));
                 const std::uint8_t* p = L.base + at * 4;
+                if (!contiguous) {
+                    gather(L, at, at + n, reinterpret_cast<std::uint8_t*>(tile));
+                    p = T.base;
+                }
                 counts->add(cells, K::template cellsOfFloats<CellsOut::All, 0>(p, n, *coarse, nullptr, cells));
-                forBlocks(L, dec, at, at + n, buf, [&](double* x, int m) { addBlock<K>(x, m, out); });
+                T.shape[0] = T.numel = n;
+                const auto block = [&](double* x, int m) { addBlock<K>(x, m, out); };
+                if (contiguous)
+                    forBlocks(L, dec, at, at + n, buf, block);
+                else
+                    forBlocks(T, dec, 0, n, buf, block);
             }
             return;
         }
@@ -123,7 +141,7 @@ void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::in
     }
 }
 
-/// Cells of logical elements [begin, end), kBlock values at a time, passed to
+/// Cells of elements [begin, end) of L, kBlock values at a time, passed to
 /// sink(cells, count) as Out says. NI: interval tests per vector (>= the targets' count).
 template <CellsOut Out, int NI, typename K, typename Dec, typename Sink>
 void cellsChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Cells& c,
@@ -132,11 +150,18 @@ void cellsChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::in
     alignas(32) std::int32_t cells[kBlock + 8];  // + room for the last full-width store
     if constexpr (std::is_same_v<Dec, Plain<float>>) {
         // (With AVX2 but cells float arithmetic cannot find, the double loop below is faster.)
-        if (L.shape.size() == 1 && L.strides[0] == 1 && (!K::kFloatLoopNeedsFloatCells || c.floats)) {
+        // A strided view's floats are gathered into a tile first.
+        if (!K::kFloatLoopNeedsFloatCells || c.floats) {
+            const bool contiguous = isContiguousRun(L);
+            alignas(32) float tile[kBlock];
             for (std::int64_t at = begin; at < end; at += kBlock) {
                 const int n = int(std::min<std::int64_t>(kBlock, end - at));
-                sink(static_cast<const std::int32_t*>(cells),
-                     K::template cellsOfFloats<Out, NI>(L.base + at * 4, n, c, tg, cells));
+                const std::uint8_t* p = L.base + at * 4;
+                if (!contiguous) {
+                    gather(L, at, at + n, reinterpret_cast<std::uint8_t*>(tile));
+                    p = reinterpret_cast<const std::uint8_t*>(tile);
+                }
+                sink(static_cast<const std::int32_t*>(cells), K::template cellsOfFloats<Out, NI>(p, n, c, tg, cells));
             }
             return;
         }

@@ -14,7 +14,7 @@
 
 namespace paramscope::stats_internal {
 
-/// The chunk loops for one decoder, over logical elements [begin, end) of L.
+/// The chunk loops for one decoder, over elements [begin, end) of L (in its order).
 template <typename Dec>
 struct ChunkKernels {
     /// Pass 1: moments and counts into `out`; when `coarse` is given, every value's cell

@@ -57,7 +57,7 @@ bool narrowDType(DType t)
 
 namespace {
 
-/// How often each code (bit pattern) occurs in logical elements [0, L.numel) of L, in
+/// How often each code (bit pattern) occurs in elements [0, L.numel) of L, in
 /// tables[thread] (codes entries, 8-bit codes counted in four interleaved copies so runs
 /// of one value do not serialise on one counter). False when cancelled.
 bool countCodes(const Layout& L, const StatsOptions& o, Progress& prog, std::vector<std::int64_t>& count)
@@ -123,7 +123,7 @@ bool perChannelValues(const TensorView& v, const StatsOptions& o, std::vector<st
             sub.strides.erase(sub.strides.begin() + std::ptrdiff_t(axis));
             Progress quiet;
             quiet.o = &one;
-            countCodes(collapse(sub), one, quiet, counts[size_t(k)]);
+            countCodes(collapseInStorageOrder(sub), one, quiet, counts[size_t(k)]);
         });
         if (!ok)
             return false;

@@ -153,7 +153,7 @@ Result<TensorStats> computeStatsOfView(const TensorView& v, const StatsOptions& 
     if (needed < 0 || v.storage.data == nullptr || double(needed) * item > double(v.storage.size))
         return Result<TensorStats>::failure(ErrorKind::Corrupt,
                                             QStringLiteral("tensor view reaches outside its storage"));
-    const stats_internal::Layout L = stats_internal::collapse(v);
+    const stats_internal::Layout L = stats_internal::collapseInStorageOrder(v);
     const std::int64_t elements = s.elements;
     try {
         if (stats_internal::narrowDType(v.dtype))

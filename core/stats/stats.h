@@ -151,7 +151,9 @@ struct TensorStats {
 
 /// Computes every statistic of `v` in one fused multi-threaded pass (plus, for dtypes wider
 /// than 16 bits, passes for the quantiles and the histogram; see wide.cpp). Non-contiguous
-/// views give the same numbers as their contiguous copy. Fails only when cancelled, for a
+/// views give the same counts, extremes, quantiles and histogram as their contiguous copy;
+/// views whose dimensions are not in storage order (transposes, permutes) are walked in
+/// storage order, so mean, std and the norms may differ from the copy's in rounding. Fails only when cancelled, for a
 /// dtype without statistics, a view that does not fit its storage or holds more than 2^62
 /// elements, or a file whose pages were lost while being read.
 Result<TensorStats> computeStats(const TensorView& v, const StatsOptions& o = {});

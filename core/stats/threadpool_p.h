@@ -1,5 +1,5 @@
 #pragma once
-// Internal to core/stats. The work pool: units of work (chunks of the logical index space,
+// Internal to core/stats. The work pool: units of work (chunks of a Layout's index space,
 // or channels) taken from a shared counter by a few threads, the caller being one of
 // them; cancellation checked between units; progress reported at most once per percent.
 

@@ -8,9 +8,12 @@
 // few coarse cells the quantiles fall in. A given bin count and integer-aligned bins take
 // a pass of their own above the limit. Each pass is one member function of WideStats.
 //
-// Work is cut into fixed chunks of the logical (C-order) index space that threads take
+// Work is cut into fixed chunks of the index space of the layout in storage order
+// (collapseInStorageOrder: a transposed view walks its storage forward) that threads take
 // from a shared counter; per-chunk results are merged in chunk order, so the numbers do
-// not depend on scheduling. The chunk loops themselves are in the kernel sets (kernels_p.h).
+// not depend on scheduling. Only the sample that predicts the range is taken in logical
+// order, so that it sees what it sees in the view's contiguous copy. The chunk loops themselves are in the kernel sets
+// (kernels_p.h).
 #include "stats/wide_p.h"
 
 #include "stats/cells_p.h"
@@ -79,6 +82,8 @@ constexpr int kSampleRuns = 8192;
 constexpr int kSampleRun = 16;
 
 template <typename Dec>
+/// The range of a sample of runs at fixed logical positions (L in logical order, see
+/// collapse), or nothing when too few of them are finite.
 std::optional<std::pair<double, double>> sampleRange(const Layout& L, const Dec& dec)
 {
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
@@ -215,7 +220,7 @@ template <typename Dec>
 bool WideStats<Dec>::pass1()
 {
     if ((o.quantiles || o.histogram) && L.numel > o.exactQuantileLimit)
-        if (const auto range = sampleRange(L, dec))
+        if (const auto range = sampleRange(collapse(v), dec))
             spec = speculativeCells(range->first, range->second);
     specCounts.assign(spec ? size_t(threads) : 0, Counters(spec ? size_t(spec->limit) + 1 : 0));
     accs.resize(static_cast<size_t>(chunks));
