@@ -1,0 +1,106 @@
+#include "model/namecorpus.h"
+
+#include "model/modelindex.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace paramscope {
+
+bool isWellFormedUtf8(std::string_view s)
+{
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    const auto* end = p + s.size();
+    while (p < end) {
+        const unsigned c = *p;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        int len;
+        unsigned lo = 0x80, hi = 0xBF;  // the range of the second byte (RFC 3629 table)
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0)
+                lo = 0xA0;  // no overlong forms
+            else if (c == 0xED)
+                hi = 0x9F;  // no surrogates
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0)
+                lo = 0x90;
+            else if (c == 0xF4)
+                hi = 0x8F;  // nothing above U+10FFFF
+        } else {
+            return false;
+        }
+        if (end - p < len || p[1] < lo || p[1] > hi)
+            return false;
+        for (int k = 2; k < len; ++k)
+            if (p[k] < 0x80 || p[k] > 0xBF)
+                return false;
+        p += len;
+    }
+    return true;
+}
+
+size_t findBytes(std::string_view hay, std::string_view needle, size_t from)
+{
+    if (from > hay.size() || needle.size() > hay.size() - from)
+        return std::string_view::npos;
+    const void* hit = memmem(hay.data() + from, hay.size() - from, needle.data(), needle.size());
+    return hit ? size_t(static_cast<const char*>(hit) - hay.data()) : std::string_view::npos;
+}
+
+NameCorpus::NameCorpus(const ModelIndex& index)
+{
+    size_t total = 0;
+    for (const TensorEntry& e : index.entries)
+        total += e.name.size();  // names held in memory: their sum fits in size_t
+    m_bytes.reserve(total);
+    m_offsets.reserve(index.entries.size() + 1);
+    m_flags.reserve(index.entries.size());
+    bool upper = false;
+    for (const TensorEntry& e : index.entries) {
+        const std::string& s = e.name;
+        bool ascii = true;
+        for (const char c : s) {
+            ascii &= std::uint8_t(c) < 0x80;
+            upper |= c >= 'A' && c <= 'Z';
+        }
+        std::uint8_t flags = 0;
+        if (ascii)
+            flags = kAscii | kUtf8;
+        else if (isWellFormedUtf8(s))
+            flags = kUtf8;
+        if (!ascii)
+            m_nonAscii.push_back(int(m_flags.size()));
+        m_flags.push_back(flags);
+        m_bytes += s;
+        m_offsets.push_back(m_bytes.size());
+    }
+    if (upper) {
+        m_folded = m_bytes;
+        for (char& c : m_folded)
+            if (c >= 'A' && c <= 'Z')
+                c = char(c - 'A' + 'a');
+    }
+}
+
+int NameCorpus::nameAt(size_t pos) const
+{
+    // The last name starting at or before pos (the first offset greater than pos, minus one),
+    // which skips empty names at the same offset.
+    const auto it = std::upper_bound(m_offsets.begin(), m_offsets.end(), pos);
+    return int(it - m_offsets.begin()) - 1;
+}
+
+size_t NameCorpus::memoryBytes() const
+{
+    return m_bytes.capacity() + m_folded.capacity() + m_offsets.capacity() * sizeof(size_t) +
+           m_flags.capacity() + m_nonAscii.capacity() * sizeof(int);
+}
+
+}  // namespace paramscope
