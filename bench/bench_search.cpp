@@ -101,8 +101,8 @@ int main(int argc, char** argv)
         failures += !same;
         std::printf("%-28s %7.2f ms %7.2f ms %8zu %9zu %7.1fx%s\n", c.label, slowMs, fastMs, fast.entries.size(),
                     fast.undecided.size(), fastMs / baseline, same ? "" : "  RESULTS DIFFER");
-        bench::printRow(std::string("search 100k names: ") + c.label, fastMs, "ms", "std::string::find loop",
-                        baseline, "<= 3x");
+        bench::printRow(std::string("search 100k names: ") + c.label, fastMs, "ms", "std::string::find loop", baseline,
+                        "<= 3x");
     }
     return sink == 0 || failures ? 1 : 0;
 }

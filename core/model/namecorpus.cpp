@@ -46,12 +46,33 @@ bool isWellFormedUtf8(std::string_view s)
     return true;
 }
 
-size_t findBytes(std::string_view hay, std::string_view needle, size_t from)
+ByteFinder::ByteFinder(std::string_view needle, const std::uint64_t (&counts)[256]) : m_needle(needle)
 {
-    if (from > hay.size() || needle.size() > hay.size() - from)
+    for (size_t k = 1; k < m_needle.size(); ++k)
+        if (counts[std::uint8_t(m_needle[k])] < counts[std::uint8_t(m_needle[m_rare])])
+            m_rare = k;
+}
+
+size_t ByteFinder::find(std::string_view hay, size_t from) const
+{
+    const size_t m = m_needle.size();
+    if (from > hay.size() || m > hay.size() - from)
         return std::string_view::npos;
-    const void* hit = memmem(hay.data() + from, hay.size() - from, needle.data(), needle.size());
-    return hit ? size_t(static_cast<const char*>(hit) - hay.data()) : std::string_view::npos;
+    const char* h = hay.data();
+    const char* n = m_needle.data();
+    const char rare = n[m_rare];
+    // Candidate starts: from .. last; the rare byte sits m_rare after a start.
+    const size_t last = hay.size() - m;
+    for (size_t at = from; at <= last;) {
+        const void* hit = std::memchr(h + at + m_rare, rare, last - at + 1);
+        if (!hit)
+            return std::string_view::npos;
+        at = size_t(static_cast<const char*>(hit) - h) - m_rare;
+        if (std::memcmp(h + at, n, m) == 0)
+            return at;
+        ++at;
+    }
+    return std::string_view::npos;
 }
 
 NameCorpus::NameCorpus(const ModelIndex& index)
@@ -69,6 +90,7 @@ NameCorpus::NameCorpus(const ModelIndex& index)
         for (const char c : s) {
             ascii &= std::uint8_t(c) < 0x80;
             upper |= c >= 'A' && c <= 'Z';
+            ++m_counts[std::uint8_t(c)];
         }
         std::uint8_t flags = 0;
         if (ascii)
@@ -80,6 +102,11 @@ NameCorpus::NameCorpus(const ModelIndex& index)
         m_flags.push_back(flags);
         m_bytes += s;
         m_offsets.push_back(m_bytes.size());
+    }
+    std::copy(std::begin(m_counts), std::end(m_counts), std::begin(m_foldedCounts));
+    for (int c = 'A'; c <= 'Z'; ++c) {
+        m_foldedCounts[c - 'A' + 'a'] += m_foldedCounts[c];
+        m_foldedCounts[c] = 0;
     }
     if (upper) {
         m_folded = m_bytes;
@@ -99,8 +126,8 @@ int NameCorpus::nameAt(size_t pos) const
 
 size_t NameCorpus::memoryBytes() const
 {
-    return m_bytes.capacity() + m_folded.capacity() + m_offsets.capacity() * sizeof(size_t) +
-           m_flags.capacity() + m_nonAscii.capacity() * sizeof(int);
+    return m_bytes.capacity() + m_folded.capacity() + m_offsets.capacity() * sizeof(size_t) + m_flags.capacity() +
+           m_nonAscii.capacity() * sizeof(int);
 }
 
 }  // namespace paramscope

@@ -39,6 +39,9 @@ public:
     /// The names with a byte >= 0x80, in order.
     const std::vector<int>& nonAscii() const { return m_nonAscii; }
 
+    /// How often each byte value occurs in bytes() and in foldedBytes().
+    const std::uint64_t (&byteCounts(bool folded) const)[256] { return folded ? m_foldedCounts : m_counts; }
+
     /// What the corpus holds, in bytes (buffers, offsets and flags).
     size_t memoryBytes() const;
 
@@ -54,13 +57,26 @@ private:
     std::vector<size_t> m_offsets{0};
     std::vector<std::uint8_t> m_flags;
     std::vector<int> m_nonAscii;
+    std::uint64_t m_counts[256] = {};
+    std::uint64_t m_foldedCounts[256] = {};
 };
 
 /// Whether `s` is well-formed UTF-8 (RFC 3629).
 bool isWellFormedUtf8(std::string_view s);
 
-/// The first occurrence of `needle` (not empty) in `hay` at or after `from`, or npos.
-size_t findBytes(std::string_view hay, std::string_view needle, size_t from);
+/// A substring search prepared once for one needle, to be run many times over one buffer:
+/// memchr (vectorised) for the needle's byte that is rarest in the buffer (`counts`: how often
+/// each byte value occurs there), then a compare of the whole needle.
+class ByteFinder {
+public:
+    ByteFinder(std::string_view needle, const std::uint64_t (&counts)[256]);
+    /// The first occurrence of the needle (not empty) in `hay` at or after `from`, or npos.
+    size_t find(std::string_view hay, size_t from) const;
+
+private:
+    std::string_view m_needle;
+    size_t m_rare = 0;  // the index in the needle of the byte looked for
+};
 
 /// Calls f(name) once for each name that contains `needle` (in bytes() or, with `folded`, in
 /// foldedBytes()), in order; an empty needle is in every name.
@@ -77,12 +93,20 @@ void forEachNameContaining(const NameCorpus& corpus, std::string_view needle, bo
         return;
     }
     const std::string_view hay = folded ? corpus.foldedBytes() : corpus.bytes();
+    const ByteFinder finder(needle, corpus.byteCounts(folded));
     size_t from = 0;
+    int i = 0;
     while (from < hay.size()) {
-        const size_t p = findBytes(hay, needle, from);
+        const size_t p = finder.find(hay, from);
         if (p == std::string_view::npos)
             return;
-        const int i = corpus.nameAt(p);
+        // The hits come in order: walk forward to the name that holds p (a few names per hit
+        // when hits are dense; a binary search when they are far apart).
+        int k = 0;
+        while (k < 8 && corpus.end(i) <= p)
+            ++i, ++k;
+        if (corpus.end(i) <= p)
+            i = corpus.nameAt(p);
         if (p + needle.size() <= corpus.end(i))
             f(i);
         // A hit that runs into the next name means no later start in name i fits either.

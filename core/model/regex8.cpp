@@ -73,8 +73,7 @@ Regex8::Outcome Regex8::match(std::string_view name, bool wellFormed) const
     if (m_jit && wellFormed)
         rc = pcre2_jit_match(m_code->code, subject, name.size(), 0, 0, t.data, t.context);
     else
-        rc = pcre2_match(m_code->code, subject, name.size(), 0, wellFormed ? PCRE2_NO_UTF_CHECK : 0, t.data,
-                         t.context);
+        rc = pcre2_match(m_code->code, subject, name.size(), 0, wellFormed ? PCRE2_NO_UTF_CHECK : 0, t.data, t.context);
     if (rc >= 0)
         return Match;  // 0: a match, with more groups than the one ovector pair holds
     return rc == PCRE2_ERROR_NOMATCH ? NoMatch : Error;
@@ -139,15 +138,16 @@ size_t classEnd(std::string_view p, size_t i)
 
 }  // namespace
 
-std::string requiredLiteral(std::string_view p, bool caseless)
+std::vector<std::string> requiredLiterals(std::string_view p, bool caseless)
 {
     // Escapes that take no argument: after one of these, what follows is read afresh.
     static constexpr std::string_view kPlainEscapes = "dDwWsShHvVRXbBAzZGKEantfre";
-    std::string best, run;
+    std::vector<std::string> runs;
+    std::string run;
     size_t lastStart = std::string::npos;  // where the run's last character starts
     const auto flush = [&] {
-        if (run.size() > best.size())
-            best = run;
+        if (!run.empty())
+            runs.push_back(run);
         run.clear();
         lastStart = std::string::npos;
     };
@@ -263,7 +263,7 @@ std::string requiredLiteral(std::string_view p, bool caseless)
     if (depth != 0)
         return {};
     flush();
-    return best;
+    return runs;
 }
 
 }  // namespace paramscope

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace paramscope {
 
@@ -32,12 +33,12 @@ private:
     bool m_jit = false;
 };
 
-/// A run of characters that every match of `pattern` (as PCRE2 reads it, with PCRE2_UTF and
-/// PCRE2_DOTALL, and PCRE2_CASELESS if `caseless`) contains, the longest this finds; empty when
-/// it finds none or the pattern has anything it does not understand. Conservative: top level
+/// Runs of characters that every match of `pattern` (as PCRE2 reads it, with PCRE2_UTF and
+/// PCRE2_DOTALL, and PCRE2_CASELESS if `caseless`) contains, each one; none when it finds
+/// none or the pattern has anything it does not understand. Conservative: top level
 /// only, no '|' at depth 0, a character quantified by '?', '*' or '{' left out, escapes other
 /// than a quoted punctuation character break the run, any "(?" other than "(?:" or "(*" gives
 /// none. With `caseless` the run is ASCII only, lower-cased (to search ASCII-folded names).
-std::string requiredLiteral(std::string_view utf8Pattern, bool caseless);
+std::vector<std::string> requiredLiterals(std::string_view utf8Pattern, bool caseless);
 
 }  // namespace paramscope

@@ -171,8 +171,8 @@ NameMatcher::NameMatcher(const SearchQuery& query) : m_query(query), m_utf8Patte
             for (const std::string& piece : m_pieces)
                 for (size_t b = 0, e; b < piece.size(); b = e + 1) {
                     e = std::min(piece.find('?', b), piece.size());
-                    if (e - b > m_wildcardLiteral.size())
-                        m_wildcardLiteral = piece.substr(b, e - b);
+                    if (e > b)
+                        m_literals.push_back(piece.substr(b, e - b));
                 }
         }
         return;
@@ -196,7 +196,7 @@ NameMatcher::NameMatcher(const SearchQuery& query) : m_query(query), m_utf8Patte
     if (m_utf8Pattern.find("\\C") == std::string::npos && utf8ToQString(m_utf8Pattern) == query.pattern) {
         m_regex8 = Regex8::compile(kMatchLimit.toStdString() + m_utf8Pattern, !query.caseSensitive);
         if (m_regex8)
-            m_regexLiteral = requiredLiteral(m_utf8Pattern, !query.caseSensitive);
+            m_literals = requiredLiterals(m_utf8Pattern, !query.caseSensitive);
     }
 }
 
@@ -403,6 +403,23 @@ SearchResult searchModel(const NameCorpus& corpus, const NameMatcher& matcher)
         std::inplace_merge(out.undecided.begin(), out.undecided.begin() + std::ptrdiff_t(undecided),
                            out.undecided.end());
     };
+    // Of the literals every match contains, the one whose rarest byte is rarest in the names
+    // (then the longest): it lets the fewest names through.
+    const auto rarest = [&](const std::vector<std::string>& literals) {
+        std::string_view best;
+        std::uint64_t bestCount = UINT64_MAX;
+        const auto& counts = corpus.byteCounts(!cs);
+        for (const std::string& l : literals) {
+            std::uint64_t count = UINT64_MAX;
+            for (const char c : l)
+                count = std::min<std::uint64_t>(count, counts[std::uint8_t(c)]);
+            if (count < bestCount || (count == bestCount && l.size() > best.size())) {
+                best = l;
+                bestCount = count;
+            }
+        }
+        return best;
+    };
     const auto nonAsciiIfFolding = [&](int i) { return !cs && !corpus.isAscii(i); };
     const bool bytesOk = cs || matcher.m_asciiPattern;  // a non-ASCII pattern ignoring case: per name
     const auto yes = [](bool hit) { return hit ? MatchResult::Match : MatchResult::NoMatch; };
@@ -425,7 +442,7 @@ SearchResult searchModel(const NameCorpus& corpus, const NameMatcher& matcher)
             if (!matcher.m_asciiPattern)
                 break;
             scan(
-                matcher.m_wildcardLiteral,
+                rarest(matcher.m_literals),
                 [&](int i) {
                     if (!corpus.isAscii(i))
                         return perName(i);  // '?' takes a whole code point
@@ -439,7 +456,7 @@ SearchResult searchModel(const NameCorpus& corpus, const NameMatcher& matcher)
             // A name that is not UTF-8 goes to QRegularExpression, which reads its bad bytes
             // as U+FFFD: apart as well.
             scan(
-                matcher.m_regexLiteral, [&](int i) { return matcher.matchRegexUtf8(corpus.name(i), true); },
+                rarest(matcher.m_literals), [&](int i) { return matcher.matchRegexUtf8(corpus.name(i), true); },
                 [&](int i) { return nonAsciiIfFolding(i) || !corpus.isUtf8(i); });
             return out;
     }

@@ -70,14 +70,14 @@ private:
     // QString way (the Kelvin sign U+212A folds to 'k').
     bool m_asciiPattern = false;
     std::string m_asciiFolded;
-    // Wildcard, ASCII pattern: m_asciiFolded split at each '*', and the longest run without
-    // '*' or '?' (which every matching name contains).
+    // Wildcard, ASCII pattern: m_asciiFolded split at each '*'.
     std::vector<std::string> m_pieces;
-    std::string m_wildcardLiteral;
     // Regex: the same expression compiled by PCRE2's 8-bit library, matched on UTF-8 names
-    // directly (null when it cannot stand in for m_regex), and a literal every match contains.
+    // directly (null when it cannot stand in for m_regex).
     std::shared_ptr<const Regex8> m_regex8;
-    std::string m_regexLiteral;
+    // Runs of characters every matching name contains (ASCII-folded when ignoring case): the
+    // pattern (Exact, Contains), the pieces without '?' (Wildcard), the literals of a regex.
+    std::vector<std::string> m_literals;
     QString m_error;
     int m_errorOffset = -1;
 };
