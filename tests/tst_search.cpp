@@ -672,6 +672,10 @@ void TestSearch::searchMatchesFromCorpus()
         QCOMPARE(b->matchNode, a->matchNode);
         QCOMPARE(b->visible, a->visible);
     }
+    // A corpus of another model is not used.
+    const NameCorpus other(makeIndex({QStringLiteral("layers")}));
+    const auto c = SearchMatches::compute(idx, tree, other, NameMatcher({MatchMode::Contains, "layers", true}));
+    QCOMPARE(c->entries, (std::vector<int>{0, 1, 2, 3}));
 }
 
 QTEST_GUILESS_MAIN(TestSearch)

@@ -43,9 +43,12 @@ std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& in
     return computeWith(tree, matcher, [&] { return searchModel(index, matcher); });
 }
 
-std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex&, const ModelTree& tree,
+std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
                                                             const NameCorpus& corpus, const NameMatcher& matcher)
 {
+    // A corpus of another model (a caller's mistake) would give indices into the wrong entries.
+    if (size_t(corpus.size()) != index.entries.size())
+        return compute(index, tree, matcher);
     return computeWith(tree, matcher, [&] { return searchModel(corpus, matcher); });
 }
 
