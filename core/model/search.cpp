@@ -377,11 +377,6 @@ SearchResult searchModel(const NameCorpus& corpus, const NameMatcher& matcher)
             out.entries[size_t(i)] = i;
         return out;
     }
-    // Each mode below: a literal that every matching name contains (searched over all names at
-    // once, in the ASCII-folded bytes when ignoring case), what decides a name that holds it,
-    // and whether the names with a non-ASCII byte are decided apart from the literal search
-    // (ignoring case, where a non-ASCII character can fold to an ASCII one: the Kelvin sign to
-    // 'k'), by the per-name path.
     const bool cs = q.caseSensitive;
     const std::string_view pattern = cs ? matcher.m_utf8Pattern : matcher.m_asciiFolded;
     const auto perName = [&](int i) { return matcher.match(corpus.name(i)); };
