@@ -79,6 +79,7 @@ private Q_SLOTS:
     void byteOrderMarkIsPartOfTheName();
     void corpusHoldsTheNames();
     void corpusHitsStayInsideOneName();
+    void byteFinderAgreesWithFind();
     void corpusAgreesWithReference();
     void corpusPrefilterEdgeCases_data();
     void corpusPrefilterEdgeCases();
@@ -508,6 +509,37 @@ void TestSearch::corpusHitsStayInsideOneName()
     // Case-sensitive exact: a hit inside a longer name is no match.
     QCOMPARE(searchModel(corpus, NameMatcher({MatchMode::Exact, "bc", true})).entries, std::vector<int>{});
     QCOMPARE(searchModel(corpus, NameMatcher({MatchMode::Exact, "cd", true})).entries, std::vector<int>{1});
+}
+
+void TestSearch::byteFinderAgreesWithFind()
+{
+    // Every start position, over haystacks of a few bytes to a few blocks of 16, needles of
+    // 1 to 20 bytes (some cut from the haystack, so that they occur), against std::find.
+    std::mt19937 rng(99);
+    std::uint64_t counts[256] = {};
+    int found = 0;
+    for (int k = 0; k < 3000; ++k) {
+        std::string hay(size_t(rng() % 70), 'a');
+        for (char& c : hay)
+            c = "ab\0\xff"[rng() % (k % 2 ? 4 : 2)];
+        std::string needle(size_t(1 + rng() % 20), 'a');
+        for (char& c : needle)
+            c = "ab\0\xff"[rng() % (k % 2 ? 4 : 2)];
+        if (rng() % 2 && !hay.empty()) {
+            const size_t at = rng() % hay.size();
+            needle = hay.substr(at, std::min(needle.size(), hay.size() - at));
+        }
+        for (auto& c : counts)
+            c = rng() % 5;  // any counts: they choose the bytes looked for, not the answer
+        const ByteFinder finder(needle, counts);
+        const std::string_view h(hay);
+        for (size_t from = 0; from <= hay.size() + 1; ++from) {
+            const size_t want = from > hay.size() ? std::string_view::npos : h.find(needle, from);
+            QCOMPARE(finder.find(h, from), want);
+            found += want != std::string_view::npos;
+        }
+    }
+    QVERIFY(found > 10000);
 }
 
 void TestSearch::corpusAgreesWithReference()

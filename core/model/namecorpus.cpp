@@ -5,6 +5,10 @@
 #include <algorithm>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace paramscope {
 
 bool isWellFormedUtf8(std::string_view s)
@@ -48,23 +52,24 @@ bool isWellFormedUtf8(std::string_view s)
 
 ByteFinder::ByteFinder(std::string_view needle, const std::uint64_t (&counts)[256]) : m_needle(needle)
 {
+    const auto count = [&](size_t k) { return counts[std::uint8_t(m_needle[k])]; };
     for (size_t k = 1; k < m_needle.size(); ++k)
-        if (counts[std::uint8_t(m_needle[k])] < counts[std::uint8_t(m_needle[m_rare])])
+        if (count(k) < count(m_rare))
             m_rare = k;
+    m_second = m_rare;
+    for (size_t k = 0; k < m_needle.size(); ++k)
+        if (k != m_rare && (m_second == m_rare || count(k) < count(m_second)))
+            m_second = k;
 }
 
-size_t ByteFinder::find(std::string_view hay, size_t from) const
+size_t ByteFinder::findOneByte(std::string_view hay, size_t from) const
 {
     const size_t m = m_needle.size();
-    if (from > hay.size() || m > hay.size() - from)
-        return std::string_view::npos;
     const char* h = hay.data();
     const char* n = m_needle.data();
-    const char rare = n[m_rare];
-    // Candidate starts: from .. last; the rare byte sits m_rare after a start.
-    const size_t last = hay.size() - m;
+    const size_t last = hay.size() - m;  // the caller checked that the needle fits from `from`
     for (size_t at = from; at <= last;) {
-        const void* hit = std::memchr(h + at + m_rare, rare, last - at + 1);
+        const void* hit = std::memchr(h + at + m_rare, n[m_rare], last - at + 1);
         if (!hit)
             return std::string_view::npos;
         at = size_t(static_cast<const char*>(hit) - h) - m_rare;
@@ -73,6 +78,41 @@ size_t ByteFinder::find(std::string_view hay, size_t from) const
         ++at;
     }
     return std::string_view::npos;
+}
+
+size_t ByteFinder::find(std::string_view hay, size_t from) const
+{
+    const size_t m = m_needle.size();
+    if (from > hay.size() || m > hay.size() - from)
+        return std::string_view::npos;
+    if (m == 0)
+        return from;
+#if defined(__SSE2__)
+    if (m >= 2) {
+        const char* h = hay.data();
+        const char* n = m_needle.data();
+        const __m128i a = _mm_set1_epi8(n[m_rare]);
+        const __m128i b = _mm_set1_epi8(n[m_second]);
+        const size_t reach = std::max(m_rare, m_second) + 16;  // bytes read past a block's start
+        size_t at = from;
+        // Blocks of 16 candidate starts while both loads stay inside hay.
+        for (; at + std::max(reach, m) <= hay.size(); at += 16) {
+            const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + at + m_rare));
+            const __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(h + at + m_second));
+            unsigned mask = unsigned(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(x, a), _mm_cmpeq_epi8(y, b))));
+            while (mask) {
+                const size_t start = at + size_t(__builtin_ctz(mask));
+                if (start + m <= hay.size() && std::memcmp(h + start, n, m) == 0)
+                    return start;
+                mask &= mask - 1;
+            }
+        }
+        if (at > hay.size() || m > hay.size() - at)
+            return std::string_view::npos;
+        return findOneByte(hay, at);  // the tail
+    }
+#endif
+    return findOneByte(hay, from);
 }
 
 NameCorpus::NameCorpus(const ModelIndex& index)

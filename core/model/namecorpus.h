@@ -65,17 +65,21 @@ private:
 bool isWellFormedUtf8(std::string_view s);
 
 /// A substring search prepared once for one needle, to be run many times over one buffer:
-/// memchr (vectorised) for the needle's byte that is rarest in the buffer (`counts`: how often
-/// each byte value occurs there), then a compare of the whole needle.
+/// candidates where the needle's two bytes that are rarest in the buffer (`counts`: how often
+/// each byte value occurs there) both sit, 16 positions at a time (SSE2; memchr for the rarest
+/// one elsewhere or for a one-byte needle), then a compare of the whole needle.
 class ByteFinder {
 public:
     ByteFinder(std::string_view needle, const std::uint64_t (&counts)[256]);
-    /// The first occurrence of the needle (not empty) in `hay` at or after `from`, or npos.
+    /// The first occurrence of the needle in `hay` at or after `from`, or npos (an empty needle:
+    /// `from` if it is within hay).
     size_t find(std::string_view hay, size_t from) const;
 
 private:
+    size_t findOneByte(std::string_view hay, size_t from) const;
     std::string_view m_needle;
-    size_t m_rare = 0;  // the index in the needle of the byte looked for
+    size_t m_rare = 0;    // the index in the needle of the rarest byte
+    size_t m_second = 0;  // of the next rarest at another index (== m_rare for one byte)
 };
 
 /// Calls f(name) once for each name that contains `needle` (in bytes() or, with `folded`, in

@@ -138,132 +138,156 @@ size_t classEnd(std::string_view p, size_t i)
 
 }  // namespace
 
-std::vector<std::string> requiredLiterals(std::string_view p, bool caseless)
-{
-    // Escapes that take no argument: after one of these, what follows is read afresh.
-    static constexpr std::string_view kPlainEscapes = "dDwWsShHvVRXbBAzZGKEantfre";
-    std::vector<std::string> runs;
-    std::string run;
-    size_t lastStart = std::string::npos;  // where the run's last character starts
-    const auto flush = [&] {
-        if (!run.empty())
-            runs.push_back(run);
-        run.clear();
-        lastStart = std::string::npos;
-    };
-    const auto dropLast = [&] {
-        if (lastStart != std::string::npos)
-            run.resize(lastStart);
+namespace {
+
+// The runs of literal characters at depth 0 as the scan finds them.
+class Runs {
+public:
+    explicit Runs(bool caseless) : m_caseless(caseless) {}
+    void flush()
+    {
+        if (!m_run.empty())
+            m_runs.push_back(m_run);
+        m_run.clear();
+        m_lastStart = std::string::npos;
+    }
+    // The last character was quantified so that it may be absent: it leaves the run.
+    void dropLast()
+    {
+        if (m_lastStart != std::string::npos)
+            m_run.resize(m_lastStart);
         flush();
-    };
-    const auto literal = [&](std::string_view ch) {
-        if (caseless && (ch.size() != 1 || std::uint8_t(ch[0]) >= 0x80)) {
+    }
+    void literal(std::string_view ch)
+    {
+        if (m_caseless && (ch.size() != 1 || std::uint8_t(ch[0]) >= 0x80)) {
             flush();  // a non-ASCII character may fold to several forms: not searched for
             return;
         }
-        lastStart = run.size();
+        m_lastStart = m_run.size();
         for (char c : ch)
-            run += caseless && c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
-    };
+            m_run += m_caseless && c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c;
+    }
+    std::vector<std::string> take()
+    {
+        flush();
+        return std::move(m_runs);
+    }
+
+private:
+    bool m_caseless;
+    std::vector<std::string> m_runs;
+    std::string m_run;
+    size_t m_lastStart = std::string::npos;  // where the run's last character starts
+};
+
+constexpr size_t kGiveUp = std::string_view::npos;
+
+// A backslash at p[i]: the index after the escape, or kGiveUp.
+size_t escape(std::string_view p, size_t i, bool top, Runs& runs)
+{
+    // Escapes that take no argument: after one of these, what follows is read afresh.
+    static constexpr std::string_view kPlainEscapes = "dDwWsShHvVRXbBAzZGKEantfre";
+    if (i + 1 >= p.size() || p[i + 1] == 'Q')
+        return kGiveUp;
+    const char d = p[i + 1];
+    if (isAsciiAlnum(d)) {
+        if (kPlainEscapes.find(d) == std::string_view::npos)
+            return kGiveUp;  // \x{..}, \p{..}, \g, \k<..>, back references, octal: not parsed
+        if (top)
+            runs.flush();
+        return i + 2;
+    }
+    const size_t len = utf8Length(std::uint8_t(d));  // a quoted character stands for itself
+    if (i + 1 + len > p.size())
+        return kGiveUp;
+    if (top)
+        runs.literal(p.substr(i + 1, len));
+    return i + 1 + len;
+}
+
+// A metacharacter or a literal at depth 0, p[i]: the index after it, or kGiveUp.
+size_t topLevel(std::string_view p, size_t i, Runs& runs)
+{
+    switch (p[i]) {
+        case '*':
+        case '?':
+            runs.dropLast();  // after an empty run (a group, a class, a quantifier): nothing to drop
+            return i + 1;
+        case '+':
+            runs.flush();
+            return i + 1;
+        case '{': {
+            const size_t e = quantifierEnd(p, i);
+            if (e == 0)
+                return kGiveUp;
+            runs.dropLast();
+            return e;
+        }
+        case '.':
+        case '^':
+        case '$':
+        case ']':
+        case '}':
+            runs.flush();
+            return i + 1;
+        default:
+            break;
+    }
+    const size_t len = utf8Length(std::uint8_t(p[i]));
+    if (i + len > p.size())
+        return kGiveUp;
+    runs.literal(p.substr(i, len));
+    return i + len;
+}
+
+}  // namespace
+
+std::vector<std::string> requiredLiterals(std::string_view p, bool caseless)
+{
+    Runs runs(caseless);
     int depth = 0;
     size_t i = 0;
     while (i < p.size()) {
         const char c = p[i];
         if (c == '\\') {
-            if (i + 1 >= p.size() || p[i + 1] == 'Q')
-                return {};
-            const char d = p[i + 1];
-            if (isAsciiAlnum(d)) {
-                if (kPlainEscapes.find(d) == std::string_view::npos)
-                    return {};  // \x{..}, \p{..}, \g, \k<..>, back references, octal: not parsed
-                if (depth == 0)
-                    flush();
-                i += 2;
-                continue;
-            }
-            const size_t len = utf8Length(std::uint8_t(d));
-            if (i + 1 + len > p.size())
-                return {};
-            if (depth == 0)
-                literal(p.substr(i + 1, len));
-            i += 1 + len;
-            continue;
-        }
-        if (c == '(') {
+            i = escape(p, i, depth == 0, runs);
+        } else if (c == '(') {
             if (i + 1 < p.size() && p[i + 1] == '*')
                 return {};
-            if (i + 1 < p.size() && p[i + 1] == '?' && (i + 2 >= p.size() || p[i + 2] != ':'))
+            const bool special = i + 1 < p.size() && p[i + 1] == '?';
+            if (special && (i + 2 >= p.size() || p[i + 2] != ':'))
                 return {};
             if (depth == 0)
-                flush();
+                runs.flush();
             ++depth;
-            i += i + 1 < p.size() && p[i + 1] == '?' ? 3 : 1;
-            continue;
-        }
-        if (c == ')') {
+            i += special ? 3 : 1;
+        } else if (c == ')') {
             if (--depth < 0)
                 return {};
             ++i;
-            continue;
-        }
-        if (c == '[') {
+        } else if (c == '[') {
             const size_t e = classEnd(p, i);
             if (e == 0)
                 return {};
             if (depth == 0)
-                flush();
+                runs.flush();
             i = e;
-            continue;
-        }
-        if (c == '|') {
+        } else if (c == '|') {
             if (depth == 0)
                 return {};
             ++i;
-            continue;
-        }
-        if (depth > 0) {
+        } else if (depth > 0) {
             ++i;
-            continue;
+        } else {
+            i = topLevel(p, i, runs);
         }
-        switch (c) {
-            case '*':
-            case '?':
-                dropLast();  // after an empty run (a group, a class, a quantifier): nothing to drop
-                ++i;
-                continue;
-            case '+':
-                flush();
-                ++i;
-                continue;
-            case '{': {
-                const size_t e = quantifierEnd(p, i);
-                if (e == 0)
-                    return {};
-                dropLast();
-                i = e;
-                continue;
-            }
-            case '.':
-            case '^':
-            case '$':
-            case ']':
-            case '}':
-                flush();
-                ++i;
-                continue;
-            default:
-                break;
-        }
-        const size_t len = utf8Length(std::uint8_t(c));
-        if (i + len > p.size())
+        if (i == kGiveUp)
             return {};
-        literal(p.substr(i, len));
-        i += len;
     }
     if (depth != 0)
         return {};
-    flush();
-    return runs;
+    return runs.take();
 }
 
 }  // namespace paramscope
