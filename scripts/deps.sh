@@ -6,7 +6,7 @@ set -euo pipefail
 PARAMSCOPE_PACKAGES=(
   cmake ninja-build g++ ccache pkg-config
   qt6-base-dev libgl-dev libqcustomplot-dev
-  libtorch-dev zlib1g-dev
+  libtorch-dev zlib1g-dev libpcre2-dev
   python3 python3-torch python3-numpy
   fonts-dejavu-core
   # The format check of the test command (scripts/check_format.sh).

@@ -1,5 +1,9 @@
 #include "model/modelindex.h"
+#include "model/modeltree.h"
+#include "model/namecorpus.h"
 #include "model/search.h"
+#include "model/searchmatches.h"
+#include "base/textutil.h"
 
 #include <QElapsedTimer>
 #include <QRandomGenerator>
@@ -73,6 +77,14 @@ private Q_SLOTS:
     void wildcardIsAnchoredAtBothEnds_data();
     void wildcardIsAnchoredAtBothEnds();
     void byteOrderMarkIsPartOfTheName();
+    void corpusHoldsTheNames();
+    void corpusHitsStayInsideOneName();
+    void byteFinderAgreesWithFind();
+    void corpusAgreesWithReference();
+    void corpusPrefilterEdgeCases_data();
+    void corpusPrefilterEdgeCases();
+    void corpusKeepsUndecided();
+    void searchMatchesFromCorpus();
 };
 
 void TestSearch::modes_data()
@@ -371,6 +383,331 @@ void TestSearch::byteWiseAgreesWithUnicode()
         query.pattern = QStringLiteral("k");
         QVERIFY(NameMatcher(query).matches(std::string_view("\xe2\x84\xaa")));  // U+212A KELVIN SIGN
     }
+}
+
+namespace {
+
+ModelIndex makeIndexUtf8(const std::vector<std::string>& names)
+{
+    ModelIndex idx;
+    for (const std::string& n : names) {
+        TensorEntry e;
+        e.name = n;
+        e.dtype = DType::Float32;
+        idx.entries.push_back(e);
+    }
+    idx.finalize();
+    return idx;
+}
+
+/// The per-name truth for one name: QRegularExpression on the name as a QString for a
+/// regular expression (what the search always was); the per-name UTF-8 path otherwise, which
+/// must itself agree with the QString path on well-formed UTF-8.
+MatchResult reference(const NameMatcher& m, const std::string& name)
+{
+    const QString q = utf8ToQString(name);
+    if (m.query().mode == MatchMode::Regex)
+        return m.match(q);
+    const MatchResult r = m.match(std::string_view(name));
+    if (isWellFormedUtf8(name) && r != m.match(q))
+        return MatchResult::Undecided;  // never expected: makes the comparison fail
+    return r;
+}
+
+/// Compares searchModel(corpus, m) with the per-name truth, name by name: equal wherever the
+/// truth is decided (where QRegularExpression gave up, the fast path may decide). Returns
+/// an empty string or what differed.
+QString compareWithReference(const std::vector<std::string>& given, const NameMatcher& m, int* matched = nullptr)
+{
+    const ModelIndex idx = makeIndexUtf8(given);
+    std::vector<std::string> names;  // as the index holds them (a repeated name gets a suffix)
+    for (const TensorEntry& e : idx.entries)
+        names.push_back(e.name);
+    const NameCorpus corpus(idx);
+    const SearchResult fast = searchModel(corpus, m);
+    if (!std::is_sorted(fast.entries.begin(), fast.entries.end()) ||
+        !std::is_sorted(fast.undecided.begin(), fast.undecided.end()))
+        return QStringLiteral("results out of order");
+    std::vector<MatchResult> got(names.size(), MatchResult::NoMatch);
+    for (int i : fast.entries)
+        got[size_t(i)] = MatchResult::Match;
+    for (int i : fast.undecided)
+        got[size_t(i)] = got[size_t(i)] == MatchResult::Match ? MatchResult::NoMatch : MatchResult::Undecided;
+    for (size_t i = 0; i < names.size(); ++i) {
+        const MatchResult want = reference(m, names[i]);
+        if (matched)
+            *matched += want == MatchResult::Match;
+        if (want != got[i] && !(want == MatchResult::Undecided && m.query().mode == MatchMode::Regex))
+            return QStringLiteral("%1 pattern '%2' (case %3) name '%4': want %5 got %6")
+                .arg(matchModeName(m.query().mode), m.query().pattern,
+                     m.query().caseSensitive ? QStringLiteral("sensitive") : QStringLiteral("ignored"),
+                     utf8ToQString(names[i]))
+                .arg(int(want))
+                .arg(int(got[i]));
+    }
+    // The per-name search over the index says the same where decided.
+    const SearchResult slow = searchModel(idx, m);
+    for (int i : fast.undecided)
+        if (!std::binary_search(slow.undecided.begin(), slow.undecided.end(), i))
+            return QStringLiteral("undecided only on the fast path: %1").arg(i);
+    return {};
+}
+
+}  // namespace
+
+void TestSearch::corpusHoldsTheNames()
+{
+    // Empty names are built directly: the index would rename a second one "#2".
+    const std::vector<std::string> names{"a.B", "", "", "\xc3\xa9x", "\xff", "cd", ""};
+    ModelIndex idx;
+    idx.entries.resize(names.size());
+    for (size_t i = 0; i < names.size(); ++i)
+        idx.entries[i].name = names[i];
+    const NameCorpus corpus(idx);
+    QCOMPARE(corpus.size(), int(names.size()));
+    for (int i = 0; i < corpus.size(); ++i)
+        QCOMPARE(std::string(corpus.name(i)), names[size_t(i)]);
+    QCOMPARE(corpus.folded(0), std::string_view("a.b"));
+    QCOMPARE(corpus.folded(3), std::string_view("\xc3\xa9x"));  // only ASCII letters fold
+    QCOMPARE(corpus.bytes(), std::string_view("a.B\xc3\xa9x\xff"
+                                              "cd"));
+    QVERIFY(corpus.isAscii(0) && corpus.isAscii(1) && !corpus.isAscii(3) && !corpus.isAscii(4));
+    QVERIFY(corpus.isUtf8(3) && !corpus.isUtf8(4));
+    QCOMPARE(corpus.nonAscii(), (std::vector<int>{3, 4}));
+    // Byte 3 starts name 3 (names 1 and 2 are empty and hold no byte).
+    QCOMPARE(corpus.nameAt(0), 0);
+    QCOMPARE(corpus.nameAt(3), 3);
+    QCOMPARE(corpus.nameAt(6), 4);
+    QCOMPARE(corpus.nameAt(8), 5);
+    // No upper-case letter: no folded copy, the same bytes.
+    const NameCorpus lower(makeIndexUtf8({"ab", "c"}));
+    QCOMPARE(lower.foldedBytes().data(), lower.bytes().data());
+    QVERIFY(lower.memoryBytes() < corpus.memoryBytes());
+    QVERIFY(NameCorpus().size() == 0);
+    QVERIFY(searchModel(NameCorpus(), NameMatcher({MatchMode::Contains, "a", true})).entries.empty());
+    // Well-formed UTF-8, as RFC 3629 has it.
+    QVERIFY(isWellFormedUtf8("\xf4\x8f\xbf\xbf\xed\x9f\xbf"));
+    for (const char* bad : {"\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xc3", "\x80"})
+        QVERIFY2(!isWellFormedUtf8(bad), bad);
+}
+
+void TestSearch::corpusHitsStayInsideOneName()
+{
+    // "bc" runs across the boundary of "ab" and "cd": no name contains it.
+    const std::vector<std::string> names{"ab", "cd", "", "xbc", "bcbc"};
+    ModelIndex idx;
+    idx.entries.resize(names.size());
+    for (size_t i = 0; i < names.size(); ++i)
+        idx.entries[i].name = names[i];
+    const NameCorpus corpus(idx);
+    std::vector<int> hits;
+    forEachNameContaining(corpus, "bc", false, [&](int i) { hits.push_back(i); });
+    QCOMPARE(hits, (std::vector<int>{3, 4}));
+    hits.clear();
+    forEachNameContaining(corpus, "", false, [&](int i) { hits.push_back(i); });
+    QCOMPARE(hits, (std::vector<int>{0, 1, 2, 3, 4}));
+    // Case-sensitive exact: a hit inside a longer name is no match.
+    QCOMPARE(searchModel(corpus, NameMatcher({MatchMode::Exact, "bc", true})).entries, std::vector<int>{});
+    QCOMPARE(searchModel(corpus, NameMatcher({MatchMode::Exact, "cd", true})).entries, std::vector<int>{1});
+}
+
+void TestSearch::byteFinderAgreesWithFind()
+{
+    // Every start position, over haystacks of a few bytes to a few blocks of 16, needles of
+    // 1 to 20 bytes (some cut from the haystack, so that they occur), against std::find.
+    std::mt19937 rng(99);
+    std::uint64_t counts[256] = {};
+    int found = 0;
+    for (int k = 0; k < 3000; ++k) {
+        std::string hay(size_t(rng() % 70), 'a');
+        for (char& c : hay)
+            c = "ab\0\xff"[rng() % (k % 2 ? 4 : 2)];
+        std::string needle(size_t(1 + rng() % 20), 'a');
+        for (char& c : needle)
+            c = "ab\0\xff"[rng() % (k % 2 ? 4 : 2)];
+        if (rng() % 2 && !hay.empty()) {
+            const size_t at = rng() % hay.size();
+            needle = hay.substr(at, std::min(needle.size(), hay.size() - at));
+        }
+        for (auto& c : counts)
+            c = rng() % 5;  // any counts: they choose the bytes looked for, not the answer
+        const ByteFinder finder(needle, counts);
+        const std::string_view h(hay);
+        for (size_t from = 0; from <= hay.size() + 1; ++from) {
+            const size_t want = from > hay.size() ? std::string_view::npos : h.find(needle, from);
+            QCOMPARE(finder.find(h, from), want);
+            found += want != std::string_view::npos;
+        }
+    }
+    QVERIFY(found > 10000);
+}
+
+void TestSearch::corpusAgreesWithReference()
+{
+    // Random names over an alphabet of ASCII letters in both cases, separators, digits, the
+    // Kelvin sign and long s (which fold to 'k' and 's'), other non-ASCII letters, '\n', a
+    // byte order mark and a byte that is not UTF-8; random patterns over the same alphabet
+    // plus each mode's syntax.
+    std::mt19937 rng(20261202);
+    const std::vector<std::string> atoms{"a",        "A",        "k",        "K",
+                                         "s",        "S",        ".",        "_",
+                                         "0",        "7",        "\n",       "\xe2\x84\xaa",
+                                         "\xc5\xbf", "\xc3\xa9", "\xc3\x89", "\xef\xbb\xbf",
+                                         "\xff"};
+    const std::vector<std::string> patternAtoms{"a", "A", "k", "K", "s", ".", "_", "7", "\xc3\xa9", "\xe2\x84\xaa"};
+    const std::vector<std::string> wildcardAtoms{"*", "?"};
+    const std::vector<std::string> regexAtoms{"*",   "+",           "?",    "{2}",  "{0,1}",   "|",       "(",
+                                              ")",   "(?:",         "(?i)", "[ak]", "[^a]",    "\\d",     "\\.",
+                                              "\\w", "^",           "$",    "\\b",  "\\x{41}", "\\Q.\\E", "(?=a)",
+                                              "\\K", "[[:alpha:]]", "\\n",  "\\C",  "x{",      "."};
+    auto pick = [&](const std::vector<std::string>& from) { return from[rng() % from.size()]; };
+    std::vector<std::string> names;
+    for (int k = 0; k < 400; ++k) {
+        std::string n;
+        for (int i = int(rng() % 10); i-- > 0;)
+            n += rng() % 3 ? pick(atoms).substr(0, 1 + (rng() % 8 ? 8 : 0)) : pick(atoms);
+        names.push_back(n);
+    }
+    names.push_back("");
+    int patterns = 0, matched = 0, regexInvalid = 0;
+    for (MatchMode mode : {MatchMode::Exact, MatchMode::Contains, MatchMode::Wildcard, MatchMode::Regex})
+        for (bool cs : {true, false})
+            for (int q = 0; q < 150; ++q) {
+                std::string p;
+                for (int i = int(rng() % 6); i-- > 0;) {
+                    const int r = int(rng() % 3);
+                    if (r == 0 && mode == MatchMode::Wildcard)
+                        p += pick(wildcardAtoms);
+                    else if (r == 0 && mode == MatchMode::Regex)
+                        p += pick(regexAtoms);
+                    else
+                        p += pick(patternAtoms);
+                }
+                const NameMatcher m(SearchQuery{mode, utf8ToQString(p), cs});
+                if (!m.isValid()) {
+                    ++regexInvalid;
+                    continue;
+                }
+                ++patterns;
+                const QString diff = compareWithReference(names, m, &matched);
+                if (!diff.isEmpty())
+                    QFAIL(qPrintable(diff));
+            }
+    QVERIFY(patterns > 1000);
+    QVERIFY(regexInvalid > 10 && regexInvalid < 120);  // the regular expressions are mostly valid
+    QVERIFY(matched > 10000);                          // and match now and then
+}
+
+void TestSearch::corpusPrefilterEdgeCases_data()
+{
+    // Each: a regular expression whose every match a careless literal prefilter would get
+    // wrong, and names of which some match.
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<bool>("caseSensitive");
+    QTest::addColumn<QStringList>("names");
+    const QStringList words{"ac", "abc",    "abbc", "b",     "xay", "AC",   "K",   "k", "\u212a",
+                            "s",  "\u017f", "a{2}", "ab{2}", "a.c", "a\nc", "(a)", "-"};
+    const auto row = [&](const char* name, const char* pattern, bool cs) {
+        QTest::newRow(name) << QString::fromUtf8(pattern) << cs << words;
+    };
+    row("optional char", "ab?c", true);
+    row("starred char", "ab*c", true);
+    row("plus keeps the char", "ab+c", true);
+    row("counted char", "ab{0}c", true);
+    row("counted at least", "ab{2,}c", true);
+    row("brace not a quantifier", "a\\{2}", true);
+    row("alternation at top level", "abc|b", true);
+    row("alternation in a group", "a(b|x)c", true);
+    row("optional group", "a(bb)?c", true);
+    row("inline caseless", "(?i)ac", true);
+    row("inline caseless inside", "a(?i:C)", true);
+    row("caseless literal", "ac", false);
+    row("caseless k folds from the Kelvin sign", "k", false);
+    row("caseless s folds from long s", "^s$", false);
+    row("escaped dot", "a\\.c", true);
+    row("dot", "a.c", true);
+    row("escape class", "\\w\\.c", true);
+    row("newline escape", "a\\nc", true);
+    row("hex escape", "\\x61c", true);
+    row("hex escape braces", "\\x{61}c", true);
+    row("class", "[ab]c", true);
+    row("class with bracket", "[]a]c", true);
+    row("posix class", "[[:alpha:]]c", true);
+    row("quoted", "\\Qa.c\\E", true);
+    row("lookahead", "a(?=c)", true);
+    row("lookbehind", "(?<=a)c", true);
+    row("back reference", "(a)\\1?c", true);
+    row("anchors", "^a.*c$", true);
+    row("lazy quantifier", "ab*?c", true);
+    row("possessive quantifier", "ab*+c", true);
+    row("verb", "(*NO_START_OPT)ac", true);
+    row("literal parens", "\\(a\\)", true);
+    row("single byte", "\\C", true);
+    row("non-ASCII literal", "\u212a", true);
+    row("non-ASCII literal ignoring case", "\u212a", false);
+    row("keep out", "a\\Kc", true);
+}
+
+void TestSearch::corpusPrefilterEdgeCases()
+{
+    QFETCH(QString, pattern);
+    QFETCH(bool, caseSensitive);
+    QFETCH(QStringList, names);
+    const NameMatcher m(SearchQuery{MatchMode::Regex, pattern, caseSensitive});
+    QVERIFY2(m.isValid(), qPrintable(m.errorString()));
+    std::vector<std::string> utf8;
+    for (const QString& n : names)
+        utf8.push_back(n.toStdString());
+    int matched = 0;
+    const QString diff = compareWithReference(utf8, m, &matched);
+    QVERIFY2(diff.isEmpty(), qPrintable(diff));
+    QVERIFY(matched > 0);
+}
+
+void TestSearch::corpusKeepsUndecided()
+{
+    // The match limit: Undecided on the corpus path as on the per-name one.
+    const std::string hard = std::string(40, 'a') + "!";
+    const std::vector<std::string> names{"x!", hard, "ab", "zzz"};
+    const NameCorpus corpus(makeIndexUtf8(names));
+    const SearchResult r = searchModel(corpus, NameMatcher({MatchMode::Regex, QStringLiteral("(a+)+b|!"), true}));
+    QCOMPARE(r.entries, (std::vector<int>{0, 2}));
+    QCOMPARE(r.undecided, std::vector<int>{1});
+    std::vector<std::string> many;
+    for (int i = 0; i < 300; ++i)
+        many.push_back(std::string(40, 'a') + "!" + std::to_string(i));
+    many.push_back("aaa");
+    const SearchResult c =
+        searchModel(NameCorpus(makeIndexUtf8(many)), NameMatcher({MatchMode::Regex, "^(a+)+$", true}));
+    QCOMPARE(c.entries, std::vector<int>{300});
+    QCOMPARE(int(c.undecided.size()), 300);
+    // Ignoring case, a non-ASCII name is decided apart and merged in order.
+    const std::vector<std::string> mixed{hard, "\xc3\xa9" + hard, "B", "\xc3\xa9!"};
+    const SearchResult u = searchModel(NameCorpus(makeIndexUtf8(mixed)),
+                                       NameMatcher({MatchMode::Regex, QStringLiteral("(a+)+b|!"), false}));
+    QCOMPARE(u.entries, std::vector<int>{3});
+    QCOMPARE(u.undecided, (std::vector<int>{0, 1}));
+}
+
+void TestSearch::searchMatchesFromCorpus()
+{
+    const ModelIndex idx = makeIndex(kNames);
+    const ModelTree tree = ModelTree::build(idx);
+    const NameCorpus corpus(idx);
+    for (const SearchQuery& q :
+         {SearchQuery{MatchMode::Contains, "layers", false}, SearchQuery{MatchMode::Regex, R"(\d+\.attn)", true},
+          SearchQuery{MatchMode::Wildcard, "", true}}) {
+        const auto a = SearchMatches::compute(idx, tree, NameMatcher(q));
+        const auto b = SearchMatches::compute(idx, tree, corpus, NameMatcher(q));
+        QCOMPARE(b->entries, a->entries);
+        QCOMPARE(b->undecided, a->undecided);
+        QCOMPARE(b->matchNode, a->matchNode);
+        QCOMPARE(b->visible, a->visible);
+    }
+    // A corpus of another model is not used.
+    const NameCorpus other(makeIndex({QStringLiteral("layers")}));
+    const auto c = SearchMatches::compute(idx, tree, other, NameMatcher({MatchMode::Contains, "layers", true}));
+    QCOMPARE(c->entries, (std::vector<int>{0, 1, 2, 3}));
 }
 
 QTEST_GUILESS_MAIN(TestSearch)

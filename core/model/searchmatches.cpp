@@ -2,17 +2,20 @@
 
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "model/namecorpus.h"
 
 namespace paramscope {
 
-std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
-                                                            const NameMatcher& matcher)
+namespace {
+
+template <typename Search>
+std::shared_ptr<const SearchMatches> computeWith(const ModelTree& tree, const NameMatcher& matcher, Search search)
 {
     auto m = std::make_shared<SearchMatches>();
     m->matcher = matcher;
     if (!matcher.isValid() || matcher.isEmpty())
         return m;
-    SearchResult r = searchModel(index, matcher);
+    SearchResult r = search();
     m->entries = std::move(r.entries);
     m->undecided = std::move(r.undecided);
     m->matchNode.assign(size_t(tree.size()), 0);
@@ -30,6 +33,23 @@ std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& in
         }
     }
     return m;
+}
+
+}  // namespace
+
+std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
+                                                            const NameMatcher& matcher)
+{
+    return computeWith(tree, matcher, [&] { return searchModel(index, matcher); });
+}
+
+std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
+                                                            const NameCorpus& corpus, const NameMatcher& matcher)
+{
+    // A corpus of another model (a caller's mistake) would give indices into the wrong entries.
+    if (size_t(corpus.size()) != index.entries.size())
+        return compute(index, tree, matcher);
+    return computeWith(tree, matcher, [&] { return searchModel(corpus, matcher); });
 }
 
 std::vector<int> nodesToExpand(const ModelTree& tree, const SearchMatches& matches, int maxNodes)

@@ -14,6 +14,7 @@ namespace paramscope {
 
 class ModelIndex;
 class ModelTree;
+class NameCorpus;
 
 /// The result of one search over a model and its tree.
 struct SearchMatches {
@@ -26,6 +27,9 @@ struct SearchMatches {
     /// An empty or invalid matcher gives an empty result (a view then shows everything).
     static std::shared_ptr<const SearchMatches> compute(const ModelIndex& index, const ModelTree& tree,
                                                         const NameMatcher& matcher);
+    /// The same, faster: `corpus` holds the names of `index` (built once per model).
+    static std::shared_ptr<const SearchMatches> compute(const ModelIndex& index, const ModelTree& tree,
+                                                        const NameCorpus& corpus, const NameMatcher& matcher);
 };
 
 /// The modules on a path to a match, each once, parents before children (the root left

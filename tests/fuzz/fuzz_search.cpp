@@ -1,10 +1,15 @@
 // libFuzzer target: the search pattern compiler (core/search.h) in every mode, case on and
 // off. Input: one flags byte (bits 0-1 the mode, bit 2 case-insensitive), then the pattern,
 // then optional extra names, separated by NUL bytes. Checks that hold whatever the pattern:
-// the UTF-8 and the QString overloads of matches() agree on valid UTF-8, and a wildcard
-// without '*' or '?' matches exactly the names the exact mode matches.
+// the UTF-8 and the QString overloads of matches() agree on valid UTF-8, a wildcard
+// without '*' or '?' matches exactly the names the exact mode matches, and the search over a
+// NameCorpus gives the per-name results (a regular expression: QRegularExpression's on the
+// name as a QString, wherever it decides).
 #include "fuzzutil.h"
+#include "model/modelindex.h"
+#include "model/namecorpus.h"
 #include "model/search.h"
+#include "base/textutil.h"
 
 #include <QString>
 
@@ -84,6 +89,30 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             FUZZ_CHECK(a == b, "matches(QString) and matches(UTF-8) disagree");
         if (literalWildcard && m.isValid())
             FUZZ_CHECK(a == exact.matches(qn), "a wildcard without * or ? differs from the exact match");
+    }
+
+    ModelIndex index;  // entries set directly: names may repeat here
+    for (std::string_view n : names) {
+        TensorEntry e;
+        e.name = std::string(n);
+        index.entries.push_back(e);
+    }
+    const NameCorpus corpus(index);
+    const SearchResult fast = searchModel(corpus, m);
+    std::vector<MatchResult> got(names.size(), MatchResult::NoMatch);
+    for (int i : fast.entries)
+        got[size_t(i)] = MatchResult::Match;
+    for (int i : fast.undecided) {
+        FUZZ_CHECK(got[size_t(i)] == MatchResult::NoMatch, "a name both matched and undecided");
+        got[size_t(i)] = MatchResult::Undecided;
+    }
+    for (size_t i = 0; i < names.size(); ++i) {
+        const bool regex = q.mode == MatchMode::Regex;
+        const MatchResult want = regex ? m.match(utf8ToQString(names[i])) : m.match(names[i]);
+        if (want != MatchResult::Undecided)
+            FUZZ_CHECK(got[i] == want, "the corpus search differs from the per-name match");
+        if (regex && want != MatchResult::Undecided)
+            FUZZ_CHECK(m.match(names[i]) == want, "PCRE2 8-bit differs from QRegularExpression");
     }
     return 0;
 }
