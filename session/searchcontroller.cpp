@@ -2,6 +2,7 @@
 
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "model/namecorpus.h"
 
 #include <QElapsedTimer>
 #include <QLoggingCategory>
@@ -27,6 +28,7 @@ void SearchController::setModel(std::shared_ptr<const ModelIndex> index, std::sh
     m_tree = std::move(tree);
     m_matches.reset();
     m_full.reset();
+    m_corpus.reset();
 }
 
 void SearchController::setQuery(const SearchQuery& query)
@@ -75,18 +77,25 @@ void SearchController::run()
 namespace {
 
 struct ViewResult {
+    std::shared_ptr<const NameCorpus> corpus;  // the names searched (built by the first search)
     std::shared_ptr<const SearchMatches> matches;
     std::shared_ptr<const TreeLayout> full;   // every node in the sort's order (null: the model's order)
     std::shared_ptr<const TreeLayout> shown;  // what the view shows
 };
 
-ViewResult computeView(const ModelIndex& index, const ModelTree& tree, const NameMatcher* matcher,
-                       std::shared_ptr<const SearchMatches> matches, std::shared_ptr<const TreeLayout> full,
-                       const TreeSort& sort)
+ViewResult computeView(const ModelIndex& index, const ModelTree& tree, std::shared_ptr<const NameCorpus> corpus,
+                       const NameMatcher* matcher, std::shared_ptr<const SearchMatches> matches,
+                       std::shared_ptr<const TreeLayout> full, const TreeSort& sort)
 {
     ViewResult r;
-    if (matcher)
-        matches = SearchMatches::compute(index, tree, *matcher);
+    if (matcher) {
+        // Every name once in one buffer, built by the first search of a model (a few ms at
+        // 100k names) and kept: each later search scans it instead of 100k strings.
+        if (!corpus)
+            corpus = std::make_shared<const NameCorpus>(index);
+        matches = SearchMatches::compute(index, tree, *corpus, *matcher);
+    }
+    r.corpus = std::move(corpus);
     r.matches = std::move(matches);
     // The model's order needs a layout only to hide rows.
     if (!full && (sort.field != TreeSort::Field::ModelOrder || r.matches))
@@ -105,22 +114,24 @@ void SearchController::compute(const NameMatcher* matcher, std::shared_ptr<const
     const auto done = [this, sort = m_sort](ViewResult r) {
         if (sort == m_sort && r.full)
             m_full = r.full;
+        if (r.corpus)
+            m_corpus = r.corpus;  // a superseded model's jobs never get here
         m_matches = r.matches;
         Q_EMIT viewReady(std::move(r.matches), std::move(r.shown));
     };
     if (!async) {
-        done(computeView(*m_index, *m_tree, matcher, std::move(matches), m_full, m_sort));
+        done(computeView(*m_index, *m_tree, m_corpus, matcher, std::move(matches), m_full, m_sort));
         return;
     }
     std::optional<NameMatcher> owned;
     if (matcher)
         owned = *matcher;
     m_jobs.start(
-        [index = m_index, tree = m_tree, owned = std::move(owned), matches = std::move(matches), full = m_full,
-         sort = m_sort](const JobHandle&) {
+        [index = m_index, tree = m_tree, corpus = m_corpus, owned = std::move(owned), matches = std::move(matches),
+         full = m_full, sort = m_sort](const JobHandle&) {
             QElapsedTimer t;
             t.start();
-            ViewResult r = computeView(*index, *tree, owned ? &*owned : nullptr, matches, full, sort);
+            ViewResult r = computeView(*index, *tree, corpus, owned ? &*owned : nullptr, matches, full, sort);
             qCDebug(lcSearchTiming, "search and layout of %zu names on a worker in %lld ms", index->entries.size(),
                     t.elapsed());
             return r;

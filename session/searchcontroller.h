@@ -22,6 +22,7 @@ namespace paramscope {
 
 class ModelIndex;
 class ModelTree;
+class NameCorpus;
 
 class SearchController : public QObject {
     Q_OBJECT
@@ -80,6 +81,7 @@ private:
     std::shared_ptr<const ModelTree> m_tree;
     std::shared_ptr<const SearchMatches> m_matches;  // the last handed back
     std::shared_ptr<const TreeLayout> m_full;        // every node in m_sort's order, once computed
+    std::shared_ptr<const NameCorpus> m_corpus;      // the model's names in one buffer, once searched
     TreeSort m_sort;
     size_t m_asyncThreshold = 20000;
 };

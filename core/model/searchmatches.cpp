@@ -52,24 +52,4 @@ std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& in
     return computeWith(tree, matcher, [&] { return searchModel(corpus, matcher); });
 }
 
-std::vector<int> nodesToExpand(const ModelTree& tree, const SearchMatches& matches, int maxNodes)
-{
-    std::vector<unsigned char> seen(size_t(tree.size()), 0);
-    std::vector<int> nodes;
-    for (int e : matches.entries) {
-        const int n = tree.nodeForEntry(e);
-        if (n < 0)
-            continue;
-        std::vector<int> chain;
-        for (int p = tree.node(n).parent; p > 0 && !seen[size_t(p)]; p = tree.node(p).parent) {
-            seen[size_t(p)] = 1;
-            chain.push_back(p);
-        }
-        nodes.insert(nodes.end(), chain.rbegin(), chain.rend());
-        if (int(nodes.size()) > maxNodes)
-            break;
-    }
-    return nodes;
-}
-
 }  // namespace paramscope

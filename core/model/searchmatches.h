@@ -1,9 +1,8 @@
 #pragma once
 
 // The match set of one search over a model: which tensors match and which tree nodes a
-// filtered view shows (the matches and their ancestors), plus the modules to open so the
-// matches are in view. Computed in one pass, off the GUI thread if need be; immutable
-// afterwards.
+// filtered view shows (the matches and their ancestors). Computed in one pass, off the GUI
+// thread if need be; immutable afterwards.
 
 #include "model/search.h"
 
@@ -31,9 +30,5 @@ struct SearchMatches {
     static std::shared_ptr<const SearchMatches> compute(const ModelIndex& index, const ModelTree& tree,
                                                         const NameCorpus& corpus, const NameMatcher& matcher);
 };
-
-/// The modules on a path to a match, each once, parents before children (the root left
-/// out), in the order of the matches. Stops once more than `maxNodes` are collected.
-std::vector<int> nodesToExpand(const ModelTree& tree, const SearchMatches& matches, int maxNodes);
 
 }  // namespace paramscope
