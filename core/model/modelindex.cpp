@@ -96,6 +96,25 @@ QString fileLabel(const QString& path)
 
 constexpr std::int64_t kSaturated = std::numeric_limits<std::int64_t>::max();
 
+/// checkedNumel() over an entry's Dims, without a std::vector copy.
+std::optional<std::int64_t> checkedNumel(const std::int64_t* first, const std::int64_t* last)
+{
+    for (const std::int64_t* d = first; d != last; ++d) {
+        if (*d < 0)
+            return std::nullopt;
+        if (*d == 0)
+            return 0;  // an empty tensor, whatever the other dimensions say
+    }
+    std::int64_t n = 1;
+    for (const std::int64_t* d = first; d != last; ++d) {
+        auto m = checkedMul(n, *d);
+        if (!m)
+            return std::nullopt;
+        n = *m;
+    }
+    return n;
+}
+
 }  // namespace
 
 std::int64_t requiredStorageElements(const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& strides,
@@ -243,7 +262,7 @@ void ModelIndex::finalize()
     std::unordered_map<int, int> firstInStorage;
     for (size_t i = 0; i < entries.size(); ++i) {
         auto& e = entries[i];
-        const auto n = checkedNumel(e.shape);
+        const auto n = checkedNumel(e.shape.begin(), e.shape.end());
         const auto b = n ? checkedMul(*n, dtypeItemSize(e.dtype)) : std::nullopt;
         e.sizeOverflow = !n || !b;
         e.numel = n ? *n : kSaturated;
@@ -345,7 +364,7 @@ Result<TensorView> ModelIndex::view(int entry) const
     v.storage = std::move(bytes.value());
     v.dtype = e.dtype;
     v.shape = e.shape;
-    v.strides = e.strides.size() == e.shape.size() ? e.strides : contiguousStrides(e.shape);
+    v.strides = e.strides.size() == e.shape.size() ? e.strides.toVector() : contiguousStrides(e.shape);
     v.offset = e.storageOffset;
     v.qScale = e.qScale;
     v.qZeroPoint = e.qZeroPoint;

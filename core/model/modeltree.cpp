@@ -144,6 +144,9 @@ void ModelTree::insertNames(const ModelIndex& index)
         m_nodes[size_t(cur)].entry = int(ei);
         m_nodeForEntry[ei] = cur;
     }
+    // The reserve above guesses the module count; a tree keeps what it needs.
+    if (m_nodes.capacity() > m_nodes.size() + m_nodes.size() / 16)
+        m_nodes.shrink_to_fit();
 }
 
 /// Counts bottom-up. Nodes are created after their parents, so a reverse sweep visits
