@@ -68,7 +68,7 @@ bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset
     e.uncompressedSize = le32(c + 24);
     const std::uint64_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen2 = le16(c + 32);
     const std::uint16_t disk = le16(c + 34);
-    e.localHeaderOffset = le32(c + 42);
+    std::uint64_t localHeaderOffset = le32(c + 42);  // needed only here, to find the data
     total = kCentralSize + nameLen + extraLen + commentLen2;
     if (cdEnd - pos < total)
         return bad(ErrorKind::Corrupt, QStringLiteral("directory entry %1 runs past the end of the directory").arg(i));
@@ -93,7 +93,7 @@ bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset
                 f += 8;
                 return true;
             };
-            if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(e.localHeaderOffset))
+            if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(localHeaderOffset))
                 return bad(ErrorKind::Corrupt,
                            QStringLiteral("entry '%1' has a short ZIP64 extra field").arg(displayName(e.name)));
         }
@@ -109,7 +109,7 @@ bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset
                    QStringLiteral("entry '%1' uses compression method %2 (only stored and deflate are supported)")
                        .arg(argText(displayName(e.name)), argText(e.method)));
     // The local header repeats the name and has its own extra field; the data follows.
-    const std::uint64_t lho = e.localHeaderOffset;
+    const std::uint64_t lho = localHeaderOffset;
     if (!file.contains(lho, kLocalSize) || lho + kLocalSize > cdOffset || le32(d + lho) != kLocalSig)
         return bad(ErrorKind::Corrupt,
                    QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)")

@@ -19,7 +19,6 @@ struct ZipEntry {
     std::uint32_t crc32 = 0;
     std::uint64_t compressedSize = 0;
     std::uint64_t uncompressedSize = 0;
-    std::uint64_t localHeaderOffset = 0;
     std::uint64_t dataOffset = 0;  // first byte of the (compressed) data in the file
 
     bool isStored() const { return method == 0; }
