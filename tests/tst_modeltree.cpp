@@ -106,6 +106,11 @@ void TestModelTree::build_data()
         << lines({"embed.weight float32 10x4 s1", "proj.weight float32 4x4 s2", "out.weight float32 10x4 s1"})
         << lines({"embed 40 160", "  weight [T] 40 160", "proj 16 64", "  weight [T] 16 64", "out 40 160",
                   "  weight [T] 40 160"});
+    QTest::newRow("tied weights counted once, storage indices far apart")
+        << lines({"embed.weight float32 10x4 s2000000000", "proj.weight float32 4x4 s2",
+                  "out.weight float32 10x4 s2000000000", "out.bias float32 4 s2"})
+        << lines({"embed 40 160", "  weight [T] 40 160", "proj 16 64", "  weight [T] 16 64", "out 44 176",
+                  "  weight [T] 40 160", "  bias [T] 4 16"});
     QTest::newRow("tied weights counted once, same module")
         << lines({"m.a float32 5 s7", "m.b float32 5 s7", "m.c int64 2 s8"})
         << lines({"m 7 36", "  a [T] 5 20", "  b [T] 5 20", "  c [T] 2 16"});

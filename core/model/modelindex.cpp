@@ -6,7 +6,9 @@
 #include <QFileInfo>
 #include <QLocale>
 
+#include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <unordered_map>
 #include <unordered_set>
@@ -93,6 +95,25 @@ QString fileLabel(const QString& path)
 }
 
 constexpr std::int64_t kSaturated = std::numeric_limits<std::int64_t>::max();
+
+/// checkedNumel() over an entry's Dims, without a std::vector copy.
+std::optional<std::int64_t> checkedNumel(const std::int64_t* first, const std::int64_t* last)
+{
+    for (const std::int64_t* d = first; d != last; ++d) {
+        if (*d < 0)
+            return std::nullopt;
+        if (*d == 0)
+            return 0;  // an empty tensor, whatever the other dimensions say
+    }
+    std::int64_t n = 1;
+    for (const std::int64_t* d = first; d != last; ++d) {
+        auto m = checkedMul(n, *d);
+        if (!m)
+            return std::nullopt;
+        n = *m;
+    }
+    return n;
+}
 
 }  // namespace
 
@@ -231,10 +252,17 @@ void TensorView::copyRange(std::int64_t begin, std::int64_t count, std::uint8_t*
 
 void ModelIndex::finalize()
 {
+    // First entry per storage: a table when the storage indices are dense (they index
+    // `storages`), a hash map otherwise.
+    int maxStorage = -1;
+    for (const auto& e : entries)
+        maxStorage = std::max(maxStorage, e.storage);
+    const bool dense = size_t(maxStorage) < 4 * entries.size() + 64;
+    std::vector<int> firstDense(dense ? size_t(maxStorage + 1) : 0, -1);
     std::unordered_map<int, int> firstInStorage;
     for (size_t i = 0; i < entries.size(); ++i) {
         auto& e = entries[i];
-        const auto n = checkedNumel(e.shape);
+        const auto n = checkedNumel(e.shape.begin(), e.shape.end());
         const auto b = n ? checkedMul(*n, dtypeItemSize(e.dtype)) : std::nullopt;
         e.sizeOverflow = !n || !b;
         e.numel = n ? *n : kSaturated;
@@ -242,7 +270,13 @@ void ModelIndex::finalize()
         if (e.strides.empty() && !e.shape.empty())
             e.strides = contiguousStrides(e.shape);
         e.sharedWith = -1;
-        if (e.storage >= 0) {
+        if (e.storage >= 0 && dense) {
+            int& first = firstDense[size_t(e.storage)];
+            if (first >= 0)
+                e.sharedWith = first;
+            else
+                first = int(i);
+        } else if (e.storage >= 0) {
             auto [it, inserted] = firstInStorage.emplace(e.storage, int(i));
             if (!inserted)
                 e.sharedWith = it->second;
@@ -256,14 +290,29 @@ void ModelIndex::makeNamesUnique()
     // Flattening can give two tensors one name ({'a': {'b': t}, 'a.b': u}; a key '' at the
     // top becomes "tensor" beside a real "tensor"). Every later one gets "#2", "#3", ...
     // (the first unused), so each name selects one tensor and exports hold what they say.
-    std::unordered_map<std::string_view, int> count;
-    count.reserve(entries.size());
-    bool clash = false;
-    for (const auto& e : entries)
-        if (++count[e.name] > 1)
-            clash = true;
-    if (!clash)
-        return;
+    // Any name twice? An open-addressing set of entry indices: no allocation per name.
+    {
+        std::size_t cap = 16;
+        while (cap < entries.size() * 2)
+            cap *= 2;
+        std::vector<int> slots(cap, -1);
+        bool clash = false;
+        for (size_t i = 0; i < entries.size() && !clash; ++i) {
+            const std::string& name = entries[i].name;
+            for (std::size_t k = std::hash<std::string_view>()(name) & (cap - 1);; k = (k + 1) & (cap - 1)) {
+                if (slots[k] < 0) {
+                    slots[k] = int(i);
+                    break;
+                }
+                if (entries[size_t(slots[k])].name == name) {
+                    clash = true;
+                    break;
+                }
+            }
+        }
+        if (!clash)
+            return;
+    }
     std::unordered_set<std::string> taken;
     for (const auto& e : entries)
         taken.insert(e.name);
@@ -315,7 +364,7 @@ Result<TensorView> ModelIndex::view(int entry) const
     v.storage = std::move(bytes.value());
     v.dtype = e.dtype;
     v.shape = e.shape;
-    v.strides = e.strides.size() == e.shape.size() ? e.strides : contiguousStrides(e.shape);
+    v.strides = e.strides.size() == e.shape.size() ? e.strides.toVector() : contiguousStrides(e.shape);
     v.offset = e.storageOffset;
     v.qScale = e.qScale;
     v.qZeroPoint = e.qZeroPoint;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "base/checkedsize.h"
+#include "base/dims.h"
 #include "base/dtype.h"
 #include "base/result.h"
 
@@ -78,9 +79,9 @@ struct TensorEntry {
     /// optimizer.state.17.exp_avg, matched through param_groups' order), or -1.
     /// (Fields are ordered so that these two ints fill padding: 100k entries stay small.)
     int belongsTo = -1;
-    std::vector<std::int64_t> shape;
-    std::vector<std::int64_t> strides;  // in elements
-    std::int64_t storageOffset = 0;     // in elements
+    Dims shape;
+    Dims strides;                    // in elements
+    std::int64_t storageOffset = 0;  // in elements
     std::int64_t numel = 0;
     std::int64_t bytes = 0;  // numel * item size: the size of a contiguous copy
     /// The shape's element count or byte count does not fit 64 bits: numel and bytes are

@@ -3,8 +3,7 @@
 #include "model/modelindex.h"
 
 #include <algorithm>
-#include <unordered_map>
-#include <unordered_set>
+#include <functional>
 
 namespace paramscope {
 
@@ -15,11 +14,62 @@ ModelTree::ModelTree()
 
 namespace {
 
-struct PairHash {
-    size_t operator()(const std::pair<int, std::string_view>& p) const
+/// (parent, segment) -> module node, open addressing over node ids: 4 bytes a slot and no
+/// allocation per node (an unordered_map of pairs cost a node and a bucket per entry).
+class ChildTable {
+public:
+    explicit ChildTable(std::size_t expected)
     {
-        return std::hash<std::string_view>()(p.second) * 31u + std::hash<int>()(p.first);
+        std::size_t cap = 16;
+        while (cap < expected * 2)
+            cap *= 2;
+        m_slots.assign(cap, -1);
     }
+    static std::size_t hashOf(int parent, std::string_view seg)
+    {
+        return std::hash<std::string_view>()(seg) ^ (std::size_t(parent) * 0x9E3779B97F4A7C15ull);
+    }
+    /// The node under `parent` named `seg`, or -1.
+    int find(const std::vector<TreeNode>& nodes, int parent, std::string_view seg) const
+    {
+        const std::size_t mask = m_slots.size() - 1;
+        for (std::size_t i = hashOf(parent, seg) & mask;; i = (i + 1) & mask) {
+            const int id = m_slots[i];
+            if (id < 0)
+                return -1;
+            const TreeNode& n = nodes[size_t(id)];
+            if (n.parent == parent && n.name == seg)
+                return id;
+        }
+    }
+    void insert(const std::vector<TreeNode>& nodes, int id)
+    {
+        if ((m_used + 1) * 2 > m_slots.size())
+            grow(nodes);
+        place(nodes, id);
+        ++m_used;
+    }
+
+private:
+    void place(const std::vector<TreeNode>& nodes, int id)
+    {
+        const std::size_t mask = m_slots.size() - 1;
+        const TreeNode& n = nodes[size_t(id)];
+        std::size_t i = hashOf(n.parent, n.name) & mask;
+        while (m_slots[i] >= 0)
+            i = (i + 1) & mask;
+        m_slots[i] = id;
+    }
+    void grow(const std::vector<TreeNode>& nodes)
+    {
+        std::vector<int> old(m_slots.size() * 2, -1);
+        old.swap(m_slots);
+        for (int id : old)
+            if (id >= 0)
+                place(nodes, id);
+    }
+    std::vector<int> m_slots;
+    std::size_t m_used = 0;
 };
 
 }  // namespace
@@ -50,10 +100,9 @@ ModelTree ModelTree::build(const ModelIndex& index)
 void ModelTree::insertNames(const ModelIndex& index)
 {
     m_nodeForEntry.assign(index.entries.size(), -1);
-    // (parent, segment) -> module node. Names are views into the entries, which outlive
-    // this function's map.
-    std::unordered_map<std::pair<int, std::string_view>, int, PairHash> childByName;
-    childByName.reserve(index.entries.size() * 2);
+    // (parent, segment) -> node; a name's first node under a parent, never its duplicates.
+    ChildTable childByName(index.entries.size() + index.entries.size() / 4);
+    m_nodes.reserve(m_nodes.size() + index.entries.size() + index.entries.size() / 4);
 
     // One copy of all names; the map's keys and the nodes view it.
     auto names = std::make_shared<std::string>();
@@ -77,13 +126,11 @@ void ModelTree::insertNames(const ModelIndex& index)
             const bool last = dot == std::string::npos;
             const std::string_view seg = name.substr(start, last ? std::string::npos : dot - start);
             const std::string_view full = name.substr(0, last ? name.size() : dot);
-            auto it = childByName.find({cur, seg});
-            int next;
-            if (it == childByName.end()) {
+            int next = childByName.find(m_nodes, cur, seg);
+            if (next < 0) {
                 next = addChild(cur, seg, full);
-                childByName.emplace(std::make_pair(cur, seg), next);
+                childByName.insert(m_nodes, next);
             } else {
-                next = it->second;
                 if (last && m_nodes[size_t(next)].entry >= 0) {
                     // The same name twice (a malformed file): keep both, side by side.
                     next = addChild(cur, seg, full);
@@ -97,46 +144,57 @@ void ModelTree::insertNames(const ModelIndex& index)
         m_nodes[size_t(cur)].entry = int(ei);
         m_nodeForEntry[ei] = cur;
     }
+    // The reserve above guesses the module count; a tree keeps what it needs.
+    if (m_nodes.capacity() > m_nodes.size() + m_nodes.size() / 16)
+        m_nodes.shrink_to_fit();
 }
-
-namespace {
-
-/// Adds the tensors of the subtree at `root` that `parentSeen` has not counted yet (rare:
-/// tied weights in sibling subtrees), one by one.
-void recountSubtree(const std::vector<TreeNode>& nodes, const ModelIndex& index, int root, TreeNode& parent,
-                    std::unordered_set<int>& parentSeen)
-{
-    std::vector<int> stack{root};
-    while (!stack.empty()) {
-        const int c = stack.back();
-        stack.pop_back();
-        const TreeNode& cn = nodes[size_t(c)];
-        if (cn.entry >= 0) {
-            const TensorEntry& e = index.entries[size_t(cn.entry)];
-            if (e.storage < 0 || parentSeen.insert(e.storage).second) {
-                parent.numel = saturatingAdd(parent.numel, e.numel);
-                parent.bytes = saturatingAdd(parent.bytes, e.bytes);
-            }
-        }
-        for (int ch : cn.children)
-            stack.push_back(ch);
-    }
-}
-
-}  // namespace
 
 /// Counts bottom-up. Nodes are created after their parents, so a reverse sweep visits
-/// children first. Shared storages are counted once per subtree: each node keeps the set
-/// of storages already counted below it.
+/// children first. A storage several entries share (tied weights, views) is counted once
+/// per subtree, with the first of its entries (in file order) in that subtree: those entries
+/// are rare, so each walks up only until it meets a node that already counted its storage.
 void ModelTree::aggregate(const ModelIndex& index)
 {
-    std::vector<std::unordered_set<int>> seen(m_nodes.size());
+    // Entries per storage: counted in a table when the indices are dense (they index
+    // ModelIndex::storages), else found by sorting.
+    int maxStorage = -1;
+    for (const TensorEntry& e : index.entries)
+        maxStorage = std::max(maxStorage, e.storage);
+    std::vector<unsigned char> sharedStorage;  // per storage index: used by more than one entry
+    std::vector<unsigned char> sharedEntry;    // per entry, when the indices are sparse
+    if (size_t(maxStorage) < 4 * index.entries.size() + 64) {
+        std::vector<int> users(size_t(maxStorage + 1), 0);
+        for (const TensorEntry& e : index.entries)
+            if (e.storage >= 0)
+                ++users[size_t(e.storage)];
+        sharedStorage.resize(users.size());
+        for (size_t s = 0; s < users.size(); ++s)
+            sharedStorage[s] = users[s] > 1;
+    } else {
+        std::vector<std::pair<int, int>> byStorage;  // storage, entry
+        for (size_t ei = 0; ei < index.entries.size(); ++ei)
+            if (index.entries[ei].storage >= 0)
+                byStorage.emplace_back(index.entries[ei].storage, int(ei));
+        std::sort(byStorage.begin(), byStorage.end());
+        sharedEntry.assign(index.entries.size(), 0);
+        for (size_t k = 0; k < byStorage.size(); ++k)
+            if ((k > 0 && byStorage[k - 1].first == byStorage[k].first) ||
+                (k + 1 < byStorage.size() && byStorage[k + 1].first == byStorage[k].first))
+                sharedEntry[size_t(byStorage[k].second)] = 1;
+    }
+    const auto isShared = [&](const TensorEntry& e) {
+        if (e.storage < 0)
+            return false;
+        if (!sharedEntry.empty())
+            return sharedEntry[size_t(&e - index.entries.data())] != 0;
+        return sharedStorage[size_t(e.storage)] != 0;
+    };
+
     for (size_t i = m_nodes.size(); i-- > 0;) {
         TreeNode& n = m_nodes[i];
         if (n.entry >= 0) {
             const TensorEntry& e = index.entries[size_t(n.entry)];
-            const bool counted = e.storage >= 0 && !seen[i].insert(e.storage).second;
-            if (!counted) {
+            if (!isShared(e)) {
                 n.numel = saturatingAdd(n.numel, e.numel);
                 n.bytes = saturatingAdd(n.bytes, e.bytes);
             }
@@ -159,20 +217,28 @@ void ModelTree::aggregate(const ModelIndex& index)
         p.parameters += n.parameters;
         p.buffers += n.buffers;
         p.tensors += n.tensors;
-        // Add this subtree's numbers, minus storages the parent already counted from an
-        // earlier sibling.
-        auto& ps = seen[size_t(n.parent)];
-        const bool overlap = std::any_of(seen[i].begin(), seen[i].end(), [&ps](int s) { return ps.count(s) > 0; });
-        if (!overlap) {
-            p.numel = saturatingAdd(p.numel, n.numel);
-            p.bytes = saturatingAdd(p.bytes, n.bytes);
-            ps.insert(seen[i].begin(), seen[i].end());
-        } else {
-            recountSubtree(m_nodes, index, int(i), p, ps);
+        p.numel = saturatingAdd(p.numel, n.numel);
+        p.bytes = saturatingAdd(p.bytes, n.bytes);
+    }
+
+    // The shared storages, grouped by storage, each group in file order.
+    std::vector<int> shared;
+    for (size_t ei = 0; ei < index.entries.size(); ++ei)
+        if (isShared(index.entries[ei]) && m_nodeForEntry[ei] >= 0)
+            shared.push_back(int(ei));
+    if (shared.empty())
+        return;
+    std::stable_sort(shared.begin(), shared.end(),
+                     [&](int a, int b) { return index.entries[size_t(a)].storage < index.entries[size_t(b)].storage; });
+    std::vector<int> countedStorage(m_nodes.size(), -1);  // the shared storage a node counted last
+    for (int ei : shared) {
+        const TensorEntry& e = index.entries[size_t(ei)];
+        for (int a = m_nodeForEntry[size_t(ei)]; a >= 0 && countedStorage[size_t(a)] != e.storage;
+             a = m_nodes[size_t(a)].parent) {
+            countedStorage[size_t(a)] = e.storage;
+            m_nodes[size_t(a)].numel = saturatingAdd(m_nodes[size_t(a)].numel, e.numel);
+            m_nodes[size_t(a)].bytes = saturatingAdd(m_nodes[size_t(a)].bytes, e.bytes);
         }
-        // Entries without storage identity never collide.
-        seen[i].clear();
-        seen[i].rehash(0);
     }
 }
 

@@ -644,6 +644,21 @@ bool Machine::toInt(const Value* v, std::int64_t& out)
     }
     return false;
 }
+bool Machine::toInts(const Value* v, Dims& out)
+{
+    if (!v || (v->type != Value::Type::Tuple && v->type != Value::Type::List))
+        return false;
+    out.clear();
+    out.reserve(v->items.size());
+    for (const auto* x : v->items) {
+        std::int64_t i = 0;
+        if (!toInt(x, i))
+            return false;
+        out.push_back(i);
+    }
+    return true;
+}
+
 bool Machine::toInts(const Value* v, std::vector<std::int64_t>& out)
 {
     if (!v || (v->type != Value::Type::Tuple && v->type != Value::Type::List))

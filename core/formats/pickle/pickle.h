@@ -6,6 +6,7 @@
 // OrderedDict, ...) and every other callable becomes an opaque object named by its GLOBAL
 // and is reported.
 
+#include "base/dims.h"
 #include "base/dtype.h"
 #include "base/result.h"
 
@@ -28,7 +29,7 @@ struct Value;
 struct TensorRef {
     int storage = -1;  // index into Document::storages
     std::int64_t offset = 0;
-    std::vector<std::int64_t> shape, strides;
+    Dims shape, strides;
     bool requiresGrad = false;
     bool isParameter = false;  // wrapped by _rebuild_parameter
     bool isArray = false;      // a NumPy array (kind "array"), its data in an inline storage

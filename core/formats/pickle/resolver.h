@@ -70,6 +70,7 @@ public:
     static bool toInt(const Value* v, std::int64_t& out);
     /// A tuple or list of such ints.
     static bool toInts(const Value* v, std::vector<std::int64_t>& out);
+    static bool toInts(const Value* v, Dims& out);
 
 protected:
     explicit Machine(const Limits& limits) : m_limits(limits) {}

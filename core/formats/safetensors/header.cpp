@@ -31,12 +31,12 @@ QString qs(const std::string& s)
 
 /// Codes of the specification that have no ParamScope dtype: their tensors are listed
 /// (and their sizes checked) but their values cannot be shown.
-int specOnlyDtypeBits(const QString& code)
+int specOnlyDtypeBits(const std::string& code)
 {
     static const std::pair<const char*, int> kCodes[] = {{"F4", 4},      {"F6_E2M3", 6},     {"F6_E3M2", 6},
                                                          {"F8_E8M0", 8}, {"F8_E4M3FNUZ", 8}, {"F8_E5M2FNUZ", 8}};
     for (const auto& [name, bits] : kCodes)
-        if (code == QLatin1String(name))
+        if (code == name)
             return bits;
     return 0;
 }
@@ -110,6 +110,14 @@ private:
                 offsetsText = QStringLiteral("nothing");
         bool dtypeIsString = false, shapeIsArray = false, offsetsIsArray = false;
         std::vector<json::Number> shape, offsets;
+        void reset()
+        {
+            haveDtype = haveShape = haveOffsets = false;
+            dtypeText = shapeText = offsetsText = QStringLiteral("nothing");
+            dtypeIsString = shapeIsArray = offsetsIsArray = false;
+            shape.clear();
+            offsets.clear();
+        }
     };
 
     bool parseField(HeaderTensor& t, Fields& f, const std::string& field)
@@ -130,7 +138,7 @@ private:
             if (!m_json.parseString(code))
                 return false;
             f.dtypeIsString = true;
-            t.code = QString::fromStdString(code);
+            t.code = std::move(code);
             return true;
         }
         if (field == "shape")
@@ -150,7 +158,8 @@ private:
             return m_json.fail(
                 QStringLiteral("%1 is %2, not an object with dtype, shape and data_offsets").arg(where(), text));
         }
-        Fields f;
+        Fields& f = m_fields;  // reused: no allocation per tensor for its number arrays
+        f.reset();
         if (!m_json.readObject([&](std::string&& field) { return parseField(t, f, field); }))
             return false;
         if (!f.dtypeIsString)
@@ -161,19 +170,20 @@ private:
             if (!d.whole || d.value > std::uint64_t(std::numeric_limits<std::int64_t>::max()))
                 return m_json.fail(
                     QStringLiteral("%1 has the invalid dimension %2 in its shape (dimensions are whole numbers >= 0)")
-                        .arg(where(), d.text));
+                        .arg(where(), d.text()));
             t.shape.push_back(std::int64_t(d.value));
         }
         if (!f.offsetsIsArray || f.offsets.size() != 2 || !f.offsets[0].whole || !f.offsets[1].whole)
             return m_json.fail(
                 QStringLiteral("%1 has invalid data_offsets (%2): they must be two whole numbers [begin, end]")
-                    .arg(where(), f.offsetsText));
+                    .arg(where(), f.offsetsIsArray ? json::renderArray(f.offsets) : f.offsetsText));
         t.begin = f.offsets[0].value;
         t.end = f.offsets[1].value;
         return true;
     }
 
     json::StrictReader m_json;
+    Fields m_fields;
 };
 
 QString invalidFile(const QString& path, const QString& problem)
@@ -189,16 +199,16 @@ QString checkTensor(HeaderTensor& t, Header& h, const QString& path, ErrorKind& 
     const auto range = [&] { return QStringLiteral("[%1, %2]").arg(argText(t.begin), argText(t.end)); };
     kind = ErrorKind::Corrupt;
     int bits = 0;
-    if (auto dt = dtypeFromSafetensors(t.code.toStdString())) {
+    if (auto dt = dtypeFromSafetensors(t.code)) {
         t.dtype = *dt;
         bits = dtypeItemSize(*dt) * 8;
     } else if ((bits = specOnlyDtypeBits(t.code)) > 0) {
         h.warnings << QStringLiteral(
                           "'%1' in '%2' has dtype %3, which ParamScope cannot show; it is listed without values")
-                          .arg(qs(t.name), fileLabel(path), t.code);
+                          .arg(qs(t.name), fileLabel(path), qs(t.code));
     } else {
         kind = ErrorKind::Unsupported;
-        return QStringLiteral("%1 has the unknown dtype '%2'").arg(where(), t.code);
+        return QStringLiteral("%1 has the unknown dtype '%2'").arg(where(), qs(t.code));
     }
     std::int64_t numel = 1;
     if (std::find(t.shape.begin(), t.shape.end(), 0) != t.shape.end())
@@ -222,7 +232,7 @@ QString checkTensor(HeaderTensor& t, Header& h, const QString& path, ErrorKind& 
     const std::uint64_t expected = std::uint64_t(totalBits / 8);
     if (t.end - t.begin != expected)
         return QStringLiteral("%1 has data_offsets %2 spanning %3 bytes, but dtype %4 with shape %5 needs %6 bytes")
-            .arg(argText(where()), argText(range()), argText(t.end - t.begin), argText(t.code),
+            .arg(argText(where()), argText(range()), argText(t.end - t.begin), argText(qs(t.code)),
                  argText(formatShape(t.shape)), argText(expected));
     return {};
 }
@@ -233,9 +243,11 @@ QString checkTiling(Header& h)
 {
     // safetensors has no module order; the data order is the writer's order, so entries
     // follow it (ties, i.e. empty tensors at one offset, keep the header's order).
-    std::stable_sort(h.tensors.begin(), h.tensors.end(), [](const HeaderTensor& a, const HeaderTensor& b) {
+    const auto dataOrder = [](const HeaderTensor& a, const HeaderTensor& b) {
         return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
-    });
+    };
+    if (!std::is_sorted(h.tensors.begin(), h.tensors.end(), dataOrder))  // writers mostly write them in order
+        std::stable_sort(h.tensors.begin(), h.tensors.end(), dataOrder);
     std::uint64_t cursor = 0;
     const HeaderTensor* previous = nullptr;
     for (const HeaderTensor& t : h.tensors) {

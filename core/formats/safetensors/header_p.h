@@ -19,7 +19,7 @@ namespace paramscope::safetensors {
 
 struct HeaderTensor {
     std::string name;
-    QString code;  // dtype as written
+    std::string code;  // dtype as written
     DType dtype = DType::Unknown;
     std::vector<std::int64_t> shape;
     std::uint64_t begin = 0, end = 0;  // relative to the data buffer

@@ -39,9 +39,9 @@ struct OpenedFile {
 
 /// Maps `path` and parses its header; the error names the file.
 Result<OpenedFile> openFile(const QString& path);
-/// Adds one tensor of `f` to `index` (its storage to `spans`); a name past the length limit
-/// is skipped with a warning.
-void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, const HeaderTensor& t);
+/// Adds one tensor of `f` to `index` (its storage to `spans`), taking its name and shape; a
+/// name past the length limit is skipped with a warning.
+void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, HeaderTensor&& t);
 /// Gives `index` its storage provider over `spans` and finalizes it (entries of dtypes
 /// ParamScope lacks keep their byte size).
 /// Adds a safetensors `__metadata__` to the index's metadata entries, as `__metadata__.<key>` of type str.

@@ -64,24 +64,24 @@ Result<OpenedFile> openFile(const QString& path)
     return OpenedFile{std::move(mapped.value()), std::move(header.value())};
 }
 
-void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, const HeaderTensor& t)
+void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, HeaderTensor&& t)
 {
     if (t.name.size() > limits::kMaxNameBytes) {
         index.warnings << QStringLiteral("a tensor whose name is longer than %1 bytes is skipped (it starts '%2…')")
                               .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(t.name.substr(0, 60)));
         return;
     }
-    TensorEntry e;
-    e.name = t.name;
-    e.kind = TensorKind::Tensor;
-    e.dtype = t.dtype;
-    e.shape = t.shape;
-    e.strides = contiguousStrides(t.shape);
-    e.storage = int(index.storages.size());
-    e.sourceFile = int(index.sourceFiles.size()) - 1;  // the shard being added, or -1 for filePath
-    index.entries.push_back(std::move(e));
     index.storages.push_back(StorageInfo{t.name, t.dtype, t.end - t.begin});
     spans.push_back(StorageSpan{f.file, f.header.dataStart + t.begin, t.end - t.begin, t.name});
+    TensorEntry e;
+    e.kind = TensorKind::Tensor;
+    e.dtype = t.dtype;
+    e.strides = contiguousStrides(t.shape);
+    e.shape = std::move(t.shape);
+    e.name = std::move(t.name);
+    e.storage = int(index.storages.size()) - 1;
+    e.sourceFile = int(index.sourceFiles.size()) - 1;  // the shard being added, or -1 for filePath
+    index.entries.push_back(std::move(e));
 }
 
 void appendMetadataEntries(ModelIndex& index, const QMap<QString, QString>& metadata)
@@ -118,8 +118,10 @@ LoadResult loadFile(const QString& path, const LoadOptions& options)
     index->warnings = opened->header.warnings;
     std::vector<StorageSpan> spans;
     spans.reserve(opened->header.tensors.size());
-    for (const HeaderTensor& t : opened->header.tensors)
-        appendTensor(*index, spans, opened.value(), t);
+    index->entries.reserve(opened->header.tensors.size());
+    index->storages.reserve(opened->header.tensors.size());
+    for (HeaderTensor& t : opened->header.tensors)
+        appendTensor(*index, spans, opened.value(), std::move(t));
     finishIndex(*index, std::move(spans));
     report(options, 1.0, QStringLiteral("Done"));
     return std::shared_ptr<const ModelIndex>(std::move(index));

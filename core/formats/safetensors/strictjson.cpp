@@ -248,7 +248,7 @@ bool StrictReader::parseNumber(Number& n)
             ++m_p;
     }
     n.whole = !negative && integral && !overflow;
-    n.text = QString::fromLatin1(start, qsizetype(m_p - start));
+    n.raw = std::string_view(start, std::size_t(m_p - start));
     return true;
 }
 
@@ -298,7 +298,7 @@ bool StrictReader::skipValue(QString* text, int depth)
         if (!parseNumber(n))
             return false;
         if (text)
-            *text = n.text;
+            *text = n.text();
         return true;
     }
     for (const char* word : {"true", "false", "null"}) {
@@ -313,11 +313,11 @@ bool StrictReader::skipValue(QString* text, int depth)
     return syntax("expected a value");
 }
 
-bool StrictReader::parseNumberArray(std::vector<Number>& out, bool* isArray, QString* text)
+bool StrictReader::parseNumberArray(std::vector<Number>& out, bool* isArray, QString* notArray)
 {
     if (!at('[')) {
         *isArray = false;
-        return skipValue(text);
+        return skipValue(notArray);
     }
     *isArray = true;
     ++m_p;
@@ -326,7 +326,7 @@ bool StrictReader::parseNumberArray(std::vector<Number>& out, bool* isArray, QSt
             if (!atNumber()) {
                 // Not a number: keep the array's text short and let the caller explain.
                 Number bad;
-                if (!skipValue(&bad.text))
+                if (!skipValue(&bad.rendered))
                     return false;
                 out.push_back(std::move(bad));
             } else {
@@ -342,11 +342,15 @@ bool StrictReader::parseNumberArray(std::vector<Number>& out, bool* isArray, QSt
             break;
         }
     }
-    QStringList parts;
-    for (const auto& n : out)
-        parts << n.text;
-    *text = QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
     return true;
+}
+
+QString renderArray(const std::vector<Number>& items)
+{
+    QStringList parts;
+    for (const auto& n : items)
+        parts << n.text();
+    return QLatin1Char('[') + parts.join(QStringLiteral(", ")) + QLatin1Char(']');
 }
 
 }  // namespace paramscope::json

@@ -14,6 +14,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace paramscope::json {
@@ -26,8 +27,14 @@ std::int64_t invalidUtf8At(const std::uint8_t* s, std::size_t n);
 struct Number {
     bool whole = false;  // no sign, fraction or exponent, and fits in 64 bits
     std::uint64_t value = 0;
-    QString text;
+    std::string_view raw;  // a number: its text as written (a view into the reader's text)
+    QString rendered;      // an array item that is no number: its rendering (skipValue)
+    /// As written, for messages.
+    QString text() const { return raw.empty() ? rendered : QString::fromLatin1(raw.data(), qsizetype(raw.size())); }
 };
+
+/// "[1, 2, 3]": an array read by parseNumberArray, for messages.
+QString renderArray(const std::vector<Number>& items);
 
 class StrictReader {
 public:
@@ -83,10 +90,11 @@ public:
     /// number or literal as written, a string quoted and cut at 40 characters, "an object",
     /// "an array".
     bool skipValue(QString* text, int depth = 0);
-    /// An array of numbers; items that are not numbers are kept with only their text (not
-    /// whole), for the caller to explain. When the value is no array, `*isArray` is false
-    /// and it is skipped with `text` rendering it; otherwise `text` renders the array.
-    bool parseNumberArray(std::vector<Number>& out, bool* isArray, QString* text);
+    /// An array of numbers, appended to `out`; items that are not numbers are kept with only
+    /// their rendering (not whole), for the caller to explain. When the value is no array,
+    /// `*isArray` is false and it is skipped with `notArray` rendering it (renderArray()
+    /// renders an array, only when a message needs it).
+    bool parseNumberArray(std::vector<Number>& out, bool* isArray, QString* notArray);
 
     /// Reads an object, '{' to '}', calling `member(std::string&& key)` with the reader at
     /// the member's value; `member` must read the value and return false to stop.

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <limits>
 
 namespace paramscope {
@@ -67,7 +68,7 @@ bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset
     e.uncompressedSize = le32(c + 24);
     const std::uint64_t nameLen = le16(c + 28), extraLen = le16(c + 30), commentLen2 = le16(c + 32);
     const std::uint16_t disk = le16(c + 34);
-    e.localHeaderOffset = le32(c + 42);
+    std::uint64_t localHeaderOffset = le32(c + 42);  // needed only here, to find the data
     total = kCentralSize + nameLen + extraLen + commentLen2;
     if (cdEnd - pos < total)
         return bad(ErrorKind::Corrupt, QStringLiteral("directory entry %1 runs past the end of the directory").arg(i));
@@ -92,7 +93,7 @@ bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset
                 f += 8;
                 return true;
             };
-            if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(e.localHeaderOffset))
+            if (!take(e.uncompressedSize) || !take(e.compressedSize) || !take(localHeaderOffset))
                 return bad(ErrorKind::Corrupt,
                            QStringLiteral("entry '%1' has a short ZIP64 extra field").arg(displayName(e.name)));
         }
@@ -108,7 +109,7 @@ bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset
                    QStringLiteral("entry '%1' uses compression method %2 (only stored and deflate are supported)")
                        .arg(argText(displayName(e.name)), argText(e.method)));
     // The local header repeats the name and has its own extra field; the data follows.
-    const std::uint64_t lho = e.localHeaderOffset;
+    const std::uint64_t lho = localHeaderOffset;
     if (!file.contains(lho, kLocalSize) || lho + kLocalSize > cdOffset || le32(d + lho) != kLocalSig)
         return bad(ErrorKind::Corrupt,
                    QStringLiteral("entry '%1' points at a missing or damaged local header (offset %2)")
@@ -200,8 +201,15 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
 
     ZipReader z;
     z.m_file = file;
+    if (count >= (std::uint64_t(1) << 31))
+        return fail(
+            QStringLiteral("the directory claims %1 entries, more than ParamScope reads (2^31)").arg(argText(count)),
+            ErrorKind::Limit);
     z.m_entries.reserve(size_t(count));
-    z.m_byName.reserve(size_t(count));
+    std::size_t slots = 16;
+    while (slots < 2 * count)
+        slots *= 2;
+    z.m_byName.assign(slots, 0);
     std::uint64_t pos = cdOffset;
     const std::uint64_t cdEnd = cdOffset + cdSize;
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -213,8 +221,10 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
         // Reserved above, so the entries (and the names the map views) never move.
         z.m_entries.push_back(std::move(e));
         const std::string& name = z.m_entries.back().name;
-        if (!z.m_byName.emplace(std::string_view(name), z.m_entries.size() - 1).second)
+        std::uint32_t& slot = z.m_byName[z.slotOf(name)];
+        if (slot != 0)
             return fail(QStringLiteral("entry '%1' appears twice").arg(displayName(name)));
+        slot = std::uint32_t(z.m_entries.size());
         pos += total;
     }
     // A count smaller than the directory's real entries would hide the rest (and with them
@@ -225,10 +235,20 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
     return R(std::move(z));
 }
 
+std::size_t ZipReader::slotOf(std::string_view name) const
+{
+    const std::size_t mask = m_byName.size() - 1;
+    for (std::size_t i = std::hash<std::string_view>()(name) & mask;; i = (i + 1) & mask)
+        if (m_byName[i] == 0 || m_entries[m_byName[i] - 1].name == name)
+            return i;
+}
+
 const ZipEntry* ZipReader::find(std::string_view name) const
 {
-    auto it = m_byName.find(name);
-    return it == m_byName.end() ? nullptr : &m_entries[it->second];
+    if (m_byName.empty())
+        return nullptr;
+    const std::uint32_t at = m_byName[slotOf(name)];
+    return at == 0 ? nullptr : &m_entries[at - 1];
 }
 
 Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, bool verifyCrc) const

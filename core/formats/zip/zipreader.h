@@ -8,7 +8,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace paramscope {
@@ -20,7 +19,6 @@ struct ZipEntry {
     std::uint32_t crc32 = 0;
     std::uint64_t compressedSize = 0;
     std::uint64_t uncompressedSize = 0;
-    std::uint64_t localHeaderOffset = 0;
     std::uint64_t dataOffset = 0;  // first byte of the (compressed) data in the file
 
     bool isStored() const { return method == 0; }
@@ -58,7 +56,11 @@ public:
 private:
     std::shared_ptr<const MappedFile> m_file;
     std::vector<ZipEntry> m_entries;
-    std::unordered_map<std::string_view, size_t> m_byName;  // views of m_entries[i].name (no copies)
+    // Name -> entry: open addressing over 1 + entry index (0: empty), twice the entries in
+    // slots; 8 bytes an entry where a hash map of views cost about 56 (an archive holds a
+    // record per storage, and the index keeps the directory while it is open).
+    std::vector<std::uint32_t> m_byName;
+    std::size_t slotOf(std::string_view name) const;  // the slot holding `name`, or the empty one to fill
 };
 
 }  // namespace paramscope
