@@ -29,6 +29,7 @@ void SearchController::setModel(std::shared_ptr<const ModelIndex> index, std::sh
     m_matches.reset();
     m_full.reset();
     m_corpus.reset();
+    m_jobSearches = false;
 }
 
 void SearchController::setQuery(const SearchQuery& query)
@@ -45,7 +46,13 @@ void SearchController::setSort(const TreeSort& sort)
     m_full.reset();
     if (!m_index || !m_tree)
         return;
-    // A pending query waits: the new order applies to the shown matches now.
+    // A search still on the worker runs again in the new order (cancelling it for a re-sort of
+    // the old matches would lose the query); otherwise the new order applies to the shown
+    // matches now, and a pending (debounced) query follows in it.
+    if (m_jobs.isRunning() && m_jobSearches) {
+        run();
+        return;
+    }
     compute(nullptr, m_matches, m_index->entries.size() >= m_asyncThreshold);
 }
 
@@ -60,6 +67,11 @@ void SearchController::run()
     m_timer.stop();
     const NameMatcher matcher(m_query);
     if (!matcher.isValid()) {
+        // The last valid filter stays: a search for an older text must not land after this.
+        // (A re-sort on the worker carries on.)
+        if (m_jobSearches)
+            m_jobs.cancel();
+        m_jobSearches = false;
         Q_EMIT rejected(matcher);
         return;
     }
@@ -111,7 +123,9 @@ ViewResult computeView(const ModelIndex& index, const ModelTree& tree, std::shar
 void SearchController::compute(const NameMatcher* matcher, std::shared_ptr<const SearchMatches> matches, bool async)
 {
     m_jobs.cancel();  // a newer query or sort replaces the one on the worker
+    m_jobSearches = async && matcher;
     const auto done = [this, sort = m_sort](ViewResult r) {
+        m_jobSearches = false;
         if (sort == m_sort && r.full)
             m_full = r.full;
         if (r.corpus)

@@ -83,6 +83,7 @@ private:
     std::shared_ptr<const TreeLayout> m_full;        // every node in m_sort's order, once computed
     std::shared_ptr<const NameCorpus> m_corpus;      // the model's names in one buffer, once searched
     TreeSort m_sort;
+    bool m_jobSearches = false;  // the job on the worker matches a query (not only a re-sort)
     size_t m_asyncThreshold = 20000;
 };
 

@@ -655,6 +655,8 @@ void TestMainWindow::largeSubtreeExpandsInSteps()
                 ++open;
         return open;
     };
+    // A sort while it runs only moves rows: the expansion goes on.
+    w.treeView()->sortByColumn(ModelTreeModel::NameColumn, Qt::DescendingOrder);
     const int afterFirst = openModules();
     QVERIFY2(afterFirst > 0 && afterFirst < 5101, qPrintable(QString::number(afterFirst)));
     int steps = 1;

@@ -2,6 +2,7 @@
 // and the expected tree, written by hand.
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "model/treelayout.h"
 
 #include <QtTest>
 
@@ -85,6 +86,7 @@ private Q_SLOTS:
     void largestChildren();
     void naturalCompare_data();
     void naturalCompare();
+    void layoutSortsTextColumnsLikeTheOldProxy();
 };
 
 void TestModelTree::build_data()
@@ -267,6 +269,46 @@ void TestModelTree::naturalCompare()
     const std::string sa = a.toStdString(), sb = b.toStdString();
     QCOMPARE(paramscope::naturalCompare(sa, sb), sign);
     QCOMPARE(paramscope::naturalCompare(sb, sa), -sign);
+}
+
+// The Shard and Belongs to columns sort as the tree's former QSortFilterProxyModel did (a
+// stable sort on the cell's value): tensors by the text, modules (no value) after them;
+// descending reverses the text order, equal texts keep the file's order, modules come first.
+// Name sorts with the file's order as the last key, so descending reverses ties too.
+void TestModelTree::layoutSortsTextColumnsLikeTheOldProxy()
+{
+    using namespace paramscope;
+    ModelIndex idx;
+    idx.sourceFiles = QStringList{QStringLiteral("/m/b.safetensors"), QStringLiteral("/m/a.safetensors")};
+    auto add = [&](const char* name, int shard) {
+        TensorEntry e;
+        e.name = name;
+        e.dtype = DType::Float32;
+        e.shape = {1};
+        e.sourceFile = shard;
+        idx.entries.push_back(e);
+    };
+    add("t1", 0);   // b
+    add("m.x", 1);  // a module "m" between the tensors
+    add("t2", 1);   // a
+    add("t3", 0);   // b
+    add("t4", 1);   // a
+    idx.finalize();
+    const ModelTree tree = ModelTree::build(idx);
+    auto top = [&](const TreeSort& sort) {
+        const auto l = TreeLayout::build(idx, tree, sort);
+        QStringList out;
+        for (int r = 0; r < l->childCount(ModelTree::root()); ++r)
+            out << QString::fromStdString(std::string(tree.node(l->child(ModelTree::root(), r)).name));
+        return out;
+    };
+    QCOMPARE(top({TreeSort::Field::ModelOrder, false}), (QStringList{"t1", "m", "t2", "t3", "t4"}));
+    QCOMPARE(top({TreeSort::Field::Shard, false}), (QStringList{"t2", "t4", "t1", "t3", "m"}));
+    QCOMPARE(top({TreeSort::Field::Shard, true}), (QStringList{"m", "t1", "t3", "t2", "t4"}));
+    QCOMPARE(top({TreeSort::Field::Name, false}), (QStringList{"m", "t1", "t2", "t3", "t4"}));
+    QCOMPARE(top({TreeSort::Field::Name, true}), (QStringList{"t4", "t3", "t2", "t1", "m"}));
+    // Elements: all equal but the module's subtree (1): ties reversed in descending order.
+    QCOMPARE(top({TreeSort::Field::Elements, true}), (QStringList{"t4", "t3", "t2", "m", "t1"}));
 }
 
 QTEST_GUILESS_MAIN(TestModelTree)

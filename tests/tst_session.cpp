@@ -55,6 +55,7 @@ private Q_SLOTS:
     void searchControllerWorkerMatchesSyncResult();
     void searchControllerDropsSearchOfReplacedModel();
     void searchControllerSortsAndFiltersOnWorker();
+    void searchControllerSortDuringSearchKeepsQuery();
 };
 
 void TestSession::jobTrackerHandsBackCurrentResult()
@@ -398,6 +399,44 @@ void TestSession::searchControllerSortsAndFiltersOnWorker()
     search.setSort(TreeSort());
     QVERIFY(ready.wait(5000));
     QVERIFY(!ready.last().at(1).value<Layout>());
+}
+
+// A sort asked for while a search runs on the worker runs that search again in the new order
+// (it must not re-sort the previous matches and drop the query); an invalid pattern typed
+// meanwhile drops the search, so its matches never land after the error.
+void TestSession::searchControllerSortDuringSearchKeepsQuery()
+{
+    SearchController search;
+    auto index = makeModel(20000);
+    auto tree = std::make_shared<const ModelTree>(ModelTree::build(*index));
+    search.setModel(index, tree);
+    search.setAsyncThreshold(1);
+    QSignalSpy ready(&search, &SearchController::viewReady);
+    search.setQuery({MatchMode::Regex, QStringLiteral(R"(^blocks\.1\d\.bias$)"), true});
+    search.run();
+    QVERIFY(search.isSearching());
+    search.setSort({TreeSort::Field::Name, true});
+    QVERIFY(ready.wait(10000));
+    QTest::qWait(200);
+    QCOMPARE(ready.size(), 1);
+    const auto m = ready.last().at(0).value<std::shared_ptr<const SearchMatches>>();
+    QVERIFY(m);
+    QCOMPARE(m->matcher.query().pattern, QStringLiteral(R"(^blocks\.1\d\.bias$)"));
+    QCOMPARE(int(m->entries.size()), 10);
+    const auto layout = ready.last().at(1).value<std::shared_ptr<const TreeLayout>>();
+    QVERIFY(layout && layout->isFiltered());
+    QCOMPARE(layout->sort(), (TreeSort{TreeSort::Field::Name, true}));
+    const int blocks = tree->find("blocks");
+    QCOMPARE(QString::fromStdString(std::string(tree->node(layout->child(blocks, 0)).name)), QStringLiteral("19"));
+
+    QSignalSpy rejected(&search, &SearchController::rejected);
+    search.setQuery({MatchMode::Regex, QStringLiteral("blocks"), true});
+    search.run();
+    search.setQuery({MatchMode::Regex, QStringLiteral("blocks.(1"), true});
+    search.run();
+    QCOMPARE(rejected.size(), 1);
+    QTest::qWait(1000);
+    QCOMPARE(ready.size(), 1);  // the search for "blocks" never lands
 }
 
 QTEST_GUILESS_MAIN(TestSession)

@@ -431,13 +431,16 @@ void MainWindow::selectNode(int node)
         return;
     QModelIndex pi = m_proxy->mapFromSource(src);
     if (!pi.isValid()) {
-        // Hidden by the search: show everything again rather than refuse to jump.
+        // Hidden by the search: show everything again rather than refuse to jump. On a large
+        // model the unfiltered layout may come from the worker: the jump then waits for it.
+        m_pendingSelection = node;
         m_searchEdit->clear();
         flushSearch();
         pi = m_proxy->mapFromSource(src);
     }
     if (!pi.isValid())
         return;
+    m_pendingSelection = -1;
     selectProxyIndex(pi);
 }
 

@@ -175,7 +175,9 @@ private:
     ModelTreeModel* m_model = nullptr;
     TreeFilterProxy* m_proxy = nullptr;
     SubtreeExpander* m_expander = nullptr;
-    bool m_restoringView = false;  // applyView puts the current row back: no details update meanwhile
+    bool m_restoringView = false;
+    int m_pendingSelection = -1;  // a node selectNode() jumps to once the search is cleared  // applyView puts the
+                                  // current row back: no details update meanwhile
     QStackedWidget* m_pages = nullptr;
     StartPage* m_emptyPage = nullptr;
     QWidget* m_browserPage = nullptr;

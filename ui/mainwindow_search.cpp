@@ -217,6 +217,12 @@ void MainWindow::applyView(std::shared_ptr<const SearchMatches> matches, std::sh
                 filterMs, expandMs, timer.elapsed(), m_proxy->matchCount());
     }
     updateMatchLabel();
+    if (m_pendingSelection > 0 && !m_proxy->isFiltering()) {
+        const QModelIndex pi = m_proxy->indexForNode(m_pendingSelection);
+        m_pendingSelection = -1;
+        if (pi.isValid())
+            selectProxyIndex(pi);
+    }
     // Keep the current row in view when it survived the filter.
     if (m_tree->currentIndex().isValid())
         m_tree->scrollTo(m_tree->currentIndex());

@@ -16,9 +16,9 @@ SubtreeExpander::SubtreeExpander(ModelTreeView* view, TreeFilterProxy* proxy, QO
     m_timer.setSingleShot(true);
     m_timer.setInterval(0);
     connect(&m_timer, &QTimer::timeout, this, &SubtreeExpander::runStep);
-    // Node ids of the old rows mean nothing after a reset.
+    // After a reset the rows are others (a new search or model). A layout change (a sort) only
+    // moves rows: node ids stay valid and each step looks its nodes up again.
     connect(proxy, &QAbstractItemModel::modelAboutToBeReset, this, &SubtreeExpander::cancel);
-    connect(proxy, &QAbstractItemModel::layoutAboutToBeChanged, this, &SubtreeExpander::cancel);
 }
 
 void SubtreeExpander::cancel()

@@ -147,16 +147,24 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
             }
             case TreeSort::Field::Type:
             case TreeSort::Field::DType:
+                return compareText(text[size_t(a)], text[size_t(b)]);
             case TreeSort::Field::BelongsTo:
             case TreeSort::Field::Shard:
+                // A module has no value in these columns: after every tensor (the place an
+                // empty cell had in the QSortFilterProxyModel the tree used before).
+                if ((x.entry < 0) != (y.entry < 0))
+                    return x.entry < 0 ? 1 : -1;
                 return compareText(text[size_t(a)], text[size_t(b)]);
         }
         return 0;
     };
+    // The text columns sort as QSortFilterProxyModel sorted them (a stable sort on the cell's
+    // value): descending reverses the keys, equal keys keep the model's order. The others had
+    // the model's order as the last key, so descending reverses ties too.
+    const bool stableTies = sort.field == TreeSort::Field::Type || sort.field == TreeSort::Field::BelongsTo ||
+                            sort.field == TreeSort::Field::Shard;
 
-    // Children in the tree's own order, then each sibling list sorted. Ties keep the model's
-    // order; descending is the exact reverse of ascending (ties reversed too), as a sorted
-    // QSortFilterProxyModel shows it.
+    // Each sibling list sorted; ties by the model's order.
     std::vector<int> order;
     l.m_row[size_t(ModelTree::root())] = 0;
     for (int i = 0; i < n; ++i) {
@@ -168,11 +176,12 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
                       [&](int a, int b) { return tree.node(a).order < tree.node(b).order; });
         } else {
             order.assign(ch.begin(), ch.end());
+            const bool flip = sort.descending && stableTies;
             std::sort(order.begin(), order.end(), [&](int a, int b) {
                 const int c = compare(a, b);
-                return c != 0 ? c < 0 : tree.node(a).order < tree.node(b).order;
+                return c != 0 ? (flip ? c > 0 : c < 0) : tree.node(a).order < tree.node(b).order;
             });
-            if (sort.descending)
+            if (sort.descending && !stableTies)
                 std::reverse(order.begin(), order.end());
         }
         for (size_t r = 0; r < order.size(); ++r) {

@@ -97,7 +97,7 @@ inline bool validUtf8(const std::string& s)
 }
 
 /// Logical element count of a shape, or -1 when it is negative or overflows.
-inline std::int64_t checkedNumel(const std::vector<std::int64_t>& shape)
+inline std::int64_t shapeNumel(const std::vector<std::int64_t>& shape)
 {
     std::int64_t n = 1;
     for (std::int64_t d : shape)
@@ -116,7 +116,7 @@ inline bool smallEnough(const paramscope::TensorEntry& e, std::int64_t limit)
     static const bool huge = std::getenv("PARAMSCOPE_FUZZ_HUGE") != nullptr;
     if (huge)
         return true;
-    const std::int64_t n = checkedNumel(e.shape);
+    const std::int64_t n = shapeNumel(e.shape);
     return n >= 0 && n <= limit;
 }
 

@@ -91,6 +91,8 @@ void TreeFilterProxy::setView(std::shared_ptr<const SearchMatches> matches, std:
         return;  // a match set needs the layout that hides the rest
     if (layout && !layout->isFiltered() && layout->sort() == m_sort)
         m_full = layout;
+    if (matches == m_matches && layout == m_layout)
+        return;  // what is shown already (e.g. the case toggled with an empty search)
     if (matches == m_matches && !(m_matches && !layout))
         applyOrder(std::move(layout));  // the same rows in another order (a sort)
     else
