@@ -548,22 +548,34 @@ void TestMainWindow::demoFromResources()
     QVERIFY(w.errorBanner()->isHidden());
 }
 
-void TestMainWindow::largeModelSearchesOnWorker()
+namespace {
+
+// 100 blocks x 50 experts x 20 tensors (entries only, no data); every fifth a buffer when
+// `buffers` is set.
+std::shared_ptr<ModelIndex> makeExperts(bool buffers = false)
 {
-    // 100,000 tensors (entries only, no data): the search runs on a worker thread.
     auto index = std::make_shared<ModelIndex>();
     for (int b = 0; b < 100; ++b)
         for (int x = 0; x < 50; ++x)
             for (int k = 0; k < 20; ++k) {
                 TensorEntry e;
                 e.name = "blocks." + std::to_string(b) + ".experts." + std::to_string(x) + ".w" + std::to_string(k);
-                e.kind = k % 5 == 4 ? TensorKind::Buffer : TensorKind::Parameter;
+                e.kind = buffers && k % 5 == 4 ? TensorKind::Buffer : TensorKind::Parameter;
                 e.dtype = DType::Float32;
                 e.shape = {4, 4};
                 e.storage = int(index->entries.size());
                 index->entries.push_back(std::move(e));
             }
     index->finalize();
+    return index;
+}
+
+}  // namespace
+
+void TestMainWindow::largeModelSearchesOnWorker()
+{
+    // 100,000 tensors (entries only, no data): the search runs on a worker thread.
+    const auto index = makeExperts(true);
     QCOMPARE(int(index->entries.size()), 100000);
     MainWindow w;
     w.show();
@@ -600,29 +612,6 @@ void TestMainWindow::largeModelSearchesOnWorker()
     QTRY_VERIFY(w.searchErrorLabel()->isVisible());
     QCOMPARE(visibleTensors(w.filterProxy()), (std::set<std::string>{"blocks.7.experts.8.w3"}));
 }
-
-namespace {
-
-// 100 blocks x 50 experts x 20 tensors.
-std::shared_ptr<ModelIndex> makeExperts()
-{
-    auto index = std::make_shared<ModelIndex>();
-    for (int b = 0; b < 100; ++b)
-        for (int x = 0; x < 50; ++x)
-            for (int k = 0; k < 20; ++k) {
-                TensorEntry e;
-                e.name = "blocks." + std::to_string(b) + ".experts." + std::to_string(x) + ".w" + std::to_string(k);
-                e.kind = TensorKind::Parameter;
-                e.dtype = DType::Float32;
-                e.shape = {4, 4};
-                e.storage = int(index->entries.size());
-                index->entries.push_back(std::move(e));
-            }
-    index->finalize();
-    return index;
-}
-
-}  // namespace
 
 // Expanding a 105,101-row subtree opens it a step at a time, each step opening at most the
 // row budget (one module with more children excepted), and in the end every module is open,

@@ -644,7 +644,11 @@ bool Machine::toInt(const Value* v, std::int64_t& out)
     }
     return false;
 }
-bool Machine::toInts(const Value* v, Dims& out)
+namespace {
+
+/// Machine::toInts into any container of int64 with clear/reserve/push_back.
+template <typename Ints>
+bool toIntsInto(const Value* v, Ints& out)
 {
     if (!v || (v->type != Value::Type::Tuple && v->type != Value::Type::List))
         return false;
@@ -652,26 +656,23 @@ bool Machine::toInts(const Value* v, Dims& out)
     out.reserve(v->items.size());
     for (const auto* x : v->items) {
         std::int64_t i = 0;
-        if (!toInt(x, i))
+        if (!Machine::toInt(x, i))
             return false;
         out.push_back(i);
     }
     return true;
 }
 
+}  // namespace
+
+bool Machine::toInts(const Value* v, Dims& out)
+{
+    return toIntsInto(v, out);
+}
+
 bool Machine::toInts(const Value* v, std::vector<std::int64_t>& out)
 {
-    if (!v || (v->type != Value::Type::Tuple && v->type != Value::Type::List))
-        return false;
-    out.clear();
-    out.reserve(v->items.size());
-    for (const auto* x : v->items) {
-        std::int64_t i = 0;
-        if (!toInt(x, i))
-            return false;
-        out.push_back(i);
-    }
-    return true;
+    return toIntsInto(v, out);
 }
 
 Value* Resolver::global(Machine& m, std::string_view module, std::string_view name)
