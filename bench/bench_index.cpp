@@ -15,6 +15,7 @@
 //
 //   build/bench/bench_index [FIXTURE_DIR [memory|sharded|tree]]   (the last: only that part)
 #include "bench/benchtable.h"
+#include "bench/childprocess.h"
 
 #include "formats/loader.h"
 #include "model/modelindex.h"
@@ -70,34 +71,16 @@ struct ChildResult {
 using Work = std::function<std::string(long& count, double& heapKept, std::size_t heapBefore)>;
 ChildResult inChild(const Work& work)
 {
-    int fds[2];
-    if (pipe(fds) != 0)
-        return {};
-    std::fflush(stdout);
-    const pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
+    const bench::ChildRun run = bench::runInChild([&](int) {
         long count = 0;
         double kept = 0;
         const std::string msg = work(count, kept, heapInUse());
-        std::fflush(stdout);
-        const std::string out = std::to_string(count) + " " + std::to_string(kept) + " " + (msg.empty() ? "ok" : msg);
-        if (write(fds[1], out.data(), out.size()) < 0)
-            _exit(2);
-        _exit(0);
-    }
-    close(fds[1]);
-    std::string text;
-    char buf[512];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0)
-        text.append(buf, size_t(n));
-    close(fds[0]);
-    int status = 0;
-    struct rusage ru {};
-    wait4(pid, &status, 0, &ru);
+        return std::to_string(count) + " " + std::to_string(kept) + " " + (msg.empty() ? "ok" : msg);
+    });
+    const std::string& text = run.text;
+    const int status = run.status;
     ChildResult r;
-    r.peakKb = ru.ru_maxrss;
+    r.peakKb = run.maxRssKb;
     char msg[400] = {0};
     if (std::sscanf(text.c_str(), "%ld %lf %399[^\n]", &r.count, &r.heapBytes, msg) >= 2) {
         r.message = msg;

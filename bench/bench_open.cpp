@@ -12,6 +12,7 @@
 #include "formats/zip/zipreader.h"
 
 #include "benchtable.h"
+#include "childprocess.h"
 
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -65,12 +66,7 @@ const char* methodName(Method m)
 // Runs one measurement in a child; the child writes "ok seconds entries message" to a pipe.
 Sample measure(Method method, const QString& path, bool torchScript)
 {
-    int fds[2];
-    if (pipe(fds) != 0)
-        return {};
-    const pid_t pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
+    const bench::ChildRun run = bench::runInChild([&](int writeFd) {
         if (method == Method::Python || method == Method::PythonBaseline) {
             // The timer starts after `import torch`, as for the C++ loaders (libraries loaded).
             const std::string code = std::string("import sys,time,torch\n") + "t=time.perf_counter()\n" +
@@ -79,7 +75,7 @@ Sample measure(Method method, const QString& path, bool torchScript)
                                                     : "m=torch.load(sys.argv[1]); n=len(m)\n") +
                                      "d=time.perf_counter()-t\n"
                                      "import os\nos.write(int(sys.argv[2]), ('1 %.6f %d ok' % (d, n)).encode())\n";
-            const std::string fd = std::to_string(fds[1]);
+            const std::string fd = std::to_string(writeFd);
             const std::string p = path.toStdString();
             execl("/usr/bin/python3", "python3", "-c", code.c_str(), p.c_str(), fd.c_str(),
                   static_cast<char*>(nullptr));
@@ -111,22 +107,14 @@ Sample measure(Method method, const QString& path, bool torchScript)
             else
                 out = "0 " + std::to_string(s) + " 0 " + r.error().left(160).toStdString();
         }
-        if (write(fds[1], out.data(), out.size()) < 0)
-            _exit(2);
-        _exit(0);
-    }
-    close(fds[1]);
-    std::string text;
-    char buf[512];
-    ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0)
-        text.append(buf, size_t(n));
-    close(fds[0]);
-    int status = 0;
-    struct rusage ru {};
-    wait4(pid, &status, 0, &ru);
+        return out;
+    });
+    if (!run.started)
+        return {};
+    const std::string& text = run.text;
+    const int status = run.status;
     Sample s;
-    s.maxRssKb = ru.ru_maxrss;
+    s.maxRssKb = run.maxRssKb;
     int ok = 0;
     char msg[400] = {0};
     if (std::sscanf(text.c_str(), "%d %lf %ld %399[^\n]", &ok, &s.seconds, &s.entries, msg) >= 3) {

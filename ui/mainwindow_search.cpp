@@ -140,30 +140,25 @@ namespace {
 
 /// The rows of `nodes` still shown by `proxy`, as few row ranges as there are runs of
 /// adjacent rows under one parent (a whole selected module is one range, not a row each).
-QItemSelection selectionOfNodes(const TreeFilterProxy* proxy, const ModelTreeModel* model, std::vector<int> nodes)
+QItemSelection selectionOfNodes(const TreeFilterProxy* proxy, const std::vector<int>& nodes)
 {
-    struct Place {
-        int parent, row, node;
-    };
-    std::vector<Place> places;
-    places.reserve(nodes.size());
-    for (int n : nodes) {
-        const QModelIndex pi = proxy->mapFromSource(model->indexForNode(n));
-        if (pi.isValid())
-            places.push_back({model->tree()->node(n).parent, pi.row(), n});
-    }
-    std::sort(places.begin(), places.end(), [](const Place& a, const Place& b) {
-        return a.parent != b.parent ? a.parent < b.parent : a.row < b.row;
+    std::vector<QModelIndex> shown;
+    shown.reserve(nodes.size());
+    for (int n : nodes)
+        if (const QModelIndex pi = proxy->indexForNode(n); pi.isValid())
+            shown.push_back(pi);
+    // By parent (its node id), then row: runs of adjacent rows are then neighbours.
+    const auto parentOf = [](const QModelIndex& i) { return i.parent().internalId(); };
+    std::sort(shown.begin(), shown.end(), [&](const QModelIndex& a, const QModelIndex& b) {
+        return parentOf(a) != parentOf(b) ? parentOf(a) < parentOf(b) : a.row() < b.row();
     });
     QItemSelection selection;
     const int last = ModelTreeModel::ColumnCount - 1;
-    for (size_t i = 0; i < places.size();) {
+    for (size_t i = 0; i < shown.size();) {
         size_t j = i + 1;
-        while (j < places.size() && places[j].parent == places[i].parent && places[j].row == places[j - 1].row + 1)
+        while (j < shown.size() && parentOf(shown[j]) == parentOf(shown[i]) && shown[j].row() == shown[j - 1].row() + 1)
             ++j;
-        const QModelIndex first = proxy->mapFromSource(model->indexForNode(places[i].node));
-        const QModelIndex end = proxy->mapFromSource(model->indexForNode(places[j - 1].node));
-        selection.select(first, end.siblingAtColumn(last));
+        selection.select(shown[i], shown[j - 1].siblingAtColumn(last));
         i = j;
     }
     return selection;
@@ -194,10 +189,9 @@ void MainWindow::applyView(std::shared_ptr<const SearchMatches> matches, std::sh
     m_restoringView = true;
     m_proxy->setView(std::move(matches), std::move(layout));
     if (!selected.empty())
-        m_tree->selectionModel()->select(selectionOfNodes(m_proxy, m_model, std::move(selected)),
-                                         QItemSelectionModel::Select);
+        m_tree->selectionModel()->select(selectionOfNodes(m_proxy, selected), QItemSelectionModel::Select);
     if (current > 0) {
-        const QModelIndex cur = m_proxy->mapFromSource(m_model->indexForNode(current));
+        const QModelIndex cur = m_proxy->indexForNode(current);
         if (cur.isValid())
             m_tree->selectionModel()->setCurrentIndex(cur, QItemSelectionModel::NoUpdate);
     }

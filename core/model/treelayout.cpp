@@ -161,8 +161,9 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
     // The text columns sort as QSortFilterProxyModel sorted them (a stable sort on the cell's
     // value): descending reverses the keys, equal keys keep the model's order. The others had
     // the model's order as the last key, so descending reverses ties too.
-    const bool stableTies = sort.field == TreeSort::Field::Type || sort.field == TreeSort::Field::BelongsTo ||
-                            sort.field == TreeSort::Field::Shard;
+    // (The model's order compares every pair equal: the order key alone decides.)
+    const bool stableTies = sort.field == TreeSort::Field::ModelOrder || sort.field == TreeSort::Field::Type ||
+                            sort.field == TreeSort::Field::BelongsTo || sort.field == TreeSort::Field::Shard;
 
     // Each sibling list sorted; ties by the model's order.
     std::vector<int> order;
@@ -170,20 +171,14 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
     for (int i = 0; i < n; ++i) {
         l.m_start[size_t(i)] = int(l.m_children.size());
         const std::vector<int>& ch = tree.node(i).children;
-        if (sort.field == TreeSort::Field::ModelOrder) {
-            order.assign(ch.begin(), ch.end());
-            std::sort(order.begin(), order.end(),
-                      [&](int a, int b) { return tree.node(a).order < tree.node(b).order; });
-        } else {
-            order.assign(ch.begin(), ch.end());
-            const bool flip = sort.descending && stableTies;
-            std::sort(order.begin(), order.end(), [&](int a, int b) {
-                const int c = compare(a, b);
-                return c != 0 ? (flip ? c > 0 : c < 0) : tree.node(a).order < tree.node(b).order;
-            });
-            if (sort.descending && !stableTies)
-                std::reverse(order.begin(), order.end());
-        }
+        order.assign(ch.begin(), ch.end());
+        const bool flip = sort.descending && stableTies;
+        std::sort(order.begin(), order.end(), [&](int a, int b) {
+            const int c = compare(a, b);
+            return c != 0 ? (flip ? c > 0 : c < 0) : tree.node(a).order < tree.node(b).order;
+        });
+        if (sort.descending && !stableTies)
+            std::reverse(order.begin(), order.end());
         for (size_t r = 0; r < order.size(); ++r) {
             l.m_row[size_t(order[r])] = int(r);
             l.m_children.push_back(order[r]);
