@@ -21,12 +21,13 @@ LAYERS = {
     "core/formats": {"base", "model", "formats"},
     "core/stats": {"base", "model", "stats"},
     "core/export": {"base", "model", "export"},
+    "core/scan": {"base", "model", "stats", "scan"},
     "plugins/torch": {"base", "model", "plugins/torch"},
-    "cli": {"base", "model", "formats", "stats", "export", "cli"},
-    "session": {"base", "model", "formats", "stats", "export", "session"},
-    "ui": {"base", "model", "stats", "export", "session", "ui"},
-    "tools": {"base", "model", "stats", "export", "session", "ui", "tools"},
-    "app": {"base", "model", "formats", "stats", "export", "session", "ui", "cli", "app"},
+    "cli": {"base", "model", "formats", "stats", "export", "scan", "cli"},
+    "session": {"base", "model", "formats", "stats", "export", "scan", "session"},
+    "ui": {"base", "model", "stats", "export", "scan", "session", "ui"},
+    "tools": {"base", "model", "stats", "export", "scan", "session", "ui", "tools"},
+    "app": {"base", "model", "formats", "stats", "export", "scan", "session", "ui", "cli", "app"},
 }
 # Folders whose code must not see a QtGui/QtWidgets type (no widget, no pixmap).
 NO_GUI = ("core/", "session/", "cli/", "plugins/")
@@ -66,7 +67,7 @@ def gui_headers(qt_include):
 def check(root, qt_include=None, max_lines=750):
     gui = gui_headers(qt_include)
     problems = []
-    project_layers = {"base", "model", "formats", "stats", "export", "plugins/torch",
+    project_layers = {"base", "model", "formats", "stats", "export", "scan", "plugins/torch",
                       "cli", "session", "ui", "tools", "app"}
     for top in ("core", "plugins", "cli", "session", "ui", "tools", "app"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):

@@ -162,6 +162,27 @@ Status MappedFile::checkAddress(const void* p)
     return {};
 }
 
+bool MappedFile::advise(const void* p, std::uint64_t length, Advice advice)
+{
+    const auto addr = reinterpret_cast<std::uintptr_t>(p);
+    if (length == 0)
+        return false;
+    for (auto& s : g_slots) {
+        const std::uintptr_t b = s.begin.load(std::memory_order_acquire);
+        const std::uintptr_t e = s.end.load(std::memory_order_acquire);
+        if (b == 0 || addr < b || addr >= e)
+            continue;
+        const auto page = std::uintptr_t(::sysconf(_SC_PAGESIZE));
+        const std::uintptr_t last = length > e - addr ? e : addr + std::uintptr_t(length);
+        // Whole pages: the mapping starts on a page, so rounding down stays inside it.
+        const std::uintptr_t from = addr & ~(page - 1);
+        const std::uintptr_t to = (last + page - 1) & ~(page - 1);
+        const int how = advice == Advice::Sequential ? MADV_SEQUENTIAL : MADV_DONTNEED;
+        return ::madvise(reinterpret_cast<void*>(from), size_t(to - from), how) == 0;
+    }
+    return false;
+}
+
 Status MappedFile::check() const
 {
     if (faulted())

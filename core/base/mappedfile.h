@@ -53,6 +53,17 @@ public:
     /// an inflated record, always passes).
     static Status checkAddress(const void* p);
 
+    /// How a long sequential read (a whole-model scan) tells the kernel what it needs.
+    enum class Advice {
+        Sequential,  // read ahead aggressively over the range
+        Release,     // drop this process's pages of the range (they are read again if touched)
+    };
+    /// Gives `advice` for the pages of [p, p + length) when they lie in a live mapping, and
+    /// returns whether it was given. Heap memory (an inflated record) is never touched, so
+    /// any StorageBytes may be passed. Releasing is safe while other threads read the range:
+    /// the mapping is read-only, so a released page is read again from the file.
+    static bool advise(const void* p, std::uint64_t length, Advice advice);
+
 private:
     MappedFile() = default;
     int m_slot = -1;  // in the fault registry

@@ -55,6 +55,9 @@ public:
     virtual ~StorageProvider() = default;
     /// Thread-safe. The error names the file and the record.
     virtual Result<StorageBytes> storageBytes(int storageIndex) const = 0;
+    /// A key that sorts storages as they lie in their files, so that reading them in its
+    /// order reads each file front to back (a whole-model scan). The default is the index.
+    virtual std::uint64_t readOrder(int storageIndex) const { return std::uint64_t(storageIndex); }
 };
 
 struct StorageInfo {

@@ -35,6 +35,10 @@ public:
         b.size = bytes[std::size_t(i)];
         return b;
     }
+    std::uint64_t readOrder(int i) const override
+    {
+        return i >= 0 && std::size_t(i) < offsets.size() ? offsets[std::size_t(i)] : std::uint64_t(i);
+    }
 };
 
 /// The records of a legacy container, for the walk (which must not outlive them).

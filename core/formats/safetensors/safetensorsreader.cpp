@@ -9,6 +9,9 @@
 #include "base/textutil.h"
 #include "formats/engines_p.h"
 
+#include <algorithm>
+#include <unordered_map>
+
 namespace paramscope::safetensors {
 
 namespace {
@@ -21,7 +24,20 @@ QString qs(const std::string& s)
 /// One storage per tensor, each a slice of a mapped file (of its shard).
 class SafetensorsProvider final : public StorageProvider {
 public:
-    explicit SafetensorsProvider(std::vector<StorageSpan> spans) : m_spans(std::move(spans)) {}
+    explicit SafetensorsProvider(std::vector<StorageSpan> spans) : m_spans(std::move(spans))
+    {
+        // Shards in the order their first tensor comes, each front to back.
+        std::unordered_map<const MappedFile*, std::uint64_t> shard;
+        m_order.reserve(m_spans.size());
+        for (const StorageSpan& s : m_spans) {
+            const auto n = shard.emplace(s.file.get(), std::uint64_t(shard.size())).first->second;
+            m_order.push_back((n << 40) | std::min<std::uint64_t>(s.offset, (std::uint64_t(1) << 40) - 1));
+        }
+    }
+    std::uint64_t readOrder(int index) const override
+    {
+        return index >= 0 && size_t(index) < m_order.size() ? m_order[size_t(index)] : std::uint64_t(index);
+    }
 
     Result<StorageBytes> storageBytes(int index) const override
     {
@@ -42,6 +58,7 @@ public:
 
 private:
     std::vector<StorageSpan> m_spans;
+    std::vector<std::uint64_t> m_order;
 };
 
 }  // namespace

@@ -20,6 +20,7 @@
 
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <type_traits>
 #include <unordered_map>
@@ -77,6 +78,13 @@ public:
         r->size = std::min(r->size, bytes[size_t(i)]);
         m_inflated.emplace(i, r.value());
         return r;
+    }
+
+    std::uint64_t readOrder(int i) const override
+    {
+        if (i < 0 || size_t(i) >= records.size() || !records[size_t(i)])
+            return std::numeric_limits<std::uint64_t>::max();
+        return records[size_t(i)]->dataOffset;
     }
 
 private:

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace paramscope::detail {
 
@@ -47,6 +48,12 @@ public:
         b.data = reinterpret_cast<const std::uint8_t*>(data->data());
         b.size = data->size();
         return b;
+    }
+    std::uint64_t readOrder(int i) const override
+    {
+        if (i >= 0 && size_t(i) < recordIndex.size() && recordIndex[size_t(i)] >= 0)
+            return records->readOrder(recordIndex[size_t(i)]);
+        return std::numeric_limits<std::uint64_t>::max();  // copied out of the pickle: in memory
     }
 };
 
