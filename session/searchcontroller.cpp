@@ -29,7 +29,16 @@ void SearchController::setModel(std::shared_ptr<const ModelIndex> index, std::sh
     m_matches.reset();
     m_full.reset();
     m_corpus.reset();
+    m_restriction.reset();
     m_jobSearches = false;
+}
+
+void SearchController::setRestriction(std::shared_ptr<const std::vector<unsigned char>> entryMask)
+{
+    if (!entryMask && !m_restriction)
+        return;
+    m_restriction = std::move(entryMask);
+    run();
 }
 
 void SearchController::setQuery(const SearchQuery& query)
@@ -83,6 +92,11 @@ void SearchController::run()
         Q_EMIT viewReady(nullptr, nullptr);
         return;
     }
+    if (matcher.isEmpty() && m_restriction) {
+        compute(nullptr, SearchMatches::restricted(*m_tree, nullptr, *m_restriction),
+                m_index->entries.size() >= m_asyncThreshold);
+        return;
+    }
     compute(matcher.isEmpty() ? nullptr : &matcher, nullptr, async);
 }
 
@@ -97,7 +111,8 @@ struct ViewResult {
 
 ViewResult computeView(const ModelIndex& index, const ModelTree& tree, std::shared_ptr<const NameCorpus> corpus,
                        const NameMatcher* matcher, std::shared_ptr<const SearchMatches> matches,
-                       std::shared_ptr<const TreeLayout> full, const TreeSort& sort)
+                       std::shared_ptr<const TreeLayout> full, const TreeSort& sort,
+                       const std::vector<unsigned char>* restriction)
 {
     ViewResult r;
     if (matcher) {
@@ -106,6 +121,8 @@ ViewResult computeView(const ModelIndex& index, const ModelTree& tree, std::shar
         if (!corpus)
             corpus = std::make_shared<const NameCorpus>(index);
         matches = SearchMatches::compute(index, tree, *corpus, *matcher);
+        if (restriction)
+            matches = SearchMatches::restricted(tree, matches.get(), *restriction);
     }
     r.corpus = std::move(corpus);
     r.matches = std::move(matches);
@@ -134,7 +151,8 @@ void SearchController::compute(const NameMatcher* matcher, std::shared_ptr<const
         Q_EMIT viewReady(std::move(r.matches), std::move(r.shown));
     };
     if (!async) {
-        done(computeView(*m_index, *m_tree, m_corpus, matcher, std::move(matches), m_full, m_sort));
+        done(computeView(*m_index, *m_tree, m_corpus, matcher, std::move(matches), m_full, m_sort,
+                         m_restriction.get()));
         return;
     }
     std::optional<NameMatcher> owned;
@@ -142,10 +160,11 @@ void SearchController::compute(const NameMatcher* matcher, std::shared_ptr<const
         owned = *matcher;
     m_jobs.start(
         [index = m_index, tree = m_tree, corpus = m_corpus, owned = std::move(owned), matches = std::move(matches),
-         full = m_full, sort = m_sort](const JobHandle&) {
+         full = m_full, sort = m_sort, restriction = m_restriction](const JobHandle&) {
             QElapsedTimer t;
             t.start();
-            ViewResult r = computeView(*index, *tree, corpus, owned ? &*owned : nullptr, matches, full, sort);
+            ViewResult r =
+                computeView(*index, *tree, corpus, owned ? &*owned : nullptr, matches, full, sort, restriction.get());
             qCDebug(lcSearchTiming, "search and layout of %zu names on a worker in %lld ms", index->entries.size(),
                     t.elapsed());
             return r;

@@ -41,6 +41,11 @@ public:
     /// The order the layouts have; recomputes the shown layout (keeping the current matches).
     void setSort(const TreeSort& sort);
     const TreeSort& sort() const { return m_sort; }
+    /// Shows only the entries `entryMask` marks (per entry, nonzero: shown), within the
+    /// matches of the query when there is one ("only problems"); null shows every match.
+    /// Applies at once.
+    void setRestriction(std::shared_ptr<const std::vector<unsigned char>> entryMask);
+    bool isRestricted() const { return m_restriction != nullptr; }
     /// Stores the query and (re)starts the debounce timer.
     void setQuery(const SearchQuery& query);
     const SearchQuery& query() const { return m_query; }
@@ -82,6 +87,7 @@ private:
     std::shared_ptr<const SearchMatches> m_matches;  // the last handed back
     std::shared_ptr<const TreeLayout> m_full;        // every node in m_sort's order, once computed
     std::shared_ptr<const NameCorpus> m_corpus;      // the model's names in one buffer, once searched
+    std::shared_ptr<const std::vector<unsigned char>> m_restriction;
     TreeSort m_sort;
     bool m_jobSearches = false;  // the job on the worker matches a query (not only a re-sort)
     size_t m_asyncThreshold = 20000;

@@ -309,6 +309,19 @@ void TestModelTree::layoutSortsTextColumnsLikeTheOldProxy()
     QCOMPARE(top({TreeSort::Field::Name, true}), (QStringList{"t4", "t3", "t2", "t1", "m"}));
     // Elements: all equal but the module's subtree (1): ties reversed in descending order.
     QCOMPARE(top({TreeSort::Field::Elements, true}), (QStringList{"t4", "t3", "t2", "m", "t1"}));
+    // Numbers per node (a scan's column): ties in the model's order both ways, no value last
+    // both ways.
+    TreeSort numeric(TreeSort::Field::Numeric, false);
+    auto numbers = std::make_shared<std::vector<double>>(size_t(tree.size()), qQNaN());
+    auto set = [&](const char* name, double v) { (*numbers)[size_t(tree.find(name))] = v; };
+    set("t1", 2.0);
+    set("t2", -1.0);
+    set("t3", 2.0);
+    set("m", 5.0);  // t4 has none
+    numeric.numbers = numbers;
+    QCOMPARE(top(numeric), (QStringList{"t2", "t1", "t3", "m", "t4"}));
+    numeric.descending = true;
+    QCOMPARE(top(numeric), (QStringList{"m", "t1", "t3", "t2", "t4"}));
 }
 
 QTEST_GUILESS_MAIN(TestModelTree)

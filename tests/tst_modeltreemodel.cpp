@@ -4,6 +4,7 @@
 #include "model/modelindex.h"
 #include "model/modeltree.h"
 #include "ui/models/modeltreemodel.h"
+#include "scan/scantable.h"
 #include "uitestutil.h"
 #include "ui/models/treefilterproxy.h"
 
@@ -104,7 +105,8 @@ void TestModelTreeModel::structureAndData()
     QCOMPARE(model.rowCount(), 0);
     const auto index = smallModel();
     model.setModel(index);
-    QCOMPARE(model.columnCount(), 8);
+    QCOMPARE(model.columnCount(), int(ModelTreeModel::ColumnCount));
+    QCOMPARE(int(ModelTreeModel::ColumnCount), 8 + kScanColumns);  // eight of the file, ten of a scan
     QCOMPARE(childNames(&model), (QStringList{"embed", "layers", "bn", "head"}));
     const QModelIndex layers = childRow(&model, {}, "layers");
     QCOMPARE(childNames(&model, layers), (QStringList{"10", "2", "1"}));  // model order

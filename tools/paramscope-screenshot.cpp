@@ -4,7 +4,9 @@
 // and grabs the window. Settings go to a temporary file, so the user's are not touched.
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "session/scancontroller.h"
 #include "ui/mainwindow.h"
+#include "ui/models/modeltreemodel.h"
 #include "ui/metadataview.h"
 #include "ui/modeltreeview.h"
 #include "ui/windowlauncher.h"
@@ -31,6 +33,9 @@ struct ScreenshotPlan {
     QString mode;
     QString select;
     QString tab;  // "metadata": the Metadata tab in front
+    bool scan = false;      // run the whole-model scan and wait for it first
+    QStringList columns;    // statistic columns to show ("NaN", "Max |x|", "Problems", ...)
+    QString sort;           // a column title to sort by, descending with a "-" prefix
 };
 
 void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
@@ -56,6 +61,39 @@ void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
                 pm.width(), pm.height());
         QApplication::exit(ok ? 0 : 1);
     });
+}
+
+void applyColumns(MainWindow* w, const ScreenshotPlan& plan)
+{
+    auto* model = w->treeModel();
+    for (int c = 0; c < model->columnCount(); ++c) {
+        const QString title = model->headerData(c, Qt::Horizontal).toString();
+        if (ModelTreeModel::isScanColumn(c) && plan.columns.contains(title, Qt::CaseInsensitive))
+            w->treeView()->setColumnHidden(c, false);
+        const bool descending = plan.sort.startsWith(QLatin1Char('-'));
+        if (!plan.sort.isEmpty() && title.compare(plan.sort.mid(descending ? 1 : 0), Qt::CaseInsensitive) == 0)
+            w->treeView()->sortByColumn(c, descending ? Qt::DescendingOrder : Qt::AscendingOrder);
+    }
+}
+
+void takeScreenshot(MainWindow* w, const ScreenshotPlan& plan);
+
+/// Scans the model (when asked) and then takes the screenshot.
+void scanThenScreenshot(MainWindow* w, ScreenshotPlan plan)
+{
+    if (!plan.scan || !w->modelIndex()) {
+        applyColumns(w, plan);
+        takeScreenshot(w, plan);
+        return;
+    }
+    auto conn = std::make_shared<QMetaObject::Connection>();
+    *conn = QObject::connect(w->scanController(), &ScanController::finished, w, [w, plan, conn](bool) {
+        QObject::disconnect(*conn);
+        ScreenshotPlan next = plan;
+        next.scan = false;
+        scanThenScreenshot(w, next);
+    });
+    w->startScan();
 }
 
 void takeScreenshot(MainWindow* w, const ScreenshotPlan& plan)
@@ -103,13 +141,23 @@ int main(int argc, char** argv)
                                      QStringLiteral("WxH"));
     const QCommandLineOption tabOpt(QStringLiteral("tab"), QStringLiteral("The tab in front: tensors or metadata."),
                                     QStringLiteral("tab"));
-    parser.addOptions({shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt, tabOpt});
+    const QCommandLineOption scanOpt(QStringLiteral("scan"), QStringLiteral("Scan the whole model first (Scan → Scan model)."));
+    const QCommandLineOption columnsOpt(QStringLiteral("stat-columns"),
+                                        QStringLiteral("Statistic columns to show, comma-separated (\"NaN,Max |x|,Problems\")."),
+                                        QStringLiteral("titles"));
+    const QCommandLineOption sortOpt(QStringLiteral("sort"),
+                                     QStringLiteral("A column title to sort the tree by; a leading - sorts descending."),
+                                     QStringLiteral("title"));
+    parser.addOptions({shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt, tabOpt, scanOpt, columnsOpt, sortOpt});
     parser.process(app);
     const std::optional<WindowOptions> options = readWindowOptions(parser, "paramscope-screenshot");
     if (!options)
         return kExitUsage;
-    const ScreenshotPlan plan{parser.value(shotOpt), parser.value(searchOpt), parser.value(modeOpt),
-                              parser.value(selectOpt), parser.value(tabOpt)};
+    ScreenshotPlan plan{parser.value(shotOpt), parser.value(searchOpt), parser.value(modeOpt),
+                        parser.value(selectOpt), parser.value(tabOpt)};
+    plan.scan = parser.isSet(scanOpt);
+    plan.columns = parser.value(columnsOpt).split(QLatin1Char(','), Qt::SkipEmptyParts);
+    plan.sort = parser.value(sortOpt);
     if (plan.out.isEmpty()) {
         fprintf(stderr, "paramscope-screenshot: --screenshot PNG is required\n");
         return kExitUsage;
@@ -117,6 +165,7 @@ int main(int argc, char** argv)
 
     QTemporaryDir settingsDir;
     MainWindow::setSettingsFile(settingsDir.filePath(QStringLiteral("settings.ini")));
+    MainWindow::setAutoScanLimitMB(0);  // scans only when --scan asks (the same picture every time)
     MainWindow w;
     int width = 1280, height = 800;
     const QStringList wh = parser.value(sizeOpt).split(QLatin1Char('x'));
@@ -126,6 +175,6 @@ int main(int argc, char** argv)
     }
     w.resize(width, height);
     w.show();
-    openInSequence(&w, *options, [&w, plan] { takeScreenshot(&w, plan); });
+    openInSequence(&w, *options, [&w, plan] { scanThenScreenshot(&w, plan); });
     return app.exec();
 }

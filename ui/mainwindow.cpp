@@ -4,6 +4,7 @@
 #include "model/modelindex.h"
 #include "model/modeltree.h"
 #include "session/modelsession.h"
+#include "session/scancontroller.h"
 #include "session/searchcontroller.h"
 #include "session/settings.h"
 #include "ui/clipboard.h"
@@ -15,6 +16,7 @@
 #include "ui/models/treefilterproxy.h"
 #include "ui/subtreeexpander.h"
 #include "ui/modeltreeview.h"
+#include "ui/problemspanel.h"
 #include "ui/startpage.h"
 #include "ui/statspanel.h"
 #include "ui/treenavigation.h"
@@ -56,6 +58,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     m_session = new ModelSession(this);
     m_search = new SearchController(this);
+    m_scan = new ScanController(this);
 
     auto* central = new QWidget(this);
     auto* cv = new QVBoxLayout(central);
@@ -78,6 +81,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
 
     createActions();
     createMenus();
+    createScanUi();
     createStatusBar();
     connectSession();
     connectSearch();
@@ -163,7 +167,17 @@ QWidget* MainWindow::createBrowserPage()
     m_tabs->addTab(m_metadata, tr("Metadata"));
     m_tabs->setTabToolTip(1, tr("What the file holds besides tensors: epoch, arguments, configuration, metadata"));
     connect(m_metadata, &MetadataView::countChanged, this, &MainWindow::updateMetadataTab);
-    lv->addWidget(m_tabs, 1);
+    m_leftSplit = new QSplitter(Qt::Vertical, left);
+    m_leftSplit->setObjectName(QStringLiteral("treeAndProblems"));
+    m_leftSplit->addWidget(m_tabs);
+    m_problems = new ProblemsPanel(m_scan, m_leftSplit);
+    m_problems->setObjectName(QStringLiteral("problemsPanel"));
+    m_problems->hide();  // until a scan runs (or Scan → Show Problems panel)
+    m_leftSplit->addWidget(m_problems);
+    m_leftSplit->setStretchFactor(0, 3);
+    m_leftSplit->setStretchFactor(1, 1);
+    m_leftSplit->setChildrenCollapsible(false);
+    lv->addWidget(m_leftSplit, 1);
 
     m_details = new DetailsPanel(splitter);
     m_details->setObjectName(QStringLiteral("detailsPanel"));
@@ -175,11 +189,11 @@ QWidget* MainWindow::createBrowserPage()
     connect(m_details, &DetailsPanel::nodeActivated, this, &MainWindow::selectNode);
 
     // Statistics and histogram of the selected tensor, computed off the GUI thread.
-    auto* stats = new StatsPanel;
-    stats->setObjectName(QStringLiteral("statsPanel"));
-    m_details->setStatsWidget(stats);
-    connect(m_details, &DetailsPanel::tensorShown, stats, &StatsPanel::showTensor);
-    connect(m_details, &DetailsPanel::tensorCleared, stats, &StatsPanel::clear);
+    m_stats = new StatsPanel;
+    m_stats->setObjectName(QStringLiteral("statsPanel"));
+    m_details->setStatsWidget(m_stats);
+    connect(m_details, &DetailsPanel::tensorShown, m_stats, &StatsPanel::showTensor);
+    connect(m_details, &DetailsPanel::tensorCleared, m_stats, &StatsPanel::clear);
 
     splitter->addWidget(left);
     splitter->addWidget(scroll);
@@ -301,7 +315,9 @@ void MainWindow::showModel()
     const QString path = m_session->currentFile();
     const QString displayName = m_session->displayName();
     m_search->setModel(index, tree);
+    m_model->setScanTable(nullptr);  // the old model's scan is about to go
     m_model->setModel(index, tree);
+    m_scan->setModel(index, tree);
     m_details->setModel(index, tree);
     showWhatIsNotATensor();
     setWindowTitle(tr("%1 — ParamScope").arg(displayName));
@@ -323,6 +339,7 @@ void MainWindow::showModel()
         restoreDefaultExpansion();
     m_details->showNode(ModelTree::root());
     updateActions();
+    scanIfSmall();
     qCDebug(lcTiming, "show model: %lld ms on the GUI thread", timer.elapsed());
 }
 

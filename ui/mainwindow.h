@@ -18,6 +18,7 @@ class QMenu;
 class QProgressBar;
 class QPushButton;
 class QSettings;
+class QSplitter;
 class QStackedWidget;
 class QTabWidget;
 class QToolButton;
@@ -32,7 +33,10 @@ class ModelSession;
 class ModelTree;
 class ModelTreeModel;
 class ModelTreeView;
+class ProblemsPanel;
+class ScanController;
 class SearchController;
+class StatsPanel;
 class StartPage;
 class SubtreeExpander;
 class TreeFilterProxy;
@@ -85,8 +89,17 @@ public:
     void findNext();
     void findPrevious();
 
+    /// Starts the whole-model scan of the open model (Scan → Scan model).
+    void startScan();
+    /// Files up to this many MB are scanned when opened (0: never); a preference.
+    static int autoScanLimitMB();
+    static void setAutoScanLimitMB(int mb);
+
     // For tests and the screenshot tool.
     ModelSession* session() const { return m_session; }
+    ScanController* scanController() const { return m_scan; }
+    ProblemsPanel* problemsPanel() const { return m_problems; }
+    QAction* problemsOnlyAction() const { return m_problemsOnlyAction; }
     SearchController* searchController() const { return m_search; }
     ModelTreeModel* treeModel() const { return m_model; }
     TreeFilterProxy* filterProxy() const { return m_proxy; }
@@ -136,6 +149,13 @@ private:
     void connectSession();
     void connectSearch();
     void restoreSettings();
+    void createScanUi();  // mainwindow_scan.cpp
+    void fillStatColumnsMenu(QMenu* menu);
+    void setStatColumnShown(int column, bool shown);
+    void scanIfSmall();
+    void updateProblemsFilter();
+    void updateScanActions();
+    void showScanPreferences();
 
     void onLoadProgress(double fraction, const QString& stage);
     void onLoadFailed(const QString& path, const QString& displayName, const QString& message);
@@ -172,6 +192,7 @@ private:
     // Model and views.
     ModelSession* m_session = nullptr;
     SearchController* m_search = nullptr;
+    ScanController* m_scan = nullptr;
     ModelTreeModel* m_model = nullptr;
     TreeFilterProxy* m_proxy = nullptr;
     SubtreeExpander* m_expander = nullptr;
@@ -183,6 +204,9 @@ private:
     QWidget* m_browserPage = nullptr;
     ModelTreeView* m_tree = nullptr;
     DetailsPanel* m_details = nullptr;
+    StatsPanel* m_stats = nullptr;
+    QSplitter* m_leftSplit = nullptr;  // the tabs above, the Problems panel below
+    ProblemsPanel* m_problems = nullptr;
     QTabWidget* m_tabs = nullptr;
     MetadataView* m_metadata = nullptr;
     QLabel* m_foreignClasses = nullptr;
@@ -192,6 +216,7 @@ private:
     QLineEdit* m_searchEdit = nullptr;
     QComboBox* m_modeBox = nullptr;
     QToolButton* m_caseButton = nullptr;
+    QToolButton* m_problemsOnlyButton = nullptr;
     QLabel* m_matchLabel = nullptr;
     QLabel* m_searchError = nullptr;
 
@@ -213,6 +238,12 @@ private:
     QAction* m_expandSubtreeAction = nullptr;
     QAction* m_collapseSubtreeAction = nullptr;
     QAction* m_modelOrderAction = nullptr;
+    QAction* m_scanAction = nullptr;
+    QAction* m_cancelScanAction = nullptr;
+    QAction* m_showProblemsAction = nullptr;
+    QAction* m_problemsOnlyAction = nullptr;
+    QMenu* m_scanMenu = nullptr;
+    QMenu* m_statColumnsMenu = nullptr;
     QActionGroup* m_engineGroup = nullptr;
     QMenu* m_recentMenu = nullptr;
 

@@ -56,6 +56,9 @@ void MainWindow::createSearchBar(QWidget* left, QVBoxLayout* lv)
     m_caseButton->setText(QStringLiteral("Aa"));
     m_caseButton->setCheckable(true);
     m_caseButton->setToolTip(tr("Match case"));
+    m_problemsOnlyButton = new QToolButton(left);
+    m_problemsOnlyButton->setObjectName(QStringLiteral("problemsOnly"));
+    m_problemsOnlyButton->setToolButtonStyle(Qt::ToolButtonTextOnly);
     m_matchLabel = new QLabel(left);
     m_matchLabel->setObjectName(QStringLiteral("matchCountLabel"));
     m_matchLabel->setMinimumWidth(
@@ -64,6 +67,7 @@ void MainWindow::createSearchBar(QWidget* left, QVBoxLayout* lv)
     bar->addWidget(m_searchEdit, 1);
     bar->addWidget(m_modeBox);
     bar->addWidget(m_caseButton);
+    bar->addWidget(m_problemsOnlyButton);
     bar->addWidget(m_matchLabel);
     lv->addLayout(bar);
 

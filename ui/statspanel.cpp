@@ -1,5 +1,7 @@
 #include "ui/statspanel.h"
 
+#include "scan/scantable.h"
+
 #include "ui/histogramwidget.h"
 #include "model/modelindex.h"
 
@@ -151,6 +153,26 @@ void StatsPanel::start()
         v->setToolTip(QString());
     }
     showStatus(tr("Computing…"), true);
+    if (m_scan && m_scan->index() == m_index && m_scan->tensor(m_entry).done()) {
+        // The scan's figures now; quantiles and the histogram when computed.
+        const TensorScan& t = m_scan->tensor(m_entry);
+        auto s = std::make_shared<TensorStats>();
+        s->elements = t.elements;
+        s->finite = t.finite;
+        s->nan = t.nan;
+        s->posInf = t.posInf;
+        s->negInf = t.negInf;
+        s->zeros = t.zeros;
+        s->zerosPercent = t.elements ? 100.0 * double(t.zeros) / double(t.elements) : 0.0;
+        s->min = t.min, s->max = t.max, s->mean = t.mean, s->std = t.std;
+        s->l1 = t.l1, s->l2 = t.l2, s->maxAbs = t.maxAbs;
+        s->minExact = t.minExact, s->maxExact = t.maxExact;
+        s->values = t.values;
+        s->quantiles.computed = false;
+        display(s);
+        m_current.reset();
+        showStatus(tr("From the scan; computing quantiles and histogram…"), true);
+    }
     m_histogram->clear(tr("Computing…"));
 
     m_jobs.start(

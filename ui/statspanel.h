@@ -18,6 +18,7 @@ namespace paramscope {
 
 class HistogramWidget;
 class ModelIndex;
+class ScanTable;
 
 /// Statistics and histogram of one tensor, computed off the GUI thread and cached per
 /// (model, tensor, bin count). Selecting another tensor cancels the running computation
@@ -33,6 +34,9 @@ public:
     void showTensor(std::shared_ptr<const ModelIndex> index, int entry);
     /// Shows nothing; cancels any running computation.
     void clear();
+    /// A whole-model scan's results: a tensor it has figures for shows them at once while
+    /// its quantiles and histogram are computed (null: none; must outlive its use here).
+    void setScanTable(const ScanTable* table) { m_scan = table; }
 
     bool isComputing() const { return m_jobs.isRunning(); }
     /// The text shown for a statistic: "elements", "finite", "nan", "pos_inf", "neg_inf",
@@ -58,6 +62,7 @@ private:
     void setValue(const QString& key, const QString& text, const QString& tip = QString());
 
     std::shared_ptr<const ModelIndex> m_index;
+    const ScanTable* m_scan = nullptr;
     int m_entry = -1;
     int m_bins = 0;
     JobTracker m_jobs{this};  // one computation at a time; a newer request drops the older

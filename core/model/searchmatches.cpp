@@ -8,16 +8,8 @@ namespace paramscope {
 
 namespace {
 
-template <typename Search>
-std::shared_ptr<const SearchMatches> computeWith(const ModelTree& tree, const NameMatcher& matcher, Search search)
+void markNodes(const ModelTree& tree, SearchMatches* m)
 {
-    auto m = std::make_shared<SearchMatches>();
-    m->matcher = matcher;
-    if (!matcher.isValid() || matcher.isEmpty())
-        return m;
-    SearchResult r = search();
-    m->entries = std::move(r.entries);
-    m->undecided = std::move(r.undecided);
     m->matchNode.assign(size_t(tree.size()), 0);
     m->visible.assign(size_t(tree.size()), 0);
     m->visible[size_t(ModelTree::root())] = 1;
@@ -32,6 +24,19 @@ std::shared_ptr<const SearchMatches> computeWith(const ModelTree& tree, const Na
             n = tree.node(n).parent;
         }
     }
+}
+
+template <typename Search>
+std::shared_ptr<const SearchMatches> computeWith(const ModelTree& tree, const NameMatcher& matcher, Search search)
+{
+    auto m = std::make_shared<SearchMatches>();
+    m->matcher = matcher;
+    if (!matcher.isValid() || matcher.isEmpty())
+        return m;
+    SearchResult r = search();
+    m->entries = std::move(r.entries);
+    m->undecided = std::move(r.undecided);
+    markNodes(tree, m.get());
     return m;
 }
 
@@ -50,6 +55,25 @@ std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& in
     if (size_t(corpus.size()) != index.entries.size())
         return compute(index, tree, matcher);
     return computeWith(tree, matcher, [&] { return searchModel(corpus, matcher); });
+}
+
+std::shared_ptr<const SearchMatches> SearchMatches::restricted(const ModelTree& tree, const SearchMatches* base,
+                                                               const std::vector<unsigned char>& entryMask)
+{
+    auto m = std::make_shared<SearchMatches>();
+    const auto marked = [&](int e) { return e >= 0 && size_t(e) < entryMask.size() && entryMask[size_t(e)]; };
+    if (base && !base->matcher.isEmpty()) {
+        m->matcher = base->matcher;
+        for (int e : base->entries)
+            if (marked(e))
+                m->entries.push_back(e);
+    } else {
+        for (size_t e = 0; e < entryMask.size(); ++e)
+            if (entryMask[e])
+                m->entries.push_back(int(e));
+    }
+    markNodes(tree, m.get());
+    return m;
 }
 
 }  // namespace paramscope

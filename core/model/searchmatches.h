@@ -29,6 +29,10 @@ struct SearchMatches {
     /// The same, faster: `corpus` holds the names of `index` (built once per model).
     static std::shared_ptr<const SearchMatches> compute(const ModelIndex& index, const ModelTree& tree,
                                                         const NameCorpus& corpus, const NameMatcher& matcher);
+    /// The entries of `base` (every entry when null) that `entryMask` marks (a filter such as
+    /// "only tensors with problems"), with `base`'s matcher.
+    static std::shared_ptr<const SearchMatches> restricted(const ModelTree& tree, const SearchMatches* base,
+                                                           const std::vector<unsigned char>& entryMask);
 };
 
 }  // namespace paramscope

@@ -6,6 +6,8 @@
 #include "model/subtreedtype.h"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <string_view>
 
 namespace paramscope {
@@ -115,6 +117,11 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
         const int e = tree.node(node).entry;
         return e >= 0 ? &index.entries[size_t(e)] : nullptr;
     };
+    const std::vector<double>* numbers = sort.numbers.get();
+    const auto numberOf = [&](int node) {
+        return numbers && size_t(node) < numbers->size() ? (*numbers)[size_t(node)]
+                                                         : std::numeric_limits<double>::quiet_NaN();
+    };
     const auto compare = [&](int a, int b) -> int {
         const TreeNode& x = tree.node(a);
         const TreeNode& y = tree.node(b);
@@ -155,6 +162,13 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
                 if ((x.entry < 0) != (y.entry < 0))
                     return x.entry < 0 ? 1 : -1;
                 return compareText(text[size_t(a)], text[size_t(b)]);
+            case TreeSort::Field::Numeric: {
+                const double va = numberOf(a), vb = numberOf(b);
+                const bool na = std::isnan(va), nb = std::isnan(vb);
+                if (na || nb)  // no value: last in either direction (the flip below undone)
+                    return na == nb ? 0 : ((na ? 1 : -1) * (sort.descending ? -1 : 1));
+                return va < vb ? -1 : (va > vb ? 1 : 0);
+            }
         }
         return 0;
     };
@@ -163,7 +177,8 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
     // the model's order as the last key, so descending reverses ties too.
     // (The model's order compares every pair equal: the order key alone decides.)
     const bool stableTies = sort.field == TreeSort::Field::ModelOrder || sort.field == TreeSort::Field::Type ||
-                            sort.field == TreeSort::Field::BelongsTo || sort.field == TreeSort::Field::Shard;
+                            sort.field == TreeSort::Field::BelongsTo || sort.field == TreeSort::Field::Shard ||
+                            sort.field == TreeSort::Field::Numeric;
 
     // Each sibling list sorted; ties by the model's order.
     std::vector<int> order;

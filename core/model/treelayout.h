@@ -28,11 +28,21 @@ struct TreeSort {
         Bytes,       // byte count (a module's subtree total)
         BelongsTo,   // the name of the parameter an optimizer state entry belongs to
         Shard,       // the shard file's name
+        Numeric,     // a number per node (`numbers`: a scan's statistic); nodes without one (NaN) last
     };
+    TreeSort() = default;
+    TreeSort(Field f, bool desc) : field(f), descending(desc) {}
+
     Field field = Field::ModelOrder;
     bool descending = false;
+    /// Numeric: the value of each node, NaN for none; `key` tells the columns apart.
+    std::shared_ptr<const std::vector<double>> numbers;
+    int key = 0;
 
-    bool operator==(const TreeSort& o) const { return field == o.field && descending == o.descending; }
+    bool operator==(const TreeSort& o) const
+    {
+        return field == o.field && descending == o.descending && key == o.key && numbers == o.numbers;
+    }
     bool operator!=(const TreeSort& o) const { return !(*this == o); }
 };
 

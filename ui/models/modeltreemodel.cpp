@@ -3,6 +3,8 @@
 
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "scan/findings.h"
+#include "scan/scantable.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -12,6 +14,7 @@
 #include <QPainterPath>
 #include <QPalette>
 #include <QPixmap>
+#include <QtNumeric>
 
 namespace paramscope {
 
@@ -19,6 +22,8 @@ namespace {
 
 // Distinct in hue and in shape, so kinds stay apart for colour-blind users too.
 const QColor kParameterColor(0x2f, 0x6f, 0xdb);
+const QColor kErrorColor(0xc6, 0x28, 0x28);    // a finding of NaN or Inf
+const QColor kWarningColor(0xb2, 0x6a, 0x00);  // any other finding
 const QColor kBufferColor(0xc7, 0x7c, 0x0e);
 const QColor kTensorColor(0x1f, 0x9d, 0x55);
 const QColor kModuleColor(0x80, 0x80, 0x80);
@@ -243,9 +248,25 @@ Qt::ItemFlags ModelTreeModel::flags(const QModelIndex& index) const
     return f;
 }
 
+void ModelTreeModel::setScanTable(const ScanTable* table)
+{
+    m_scan = table;
+    scanUpdated();
+}
+
+void ModelTreeModel::scanUpdated()
+{
+    // One range over the top level: the view repaints every visible row from it.
+    const int rows = rowCount();
+    if (rows > 0)
+        Q_EMIT dataChanged(index(0, 0), index(rows - 1, ColumnCount - 1));
+}
+
 QVariant ModelTreeModel::displayData(int node, int column) const
 {
     const TreeNode& n = m_tree->node(node);
+    if (isScanColumn(column))
+        return m_scan ? m_scan->text(node, ScanColumn(column - kFirstScanColumn)) : QString();
     if (column == NameColumn)
         return u8(n.name);
     if (column == TypeColumn) {
@@ -290,6 +311,8 @@ QVariant ModelTreeModel::displayData(int node, int column) const
 
 QVariant ModelTreeModel::sortData(int node, int column) const
 {
+    if (isScanColumn(column))
+        return m_scan ? m_scan->value(node, ScanColumn(column - kFirstScanColumn)) : qQNaN();
     const TreeNode& n = m_tree->node(node);
     const TensorEntry* e = n.entry >= 0 ? &m_index->entries[size_t(n.entry)] : nullptr;
     switch (column) {
@@ -326,6 +349,11 @@ QString ModelTreeModel::toolTip(int node) const
             tip += QStringLiteral("<br>belongs to <i>%1</i>").arg(b.toHtmlEscaped());
         if (const QString f = shardName(e); !f.isEmpty())
             tip += QStringLiteral("<br>read from shard <i>%1</i>").arg(f.toHtmlEscaped());
+        if (m_scan)
+            for (const Finding* f : m_scan->findingsOf(n.entry))
+                tip += QStringLiteral("<br><span style='color:%1'>⚠ %2:</span> %3")
+                           .arg(findingIsError(f->kind) ? kErrorColor.name() : kWarningColor.name(),
+                                findingKindTitle(f->kind).toHtmlEscaped(), f->detail.toHtmlEscaped());
         return tip + QStringLiteral("<hr>") + legendText();
     }
     QString counts = QStringLiteral("%1 parameters, %2 buffers").arg(formatCount(n.parameters), formatCount(n.buffers));
@@ -349,7 +377,7 @@ QVariant ModelTreeModel::data(const QModelIndex& index, int role) const
         case Qt::ToolTipRole:
             return toolTip(node);
         case Qt::TextAlignmentRole:
-            if (column == ElementsColumn || column == SizeColumn)
+            if (column == ElementsColumn || column == SizeColumn || (isScanColumn(column) && column != ProblemsColumn))
                 return QVariant::fromValue(Qt::Alignment(Qt::AlignRight | Qt::AlignVCenter));
             return QVariant::fromValue(Qt::Alignment(Qt::AlignLeft | Qt::AlignVCenter));
         case Qt::DecorationRole:
@@ -366,6 +394,15 @@ QVariant ModelTreeModel::data(const QModelIndex& index, int role) const
             return {};
         }
         case Qt::ForegroundRole:
+            // A tensor with a finding is marked in its name and Problems cells: red for NaN/Inf,
+            // amber for the rest.
+            if (m_scan && (column == NameColumn || column == ProblemsColumn) && m_tree->node(node).entry >= 0) {
+                const std::uint16_t kinds = m_scan->findingKinds(m_tree->node(node).entry);
+                if (kinds)
+                    return (kinds & ((1u << unsigned(FindingKind::NaN)) | (1u << unsigned(FindingKind::Inf))))
+                               ? kErrorColor
+                               : kWarningColor;
+            }
             // Buffers and module totals are secondary information: a blend towards the
             // background, taken from the palette so dark themes work too.
             if (kindOf(node) == NodeKind::Buffer ||
@@ -412,9 +449,12 @@ QVariant ModelTreeModel::headerData(int section, Qt::Orientation orientation, in
                 return tr("Elements");
             case SizeColumn:
                 return tr("Size");
+            default:
+                if (isScanColumn(section))
+                    return scanColumnTitle(ScanColumn(section - kFirstScanColumn));
         }
     } else if (role == Qt::TextAlignmentRole) {
-        if (section == ElementsColumn || section == SizeColumn)
+        if (section == ElementsColumn || section == SizeColumn || (isScanColumn(section) && section != ProblemsColumn))
             return QVariant::fromValue(Qt::Alignment(Qt::AlignRight | Qt::AlignVCenter));
     } else if (role == Qt::ToolTipRole) {
         if (section == NameColumn)
@@ -427,6 +467,12 @@ QVariant ModelTreeModel::headerData(int section, Qt::Orientation orientation, in
             return tr("The shard file a tensor of a sharded checkpoint is read from.");
         if (section == ElementsColumn || section == SizeColumn)
             return tr("Module rows show their subtree's total; storage shared by tied tensors is counted once.");
+        if (section == ProblemsColumn)
+            return tr("A tensor's findings from the last scan (Scan → Scan Model); a module's count of tensors "
+                      "with findings.");
+        if (isScanColumn(section))
+            return tr("From the last scan (Scan → Scan Model), over the finite values. A module's row aggregates "
+                      "its tensors: the extremes, pooled mean and std, the norm of all of them, total counts.");
     }
     return {};
 }

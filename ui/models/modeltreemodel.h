@@ -13,6 +13,7 @@ namespace paramscope {
 
 class ModelIndex;
 class ModelTree;
+class ScanTable;
 struct TensorEntry;
 
 /// The module tree of one opened model as an item model. Every QModelIndex carries its
@@ -30,8 +31,22 @@ public:
         SizeColumn,
         BelongsToColumn,  // the parameter an optimizer state entry belongs to
         ShardColumn,      // the shard file a tensor is read from
+        // A whole-model scan's statistics (hidden until chosen; empty until scanned), in
+        // the order of ScanColumn: a tensor's own figures, a module's aggregate.
+        MinColumn,
+        MaxColumn,
+        MeanColumn,
+        StdColumn,
+        MaxAbsColumn,
+        L2Column,
+        ZerosColumn,
+        NaNColumn,
+        InfColumn,
+        ProblemsColumn,
         ColumnCount
     };
+    static constexpr int kFirstScanColumn = MinColumn;
+    static bool isScanColumn(int column) { return column >= MinColumn && column <= ProblemsColumn; }
     enum Role {
         EntryRole = Qt::UserRole + 1,  // int: tensor entry, or -1 for a pure module
         NodeRole,                      // int: tree node id
@@ -48,6 +63,12 @@ public:
     /// window builds it on its loading thread instead).
     void setModel(std::shared_ptr<const ModelIndex> index, std::shared_ptr<const ModelTree> tree = {});
     void clear();
+    /// The scan results the statistic columns show (null: none); the table must outlive its
+    /// use here (the scan controller owns it and replaces it through this call).
+    void setScanTable(const ScanTable* table);
+    const ScanTable* scanTable() const { return m_scan; }
+    /// New figures are in the scan table: repaints the statistic columns and the marks.
+    void scanUpdated();
 
     const std::shared_ptr<const ModelIndex>& modelIndex() const { return m_index; }
     const std::shared_ptr<const ModelTree>& tree() const { return m_tree; }
@@ -89,6 +110,7 @@ private:
     QString shardName(const TensorEntry& e) const;
     QString belongsToName(const TensorEntry& e) const;
 
+    const ScanTable* m_scan = nullptr;
     SubtreeDTypes m_subtree;  // per node, computed once per model
     // Per node, the module's class in ModelIndex::moduleTypes (empty when it names none).
     std::vector<const std::string*> m_types;

@@ -1,5 +1,7 @@
 #include "ui/models/treefilterproxy.h"
 
+#include "scan/scantable.h"
+
 #include "model/modelindex.h"
 #include "model/modeltree.h"
 #include "ui/models/modeltreemodel.h"
@@ -121,7 +123,7 @@ std::shared_ptr<const TreeLayout> TreeFilterProxy::fullLayout()
     return m_full;
 }
 
-TreeSort TreeFilterProxy::sortFor(int column, Qt::SortOrder order)
+TreeSort TreeFilterProxy::sortFor(int column, Qt::SortOrder order) const
 {
     TreeSort s;
     s.descending = order == Qt::DescendingOrder;
@@ -151,6 +153,12 @@ TreeSort TreeFilterProxy::sortFor(int column, Qt::SortOrder order)
             s.field = TreeSort::Field::Shard;
             break;
         default:
+            if (ModelTreeModel::isScanColumn(column) && m_model && m_model->scanTable()) {
+                s.field = TreeSort::Field::Numeric;
+                s.key = column;
+                s.numbers = m_model->scanTable()->sortKeys(ScanColumn(column - ModelTreeModel::kFirstScanColumn));
+                break;
+            }
             s = TreeSort();
             break;
     }

@@ -59,8 +59,9 @@ public:
     /// The proxy index (column 0) of tree node `node`, or invalid when it is hidden or the root.
     QModelIndex indexForNode(int node) const;
 
-    /// The sort a column stands for (-1: the model's order).
-    static TreeSort sortFor(int column, Qt::SortOrder order);
+    /// The sort a column stands for (-1: the model's order). A statistic column sorts by
+    /// the scan table's values at the time of the call.
+    TreeSort sortFor(int column, Qt::SortOrder order) const;
     /// The sort last asked for (shown once its layout is applied).
     const TreeSort& requestedSort() const { return m_sort; }
     void setAsyncSort(bool async) { m_asyncSort = async; }
