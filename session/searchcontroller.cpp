@@ -151,8 +151,8 @@ void SearchController::compute(const NameMatcher* matcher, std::shared_ptr<const
         Q_EMIT viewReady(std::move(r.matches), std::move(r.shown));
     };
     if (!async) {
-        done(computeView(*m_index, *m_tree, m_corpus, matcher, std::move(matches), m_full, m_sort,
-                         m_restriction.get()));
+        done(
+            computeView(*m_index, *m_tree, m_corpus, matcher, std::move(matches), m_full, m_sort, m_restriction.get()));
         return;
     }
     std::optional<NameMatcher> owned;

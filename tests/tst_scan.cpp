@@ -117,9 +117,8 @@ private Q_SLOTS:
         QFETCH(QString, file);
         QFETCH(int, threads);
         QFETCH(qint64, sliceBytes);
-        const QString path = file == QLatin1String("scan_sharded")
-                                 ? QStringLiteral("scan_sharded/model.safetensors.index.json")
-                                 : file;
+        const QString path =
+            file == QLatin1String("scan_sharded") ? QStringLiteral("scan_sharded/model.safetensors.index.json") : file;
         auto index = load(path);
         QVERIFY(index);
         ScanOptions o;
@@ -171,19 +170,23 @@ private Q_SLOTS:
                     return f.detail;
             return QString();
         };
-        QCOMPARE(detailOf("model.layers.2.mlp.up.weight", FindingKind::NaN), QStringLiteral("3 of 512 values are NaN (0.59%)"));
+        QCOMPARE(detailOf("model.layers.2.mlp.up.weight", FindingKind::NaN),
+                 QStringLiteral("3 of 512 values are NaN (0.59%)"));
         QCOMPARE(detailOf("model.layers.3.attn.bias", FindingKind::Inf),
                  QStringLiteral("2 of 16 values are infinite (1 +Inf, 1 -Inf)"));
         QCOMPARE(detailOf("model.head.bias", FindingKind::AllZeros), QStringLiteral("all 10 values are 0"));
-        QCOMPARE(detailOf("model.layers.1.norm.weight", FindingKind::Constant), QStringLiteral("all 16 values are 0.5"));
+        QCOMPARE(detailOf("model.layers.1.norm.weight", FindingKind::Constant),
+                 QStringLiteral("all 16 values are 0.5"));
         QCOMPARE(detailOf("model.layers.4.mlp.down.weight", FindingKind::DeadRows),
                  QStringLiteral("3 of 16 rows (dimension 0) are all zero"));
         QCOMPARE(detailOf("model.layers.4.mlp.down.weight", FindingKind::DeadColumns),
                  QStringLiteral("2 of 32 columns (dimension 1) are all zero"));
         const QString outlier = detailOf("model.layers.5.mlp.up.weight", FindingKind::Outlier);
-        QVERIFY2(outlier.contains(QStringLiteral("the 6 tensors named model.layers.*.mlp.up.weight")), qPrintable(outlier));
+        QVERIFY2(outlier.contains(QStringLiteral("the 6 tensors named model.layers.*.mlp.up.weight")),
+                 qPrintable(outlier));
         QVERIFY2(outlier.startsWith(QStringLiteral("std ")), qPrintable(outlier));
-        QVERIFY(detailOf("model.act_scale", FindingKind::Float16Limit).startsWith(QStringLiteral("max |x| 60000 is 92% of float16")));
+        QVERIFY(detailOf("model.act_scale", FindingKind::Float16Limit)
+                    .startsWith(QStringLiteral("max |x| 60000 is 92% of float16")));
         for (const Finding& f : findings)
             QCOMPARE(findingIsError(f.kind), f.kind == FindingKind::NaN || f.kind == FindingKind::Inf);
     }

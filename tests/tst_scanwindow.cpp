@@ -90,7 +90,7 @@ private Q_SLOTS:
         w.show();
         QVERIFY(openAndWait(w, kProblems));
         QCOMPARE(cell(w, "model.layers.2.mlp.up.weight", ModelTreeModel::NaNColumn), QString());  // not scanned
-        QVERIFY(w.treeView()->isColumnHidden(ModelTreeModel::NaNColumn));  // hidden by default
+        QVERIFY(w.treeView()->isColumnHidden(ModelTreeModel::NaNColumn));                         // hidden by default
         QVERIFY(scanAndWait(w));
         QVERIFY(w.scanController()->table()->isComplete());
         QCOMPARE(cell(w, "model.layers.2.mlp.up.weight", ModelTreeModel::NaNColumn), QStringLiteral("3"));
@@ -171,10 +171,15 @@ private Q_SLOTS:
         QVERIFY(w.problemsOnlyAction()->isEnabled());
         w.problemsOnlyAction()->setChecked(true);
         QTest::qWait(50);
-        const std::set<std::string> problems = {
-            "model.layers.1.norm.weight", "model.layers.2.mlp.up.weight", "model.layers.3.attn.bias",
-            "model.layers.4.mlp.down.weight", "model.layers.5.mlp.up.weight", "model.head.bias",
-            "model.conv.weight", "model.big.weight", "model.act_scale"};
+        const std::set<std::string> problems = {"model.layers.1.norm.weight",
+                                                "model.layers.2.mlp.up.weight",
+                                                "model.layers.3.attn.bias",
+                                                "model.layers.4.mlp.down.weight",
+                                                "model.layers.5.mlp.up.weight",
+                                                "model.head.bias",
+                                                "model.conv.weight",
+                                                "model.big.weight",
+                                                "model.act_scale"};
         QCOMPARE(visibleTensors(w.filterProxy()), problems);
         // With a search: the problems among its matches.
         w.searchEdit()->setText(QStringLiteral("mlp"));

@@ -32,10 +32,10 @@ struct ScreenshotPlan {
     QString search;
     QString mode;
     QString select;
-    QString tab;  // "metadata": the Metadata tab in front
-    bool scan = false;      // run the whole-model scan and wait for it first
-    QStringList columns;    // statistic columns to show ("NaN", "Max |x|", "Problems", ...)
-    QString sort;           // a column title to sort by, descending with a "-" prefix
+    QString tab;          // "metadata": the Metadata tab in front
+    bool scan = false;    // run the whole-model scan and wait for it first
+    QStringList columns;  // statistic columns to show ("NaN", "Max |x|", "Problems", ...)
+    QString sort;         // a column title to sort by, descending with a "-" prefix
 };
 
 void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
@@ -141,20 +141,22 @@ int main(int argc, char** argv)
                                      QStringLiteral("WxH"));
     const QCommandLineOption tabOpt(QStringLiteral("tab"), QStringLiteral("The tab in front: tensors or metadata."),
                                     QStringLiteral("tab"));
-    const QCommandLineOption scanOpt(QStringLiteral("scan"), QStringLiteral("Scan the whole model first (Scan → Scan model)."));
-    const QCommandLineOption columnsOpt(QStringLiteral("stat-columns"),
-                                        QStringLiteral("Statistic columns to show, comma-separated (\"NaN,Max |x|,Problems\")."),
-                                        QStringLiteral("titles"));
-    const QCommandLineOption sortOpt(QStringLiteral("sort"),
-                                     QStringLiteral("A column title to sort the tree by; a leading - sorts descending."),
-                                     QStringLiteral("title"));
+    const QCommandLineOption scanOpt(QStringLiteral("scan"),
+                                     QStringLiteral("Scan the whole model first (Scan → Scan model)."));
+    const QCommandLineOption columnsOpt(
+        QStringLiteral("stat-columns"),
+        QStringLiteral("Statistic columns to show, comma-separated (\"NaN,Max |x|,Problems\")."),
+        QStringLiteral("titles"));
+    const QCommandLineOption sortOpt(
+        QStringLiteral("sort"), QStringLiteral("A column title to sort the tree by; a leading - sorts descending."),
+        QStringLiteral("title"));
     parser.addOptions({shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt, tabOpt, scanOpt, columnsOpt, sortOpt});
     parser.process(app);
     const std::optional<WindowOptions> options = readWindowOptions(parser, "paramscope-screenshot");
     if (!options)
         return kExitUsage;
-    ScreenshotPlan plan{parser.value(shotOpt), parser.value(searchOpt), parser.value(modeOpt),
-                        parser.value(selectOpt), parser.value(tabOpt)};
+    ScreenshotPlan plan{parser.value(shotOpt), parser.value(searchOpt), parser.value(modeOpt), parser.value(selectOpt),
+                        parser.value(tabOpt)};
     plan.scan = parser.isSet(scanOpt);
     plan.columns = parser.value(columnsOpt).split(QLatin1Char(','), Qt::SkipEmptyParts);
     plan.sort = parser.value(sortOpt);

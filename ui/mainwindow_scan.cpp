@@ -94,10 +94,10 @@ void MainWindow::createScanUi()
     });
     const QFontMetrics fm = m_tree->fontMetrics();
     for (int c = ModelTreeModel::MinColumn; c <= ModelTreeModel::ProblemsColumn; ++c)
-        header->resizeSection(c, fm.horizontalAdvance(c == ModelTreeModel::ProblemsColumn
-                                                          ? QStringLiteral("nan, dead-rows")
-                                                          : QStringLiteral("-0.0123457")) +
-                                     fm.averageCharWidth() * 3);
+        header->resizeSection(
+            c, fm.horizontalAdvance(c == ModelTreeModel::ProblemsColumn ? QStringLiteral("nan, dead-rows")
+                                                                        : QStringLiteral("-0.0123457")) +
+                   fm.averageCharWidth() * 3);
     const QStringList shown = openSettings()->value(kScanColumnsKey).toStringList();
     for (int c = ModelTreeModel::MinColumn; c <= ModelTreeModel::ProblemsColumn; ++c)
         m_tree->setColumnHidden(c, !shown.contains(scanColumnTitle(ScanColumn(c - ModelTreeModel::kFirstScanColumn))));
@@ -138,11 +138,10 @@ void MainWindow::createScanUi()
         if (node > 0 && m_model->tree() && node < m_model->tree()->size())
             m_problems->showEntry(m_model->tree()->node(node).entry);
     });
-    connect(m_search, &SearchController::viewReady, m_problems,
-            [this](std::shared_ptr<const SearchMatches> matches) {
-                // "Only search matches" lists the query's matches, not the problems filter's.
-                m_problems->setMatches(m_searchEdit->text().isEmpty() ? nullptr : std::move(matches));
-            });
+    connect(m_search, &SearchController::viewReady, m_problems, [this](std::shared_ptr<const SearchMatches> matches) {
+        // "Only search matches" lists the query's matches, not the problems filter's.
+        m_problems->setMatches(m_searchEdit->text().isEmpty() ? nullptr : std::move(matches));
+    });
     updateScanActions();
 }
 

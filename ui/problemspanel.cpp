@@ -172,8 +172,7 @@ void ProblemsPanel::updateSummary()
     }
     const int errors = m_model->errorCount();
     const int total = m_model->totalCount();
-    QString what = total == 0 ? tr("no problems found")
-                              : tr("%1 errors, %2 warnings").arg(errors).arg(total - errors);
+    QString what = total == 0 ? tr("no problems found") : tr("%1 errors, %2 warnings").arg(errors).arg(total - errors);
     if (m_model->rowCount() != total)
         what += tr(" (%1 shown)").arg(m_model->rowCount());
     const ScanProgress p = m_scan->progress();

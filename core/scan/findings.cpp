@@ -129,7 +129,8 @@ void tensorFindings(const ModelIndex& index, int entry, const TensorScan& s, std
     const std::int64_t n = s.elements;
     auto add = [&](FindingKind k, QString detail) { out.push_back(Finding{entry, k, std::move(detail)}); };
     if (s.nan > 0)
-        add(FindingKind::NaN, QStringLiteral("%1 of %2 values are NaN (%3)").arg(count(s.nan), count(n), percent(s.nan, n)));
+        add(FindingKind::NaN,
+            QStringLiteral("%1 of %2 values are NaN (%3)").arg(count(s.nan), count(n), percent(s.nan, n)));
     if (s.posInf + s.negInf > 0) {
         QString d = QStringLiteral("%1 of %2 values are infinite").arg(count(s.posInf + s.negInf), count(n));
         if (s.posInf && s.negInf)
@@ -145,8 +146,8 @@ void tensorFindings(const ModelIndex& index, int entry, const TensorScan& s, std
     } else if (s.zeros < n) {
         const std::int64_t rows = e.shape.size() >= 2 ? e.shape[0] : 0;
         if (s.deadRows > 0)
-            add(FindingKind::DeadRows, QStringLiteral("%1 of %2 rows (dimension 0) are all zero")
-                                           .arg(count(s.deadRows), count(rows)));
+            add(FindingKind::DeadRows,
+                QStringLiteral("%1 of %2 rows (dimension 0) are all zero").arg(count(s.deadRows), count(rows)));
         if (s.deadColumns > 0 && e.shape.size() == 2)
             add(FindingKind::DeadColumns, QStringLiteral("%1 of %2 columns (dimension 1) are all zero")
                                               .arg(count(s.deadColumns), count(e.shape[1])));
@@ -202,10 +203,10 @@ void outlierFindings(const ModelIndex& index, const std::vector<TensorScan>& sca
                 // constant says that better.
                 if (!(v > 0) || std::abs(std::log10(v) - med) <= limit)
                     continue;
-                found.emplace_back(i, QStringLiteral("%1 %2 is %3 the median %4 of the %5 tensors named %6")
-                                          .arg(QString::fromLatin1(m.name), number(v), ratioText(v, medValue),
-                                               number(medValue), QString::number(members.size()),
-                                               utf8ToQString(pattern)));
+                found.emplace_back(
+                    i, QStringLiteral("%1 %2 is %3 the median %4 of the %5 tensors named %6")
+                           .arg(QString::fromLatin1(m.name), number(v), ratioText(v, medValue), number(medValue),
+                                QString::number(members.size()), utf8ToQString(pattern)));
             }
         }
     }

@@ -165,8 +165,7 @@ public:
         m_progress.bytesTotal = m_plan.bytes;
         m_lastBatch = Clock::now();
 
-        const int threads =
-            m_o.threads > 0 ? m_o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+        const int threads = m_o.threads > 0 ? m_o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         std::vector<std::thread> pool;
         for (int t = 1; t < threads && size_t(t) < m_plan.items.size(); ++t)
             pool.emplace_back([this] { loop(); });

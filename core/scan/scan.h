@@ -82,9 +82,9 @@ struct ScanOptions {
 };
 
 struct ScanResult {
-    std::vector<TensorScan> tensors;               // per entry of the index
+    std::vector<TensorScan> tensors;              // per entry of the index
     std::vector<std::pair<int, QString>> errors;  // entries that failed, with why (names the tensor)
-    bool cancelled = false;                        // stopped early: tensors still Pending
+    bool cancelled = false;                       // stopped early: tensors still Pending
     ScanProgress progress;
     bool complete() const { return !cancelled; }
 };

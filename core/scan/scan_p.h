@@ -21,7 +21,7 @@ struct ScanItem {
     int part = 0;   // which slice
     int parts = 1;  // slices of this tensor
     bool sliced = false;
-    bool byRows = false;            // sliced by rows: first/count are rows of rowElements
+    bool byRows = false;  // sliced by rows: first/count are rows of rowElements
     std::int64_t rowElements = 0;
     std::int64_t first = 0, count = 0;  // rows or elements
     std::uint64_t bytes = 0;            // for progress
@@ -43,7 +43,7 @@ struct ZeroLines {
     bool wantColumns = false;  // and columns (2-D)
     bool rowsUnknown = false;  // a part could not check its rows
     std::int64_t deadRows = 0;
-    bool columnsLive = false;                // some part had a nonzero in every column
+    bool columnsLive = false;                 // some part had a nonzero in every column
     std::vector<std::uint8_t> columnNonzero;  // otherwise: per column, a nonzero seen
 
     void merge(const ZeroLines& o);

@@ -62,7 +62,8 @@ ScanPlan planScan(const ModelIndex& index, std::uint64_t sliceBytes)
         const std::int64_t rows = e.shape.empty() ? 0 : e.shape[0];
         const std::int64_t rowElements = rows > 0 ? e.numel / rows : 0;
         if (e.shape.size() >= 2 && rows >= 2 && std::uint64_t(rowElements) * isz <= sliceBytes) {
-            const std::int64_t per = std::int64_t(std::max<std::uint64_t>(1, sliceBytes / (std::uint64_t(rowElements) * isz)));
+            const std::int64_t per =
+                std::int64_t(std::max<std::uint64_t>(1, sliceBytes / (std::uint64_t(rowElements) * isz)));
             const std::int64_t parts = (rows + per - 1) / per;
             for (std::int64_t p = 0; p < parts; ++p) {
                 ScanItem s = item;
@@ -190,21 +191,21 @@ void findZeroLines(const TensorView& v, const TensorScan& s, std::int64_t rows, 
     const DType t = v.dtype;
     const bool signedZero = dtypeIsFloating(t) && t != DType::Float8E4M3FNUZ && t != DType::Float8E5M2FNUZ;
     switch (dtypeItemSize(t)) {
-    case 1:
-        zeroLinesOf<std::uint8_t>(v, rows, cols, signedZero ? 0x7f : 0xff, lines, cancel);
-        break;
-    case 2:
-        zeroLinesOf<std::uint16_t>(v, rows, cols, signedZero ? 0x7fff : 0xffff, lines, cancel);
-        break;
-    case 4:
-        zeroLinesOf<std::uint32_t>(v, rows, cols, signedZero ? 0x7fffffffu : 0xffffffffu, lines, cancel);
-        break;
-    case 8:
-        zeroLinesOf<std::uint64_t>(v, rows, cols, signedZero ? 0x7fffffffffffffffull : ~0ull, lines, cancel);
-        break;
-    default:
-        out.rowsUnknown = true;
-        return;
+        case 1:
+            zeroLinesOf<std::uint8_t>(v, rows, cols, signedZero ? 0x7f : 0xff, lines, cancel);
+            break;
+        case 2:
+            zeroLinesOf<std::uint16_t>(v, rows, cols, signedZero ? 0x7fff : 0xffff, lines, cancel);
+            break;
+        case 4:
+            zeroLinesOf<std::uint32_t>(v, rows, cols, signedZero ? 0x7fffffffu : 0xffffffffu, lines, cancel);
+            break;
+        case 8:
+            zeroLinesOf<std::uint64_t>(v, rows, cols, signedZero ? 0x7fffffffffffffffull : ~0ull, lines, cancel);
+            break;
+        default:
+            out.rowsUnknown = true;
+            return;
     }
     out.deadRows = lines.deadRows;
     if (columnsPossible)

@@ -122,8 +122,7 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const
             }
             return {};
         case Qt::ToolTipRole:
-            return QStringLiteral("%1 (%2): %3")
-                .arg(findingKindTitle(f.kind), findingKindId(f.kind), f.detail);
+            return QStringLiteral("%1 (%2): %3").arg(findingKindTitle(f.kind), findingKindId(f.kind), f.detail);
         case Qt::ForegroundRole:
             if (index.column() == KindColumn)
                 return findingIsError(f.kind) ? kError : kWarning;

@@ -468,11 +468,13 @@ QVariant ModelTreeModel::headerData(int section, Qt::Orientation orientation, in
         if (section == ElementsColumn || section == SizeColumn)
             return tr("Module rows show their subtree's total; storage shared by tied tensors is counted once.");
         if (section == ProblemsColumn)
-            return tr("A tensor's findings from the last scan (Scan → Scan Model); a module's count of tensors "
-                      "with findings.");
+            return tr(
+                "A tensor's findings from the last scan (Scan → Scan Model); a module's count of tensors "
+                "with findings.");
         if (isScanColumn(section))
-            return tr("From the last scan (Scan → Scan Model), over the finite values. A module's row aggregates "
-                      "its tensors: the extremes, pooled mean and std, the norm of all of them, total counts.");
+            return tr(
+                "From the last scan (Scan → Scan Model), over the finite values. A module's row aggregates "
+                "its tensors: the extremes, pooled mean and std, the norm of all of them, total counts.");
     }
     return {};
 }
