@@ -61,5 +61,7 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err);
 int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err);
 /// `export FILE [NAME | search] -o OUT [--format F]` (exportcommand.cpp).
 int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);
+/// `scan FILE [--json | --csv] [--problems-only] [--fail-on KINDS] [--threads N]` (scancommand.cpp).
+int cmdScan(const QStringList& args, QTextStream& out, QTextStream& err);
 
 }  // namespace paramscope::cli
