@@ -155,8 +155,12 @@ int main(int argc, char** argv)
     const std::optional<WindowOptions> options = readWindowOptions(parser, "paramscope-screenshot");
     if (!options)
         return kExitUsage;
-    ScreenshotPlan plan{parser.value(shotOpt), parser.value(searchOpt), parser.value(modeOpt), parser.value(selectOpt),
-                        parser.value(tabOpt)};
+    ScreenshotPlan plan;
+    plan.out = parser.value(shotOpt);
+    plan.search = parser.value(searchOpt);
+    plan.mode = parser.value(modeOpt);
+    plan.select = parser.value(selectOpt);
+    plan.tab = parser.value(tabOpt);
     plan.scan = parser.isSet(scanOpt);
     plan.columns = parser.value(columnsOpt).split(QLatin1Char(','), Qt::SkipEmptyParts);
     plan.sort = parser.value(sortOpt);
