@@ -2,6 +2,9 @@
 
 #include "model/searchmatches.h"
 #include "model/treelayout.h"
+#include "scan/findings.h"
+#include "scan/scan.h"
+#include "scan/scantable.h"
 
 #include <QFile>
 
@@ -16,6 +19,7 @@ namespace {
 
 constexpr int kMaxTensors = 4;                  // tensors summarised / exported per input
 constexpr std::int64_t kMaxElements = 1 << 16;  // elements per summarised / exported tensor
+constexpr size_t kMaxScanned = 256;             // tensors of a model the scan exercise takes
 
 void exerciseTree(const ModelIndex& index)
 {
@@ -51,6 +55,63 @@ void exerciseTree(const ModelIndex& index)
     tree.sortNatural(true);
     tree.sortNatural(false);
     index.totals();
+}
+
+/// The whole-model scan of a small model: each tensor's figures are computeStats' own, the
+/// findings name scanned tensors only, the table's root adds up the NaN counts. Sliced
+/// (tiny slices, two threads) on odd variants, so the merge of slices runs too.
+void exerciseScan(const ModelIndex& index, unsigned variant)
+{
+    if (index.entries.size() > kMaxScanned)
+        return;
+    for (const TensorEntry& e : index.entries)
+        if (!smallEnough(e, kMaxElements))
+            return;
+    ScanOptions o;
+    o.threads = (variant & 1) ? 2 : 1;
+    o.sliceBytes = (variant & 1) ? 64 : (std::uint64_t(32) << 20);
+    o.releasePages = (variant & 2) != 0;
+    const ScanResult r = scanModel(index, o);
+    FUZZ_CHECK(r.complete(), "scan: not complete without a cancel");
+    FUZZ_CHECK(r.tensors.size() == index.entries.size(), "scan: one result per entry");
+    FUZZ_CHECK(r.progress.tensorsDone == int(index.entries.size()), "scan: tensors left undone");
+    auto shared = std::make_shared<ModelIndex>(index);
+    auto tree = std::make_shared<ModelTree>(ModelTree::build(*shared));
+    std::int64_t nan = 0;  // of the tensors in the tree
+    for (size_t i = 0; i < index.entries.size(); ++i) {
+        const TensorScan& t = r.tensors[i];
+        FUZZ_CHECK(t.state != TensorScan::State::Pending, "scan: a tensor left pending");
+        if (!t.done())
+            continue;
+        FUZZ_CHECK(t.finite + t.nan + t.posInf + t.negInf == t.elements, "scan: finite + NaN + Inf != elements");
+        StatsOptions so;
+        so.threads = 1;
+        so.histogram = false;
+        so.quantiles = false;
+        auto s = computeStats(index, int(i), so);
+        FUZZ_CHECK(s.ok(), "scan: a tensor the scan read has no statistics");
+        const TensorStats& st = s.value();
+        FUZZ_CHECK(t.elements == st.elements && t.nan == st.nan && t.posInf == st.posInf && t.negInf == st.negInf &&
+                       t.zeros == st.zeros,
+                   "scan: counts differ from computeStats");
+        if (t.hasFinite() && !(variant & 1))  // unsliced: the same fused pass, the same doubles
+            FUZZ_CHECK(t.minText() == st.minText() && t.maxText() == st.maxText(),
+                       "scan: min/max differ from computeStats");
+        if (tree->nodeForEntry(int(i)) >= 0)
+            nan += t.nan;
+    }
+    const std::vector<Finding> findings = allFindings(index, r.tensors);
+    for (const Finding& f : findings) {
+        FUZZ_CHECK(f.entry >= 0 && size_t(f.entry) < r.tensors.size() && r.tensors[size_t(f.entry)].done(),
+                   "scan: a finding on a tensor not scanned");
+        FUZZ_CHECK(!f.detail.isEmpty(), "scan: a finding without a detail");
+    }
+    ScanTable table(shared, tree);
+    for (size_t i = 0; i < r.tensors.size(); ++i)
+        if (r.tensors[i].done())
+            table.add(int(i), r.tensors[i]);
+    table.setFindings(findings);
+    FUZZ_CHECK(table.node(ModelTree::root()).nan == nan, "scan table: the root's NaN total differs");
 }
 
 void checkRoundTrip(const ModelIndex& index, const std::vector<int>& picked, const QString& exported)
@@ -92,6 +153,7 @@ void checkRoundTrip(const ModelIndex& index, const std::vector<int>& picked, con
 void exerciseModel(const ModelIndex& index, unsigned variant)
 {
     exerciseTree(index);
+    exerciseScan(index, variant);
     for (size_t i = 0; i < index.entries.size() && i < 64; ++i)
         FUZZ_CHECK(index.findEntry(index.entries[i].name) >= 0, "index: an entry's name is not found");
 
