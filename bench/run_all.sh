@@ -76,7 +76,7 @@ needs() { local b; for b in "${benches[@]}"; do [ "$b" = "$1" ] && return 0; don
 
 # Fixtures, only for the benchmarks that run.
 echo "== fixtures in $fixtures"
-if needs bench_open; then
+if needs bench_open || needs bench_scan; then
   if [ "$big" = 1 ]; then
     "$python" scripts/make_big_model.py "$fixtures/models" >"$results/fixture_models.log" 2>&1
   else
@@ -93,6 +93,12 @@ fi
 bench_args() {
   case "$1" in
     bench_open) ls "$fixtures"/models/*.pt ;;
+    bench_scan)
+      if [ "$big" = 1 ]; then ls "$fixtures"/models/big_sv_4g.pt "$fixtures"/models/big_ts_350m.pt
+      else ls "$fixtures"/models/*.pt; fi
+      if [ -f "$fixtures/st/sharded/model.safetensors.index.json" ]; then
+        echo "$fixtures/st/sharded/model.safetensors.index.json"
+      fi ;;
     bench_safetensors_open)
       echo "$fixtures/st/big.safetensors"
       echo "$fixtures/st/sharded/model.safetensors.index.json" ;;

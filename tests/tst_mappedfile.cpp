@@ -4,6 +4,7 @@
 // (faulted(), checkAddress()) instead of killing the process.
 #include "base/mappedfile.h"
 
+#include <QFile>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -22,6 +23,25 @@ QString writeFile(const QTemporaryDir& dir, const QString& name, const QByteArra
     return path;
 }
 
+/// This process's resident pages of the mapping that starts at `start` (/proc/self/smaps), or -1.
+long residentPages(const void* start)
+{
+    QFile f(QStringLiteral("/proc/self/smaps"));
+    if (!f.open(QIODevice::ReadOnly))
+        return -1;
+    const QByteArray begin = QByteArray::number(qulonglong(reinterpret_cast<std::uintptr_t>(start)), 16) + '-';
+    bool inside = false;
+    for (const QByteArray& line : f.readAll().split('\n')) {
+        if (!line.isEmpty() && line.contains('-') && !line.contains(':'))
+            inside = false;
+        if (line.startsWith(begin))
+            inside = true;
+        else if (inside && line.startsWith("Rss:"))
+            return line.mid(4).trimmed().split(' ').first().toLong() * 1024 / long(::sysconf(_SC_PAGESIZE));
+    }
+    return -1;
+}
+
 }  // namespace
 
 class TestMappedFile : public QObject {
@@ -32,6 +52,7 @@ private Q_SLOTS:
     void missingFileAndFolder();
     void unmapForgetsTheAddress();
     void truncatedWhileMapped();
+    void releaseKeepsThePageTheRangeEndsIn();
 };
 
 void TestMappedFile::mapsTheBytes()
@@ -130,6 +151,38 @@ void TestMappedFile::truncatedWhileMapped()
     // Heap memory belongs to no mapping and always passes.
     std::vector<std::uint8_t> heap(16);
     QVERIFY(MappedFile::checkAddress(heap.data()).ok());
+}
+
+// Advice::Release drops this process's pages of a range, but the page the range ends in (the
+// next record starts there) unless the range reaches the mapping's end; heap memory is left
+// alone.
+void TestMappedFile::releaseKeepsThePageTheRangeEndsIn()
+{
+    QTemporaryDir dir;
+    const long page = ::sysconf(_SC_PAGESIZE);
+    const QString path = writeFile(dir, QStringLiteral("pages.bin"), QByteArray(int(64 * page), 'x'));
+    const auto m = MappedFile::open(path);
+    QVERIFY(m.ok());
+    const std::uint8_t* p = m.value()->data();
+    volatile std::uint8_t sum = 0;
+    for (long i = 0; i < 64; ++i)
+        sum = std::uint8_t(sum + p[i * page]);
+    QCOMPARE(residentPages(p), 64L);
+    // From inside page 0 to inside page 10: pages 0-9 go, page 10 stays.
+    QVERIFY(MappedFile::advise(p + 100, std::uint64_t(10 * page), MappedFile::Advice::Release));
+    QCOMPARE(residentPages(p), 54L);
+    // A range inside one page releases nothing.
+    QVERIFY(MappedFile::advise(p + 20 * page + 10, 100, MappedFile::Advice::Release));
+    QCOMPARE(residentPages(p), 54L);
+    // Up to the mapping's end: the last page goes too.
+    QVERIFY(MappedFile::advise(p + 60 * page + 1, std::uint64_t(4 * page - 1), MappedFile::Advice::Release));
+    QCOMPARE(residentPages(p), 50L);
+    // Released pages read back the file's bytes (the kernel may map a few neighbours too).
+    QCOMPARE(p[3 * page + 5], std::uint8_t('x'));
+    QVERIFY(residentPages(p) > 50);
+    std::vector<std::uint8_t> heap(4096, 1);
+    QVERIFY(!MappedFile::advise(heap.data(), heap.size(), MappedFile::Advice::Release));
+    QCOMPARE(heap[100], std::uint8_t(1));
 }
 
 QTEST_GUILESS_MAIN(TestMappedFile)

@@ -40,7 +40,9 @@ inline std::int64_t saturatingAdd(std::int64_t a, std::int64_t b)
 }
 
 /// Product of the dimensions, or nothing when one is negative or the product overflows.
-inline std::optional<std::int64_t> checkedNumel(const std::vector<std::int64_t>& shape)
+/// Any range of int64 (a std::vector, Dims) without a copy.
+template <class Shape>
+std::optional<std::int64_t> checkedNumelOf(const Shape& shape)
 {
     std::int64_t n = 1;
     for (auto d : shape) {
@@ -56,6 +58,11 @@ inline std::optional<std::int64_t> checkedNumel(const std::vector<std::int64_t>&
         n = *m;
     }
     return n;
+}
+
+inline std::optional<std::int64_t> checkedNumel(const std::vector<std::int64_t>& shape)
+{
+    return checkedNumelOf(shape);
 }
 
 /// numel * itemSize, or nothing on overflow.

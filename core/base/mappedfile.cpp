@@ -176,7 +176,13 @@ bool MappedFile::advise(const void* p, std::uint64_t length, Advice advice)
         const std::uintptr_t last = length > e - addr ? e : addr + std::uintptr_t(length);
         // Whole pages: the mapping starts on a page, so rounding down stays inside it.
         const std::uintptr_t from = addr & ~(page - 1);
-        const std::uintptr_t to = (last + page - 1) & ~(page - 1);
+        // Releasing stops short of the page the range ends in (unless it is the mapping's
+        // last): the next record in the file begins there, and a scan reading front to back
+        // would fault it in again. That page goes with the next record's release.
+        const std::uintptr_t to =
+            advice == Advice::Release && last < e ? last & ~(page - 1) : (last + page - 1) & ~(page - 1);
+        if (to <= from)
+            return true;
         const int how = advice == Advice::Sequential ? MADV_SEQUENTIAL : MADV_DONTNEED;
         return ::madvise(reinterpret_cast<void*>(from), size_t(to - from), how) == 0;
     }

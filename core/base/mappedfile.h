@@ -56,7 +56,8 @@ public:
     /// How a long sequential read (a whole-model scan) tells the kernel what it needs.
     enum class Advice {
         Sequential,  // read ahead aggressively over the range
-        Release,     // drop this process's pages of the range (they are read again if touched)
+        Release,     // drop this process's pages of the range (they are read again if touched),
+                     // but the one the range ends in: the next record starts there
     };
     /// Gives `advice` for the pages of [p, p + length) when they lie in a live mapping, and
     /// returns whether it was given. Heap memory (an inflated record) is never touched, so

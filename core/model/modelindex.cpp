@@ -346,16 +346,17 @@ Result<TensorView> ModelIndex::view(int entry) const
         return Result<TensorView>::failure(
             QStringLiteral("no tensor #%1 in '%2'").arg(QString::number(entry), fileLabel(filePath)));
     const auto& e = entries[size_t(entry)];
-    const QString where = QStringLiteral("'%1' in '%2'").arg(utf8ToQString(e.name), fileLabel(filePath));
+    // Named only in an error: a whole-model scan views every tensor.
+    const auto where = [&] { return QStringLiteral("'%1' in '%2'").arg(utf8ToQString(e.name), fileLabel(filePath)); };
     const int item = dtypeItemSize(e.dtype);
     if (item == 0)
-        return Result<TensorView>::failure(where + QStringLiteral(" has an unsupported dtype"));
+        return Result<TensorView>::failure(where() + QStringLiteral(" has an unsupported dtype"));
     if (!provider || e.storage < 0)
-        return Result<TensorView>::failure(where + QStringLiteral(" has no data in this file"));
-    const auto numel = checkedNumel(e.shape);
+        return Result<TensorView>::failure(where() + QStringLiteral(" has no data in this file"));
+    const auto numel = checkedNumelOf(e.shape);
     if (!numel || *numel > limits::kMaxLogicalElements)
         return Result<TensorView>::failure(
-            where +
+            where() +
             QStringLiteral(" has %1 elements, more than ParamScope computes with (2^62)").arg(entryNumelText(e)));
     auto bytes = provider->storageBytes(e.storage);
     if (!bytes)
@@ -371,19 +372,19 @@ Result<TensorView> ModelIndex::view(int entry) const
     v.qChannels = e.qChannels;
     const std::int64_t needed = requiredStorageElements(v.shape, v.strides, v.offset);
     if (needed < 0)
-        return Result<TensorView>::failure(where + QStringLiteral(" has invalid sizes, strides or offset"));
+        return Result<TensorView>::failure(where() + QStringLiteral(" has invalid sizes, strides or offset"));
     std::int64_t neededBytes = 0;
     if (mulOverflow(needed, item, &neededBytes) || std::uint64_t(neededBytes) > v.storage.size)
-        return Result<TensorView>::failure(where + QStringLiteral(" needs %1 bytes but its storage holds only %2")
-                                                       .arg(QString::fromStdString(exactProductText({needed}, item)),
-                                                            QString::number(v.storage.size)));
+        return Result<TensorView>::failure(where() + QStringLiteral(" needs %1 bytes but its storage holds only %2")
+                                                         .arg(QString::fromStdString(exactProductText({needed}, item)),
+                                                              QString::number(v.storage.size)));
     // Overlapping strides make a view read stored elements many times over: bound the
     // work by what is stored (broadcast dimensions are not walked, see computeStats).
     const std::int64_t distinct = v.withoutBroadcast().numel();
     const std::int64_t stored = std::max<std::int64_t>(needed, 1);
     if (distinct / stored > limits::kMaxReadsPerStoredElement)
         return Result<TensorView>::failure(
-            where +
+            where() +
             QStringLiteral(" has overlapping strides that read its %1 stored elements %2 times over (at most %3)")
                 .arg(QString::number(stored), QString::number(distinct / stored),
                      QString::number(limits::kMaxReadsPerStoredElement)));

@@ -192,23 +192,27 @@ private:
 
     void loop()
     {
+        scan_internal::PageReleaser releaser(m_o.releasePages);
         for (;;) {
             if (isCancelled(m_o.cancel))
                 return;
             const size_t i = m_next.fetch_add(1, std::memory_order_relaxed);
             if (i >= m_plan.items.size())
                 return;
-            runItem(m_plan.items[i]);
+            runItem(m_plan.items[i], releaser);
         }
     }
 
-    void runItem(const scan_internal::ScanItem& item)
+    void runItem(const scan_internal::ScanItem& item, scan_internal::PageReleaser& releaser)
     {
         EntryWork& w = *m_work[size_t(item.entry)];
         TensorScan part;
         scan_internal::ZeroLines lines;
         QString error;
-        if (!scan_internal::scanItem(m_index, item, m_o, part, lines, error) && isCancelled(m_o.cancel))
+        scan_internal::Extent read;
+        const bool finished = scan_internal::scanItem(m_index, item, m_o, part, lines, error, read);
+        releaser.add(read);
+        if (!finished && isCancelled(m_o.cancel))
             return;  // unfinished: the tensor stays Pending
         m_bytesDone.fetch_add(item.bytes, std::memory_order_relaxed);
 

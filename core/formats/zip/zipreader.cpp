@@ -254,12 +254,13 @@ const ZipEntry* ZipReader::find(std::string_view name) const
 Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, bool verifyCrc) const
 {
     using R = Result<StorageBytes>;
-    const QString where = QStringLiteral("'%1' in '%2'").arg(displayName(e.name), m_file->label());
+    // Named only in an error: reading a stored record is on the scan's path once per tensor.
+    const auto where = [&] { return QStringLiteral("'%1' in '%2'").arg(displayName(e.name), m_file->label()); };
     if (auto st = m_file->check(); !st)
         return R::failureFrom(st);
     if (e.uncompressedSize > maxBytes)
         return R::failure(ErrorKind::Limit, QStringLiteral("%1 is too large to read (%2 bytes, limit %3)")
-                                                .arg(argText(where), argText(e.uncompressedSize), argText(maxBytes)));
+                                                .arg(argText(where()), argText(e.uncompressedSize), argText(maxBytes)));
     const std::uint8_t* src = m_file->data() + e.dataOffset;
     if (e.isStored()) {
         if (verifyCrc) {
@@ -270,7 +271,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
                 done += chunk;
             }
             if (std::uint32_t(crc) != e.crc32)
-                return R::failure(ErrorKind::Corrupt, QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where));
+                return R::failure(ErrorKind::Corrupt, QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where()));
         }
         StorageBytes b;
         b.owner = m_file;
@@ -284,11 +285,11 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
         buf->resize(size_t(e.uncompressedSize));
     } catch (const std::bad_alloc&) {
         return R::failure(ErrorKind::Limit, QStringLiteral("%1 is too large to inflate (%2 bytes): out of memory")
-                                                .arg(argText(where), argText(e.uncompressedSize)));
+                                                .arg(argText(where()), argText(e.uncompressedSize)));
     }
     z_stream zs{};
     if (inflateInit2(&zs, -MAX_WBITS) != Z_OK)
-        return R::failure(ErrorKind::Failed, QStringLiteral("%1: cannot start the decompressor").arg(where));
+        return R::failure(ErrorKind::Failed, QStringLiteral("%1: cannot start the decompressor").arg(where()));
     std::uint64_t inDone = 0, outDone = 0;
     int rc = Z_OK;
     std::uint8_t sink[1];
@@ -324,7 +325,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
     if (rc != Z_STREAM_END || outDone != e.uncompressedSize)
         return R::failure(ErrorKind::Corrupt,
                           QStringLiteral("%1 is corrupt: its compressed data does not inflate to the declared %2 bytes")
-                              .arg(argText(where), argText(e.uncompressedSize)));
+                              .arg(argText(where()), argText(e.uncompressedSize)));
     if (verifyCrc) {
         uLong crc = ::crc32(0L, Z_NULL, 0);
         for (std::uint64_t done = 0; done < outDone;) {
@@ -333,7 +334,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
             done += chunk;
         }
         if (std::uint32_t(crc) != e.crc32)
-            return R::failure(ErrorKind::Corrupt, QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where));
+            return R::failure(ErrorKind::Corrupt, QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where()));
     }
     StorageBytes b;
     b.data = buf->data();
