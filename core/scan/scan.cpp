@@ -192,7 +192,7 @@ private:
 
     void loop()
     {
-        scan_internal::PageReleaser releaser(m_o.releasePages);
+        PageReleaser releaser(m_o.releasePages);
         for (;;) {
             if (isCancelled(m_o.cancel))
                 return;
@@ -203,7 +203,7 @@ private:
         }
     }
 
-    void runItem(const scan_internal::ScanItem& item, scan_internal::PageReleaser& releaser)
+    void runItem(const scan_internal::ScanItem& item, PageReleaser& releaser)
     {
         EntryWork& w = *m_work[size_t(item.entry)];
         TensorScan part;
@@ -211,7 +211,7 @@ private:
         QString error;
         scan_internal::Extent read;
         const bool finished = scan_internal::scanItem(m_index, item, m_o, part, lines, error, read);
-        releaser.add(read);
+        releaser.add(read.data, read.length);
         if (!finished && isCancelled(m_o.cancel))
             return;  // unfinished: the tensor stays Pending
         m_bytesDone.fetch_add(item.bytes, std::memory_order_relaxed);

@@ -1,6 +1,7 @@
 #pragma once
 // Internal to core/scan: the work plan of a scan and one unit of it.
 
+#include "base/pagereleaser.h"
 #include "scan/scan.h"
 
 #include <QString>
@@ -57,28 +58,8 @@ struct Extent {
     std::uint64_t length = 0;
 };
 
-/// Pages of finished items waiting to be let go, per scanning thread: releasing each small
-/// tensor on its own costs a TLB shootdown on every core per call (madvise), so finished
-/// extents near each other are gathered and released together once they span kBatch
-/// bytes, or when the next one lies elsewhere (another file), and at the end.
-class PageReleaser {
-public:
-    static constexpr std::uint64_t kBatch = std::uint64_t(8) << 20;
-    static constexpr std::uint64_t kGap = std::uint64_t(64) << 20;  // farther: flush first
-    explicit PageReleaser(bool enabled) : m_enabled(enabled) {}
-    ~PageReleaser() { flush(); }
-    PageReleaser(const PageReleaser&) = delete;
-    PageReleaser& operator=(const PageReleaser&) = delete;
-    void add(const Extent& e);
-    void flush();
-
-private:
-    bool m_enabled;
-    std::uintptr_t m_lo = 0, m_hi = 0;  // the span gathered so far (empty: m_lo == m_hi)
-};
-
 /// Scans one item into `out` and `lines`; `read` is set to the bytes it read (to hand to a
-/// PageReleaser). Returns false only when cancelled before it finished; a tensor that
+/// PageReleaser, base/pagereleaser.h). Returns false only when cancelled before it finished; a tensor that
 /// cannot be read sets `error` (naming the tensor and its file).
 bool scanItem(const ModelIndex& index, const ScanItem& item, const ScanOptions& o, TensorScan& out, ZeroLines& lines,
               QString& error, Extent& read);

@@ -227,32 +227,6 @@ std::pair<const std::uint8_t*, std::uint64_t> extentOf(const TensorView& v)
 
 }  // namespace
 
-void PageReleaser::add(const Extent& e)
-{
-    if (!m_enabled || !e.data || e.length == 0)
-        return;
-    const auto lo = reinterpret_cast<std::uintptr_t>(e.data);
-    const std::uintptr_t hi = lo + std::uintptr_t(e.length);
-    if (m_lo != m_hi && (hi + kGap < m_lo || lo > m_hi + kGap))
-        flush();
-    if (m_lo == m_hi) {
-        m_lo = lo;
-        m_hi = hi;
-    } else {
-        m_lo = std::min(m_lo, lo);
-        m_hi = std::max(m_hi, hi);
-    }
-    if (m_hi - m_lo >= kBatch)
-        flush();
-}
-
-void PageReleaser::flush()
-{
-    if (m_lo != m_hi)
-        MappedFile::advise(reinterpret_cast<const void*>(m_lo), m_hi - m_lo, MappedFile::Advice::Release);
-    m_lo = m_hi = 0;
-}
-
 bool scanItem(const ModelIndex& index, const ScanItem& item, const ScanOptions& o, TensorScan& out, ZeroLines& lines,
               QString& error, Extent& read)
 {
