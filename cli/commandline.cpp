@@ -1,6 +1,7 @@
 // paramscope-cli's entry: the command table, the dispatch on the first argument and the
 // usage text. Each command lives in its own file (listcommand.cpp, treecommand.cpp,
-// statscommand.cpp, exportcommand.cpp, scancommand.cpp); the options they share are in options.cpp.
+// statscommand.cpp, exportcommand.cpp, scancommand.cpp,
+// diffcommand.cpp); the options they share are in options.cpp.
 #include "cli/commandline.h"
 
 #include "cli/commandline_p.h"
@@ -33,12 +34,14 @@ const char* kUsage =
     "  scan FILE [--json | --csv] [--problems-only] [--fail-on KINDS|errors|any] [--threads N]\n"
     "                      Statistics of every tensor and the findings (NaN, Inf, all zeros,\n"
     "                      constant, dead rows/columns, outliers, float16 near overflow).\n"
+    "  diff A B [--json] [--atol X] [--rtol Y] [--map FROM=TO]... [--strip-prefix P] [--changed-only]\n"
+    "                      Compare two models tensor by tensor (exit 0 same, 1 different, 2 trouble).\n"
     "\n"
     "Every command takes --engine auto|native|libtorch and --help.\n"
     "Plain-text output shows names with control and other non-printable characters escaped\n"
     "(\\n, \\t, \\x1b, \\u2028, \\ufeff, ...) and the backslash as \\\\; --json keeps them exact.\n"
     "Exit codes: 0 success, 1 the file could not be read, 2 wrong usage, 3 (scan --fail-on) a\n"
-    "finding of the kinds given exists. A --regex search\n"
+    "finding of the kinds given exists; diff: 0 same, 1 different, 2 trouble. A --regex search\n"
     "that cannot decide some names (backtracking limit) names them on stderr and still exits 0.\n";
 
 }  // namespace
@@ -49,7 +52,7 @@ int runCommandLine(const QStringList& args, QTextStream& out, QTextStream& err)
     static const std::map<QString, Command> commands{
         {QStringLiteral("list"), cmdList},        {QStringLiteral("tree"), cmdTree},
         {QStringLiteral("stats"), cli::cmdStats}, {QStringLiteral("export"), cli::cmdExport},
-        {QStringLiteral("scan"), cli::cmdScan},
+        {QStringLiteral("scan"), cli::cmdScan},   {QStringLiteral("diff"), cli::cmdDiff},
     };
     if (args.isEmpty()) {
         err << kUsage;

@@ -63,5 +63,7 @@ int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err);
 int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);
 /// `scan FILE [--json | --csv] [--problems-only] [--fail-on KINDS] [--threads N]` (scancommand.cpp).
 int cmdScan(const QStringList& args, QTextStream& out, QTextStream& err);
+/// `diff A B [--json] [--atol X --rtol Y] [--map FROM=TO] [--strip-prefix P]` (diffcommand.cpp).
+int cmdDiff(const QStringList& args, QTextStream& out, QTextStream& err);
 
 }  // namespace paramscope::cli

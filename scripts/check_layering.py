@@ -22,12 +22,13 @@ LAYERS = {
     "core/stats": {"base", "model", "stats"},
     "core/export": {"base", "model", "export"},
     "core/scan": {"base", "model", "stats", "scan"},
+    "core/diff": {"base", "model", "stats", "diff"},
     "plugins/torch": {"base", "model", "plugins/torch"},
-    "cli": {"base", "model", "formats", "stats", "export", "scan", "cli"},
-    "session": {"base", "model", "formats", "stats", "export", "scan", "session"},
-    "ui": {"base", "model", "stats", "export", "scan", "session", "ui"},
-    "tools": {"base", "model", "stats", "export", "scan", "session", "ui", "tools"},
-    "app": {"base", "model", "formats", "stats", "export", "scan", "session", "ui", "cli", "app"},
+    "cli": {"base", "model", "formats", "stats", "export", "scan", "cli", "diff"},
+    "session": {"base", "model", "formats", "stats", "export", "scan", "session", "diff"},
+    "ui": {"base", "model", "stats", "export", "scan", "session", "ui", "diff"},
+    "tools": {"base", "model", "stats", "export", "scan", "session", "ui", "tools", "diff"},
+    "app": {"base", "model", "formats", "stats", "export", "scan", "session", "ui", "cli", "app", "diff"},
 }
 # Folders whose code must not see a QtGui/QtWidgets type (no widget, no pixmap).
 NO_GUI = ("core/", "session/", "cli/", "plugins/")
@@ -67,7 +68,7 @@ def gui_headers(qt_include):
 def check(root, qt_include=None, max_lines=750):
     gui = gui_headers(qt_include)
     problems = []
-    project_layers = {"base", "model", "formats", "stats", "export", "scan", "plugins/torch",
+    project_layers = {"base", "model", "formats", "stats", "export", "scan", "diff", "plugins/torch",
                       "cli", "session", "ui", "tools", "app"}
     for top in ("core", "plugins", "cli", "session", "ui", "tools", "app"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):
