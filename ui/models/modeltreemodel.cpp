@@ -233,6 +233,13 @@ int ModelTreeModel::columnCount(const QModelIndex&) const
     return ColumnCount;
 }
 
+std::shared_ptr<const std::vector<double>> ModelTreeModel::numericSortKeys(int column) const
+{
+    if (!isScanColumn(column) || !m_scan)
+        return nullptr;
+    return m_scan->sortKeys(ScanColumn(column - kFirstScanColumn));
+}
+
 bool ModelTreeModel::hasChildren(const QModelIndex& parent) const
 {
     return rowCount(parent) > 0;

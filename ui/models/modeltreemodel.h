@@ -69,6 +69,10 @@ public:
     const ScanTable* scanTable() const { return m_scan; }
     /// New figures are in the scan table: repaints the statistic columns and the marks.
     void scanUpdated();
+    /// Per tree node, the numbers a column sorts by (TreeSort::Field::Numeric; NaN sorts
+    /// last), or null when it sorts some other way. Here: the scan's statistic columns;
+    /// a model with columns of its own adds theirs.
+    virtual std::shared_ptr<const std::vector<double>> numericSortKeys(int column) const;
 
     const std::shared_ptr<const ModelIndex>& modelIndex() const { return m_index; }
     const std::shared_ptr<const ModelTree>& tree() const { return m_tree; }

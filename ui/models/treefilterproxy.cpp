@@ -153,10 +153,10 @@ TreeSort TreeFilterProxy::sortFor(int column, Qt::SortOrder order) const
             s.field = TreeSort::Field::Shard;
             break;
         default:
-            if (ModelTreeModel::isScanColumn(column) && m_model && m_model->scanTable()) {
+            if (auto numbers = m_model ? m_model->numericSortKeys(column) : nullptr) {
                 s.field = TreeSort::Field::Numeric;
                 s.key = column;
-                s.numbers = m_model->scanTable()->sortKeys(ScanColumn(column - ModelTreeModel::kFirstScanColumn));
+                s.numbers = std::move(numbers);
                 break;
             }
             s = TreeSort();
@@ -266,7 +266,7 @@ QModelIndex TreeFilterProxy::mapFromSource(const QModelIndex& sourceIndex) const
 
 QModelIndex TreeFilterProxy::index(int row, int column, const QModelIndex& parent) const
 {
-    if (!m_model || !m_model->tree() || row < 0 || column < 0 || column >= ModelTreeModel::ColumnCount)
+    if (!m_model || !m_model->tree() || row < 0 || column < 0 || column >= m_model->columnCount())
         return {};
     if (parent.isValid() && parent.column() != 0)
         return {};
@@ -299,8 +299,8 @@ QModelIndex TreeFilterProxy::sibling(int row, int column, const QModelIndex& idx
     if (row == idx.row())
         return column == idx.column()
                    ? idx
-                   : (column >= 0 && column < ModelTreeModel::ColumnCount ? createIndex(row, column, idx.internalId())
-                                                                          : QModelIndex());
+                   : (column >= 0 && column < columnCount() ? createIndex(row, column, idx.internalId())
+                                                            : QModelIndex());
     return index(row, column, parent(idx));
 }
 
@@ -316,7 +316,7 @@ int TreeFilterProxy::columnCount(const QModelIndex& parent) const
 {
     if (parent.isValid() && parent.column() != 0)
         return 0;
-    return ModelTreeModel::ColumnCount;
+    return m_model ? m_model->columnCount() : int(ModelTreeModel::ColumnCount);
 }
 
 bool TreeFilterProxy::hasChildren(const QModelIndex& parent) const
