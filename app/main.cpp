@@ -1,7 +1,8 @@
-// paramscope: the window. Opens the files given (or the bundled demo with --demo); with
-// no file, the start page. --print-loaded opens them, prints what loaded and quits, so a
-// launch command can be checked without a display (QT_QPA_PLATFORM=offscreen).
+// paramscope: the window. Opens the file given (or the bundled demo with --demo); with
+// no file, the start page; with two files, a comparison of them (A B). --print-loaded opens them, prints what loaded
+// and quits, so a launch command can be checked without a display (QT_QPA_PLATFORM=offscreen).
 #include "model/modelindex.h"
+#include "ui/comparewindow.h"
 #include "ui/mainwindow.h"
 #include "ui/windowlauncher.h"
 
@@ -37,6 +38,24 @@ int main(int argc, char** argv)
     QTemporaryDir settingsDir;  // --print-loaded leaves the user's settings alone
     if (parser.isSet(printOpt))
         MainWindow::setSettingsFile(settingsDir.filePath(QStringLiteral("settings.ini")));
+    if (options->files.size() == 2 && !options->demo) {
+        // paramscope A B: the two compared.
+        auto* c = new CompareWindow;
+        c->setAttribute(Qt::WA_DeleteOnClose);
+        if (parser.isSet(printOpt)) {
+            QObject::connect(c, &CompareWindow::comparisonFinished, c, [c](bool complete) {
+                printf("compared %s\n", qPrintable(c->summaryText()));
+                QApplication::exit(complete ? 0 : 1);
+            });
+            QObject::connect(c, &CompareWindow::loadFailed, c, [](const QString& message) {
+                fprintf(stderr, "%s\n", qPrintable(message));
+                QApplication::exit(1);
+            });
+        }
+        c->show();
+        c->openFiles(options->files.at(0), options->files.at(1));
+        return app.exec();
+    }
     MainWindow w;
     w.enableExportDialog();
     w.show();

@@ -76,12 +76,19 @@ needs() { local b; for b in "${benches[@]}"; do [ "$b" = "$1" ] && return 0; don
 
 # Fixtures, only for the benchmarks that run.
 echo "== fixtures in $fixtures"
-if needs bench_open || needs bench_scan; then
+if needs bench_open || needs bench_scan || needs bench_diff; then
   if [ "$big" = 1 ]; then
     "$python" scripts/make_big_model.py "$fixtures/models" >"$results/fixture_models.log" 2>&1
   else
     "$python" scripts/make_big_model.py "$fixtures/models" --small-only >"$results/fixture_models.log" 2>&1
   fi
+fi
+if needs bench_diff; then
+  diff_base="$fixtures/models/big_ts_350m.pt"
+  [ "$big" = 1 ] && diff_base="$fixtures/models/big_sv_4g.pt"
+  mkdir -p "$fixtures/diff"
+  "$python" bench/make_diff_pair.py "$diff_base" "$fixtures/diff/$(basename "${diff_base%.pt}")_b.pt" \
+    >"$results/fixture_diff.log" 2>&1
 fi
 if needs bench_safetensors_open; then
   layers=2
@@ -99,6 +106,9 @@ bench_args() {
       if [ -f "$fixtures/st/sharded/model.safetensors.index.json" ]; then
         echo "$fixtures/st/sharded/model.safetensors.index.json"
       fi ;;
+    bench_diff)
+      if [ "$big" = 1 ]; then b="$fixtures/models/big_sv_4g.pt"; else b="$fixtures/models/big_ts_350m.pt"; fi
+      printf '%s\n' "$b" "$fixtures/diff/$(basename "${b%.pt}")_b.pt" ;;
     bench_safetensors_open)
       echo "$fixtures/st/big.safetensors"
       echo "$fixtures/st/sharded/model.safetensors.index.json" ;;

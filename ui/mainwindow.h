@@ -26,6 +26,8 @@ class QVBoxLayout;
 
 namespace paramscope {
 
+class CompareWindow;
+
 class DetailsPanel;
 class MetadataView;
 class ModelIndex;
@@ -84,6 +86,9 @@ public:
 
     /// Selects and scrolls to a tree node / a tensor entry.
     void selectNode(int node);
+    /// File > Compare with…: a comparison window of the open model (A) against `fileB`,
+    /// shown and deleted when closed; null with no model open.
+    CompareWindow* compareWith(const QString& fileB);
     void selectEntry(int entry);
     /// Moves the selection to the next / previous search match (in the view's order).
     void findNext();
@@ -229,6 +234,7 @@ private:
     QAction* m_openAction = nullptr;
     QAction* m_openDemoAction = nullptr;
     QAction* m_exportAction = nullptr;
+    QAction* m_compareAction = nullptr;
     QAction* m_quitAction = nullptr;
     QAction* m_copyNameAction = nullptr;
     QAction* m_copySnippetAction = nullptr;

@@ -3,6 +3,8 @@
 // layout and its wiring to the session are in mainwindow.cpp, search in mainwindow_search.cpp.
 #include "ui/mainwindow.h"
 
+#include "ui/comparewindow.h"
+
 #include "base/textutil.h"
 #include "model/modelindex.h"
 #include "model/modeltree.h"
@@ -51,6 +53,16 @@ void MainWindow::createActions()
     m_exportAction->setToolTip(
         tr("Export the selected tensor, the tensors under the selected module, or all search matches"));
     connect(m_exportAction, &QAction::triggered, this, &MainWindow::triggerExport);
+
+    m_compareAction = new QAction(tr("&Compare with…"), this);
+    m_compareAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D));
+    m_compareAction->setToolTip(tr("Compare the open model with another file, tensor by tensor"));
+    connect(m_compareAction, &QAction::triggered, this, [this] {
+        const QString dir = QFileInfo(currentFile()).absolutePath();
+        const QString path = QFileDialog::getOpenFileName(this, tr("Compare with"), dir, openDialogFilter());
+        if (!path.isEmpty())
+            compareWith(path);
+    });
 
     m_quitAction = new QAction(tr("&Quit"), this);
     m_quitAction->setShortcut(QKeySequence::Quit);
@@ -137,6 +149,7 @@ void MainWindow::createMenus()
     file->addAction(m_openDemoAction);
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
+    file->addAction(m_compareAction);
     file->addAction(m_exportAction);
     file->addSeparator();
     file->addAction(m_quitAction);
@@ -283,9 +296,22 @@ void MainWindow::updateActions()
     m_expandSubtreeAction->setEnabled(hasCurrent);
     m_collapseSubtreeAction->setEnabled(hasCurrent);
     m_exportAction->setEnabled(hasModel);
+    m_compareAction->setEnabled(hasModel);
     m_findNextAction->setEnabled(hasModel);
     m_findPreviousAction->setEnabled(hasModel);
     m_modelOrderAction->setEnabled(hasModel);
+}
+
+CompareWindow* MainWindow::compareWith(const QString& fileB)
+{
+    const auto a = m_model->modelIndex();
+    if (!a)
+        return nullptr;
+    auto* w = new CompareWindow;
+    w->setAttribute(Qt::WA_DeleteOnClose);
+    w->compareAgainst(a, fileB);
+    w->show();
+    return w;
 }
 
 }  // namespace paramscope
