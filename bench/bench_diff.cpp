@@ -27,10 +27,13 @@ using namespace paramscope::bench;
 
 namespace {
 
+std::uint64_t g_sliceBytes = DiffOptions{}.sliceBytes;
+
 double diffOnce(const ModelIndex& a, const ModelIndex& b, int threads, DiffResult* out = nullptr)
 {
     DiffOptions o;
     o.threads = threads;
+    o.sliceBytes = g_sliceBytes;
     const auto t0 = Clock::now();
     const Alignment al = alignModels(a, b);
     DiffResult r = diffModels(a, b, al, o);
@@ -57,9 +60,10 @@ int memoryChild(const QString& a, const QString& b, int fd)
 bool diffMemory(const QString& a, const QString& b, long* indexKb, long* peakKb)
 {
     const ChildRun run = runInChild([&](int writeFd) -> std::string {
-        const std::string pa = a.toStdString(), pb = b.toStdString(), fd = std::to_string(writeFd);
-        execl("/proc/self/exe", "bench_diff", "--memory-child", pa.c_str(), pb.c_str(), fd.c_str(),
-              static_cast<char*>(nullptr));
+        const std::string pa = a.toStdString(), pb = b.toStdString(), fd = std::to_string(writeFd),
+                          slice = std::to_string(g_sliceBytes >> 20);
+        execl("/proc/self/exe", "bench_diff", "--slice-mb", slice.c_str(), "--memory-child", pa.c_str(), pb.c_str(),
+              fd.c_str(), static_cast<char*>(nullptr));
         _exit(127);
     });
     return run.started && std::sscanf(run.text.c_str(), "%ld %ld", indexKb, peakKb) == 2;
@@ -108,7 +112,9 @@ int main(int argc, char** argv)
         if (arg == "--memory-child" && i + 3 < argc)
             return memoryChild(QString::fromLocal8Bit(argv[i + 1]), QString::fromLocal8Bit(argv[i + 2]),
                                std::atoi(argv[i + 3]));
-        if (arg == "--runs" && i + 1 < argc)
+        if (arg == "--slice-mb" && i + 1 < argc)
+            g_sliceBytes = std::uint64_t(std::max(1, std::atoi(argv[++i]))) << 20;
+        else if (arg == "--runs" && i + 1 < argc)
             runs = std::max(1, std::atoi(argv[++i]));
         else if (arg == "--no-python")
             python = false;
@@ -118,7 +124,7 @@ int main(int argc, char** argv)
             files << QString::fromLocal8Bit(argv[i]);
     }
     if (files.isEmpty() || files.size() % 2) {
-        std::fprintf(stderr, "usage: bench_diff [--runs N] [--no-python] [--no-cold] A B [A2 B2 ...]\n");
+        std::fprintf(stderr, "usage: bench_diff [--runs N] [--slice-mb N] [--no-python] [--no-cold] A B [A2 B2 ...]\n");
         return 2;
     }
     int failures = 0;

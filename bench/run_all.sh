@@ -90,7 +90,7 @@ if needs bench_diff; then
   "$python" bench/make_diff_pair.py "$diff_base" "$fixtures/diff/$(basename "${diff_base%.pt}")_b.pt" \
     >"$results/fixture_diff.log" 2>&1
 fi
-if needs bench_safetensors_open; then
+if needs bench_safetensors_open || needs bench_scan; then
   layers=2
   [ "$big" = 1 ] && layers=24
   "$python" bench/make_big_safetensors.py "$fixtures/st" --layers "$layers" >"$results/fixture_safetensors.log" 2>&1

@@ -206,6 +206,28 @@ private Q_SLOTS:
         QVERIFY(w.alignmentText().contains(QLatin1String("as they are")));
     }
 
+    void userMappingPairsNamesUp()
+    {
+        CompareWindow w;
+        QVERIFY(openAndWait(w, QStringLiteral("diff_a.pt"), QStringLiteral("diff_b.pt")));
+        QCOMPARE(w.controller()->table()->node(ModelTree::root()).counts[size_t(DiffStatus::OnlyA)], 1);
+        // A's layers.3.norm.bias read as lora.A: the two one-sided tensors pair up.
+        QSignalSpy done(&w, &CompareWindow::comparisonFinished);
+        w.mappingEdit()->setText(QStringLiteral("layers.3.norm.bias=lora.A"));
+        QTest::keyClick(w.mappingEdit(), Qt::Key_Return);
+        QVERIFY(done.wait(10000));
+        const NodeDiff& root = w.controller()->table()->node(ModelTree::root());
+        QCOMPARE(root.counts[size_t(DiffStatus::OnlyA)], 0);
+        QCOMPARE(root.counts[size_t(DiffStatus::OnlyB)], 0);
+        QVERIFY2(w.alignmentText().contains(QLatin1String("read as 'lora.A'")), qPrintable(w.alignmentText()));
+        // Module status cells list their tensors by status.
+        const int layer1 = w.controller()->tree()->find("layers.1");
+        const QString tip =
+            w.model()->indexForNode(layer1, DiffTreeModel::StatusColumn).data(Qt::ToolTipRole).toString();
+        QVERIFY2(tip.contains(QLatin1String("Identical: 3")) && tip.contains(QLatin1String("Changed: 1")),
+                 qPrintable(tip));
+    }
+
     void toleranceMakesASmallChangeClose()
     {
         CompareWindow w;

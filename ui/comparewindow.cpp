@@ -207,7 +207,15 @@ void CompareWindow::buildUi()
         }
         m_controller->setAlignOptions(o);
     });
+    m_mapEdit = new QLineEdit(central);
+    m_mapEdit->setPlaceholderText(tr("Map names: encoder.=transformer., …"));
+    m_mapEdit->setToolTip(
+        tr("A's names that start with FROM are read as starting with TO (FROM=TO, comma-separated); "
+           "Enter applies"));
+    m_mapEdit->setMaximumWidth(260);
+    connect(m_mapEdit, &QLineEdit::returnPressed, this, &CompareWindow::applyMapping);
     headerRow->addWidget(m_header, 1);
+    headerRow->addWidget(m_mapEdit);
     headerRow->addWidget(m_alignButton);
     outer->addLayout(headerRow);
 
@@ -618,6 +626,23 @@ QString CompareWindow::sideBySideText(const QString& key, int side) const
 QString CompareWindow::diffHistogramText() const
 {
     return m_diffCaption->text();
+}
+
+void CompareWindow::applyMapping()
+{
+    AlignOptions o = m_controller->alignOptions();
+    o.map.clear();
+    for (const QString& part : m_mapEdit->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        auto m = parseNameMapping(part.trimmed());
+        if (!m) {
+            m_mapEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 2px solid #b3261e; }"));
+            m_mapEdit->setToolTip(tr("'%1' is not FROM=TO").arg(part.trimmed()));
+            return;
+        }
+        o.map.push_back(*m);
+    }
+    m_mapEdit->setStyleSheet(QString());
+    m_controller->setAlignOptions(o);
 }
 
 void CompareWindow::applyTolerance()

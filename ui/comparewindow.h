@@ -57,6 +57,8 @@ public:
     StatsPanel* statsB() const { return m_statsB; }
     HistogramWidget* diffHistogram() const { return m_diffHistogram; }
     QLineEdit* searchEdit() const { return m_searchEdit; }
+    /// "FROM=TO, FROM2=TO2": A's names starting with FROM read as starting with TO.
+    QLineEdit* mappingEdit() const { return m_mapEdit; }
     QComboBox* statusFilterBox() const { return m_statusBox; }
     QString alignmentText() const;
     QString summaryText() const;
@@ -91,6 +93,7 @@ private:
     void updateHeader();
     void updateSummary();
     void applyTolerance();
+    void applyMapping();
     void updateSideBySide();
 
     CompareController* m_controller = nullptr;
@@ -103,6 +106,7 @@ private:
     HistogramWidget* m_diffHistogram = nullptr;
     QLabel* m_header = nullptr;
     QPushButton* m_alignButton = nullptr;
+    QLineEdit* m_mapEdit = nullptr;
     QLineEdit* m_searchEdit = nullptr;
     QComboBox* m_modeBox = nullptr;
     QCheckBox* m_caseBox = nullptr;

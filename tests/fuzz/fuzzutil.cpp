@@ -1,5 +1,6 @@
 #include "fuzzutil.h"
 
+#include "diff/diff.h"
 #include "model/searchmatches.h"
 #include "model/treelayout.h"
 #include "scan/findings.h"
@@ -112,6 +113,23 @@ void exerciseScan(const ModelIndex& index, unsigned variant)
             table.add(int(i), r.tensors[i]);
     table.setFindings(findings);
     FUZZ_CHECK(table.node(ModelTree::root()).nan == nan, "scan table: the root's NaN total differs");
+
+    // The model against itself: every name aligns, every readable pair is identical (NaN
+    // payloads included: the same bytes), sliced on odd variants.
+    const Alignment al = alignModels(index, index);
+    FUZZ_CHECK(al.matched() == int(index.entries.size()), "diff: a model's names do not align with themselves");
+    DiffOptions d;
+    d.threads = o.threads;
+    d.sliceBytes = o.sliceBytes;
+    const DiffResult self = diffModels(index, index, al, d);
+    for (size_t i = 0; i < self.pairs.size(); ++i) {
+        const PairDiff& p = self.pairs[i];
+        FUZZ_CHECK(p.status == DiffStatus::Identical || p.status == DiffStatus::Failed,
+                   "diff: a tensor differs from itself");
+        if (p.status == DiffStatus::Identical)
+            FUZZ_CHECK(p.changed == 0 && p.maxAbsDiff == 0 && p.nanAppeared == 0,
+                       "diff: figures of a tensor against itself");
+    }
 }
 
 void checkRoundTrip(const ModelIndex& index, const std::vector<int>& picked, const QString& exported)

@@ -165,6 +165,16 @@ QVariant DiffTreeModel::data(const QModelIndex& index, int role) const
         case Qt::ToolTipRole:
             if (m_diff && entry >= 0 && m_diff->pair(entry).status == DiffStatus::Failed)
                 return m_diff->pair(entry).error;
+            if (m_diff && column == StatusColumn && (entry < 0 || !tree()->node(node).children.empty())) {
+                // A module: its tensors by status.
+                QStringList lines;
+                const NodeDiff& n = m_diff->node(node);
+                for (int k = 0; k < kDiffStatuses; ++k)
+                    if (n.counts[size_t(k)] > 0)
+                        lines << QStringLiteral("%1: %2").arg(diffStatusTitle(DiffStatus(k))).arg(n.counts[size_t(k)]);
+                if (!lines.isEmpty())
+                    return lines.join(QLatin1Char('\n'));
+            }
             return tr(columnTip(column));
         default:
             return ModelTreeModel::data(index, role);
