@@ -71,13 +71,16 @@ inline std::vector<Mapping> fileMappings()
 /// The byte ranges of the tensors' records in their files, one per storage (overlapping ones
 /// merged), in file order: where each storage's bytes are mapped, from /proc/self/maps, so
 /// the baseline reads exactly the bytes the scan reads, whatever the format.
-inline std::vector<Range> tensorRecords(const ModelIndex& index)
+/// `onlyStorage` >= 0: that storage's record alone.
+inline std::vector<Range> tensorRecords(const ModelIndex& index, int onlyStorage = -1)
 {
     std::vector<std::pair<const std::uint8_t*, std::uint64_t>> spans;
     std::vector<StorageBytes> keep;  // mapped while the ranges are located
     for (int s = 0; s < int(index.storages.size()); ++s) {
         if (!index.provider)
             break;
+        if (onlyStorage >= 0 && s != onlyStorage)
+            continue;
         auto b = index.provider->storageBytes(s);
         if (!b || b->size == 0)
             continue;

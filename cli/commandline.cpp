@@ -1,7 +1,7 @@
 // paramscope-cli's entry: the command table, the dispatch on the first argument and the
 // usage text. Each command lives in its own file (listcommand.cpp, treecommand.cpp,
 // statscommand.cpp, exportcommand.cpp, scancommand.cpp,
-// diffcommand.cpp); the options they share are in options.cpp.
+// diffcommand.cpp, heatmapcommand.cpp); the options they share are in options.cpp.
 #include "cli/commandline.h"
 
 #include "cli/commandline_p.h"
@@ -36,6 +36,9 @@ const char* kUsage =
     "                      constant, dead rows/columns, outliers, float16 near overflow).\n"
     "  diff A B [--json] [--atol X] [--rtol Y] [--map FROM=TO]... [--strip-prefix P] [--changed-only]\n"
     "                      Compare two models tensor by tensor (exit 0 same, 1 different, 2 trouble).\n"
+    "  heatmap FILE NAME -o OUT.png [--size WxH] [--clamp p1,p99|minmax] [--pooling maxabs|mean]\n"
+    "          [--scale auto|diverging|sequential] [--slice ROWDIM,COLDIM,index...]\n"
+    "                      Render a tensor as a heatmap picture.\n"
     "\n"
     "Every command takes --engine auto|native|libtorch and --help.\n"
     "Plain-text output shows names with control and other non-printable characters escaped\n"
@@ -50,9 +53,13 @@ int runCommandLine(const QStringList& args, QTextStream& out, QTextStream& err)
 {
     using Command = std::function<int(const QStringList&, QTextStream&, QTextStream&)>;
     static const std::map<QString, Command> commands{
-        {QStringLiteral("list"), cmdList},        {QStringLiteral("tree"), cmdTree},
-        {QStringLiteral("stats"), cli::cmdStats}, {QStringLiteral("export"), cli::cmdExport},
-        {QStringLiteral("scan"), cli::cmdScan},   {QStringLiteral("diff"), cli::cmdDiff},
+        {QStringLiteral("list"), cmdList},
+        {QStringLiteral("tree"), cmdTree},
+        {QStringLiteral("stats"), cli::cmdStats},
+        {QStringLiteral("export"), cli::cmdExport},
+        {QStringLiteral("scan"), cli::cmdScan},
+        {QStringLiteral("diff"), cli::cmdDiff},
+        {QStringLiteral("heatmap"), cli::cmdHeatmap},
     };
     if (args.isEmpty()) {
         err << kUsage;

@@ -65,5 +65,7 @@ int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);
 int cmdScan(const QStringList& args, QTextStream& out, QTextStream& err);
 /// `diff A B [--json] [--atol X --rtol Y] [--map FROM=TO] [--strip-prefix P]` (diffcommand.cpp).
 int cmdDiff(const QStringList& args, QTextStream& out, QTextStream& err);
+/// `heatmap FILE NAME -o OUT.png [--size WxH] [--clamp ...]` (heatmapcommand.cpp).
+int cmdHeatmap(const QStringList& args, QTextStream& out, QTextStream& err);
 
 }  // namespace paramscope::cli

@@ -23,12 +23,13 @@ LAYERS = {
     "core/export": {"base", "model", "export"},
     "core/scan": {"base", "model", "stats", "scan"},
     "core/diff": {"base", "model", "stats", "diff"},
+    "core/heatmap": {"base", "model", "stats", "heatmap"},
     "plugins/torch": {"base", "model", "plugins/torch"},
-    "cli": {"base", "model", "formats", "stats", "export", "scan", "cli", "diff"},
-    "session": {"base", "model", "formats", "stats", "export", "scan", "session", "diff"},
-    "ui": {"base", "model", "stats", "export", "scan", "session", "ui", "diff"},
-    "tools": {"base", "model", "stats", "export", "scan", "session", "ui", "tools", "diff"},
-    "app": {"base", "model", "formats", "stats", "export", "scan", "session", "ui", "cli", "app", "diff"},
+    "cli": {"base", "model", "formats", "stats", "export", "scan", "cli", "diff", "heatmap"},
+    "session": {"base", "model", "formats", "stats", "export", "scan", "session", "diff", "heatmap"},
+    "ui": {"base", "model", "stats", "export", "scan", "session", "ui", "diff", "heatmap"},
+    "tools": {"base", "model", "stats", "export", "scan", "session", "ui", "tools", "diff", "heatmap"},
+    "app": {"base", "model", "formats", "stats", "export", "scan", "session", "ui", "cli", "app", "diff", "heatmap"},
 }
 # Folders whose code must not see a QtGui/QtWidgets type (no widget, no pixmap).
 NO_GUI = ("core/", "session/", "cli/", "plugins/")
@@ -68,7 +69,7 @@ def gui_headers(qt_include):
 def check(root, qt_include=None, max_lines=750):
     gui = gui_headers(qt_include)
     problems = []
-    project_layers = {"base", "model", "formats", "stats", "export", "scan", "diff", "plugins/torch",
+    project_layers = {"base", "model", "formats", "stats", "export", "scan", "diff", "heatmap", "plugins/torch",
                       "cli", "session", "ui", "tools", "app"}
     for top in ("core", "plugins", "cli", "session", "ui", "tools", "app"):
         for dirpath, _, files in os.walk(os.path.join(root, top)):

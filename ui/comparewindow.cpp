@@ -9,6 +9,7 @@
 #include "session/comparecontroller.h"
 #include "session/searchcontroller.h"
 #include "stats/decode.h"
+#include "ui/heatmapwidget.h"
 #include "ui/histogramwidget.h"
 #include "ui/models/difftreemodel.h"
 #include "ui/models/treefilterproxy.h"
@@ -29,6 +30,7 @@
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStatusBar>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -313,7 +315,12 @@ void CompareWindow::buildUi()
     m_diffHistogram = new HistogramWidget(details);
     m_diffHistogram->clear(tr("No pair selected"));
     m_diffHistogram->setMinimumHeight(180);
-    dl->addWidget(m_diffHistogram, 1);
+    m_diffHeatmap = new HeatmapWidget(details);
+    m_diffViews = new QTabWidget(details);
+    m_diffViews->setDocumentMode(true);
+    m_diffViews->addTab(m_diffHistogram, tr("Histogram of b − a"));
+    m_diffViews->addTab(m_diffHeatmap, tr("Heatmap of b − a"));
+    dl->addWidget(m_diffViews, 1);
     split->addWidget(m_tree);
     split->addWidget(details);
     split->setStretchFactor(0, 3);
@@ -504,6 +511,7 @@ void CompareWindow::showPair(int entry)
     }
     m_diffStats.reset();
     if (!d.compared()) {
+        m_diffHeatmap->clear(tr("No values to compare (%1)").arg(diffStatusTitle(d.status)));
         m_diffJob.cancel();
         m_diffCaption->clear();
         m_diffHistogram->clear(d.status == DiffStatus::Pending
@@ -512,6 +520,7 @@ void CompareWindow::showPair(int entry)
         return;
     }
     m_diffHistogram->clear(tr("Computing the histogram of b − a…"));
+    m_diffHeatmap->showDifference(a, p.a, b, p.b);
     m_diffCaption->setText(tr("Histogram of b − a"));
     const int ia = p.a, ib = p.b;
     m_diffJob.start([a, b, ia, ib](const JobHandle& job) { return diffValues(*a, ia, *b, ib, job.cancel); },

@@ -15,12 +15,14 @@ class QLineEdit;
 class QProgressBar;
 class QPushButton;
 class QSplitter;
+class QTabWidget;
 class QTableWidget;
 
 namespace paramscope {
 
 class CompareController;
 class DiffTreeModel;
+class HeatmapWidget;
 class HistogramWidget;
 class ModelIndex;
 class ModelTreeView;
@@ -56,6 +58,8 @@ public:
     StatsPanel* statsA() const { return m_statsA; }
     StatsPanel* statsB() const { return m_statsB; }
     HistogramWidget* diffHistogram() const { return m_diffHistogram; }
+    HeatmapWidget* diffHeatmap() const { return m_diffHeatmap; }
+    QTabWidget* diffViews() const { return m_diffViews; }
     QLineEdit* searchEdit() const { return m_searchEdit; }
     /// "FROM=TO, FROM2=TO2": A's names starting with FROM read as starting with TO.
     QLineEdit* mappingEdit() const { return m_mapEdit; }
@@ -104,6 +108,8 @@ private:
     StatsPanel* m_statsA = nullptr;
     StatsPanel* m_statsB = nullptr;
     HistogramWidget* m_diffHistogram = nullptr;
+    HeatmapWidget* m_diffHeatmap = nullptr;
+    QTabWidget* m_diffViews = nullptr;
     QLabel* m_header = nullptr;
     QPushButton* m_alignButton = nullptr;
     QLineEdit* m_mapEdit = nullptr;

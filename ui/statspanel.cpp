@@ -2,6 +2,7 @@
 
 #include "scan/scantable.h"
 
+#include "ui/heatmapwidget.h"
 #include "ui/histogramwidget.h"
 #include "model/modelindex.h"
 
@@ -10,6 +11,7 @@
 #include <QLocale>
 #include <QLabel>
 #include <QProgressBar>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 namespace paramscope {
@@ -91,13 +93,18 @@ StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent)
         grid->setColumnStretch(c * 3 + 1, 1);
 
     m_histogram = new HistogramWidget(this);
+    m_heatmap = new HeatmapWidget(this);
+    m_views = new QTabWidget(this);
+    m_views->addTab(m_histogram, tr("Histogram"));
+    m_views->addTab(m_heatmap, tr("Heatmap"));
+    m_views->setDocumentMode(true);
 
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->addWidget(m_status);
     layout->addWidget(m_progress);
     layout->addWidget(m_grid);
-    layout->addWidget(m_histogram, 1);
+    layout->addWidget(m_views, 1);
 
     connect(m_histogram, &HistogramWidget::binsRequested, this, [this](int bins) {
         m_bins = bins;
@@ -119,6 +126,7 @@ void StatsPanel::showTensor(std::shared_ptr<const ModelIndex> index, int entry)
     if (m_jobs.isRunning() && entry == m_entry)
         return;  // already on its way
     m_entry = entry;
+    m_heatmap->showTensor(m_index, entry);  // computed once its tab is shown
     start();
 }
 
@@ -133,6 +141,7 @@ void StatsPanel::clear()
     }
     showStatus(QString(), false);
     m_histogram->clear();
+    m_heatmap->clear();
 }
 
 void StatsPanel::start()

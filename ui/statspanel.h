@@ -13,9 +13,11 @@
 
 class QLabel;
 class QProgressBar;
+class QTabWidget;
 
 namespace paramscope {
 
+class HeatmapWidget;
 class HistogramWidget;
 class ModelIndex;
 class ScanTable;
@@ -48,6 +50,9 @@ public:
     /// The statistics on display (null while computing or when nothing is shown).
     std::shared_ptr<const TensorStats> currentStats() const { return m_current; }
     HistogramWidget* histogram() const { return m_histogram; }
+    HeatmapWidget* heatmap() const { return m_heatmap; }
+    /// The tabs the histogram and the heatmap are in.
+    QTabWidget* views() const { return m_views; }
     int cachedCount() const { return int(m_cache.size()); }
 
 Q_SIGNALS:
@@ -74,6 +79,8 @@ private:
     QWidget* m_grid = nullptr;
     QMap<QString, QLabel*> m_values;
     HistogramWidget* m_histogram = nullptr;
+    HeatmapWidget* m_heatmap = nullptr;
+    QTabWidget* m_views = nullptr;
 };
 
 }  // namespace paramscope

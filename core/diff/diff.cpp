@@ -289,9 +289,17 @@ private:
             }
             const TensorEntry& ea = m_a.entries[size_t(p.a)];
             const TensorEntry& eb = m_b.entries[size_t(p.b)];
-            if (ea.shape != eb.shape || ea.sizeOverflow || eb.sizeOverflow) {
+            if (ea.shape != eb.shape) {
                 r.status = DiffStatus::ShapeChanged;
                 r.sameBytes = false;
+                m_immediate.emplace_back(int(i), r);
+                continue;
+            }
+            if (ea.sizeOverflow || eb.sizeOverflow) {
+                r.status = DiffStatus::Failed;
+                r.sameBytes = false;
+                r.error =
+                    QStringLiteral("'%1' has more elements than 64 bits count: not compared").arg(utf8ToQString(p.key));
                 m_immediate.emplace_back(int(i), r);
                 continue;
             }

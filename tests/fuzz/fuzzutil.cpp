@@ -1,6 +1,7 @@
 #include "fuzzutil.h"
 
 #include "diff/diff.h"
+#include "heatmap/heatmap.h"
 #include "model/searchmatches.h"
 #include "model/treelayout.h"
 #include "scan/findings.h"
@@ -9,6 +10,7 @@
 
 #include <QFile>
 
+#include <cmath>
 #include <set>
 #include <string>
 
@@ -63,11 +65,15 @@ void exerciseTree(const ModelIndex& index)
 /// (tiny slices, two threads) on odd variants, so the merge of slices runs too.
 void exerciseScan(const ModelIndex& index, unsigned variant)
 {
+    // Small models only, whatever PARAMSCOPE_FUZZ_HUGE says (the scan and the diff read
+    // every element of every tensor).
     if (index.entries.size() > kMaxScanned)
         return;
-    for (const TensorEntry& e : index.entries)
-        if (!smallEnough(e, kMaxElements))
+    for (const TensorEntry& e : index.entries) {
+        const std::int64_t n = shapeNumel(e.shape);
+        if (e.sizeOverflow || n < 0 || n > kMaxElements)
             return;
+    }
     ScanOptions o;
     o.threads = (variant & 1) ? 2 : 1;
     o.sliceBytes = (variant & 1) ? 64 : (std::uint64_t(32) << 20);
@@ -132,6 +138,36 @@ void exerciseScan(const ModelIndex& index, unsigned variant)
     }
 }
 
+/// The heatmap of a small tensor: cells within the asked size, every cell's value one of
+/// the block's (max |x|) or between its extremes (mean), norms per row and column.
+void exerciseHeatmap(const TensorView& v, unsigned variant)
+{
+    if (v.numel() < 0 || v.numel() > kMaxElements)
+        return;  // it reads every element (PARAMSCOPE_FUZZ_HUGE lets larger tensors this far)
+    auto m = matrixOf(v);
+    if (!m)
+        return;
+    HeatmapOptions o;
+    o.width = int(1 + variant % 7);
+    o.height = int(1 + (variant / 7) % 5);
+    o.threads = 1 + int(variant & 1);
+    o.pooling = (variant & 2) ? Pooling::Mean : Pooling::MaxAbs;
+    auto h = reduceMatrix(m.value(), o);
+    if (!h)
+        return;
+    FUZZ_CHECK(h->width >= 1 && h->width <= o.width && h->height >= 1 && h->height <= o.height, "heatmap: cell count");
+    FUZZ_CHECK(h->values.size() == size_t(h->width) * size_t(h->height) && h->flags.size() == h->values.size(),
+               "heatmap: cell arrays");
+    FUZZ_CHECK(
+        h->rowNorms.size() == size_t(h->rowEnd - h->rowBegin) && h->colNorms.size() == size_t(h->colEnd - h->colBegin),
+        "heatmap: norms per row and column");
+    for (double x : h->values)
+        FUZZ_CHECK(std::isnan(x) || (x >= h->min && x <= h->max), "heatmap: a cell outside min..max");
+    const ColorLimits l = colorLimits(h.value());
+    const auto rgb = renderRgb(h.value(), l, h->width * 2, h->height * 2);
+    FUZZ_CHECK(rgb.size() == size_t(h->width) * size_t(h->height) * 12, "heatmap: picture size");
+}
+
 void checkRoundTrip(const ModelIndex& index, const std::vector<int>& picked, const QString& exported)
 {
     std::set<std::string> names;
@@ -188,6 +224,7 @@ void exerciseModel(const ModelIndex& index, unsigned variant)
         if (bytes)
             FUZZ_CHECK(bytes->size() == size_t(v->numel()) * size_t(dtypeItemSize(e.dtype)), "copy: wrong size");
         exerciseStats(index, int(i), variant + unsigned(i));
+        exerciseHeatmap(v.value(), variant + unsigned(i));
         picked.push_back(int(i));
     }
     if (picked.empty())
