@@ -88,6 +88,8 @@ private Q_SLOTS:
             QTest::qWait(200);
             w.grab().save(QString::fromLocal8Bit(shot));
         }
+        QVERIFY(map->rowStripPoints() > 0);
+        QVERIFY(map->rowStripMin() > 0);  // no dead row in "exact"
         // A conv weight: dim 0 x the rest, then a slice.
         shown.clear();
         w.selectNode(w.modelTree()->find("conv"));
@@ -98,6 +100,24 @@ private Q_SLOTS:
         QVERIFY(shown.wait(10000));
         QCOMPARE(map->heatmap()->rows, std::int64_t(8));
         QCOMPARE(map->heatmap()->cols, std::int64_t(3));
+    }
+
+    // A weight with all-zero rows: its row-norm strip drops to 0 there.
+    void deadRowsShowInTheNormStrip()
+    {
+        auto index = loadModel(fixture(QStringLiteral("scan_problems.pt")));
+        QVERIFY(index);
+        HeatmapWidget map;
+        map.resize(800, 600);
+        map.show();
+        QSignalSpy shown(&map, &HeatmapWidget::heatmapShown);
+        map.showTensor(index.value(), index.value()->findEntry("model.layers.4.mlp.down.weight"));
+        QVERIFY(shown.wait(10000));
+        QCOMPARE(map.heatmap()->rows, std::int64_t(16));
+        QCOMPARE(map.rowStripPoints(), 16 + 1);
+        QCOMPARE(map.rowStripMin(), 0.0);
+        QCOMPARE(map.heatmap()->rowNorms[2], 0.0);
+        QVERIFY(map.heatmap()->rowNorms[3] > 0);
     }
 
     void zoomRefinesTheVisibleRegion()

@@ -111,10 +111,44 @@ HeatmapWidget::HeatmapWidget(QWidget* parent) : QWidget(parent)
     m_pixmap->topLeft->setType(QCPItemPosition::ptPlotCoords);
     m_pixmap->bottomRight->setType(QCPItemPosition::ptPlotCoords);
     m_pixmap->setClipToAxisRect(true);
+    // Thin strips beside the map: each row's and each column's L2 norm (the smallest in a
+    // cell's band, so a dead row or column shows as a drop to 0), on the map's own axes.
+    m_rowRect = new QCPAxisRect(m_plot);
+    m_rowRect->setMinimumSize(64, 0);
+    m_rowRect->setMaximumSize(64, QWIDGETSIZE_MAX);
+    m_rowRect->axis(QCPAxis::atLeft)->setRangeReversed(true);
+    m_rowRect->axis(QCPAxis::atLeft)->setTickLabels(false);
+    m_rowRect->axis(QCPAxis::atBottom)->setLabel(tr("row norm"));
+    m_rowRect->axis(QCPAxis::atBottom)->ticker()->setTickCount(2);
+    m_rowNorms = new QCPGraph(m_rowRect->axis(QCPAxis::atLeft), m_rowRect->axis(QCPAxis::atBottom));
+    m_colRect = new QCPAxisRect(m_plot);
+    m_colRect->setMinimumSize(0, 56);
+    m_colRect->setMaximumSize(QWIDGETSIZE_MAX, 56);
+    m_colRect->axis(QCPAxis::atBottom)->setTickLabels(false);
+    m_colRect->axis(QCPAxis::atLeft)->setLabel(tr("col norm"));
+    m_colRect->axis(QCPAxis::atLeft)->ticker()->setTickCount(2);
+    m_colNorms = new QCPGraph(m_colRect->axis(QCPAxis::atBottom), m_colRect->axis(QCPAxis::atLeft));
+    for (QCPGraph* g : {m_rowNorms, m_colNorms}) {
+        g->setLineStyle(QCPGraph::lsStepLeft);
+        g->setPen(QPen(QColor(0x44, 0x44, 0x44)));
+    }
+    connect(m_plot->yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), m_rowRect->axis(QCPAxis::atLeft),
+            qOverload<const QCPRange&>(&QCPAxis::setRange));
+    connect(m_plot->xAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), m_colRect->axis(QCPAxis::atBottom),
+            qOverload<const QCPRange&>(&QCPAxis::setRange));
     m_scale = new QCPColorScale(m_plot);
     m_scale->setType(QCPAxis::atRight);
     m_scale->setBarWidth(10);
-    m_plot->plotLayout()->addElement(0, 1, m_scale);
+    m_plot->plotLayout()->addElement(0, 1, m_rowRect);
+    m_plot->plotLayout()->addElement(0, 2, m_scale);
+    m_plot->plotLayout()->addElement(1, 0, m_colRect);
+    // The strips line up with the map.
+    auto* group = new QCPMarginGroup(m_plot);
+    m_plot->axisRect()->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+    m_colRect->setMarginGroup(QCP::msLeft | QCP::msRight, group);
+    auto* rows = new QCPMarginGroup(m_plot);
+    m_plot->axisRect()->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
+    m_rowRect->setMarginGroup(QCP::msTop | QCP::msBottom, rows);
     layout->addWidget(m_plot, 1);
     m_hover = new QLabel(this);
     m_hover->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -355,6 +389,31 @@ void HeatmapWidget::display(const std::shared_ptr<const Heatmap>& h)
         g.setColorStopAt(at, rgb(c));
     m_scale->setGradient(g);
     m_scale->setDataRange(QCPRange(m_limits.low, m_limits.high));
+    // The norm strips: per cell band the smallest norm of its rows / columns.
+    auto strip = [](QCPGraph* graph, const std::vector<double>& norms, std::int64_t begin, int cells) {
+        QVector<double> keys, values;
+        const auto n = std::int64_t(norms.size());
+        double top = 0;
+        for (int k = 0; k < cells && n > 0; ++k) {
+            const std::int64_t a = std::int64_t(k) * n / cells, b = std::max(a + 1, std::int64_t(k + 1) * n / cells);
+            double lo = norms[size_t(a)];
+            for (std::int64_t q = a; q < b && q < n; ++q)
+                lo = std::min(lo, norms[size_t(q)]);
+            keys << double(begin + a);
+            values << lo;
+            top = std::max(top, lo);
+        }
+        if (!keys.isEmpty()) {
+            keys << double(begin + n);
+            values << values.last();
+        }
+        graph->setData(keys, values, true);
+        graph->valueAxis()->setRange(0, top > 0 ? top * 1.05 : 1);
+    };
+    strip(m_rowNorms, h->rowNorms, h->rowBegin, h->height);
+    strip(m_colNorms, h->colNorms, h->colBegin, h->width);
+    m_rowRect->axis(QCPAxis::atLeft)->setRange(m_plot->yAxis->range());
+    m_colRect->axis(QCPAxis::atBottom)->setRange(m_plot->xAxis->range());
     // A new whole-matrix picture sets the axes; a refined region keeps the user's zoom.
     if (h->rowBegin == 0 && h->colBegin == 0 && h->rowEnd == h->rows && h->colEnd == h->cols && m_source->r1 < 0) {
         m_settingRange = true;
@@ -376,6 +435,18 @@ void HeatmapWidget::display(const std::shared_ptr<const Heatmap>& h)
     m_message->setText(what);
     m_saveButton->setEnabled(true);
     m_plot->replot();
+}
+
+int HeatmapWidget::rowStripPoints() const
+{
+    return m_rowNorms->dataCount();
+}
+
+double HeatmapWidget::rowStripMin() const
+{
+    bool found = false;
+    const QCPRange r = m_rowNorms->getValueRange(found);
+    return found ? r.lower : std::nan("");
 }
 
 void HeatmapWidget::onRangeChanged()

@@ -11,7 +11,9 @@
 class QCheckBox;
 class QComboBox;
 class QCustomPlot;
+class QCPAxisRect;
 class QCPColorScale;
+class QCPGraph;
 class QCPItemPixmap;
 class QLabel;
 class QPushButton;
@@ -56,6 +58,9 @@ public:
     /// the flattened dim 0 x the rest.
     void setSlice(const std::vector<std::int64_t>& fixed);
     int computeCount() const { return m_computed; }
+    /// The norm strips' points (key: first row / column of a band, value: its smallest norm).
+    int rowStripPoints() const;
+    double rowStripMin() const;
     QCustomPlot* plot() const { return m_plot; }
     /// Saves the picture as PNG through a temporary file renamed over `path`.
     bool savePng(const QString& path, int width, int height, QString* error = nullptr) const;
@@ -87,6 +92,10 @@ private:
     QCustomPlot* m_plot = nullptr;
     QCPItemPixmap* m_pixmap = nullptr;
     QCPColorScale* m_scale = nullptr;
+    QCPAxisRect* m_rowRect = nullptr;
+    QCPAxisRect* m_colRect = nullptr;
+    QCPGraph* m_rowNorms = nullptr;
+    QCPGraph* m_colNorms = nullptr;
     QLabel* m_message = nullptr;
     QLabel* m_hover = nullptr;
     QComboBox* m_poolingBox = nullptr;
