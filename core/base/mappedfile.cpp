@@ -183,7 +183,9 @@ bool MappedFile::advise(const void* p, std::uint64_t length, Advice advice)
             advice == Advice::Release && last < e ? last & ~(page - 1) : (last + page - 1) & ~(page - 1);
         if (to <= from)
             return true;
-        const int how = advice == Advice::Sequential ? MADV_SEQUENTIAL : MADV_DONTNEED;
+        const int how = advice == Advice::Sequential ? MADV_SEQUENTIAL
+                        : advice == Advice::WillNeed ? MADV_WILLNEED
+                                                     : MADV_DONTNEED;
         return ::madvise(reinterpret_cast<void*>(from), size_t(to - from), how) == 0;
     }
     return false;

@@ -56,6 +56,7 @@ public:
     /// How a long sequential read (a whole-model scan) tells the kernel what it needs.
     enum class Advice {
         Sequential,  // read ahead aggressively over the range
+        WillNeed,    // start reading the range from disk now (asynchronously)
         Release,     // drop this process's pages of the range (they are read again if touched),
                      // but the one the range ends in: the next record starts there
     };

@@ -166,6 +166,7 @@ public:
         m_lastBatch = Clock::now();
 
         const int threads = m_o.threads > 0 ? m_o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+        m_threads = threads;
         std::vector<std::thread> pool;
         for (int t = 1; t < threads && size_t(t) < m_plan.items.size(); ++t)
             pool.emplace_back([this] { loop(); });
@@ -199,8 +200,18 @@ private:
             const size_t i = m_next.fetch_add(1, std::memory_order_relaxed);
             if (i >= m_plan.items.size())
                 return;
+            prefetch(i + size_t(std::max(1, m_threads)));
             runItem(m_plan.items[i], releaser);
         }
+    }
+
+    /// Asks the kernel to start reading item `i` from disk (a cold file): by the time a
+    /// thread takes it, its pages are on their way. Small items are left to readahead.
+    void prefetch(size_t i)
+    {
+        if (!m_o.releasePages || i >= m_plan.items.size() || m_plan.items[i].bytes < (std::uint64_t(1) << 20))
+            return;
+        scan_internal::prefetchItem(m_index, m_plan.items[i]);
     }
 
     void runItem(const scan_internal::ScanItem& item, PageReleaser& releaser)
@@ -281,6 +292,7 @@ private:
     std::vector<std::unique_ptr<EntryWork>> m_work;
     ScanProgress m_progress;
     std::atomic<size_t> m_next{0};
+    int m_threads = 1;
     std::atomic<int> m_tensorsDone{0};
     std::atomic<std::uint64_t> m_bytesDone{0};
     std::mutex m_mutex;  // m_result's tensors and errors, m_pending, m_lastBatch

@@ -58,6 +58,9 @@ struct Extent {
     std::uint64_t length = 0;
 };
 
+/// Starts reading an item's bytes from disk (MADV_WILLNEED), without waiting.
+void prefetchItem(const ModelIndex& index, const ScanItem& item);
+
 /// Scans one item into `out` and `lines`; `read` is set to the bytes it read (to hand to a
 /// PageReleaser, base/pagereleaser.h). Returns false only when cancelled before it finished; a tensor that
 /// cannot be read sets `error` (naming the tensor and its file).

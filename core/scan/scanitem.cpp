@@ -227,6 +227,26 @@ std::pair<const std::uint8_t*, std::uint64_t> extentOf(const TensorView& v)
 
 }  // namespace
 
+void prefetchItem(const ModelIndex& index, const ScanItem& item)
+{
+    auto viewed = index.view(item.entry);
+    if (!viewed)
+        return;
+    TensorView& v = viewed.value();
+    if (item.sliced && item.byRows) {
+        v.shape = {item.count, item.rowElements};
+        v.strides = {item.rowElements, 1};
+        v.offset += item.first * item.rowElements;
+    } else if (item.sliced) {
+        v.shape = {item.count};
+        v.strides = {1};
+        v.offset += item.first;
+    }
+    const auto [bytes, length] = extentOf(v);
+    if (length > 0)
+        MappedFile::advise(bytes, length, MappedFile::Advice::WillNeed);
+}
+
 bool scanItem(const ModelIndex& index, const ScanItem& item, const ScanOptions& o, TensorScan& out, ZeroLines& lines,
               QString& error, Extent& read)
 {
