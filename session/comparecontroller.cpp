@@ -42,14 +42,7 @@ void CompareController::open(const QString& fileA, const QString& fileB, LoaderE
             auto aligned = alignBoth(a.value(), b.value(), o);
             return aligned;
         },
-        [this](std::shared_ptr<Aligned> aligned) {
-            m_loading = false;
-            if (!aligned->error.isEmpty()) {
-                Q_EMIT loadFailed(aligned->error);
-                return;
-            }
-            applyAligned(aligned);
-        });
+        [this](std::shared_ptr<Aligned> aligned) { onLoaded(aligned); });
 }
 
 void CompareController::openAgainst(std::shared_ptr<const ModelIndex> a, const QString& fileB, LoaderEngine engine)
@@ -69,14 +62,7 @@ void CompareController::openAgainst(std::shared_ptr<const ModelIndex> a, const Q
             }
             return alignBoth(a, b.value(), o);
         },
-        [this](std::shared_ptr<Aligned> aligned) {
-            m_loading = false;
-            if (!aligned->error.isEmpty()) {
-                Q_EMIT loadFailed(aligned->error);
-                return;
-            }
-            applyAligned(aligned);
-        });
+        [this](std::shared_ptr<Aligned> aligned) { onLoaded(aligned); });
 }
 
 void CompareController::setModels(std::shared_ptr<const ModelIndex> a, std::shared_ptr<const ModelIndex> b)
@@ -132,6 +118,16 @@ void CompareController::align()
                  [this](std::shared_ptr<Aligned> aligned) { applyAligned(aligned); });
     if (wasRunning)
         Q_EMIT finished(false);
+}
+
+void CompareController::onLoaded(const std::shared_ptr<Aligned>& aligned)
+{
+    m_loading = false;
+    if (!aligned->error.isEmpty()) {
+        Q_EMIT loadFailed(aligned->error);
+        return;
+    }
+    applyAligned(aligned);
 }
 
 void CompareController::applyAligned(const std::shared_ptr<Aligned>& aligned)

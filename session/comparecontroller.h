@@ -76,6 +76,8 @@ private:
                                               const AlignOptions& o);
     void align();
     void applyAligned(const std::shared_ptr<Aligned>& aligned);
+    /// A load's end: its error reported, or the models it aligned shown and compared.
+    void onLoaded(const std::shared_ptr<Aligned>& aligned);
     void compare();
 
     JobTracker m_jobs{this};

@@ -3,6 +3,7 @@
 // one loop, the raw bytes compared alongside), and the workers that run it.
 #include "diff/diff.h"
 
+#include "base/batchhandoff.h"
 #include "base/mappedfile.h"
 #include "base/pagereleaser.h"
 #include "base/textutil.h"
@@ -132,7 +133,6 @@ bool DiffResult::same() const
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 constexpr int kBlock = 2048;
 
 /// One unit of work: elements [first, first + count) of pair `pair`.
@@ -260,7 +260,6 @@ public:
                 w->remaining = it.parts;
             }
         }
-        m_lastBatch = Clock::now();
         const int threads = m_o.threads > 0 ? m_o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         std::vector<std::thread> pool;
         for (int t = 1; t < threads && size_t(t) < m_items.size(); ++t)
@@ -269,7 +268,7 @@ public:
         for (auto& t : pool)
             t.join();
         result.cancelled = isCancelled(m_o.cancel) && m_pairsDone.load() < m_progress.pairsTotal;
-        flush(true);
+        m_batches.flush(true, [this] { return currentProgress(); });
         result.progress = currentProgress();
         return result;
     }
@@ -284,7 +283,7 @@ private:
             if (p.a < 0 || p.b < 0) {
                 r.status = p.a < 0 ? DiffStatus::OnlyB : DiffStatus::OnlyA;
                 r.sameBytes = false;
-                m_immediate.emplace_back(int(i), r);
+                m_batches.add(int(i), r);
                 continue;
             }
             const TensorEntry& ea = m_a.entries[size_t(p.a)];
@@ -292,7 +291,7 @@ private:
             if (ea.shape != eb.shape) {
                 r.status = DiffStatus::ShapeChanged;
                 r.sameBytes = false;
-                m_immediate.emplace_back(int(i), r);
+                m_batches.add(int(i), r);
                 continue;
             }
             if (ea.sizeOverflow || eb.sizeOverflow) {
@@ -300,7 +299,7 @@ private:
                 r.sameBytes = false;
                 r.error =
                     QStringLiteral("'%1' has more elements than 64 bits count: not compared").arg(utf8ToQString(p.key));
-                m_immediate.emplace_back(int(i), r);
+                m_batches.add(int(i), r);
                 continue;
             }
             const std::int64_t numel = ea.numel;
@@ -433,37 +432,10 @@ private:
         {
             std::lock_guard<std::mutex> lock(m_mutex);
             m_result->pairs[size_t(pair)] = r;
-            m_pending.emplace_back(pair, std::move(r));
         }
+        m_batches.add(pair, std::move(r));
         m_pairsDone.fetch_add(1, std::memory_order_relaxed);
-        flush(false);
-    }
-
-    void flush(bool final)
-    {
-        if (!m_o.onBatch)
-            return;
-        std::unique_lock<std::mutex> callback(m_callbackMutex, std::defer_lock);
-        if (final)
-            callback.lock();
-        else if (!callback.try_lock())
-            return;
-        std::vector<std::pair<int, PairDiff>> batch;
-        {
-            std::lock_guard<std::mutex> lock(m_mutex);
-            if (!m_immediate.empty()) {
-                batch.swap(m_immediate);
-            }
-            const auto now = Clock::now();
-            if (!final && batch.empty() && now - m_lastBatch < std::chrono::milliseconds(m_o.batchIntervalMs))
-                return;
-            m_lastBatch = now;
-            for (auto& x : m_pending)
-                batch.push_back(std::move(x));
-            m_pending.clear();
-        }
-        if (!batch.empty() || final)
-            m_o.onBatch(std::move(batch), currentProgress());
+        m_batches.flush(false, [this] { return currentProgress(); });
     }
 
     const ModelIndex& m_a;
@@ -477,10 +449,8 @@ private:
     std::atomic<size_t> m_next{0};
     std::atomic<int> m_pairsDone{0};
     std::atomic<std::uint64_t> m_bytesDone{0};
-    std::mutex m_mutex;  // m_result->pairs, m_pending, m_immediate, m_lastBatch
-    std::mutex m_callbackMutex;
-    std::vector<std::pair<int, PairDiff>> m_pending, m_immediate;
-    Clock::time_point m_lastBatch;
+    std::mutex m_mutex;  // m_result->pairs
+    BatchHandoff<PairDiff, DiffProgress> m_batches{m_o.onBatch, m_o.batchIntervalMs};
 };
 
 }  // namespace

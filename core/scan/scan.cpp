@@ -5,6 +5,8 @@
 // tensors back in batches.
 
 #include "scan/scan.h"
+
+#include "base/batchhandoff.h"
 #include "scan/scan_p.h"
 
 #include "base/mappedfile.h"
@@ -131,8 +133,6 @@ TensorScan mergeScans(const std::vector<TensorScan>& parts)
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 /// A tensor in flight: its parts' figures until the last one finishes.
 struct EntryWork {
     std::mutex mutex;
@@ -163,7 +163,6 @@ public:
         }
         m_progress.tensorsTotal = int(m_plan.tensors);
         m_progress.bytesTotal = m_plan.bytes;
-        m_lastBatch = Clock::now();
 
         const int threads = m_o.threads > 0 ? m_o.threads : int(std::max(1u, std::thread::hardware_concurrency()));
         m_threads = threads;
@@ -175,7 +174,7 @@ public:
             t.join();
 
         result.cancelled = isCancelled(m_o.cancel) && m_tensorsDone.load() < int(m_plan.tensors);
-        flush(true);
+        m_batches.flush(true, [this] { return currentProgress(); });
         std::sort(result.errors.begin(), result.errors.end(),
                   [](const auto& a, const auto& b) { return a.first < b.first; });
         result.progress = currentProgress();
@@ -255,34 +254,10 @@ private:
             m_result->tensors[size_t(entry)] = t;
             if (!w.error.isEmpty())
                 m_result->errors.emplace_back(entry, w.error);
-            m_pending.emplace_back(entry, std::move(t));
         }
+        m_batches.add(entry, std::move(t));
         m_tensorsDone.fetch_add(1, std::memory_order_relaxed);
-        flush(false);
-    }
-
-    /// Hands the finished tensors on when the interval has passed (or `final`).
-    void flush(bool final)
-    {
-        if (!m_o.onBatch)
-            return;
-        std::unique_lock<std::mutex> callback(m_callbackMutex, std::defer_lock);
-        if (final)
-            callback.lock();
-        else if (!callback.try_lock())
-            return;  // another thread is handing a batch on; it takes these next time
-        std::vector<std::pair<int, TensorScan>> batch;
-        {
-            std::lock_guard<std::mutex> lock(m_mutex);
-            const auto now = Clock::now();
-            if (!final && now - m_lastBatch < std::chrono::milliseconds(m_o.batchIntervalMs))
-                return;
-            if (!final && m_pending.empty())
-                return;
-            m_lastBatch = now;
-            batch.swap(m_pending);
-        }
-        m_o.onBatch(std::move(batch), currentProgress());
+        m_batches.flush(false, [this] { return currentProgress(); });
     }
 
     const ModelIndex& m_index;
@@ -295,10 +270,8 @@ private:
     int m_threads = 1;
     std::atomic<int> m_tensorsDone{0};
     std::atomic<std::uint64_t> m_bytesDone{0};
-    std::mutex m_mutex;  // m_result's tensors and errors, m_pending, m_lastBatch
-    std::mutex m_callbackMutex;
-    std::vector<std::pair<int, TensorScan>> m_pending;
-    Clock::time_point m_lastBatch;
+    std::mutex m_mutex;  // m_result's tensors and errors
+    BatchHandoff<TensorScan, ScanProgress> m_batches{m_o.onBatch, m_o.batchIntervalMs};
 };
 
 }  // namespace

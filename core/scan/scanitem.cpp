@@ -225,14 +225,9 @@ std::pair<const std::uint8_t*, std::uint64_t> extentOf(const TensorView& v)
     return {v.base(), std::uint64_t(need - v.offset) * isz};
 }
 
-}  // namespace
-
-void prefetchItem(const ModelIndex& index, const ScanItem& item)
+/// The view of a tensor narrowed to an item's slice (rows or elements of its storage).
+void narrowToItem(TensorView& v, const ScanItem& item)
 {
-    auto viewed = index.view(item.entry);
-    if (!viewed)
-        return;
-    TensorView& v = viewed.value();
     if (item.sliced && item.byRows) {
         v.shape = {item.count, item.rowElements};
         v.strides = {item.rowElements, 1};
@@ -242,6 +237,17 @@ void prefetchItem(const ModelIndex& index, const ScanItem& item)
         v.strides = {1};
         v.offset += item.first;
     }
+}
+
+}  // namespace
+
+void prefetchItem(const ModelIndex& index, const ScanItem& item)
+{
+    auto viewed = index.view(item.entry);
+    if (!viewed)
+        return;
+    TensorView& v = viewed.value();
+    narrowToItem(v, item);
     const auto [bytes, length] = extentOf(v);
     if (length > 0)
         MappedFile::advise(bytes, length, MappedFile::Advice::WillNeed);
@@ -259,15 +265,7 @@ bool scanItem(const ModelIndex& index, const ScanItem& item, const ScanOptions& 
     }
     TensorView v = std::move(viewed.value());
     const std::vector<std::int64_t> logicalShape = v.shape;
-    if (item.sliced && item.byRows) {
-        v.shape = {item.count, item.rowElements};
-        v.strides = {item.rowElements, 1};
-        v.offset += item.first * item.rowElements;
-    } else if (item.sliced) {
-        v.shape = {item.count};
-        v.strides = {1};
-        v.offset += item.first;
-    }
+    narrowToItem(v, item);
     const auto [bytes, length] = extentOf(v);
     if (o.releasePages && length >= (std::uint64_t(1) << 20))
         MappedFile::advise(bytes, length, MappedFile::Advice::Sequential);
