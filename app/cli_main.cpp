@@ -14,7 +14,12 @@ int main(int argc, char** argv)
     QTextStream err(stderr);
     // Not QCoreApplication::arguments(): it drops a leading U+FEFF of each argument, so
     // `stats FILE $'\ufeffw'` would look up 'w'.
-    const int rc = paramscope::runCommandLine(paramscope::argumentsFromArgv(argc, argv).mid(1), out, err);
+    const QStringList args = paramscope::argumentsFromArgv(argc, argv).mid(1);
+    if (args == QStringList{QStringLiteral("--version")}) {
+        out << "paramscope-cli " << PARAMSCOPE_VERSION << "\n";  // from project() in CMakeLists.txt
+        return 0;
+    }
+    const int rc = paramscope::runCommandLine(args, out, err);
     out.flush();
     err.flush();
     return rc;

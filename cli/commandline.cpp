@@ -40,7 +40,7 @@ const char* kUsage =
     "          [--scale auto|diverging|sequential] [--slice ROWDIM,COLDIM,index...]\n"
     "                      Render a tensor as a heatmap picture.\n"
     "\n"
-    "Every command takes --engine auto|native|libtorch and --help.\n"
+    "Every command takes --engine auto|native|libtorch and --help; --version prints the version.\n"
     "Plain-text output shows names with control and other non-printable characters escaped\n"
     "(\\n, \\t, \\x1b, \\u2028, \\ufeff, ...) and the backslash as \\\\; --json keeps them exact.\n"
     "Exit codes: 0 success, 1 the file could not be read, 2 wrong usage, 3 (scan --fail-on) a\n"

@@ -14,6 +14,11 @@ PARAMSCOPE_PACKAGES=(
   # The sanitizer build and the fuzz targets (scripts/test.sh, scripts/fuzz.sh): clang with
   # its sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stacks.
   clang libclang-rt-14-dev llvm
+  # The install test (tests/install/check_install.sh): the desktop entry's and the AppStream
+  # metainfo's validators, groff for the man pages.
+  desktop-file-utils appstream groff-base
+  # The package test (tests/install/check_package.sh): dpkg-shlibdeps computes Depends.
+  dpkg-dev
 )
 
 paramscope_install_deps() {

@@ -18,16 +18,22 @@ struct Loaded {
 
 Loaded loadPlugin()
 {
-    // Where to look, first hit wins: $PARAMSCOPE_TORCH_PLUGIN, next to the program, then
-    // where the build put it.
+    // Where to look, first hit wins: $PARAMSCOPE_TORCH_PLUGIN, next to the program, where
+    // `cmake --install` puts it (relative to the installed program or helper), then where
+    // the build put it (not with PARAMSCOPE_NO_BUILD_PATHS set: a test of an installed tree).
     QStringList candidates;
     const QString env = qEnvironmentVariable("PARAMSCOPE_TORCH_PLUGIN");
     if (!env.isEmpty())
         candidates << env;
-    if (QCoreApplication::instance())
-        candidates
-            << QDir(QCoreApplication::applicationDirPath()).filePath(QStringLiteral(PARAMSCOPE_TORCH_PLUGIN_NAME));
-    candidates << QStringLiteral(PARAMSCOPE_TORCH_PLUGIN_BUILD_PATH);
+    if (QCoreApplication::instance()) {
+        const QDir here(QCoreApplication::applicationDirPath());
+        const QString name = QStringLiteral(PARAMSCOPE_TORCH_PLUGIN_NAME);
+        candidates << here.filePath(name)
+                   << QDir::cleanPath(here.filePath(QStringLiteral(PARAMSCOPE_PLUGIN_FROM_BIN "/") + name))
+                   << QDir::cleanPath(here.filePath(QStringLiteral(PARAMSCOPE_PLUGIN_FROM_LIBEXEC "/") + name));
+    }
+    if (!qEnvironmentVariableIsSet("PARAMSCOPE_NO_BUILD_PATHS"))
+        candidates << QStringLiteral(PARAMSCOPE_TORCH_PLUGIN_BUILD_PATH);
     QStringList tried;
     for (const QString& path : candidates) {
         if (!QFileInfo::exists(path)) {

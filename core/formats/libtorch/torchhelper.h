@@ -38,7 +38,9 @@ namespace paramscope::detail {
 inline constexpr const char* kTorchHelperName = "paramscope-torch-helper";
 
 /// Where the helper is looked for, first hit wins: $PARAMSCOPE_TORCH_HELPER, next to the
-/// program, then where the build put it. Empty with `tried` filled when none exists.
+/// program, where `cmake --install` puts it (libexec/paramscope/, relative to the installed
+/// program), then where the build put it (unless PARAMSCOPE_NO_BUILD_PATHS is set). Empty
+/// with `tried` filled when none exists.
 QString findTorchHelper(QStringList* tried = nullptr);
 
 /// The helper's second check, on LibTorch's index (`lt`) before any of its storage bytes

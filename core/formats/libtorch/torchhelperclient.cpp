@@ -133,10 +133,15 @@ QString findTorchHelper(QStringList* tried)
     const QString env = qEnvironmentVariable("PARAMSCOPE_TORCH_HELPER");
     if (!env.isEmpty())
         candidates << env;
-    if (QCoreApplication::instance())
-        candidates << QDir(QCoreApplication::applicationDirPath()).filePath(QString::fromLatin1(kTorchHelperName));
+    if (QCoreApplication::instance()) {
+        const QDir here(QCoreApplication::applicationDirPath());
+        const QString name = QString::fromLatin1(kTorchHelperName);
+        candidates << here.filePath(name)
+                   << QDir::cleanPath(here.filePath(QStringLiteral(PARAMSCOPE_HELPER_FROM_BIN "/") + name));
+    }
 #ifdef PARAMSCOPE_TORCH_HELPER_BUILD_PATH
-    candidates << QStringLiteral(PARAMSCOPE_TORCH_HELPER_BUILD_PATH);
+    if (!qEnvironmentVariableIsSet("PARAMSCOPE_NO_BUILD_PATHS"))
+        candidates << QStringLiteral(PARAMSCOPE_TORCH_HELPER_BUILD_PATH);
 #endif
     for (const QString& c : candidates) {
         const QFileInfo fi(c);
