@@ -82,6 +82,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent)
     createActions();
     createMenus();
     createScanUi();
+    createHelpMenu();
     createStatusBar();
     connectSession();
     connectSearch();
@@ -110,6 +111,7 @@ QWidget* MainWindow::createBrowserPage()
 {
     auto* splitter = new QSplitter(Qt::Horizontal, this);
     splitter->setObjectName(QStringLiteral("browserPage"));
+    m_browserSplit = splitter;
 
     auto* left = new QWidget(splitter);
     auto* lv = new QVBoxLayout(left);

@@ -86,6 +86,8 @@ public:
 
     /// Selects and scrolls to a tree node / a tensor entry.
     void selectNode(int node);
+    /// Every keyboard shortcut of the window, "Keys\tWhat it does" (Help > Keyboard shortcuts).
+    QStringList shortcutList() const;
     /// File > Compare with…: a comparison window of the open model (A) against `fileB`,
     /// shown and deleted when closed; null with no model open.
     CompareWindow* compareWith(const QString& fileB);
@@ -148,6 +150,8 @@ protected:
 private:
     void createActions();
     void createMenus();
+    /// Help: About and the keyboard shortcuts (the last menu).
+    void createHelpMenu();
     QWidget* createBrowserPage();
     void createSearchBar(QWidget* left, QVBoxLayout* layout);
     void createStatusBar();
@@ -210,7 +214,8 @@ private:
     ModelTreeView* m_tree = nullptr;
     DetailsPanel* m_details = nullptr;
     StatsPanel* m_stats = nullptr;
-    QSplitter* m_leftSplit = nullptr;  // the tabs above, the Problems panel below
+    QSplitter* m_leftSplit = nullptr;     // the tabs above, the Problems panel below
+    QSplitter* m_browserSplit = nullptr;  // the tree's side and the details
     ProblemsPanel* m_problems = nullptr;
     QTabWidget* m_tabs = nullptr;
     MetadataView* m_metadata = nullptr;

@@ -14,6 +14,11 @@
 #include "ui/modeltreeview.h"
 
 #include <QAction>
+#include <QVBoxLayout>
+#include <QTableWidget>
+#include <QMessageBox>
+#include <QDialogButtonBox>
+#include <QDialog>
 #include <QActionGroup>
 #include <QCloseEvent>
 #include <QDir>
@@ -27,6 +32,10 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QCoreApplication>
+#include <QComboBox>
+#include <QToolButton>
+#include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QStyle>
@@ -207,6 +216,18 @@ void MainWindow::restoreSettings()
     m_engine = e;
     for (QAction* a : m_engineGroup->actions())
         a->setChecked(LoaderEngine(a->data().toInt()) == m_engine);
+    // The view as it was left: the splitters, the tree's columns (widths, order, shown, the
+    // sort), the search mode and case.
+    if (const QByteArray st = s->value(QStringLiteral("view/browserSplit")).toByteArray(); !st.isEmpty())
+        m_browserSplit->restoreState(st);
+    if (const QByteArray st = s->value(QStringLiteral("view/leftSplit")).toByteArray(); !st.isEmpty())
+        m_leftSplit->restoreState(st);
+    if (const QByteArray st = s->value(QStringLiteral("tree/header")).toByteArray(); !st.isEmpty())
+        m_tree->header()->restoreState(st);
+    const int mode = m_modeBox->findData(s->value(QStringLiteral("search/mode"), -1).toInt());
+    if (mode >= 0)
+        m_modeBox->setCurrentIndex(mode);
+    m_caseButton->setChecked(s->value(QStringLiteral("search/caseSensitive"), false).toBool());
     rebuildRecentMenu();
 }
 
@@ -215,6 +236,11 @@ void MainWindow::closeEvent(QCloseEvent* event)
     auto s = openSettings();
     s->setValue(QStringLiteral("window/geometry"), saveGeometry());
     s->setValue(QStringLiteral("window/state"), saveState());
+    s->setValue(QStringLiteral("view/browserSplit"), m_browserSplit->saveState());
+    s->setValue(QStringLiteral("view/leftSplit"), m_leftSplit->saveState());
+    s->setValue(QStringLiteral("tree/header"), m_tree->header()->saveState());
+    s->setValue(QStringLiteral("search/mode"), m_modeBox->currentData().toInt());
+    s->setValue(QStringLiteral("search/caseSensitive"), m_caseButton->isChecked());
     QMainWindow::closeEvent(event);
 }
 
@@ -300,6 +326,65 @@ void MainWindow::updateActions()
     m_findNextAction->setEnabled(hasModel);
     m_findPreviousAction->setEnabled(hasModel);
     m_modelOrderAction->setEnabled(hasModel);
+}
+
+void MainWindow::createHelpMenu()
+{
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    QAction* keys = help->addAction(tr("&Keyboard shortcuts"));
+    keys->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Slash));
+    connect(keys, &QAction::triggered, this, [this] {
+        QDialog d(this);
+        d.setWindowTitle(tr("Keyboard shortcuts"));
+        auto* layout = new QVBoxLayout(&d);
+        const QStringList rows = shortcutList();
+        auto* table = new QTableWidget(int(rows.size()), 2, &d);
+        table->setHorizontalHeaderLabels({tr("Keys"), tr("Does")});
+        table->verticalHeader()->hide();
+        table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+        table->horizontalHeader()->setStretchLastSection(true);
+        for (int r = 0; r < int(rows.size()); ++r) {
+            table->setItem(r, 0, new QTableWidgetItem(rows[r].section(QLatin1Char('\t'), 0, 0)));
+            table->setItem(r, 1, new QTableWidgetItem(rows[r].section(QLatin1Char('\t'), 1)));
+        }
+        table->resizeColumnToContents(0);
+        layout->addWidget(table);
+        auto* close = new QDialogButtonBox(QDialogButtonBox::Close, &d);
+        connect(close, &QDialogButtonBox::rejected, &d, &QDialog::reject);
+        layout->addWidget(close);
+        d.resize(520, 480);
+        d.exec();
+    });
+    help->addAction(tr("&About ParamScope"), this, [this] {
+        QMessageBox::about(
+            this, tr("About ParamScope"),
+            tr("<h3>ParamScope %1</h3><p>Look inside PyTorch model files: TorchScript archives, torch.save "
+               "checkpoints of every PyTorch version and safetensors files, opened without running code from "
+               "them.</p><p>The module tree, name search, statistics, histograms and heatmaps of any tensor, a "
+               "whole-model scan for broken tensors, the comparison of two checkpoints, export to .npy, .pt, "
+               ".safetensors and .csv; paramscope-cli does the same from a shell.</p><p>Qt %2, QCustomPlot, "
+               "LibTorch (the optional LibTorch engine).</p>")
+                .arg(QCoreApplication::applicationVersion().toHtmlEscaped(), QString::fromLatin1(qVersion())));
+    });
+}
+
+QStringList MainWindow::shortcutList() const
+{
+    QStringList rows;
+    for (QAction* a : findChildren<QAction*>()) {
+        if (a->shortcut().isEmpty())
+            continue;
+        QString what = a->text();
+        what.remove(QLatin1Char('&'));
+        rows << a->shortcut().toString(QKeySequence::NativeText) + QLatin1Char('\t') + what;
+    }
+    rows << tr("Escape") + QLatin1Char('\t') + tr("Clear the search (in the search box)");
+    rows << tr("Enter") + QLatin1Char('\t') + tr("Next match (in the search box)");
+    rows << tr("Shift+Enter") + QLatin1Char('\t') + tr("Previous match (in the search box)");
+    rows << tr("Down") + QLatin1Char('\t') + tr("From the search box to the tree");
+    rows.sort(Qt::CaseInsensitive);
+    rows.removeDuplicates();
+    return rows;
 }
 
 CompareWindow* MainWindow::compareWith(const QString& fileB)
