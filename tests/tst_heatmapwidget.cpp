@@ -11,10 +11,12 @@
 #include "testutil.h"
 #include "ui/comparewindow.h"
 #include "ui/heatmapwidget.h"
+#include "ui/histogramwidget.h"
 #include "ui/mainwindow.h"
 #include "ui/statspanel.h"
 
 #include <QProcess>
+#include <qcustomplot.h>
 #include <QSignalSpy>
 #include <QTabWidget>
 #include <QTemporaryDir>
@@ -153,6 +155,29 @@ private Q_SLOTS:
         const QString png = m_dir.filePath(QStringLiteral("map.png"));
         QVERIFY(map.savePng(png, 640, 480));
         QCOMPARE(QImage(png).size(), QSize(640, 480));
+    }
+
+    // A dark palette (a dark desktop theme) colours the plots: base behind, text for axes.
+    void plotsFollowThePalette()
+    {
+        QPalette dark;
+        dark.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        dark.setColor(QPalette::Text, QColor(0xe0, 0xe0, 0xe0));
+        HeatmapWidget map;
+        HistogramWidget hist;
+        for (QWidget* w : {static_cast<QWidget*>(&map), static_cast<QWidget*>(&hist)})
+            w->setPalette(dark);
+        for (QCustomPlot* plot : {map.plot(), hist.plot()}) {
+            QCOMPARE(plot->xAxis->tickLabelColor(), QColor(0xe0, 0xe0, 0xe0));
+            QCOMPARE(plot->yAxis->basePen().color(), QColor(0xe0, 0xe0, 0xe0));
+            QCOMPARE(plot->axisRect()->backgroundBrush().color(), QColor(0x1e, 0x1e, 0x1e));
+        }
+        // And back to a light one.
+        QPalette light;
+        light.setColor(QPalette::Base, Qt::white);
+        light.setColor(QPalette::Text, Qt::black);
+        map.setPalette(light);
+        QCOMPARE(map.plot()->xAxis->tickLabelColor(), QColor(Qt::black));
     }
 
     void comparisonShowsTheHeatmapOfTheDifference()

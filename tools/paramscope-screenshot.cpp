@@ -5,13 +5,17 @@
 #include "model/modelindex.h"
 #include "model/modeltree.h"
 #include "session/scancontroller.h"
+#include "ui/heatmapwidget.h"
 #include "ui/mainwindow.h"
+#include "ui/statspanel.h"
 #include "ui/models/modeltreemodel.h"
 #include "ui/metadataview.h"
 #include "ui/modeltreeview.h"
 #include "ui/windowlauncher.h"
 
 #include <QApplication>
+#include <QPalette>
+#include <QStyleFactory>
 #include <QComboBox>
 #include <QCommandLineParser>
 #include <QLineEdit>
@@ -32,10 +36,11 @@ struct ScreenshotPlan {
     QString search;
     QString mode;
     QString select;
-    QString tab;          // "metadata": the Metadata tab in front
-    bool scan = false;    // run the whole-model scan and wait for it first
-    QStringList columns;  // statistic columns to show ("NaN", "Max |x|", "Problems", ...)
-    QString sort;         // a column title to sort by, descending with a "-" prefix
+    QString tab;           // "metadata": the Metadata tab in front
+    bool scan = false;     // run the whole-model scan and wait for it first
+    QStringList columns;   // statistic columns to show ("NaN", "Max |x|", "Problems", ...)
+    QString sort;          // a column title to sort by, descending with a "-" prefix
+    bool heatmap = false;  // the Heatmap tab of the details in front
 };
 
 void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
@@ -53,6 +58,9 @@ void grabAndQuit(MainWindow* w, const ScreenshotPlan& plan)
         w->browserTabs()->setCurrentWidget(w->metadataView());
     else if (plan.tab.compare(QLatin1String("tensors"), Qt::CaseInsensitive) == 0)
         w->browserTabs()->setCurrentWidget(w->treeView());
+    if (plan.heatmap)
+        if (auto* stats = w->findChild<StatsPanel*>())
+            stats->views()->setCurrentWidget(stats->heatmap());
     // Let the layout settle (column widths, elision) before grabbing.
     QTimer::singleShot(400, w, [w, plan] {
         const QPixmap pm = w->grab();
@@ -150,8 +158,29 @@ int main(int argc, char** argv)
     const QCommandLineOption sortOpt(
         QStringLiteral("sort"), QStringLiteral("A column title to sort the tree by; a leading - sorts descending."),
         QStringLiteral("title"));
-    parser.addOptions({shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt, tabOpt, scanOpt, columnsOpt, sortOpt});
+    const QCommandLineOption darkOpt(QStringLiteral("dark"),
+                                     QStringLiteral("Render with a dark palette (Fusion style), as a dark desktop."));
+    const QCommandLineOption heatmapOpt(
+        QStringLiteral("heatmap"), QStringLiteral("Show the selected tensor's Heatmap tab instead of the histogram."));
+    parser.addOptions(
+        {shotOpt, searchOpt, modeOpt, selectOpt, sizeOpt, tabOpt, scanOpt, columnsOpt, sortOpt, darkOpt, heatmapOpt});
     parser.process(app);
+    if (parser.isSet(darkOpt)) {
+        QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
+        p.setColor(QPalette::WindowText, QColor(0xe0, 0xe0, 0xe0));
+        p.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
+        p.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
+        p.setColor(QPalette::Text, QColor(0xe0, 0xe0, 0xe0));
+        p.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
+        p.setColor(QPalette::ButtonText, QColor(0xe0, 0xe0, 0xe0));
+        p.setColor(QPalette::Highlight, QColor(0x2a, 0x82, 0xda));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::ToolTipBase, QColor(0x35, 0x35, 0x35));
+        p.setColor(QPalette::ToolTipText, QColor(0xe0, 0xe0, 0xe0));
+        QApplication::setPalette(p);
+    }
     const std::optional<WindowOptions> options = readWindowOptions(parser, "paramscope-screenshot");
     if (!options)
         return kExitUsage;
@@ -164,6 +193,7 @@ int main(int argc, char** argv)
     plan.scan = parser.isSet(scanOpt);
     plan.columns = parser.value(columnsOpt).split(QLatin1Char(','), Qt::SkipEmptyParts);
     plan.sort = parser.value(sortOpt);
+    plan.heatmap = parser.isSet(heatmapOpt);
     if (plan.out.isEmpty()) {
         fprintf(stderr, "paramscope-screenshot: --screenshot PNG is required\n");
         return kExitUsage;

@@ -4,6 +4,8 @@
 // once they settle the visible region is reduced again at the plot's resolution.
 #include "ui/heatmapwidget.h"
 
+#include "ui/plotpalette.h"
+
 #include "model/modelindex.h"
 #include "stats/decode.h"
 
@@ -130,7 +132,7 @@ HeatmapWidget::HeatmapWidget(QWidget* parent) : QWidget(parent)
     m_colNorms = new QCPGraph(m_colRect->axis(QCPAxis::atBottom), m_colRect->axis(QCPAxis::atLeft));
     for (QCPGraph* g : {m_rowNorms, m_colNorms}) {
         g->setLineStyle(QCPGraph::lsStepLeft);
-        g->setPen(QPen(QColor(0x44, 0x44, 0x44)));
+        g->setPen(QPen(palette().color(QPalette::Text)));
     }
     connect(m_plot->yAxis, qOverload<const QCPRange&>(&QCPAxis::rangeChanged), m_rowRect->axis(QCPAxis::atLeft),
             qOverload<const QCPRange&>(&QCPAxis::setRange));
@@ -196,6 +198,7 @@ HeatmapWidget::HeatmapWidget(QWidget* parent) : QWidget(parent)
         if (!path.isEmpty())
             savePng(path, std::max(800, m_plot->width()), std::max(600, m_plot->height()));
     });
+    applyPalette(m_plot, palette());
     clear();
 }
 
@@ -249,6 +252,17 @@ void HeatmapWidget::showDifference(std::shared_ptr<const ModelIndex> a, int entr
         compute(true);
     else
         m_pending = true;
+}
+
+void HeatmapWidget::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange) {
+        applyPalette(m_plot, palette());
+        const QColor text = palette().color(QPalette::Text);
+        for (QCPGraph* g : {m_rowNorms, m_colNorms})
+            g->setPen(QPen(text));
+    }
 }
 
 void HeatmapWidget::showEvent(QShowEvent* event)

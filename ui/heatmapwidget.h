@@ -71,6 +71,8 @@ Q_SIGNALS:
 
 protected:
     void showEvent(QShowEvent* event) override;
+    /// A new palette (a light or dark theme): the plot takes its colours.
+    void changeEvent(QEvent* event) override;
 
 private:
     struct Source;

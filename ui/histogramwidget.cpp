@@ -1,5 +1,7 @@
 #include "ui/histogramwidget.h"
 
+#include "ui/plotpalette.h"
+
 #include <qcustomplot.h>
 
 #include <QCheckBox>
@@ -109,6 +111,7 @@ HistogramWidget::HistogramWidget(QWidget* parent) : QWidget(parent)
     });
     connect(m_save, &QToolButton::clicked, this, &HistogramWidget::onSaveClicked);
     connect(m_plot, &QCustomPlot::mouseMove, this, &HistogramWidget::onMouseMove);
+    applyPalette(m_plot, palette());
     clear();
 }
 
@@ -322,6 +325,13 @@ void HistogramWidget::onSaveClicked()
     QString why;
     if (!saveImage(path, &why))
         QMessageBox::warning(this, tr("Save histogram"), why);
+}
+
+void HistogramWidget::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        applyPalette(m_plot, palette());
 }
 
 }  // namespace paramscope

@@ -54,6 +54,10 @@ Q_SIGNALS:
     /// The user changed the bin count (0: automatic): the owner recomputes.
     void binsRequested(int bins);
 
+protected:
+    /// A new palette (a light or dark theme): the plot takes its colours.
+    void changeEvent(QEvent* event) override;
+
 private:
     void onMouseMove(QMouseEvent* event);
     void onSaveClicked();
