@@ -14,6 +14,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/stat.h>
+
 using namespace paramscope;
 
 namespace {
@@ -298,7 +300,13 @@ private Q_SLOTS:
         QVERIFY2(panel.histogram()->saveImage(pdf, &why), qPrintable(why));
         QImage img(png);
         QVERIFY(!img.isNull());
-        QVERIFY(img.width() > 100);
+        QVERIFY(img.width() >= 1200 && img.height() >= 675);  // a picture for a report
+        // The mode any new file gets (the umask's), not the temporary file's 0600.
+        const mode_t mask = ::umask(0);
+        ::umask(mask);
+        struct stat st {};
+        QCOMPARE(::stat(QFile::encodeName(png).constData(), &st), 0);
+        QCOMPARE(int(st.st_mode & 0777), int(0666 & ~mask));
         QFile f(pdf);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY(f.read(5) == "%PDF-");

@@ -23,6 +23,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <sys/stat.h>
+
 namespace paramscope {
 
 namespace {
@@ -304,16 +306,38 @@ bool HistogramWidget::saveImage(const QString& path, QString* error)
         return fail(tmp.errorString());
     const QString tmpName = tmp.fileName();
     tmp.close();
-    const int w = m_plot->width() > 100 ? m_plot->width() : 800;
-    const int h = m_plot->height() > 100 ? m_plot->height() : 450;
+    // A picture for a report: at least 1200 x 675, with the tensor's name as its title.
+    const int w = std::max(m_plot->width(), 1200);
+    const int h = std::max(m_plot->height(), 675);
+    QCPTextElement* title = nullptr;
+    if (!m_title.isEmpty()) {
+        m_plot->plotLayout()->insertRow(0);
+        title = new QCPTextElement(m_plot, m_title, QFont(font().family(), font().pointSize() + 2, QFont::Bold));
+        title->setTextColor(palette().color(QPalette::Text));
+        m_plot->plotLayout()->addElement(0, 0, title);
+    }
     const bool ok = pdf ? m_plot->savePdf(tmpName, w, h) : m_plot->savePng(tmpName, w, h);
+    if (title) {
+        m_plot->plotLayout()->remove(title);
+        m_plot->plotLayout()->simplify();
+        m_plot->replot();
+    }
     if (!ok || QFileInfo(tmpName).size() == 0)
         return fail(tr("the image could not be written (disk full or read-only folder?)"));
+    // The temporary file is private (0600): give the picture the mode any new file gets.
+    const mode_t mask = ::umask(0);
+    ::umask(mask);
+    ::chmod(QFile::encodeName(tmpName).constData(), 0666 & ~mask);
     // rename(2) replaces the destination atomically; QFile::rename refuses to overwrite.
     if (std::rename(QFile::encodeName(tmpName).constData(), QFile::encodeName(path).constData()) != 0)
         return fail(QString::fromLocal8Bit(std::strerror(errno)));
     tmp.setAutoRemove(false);
     return true;
+}
+
+void HistogramWidget::setTitle(const QString& title)
+{
+    m_title = title;
 }
 
 void HistogramWidget::onSaveClicked()

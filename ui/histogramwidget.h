@@ -49,6 +49,8 @@ public:
     /// Saves the plot as PDF (".pdf") or PNG (anything else), through a temporary file in
     /// the same folder renamed over `path`, so a failure leaves no partial file.
     bool saveImage(const QString& path, QString* error = nullptr);
+    /// The title a saved picture gets (the tensor's name); empty: none.
+    void setTitle(const QString& title);
 
 Q_SIGNALS:
     /// The user changed the bin count (0: automatic): the owner recomputes.
@@ -59,6 +61,7 @@ protected:
     void changeEvent(QEvent* event) override;
 
 private:
+    QString m_title;
     void onMouseMove(QMouseEvent* event);
     void onSaveClicked();
     void applyScale();

@@ -127,6 +127,8 @@ void StatsPanel::showTensor(std::shared_ptr<const ModelIndex> index, int entry)
         return;  // already on its way
     m_entry = entry;
     m_heatmap->showTensor(m_index, entry);  // computed once its tab is shown
+    if (m_index && entry >= 0 && size_t(entry) < m_index->entries.size())
+        m_histogram->setTitle(QString::fromStdString(m_index->entries[size_t(entry)].name));
     start();
 }
 
