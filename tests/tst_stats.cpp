@@ -538,7 +538,7 @@ private Q_SLOTS:
             QCOMPARE(ge[i].toDouble(), ee[i].toDouble());
         QCOMPARE(h.value(QLatin1String("counts")).toArray(), e.value(QLatin1String("counts")).toArray());
         QCOMPARE(j.value(QLatin1String("values")).toString(),
-                 name == QLatin1String("q8") ? QStringLiteral("dequantized") : QStringLiteral("values"));
+                 name == QLatin1String("q8") ? QStringLiteral("dequantized") : QStringLiteral("stored"));
     }
 
     void commandLineErrors()

@@ -30,7 +30,7 @@ QString statsValuesName(StatsValues v)
 {
     switch (v) {
         case StatsValues::Real:
-            return QStringLiteral("values");
+            return QStringLiteral("stored");
         case StatsValues::Magnitude:
             return QStringLiteral("magnitude");
         case StatsValues::Dequantized:

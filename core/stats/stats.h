@@ -39,7 +39,8 @@ enum class StatsValues : std::uint8_t {
     Magnitude,    // complex tensors: |z|, computed in double
     Dequantized,  // quantized tensors: (q - zero_point) * scale, in double
 };
-/// "values", "magnitude", "dequantized"
+/// What the statistics are of: "stored" (the values as stored), "magnitude" (|z| of a
+/// complex tensor), "dequantized" (a quantized tensor's real values)
 QString statsValuesName(StatsValues v);
 
 struct StatsOptions {
