@@ -292,6 +292,19 @@ private Q_SLOTS:
         panel.showTensor(g_index, entryOf("f32"));
         QVERIFY(panel.currentStats() != nullptr);  // cached
 
+        // Zoom into the values, then back to the whole histogram; the counts axis never zooms.
+        QCustomPlot* plot = panel.histogram()->plot();
+        const QCPRange whole = plot->xAxis->range(), counts = plot->yAxis->range();
+        QCOMPARE(plot->axisRect()->rangeZoom(), Qt::Horizontal);
+        plot->xAxis->setRange(whole.center(), whole.size() / 10, Qt::AlignCenter);
+        QVERIFY(plot->xAxis->range().size() < whole.size());
+        QTest::mouseDClick(plot, Qt::LeftButton, Qt::NoModifier, plot->axisRect()->center());
+        QCOMPARE(plot->xAxis->range(), whole);
+        QCOMPARE(plot->yAxis->range(), counts);
+        plot->xAxis->setRange(whole.center(), whole.size() / 10, Qt::AlignCenter);
+        QTest::mousePress(plot, Qt::RightButton, Qt::NoModifier, plot->axisRect()->center());
+        QCOMPARE(plot->xAxis->range(), whole);
+
         QTemporaryDir dir;
         QVERIFY(dir.isValid());
         QString why;

@@ -69,8 +69,16 @@ HistogramWidget::HistogramWidget(QWidget* parent) : QWidget(parent)
     m_plot = new QCustomPlot(this);
     m_plot->setMinimumHeight(160);
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    m_plot->axisRect()->setRangeDrag(Qt::Horizontal | Qt::Vertical);
-    m_plot->axisRect()->setRangeZoom(Qt::Horizontal | Qt::Vertical);
+    // Zoom and pan along the values only (the counts keep their scale); a double-click or a
+    // right-click shows the whole histogram again.
+    m_plot->axisRect()->setRangeDrag(Qt::Horizontal);
+    m_plot->axisRect()->setRangeZoom(Qt::Horizontal);
+    connect(m_plot, &QCustomPlot::mouseDoubleClick, this, [this] { resetZoom(); });
+    connect(m_plot, &QCustomPlot::mousePress, this, [this](QMouseEvent* e) {
+        if (e->button() == Qt::RightButton)
+            resetZoom();
+    });
+    m_plot->setToolTip(tr("Wheel: zoom the values; drag: pan; double-click or right-click: the whole histogram"));
     m_plot->setMouseTracking(true);
     m_plot->xAxis->setLabel(tr("value"));
     m_plot->yAxis->setLabel(tr("count"));
@@ -233,6 +241,12 @@ void HistogramWidget::applyScale()
         m_plot->yAxis->setTicker(QSharedPointer<QCPAxisTicker>(new QCPAxisTicker));
     m_bars->setBaseValue(log ? kLogBase : 0.0);
     rescale();
+}
+
+void HistogramWidget::resetZoom()
+{
+    rescale();
+    m_plot->replot();
 }
 
 void HistogramWidget::rescale()

@@ -49,6 +49,8 @@ public:
     /// Saves the plot as PDF (".pdf") or PNG (anything else), through a temporary file in
     /// the same folder renamed over `path`, so a failure leaves no partial file.
     bool saveImage(const QString& path, QString* error = nullptr);
+    /// Shows the whole histogram again after a zoom or pan (double-click, right-click).
+    void resetZoom();
     /// The title a saved picture gets (the tensor's name); empty: none.
     void setTitle(const QString& title);
 
