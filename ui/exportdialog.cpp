@@ -27,7 +27,7 @@ QString sanitizedBaseName(QString base)
 }  // namespace
 
 ExportJob* exportWithDialog(QWidget* parent, std::shared_ptr<const ModelIndex> index, std::vector<int> entries,
-                            const QString& suggestedBaseName)
+                            const QString& suggestedBaseName, bool onlyMatches)
 {
     if (!index || entries.empty())
         return nullptr;
@@ -47,7 +47,9 @@ ExportJob* exportWithDialog(QWidget* parent, std::shared_ptr<const ModelIndex> i
                                                     exportFormatSuffix(formats.front()));
 
     QString selectedFilter = filters.front();
-    const QString title = count == 1 ? QObject::tr("Export Tensor") : QObject::tr("Export %n Tensors", nullptr, count);
+    QString title = count == 1 ? QObject::tr("Export Tensor") : QObject::tr("Export %n Tensors", nullptr, count);
+    if (onlyMatches)
+        title += QObject::tr(" (only the search's matches)");
     QString path =
         QFileDialog::getSaveFileName(parent, title, suggested, filters.join(QStringLiteral(";;")), &selectedFilter);
     if (path.isEmpty())

@@ -19,7 +19,9 @@ namespace paramscope {
 /// running job (owned by `parent`, deleted when done) so the caller may connect to
 /// ExportJob::finished, e.g. for a status-bar message; nullptr when the user cancelled
 /// the file dialog or nothing can be exported.
+/// `onlyMatches`: the tensors are a search's matches (under the selection), which the
+/// dialog's title says, so a module is not thought exported whole.
 ExportJob* exportWithDialog(QWidget* parent, std::shared_ptr<const ModelIndex> index, std::vector<int> entries,
-                            const QString& suggestedBaseName);
+                            const QString& suggestedBaseName, bool onlyMatches = false);
 
 }  // namespace paramscope

@@ -95,7 +95,7 @@ void MainWindow::enableExportDialog()
 {
     connect(this, &MainWindow::exportRequested, this, [this](std::vector<int> entries) {
         const QString base = exportSuggestedBaseName(entries);
-        exportWithDialog(this, modelIndex(), std::move(entries), base);
+        exportWithDialog(this, modelIndex(), std::move(entries), base, m_proxy->isFiltering());
     });
 }
 
