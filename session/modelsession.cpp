@@ -57,7 +57,7 @@ void ModelSession::open(const QString& path, LoaderEngine engine)
             out.result = loadModel(absolute, options);
             // The tree is built here too: 100k names take a while, and the GUI must not wait.
             if (out.result->ok() && !job.cancelled())
-                out.tree = std::make_shared<const ModelTree>(ModelTree::build(*out.result->value()));
+                out.tree = ModelSession::buildTree(*out.result->value());
             return out;
         },
         [this, absolute, displayName](const Outcome& out) { onLoaded(absolute, displayName, out); });
@@ -97,7 +97,7 @@ void ModelSession::setModel(std::shared_ptr<const ModelIndex> index, std::shared
     if (!index)
         return;
     if (!tree)
-        tree = std::make_shared<const ModelTree>(ModelTree::build(*index));
+        tree = buildTree(*index);
     m_index = std::move(index);
     m_tree = std::move(tree);
     m_currentFile.clear();
@@ -130,6 +130,16 @@ Result<QString> ModelSession::extractDemoModel()
 bool ModelSession::isDemoPath(const QString& path)
 {
     return path.startsWith(demoPrefix());
+}
+
+std::shared_ptr<const ModelTree> ModelSession::buildTree(const ModelIndex& index)
+{
+    ModelTree tree = ModelTree::build(index);
+    // A safetensors header is a JSON object: its order is the writer's (sorted text, so
+    // layers.10 before layers.2), not the model's. Show such files in natural order.
+    if (index.format == ModelFormat::Safetensors || index.format == ModelFormat::ShardedSafetensors)
+        tree.sortNatural(true);
+    return std::make_shared<const ModelTree>(std::move(tree));
 }
 
 }  // namespace paramscope

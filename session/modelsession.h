@@ -52,6 +52,9 @@ public:
     static Result<QString> extractDemoModel();
     /// Whether `path` is where extractDemoModel() puts the demo (not a recent file).
     static bool isDemoPath(const QString& path);
+    /// The tree the window shows of `index`: the model's order, but natural order ("2" before
+    /// "10") for safetensors files, whose header keeps no model order.
+    static std::shared_ptr<const ModelTree> buildTree(const ModelIndex& index);
 
 Q_SIGNALS:
     void loadStarted(const QString& path, const QString& displayName);

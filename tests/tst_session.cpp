@@ -13,6 +13,7 @@
 #include <QJsonArray>
 #include <QSemaphore>
 #include <QSignalSpy>
+#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -48,6 +49,7 @@ private Q_SLOTS:
     void jobTrackerCancelDropsResultAndProgress();
     void modelSessionLoadsFixture();
     void modelSessionReportsFailureAndKeepsModel();
+    void safetensorsOpenInNaturalOrder();
     void modelSessionNewerOpenWins();
     void modelSessionExtractsDemo();
     void searchControllerDebounces();
@@ -114,6 +116,40 @@ void TestSession::jobTrackerCancelDropsResultAndProgress()
     QCoreApplication::processEvents();
     QCOMPARE(progress, 1);
     QCOMPARE(handedBack, 0);
+}
+
+// A safetensors file (keys sorted as text by its writer) shows layers 0, 1, 2, ..., 10, 11;
+// a torch.save checkpoint keeps its own order.
+void TestSession::safetensorsOpenInNaturalOrder()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("layers.safetensors"));
+    QProcess p;
+    p.start(QStringLiteral(PARAMSCOPE_PYTHON),
+            {QStringLiteral("-c"),
+             QStringLiteral("import json, struct, sys\n"
+                            "names = sorted('layers.%d.w' % i for i in range(12))\n"
+                            "h = {n: {'dtype': 'F32', 'shape': [1], 'data_offsets': [4 * k, 4 * k + 4]} for k, n in "
+                            "enumerate(names)}\n"
+                            "b = json.dumps(h).encode()\n"
+                            "open(sys.argv[1], 'wb').write(struct.pack('<Q', len(b)) + b + bytes(48))\n"),
+             path});
+    QVERIFY(p.waitForFinished(30000) && p.exitCode() == 0);
+    ModelSession session;
+    QSignalSpy changed(&session, &ModelSession::modelChanged);
+    session.open(path, LoaderEngine::Native);
+    QVERIFY(changed.wait(30000));
+    const ModelTree& tree = *session.tree();
+    const TreeNode& layers = tree.node(tree.find("layers"));
+    QStringList order;
+    for (int c : layers.children)
+        order << QString::fromUtf8(tree.node(c).name.data(), int(tree.node(c).name.size()));
+    QCOMPARE(order,
+             (QStringList{QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3"),
+                          QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("6"), QStringLiteral("7"),
+                          QStringLiteral("8"), QStringLiteral("9"), QStringLiteral("10"), QStringLiteral("11")}));
+    // The file's own order was text order.
+    QCOMPARE(session.index()->entries[2].name, std::string("layers.10.w"));
 }
 
 void TestSession::modelSessionLoadsFixture()
