@@ -7,6 +7,8 @@
 
 #include <QFileInfo>
 
+#include <algorithm>
+
 #include <limits>
 
 namespace paramscope::cli {
@@ -71,8 +73,17 @@ void writeTree(const ModelIndex& index, const ModelTree& tree, const QString& fi
             pushChildren(id, prefix + (lastChild ? QStringLiteral("   ") : QStringLiteral("│  ")));
     }
     int wLabel = 0, wDetail = 0, wElems = 0, wSize = 0;
+    // The name column is as wide as 95% of the names need: one very long name overflows its
+    // own line instead of padding every line to its length.
+    std::vector<int> labels;
+    labels.reserve(rows.size());
+    for (const auto& r : rows)
+        labels.push_back(int(r.label.size()));
+    if (!labels.empty()) {
+        std::sort(labels.begin(), labels.end());
+        wLabel = labels[std::min(labels.size() - 1, labels.size() * 95 / 100)];
+    }
     for (const auto& r : rows) {
-        wLabel = std::max(wLabel, int(r.label.size()));
         wDetail = std::max(wDetail, int(r.detail.size()));
         wElems = std::max(wElems, int(r.elements.size()));
         wSize = std::max(wSize, int(r.size.size()));

@@ -78,6 +78,7 @@ private Q_SLOTS:
     void listAllPrintsSafetensorsMetadata();
     void listAllJsonSharded();
     void checkpointThroughTheTool();
+    void treeDoesNotPadEveryLineToOneLongName();
     void listAllPlainEscapes();
     void listAllJsonKeepsExact();
     void treeShowsModuleClasses();
@@ -271,6 +272,40 @@ void TestCliOutput::treeSaysNewFormatNames()
         QCOMPARE(s.count(QLatin1Char('\n')), 1);
         QVERIFY2(s.startsWith(QStringLiteral("m.pt  ") + name + QStringLiteral("  ")), qPrintable(s));
     }
+}
+
+void TestCliOutput::treeDoesNotPadEveryLineToOneLongName()
+{
+    auto index = std::make_shared<ModelIndex>();
+    index->filePath = QStringLiteral("/m/long.pt");
+    index->format = ModelFormat::TorchSave;
+    std::vector<std::string> names;
+    for (int i = 0; i < 30; ++i)
+        names.push_back("layers." + std::to_string(i) + ".weight");
+    names.push_back("adapter." + std::string(150, 'x') + ".weight");
+    for (const std::string& n : names) {
+        TensorEntry e;
+        e.name = n;
+        e.dtype = DType::Float32;
+        e.shape = {2};
+        e.strides = {1};
+        index->entries.push_back(e);
+    }
+    index->finalize();
+    const ModelTree tree = ModelTree::build(*index);
+    QString s;
+    QTextStream out(&s);
+    cli::writeTree(*index, tree, QStringLiteral("long.pt"), out);
+    out.flush();
+    const QStringList lines = s.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    int longest = 0, shortLines = 0;
+    for (const QString& l : lines) {
+        longest = std::max(longest, int(l.size()));
+        if (l.contains(QLatin1String("weight")) && !l.contains(QLatin1String("xxx")))
+            shortLines += l.size() < 100 ? 1 : 0;
+    }
+    QVERIFY(longest > 150);    // the long name is there, whole
+    QCOMPARE(shortLines, 31);  // the others are not padded to it (the 30 layers and adapter.x…x.weight)
 }
 
 QTEST_GUILESS_MAIN(TestCliOutput)
