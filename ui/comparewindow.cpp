@@ -27,6 +27,7 @@
 #include <QLocale>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QScrollArea>
 #include <QSplitter>
 #include <QStatusBar>
@@ -247,18 +248,21 @@ void CompareWindow::buildUi()
     }
     m_atolEdit->setToolTip(tr("Absolute tolerance (atol)"));
     m_rtolEdit->setToolTip(tr("Relative tolerance (rtol), times |a|"));
+    // Two rows, so the window fits an 800-pixel screen: the search, then what is shown.
     bar->addWidget(m_searchEdit, 1);
     bar->addWidget(m_modeBox);
     bar->addWidget(m_caseBox);
-    bar->addSpacing(12);
-    bar->addWidget(m_statusBox);
-    bar->addSpacing(12);
-    bar->addWidget(tolLabel);
-    bar->addWidget(m_atolEdit);
-    bar->addWidget(new QLabel(QStringLiteral("+"), central));
-    bar->addWidget(m_rtolEdit);
-    bar->addWidget(new QLabel(tr("·|a|"), central));
     outer->addLayout(bar);
+    auto* filters = new QHBoxLayout;
+    filters->addWidget(m_statusBox);
+    filters->addSpacing(12);
+    filters->addWidget(tolLabel);
+    filters->addWidget(m_atolEdit);
+    filters->addWidget(new QLabel(QStringLiteral("+"), central));
+    filters->addWidget(m_rtolEdit);
+    filters->addWidget(new QLabel(tr("·|a|"), central));
+    filters->addStretch(1);
+    outer->addLayout(filters);
 
     connect(m_searchEdit, &QLineEdit::textChanged, this, &CompareWindow::runSearch);
     connect(m_modeBox, &QComboBox::currentIndexChanged, this, &CompareWindow::runSearch);
@@ -345,7 +349,9 @@ void CompareWindow::buildUi()
     m_summary = new QLabel(this);
     statusBar()->addWidget(m_summary, 1);
     statusBar()->addPermanentWidget(m_progress);
-    resize(1280, 760);
+    // As large as suits the comparison, but never beyond the screen.
+    const QRect screenRect = screen() ? screen()->availableGeometry() : QRect(0, 0, 1280, 760);
+    resize(std::min(1280, screenRect.width()), std::min(760, screenRect.height()));
 }
 
 void CompareWindow::openFiles(const QString& fileA, const QString& fileB)

@@ -204,7 +204,7 @@ QString ModelTreeModel::belongsToName(const TensorEntry& e) const
 
 QModelIndex ModelTreeModel::index(int row, int column, const QModelIndex& parent) const
 {
-    if (!m_tree || row < 0 || column < 0 || column >= ColumnCount)
+    if (!m_tree || row < 0 || column < 0 || column >= columnCount())
         return {};
     if (parent.isValid() && parent.column() != 0)
         return {};
@@ -266,7 +266,7 @@ void ModelTreeModel::scanUpdated()
     // One range over the top level: the view repaints every visible row from it.
     const int rows = rowCount();
     if (rows > 0)
-        Q_EMIT dataChanged(index(0, 0), index(rows - 1, ColumnCount - 1));
+        Q_EMIT dataChanged(index(0, 0), index(rows - 1, columnCount() - 1));
 }
 
 QVariant ModelTreeModel::displayData(int node, int column) const
