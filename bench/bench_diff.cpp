@@ -59,44 +59,32 @@ int memoryChild(const QString& a, const QString& b, int fd)
 
 bool diffMemory(const QString& a, const QString& b, long* indexKb, long* peakKb)
 {
-    const ChildRun run = runInChild([&](int writeFd) -> std::string {
-        const std::string pa = a.toStdString(), pb = b.toStdString(), fd = std::to_string(writeFd),
-                          slice = std::to_string(g_sliceBytes >> 20);
-        execl("/proc/self/exe", "bench_diff", "--slice-mb", slice.c_str(), "--memory-child", pa.c_str(), pb.c_str(),
-              fd.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    });
-    return run.started && std::sscanf(run.text.c_str(), "%ld %ld", indexKb, peakKb) == 2;
+    const std::string text = answerOf("/proc/self/exe", {"bench_diff", "--slice-mb", std::to_string(g_sliceBytes >> 20),
+                                                         "--memory-child", a.toStdString(), b.toStdString()});
+    return std::sscanf(text.c_str(), "%ld %ld", indexKb, peakKb) == 2;
 }
 
 double pythonLoop(const QString& a, const QString& b)
 {
-    const ChildRun run = runInChild([&](int writeFd) -> std::string {
-        const char* code =
-            "import os, sys, time, warnings, torch\n"
-            "warnings.filterwarnings('ignore')\n"
-            "def sd(p):\n"
-            "    o = torch.load(p, map_location='cpu')\n"
-            "    return o.state_dict() if isinstance(o, torch.nn.Module) else o\n"
-            "t = time.perf_counter()\n"
-            "A, B = sd(sys.argv[1]), sd(sys.argv[2])\n"
-            "for k, a in A.items():\n"
-            "    b = B.get(k)\n"
-            "    if not isinstance(a, torch.Tensor) or b is None or a.shape != b.shape: continue\n"
-            "    a, b = a.double(), b.double()\n"
-            "    d = b - a\n"
-            "    d.abs().max(); torch.norm(d)\n"
-            "    torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0)\n"
-            "os.write(int(sys.argv[3]), ('%.6f' % (time.perf_counter() - t)).encode())\n";
-        const std::string pa = a.toStdString(), pb = b.toStdString(), fd = std::to_string(writeFd);
-        execl("/usr/bin/python3", "python3", "-c", code, pa.c_str(), pb.c_str(), fd.c_str(),
-              static_cast<char*>(nullptr));
-        _exit(127);
-    });
+    const char* code =
+        "import os, sys, time, warnings, torch\n"
+        "warnings.filterwarnings('ignore')\n"
+        "def sd(p):\n"
+        "    o = torch.load(p, map_location='cpu')\n"
+        "    return o.state_dict() if isinstance(o, torch.nn.Module) else o\n"
+        "t = time.perf_counter()\n"
+        "A, B = sd(sys.argv[1]), sd(sys.argv[2])\n"
+        "for k, a in A.items():\n"
+        "    b = B.get(k)\n"
+        "    if not isinstance(a, torch.Tensor) or b is None or a.shape != b.shape: continue\n"
+        "    a, b = a.double(), b.double()\n"
+        "    d = b - a\n"
+        "    d.abs().max(); torch.norm(d)\n"
+        "    torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0)\n"
+        "os.write(int(sys.argv[3]), ('%.6f' % (time.perf_counter() - t)).encode())\n";
     double s = -1;
-    if (!run.started || std::sscanf(run.text.c_str(), "%lf", &s) != 1)
-        return -1;
-    return s;
+    const std::string text = answerOf("/usr/bin/python3", {"python3", "-c", code, a.toStdString(), b.toStdString()});
+    return std::sscanf(text.c_str(), "%lf", &s) == 1 ? s : -1;
 }
 
 }  // namespace

@@ -82,47 +82,36 @@ int memoryChild(const QString& path, int fd)
 /// Peak RSS growth of a scan beyond the opened index, measured in a fresh process.
 bool scanMemory(const QString& path, long* indexKb, long* peakKb)
 {
-    const bench::ChildRun run = bench::runInChild([&](int writeFd) -> std::string {
-        const std::string p = path.toStdString(), fd = std::to_string(writeFd),
-                          slice = std::to_string(g_sliceBytes >> 20);
-        execl("/proc/self/exe", "bench_scan", "--slice-mb", slice.c_str(), "--memory-child", p.c_str(), fd.c_str(),
-              static_cast<char*>(nullptr));
-        _exit(127);
-    });
-    return run.started && std::sscanf(run.text.c_str(), "%ld %ld", indexKb, peakKb) == 2;
+    const std::string text = answerOf("/proc/self/exe", {"bench_scan", "--slice-mb", std::to_string(g_sliceBytes >> 20),
+                                                         "--memory-child", path.toStdString()});
+    return std::sscanf(text.c_str(), "%ld %ld", indexKb, peakKb) == 2;
 }
 
 /// The Python loop a user writes, timed from after `import torch` (seconds, or -1).
 double pythonLoop(const QString& path)
 {
-    const bench::ChildRun run = bench::runInChild([&](int writeFd) -> std::string {
-        const char* code =
-            "import os, sys, time, torch\n"
-            "t = time.perf_counter()\n"
-            "obj = torch.load(sys.argv[1], map_location='cpu')\n"
-            "if isinstance(obj, torch.nn.Module): obj = obj.state_dict()\n"
-            "def tensors(o):\n"
-            "    if isinstance(o, torch.Tensor): yield o\n"
-            "    elif isinstance(o, dict):\n"
-            "        for v in o.values(): yield from tensors(v)\n"
-            "    elif isinstance(o, (list, tuple)):\n"
-            "        for v in o: yield from tensors(v)\n"
-            "bad = 0\n"
-            "for x in tensors(obj):\n"
-            "    x = x.float()\n"
-            "    bad += bool(x.isnan().any())\n"
-            "    x.abs().max()\n"
-            "    torch.std_mean(x)\n"
-            "d = time.perf_counter() - t\n"
-            "os.write(int(sys.argv[2]), ('%.6f' % d).encode())\n";
-        const std::string p = path.toStdString(), fd = std::to_string(writeFd);
-        execl("/usr/bin/python3", "python3", "-c", code, p.c_str(), fd.c_str(), static_cast<char*>(nullptr));
-        _exit(127);
-    });
+    const char* code =
+        "import os, sys, time, torch\n"
+        "t = time.perf_counter()\n"
+        "obj = torch.load(sys.argv[1], map_location='cpu')\n"
+        "if isinstance(obj, torch.nn.Module): obj = obj.state_dict()\n"
+        "def tensors(o):\n"
+        "    if isinstance(o, torch.Tensor): yield o\n"
+        "    elif isinstance(o, dict):\n"
+        "        for v in o.values(): yield from tensors(v)\n"
+        "    elif isinstance(o, (list, tuple)):\n"
+        "        for v in o: yield from tensors(v)\n"
+        "bad = 0\n"
+        "for x in tensors(obj):\n"
+        "    x = x.float()\n"
+        "    bad += bool(x.isnan().any())\n"
+        "    x.abs().max()\n"
+        "    torch.std_mean(x)\n"
+        "d = time.perf_counter() - t\n"
+        "os.write(int(sys.argv[2]), ('%.6f' % d).encode())\n";
     double s = -1;
-    if (!run.started || std::sscanf(run.text.c_str(), "%lf", &s) != 1)
-        return -1;
-    return s;
+    const std::string text = answerOf("/usr/bin/python3", {"python3", "-c", code, path.toStdString()});
+    return std::sscanf(text.c_str(), "%lf", &s) == 1 ? s : -1;
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 #include "base/mappedfile.h"
 #include "model/modelindex.h"
 
+#include "childprocess.h"
+
 #include <QFile>
 #include <QString>
 #include <QStringList>
@@ -205,6 +207,23 @@ inline long procStatusKb(const char* key)
         if (line.compare(0, n, key) == 0)
             return std::atol(line.c_str() + n + 1);
     return -1;
+}
+
+/// Runs `argv` (argv[0] names the program, `path` is where it is) in a child process with one
+/// more argument, the number of a pipe it writes its answer to, and returns the answer (empty
+/// when it could not run).
+inline std::string answerOf(const char* path, std::vector<std::string> argv)
+{
+    const ChildRun run = runInChild([&](int writeFd) -> std::string {
+        argv.push_back(std::to_string(writeFd));
+        std::vector<char*> args;
+        for (std::string& a : argv)
+            args.push_back(a.data());
+        args.push_back(nullptr);
+        execv(path, args.data());
+        _exit(127);
+    });
+    return run.started ? run.text : std::string();
 }
 
 }  // namespace paramscope::bench

@@ -101,9 +101,7 @@ void DiffTreeModel::setSides(std::shared_ptr<const ModelIndex> a, std::shared_pt
 
 void DiffTreeModel::diffUpdated()
 {
-    const int rows = rowCount();
-    if (rows > 0)
-        Q_EMIT dataChanged(index(0, 0), index(rows - 1, DiffColumnCount - 1));
+    scanUpdated();  // the same repaint: every row, every column this model has
 }
 
 int DiffTreeModel::columnCount(const QModelIndex& parent) const

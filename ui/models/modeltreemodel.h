@@ -67,7 +67,8 @@ public:
     /// use here (the scan controller owns it and replaces it through this call).
     void setScanTable(const ScanTable* table);
     const ScanTable* scanTable() const { return m_scan; }
-    /// New figures are in the scan table: repaints the statistic columns and the marks.
+    /// New figures are in the scan table: repaints the statistic columns and the marks (every
+    /// column of the model, those a subclass adds too).
     void scanUpdated();
     /// Per tree node, the numbers a column sorts by (TreeSort::Field::Numeric; NaN sorts
     /// last), or null when it sorts some other way. Here: the scan's statistic columns;
