@@ -16,6 +16,7 @@
 #include "ui/statspanel.h"
 #include "ui/histogramwidget.h"
 
+#include <QActionGroup>
 #include <QClipboard>
 #include <QComboBox>
 #include <QLabel>
@@ -23,6 +24,8 @@
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProcess>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QStackedWidget>
 #include <QTableWidget>
 #include <QStandardPaths>
@@ -70,6 +73,8 @@ class TestMainWindow : public QObject {
 private Q_SLOTS:
     void initTestCase();
     void emptyStateThenOpen();
+    void engineMenuReopensFile();
+    void detailsPaneReflows();
     void searchFiltersLive();
     void invalidRegexKeepsTree();
     void badFileKeepsModel();
@@ -785,6 +790,80 @@ void TestMainWindow::libTorchCrashKeepsWindow()
     QVERIFY(openAndWait(w, kDemo));
     QVERIFY(w.errorBanner()->isHidden());
     w.setEngine(LoaderEngine::Auto);
+}
+
+// Choosing another engine in the Engine menu reads the open file again with it.
+void TestMainWindow::engineMenuReopensFile()
+{
+    MainWindow w;
+    w.show();
+    w.setEngine(LoaderEngine::Native);
+    QVERIFY(openAndWait(w, kDemo));
+    QCOMPARE(w.modelIndex()->engine, QStringLiteral("native"));
+    auto engineAction = [&w](LoaderEngine e) -> QAction* {
+        for (QAction* a : w.findChildren<QAction*>())
+            if (a->actionGroup() && a->isCheckable() && a->data().toInt() == int(e) &&
+                a->actionGroup()->actions().size() == 3)
+                return a;
+        return nullptr;
+    };
+    QAction* torch = engineAction(LoaderEngine::LibTorch);
+    QVERIFY(torch);
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    torch->trigger();
+    QVERIFY(loaded.wait(60000));
+    QCOMPARE(w.engine(), LoaderEngine::LibTorch);
+    QCOMPARE(w.modelIndex()->engine, QStringLiteral("libtorch"));
+    QCOMPARE(w.currentFile(), QFileInfo(kDemo).absoluteFilePath());
+    // The same engine again reads nothing.
+    torch->trigger();
+    QTest::qWait(300);
+    QCOMPARE(loaded.size(), 1);
+    engineAction(LoaderEngine::Native)->trigger();
+    QVERIFY(loaded.wait(30000));
+    QCOMPARE(w.modelIndex()->engine, QStringLiteral("native"));
+    w.setEngine(LoaderEngine::Auto);
+}
+
+// At 800x600 the details pane never scrolls sideways: the statistics stack in one column
+// when the pane is narrow and stand side by side when it is wide.
+void TestMainWindow::detailsPaneReflows()
+{
+    MainWindow w;
+    w.resize(800, 600);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(openAndWait(w, kDemo));
+    auto* stats = w.findChild<StatsPanel*>(QStringLiteral("statsPanel"));
+    QVERIFY(stats);
+    w.selectEntry(w.modelIndex()->findEntry("embed.weight"));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->currentStats(), 20000);
+    QScrollArea* scroll = nullptr;
+    for (auto* s : w.findChildren<QScrollArea*>())
+        if (s->widget() && s->widget()->objectName() == QStringLiteral("detailsPanel"))
+            scroll = s;
+    QVERIFY(scroll);
+    QTRY_COMPARE(scroll->horizontalScrollBar()->maximum(), 0);
+    QVERIFY(!scroll->horizontalScrollBar()->isVisible());
+    QVERIFY(scroll->widget()->width() <= scroll->viewport()->width());
+    QVERIFY(!stats->isGridSideBySide());
+    // Every value is fully visible in its label.
+    for (const char* key : {"min", "max", "mean", "std", "l2"}) {
+        const QString text = stats->valueText(QLatin1String(key));
+        QVERIFY(!text.isEmpty() && text != QStringLiteral("—"));
+        const auto* label = [&]() -> QLabel* {
+            for (QLabel* l : stats->findChildren<QLabel*>())
+                if (l->text() == text)
+                    return l;
+            return nullptr;
+        }();
+        QVERIFY2(label, key);
+        QVERIFY2(label->width() >= label->fontMetrics().horizontalAdvance(text), key);
+        QVERIFY2(label->mapTo(scroll->viewport(), QPoint(label->width(), 0)).x() <= scroll->viewport()->width(), key);
+    }
+    w.resize(1800, 900);
+    QTRY_VERIFY(stats->isGridSideBySide());
+    QCOMPARE(scroll->horizontalScrollBar()->maximum(), 0);
 }
 
 QTEST_MAIN(TestMainWindow)

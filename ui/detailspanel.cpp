@@ -157,11 +157,12 @@ void DetailsPanel::createTensorPage()
 
     tv->addWidget(heading(m_tensorPage, tr("Python")));
     auto* snippetRow = new QHBoxLayout;
-    // Long dotted names wrap anywhere, so the whole snippet stays readable.
+    // Lines break between words ("map_location" stays whole); only a token longer than the
+    // line (a long path or dotted name) breaks inside.
     m_snippet = new QPlainTextEdit(m_tensorPage);
     m_snippet->setObjectName(QStringLiteral("snippetEdit"));
     m_snippet->setReadOnly(true);
-    m_snippet->setWordWrapMode(QTextOption::WrapAnywhere);
+    m_snippet->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
     m_snippet->setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     m_snippet->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);

@@ -90,14 +90,20 @@ HeatmapWidget::HeatmapWidget(QWidget* parent) : QWidget(parent)
            "unchecked: dimension 0 by all the others"));
     m_sliceRow = new QHBoxLayout;
     m_saveButton = new QPushButton(tr("Save…"), this);
-    controls->addWidget(m_poolingBox);
-    controls->addWidget(m_clampBox);
-    controls->addWidget(m_scaleBox);
-    controls->addWidget(m_sliceBox);
-    controls->addLayout(m_sliceRow);
-    controls->addStretch(1);
-    controls->addWidget(m_saveButton);
+    // Two rows, and combo boxes that give up width (eliding; the list shows the whole
+    // text), so a narrow details pane fits the controls without scrolling sideways.
+    for (QComboBox* box : {m_poolingBox, m_clampBox, m_scaleBox}) {
+        box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+        box->setMinimumContentsLength(4);
+        controls->addWidget(box, 1);
+    }
+    auto* controls2 = new QHBoxLayout;
+    controls2->addWidget(m_sliceBox);
+    controls2->addLayout(m_sliceRow);
+    controls2->addStretch(1);
+    controls2->addWidget(m_saveButton);
     layout->addLayout(controls);
+    layout->addLayout(controls2);
     m_message = new QLabel(this);
     m_message->setWordWrap(true);
     layout->addWidget(m_message);

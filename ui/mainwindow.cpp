@@ -36,12 +36,15 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QStyle>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QToolButton>
 #include <QVBoxLayout>
+
+#include <algorithm>
 
 namespace paramscope {
 
@@ -186,14 +189,19 @@ QWidget* MainWindow::createBrowserPage()
     auto* scroll = new QScrollArea(splitter);
     scroll->setWidget(m_details);
     scroll->setWidgetResizable(true);
+    // The pane reflows to its width (the statistics stack, long texts wrap); it never
+    // scrolls sideways.
+    scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     scroll->setFrameShape(QFrame::NoFrame);
-    scroll->setMinimumWidth(280);
     connect(m_details, &DetailsPanel::nodeActivated, this, &MainWindow::selectNode);
 
     // Statistics and histogram of the selected tensor, computed off the GUI thread.
     m_stats = new StatsPanel;
     m_stats->setObjectName(QStringLiteral("statsPanel"));
     m_details->setStatsWidget(m_stats);
+    // Never narrower than the pane's narrowest layout, so nothing in it is cut off.
+    scroll->setMinimumWidth(
+        std::max(280, m_details->minimumSizeHint().width() + scroll->style()->pixelMetric(QStyle::PM_ScrollBarExtent)));
     connect(m_details, &DetailsPanel::tensorShown, m_stats, &StatsPanel::showTensor);
     connect(m_details, &DetailsPanel::tensorCleared, m_stats, &StatsPanel::clear);
 

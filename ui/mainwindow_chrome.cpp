@@ -137,8 +137,20 @@ void MainWindow::createActions()
         a->setToolTip(e.tip);
         a->setStatusTip(e.tip);
     }
-    connect(m_engineGroup, &QActionGroup::triggered, this,
-            [this](QAction* a) { setEngine(LoaderEngine(a->data().toInt())); });
+    connect(m_engineGroup, &QActionGroup::triggered, this, [this](QAction* a) {
+        const LoaderEngine chosen = LoaderEngine(a->data().toInt());
+        const bool changed = chosen != m_engine;
+        setEngine(chosen);
+        // The open file is read again with the engine chosen; if that fails, the
+        // model on display stays (the session keeps it and shows the error).
+        const QString file = currentFile();
+        if (changed && !file.isEmpty() && !isLoading()) {
+            statusBar()->showMessage(tr("Reopening %1 with the %2 engine")
+                                         .arg(QFileInfo(file).fileName(), a->text().remove(QLatin1Char('&'))),
+                                     4000);
+            openFile(file);
+        }
+    });
 }
 
 QString MainWindow::openDialogFilter()

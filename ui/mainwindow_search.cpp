@@ -56,6 +56,10 @@ void MainWindow::createSearchBar(QWidget* left, QVBoxLayout* lv)
     m_caseButton->setText(QStringLiteral("Aa"));
     m_caseButton->setCheckable(true);
     m_caseButton->setToolTip(tr("Match case"));
+    // Pressed must be plain to see in any style and palette: highlighted and bold.
+    m_caseButton->setStyleSheet(QStringLiteral(
+        "QToolButton#caseSensitive:checked { background: palette(highlight); color: palette(highlighted-text);"
+        " font-weight: bold; border: 1px solid palette(dark); border-radius: 3px; }"));
     m_problemsOnlyButton = new QToolButton(left);
     m_problemsOnlyButton->setObjectName(QStringLiteral("problemsOnly"));
     m_problemsOnlyButton->setToolButtonStyle(Qt::ToolButtonTextOnly);

@@ -6,11 +6,15 @@
 #include "ui/histogramwidget.h"
 #include "model/modelindex.h"
 
+#include <algorithm>
+
 #include <QFontDatabase>
+#include <QFontMetrics>
 #include <QGridLayout>
 #include <QLocale>
 #include <QLabel>
 #include <QProgressBar>
+#include <QResizeEvent>
 #include <QTabWidget>
 #include <QVBoxLayout>
 
@@ -68,29 +72,27 @@ StatsPanel::StatsPanel(QWidget* parent) : QWidget(parent)
     m_progress->setVisible(false);
 
     m_grid = new QWidget(this);
-    auto* grid = new QGridLayout(m_grid);
-    grid->setContentsMargins(0, 0, 0, 0);
-    grid->setHorizontalSpacing(8);
-    grid->setVerticalSpacing(2);
+    m_gridLayout = new QGridLayout(m_grid);
+    m_gridLayout->setContentsMargins(0, 0, 0, 0);
+    m_gridLayout->setHorizontalSpacing(8);
+    m_gridLayout->setVerticalSpacing(2);
     const QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
-    for (size_t c = 0; c < kColumns.size(); ++c) {
-        int row = 0;
-        for (const auto& [key, label] : kColumns[c]) {
+    for (const auto& group : kColumns) {
+        m_cells.emplace_back();
+        for (const auto& [key, label] : group) {
             auto* name = new QLabel(tr(label), m_grid);
             auto* value = new QLabel(QStringLiteral("—"), m_grid);
             value->setFont(mono);
             value->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
             value->setTextInteractionFlags(Qt::TextSelectableByMouse);
-            grid->addWidget(name, row, int(c) * 3);
-            grid->addWidget(value, row, int(c) * 3 + 1);
+            // The pane decides the width: a narrow one stacks the groups (resizeEvent)
+            // instead of the panel scrolling sideways.
+            value->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+            m_cells.back().emplace_back(name, value);
             m_values.insert(QLatin1String(key), value);
-            ++row;
         }
-        if (c + 1 < kColumns.size())
-            grid->setColumnMinimumWidth(int(c) * 3 + 2, 12);  // gap between the groups
     }
-    for (int c = 0; c < int(kColumns.size()); ++c)
-        grid->setColumnStretch(c * 3 + 1, 1);
+    layoutGrid(true);
 
     m_histogram = new HistogramWidget(this);
     m_heatmap = new HeatmapWidget(this);
@@ -313,6 +315,56 @@ QString StatsPanel::valueText(const QString& key) const
 QString StatsPanel::statusText() const
 {
     return m_status->text();
+}
+
+}  // namespace paramscope
+
+namespace paramscope {
+
+void StatsPanel::layoutGrid(bool sideBySide)
+{
+    m_sideBySide = sideBySide;
+    for (int c = 0; c < m_gridLayout->columnCount(); ++c) {
+        m_gridLayout->setColumnStretch(c, 0);
+        m_gridLayout->setColumnMinimumWidth(c, 0);
+    }
+    int row = 0;
+    for (size_t g = 0; g < m_cells.size(); ++g) {
+        const int col = sideBySide ? int(g) * 3 : 0;
+        if (sideBySide)
+            row = 0;
+        for (auto [name, value] : m_cells[g]) {
+            m_gridLayout->addWidget(name, row, col);  // moves a widget already in the layout
+            m_gridLayout->addWidget(value, row, col + 1);
+            ++row;
+        }
+        if (sideBySide && g + 1 < m_cells.size())
+            m_gridLayout->setColumnMinimumWidth(col + 2, 12);  // gap between the groups
+        m_gridLayout->setColumnStretch(col + 1, 1);
+    }
+}
+
+int StatsPanel::sideBySideWidth() const
+{
+    // Each group as wide as its widest name and widest value could be ("-1.2345678901234567e-05").
+    const int valueWidth = QFontMetrics(QFontDatabase::systemFont(QFontDatabase::FixedFont))
+                               .horizontalAdvance(QStringLiteral("-0.012345678901234567"));
+    int width = 0;
+    for (const auto& group : m_cells) {
+        int names = 0;
+        for (const auto& cell : group)
+            names = std::max(names, cell.first->sizeHint().width());
+        width += names + m_gridLayout->horizontalSpacing() + valueWidth;
+    }
+    return width + (int(m_cells.size()) - 1) * (12 + 2 * m_gridLayout->horizontalSpacing());
+}
+
+void StatsPanel::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    const bool side = event->size().width() >= sideBySideWidth();
+    if (side != m_sideBySide)
+        layoutGrid(side);
 }
 
 }  // namespace paramscope

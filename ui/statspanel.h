@@ -10,7 +10,9 @@
 #include <map>
 #include <memory>
 #include <tuple>
+#include <vector>
 
+class QGridLayout;
 class QLabel;
 class QProgressBar;
 class QTabWidget;
@@ -53,13 +55,20 @@ public:
     HeatmapWidget* heatmap() const { return m_heatmap; }
     /// The tabs the histogram and the heatmap are in.
     QTabWidget* views() const { return m_views; }
+    /// The statistics' groups side by side (true) or one below the other (a narrow pane).
+    bool isGridSideBySide() const { return m_sideBySide; }
     int cachedCount() const { return int(m_cache.size()); }
 
 Q_SIGNALS:
     /// The shown tensor's statistics are on screen (from the cache or a computation).
     void statsShown();
 
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+
 private:
+    void layoutGrid(bool sideBySide);
+    int sideBySideWidth() const;
     using Key = std::tuple<int, int>;  // entry, bins (the cache holds one model at a time)
     void start();
     void display(const std::shared_ptr<const TensorStats>& s);
@@ -77,6 +86,9 @@ private:
     QLabel* m_status = nullptr;
     QProgressBar* m_progress = nullptr;
     QWidget* m_grid = nullptr;
+    QGridLayout* m_gridLayout = nullptr;
+    std::vector<std::vector<std::pair<QLabel*, QLabel*>>> m_cells;  // per group: name, value
+    bool m_sideBySide = false;
     QMap<QString, QLabel*> m_values;
     HistogramWidget* m_histogram = nullptr;
     HeatmapWidget* m_heatmap = nullptr;
