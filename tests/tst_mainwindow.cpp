@@ -18,6 +18,7 @@
 
 #include <QActionGroup>
 #include <QClipboard>
+#include <QDialog>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -75,6 +76,7 @@ private Q_SLOTS:
     void emptyStateThenOpen();
     void engineMenuReopensFile();
     void detailsPaneReflows();
+    void modelSummaryMatchesTorch();
     void searchFiltersLive();
     void invalidRegexKeepsTree();
     void badFileKeepsModel();
@@ -864,6 +866,54 @@ void TestMainWindow::detailsPaneReflows()
     w.resize(1800, 900);
     QTRY_VERIFY(stats->isGridSideBySide());
     QCOMPARE(scroll->horizontalScrollBar()->maximum(), 0);
+}
+
+// The summary's figures are PyTorch's own: parameters() and buffers() count tied data once.
+void TestMainWindow::modelSummaryMatchesTorch()
+{
+    QProcess py;
+    py.start(QStringLiteral(PARAMSCOPE_PYTHON),
+             {QStringLiteral("-c"),
+              QStringLiteral("import sys, torch\n"
+                             "m = torch.jit.load(sys.argv[1])\n"
+                             "p = list(m.parameters()); b = list(m.buffers())\n"
+                             "print(sum(x.numel() for x in p), sum(x.numel() for x in p if x.requires_grad),"
+                             " sum(x.numel() for x in p if not x.requires_grad), sum(x.numel() for x in b),"
+                             " sum(x.numel() * x.element_size() for x in p + b if x.dtype == torch.float32))"),
+              kDemo});
+    QVERIFY(py.waitForFinished(60000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    const QStringList truth = QString::fromUtf8(py.readAllStandardOutput()).split(QLatin1Char(' '));
+    QCOMPARE(truth.size(), 5);
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    const ModelIndex::Totals t = w.modelIndex()->totals();
+    QCOMPARE(t.parameterNumel, truth[0].toLongLong());
+    QCOMPARE(t.trainableNumel, truth[1].toLongLong());
+    QCOMPARE(t.frozenNumel, truth[2].toLongLong());
+    QCOMPARE(t.bufferNumel, truth[3].toLongLong());
+    QCOMPARE(t.bytesByDType.at(DType::Float32), truth[4].trimmed().toLongLong());
+    QVERIFY(t.tied >= 1);  // lm_head.weight is embed.weight
+    const QString text = w.modelSummaryText();
+    QVERIFY2(text.contains(
+                 QStringLiteral("Parameter elements: %1 (trainable %2, frozen %3)")
+                     .arg(formatCount(t.parameterNumel), formatCount(t.trainableNumel), formatCount(t.frozenNumel))),
+             qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("Buffer elements: %1").arg(formatCount(t.bufferNumel))), qPrintable(text));
+    QVERIFY2(text.contains(QStringLiteral("float32: %1").arg(formatBytes(t.bytesByDType.at(DType::Float32)))),
+             qPrintable(text));
+    // The status bar's button opens it, with the warnings listed.
+    auto* button = w.findChild<QToolButton*>(QStringLiteral("modelSummaryButton"));
+    QVERIFY(button && button->isVisible());
+    button->click();
+    QDialog* dialog = nullptr;
+    QTRY_VERIFY((dialog = w.findChild<QDialog*>(QStringLiteral("modelSummaryDialog"))) != nullptr);
+    QCOMPARE(dialog->findChild<QLabel*>(QStringLiteral("summaryText"))->text().count(QStringLiteral("<br>")),
+             text.count(QLatin1Char('\n')));
+    QCOMPARE(dialog->findChild<QPlainTextEdit*>(QStringLiteral("warningsList"))->toPlainText(),
+             w.modelIndex()->warnings.join(QLatin1Char('\n')));
+    dialog->close();
 }
 
 QTEST_MAIN(TestMainWindow)

@@ -211,6 +211,9 @@ void DetailsPanel::createModulePage()
     m_largest = new QTableWidget(0, 4, m_modulePage);
     m_largest->setObjectName(QStringLiteral("largestChildrenTable"));
     m_largest->setHorizontalHeaderLabels({tr("Name"), tr("Size"), tr("Share"), tr("Elements")});
+    m_largest->horizontalHeaderItem(2)->setToolTip(
+        tr("Of this module's size, where data shared by tied tensors counts once: a tied tensor's row says "
+           "\"tied\" rather than counting its size again"));
     m_largest->verticalHeader()->hide();
     m_largest->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_largest->setSelectionBehavior(QAbstractItemView::SelectRows);
@@ -389,8 +392,16 @@ void DetailsPanel::showModule(int node)
         const std::int64_t bytes = cn.entry >= 0 ? m_index->entries[size_t(cn.entry)].bytes : cn.bytes;
         const std::int64_t numel = cn.entry >= 0 ? m_index->entries[size_t(cn.entry)].numel : cn.numel;
         auto* size = new QTableWidgetItem(formatBytes(bytes));
+        // A tied tensor (its data is another tensor's) is counted once, at the first name:
+        // its own row says so instead of adding its size a second time.
+        const int tiedTo = cn.entry >= 0 ? m_index->entries[size_t(cn.entry)].sharedWith : -1;
         auto* share = new QTableWidgetItem(
-            n.bytes > 0 ? QStringLiteral("%1 %").arg(100.0 * double(bytes) / double(n.bytes), 0, 'f', 1) : QString());
+            tiedTo >= 0   ? tr("tied")
+            : n.bytes > 0 ? QStringLiteral("%1 %").arg(100.0 * double(bytes) / double(n.bytes), 0, 'f', 1)
+                          : QString());
+        if (tiedTo >= 0)
+            share->setToolTip(tr("Shares its data with %1, where it is counted")
+                                  .arg(QString::fromStdString(m_index->entries[size_t(tiedTo)].name)));
         auto* elems = new QTableWidgetItem(formatCount(numel));
         for (auto* it : {size, share, elems})
             it->setTextAlignment(Qt::AlignRight | Qt::AlignVCenter);

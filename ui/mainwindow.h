@@ -133,6 +133,10 @@ public:
     /// Runs a pending debounced search now (tests, screenshots).
     void flushSearch();
 
+    /// Tensors by kind, parameter elements trainable and frozen, buffer elements, tied names
+    /// and bytes by dtype (shared data counted once), one a line; empty with no model.
+    QString modelSummaryText() const;
+
 Q_SIGNALS:
     /// Export… was triggered with these entries (never empty). Connect the export dialog.
     void exportRequested(std::vector<int> entries);
@@ -155,6 +159,9 @@ private:
     QWidget* createBrowserPage();
     void createSearchBar(QWidget* left, QVBoxLayout* layout);
     void createStatusBar();
+    /// The model summary (View > Model summary, the status bar's button): a dialog of
+    /// modelSummaryText() and the loader's warnings, one a line.
+    void showModelSummary();
     void connectSession();
     void connectSearch();
     void restoreSettings();
@@ -232,6 +239,7 @@ private:
 
     // Status bar.
     QLabel* m_statusLabel = nullptr;
+    QToolButton* m_summaryButton = nullptr;  // "Summary" or "⚠ N warnings": the summary dialog
     QProgressBar* m_progress = nullptr;
     QPushButton* m_cancelButton = nullptr;
 

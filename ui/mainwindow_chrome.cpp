@@ -32,6 +32,7 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
+#include <QPlainTextEdit>
 #include <QCoreApplication>
 #include <QComboBox>
 #include <QToolButton>
@@ -188,6 +189,9 @@ void MainWindow::createMenus()
     view->addAction(m_collapseSubtreeAction);
     view->addSeparator();
     view->addAction(m_modelOrderAction);
+    view->addSeparator();
+    QAction* summary = view->addAction(tr("Model &summary…"), this, &MainWindow::showModelSummary);
+    summary->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_I));
 
     QMenu* engine = menuBar()->addMenu(tr("E&ngine"));
     engine->setToolTipsVisible(true);
@@ -209,7 +213,15 @@ void MainWindow::createStatusBar()
     m_cancelButton->setObjectName(QStringLiteral("cancelLoadButton"));
     m_cancelButton->hide();
     connect(m_cancelButton, &QPushButton::clicked, this, &MainWindow::cancelLoading);
+    m_summaryButton = new QToolButton(this);
+    m_summaryButton->setObjectName(QStringLiteral("modelSummaryButton"));
+    m_summaryButton->setAutoRaise(true);
+    m_summaryButton->setText(tr("Summary"));
+    m_summaryButton->setToolTip(tr("The model's summary and the loader's warnings"));
+    m_summaryButton->hide();
+    connect(m_summaryButton, &QToolButton::clicked, this, &MainWindow::showModelSummary);
     statusBar()->addWidget(m_statusLabel, 1);
+    statusBar()->addPermanentWidget(m_summaryButton);
     statusBar()->addPermanentWidget(m_progress);
     statusBar()->addPermanentWidget(m_cancelButton);
 }
@@ -298,10 +310,13 @@ void MainWindow::rebuildRecentMenu()
 void MainWindow::updateStatusLabel()
 {
     const auto index = m_model->modelIndex();
+    m_summaryButton->setVisible(index != nullptr);
     if (!index) {
         m_statusLabel->setText(tr("No model open"));
         return;
     }
+    m_summaryButton->setText(index->warnings.isEmpty() ? tr("Summary")
+                                                       : tr("⚠ %n warning(s)", nullptr, int(index->warnings.size())));
     const ModelIndex::Totals t = index->totals();
     QStringList parts;
     parts << m_session->displayName() << modelFormatName(index->format);
@@ -409,6 +424,68 @@ CompareWindow* MainWindow::compareWith(const QString& fileB)
     w->compareAgainst(a, fileB);
     w->show();
     return w;
+}
+
+}  // namespace paramscope
+
+namespace paramscope {
+
+QString MainWindow::modelSummaryText() const
+{
+    const auto index = m_model->modelIndex();
+    if (!index)
+        return {};
+    const ModelIndex::Totals t = index->totals();
+    QStringList lines;
+    lines << tr("Tensors: %1 (%2 parameters, %3 buffers, %4 of kind not recorded)")
+                 .arg(formatCount(std::int64_t(index->entries.size())), formatCount(t.parameters),
+                      formatCount(t.buffers), formatCount(t.tensors));
+    lines << tr("Parameter elements: %1 (trainable %2, frozen %3)")
+                 .arg(formatCount(t.parameterNumel), formatCount(t.trainableNumel), formatCount(t.frozenNumel));
+    lines << tr("Buffer elements: %1").arg(formatCount(t.bufferNumel));
+    if (t.tensorNumel > 0)
+        lines << tr("Other tensor elements: %1").arg(formatCount(t.tensorNumel));
+    lines << tr("Total: %1 elements, %2").arg(formatCount(t.numel), formatBytes(t.bytes));
+    if (t.tied > 0)
+        lines << tr("Tied names: %1 (their data is another name's, counted once)").arg(formatCount(t.tied));
+    for (const auto& [dtype, bytes] : t.bytesByDType)
+        lines << tr("  %1: %2")
+                     .arg(QString::fromUtf8(dtypeName(dtype).data(), int(dtypeName(dtype).size())), formatBytes(bytes));
+    return lines.join(QLatin1Char('\n'));
+}
+
+void MainWindow::showModelSummary()
+{
+    const auto index = m_model->modelIndex();
+    if (!index)
+        return;
+    auto* d = new QDialog(this);
+    d->setAttribute(Qt::WA_DeleteOnClose);
+    d->setObjectName(QStringLiteral("modelSummaryDialog"));
+    d->setWindowTitle(tr("Summary of %1").arg(m_session->displayName()));
+    auto* layout = new QVBoxLayout(d);
+    auto* summary =
+        new QLabel(modelSummaryText().toHtmlEscaped().replace(QLatin1Char('\n'), QStringLiteral("<br>")), d);
+    summary->setObjectName(QStringLiteral("summaryText"));
+    summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(summary);
+    auto* heading = new QLabel(index->warnings.isEmpty()
+                                   ? tr("The loader reported no warnings.")
+                                   : tr("<b>%n warning(s)</b> — what the loader skipped or could not read:", nullptr,
+                                        int(index->warnings.size())),
+                               d);
+    layout->addWidget(heading);
+    auto* warnings = new QPlainTextEdit(d);
+    warnings->setObjectName(QStringLiteral("warningsList"));
+    warnings->setReadOnly(true);
+    warnings->setPlainText(index->warnings.join(QLatin1Char('\n')));
+    warnings->setVisible(!index->warnings.isEmpty());
+    layout->addWidget(warnings, 1);
+    auto* close = new QDialogButtonBox(QDialogButtonBox::Close, d);
+    connect(close, &QDialogButtonBox::rejected, d, &QDialog::reject);
+    layout->addWidget(close);
+    d->resize(560, index->warnings.isEmpty() ? 260 : 480);
+    d->show();
 }
 
 }  // namespace paramscope

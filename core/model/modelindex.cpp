@@ -473,10 +473,22 @@ ModelIndex::Totals ModelIndex::totals() const
                 ++t.tensors;
                 break;
         }
-        if (e.sharedWith < 0) {
-            t.numel = saturatingAdd(t.numel, e.numel);
-            t.bytes = saturatingAdd(t.bytes, e.bytes);
+        if (e.sharedWith >= 0) {
+            ++t.tied;
+            continue;
         }
+        t.numel = saturatingAdd(t.numel, e.numel);
+        t.bytes = saturatingAdd(t.bytes, e.bytes);
+        std::int64_t& byKind = e.kind == TensorKind::Parameter ? t.parameterNumel
+                               : e.kind == TensorKind::Buffer  ? t.bufferNumel
+                                                               : t.tensorNumel;
+        byKind = saturatingAdd(byKind, e.numel);
+        if (e.kind == TensorKind::Parameter) {
+            std::int64_t& grad = e.requiresGrad ? t.trainableNumel : t.frozenNumel;
+            grad = saturatingAdd(grad, e.numel);
+        }
+        std::int64_t& dt = t.bytesByDType[e.dtype];
+        dt = saturatingAdd(dt, e.bytes);
     }
     return t;
 }

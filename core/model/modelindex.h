@@ -10,6 +10,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -214,6 +215,12 @@ public:
     struct Totals {
         std::int64_t parameters = 0, buffers = 0, tensors = 0;  // by name
         std::int64_t numel = 0, bytes = 0;                      // shared storage counted once
+        // Elements by kind (shared storage counted once, at its first name), as torchinfo
+        // sums them: parameters split by requires_grad into trainable and frozen.
+        std::int64_t parameterNumel = 0, bufferNumel = 0, tensorNumel = 0;
+        std::int64_t trainableNumel = 0, frozenNumel = 0;
+        std::int64_t tied = 0;                       // names whose data another name already holds
+        std::map<DType, std::int64_t> bytesByDType;  // shared storage counted once
     };
     Totals totals() const;
 };
