@@ -28,9 +28,10 @@ void addSearchOptions(QCommandLineParser& p);
 std::optional<SearchQuery> searchFromOptions(const QCommandLineParser& p, QString* error);
 /// Loads FILE with the engine chosen by --engine; prints the error and returns null on failure.
 std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QString& file, QTextStream& err);
-/// Parses a subcommand's arguments; handles --help and --help-all and checks --engine (a
-/// usage error). Returns an exit code to stop with, or -1 to go on.
-int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTextStream& err);
+/// Parses subcommand `command`'s arguments; handles --help and --help-all (their usage line
+/// says "paramscope-cli COMMAND [options] ...", whatever path the tool was run by) and checks
+/// --engine (a usage error). Returns an exit code to stop with, or -1 to go on.
+int parse(QCommandLineParser& p, const char* command, const QStringList& args, QTextStream& out, QTextStream& err);
 /// Compiles the search given on the command line (none: every name). Prints a usage
 /// error naming the pattern and returns nullopt when it is misused or invalid.
 std::optional<NameMatcher> matcherFromOptions(const QCommandLineParser& p, const char* command, QTextStream& err);

@@ -229,7 +229,7 @@ int cmdDiff(const QStringList& args, QTextStream& out, QTextStream& err)
     p.addOption(
         {QStringLiteral("threads"), QStringLiteral("Comparing threads (default: one per core)."), QStringLiteral("N")});
     addEngineOption(p);
-    if (int rc = parse(p, args, out, err); rc >= 0)
+    if (int rc = parse(p, "diff", args, out, err); rc >= 0)
         return rc;
     if (p.positionalArguments().size() != 2) {
         err << "paramscope-cli diff: expected two files, A and B (see --help)\n";

@@ -131,7 +131,7 @@ int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err)
         {QStringLiteral("csv-bool-words"), QStringLiteral("In .csv, write bool values as true/false (default 0/1).")});
     addSearchOptions(p);
     addEngineOption(p);
-    if (int rc = parse(p, args, out, err); rc >= 0)
+    if (int rc = parse(p, "export", args, out, err); rc >= 0)
         return rc;
 
     const QStringList pos = p.positionalArguments();

@@ -78,7 +78,7 @@ int cmdHeatmap(const QStringList& args, QTextStream& out, QTextStream& err)
                                 "ignored): the 2-D slice shown, e.g. 0,1,0,0,1,2 for w[:, :, 1, 2]."),
                  QStringLiteral("DIMS")});
     addEngineOption(p);
-    if (int rc = parse(p, args, out, err); rc >= 0)
+    if (int rc = parse(p, "heatmap", args, out, err); rc >= 0)
         return rc;
     if (p.positionalArguments().size() != 2) {
         err << "paramscope-cli heatmap: expected FILE and NAME (see --help)\n";

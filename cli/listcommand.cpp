@@ -114,7 +114,7 @@ int cmdList(const QStringList& args, QTextStream& out, QTextStream& err)
                                 "\"foreign_classes\" and \"no_tensors_reason\" members.")});
     p.addOption({QStringLiteral("json"), QStringLiteral("Print one JSON object instead.")});
     addEngineOption(p);
-    if (int rc = parse(p, args, out, err); rc >= 0)
+    if (int rc = parse(p, "list", args, out, err); rc >= 0)
         return rc;
     if (p.positionalArguments().size() != 1) {
         err << "paramscope-cli list: expected one FILE (see --help)\n";

@@ -82,7 +82,25 @@ std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QStrin
     return r.value();
 }
 
-int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTextStream& err)
+namespace {
+
+/// Qt's help text with its usage line naming the tool and the command: QCommandLineParser
+/// starts it with the path the process was run by ("Usage: build/app/paramscope-cli [options]
+/// FILE NAME"), which says neither.
+QString helpText(const QCommandLineParser& p, const char* command)
+{
+    QString text = p.helpText();
+    const QString usage = QStringLiteral("Usage: ");
+    const qsizetype end = text.indexOf(QLatin1Char('\n'));
+    const qsizetype options = text.indexOf(QStringLiteral(" [options]"));
+    if (text.startsWith(usage) && options > 0 && (end < 0 || options < end))
+        text.replace(0, options, usage + QStringLiteral("paramscope-cli ") + QLatin1String(command));
+    return text;
+}
+
+}  // namespace
+
+int parse(QCommandLineParser& p, const char* command, const QStringList& args, QTextStream& out, QTextStream& err)
 {
     // addHelpOption() adds -h, --help and --help-all; the last is Qt's "with the Qt
     // options", of which a QCoreApplication tool has none: both print the same help.
@@ -92,7 +110,7 @@ int parse(QCommandLineParser& p, const QStringList& args, QTextStream& out, QTex
         return kExitUsage;
     }
     if (p.isSet(QStringLiteral("help")) || p.isSet(QStringLiteral("help-all"))) {
-        out << p.helpText();
+        out << helpText(p, command);
         return kExitOk;
     }
     if (p.optionNames().contains(QStringLiteral("engine")) && !engineFromOptions(p)) {

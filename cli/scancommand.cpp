@@ -250,7 +250,7 @@ int cmdScan(const QStringList& args, QTextStream& out, QTextStream& err)
     p.addOption(
         {QStringLiteral("threads"), QStringLiteral("Scanning threads (default: one per core)."), QStringLiteral("N")});
     addEngineOption(p);
-    if (int rc = parse(p, args, out, err); rc >= 0)
+    if (int rc = parse(p, "scan", args, out, err); rc >= 0)
         return rc;
     if (p.positionalArguments().size() != 1) {
         err << "paramscope-cli scan: expected one FILE (see --help)\n";

@@ -132,7 +132,7 @@ int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err)
                  QStringLiteral("N")});
     p.addOption({QStringLiteral("json"), QStringLiteral("Print one JSON object instead.")});
     addEngineOption(p);
-    if (int rc = parse(p, args, out, err); rc >= 0)
+    if (int rc = parse(p, "stats", args, out, err); rc >= 0)
         return rc;
     if (p.positionalArguments().size() != 2) {
         err << "paramscope-cli stats: expected FILE and NAME (see --help)\n";

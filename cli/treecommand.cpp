@@ -104,7 +104,7 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err)
     p.addOption({QStringLiteral("natural-sort"),
                  QStringLiteral("Order children naturally by name (layers.2 before layers.10).")});
     addEngineOption(p);
-    if (int rc = parse(p, args, out, err); rc >= 0)
+    if (int rc = parse(p, "tree", args, out, err); rc >= 0)
         return rc;
     if (p.positionalArguments().size() != 1) {
         err << "paramscope-cli tree: expected one FILE (see --help)\n";
