@@ -12,6 +12,7 @@
 
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace paramscope::cli {
 
@@ -39,6 +40,11 @@ std::optional<NameMatcher> matcherFromOptions(const QCommandLineParser& p, const
 /// stderr (count and the first few names), and are not part of the result.
 std::vector<int> searchAndReport(const ModelIndex& index, const NameMatcher& matcher, const char* command,
                                  QTextStream& err);
+
+/// The width of a table's name column (columns.cpp): as wide as 95% of the names need, so
+/// that one very long name overflows its own line instead of padding every line to its
+/// length. `lengths`: each name's length as printed. 0 when there are none.
+int cappedColumnWidth(std::vector<int> lengths);
 
 /// Text from a file (a name, a message quoting one) for plain-text output: see
 /// escapeForTerminal in textutil.h. --json output uses jsonString instead.

@@ -8,7 +8,6 @@
 #include <QFileInfo>
 
 #include <algorithm>
-
 #include <limits>
 
 namespace paramscope::cli {
@@ -72,17 +71,12 @@ void writeTree(const ModelIndex& index, const ModelTree& tree, const QString& fi
         if (d < maxDepth)
             pushChildren(id, prefix + (lastChild ? QStringLiteral("   ") : QStringLiteral("│  ")));
     }
-    int wLabel = 0, wDetail = 0, wElems = 0, wSize = 0;
-    // The name column is as wide as 95% of the names need: one very long name overflows its
-    // own line instead of padding every line to its length.
+    int wDetail = 0, wElems = 0, wSize = 0;
     std::vector<int> labels;
     labels.reserve(rows.size());
     for (const auto& r : rows)
         labels.push_back(int(r.label.size()));
-    if (!labels.empty()) {
-        std::sort(labels.begin(), labels.end());
-        wLabel = labels[std::min(labels.size() - 1, labels.size() * 95 / 100)];
-    }
+    const int wLabel = cappedColumnWidth(std::move(labels));
     for (const auto& r : rows) {
         wDetail = std::max(wDetail, int(r.detail.size()));
         wElems = std::max(wElems, int(r.elements.size()));
