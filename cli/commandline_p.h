@@ -27,6 +27,8 @@ void addSearchOptions(QCommandLineParser& p);
 /// The search given on the command line (nullopt: none given). Sets `error` on misuse
 /// (two modes at once).
 std::optional<SearchQuery> searchFromOptions(const QCommandLineParser& p, QString* error);
+/// Whether `out` writes to a terminal (false for a pipe, a file, a string).
+bool writesToTerminal(QTextStream& out);
 /// Loads FILE with the engine chosen by --engine; prints the error and returns null on failure.
 std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QString& file, QTextStream& err);
 /// Parses subcommand `command`'s arguments; handles --help and --help-all (their usage line

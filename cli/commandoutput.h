@@ -26,6 +26,12 @@ struct ListOutput {
     /// entry "belongs_to", "shard" and "access" (the Python access chain from what the file
     /// loads into, when it is not obj[name]).
     bool all = false;
+    /// Plain text as an aligned table for a reader (a header row, elements with thousands
+    /// separators, sizes in KiB/MiB, names wider than 95% of them on a line of their own,
+    /// then a summary: tensors and elements per kind, the total size with storage shared by
+    /// several names counted once, the size per dtype). false: the tab-separated lines
+    /// scripts read (name, kind, dtype, shape, elements), no header, no summary.
+    bool table = false;
 };
 
 /// `list`'s output for `entries` (indexes into index.entries, in order). `file` is the path

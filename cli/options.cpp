@@ -3,6 +3,10 @@
 // --help, loading FILE with the chosen engine and running a search with its warnings.
 #include "cli/commandline_p.h"
 
+#include <QFile>
+
+#include <unistd.h>
+
 namespace paramscope::cli {
 
 void addEngineOption(QCommandLineParser& p)
@@ -60,6 +64,13 @@ std::optional<LoaderEngine> engineFromOptions(const QCommandLineParser& p)
 }
 
 }  // namespace
+
+bool writesToTerminal(QTextStream& out)
+{
+    // QTextStream(stdout) writes through a QFile it opened on the FILE*.
+    const auto* file = qobject_cast<const QFile*>(out.device());
+    return file && file->handle() >= 0 && ::isatty(file->handle()) == 1;
+}
 
 std::shared_ptr<const ModelIndex> load(const QCommandLineParser& p, const QString& file, QTextStream& err)
 {

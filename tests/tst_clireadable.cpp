@@ -10,12 +10,134 @@
 
 using namespace paramscope::test;
 
+namespace {
+
+// What PyTorch says of the TorchScript fixtures, for list's table: per tensor its row
+// (kind from the modules' _parameters/_buffers, elements with thousands separators, the
+// size as 1024-based units), and the summary with storage shared by several names counted
+// once (the first name of each storage counts). Also a state_dict with one very long name,
+// and a runner that gives a command a terminal as its standard output.
+const char* kListScript = R"PY(
+import json, os, sys, torch
+fixtures, out = sys.argv[1], sys.argv[2]
+units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+def human(b):
+    v, u = float(b), 0
+    while v >= 1024 and u < 6:
+        v, u = v / 1024, u + 1
+    return "%d B" % b if u == 0 else ("%.2f %s" if v < 10 else "%.1f %s") % (v, units[u])
+def grouped(n):
+    return "{:,}".format(n)
+truth = {}
+for name in ["dtypes", "tied", "batchnorm", "views", "nested"]:
+    m = torch.jit.load(os.path.join(fixtures, name + ".pt"))
+    params, buffers = set(), set()
+    def walk(mod, prefix):
+        params.update(prefix + k for k in mod._parameters.keys())
+        buffers.update(prefix + k for k in mod._buffers.keys())
+        for cname, child in mod.named_children():
+            walk(child, prefix + cname + ".")
+    walk(m, "")
+    rows, seen = [], set()
+    kinds = {k: [0, 0] for k in ("parameter", "buffer", "tensor")}
+    dtypes, total, shared = {}, [0, 0], 0
+    for n, t in m.state_dict(keep_vars=True).items():
+        kind = "parameter" if n in params else "buffer" if n in buffers else "tensor"
+        dt = str(t.dtype).replace("torch.", "")
+        key = t.storage().data_ptr() if t.storage().size() > 0 else ("empty", n)
+        counted = key not in seen
+        seen.add(key)
+        shared += 0 if counted else 1
+        nbytes = t.numel() * t.element_size()
+        rows.append({"name": n, "kind": kind, "dtype": dt, "shape": "[" + ", ".join(map(str, t.shape)) + "]",
+                     "numel": t.numel(), "elements": grouped(t.numel()), "size": human(nbytes)})
+        kinds[kind][0] += 1
+        d = dtypes.setdefault(dt, [0, 0])
+        if counted:
+            kinds[kind][1] += t.numel()
+            d[0] += t.numel(); d[1] += nbytes
+            total[0] += t.numel(); total[1] += nbytes
+    truth[name] = {"rows": rows, "kinds": kinds, "total": total, "shared": shared,
+                   "dtypes": {k: [grouped(v[0]), human(v[1])] for k, v in dtypes.items()},
+                   "total_text": [grouped(total[0]), human(total[1]), grouped(total[1])]}
+json.dump(truth, open(os.path.join(out, "list_truth.json"), "w"), indent=1)
+sd = {"layers.%d.weight" % i: torch.ones(2) for i in range(30)}
+sd["adapter." + "x" * 150 + ".weight"] = torch.ones(3)
+torch.save(sd, os.path.join(out, "long.pt"))
+)PY";
+
+// Runs argv[1:] with a pseudo-terminal as its standard output; prints what it wrote (line
+// ends as the program wrote them) and exits with its exit code.
+const char* kTerminalScript = R"PY(
+import os, subprocess, sys
+master, slave = os.openpty()
+p = subprocess.Popen(sys.argv[1:], stdout=slave, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+os.close(slave)
+out = b""
+while True:
+    try:
+        chunk = os.read(master, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+sys.stdout.buffer.write(out.replace(b"\r\n", b"\n"))
+sys.exit(p.wait())
+)PY";
+
+CliRun runPython(const char* script, const QStringList& args)
+{
+    QProcess p;
+    p.start(QStringLiteral(PARAMSCOPE_PYTHON), QStringList{QStringLiteral("-c"), QString::fromUtf8(script)} + args);
+    p.waitForFinished(300000);
+    CliRun r;
+    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+    r.out = QString::fromUtf8(p.readAllStandardOutput());
+    r.err = QString::fromUtf8(p.readAllStandardError());
+    return r;
+}
+
+QStringList lines(const QString& text)
+{
+    return text.split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+}
+
+/// The table's cells: runs of two or more spaces separate them (names and shapes hold
+/// single spaces at most).
+QStringList cells(const QString& line)
+{
+    return line.trimmed().split(QRegularExpression(QStringLiteral("\\s{2,}")));
+}
+
+}  // namespace
+
 class TestCliReadable : public QObject {
     Q_OBJECT
 private Q_SLOTS:
+    void initTestCase();
     void helpNamesTheCommand_data();
     void helpNamesTheCommand();
+    void listTableMatchesPyTorch_data();
+    void listTableMatchesPyTorch();
+    void listTsvWhenPiped();
+    void listTableOnATerminal();
+    void listTableSearches();
+    void listTableLongName();
+
+private:
+    QTemporaryDir m_dir;
+    QJsonObject m_list;
 };
+
+void TestCliReadable::initTestCase()
+{
+    QVERIFY(m_dir.isValid());
+    const CliRun py = runPython(kListScript, {fixture(QString()), m_dir.path()});
+    QVERIFY2(py.code == 0, qPrintable(py.err));
+    m_list = readJson(m_dir.filePath(QStringLiteral("list_truth.json")));
+    QCOMPARE(m_list.size(), 5);
+}
 
 void TestCliReadable::helpNamesTheCommand_data()
 {
@@ -51,6 +173,170 @@ void TestCliReadable::helpNamesTheCommand()
                  QStringLiteral("Usage: paramscope-cli %1 [options] %2").arg(command, arguments));
         QVERIFY(!r.out.contains(QStringLiteral(PARAMSCOPE_CLI)));
     }
+}
+
+void TestCliReadable::listTableMatchesPyTorch_data()
+{
+    QTest::addColumn<QString>("name");
+    for (const char* n : {"dtypes", "tied", "batchnorm", "views"})
+        QTest::newRow(n) << QString::fromLatin1(n);
+}
+
+void TestCliReadable::listTableMatchesPyTorch()
+{
+    QFETCH(QString, name);
+    const QJsonObject t = m_list.value(name).toObject();
+    const CliRun r = runCli({QStringLiteral("list"), fixture(name + QStringLiteral(".pt")), QStringLiteral("--table")});
+    QCOMPARE(r.code, 0);
+    const QStringList l = lines(r.out);
+    const QJsonArray rows = t.value(QStringLiteral("rows")).toArray();
+    const QJsonObject dtypes = t.value(QStringLiteral("dtypes")).toObject();
+    QCOMPARE(l.size(), 1 + rows.size() + 1 + dtypes.size() + 1);
+    QCOMPARE(cells(l[0]), (QStringList{"NAME", "KIND", "DTYPE", "SHAPE", "ELEMENTS", "SIZE"}));
+    // Aligned: every column starts where its header does (the numbers end where theirs do).
+    const qsizetype kindAt = l[0].indexOf(QStringLiteral("KIND")), sizeEnd = l[0].size();
+    for (int i = 0; i < rows.size(); ++i) {
+        const QJsonObject x = rows[i].toObject();
+        const QString& row = l[1 + i];
+        QCOMPARE(cells(row), (QStringList{x.value("name").toString(), x.value("kind").toString(),
+                                          x.value("dtype").toString(), x.value("shape").toString(),
+                                          x.value("elements").toString(), x.value("size").toString()}));
+        QCOMPARE(row.indexOf(x.value("kind").toString(), kindAt), kindAt);
+        QCOMPARE(row.size(), sizeEnd);
+    }
+    // The summary: tensors and elements per kind, each dtype's and the total size.
+    const QJsonObject kinds = t.value(QStringLiteral("kinds")).toObject();
+    const auto kind = [&](const char* k, int field) {
+        return qint64(kinds.value(QLatin1String(k)).toArray()[field].toInteger());
+    };
+    const auto plural = [](qint64 n, const char* one, const char* many) {
+        return QString::number(n) + QLatin1Char(' ') + QLatin1String(n == 1 ? one : many);
+    };
+    const auto elements = [](qint64 n) {
+        return QLocale(QLocale::English).toString(n) + QLatin1String(n == 1 ? " element" : " elements");
+    };
+    QString kindsLine =
+        QStringLiteral("%1: %2 (%3), %4 (%5)")
+            .arg(plural(qint64(rows.size()), "tensor", "tensors"),
+                 plural(kind("parameter", 0), "parameter", "parameters"), elements(kind("parameter", 1)),
+                 plural(kind("buffer", 0), "buffer", "buffers"), elements(kind("buffer", 1)));
+    if (kind("tensor", 0))
+        kindsLine += QStringLiteral(", %1 of kind tensor (%2)").arg(kind("tensor", 0)).arg(elements(kind("tensor", 1)));
+    QCOMPARE(l[1 + rows.size()], kindsLine);
+    QStringList names = dtypes.keys();
+    names.sort();
+    for (int k = 0; k < names.size(); ++k) {
+        const QJsonArray d = dtypes.value(names[k]).toArray();
+        QCOMPARE(cells(l[2 + rows.size() + k]),
+                 (QStringList{names[k], d[0].toString() + (d[0].toString() == "1" ? " element" : " elements"),
+                              d[1].toString()}));
+    }
+    const QJsonArray total = t.value(QStringLiteral("total_text")).toArray();
+    const QStringList last = cells(l.last());
+    QCOMPARE(last.mid(0, 3), (QStringList{"total", total[0].toString() + " elements", total[1].toString()}));
+    const qint64 shared = t.value(QStringLiteral("shared")).toInteger();
+    QCOMPARE(last[3], QStringLiteral("(%1 bytes%2)")
+                          .arg(total[2].toString(),
+                               shared == 0 ? QString()
+                                           : QStringLiteral("; %1 the storage of one listed before, counted once")
+                                                 .arg(plural(shared, "tensor shares", "tensors share"))));
+}
+
+void TestCliReadable::listTsvWhenPiped()
+{
+    // Piped, without --table: the tab-separated lines scripts read, exactly, the same as
+    // --tsv; no header, no summary.
+    for (const char* name : {"dtypes", "tied", "nested"}) {
+        const QString file = fixture(QLatin1String(name) + QStringLiteral(".pt"));
+        QString expected;
+        for (const auto& v : m_list.value(QLatin1String(name)).toObject().value("rows").toArray()) {
+            const QJsonObject x = v.toObject();
+            expected += QStringList{x.value("name").toString(), x.value("kind").toString(), x.value("dtype").toString(),
+                                    x.value("shape").toString(), QString::number(x.value("numel").toInteger())}
+                            .join(QLatin1Char('\t')) +
+                        QLatin1Char('\n');
+        }
+        const CliRun piped = runCli({QStringLiteral("list"), file});
+        QCOMPARE(piped.code, 0);
+        QCOMPARE(piped.out, expected);
+        const CliRun tsv = runCli({QStringLiteral("list"), file, QStringLiteral("--tsv")});
+        QCOMPARE(tsv.code, 0);
+        QCOMPARE(tsv.out, expected);
+    }
+    const CliRun both = runCli({QStringLiteral("list"), fixture(QStringLiteral("seed.pt")), QStringLiteral("--tsv"),
+                                QStringLiteral("--table")});
+    QCOMPARE(both.code, 2);
+    QVERIFY2(both.err.contains(QStringLiteral("only one of --table, --tsv, --json")), qPrintable(both.err));
+}
+
+void TestCliReadable::listTableOnATerminal()
+{
+    // A terminal as standard output: the table by default, --tsv the lines.
+    const QString file = fixture(QStringLiteral("tied.pt"));
+    const CliRun table = runCli({QStringLiteral("list"), file, QStringLiteral("--table")});
+    const CliRun tsv = runCli({QStringLiteral("list"), file, QStringLiteral("--tsv")});
+    const CliRun onTty = runPython(kTerminalScript, {QStringLiteral(PARAMSCOPE_CLI), QStringLiteral("list"), file});
+    QCOMPARE(onTty.code, 0);
+    QCOMPARE(onTty.out, table.out);
+    const CliRun tsvOnTty = runPython(
+        kTerminalScript, {QStringLiteral(PARAMSCOPE_CLI), QStringLiteral("list"), file, QStringLiteral("--tsv")});
+    QCOMPARE(tsvOnTty.code, 0);
+    QCOMPARE(tsvOnTty.out, tsv.out);
+    QVERIFY(table.out != tsv.out);
+}
+
+void TestCliReadable::listTableSearches()
+{
+    // The search options pick the rows of the table, and the summary counts those alone.
+    const QString file = fixture(QStringLiteral("nested.pt"));
+    const QJsonArray all = m_list.value(QStringLiteral("nested")).toObject().value("rows").toArray();
+    const std::pair<QStringList, QRegularExpression> searches[] = {
+        {{"--contains", "8000"}, QRegularExpression(QStringLiteral("8000"))},
+        {{"--regex", R"(blocks\.1[01]\.)"}, QRegularExpression(QStringLiteral(R"(blocks\.1[01]\.)"))},
+        {{"--glob", "*.BIAS", "--ignore-case"}, QRegularExpression(QStringLiteral(R"(\.bias$)"))},
+    };
+    for (const auto& [options, re] : searches) {
+        QStringList want;
+        qint64 elements = 0;
+        for (const auto& v : all)
+            if (re.match(v.toObject().value("name").toString()).hasMatch()) {
+                want << v.toObject().value("name").toString();
+                elements += v.toObject().value("numel").toInteger();
+            }
+        QVERIFY(!want.isEmpty());
+        const CliRun r = runCli(QStringList{QStringLiteral("list"), file, QStringLiteral("--table")} + options);
+        QCOMPARE(r.code, 0);
+        const QStringList l = lines(r.out);
+        QCOMPARE(l.size(), 1 + want.size() + 3);  // header, rows, kinds, float32, total
+        QStringList got;
+        for (int i = 1; i <= want.size(); ++i)
+            got << cells(l[i]).first();
+        QCOMPARE(got, want);
+        QVERIFY2(l[1 + want.size()].startsWith(QStringLiteral("%1 tensors: %1 parameters (").arg(want.size())),
+                 qPrintable(l[1 + want.size()]));
+        QCOMPARE(cells(l.last()).mid(0, 3), (QStringList{"total", QStringLiteral("%1 elements").arg(elements),
+                                                         QStringLiteral("%1 B").arg(elements * 4)}));
+    }
+}
+
+void TestCliReadable::listTableLongName()
+{
+    // One name of 165 characters among 30 short ones: it stands on a line of its own, its
+    // row's other cells below it in the columns every other row uses.
+    const CliRun r =
+        runCli({QStringLiteral("list"), m_dir.filePath(QStringLiteral("long.pt")), QStringLiteral("--table")});
+    QCOMPARE(r.code, 0);
+    const QStringList l = lines(r.out);
+    const QString longName = QStringLiteral("adapter.") + QString(150, QLatin1Char('x')) + QStringLiteral(".weight");
+    const qsizetype at = l.indexOf(longName);
+    QVERIFY2(at > 0, qPrintable(r.out));
+    const qsizetype kindAt = l[0].indexOf(QStringLiteral("KIND"));
+    QVERIFY(kindAt < 30);
+    QCOMPARE(l[at + 1].indexOf(QStringLiteral("tensor")), kindAt);
+    QVERIFY(l[at + 1].left(kindAt).trimmed().isEmpty());
+    QCOMPARE(cells(l[at + 1]), (QStringList{"tensor", "float32", "[3]", "3", "12 B"}));
+    for (int i = 1; i < at; ++i)
+        QCOMPARE(l[i].size(), l[0].size());  // the short rows are as wide as the header
 }
 
 QTEST_GUILESS_MAIN(TestCliReadable)

@@ -20,7 +20,7 @@ _paramscope_cli()
     if [[ $cur == -* ]]; then
         local opts="--engine --help"
         case ${words[1]} in
-            list) opts+=" --exact --contains --glob --regex --ignore-case --all --json" ;;
+            list) opts+=" --exact --contains --glob --regex --ignore-case --all --table --tsv --json" ;;
             tree) opts+=" --depth --natural-sort" ;;
             stats) opts+=" --bins --json" ;;
             export) opts+=" --exact --contains --glob --regex --ignore-case -o --format" ;;
