@@ -5,7 +5,9 @@
 #include <QFileInfo>
 #include <QLocale>
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace paramscope::cli {
 
@@ -67,6 +69,61 @@ void printJson(QTextStream& out, const QString& file, const std::string& name, c
     out << "]}}\n";
 }
 
+/// Histogram edges short enough to read and long enough to tell apart: the fewest
+/// decimals (edges below 10^7 in magnitude, up to 8 decimals), else significant digits from
+/// 4 up, at which every edge reads back within a hundredth of the narrowest bin's width and
+/// adjacent edges differ; the shortest exact text when no fewer do. int64/uint64 edges
+/// beyond a double's reach: their exact integers.
+QStringList edgeTexts(const StatsHistogram& h)
+{
+    QStringList texts;
+    if (!h.integerEdges.empty()) {
+        for (const StatsInteger& v : h.integerEdges)
+            texts << v.toString();
+        return texts;
+    }
+    double narrowest = std::numeric_limits<double>::infinity(), largest = 0;
+    for (size_t i = 0; i < h.edges.size(); ++i) {
+        largest = std::max(largest, std::fabs(h.edges[i]));
+        if (i + 1 < h.edges.size() && h.edges[i + 1] > h.edges[i])
+            narrowest = std::min(narrowest, h.edges[i + 1] - h.edges[i]);
+    }
+    const auto tryFormat = [&](char format, int precision) {
+        texts.clear();
+        for (size_t i = 0; i < h.edges.size(); ++i) {
+            texts << QString::number(h.edges[i], format, precision);
+            const double back = texts.back().toDouble();
+            if (std::isfinite(narrowest) ? std::fabs(back - h.edges[i]) > narrowest / 100 : back != h.edges[i])
+                return false;
+            if (i && texts[qsizetype(i)] == texts[qsizetype(i) - 1] && h.edges[i] != h.edges[i - 1])
+                return false;
+        }
+        return true;
+    };
+    if (largest < 1e7)
+        for (int decimals = 0; decimals <= 8; ++decimals)
+            if (tryFormat('f', decimals))
+                return texts;
+    for (int digits = 4; digits <= 16; ++digits)
+        if (tryFormat('g', digits))
+            return texts;
+    texts.clear();
+    for (double v : h.edges)
+        texts << number(v);
+    return texts;
+}
+
+constexpr int kBarWidth = 40;
+
+/// A bin's bar: kBarWidth '#' for the largest bin, the others in proportion (rounded to
+/// the nearest; at least one for a bin that is not empty).
+int barLength(std::int64_t count, std::int64_t largest)
+{
+    if (count <= 0 || largest <= 0)
+        return 0;
+    return std::max(1, int(std::lround(double(kBarWidth) * double(count) / double(largest))));
+}
+
 void printText(QTextStream& out, const std::string& name, const TensorStats& s)
 {
     auto line = [&](const char* label, const QString& value) {
@@ -101,14 +158,26 @@ void printText(QTextStream& out, const std::string& name, const TensorStats& s)
         s.quantiles.approximate ? QStringLiteral(" ±%1").arg(number(s.quantiles.errorBound)) : QString();
     for (size_t i = 0; i < 5; ++i)
         line(names[i], s.quantileText(i) + approx);
-    out << "histogram     " << s.histogram.bins() << " bins" << (s.histogram.automatic ? " (automatic)" : "")
-        << (s.histogram.integerAligned ? ", integer-aligned" : "") << "\n";
-    const bool exact = !s.histogram.integerEdges.empty();
-    auto edge = [&](size_t i) { return exact ? s.histogram.integerEdges[i].toString() : number(s.histogram.edges[i]); };
+    out << "histogram     " << s.histogram.bins() << (s.histogram.bins() == 1 ? " bin" : " bins")
+        << (s.histogram.automatic ? " (automatic)" : "") << (s.histogram.integerAligned ? ", integer-aligned" : "")
+        << "\n";
+    const QStringList edges = edgeTexts(s.histogram);
+    int wLeft = 0, wRight = 0, wCount = 0;
+    std::int64_t largest = 0;
+    for (int i = 0; i < s.histogram.bins(); ++i) {
+        wLeft = std::max(wLeft, int(edges[i].size()));
+        wRight = std::max(wRight, int(edges[i + 1].size()));
+        wCount = std::max(wCount, int(QString::number(s.histogram.counts[size_t(i)]).size()));
+        largest = std::max(largest, s.histogram.counts[size_t(i)]);
+    }
     for (int i = 0; i < s.histogram.bins(); ++i) {
         const bool last = i + 1 == s.histogram.bins();
-        out << "  [" << edge(size_t(i)) << ", " << edge(size_t(i) + 1) << (last ? "]" : ")") << "\t"
-            << s.histogram.counts[size_t(i)] << "\n";
+        const std::int64_t count = s.histogram.counts[size_t(i)];
+        out << "  [" << edges[i].rightJustified(wLeft) << ", " << edges[i + 1].rightJustified(wRight)
+            << (last ? "]" : ")") << "  " << QString::number(count).rightJustified(wCount);
+        if (const int bar = barLength(count, largest); bar > 0)
+            out << "  " << QString(bar, QLatin1Char('#'));
+        out << "\n";
     }
 }
 

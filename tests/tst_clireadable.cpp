@@ -66,6 +66,38 @@ sd["adapter." + "x" * 150 + ".weight"] = torch.ones(3)
 torch.save(sd, os.path.join(out, "long.pt"))
 )PY";
 
+// A checkpoint for stats (torch.save of a dict, modules enc/dec, NaN, Inf and zeros
+// planted), with NumPy's figures of each tensor over its finite values (float64) and
+// np.histogram with 10 bins over [min, max].
+const char* kStatsScript = R"PY(
+import json, os, sys, numpy as np, torch
+out = sys.argv[1]
+g = torch.Generator().manual_seed(3)
+sd = {
+    "enc.0.weight": torch.randn(64, 32, generator=g),
+    "enc.0.bias": torch.randn(64, generator=g) * 1e-3,
+    "enc.1.weight": torch.randn(16, 64, generator=g) * 50,
+    "enc.1.bias": torch.zeros(16),
+    "dec.weight": torch.rand(8, 16, generator=g, dtype=torch.float64) + 1000,
+    "dec.bias": torch.tensor([1.0, float("nan"), float("inf"), -float("inf"), 0.0, -2.5]),
+    "dec.scale": (torch.rand(300, generator=g) * 0.01 + 1000).double(),
+    "steps": torch.arange(-5, 20, dtype=torch.int64),
+    "half": torch.randn(40, generator=g).half(),
+}
+sd["enc.0.weight"][3, :7] = 0
+torch.save(sd, os.path.join(out, "stats.pt"))
+truth = {}
+for name, t in sd.items():
+    a = t.double().numpy() if t.dtype != torch.int64 else t.numpy().astype(np.float64)
+    f = a[np.isfinite(a)]
+    counts, edges = np.histogram(f, bins=10, range=(f.min(), f.max()))
+    truth[name] = {"dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "numel": int(a.size),
+                   "min": float(f.min()), "max": float(f.max()), "mean": float(f.mean()), "std": float(f.std()),
+                   "nan": int(np.isnan(a).sum()), "inf": int(np.isinf(a).sum()), "zeros": int((a == 0).sum()),
+                   "edges10": [float(e) for e in edges], "counts10": [int(c) for c in counts]}
+json.dump({"order": list(sd), "tensors": truth}, open(os.path.join(out, "stats_truth.json"), "w"), indent=1)
+)PY";
+
 // Runs argv[1:] with a pseudo-terminal as its standard output; prints what it wrote (line
 // ends as the program wrote them) and exits with its exit code.
 const char* kTerminalScript = R"PY(
@@ -124,10 +156,13 @@ private Q_SLOTS:
     void listTableOnATerminal();
     void listTableSearches();
     void listTableLongName();
+    void histogramBarsAndEdges_data();
+    void histogramBarsAndEdges();
 
 private:
     QTemporaryDir m_dir;
-    QJsonObject m_list;
+    QJsonObject m_list, m_stats;
+    QString statsFile() const { return m_dir.filePath(QStringLiteral("stats.pt")); }
 };
 
 void TestCliReadable::initTestCase()
@@ -137,6 +172,10 @@ void TestCliReadable::initTestCase()
     QVERIFY2(py.code == 0, qPrintable(py.err));
     m_list = readJson(m_dir.filePath(QStringLiteral("list_truth.json")));
     QCOMPARE(m_list.size(), 5);
+    const CliRun stats = runPython(kStatsScript, {m_dir.path()});
+    QVERIFY2(stats.code == 0, qPrintable(stats.err));
+    m_stats = readJson(m_dir.filePath(QStringLiteral("stats_truth.json")));
+    QCOMPARE(m_stats.value(QStringLiteral("order")).toArray().size(), 9);
 }
 
 void TestCliReadable::helpNamesTheCommand_data()
@@ -337,6 +376,75 @@ void TestCliReadable::listTableLongName()
     QCOMPARE(cells(l[at + 1]), (QStringList{"tensor", "float32", "[3]", "3", "12 B"}));
     for (int i = 1; i < at; ++i)
         QCOMPARE(l[i].size(), l[0].size());  // the short rows are as wide as the header
+}
+
+void TestCliReadable::histogramBarsAndEdges_data()
+{
+    QTest::addColumn<QString>("name");
+    QTest::addColumn<int>("longestEdge");                  // characters an edge may take
+    QTest::newRow("normal") << "enc.0.weight" << 6;        // "-3.123": not 17 digits
+    QTest::newRow("small") << "enc.0.bias" << 9;           // "-0.002345" or "2.345e-03"
+    QTest::newRow("with nan and inf") << "dec.bias" << 5;  // finite values -2.5 .. 1: "-2.50"
+    // 1000 + [0, 0.01): the edges need more digits to differ, and get them.
+    QTest::newRow("narrow range far from 0") << "dec.scale" << 12;
+}
+
+void TestCliReadable::histogramBarsAndEdges()
+{
+    QFETCH(QString, name);
+    QFETCH(int, longestEdge);
+    const QJsonObject t = m_stats.value(QStringLiteral("tensors")).toObject().value(name).toObject();
+    const CliRun r =
+        runCli({QStringLiteral("stats"), statsFile(), name, QStringLiteral("--bins"), QStringLiteral("10")});
+    QCOMPARE(r.code, 0);
+    const QRegularExpression binLine(QStringLiteral(R"(^  \[( *)(\S+), ( *)(\S+)([)\]])  ( *)(\d+)(?:  (#+))?$)"));
+    QStringList binLines;
+    for (const QString& l : lines(r.out))
+        if (l.startsWith(QStringLiteral("  [")))
+            binLines << l;
+    const QJsonArray counts = t.value(QStringLiteral("counts10")).toArray();
+    const QJsonArray edges = t.value(QStringLiteral("edges10")).toArray();
+    QCOMPARE(binLines.size(), counts.size());
+    qint64 largest = 0;
+    for (const auto& c : counts)
+        largest = std::max(largest, qint64(c.toInteger()));
+    double narrowest = qInf();
+    for (int i = 0; i + 1 < edges.size(); ++i)
+        narrowest = std::min(narrowest, edges[i + 1].toDouble() - edges[i].toDouble());
+    QString previousRight;
+    for (int i = 0; i < binLines.size(); ++i) {
+        const QString& l = binLines[i];
+        const auto m = binLine.match(l);
+        QVERIFY2(m.hasMatch(), qPrintable(l));
+        // Aligned: the commas, and the counts' ends, in one column each.
+        QCOMPARE(m.capturedStart(4) - m.captured(3).size(), binLine.match(binLines[0]).capturedStart(3));
+        QCOMPARE(m.capturedEnd(7), binLine.match(binLines[0]).capturedEnd(7));
+        QCOMPARE(m.captured(5), QString(i + 1 == binLines.size() ? QStringLiteral("]") : QStringLiteral(")")));
+        // The count is NumPy's; the bar is 40 '#' for the largest bin, the others in proportion.
+        const qint64 count = m.captured(7).toLongLong();
+        QCOMPARE(count, qint64(counts[i].toInteger()));
+        const double ideal = 40.0 * double(count) / double(largest);
+        const qsizetype bar = m.captured(8).size();
+        if (count == 0)
+            QCOMPARE(bar, qsizetype(0));
+        else
+            QVERIFY2(bar >= 1 && std::fabs(double(bar) - ideal) <= 0.5 + (ideal < 1 ? 1 : 0), qPrintable(l));
+        if (count == largest)
+            QCOMPARE(bar, qsizetype(40));
+        // Edges: short, within a hundredth of a bin of NumPy's, adjacent ones different,
+        // each bin starting where the one before ended.
+        const QString left = m.captured(2), right = m.captured(4);
+        for (const auto& [text, truth] :
+             {std::pair{left, edges[i].toDouble()}, std::pair{right, edges[i + 1].toDouble()}}) {
+            QVERIFY2(text.size() <= longestEdge, qPrintable(text));
+            bool ok = false;
+            QVERIFY2(std::fabs(text.toDouble(&ok) - truth) <= narrowest / 100 && ok, qPrintable(text));
+        }
+        QVERIFY(left != right);
+        if (i)
+            QCOMPARE(left, previousRight);
+        previousRight = right;
+    }
 }
 
 QTEST_GUILESS_MAIN(TestCliReadable)
