@@ -66,7 +66,7 @@ QString jsonString(const QString& s);
 int cmdList(const QStringList& args, QTextStream& out, QTextStream& err);
 /// `tree FILE [--depth N] [--natural-sort]` (treecommand.cpp).
 int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err);
-/// `stats FILE NAME [--bins N] [--json]` (statscommand.cpp).
+/// `stats FILE [NAME | search] [--bins N] [--threads N] [--json]` (statscommand.cpp).
 int cmdStats(const QStringList& args, QTextStream& out, QTextStream& err);
 /// `export FILE [NAME | search] -o OUT [--format F]` (exportcommand.cpp).
 int cmdExport(const QStringList& args, QTextStream& out, QTextStream& err);

@@ -158,6 +158,11 @@ private Q_SLOTS:
     void listTableLongName();
     void histogramBarsAndEdges_data();
     void histogramBarsAndEdges();
+    void statsTableMatchesNumPy_data();
+    void statsTableMatchesNumPy();
+    void statsJsonOfSeveral();
+    void statsOneMatchIsDetailed();
+    void statsNoMatch();
 
 private:
     QTemporaryDir m_dir;
@@ -187,7 +192,7 @@ void TestCliReadable::helpNamesTheCommand_data()
     QTest::newRow("tree") << "tree"
                           << "FILE";
     QTest::newRow("stats") << "stats"
-                           << "FILE NAME";
+                           << "FILE [NAME]";
     QTest::newRow("export") << "export"
                             << "FILE [NAME]";
     QTest::newRow("scan") << "scan"
@@ -445,6 +450,135 @@ void TestCliReadable::histogramBarsAndEdges()
             QCOMPARE(left, previousRight);
         previousRight = right;
     }
+}
+
+void TestCliReadable::statsTableMatchesNumPy_data()
+{
+    QTest::addColumn<QStringList>("selection");  // NAME or a search
+    QTest::addColumn<QString>("pattern");        // the names Python's re.search picks
+    QTest::newRow("module") << QStringList{"enc"} << R"(^enc\.)";
+    QTest::newRow("contains") << QStringList{"--contains", ".b"} << R"(\.b)";
+    QTest::newRow("glob") << QStringList{"--glob", "*.weight"} << R"(\.weight$)";
+    QTest::newRow("regex") << QStringList{"--regex", "^dec|steps"} << "^dec|steps";
+    QTest::newRow("ignore case") << QStringList{"--exact", "DEC.BIAS", "--ignore-case"} << "^(?!)";  // one: detailed
+    QTest::newRow("every tensor") << QStringList{} << "";
+}
+
+void TestCliReadable::statsTableMatchesNumPy()
+{
+    QFETCH(QStringList, selection);
+    QFETCH(QString, pattern);
+    const QJsonObject tensors = m_stats.value(QStringLiteral("tensors")).toObject();
+    QStringList want;
+    for (const auto& v : m_stats.value(QStringLiteral("order")).toArray())
+        if (QRegularExpression(pattern).match(v.toString()).hasMatch())
+            want << v.toString();
+    const CliRun r =
+        runCli(QStringList{QStringLiteral("stats"), statsFile(), QStringLiteral("--threads"), QStringLiteral("2")} +
+               selection);
+    QCOMPARE(r.code, 0);
+    if (want.isEmpty()) {  // --exact DEC.BIAS --ignore-case: one tensor, its detailed view
+        QVERIFY2(r.out.startsWith(QStringLiteral("name          dec.bias\n")), qPrintable(r.out));
+        QVERIFY(r.out.contains(QStringLiteral("\nhistogram     ")));
+        return;
+    }
+    QVERIFY(want.size() > 1);
+    const QStringList l = lines(r.out);
+    QCOMPARE(cells(l[0]),
+             (QStringList{"NAME", "DTYPE", "SHAPE", "ELEMENTS", "MIN", "MAX", "MEAN", "STD", "NAN", "INF", "ZEROS"}));
+    QCOMPARE(l.size(), 1 + want.size());
+    const auto close = [](const QString& text, double truth) {
+        bool ok = false;
+        const double v = text.toDouble(&ok);  // 4 significant digits
+        return ok && std::fabs(v - truth) <= 5e-4 * std::fabs(truth) + 1e-300;
+    };
+    const auto count = [](const QString& text) { return QString(text).remove(QLatin1Char(',')).toLongLong(); };
+    for (int i = 0; i < want.size(); ++i) {
+        const QJsonObject x = tensors.value(want[i]).toObject();
+        const QStringList c = cells(l[1 + i]);
+        QCOMPARE(c.size(), 11);
+        QCOMPARE(c[0], want[i]);
+        QCOMPARE(c[1], x.value("dtype").toString());
+        QStringList dims;
+        for (const auto& d : x.value("shape").toArray())
+            dims << QString::number(d.toInteger());
+        QCOMPARE(c[2], QStringLiteral("[%1]").arg(dims.join(QStringLiteral(", "))));
+        QCOMPARE(count(c[3]), x.value("numel").toInteger());
+        const char* figures[] = {"min", "max", "mean", "std"};
+        for (int k = 0; k < 4; ++k)
+            QVERIFY2(close(c[4 + k], x.value(QLatin1String(figures[k])).toDouble()),
+                     qPrintable(want[i] + QLatin1Char(' ') + QLatin1String(figures[k]) + QStringLiteral(": ") +
+                                c[4 + k] + QStringLiteral(" vs ") +
+                                QString::number(x.value(QLatin1String(figures[k])).toDouble(), 'g', 17)));
+        QCOMPARE(count(c[8]), x.value("nan").toInteger());
+        QCOMPARE(count(c[9]), x.value("inf").toInteger());
+        QCOMPARE(count(c[10]), x.value("zeros").toInteger());
+    }
+}
+
+void TestCliReadable::statsJsonOfSeveral()
+{
+    // {"file", "tensors": [...]}: per tensor the one-tensor object's members, at full precision.
+    const QJsonObject tensors = m_stats.value(QStringLiteral("tensors")).toObject();
+    const CliRun r = runCli({QStringLiteral("stats"), statsFile(), QStringLiteral("dec"), QStringLiteral("--json")});
+    QCOMPARE(r.code, 0);
+    QJsonParseError perr;
+    const QJsonObject got = QJsonDocument::fromJson(r.out.toUtf8(), &perr).object();
+    QVERIFY2(perr.error == QJsonParseError::NoError, qPrintable(perr.errorString() + r.out));
+    QCOMPARE(got.keys(), (QStringList{"file", "tensors"}));
+    QCOMPARE(got.value("file").toString(), statsFile());
+    const QJsonArray a = got.value(QStringLiteral("tensors")).toArray();
+    QStringList names;
+    for (const auto& v : a)
+        names << v.toObject().value("name").toString();
+    QCOMPARE(names, (QStringList{"dec.weight", "dec.bias", "dec.scale"}));
+    const CliRun single =
+        runCli({QStringLiteral("stats"), statsFile(), QStringLiteral("dec.weight"), QStringLiteral("--json")});
+    QJsonObject one = QJsonDocument::fromJson(single.out.toUtf8()).object();
+    one.remove(QStringLiteral("file"));
+    QCOMPARE(a[0].toObject(), one);  // the same members as `stats FILE NAME --json`
+    for (const auto& v : a) {
+        const QJsonObject o = v.toObject();
+        const QJsonObject x = tensors.value(o.value("name").toString()).toObject();
+        QCOMPARE(o.value("min").toDouble(), x.value("min").toDouble());
+        QCOMPARE(o.value("max").toDouble(), x.value("max").toDouble());
+        for (const char* f : {"mean", "std"})
+            QVERIFY(std::fabs(o.value(QLatin1String(f)).toDouble() - x.value(QLatin1String(f)).toDouble()) <=
+                    1e-12 * std::fabs(x.value(QLatin1String(f)).toDouble()));
+        QCOMPARE(o.value("nan").toInteger(), x.value("nan").toInteger());
+        QCOMPARE(o.value("pos_inf").toInteger() + o.value("neg_inf").toInteger(), x.value("inf").toInteger());
+    }
+}
+
+void TestCliReadable::statsOneMatchIsDetailed()
+{
+    // A search that finds one tensor prints what `stats FILE NAME` prints.
+    const CliRun byName = runCli({QStringLiteral("stats"), statsFile(), QStringLiteral("steps")});
+    const CliRun bySearch =
+        runCli({QStringLiteral("stats"), statsFile(), QStringLiteral("--glob"), QStringLiteral("st*s")});
+    QCOMPARE(byName.code, 0);
+    QCOMPARE(bySearch.code, 0);
+    QCOMPARE(bySearch.out, byName.out);
+    QVERIFY(byName.out.startsWith(QStringLiteral("name          steps\n")));
+}
+
+void TestCliReadable::statsNoMatch()
+{
+    const std::pair<QStringList, QString> cases[] = {
+        {{"--contains", "nothing"}, "no tensor of 'stats.pt' matches --contains 'nothing'"},
+        {{"--regex", "^x", "--ignore-case"}, "no tensor of 'stats.pt' matches --regex '^x' --ignore-case"},
+        {{"enc.9"}, "no tensor named 'enc.9' in 'stats.pt', nor a module of that name"},
+    };
+    for (const auto& [selection, message] : cases) {
+        const CliRun r = runCli(QStringList{QStringLiteral("stats"), statsFile()} + selection);
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+        QVERIFY(r.out.isEmpty());
+    }
+    const CliRun both = runCli({QStringLiteral("stats"), statsFile(), QStringLiteral("enc"),
+                                QStringLiteral("--contains"), QStringLiteral("w")});
+    QCOMPARE(both.code, 2);
+    QVERIFY2(both.err.contains(QStringLiteral("NAME or a search option, not both")), qPrintable(both.err));
 }
 
 QTEST_GUILESS_MAIN(TestCliReadable)

@@ -22,7 +22,7 @@ _paramscope_cli()
         case ${words[1]} in
             list) opts+=" --exact --contains --glob --regex --ignore-case --all --table --tsv --json" ;;
             tree) opts+=" --depth --natural-sort" ;;
-            stats) opts+=" --bins --json" ;;
+            stats) opts+=" --exact --contains --glob --regex --ignore-case --bins --threads --json" ;;
             export) opts+=" --exact --contains --glob --regex --ignore-case -o --format" ;;
             scan) opts+=" --json --csv --problems-only --fail-on --threads" ;;
             diff) opts+=" --json --atol --rtol --map --strip-prefix --no-detect --changed-only --threads" ;;
