@@ -55,8 +55,9 @@ struct CliRun {
     QString out, err;
 };
 
-/// Runs paramscope-cli; `env` (NAME=value entries) is added to the environment.
-inline CliRun runCli(const QStringList& args, const QStringList& env = {})
+/// Runs `program` with `args` and waits up to `timeoutMs`; `env` (NAME=value entries) is
+/// added to the environment.
+inline CliRun runProcess(const QString& program, const QStringList& args, int timeoutMs, const QStringList& env = {})
 {
     QProcess p;
     if (!env.isEmpty()) {
@@ -64,8 +65,8 @@ inline CliRun runCli(const QStringList& args, const QStringList& env = {})
         e << env;
         p.setEnvironment(e);
     }
-    p.start(QStringLiteral(PARAMSCOPE_CLI), args);
-    p.waitForFinished(120000);
+    p.start(program, args);
+    p.waitForFinished(timeoutMs);
     CliRun r;
     r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
     r.out = QString::fromUtf8(p.readAllStandardOutput());
@@ -73,19 +74,19 @@ inline CliRun runCli(const QStringList& args, const QStringList& env = {})
     return r;
 }
 
+/// Runs paramscope-cli; `env` (NAME=value entries) is added to the environment.
+inline CliRun runCli(const QStringList& args, const QStringList& env = {})
+{
+    return runProcess(QStringLiteral(PARAMSCOPE_CLI), args, 120000, env);
+}
+
 /// paramscope-cli under an address-space limit (prlimit), as a small machine would run it.
 inline CliRun runCliLimited(qint64 bytes, const QStringList& args)
 {
-    QProcess p;
-    p.start(
+    return runProcess(
         QStringLiteral("prlimit"),
-        QStringList{QStringLiteral("--as=%1").arg(bytes), QStringLiteral("--"), QStringLiteral(PARAMSCOPE_CLI)} + args);
-    p.waitForFinished(300000);
-    CliRun r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+        QStringList{QStringLiteral("--as=%1").arg(bytes), QStringLiteral("--"), QStringLiteral(PARAMSCOPE_CLI)} + args,
+        300000);
 }
 
 /// Little-endian element bytes -> doubles (complex: real, imaginary interleaved).

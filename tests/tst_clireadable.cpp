@@ -4,6 +4,11 @@
 // NumPy's histogram), and stats over several tensors (against NumPy, tensor by tensor).
 #include "testutil.h"
 
+#include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QMap>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
@@ -120,14 +125,8 @@ sys.exit(p.wait())
 
 CliRun runPython(const char* script, const QStringList& args)
 {
-    QProcess p;
-    p.start(QStringLiteral(PARAMSCOPE_PYTHON), QStringList{QStringLiteral("-c"), QString::fromUtf8(script)} + args);
-    p.waitForFinished(300000);
-    CliRun r;
-    r.code = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-    r.out = QString::fromUtf8(p.readAllStandardOutput());
-    r.err = QString::fromUtf8(p.readAllStandardError());
-    return r;
+    return runProcess(QStringLiteral(PARAMSCOPE_PYTHON),
+                      QStringList{QStringLiteral("-c"), QString::fromUtf8(script)} + args, 300000);
 }
 
 QStringList lines(const QString& text)
@@ -156,6 +155,7 @@ private Q_SLOTS:
     void listTableOnATerminal();
     void listTableSearches();
     void listTableLongName();
+    void listAllTableHasMetadata();
     void histogramBarsAndEdges_data();
     void histogramBarsAndEdges();
     void statsTableMatchesNumPy_data();
@@ -381,6 +381,52 @@ void TestCliReadable::listTableLongName()
     QCOMPARE(cells(l[at + 1]), (QStringList{"tensor", "float32", "[3]", "3", "12 B"}));
     for (int i = 1; i < at; ++i)
         QCOMPARE(l[i].size(), l[0].size());  // the short rows are as wide as the header
+}
+
+// --all in the table form: the tensor table and summary as without it, then the count of the
+// file's other values and those values aligned under NAME TYPE VALUE; the values are the ones
+// PyTorch's own reading of the checkpoint gives (the fixture's truth file).
+void TestCliReadable::listAllTableHasMetadata()
+{
+    const QString file = fixture(QStringLiteral("checkpoints/training_checkpoint.pt"));
+    QFile truthFile(fixture(QStringLiteral("checkpoints/training_checkpoint.truth.json")));
+    QVERIFY(truthFile.open(QIODevice::ReadOnly));
+    const QJsonArray truth = QJsonDocument::fromJson(truthFile.readAll()).object().value("metadata").toArray();
+    QVERIFY(truth.size() >= 3);
+    const CliRun plain = runCli({QStringLiteral("list"), file, QStringLiteral("--table")});
+    const CliRun all = runCli({QStringLiteral("list"), file, QStringLiteral("--table"), QStringLiteral("--all")});
+    QCOMPARE(plain.code, 0);
+    QCOMPARE(all.code, 0);
+    QVERIFY2(all.out.startsWith(plain.out + QLatin1Char('\n')), qPrintable(all.out));
+    const QStringList l = all.out.mid(plain.out.size() + 1).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QVERIFY(l.size() >= 2);
+    const QRegularExpressionMatch count =
+        QRegularExpression(QStringLiteral("^(\\d+) metadata values \\(values of the file that are not tensors\\)$"))
+            .match(l[0]);
+    QVERIFY2(count.hasMatch(), qPrintable(l[0]));
+    QCOMPARE(cells(l[1]), (QStringList{"NAME", "TYPE", "VALUE"}));
+    const qsizetype typeAt = l[1].indexOf(QStringLiteral("TYPE")), valueAt = l[1].indexOf(QStringLiteral("VALUE"));
+    // Rows: a name too wide for its column stands on a line of its own, its cells below.
+    QMap<QString, QStringList> rows;
+    for (int i = 2; i < l.size(); ++i) {
+        QString name = l[i].left(typeAt).trimmed(), rest = l[i];
+        if (l[i].size() <= typeAt || l[i].at(typeAt - 1) != QLatin1Char(' ')) {
+            QVERIFY(i + 1 < l.size());
+            name = l[i];
+            rest = l[++i];
+            QVERIFY2(rest.left(typeAt).trimmed().isEmpty(), qPrintable(rest));
+        }
+        QVERIFY2(rest.at(typeAt) != QLatin1Char(' ') && rest.at(typeAt - 1) == QLatin1Char(' '), qPrintable(rest));
+        QVERIFY2(rest.at(valueAt) != QLatin1Char(' ') && rest.at(valueAt - 1) == QLatin1Char(' '), qPrintable(rest));
+        rows.insert(name, {rest.mid(typeAt, valueAt - typeAt).trimmed(), rest.mid(valueAt)});
+    }
+    QCOMPARE(rows.size(), count.captured(1).toInt());
+    for (const auto& v : truth) {
+        const QJsonObject m = v.toObject();
+        const QString name = m.value("name").toString();
+        QVERIFY2(rows.contains(name), qPrintable(name));
+        QCOMPARE(rows.value(name), (QStringList{m.value("type").toString(), m.value("value").toString()}));
+    }
 }
 
 void TestCliReadable::histogramBarsAndEdges_data()

@@ -19,6 +19,7 @@
 #include <QActionGroup>
 #include <QClipboard>
 #include <QDialog>
+#include <QHeaderView>
 #include <QComboBox>
 #include <QLabel>
 #include <QLineEdit>
@@ -77,6 +78,8 @@ private Q_SLOTS:
     void engineMenuReopensFile();
     void detailsPaneReflows();
     void modelSummaryMatchesTorch();
+    void nameColumnTakesSpareWidth();
+    void deepNamesKeepTheirText();
     void searchFiltersLive();
     void invalidRegexKeepsTree();
     void badFileKeepsModel();
@@ -866,6 +869,88 @@ void TestMainWindow::detailsPaneReflows()
     w.resize(1800, 900);
     QTRY_VERIFY(stats->isGridSideBySide());
     QCOMPARE(scroll->horizontalScrollBar()->maximum(), 0);
+}
+
+// Until the user sizes it, the Name column takes what the other columns leave, and never
+// less than 40% of the view.
+void TestMainWindow::nameColumnTakesSpareWidth()
+{
+    MainWindow w;
+    w.resize(1600, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(openAndWait(w, kDemo));
+    QTreeView* tree = w.treeView();
+    QHeaderView* h = tree->header();
+    int others = 0, lastVisual = -1;
+    for (int c = 1; c < h->count(); ++c)
+        if (!tree->isColumnHidden(c)) {
+            others += h->sectionSize(c);
+            lastVisual = std::max(lastVisual, h->visualIndex(c));
+        }
+    QVERIFY(others > 0);
+    QTRY_COMPARE(h->sectionSize(ModelTreeModel::NameColumn), tree->viewport()->width() - others);
+    QVERIFY(h->sectionSize(ModelTreeModel::NameColumn) > tree->viewport()->width() * 2 / 5);
+    // The last column ends at the view's edge: nothing scrolls, nothing is left blank.
+    const int last = h->logicalIndex(lastVisual);
+    QCOMPARE(h->sectionViewportPosition(last) + h->sectionSize(last), tree->viewport()->width());
+    QCOMPARE(tree->horizontalScrollBar()->maximum(), 0);
+    // Narrow: 40% of the view, the other columns scroll.
+    w.resize(800, 600);
+    QTRY_COMPARE(h->sectionSize(ModelTreeModel::NameColumn),
+                 std::max(tree->fontMetrics().averageCharWidth() * 22, tree->viewport()->width() * 2 / 5));
+    // A column the user sized keeps its width.
+    h->resizeSection(ModelTreeModel::NameColumn, 150);
+    w.resize(1200, 700);
+    QTest::qWait(50);
+    QCOMPARE(h->sectionSize(ModelTreeModel::NameColumn), 150);
+}
+
+// A name 15 levels down keeps room for its text after the indentation; the view scrolls
+// sideways instead of drawing blank rows.
+void TestMainWindow::deepNamesKeepTheirText()
+{
+    const QString file = m_tmp.filePath(QStringLiteral("deep.pt"));
+    QProcess py;
+    py.start(QStringLiteral(PARAMSCOPE_PYTHON),
+             {QStringLiteral("-c"),
+              QStringLiteral("import sys, torch\n"
+                             "sd = {}; p = 'model'\n"
+                             "for d in range(14):\n"
+                             "    p += '.block%d' % d; sd[p + '.weight'] = torch.ones(2, 2)\n"
+                             "sd[p + '.a_rather_long_parameter_name_at_the_bottom'] = torch.zeros(3)\n"
+                             "torch.save(sd, sys.argv[1])\n"),
+              file});
+    QVERIFY(py.waitForFinished(60000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    MainWindow w;
+    w.resize(800, 600);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(openAndWait(w, file));
+    auto* tree = static_cast<ModelTreeView*>(w.treeView());
+    const int leaf = w.modelIndex()->findEntry(
+        "model.block0.block1.block2.block3.block4.block5.block6.block7.block8.block9.block10.block11.block12.block13"
+        ".a_rather_long_parameter_name_at_the_bottom");
+    QVERIFY(leaf >= 0);
+    // Even a width the user set narrow grows when a deeper level is expanded.
+    tree->header()->resizeSection(ModelTreeModel::NameColumn, 100);
+    w.selectEntry(leaf);
+    const QModelIndex current = tree->currentIndex();
+    QVERIFY(current.isValid());
+    QTRY_COMPARE(tree->deepestShownDepth(), 15);
+    QVERIFY(tree->header()->sectionSize(ModelTreeModel::NameColumn) >= tree->nameWidthForDepth(15));
+    // The cell left after the indentation holds the icon and at least 16 characters.
+    const QFontMetrics fm = tree->fontMetrics();
+    const QRect cell = tree->visualRect(current.siblingAtColumn(ModelTreeModel::NameColumn));
+    QVERIFY2(cell.width() >= tree->iconSize().width() + fm.averageCharWidth() * 14,
+             qPrintable(QString::number(cell.width())));
+    // Every row shown has its name's text in view once scrolled to.
+    QVERIFY(tree->horizontalScrollBar()->maximum() > 0);
+    for (QModelIndex i = tree->indexAt(QPoint(1, 1)); i.isValid(); i = tree->indexBelow(i)) {
+        const QRect r = tree->visualRect(i.siblingAtColumn(ModelTreeModel::NameColumn));
+        QVERIFY2(r.width() >= fm.horizontalAdvance(QStringLiteral("weight")), qPrintable(i.data().toString()));
+    }
 }
 
 // The summary's figures are PyTorch's own: parameters() and buffers() count tied data once.

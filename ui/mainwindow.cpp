@@ -133,7 +133,6 @@ QWidget* MainWindow::createBrowserPage()
     m_tree->setContextMenuPolicy(Qt::CustomContextMenu);
     m_tree->setAllColumnsShowFocus(true);
     QHeaderView* header = m_tree->header();
-    header->setStretchLastSection(true);      // the last shown column takes what Name leaves
     header->setSortIndicatorClearable(true);  // a third click returns to the model's order
     header->setSortIndicator(-1, Qt::AscendingOrder);
     m_tree->setSortingEnabled(true);
@@ -360,6 +359,7 @@ void MainWindow::showWhatIsNotATensor()
     m_tree->setColumnHidden(ModelTreeModel::TypeColumn, !m_model->hasModuleTypes());
     m_tree->setColumnHidden(ModelTreeModel::BelongsToColumn, !m_model->hasBelongsTo());
     m_tree->setColumnHidden(ModelTreeModel::ShardColumn, !m_model->hasShards());
+    m_tree->fitNameColumn();
     // The classes, once each, however many objects the file holds of them.
     const QStringList classes = index ? index->foreignClasses : QStringList();
     constexpr int kNamed = 6;

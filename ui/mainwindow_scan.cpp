@@ -168,6 +168,7 @@ void MainWindow::fillStatColumnsMenu(QMenu* menu)
 void MainWindow::setStatColumnShown(int column, bool shown)
 {
     m_tree->setColumnHidden(column, !shown);
+    m_tree->fitNameColumn();
     QStringList names;
     for (int c = ModelTreeModel::MinColumn; c <= ModelTreeModel::ProblemsColumn; ++c)
         if (!m_tree->isColumnHidden(c))

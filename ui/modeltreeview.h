@@ -1,36 +1,19 @@
 #pragma once
 
-#include <QHeaderView>
-#include <QPainter>
-#include <QResizeEvent>
 #include <QTreeView>
-
-#include <algorithm>
 
 namespace paramscope {
 
-/// The tree view of the window. Adds a batched expand: expanding thousands of search
-/// paths one by one would lay out the tree after each call.
+/// The tree view of the window. Adds a batched expand (expanding thousands of search paths
+/// one by one would lay out the tree after each call), a Name column sized to what it shows,
+/// and a placeholder text for a model without rows.
 class ModelTreeView : public QTreeView {
 public:
-    explicit ModelTreeView(QWidget* parent = nullptr) : QTreeView(parent)
-    {
-        setUniformRowHeights(true);  // lets the view skip per-row size hints at 100k rows
-        // The user's own width for the Name column is kept; until then it follows the view.
-        connect(header(), &QHeaderView::sectionResized, this, [this](int section, int, int) {
-            if (section == 0 && !m_sizingName)
-                m_userSizedName = true;
-        });
-    }
+    explicit ModelTreeView(QWidget* parent = nullptr);
 
     /// Expands `indexes` (each already a valid index of this view's model) with one
     /// layout pass: while a layout is pending, QTreeView::expand only records the index.
-    void expandMany(const QModelIndexList& indexes)
-    {
-        scheduleDelayedItemsLayout();
-        for (const QModelIndex& i : indexes)
-            expand(i);
-    }
+    void expandMany(const QModelIndexList& indexes);
 
     /// Puts the layout off to the next paint: expand() then only records indexes, and the
     /// paint lays out every shown row once.
@@ -41,41 +24,35 @@ public:
 
     /// Text drawn in the empty viewport while the model has no rows (a file without tensors
     /// says why); empty draws nothing.
-    void setPlaceholderText(const QString& text)
-    {
-        m_placeholder = text;
-        viewport()->update();
-    }
+    void setPlaceholderText(const QString& text);
     QString placeholderText() const { return m_placeholder; }
 
-protected:
-    /// The Name column takes 40% of the view (at least 22 characters) instead of what the
-    /// other columns leave: with Type, Belongs to and Shard shown they leave it nothing, and a
-    /// deep tree needs its indentation too. The columns to its right scroll.
-    void resizeEvent(QResizeEvent* event) override
-    {
-        QTreeView::resizeEvent(event);
-        if (m_userSizedName)
-            return;
-        m_sizingName = true;
-        header()->setSectionResizeMode(0, QHeaderView::Interactive);
-        header()->resizeSection(0, std::max(fontMetrics().averageCharWidth() * 22, viewport()->width() * 2 / 5));
-        m_sizingName = false;
-    }
+    /// Sizes the Name column (column 0); the window calls it when it shows or hides a column.
+    /// Until the user drags its edge, the column takes the width the other shown columns
+    /// leave, but at least 40% of the view and 22 characters. Whoever sized it, expanding a
+    /// row deeper than any before widens it to that level's indentation plus 16 characters
+    /// (nameWidthForDepth), so names deep in the tree keep their text and the view scrolls
+    /// sideways instead.
+    void fitNameColumn();
 
-    void paintEvent(QPaintEvent* event) override
-    {
-        QTreeView::paintEvent(event);
-        if (m_placeholder.isEmpty() || !model() || model()->rowCount() > 0)
-            return;
-        QPainter p(viewport());
-        p.setPen(palette().color(QPalette::Disabled, QPalette::Text));
-        const int m = fontMetrics().averageCharWidth() * 3;
-        p.drawText(viewport()->rect().adjusted(m, m, -m, -m), Qt::AlignCenter | Qt::TextWordWrap, m_placeholder);
-    }
+    /// The Name column's least width for rows `depth` levels below the top (0: top rows).
+    int nameWidthForDepth(int depth) const;
+
+    /// How many levels below the top the deepest row shown since the last reset lies.
+    int deepestShownDepth() const { return m_deepest; }
+
+    void setModel(QAbstractItemModel* model) override;
+
+protected:
+    void resizeEvent(QResizeEvent* event) override;
+    void paintEvent(QPaintEvent* event) override;
 
 private:
+    void noteExpanded(const QModelIndex& index);
+    void setNameWidth(int width);
+
     QString m_placeholder;
+    int m_deepest = 0;
     bool m_sizingName = false;
     bool m_userSizedName = false;
 };
