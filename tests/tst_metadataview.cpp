@@ -5,6 +5,7 @@
 #include "model/modelindex.h"
 #include "model/modeltree.h"
 #include "model/search.h"
+#include "model/searchmatches.h"
 #include "testutil.h"
 #include "ui/detailspanel.h"
 #include "ui/mainwindow.h"
@@ -93,6 +94,7 @@ private Q_SLOTS:
     void initTestCase();
     void modelShowsEntries();
     void sortAndFilter();
+    void filterLooksUpTheSearchResult();
     void emptyState();
     void windowShowsWhatIsNotATensor();
     void treeColumns();
@@ -183,6 +185,39 @@ void TestMetadataView::emptyState()
     QCOMPARE(view.emptyText(), QStringLiteral("This file holds no values other than tensors."));
 }
 
+// SearchMatches carries a mark per value; the proxy shows what the marks say without
+// running the matcher again, and falls back to the matcher for a result of another file.
+void TestMetadataView::filterLooksUpTheSearchResult()
+{
+    const auto index = checkpoint();
+    const ModelTree tree = ModelTree::build(*index);
+    const NameMatcher args(SearchQuery{MatchMode::Contains, QStringLiteral("args."), true});
+    const auto computed = SearchMatches::compute(*index, tree, args);
+    QCOMPARE(computed->metadataMatch, (std::vector<unsigned char>{0, 1, 1, 0, 0}));
+    QVERIFY(SearchMatches::compute(*index, tree, NameMatcher())->metadataMatch.empty());
+    // A restriction of the tensors (only those with problems) keeps the values as searched.
+    const auto restricted = SearchMatches::restricted(tree, computed.get(), std::vector<unsigned char>(4, 0));
+    QCOMPARE(restricted->metadataMatch, computed->metadataMatch);
+
+    MetadataView view;
+    QAbstractItemModelTester tester(view.proxy(), QAbstractItemModelTester::FailureReportingMode::QtTest);
+    view.setModel(index);
+    view.setMatches(computed);
+    QCOMPARE(column(view.proxy(), 0), (QStringList{"args.lr", "args.name"}));
+    // Marks that disagree with the matcher win: they are what the worker found.
+    auto marked = std::make_shared<SearchMatches>(*computed);
+    marked->metadataMatch = {0, 0, 0, 0, 1};
+    view.setMatches(marked);
+    QCOMPARE(column(view.proxy(), 0), (QStringList{"best_acc"}));
+    // Marks for another file's values: the matcher decides.
+    auto other = std::make_shared<SearchMatches>(*computed);
+    other->metadataMatch = {1, 1};
+    view.setMatches(other);
+    QCOMPARE(column(view.proxy(), 0), (QStringList{"args.lr", "args.name"}));
+    view.setMatches(nullptr);
+    QCOMPARE(view.shownCount(), 5);
+}
+
 void TestMetadataView::windowShowsWhatIsNotATensor()
 {
     MainWindow w;
@@ -200,6 +235,11 @@ void TestMetadataView::windowShowsWhatIsNotATensor()
     w.flushSearch();
     QTRY_COMPARE(w.metadataView()->shownCount(), 2);
     QCOMPARE(w.browserTabs()->tabText(1), QStringLiteral("Metadata (2 of 5)"));
+    // ... with the search controller's result: the values' matches come computed with the
+    // tensors' (off the GUI thread for a large model), the view only looks them up.
+    const auto searched = w.metadataView()->proxy()->matches();
+    QVERIFY(searched);
+    QCOMPARE(searched->metadataMatch, (std::vector<unsigned char>{0, 1, 1, 0, 0}));
     w.searchEdit()->clear();
     w.flushSearch();
     QTRY_COMPARE(w.metadataView()->shownCount(), 5);

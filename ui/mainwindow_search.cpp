@@ -178,8 +178,8 @@ void MainWindow::applyView(std::shared_ptr<const SearchMatches> matches, std::sh
 {
     QElapsedTimer timer;
     timer.start();
-    // The Metadata view filters its names with the same matcher (a few rows: on this thread).
-    m_metadata->setMatcher(matches ? matches->matcher : NameMatcher());
+    // The Metadata view's rows, matched with the tensors' off this thread: it looks them up.
+    m_metadata->setMatches(matches);
     if (matches == m_proxy->matches()) {
         // Only the order changed (a sort): the proxy moves the rows, the view keeps its
         // expanded modules and selection.

@@ -106,6 +106,12 @@ void MetadataView::showEvent(QShowEvent* event)
     applyNameWidth();
 }
 
+void MetadataView::setMatches(std::shared_ptr<const SearchMatches> matches)
+{
+    m_proxy->setMatches(std::move(matches));
+    updateState();
+}
+
 void MetadataView::setMatcher(const NameMatcher& matcher)
 {
     m_proxy->setMatcher(matcher);

@@ -18,6 +18,7 @@ class MetadataFilterProxy;
 class MetadataModel;
 class ModelIndex;
 class NameMatcher;
+struct SearchMatches;
 
 class MetadataView : public QWidget {
     Q_OBJECT
@@ -25,7 +26,10 @@ public:
     explicit MetadataView(QWidget* parent = nullptr);
 
     void setModel(std::shared_ptr<const ModelIndex> index);
-    /// Shows only the values whose name the search matches.
+    /// Shows only the values whose name the search matches: `matches`' metadataMatch,
+    /// computed off the GUI thread (null shows every value).
+    void setMatches(std::shared_ptr<const SearchMatches> matches);
+    /// The same, matching the names on this thread.
     void setMatcher(const NameMatcher& matcher);
 
     /// Rows shown (after the search).

@@ -27,7 +27,8 @@ void markNodes(const ModelTree& tree, SearchMatches* m)
 }
 
 template <typename Search>
-std::shared_ptr<const SearchMatches> computeWith(const ModelTree& tree, const NameMatcher& matcher, Search search)
+std::shared_ptr<const SearchMatches> computeWith(const ModelIndex& index, const ModelTree& tree,
+                                                 const NameMatcher& matcher, Search search)
 {
     auto m = std::make_shared<SearchMatches>();
     m->matcher = matcher;
@@ -37,6 +38,9 @@ std::shared_ptr<const SearchMatches> computeWith(const ModelTree& tree, const Na
     m->entries = std::move(r.entries);
     m->undecided = std::move(r.undecided);
     markNodes(tree, m.get());
+    m->metadataMatch.reserve(index.metadataEntries.size());
+    for (const MetadataEntry& e : index.metadataEntries)
+        m->metadataMatch.push_back(matcher.matches(std::string_view(e.name)) ? 1 : 0);
     return m;
 }
 
@@ -45,7 +49,7 @@ std::shared_ptr<const SearchMatches> computeWith(const ModelTree& tree, const Na
 std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
                                                             const NameMatcher& matcher)
 {
-    return computeWith(tree, matcher, [&] { return searchModel(index, matcher); });
+    return computeWith(index, tree, matcher, [&] { return searchModel(index, matcher); });
 }
 
 std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& index, const ModelTree& tree,
@@ -54,7 +58,7 @@ std::shared_ptr<const SearchMatches> SearchMatches::compute(const ModelIndex& in
     // A corpus of another model (a caller's mistake) would give indices into the wrong entries.
     if (size_t(corpus.size()) != index.entries.size())
         return compute(index, tree, matcher);
-    return computeWith(tree, matcher, [&] { return searchModel(corpus, matcher); });
+    return computeWith(index, tree, matcher, [&] { return searchModel(corpus, matcher); });
 }
 
 std::shared_ptr<const SearchMatches> SearchMatches::restricted(const ModelTree& tree, const SearchMatches* base,
@@ -64,6 +68,7 @@ std::shared_ptr<const SearchMatches> SearchMatches::restricted(const ModelTree& 
     const auto marked = [&](int e) { return e >= 0 && size_t(e) < entryMask.size() && entryMask[size_t(e)]; };
     if (base && !base->matcher.isEmpty()) {
         m->matcher = base->matcher;
+        m->metadataMatch = base->metadataMatch;  // a restriction of the tensors leaves the values as searched
         for (int e : base->entries)
             if (marked(e))
                 m->entries.push_back(e);

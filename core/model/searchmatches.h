@@ -22,6 +22,10 @@ struct SearchMatches {
     std::vector<int> undecided;            // entries the regular expression could not decide (not shown)
     std::vector<unsigned char> matchNode;  // per tree node: a matching tensor
     std::vector<unsigned char> visible;    // per tree node: a match or an ancestor of one
+    /// Per ModelIndex::metadataEntries entry: its name matches. Computed with the tensors'
+    /// matches (off the GUI thread) so the Metadata view only looks its rows up; empty when
+    /// nothing is searched.
+    std::vector<unsigned char> metadataMatch;
 
     /// An empty or invalid matcher gives an empty result (a view then shows everything).
     static std::shared_ptr<const SearchMatches> compute(const ModelIndex& index, const ModelTree& tree,

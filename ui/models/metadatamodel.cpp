@@ -3,10 +3,16 @@
 #include "base/textutil.h"
 #include "model/modelindex.h"
 #include "model/search.h"
+#include "model/searchmatches.h"
 
 namespace paramscope {
 
 namespace {
+
+bool isFilteringWith(const NameMatcher& matcher)
+{
+    return !matcher.isEmpty() && matcher.isValid();
+}
 
 // Not QString::fromUtf8: it drops a leading U+FEFF, and two names would look the same.
 QString u8(const std::string& s)
@@ -81,8 +87,7 @@ QVariant MetadataModel::headerData(int section, Qt::Orientation orientation, int
     return {};
 }
 
-MetadataFilterProxy::MetadataFilterProxy(QObject* parent)
-    : QSortFilterProxyModel(parent), m_matcher(std::make_unique<NameMatcher>())
+MetadataFilterProxy::MetadataFilterProxy(QObject* parent) : QSortFilterProxyModel(parent)
 {
     setSortRole(Qt::DisplayRole);
     setSortCaseSensitivity(Qt::CaseInsensitive);
@@ -90,15 +95,30 @@ MetadataFilterProxy::MetadataFilterProxy(QObject* parent)
 
 MetadataFilterProxy::~MetadataFilterProxy() = default;
 
+void MetadataFilterProxy::setMatches(std::shared_ptr<const SearchMatches> matches)
+{
+    if (matches == m_matches)
+        return;
+    const bool was = isFiltering();
+    m_matches = std::move(matches);
+    if (was || isFiltering())
+        invalidateFilter();
+}
+
 void MetadataFilterProxy::setMatcher(const NameMatcher& matcher)
 {
-    *m_matcher = matcher;
-    invalidateFilter();
+    auto m = std::make_shared<SearchMatches>();
+    m->matcher = matcher;
+    const auto* model = static_cast<const MetadataModel*>(sourceModel());
+    if (model && model->modelIndex() && isFilteringWith(matcher))
+        for (const MetadataEntry& e : model->modelIndex()->metadataEntries)
+            m->metadataMatch.push_back(matcher.matches(std::string_view(e.name)) ? 1 : 0);
+    setMatches(std::move(m));
 }
 
 bool MetadataFilterProxy::isFiltering() const
 {
-    return !m_matcher->isEmpty() && m_matcher->isValid();
+    return m_matches && isFilteringWith(m_matches->matcher);
 }
 
 bool MetadataFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex&) const
@@ -109,7 +129,10 @@ bool MetadataFilterProxy::filterAcceptsRow(int sourceRow, const QModelIndex&) co
     const auto& index = model->modelIndex();
     if (!index || sourceRow < 0 || size_t(sourceRow) >= index->metadataEntries.size())
         return false;
-    return m_matcher->matches(std::string_view(index->metadataEntries[size_t(sourceRow)].name));
+    const auto& mask = m_matches->metadataMatch;
+    if (mask.size() == index->metadataEntries.size())
+        return mask[size_t(sourceRow)] != 0;
+    return m_matches->matcher.matches(std::string_view(index->metadataEntries[size_t(sourceRow)].name));
 }
 
 }  // namespace paramscope

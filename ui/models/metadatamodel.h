@@ -10,6 +10,7 @@ namespace paramscope {
 
 class ModelIndex;
 class NameMatcher;
+struct SearchMatches;
 
 /// The values of a file that are not tensors (ModelIndex::metadataEntries) as a table:
 /// Name, Type, Value. The shown value is one line (control characters escaped, long text
@@ -36,21 +37,30 @@ private:
 };
 
 /// Filters MetadataModel rows by name with the window's search (the same matcher as the
-/// tensor tree); sorts by the shown text.
+/// tensor tree); sorts by the shown text. The window hands it the search's result, whose
+/// metadataMatch the search controller computed off the GUI thread: filtering then only
+/// looks each row up.
 class MetadataFilterProxy : public QSortFilterProxyModel {
     Q_OBJECT
 public:
     explicit MetadataFilterProxy(QObject* parent = nullptr);
     ~MetadataFilterProxy() override;
-    /// Keeps the rows whose name `matcher` matches (an empty matcher keeps every row).
+    /// Keeps the rows `matches` marks in metadataMatch (null or an empty matcher keeps every
+    /// row). The same result as before changes nothing (a sort of the tensors). A result
+    /// whose mask does not fit the model (computed for another file) runs its matcher.
+    void setMatches(std::shared_ptr<const SearchMatches> matches);
+    /// Keeps the rows whose name `matcher` matches, matching them on this thread (an empty
+    /// matcher keeps every row).
     void setMatcher(const NameMatcher& matcher);
     bool isFiltering() const;
+    /// The search result the rows are filtered with (null: none).
+    const std::shared_ptr<const SearchMatches>& matches() const { return m_matches; }
 
 protected:
     bool filterAcceptsRow(int sourceRow, const QModelIndex& sourceParent) const override;
 
 private:
-    std::unique_ptr<NameMatcher> m_matcher;
+    std::shared_ptr<const SearchMatches> m_matches;
 };
 
 }  // namespace paramscope
