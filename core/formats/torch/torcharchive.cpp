@@ -222,7 +222,7 @@ private:
             return Status::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
 
         // Every entry lives under one top folder, named after the file when it was written.
-        const std::string& first = m_zip->entries().front().name;
+        const std::string first(m_zip->entries().front().name);
         const auto slash = first.find('/');
         if (slash == std::string::npos || slash == 0)
             return failStatus(

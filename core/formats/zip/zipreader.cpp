@@ -36,7 +36,7 @@ std::uint64_t le64(const std::uint8_t* p)
     return std::uint64_t(le32(p)) | (std::uint64_t(le32(p + 4)) << 32);
 }
 
-QString displayName(const std::string& s)
+QString displayName(std::string_view s)
 {
     return utf8ToQString(s);
 }
@@ -72,7 +72,7 @@ bool readEntry(const MappedFile& file, std::uint64_t pos, std::uint64_t cdOffset
     total = kCentralSize + nameLen + extraLen + commentLen2;
     if (cdEnd - pos < total)
         return bad(ErrorKind::Corrupt, QStringLiteral("directory entry %1 runs past the end of the directory").arg(i));
-    e.name.assign(reinterpret_cast<const char*>(c + kCentralSize), size_t(nameLen));
+    e.name = std::string_view(reinterpret_cast<const char*>(c + kCentralSize), size_t(nameLen));
     // ZIP64 extended information: only the fields whose 32-bit value is saturated.
     const std::uint8_t* x = c + kCentralSize + nameLen;
     const std::uint8_t* xEnd = x + extraLen;
@@ -220,7 +220,7 @@ Result<ZipReader> ZipReader::open(std::shared_ptr<const MappedFile> file)
             return fail(problem.what, problem.kind);
         // Reserved above, so the entries (and the names the map views) never move.
         z.m_entries.push_back(std::move(e));
-        const std::string& name = z.m_entries.back().name;
+        const std::string_view name = z.m_entries.back().name;
         std::uint32_t& slot = z.m_byName[z.slotOf(name)];
         if (slot != 0)
             return fail(QStringLiteral("entry '%1' appears twice").arg(displayName(name)));

@@ -14,7 +14,9 @@ namespace paramscope {
 
 /// One member of a zip archive, with every offset already checked against the file.
 struct ZipEntry {
-    std::string name;
+    /// The name's bytes in the mapped central directory (valid while the reader's file is
+    /// mapped): no copy, a record per storage.
+    std::string_view name;
     std::uint16_t method = 0;  // 0 stored, 8 deflate
     std::uint32_t crc32 = 0;
     std::uint64_t compressedSize = 0;
@@ -35,8 +37,7 @@ public:
 
     static Result<ZipReader> open(std::shared_ptr<const MappedFile> file);
 
-    // Movable only: m_byName views the names inside m_entries' buffer, which a move
-    // hands over intact but a copy would not.
+    // Movable only (one owner of the directory; the names view the mapping).
     ZipReader() = default;
     ZipReader(ZipReader&&) = default;
     ZipReader& operator=(ZipReader&&) = default;
