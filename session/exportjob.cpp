@@ -65,8 +65,9 @@ void ExportJob::onFinished()
         return;
     }
     Q_EMIT progress(1000);
-    const QString summary = tr("Exported %n tensor(s) (%1) to %2", nullptr, r->tensors)
-                                .arg(formatBytes(r->bytesWritten), QDir::toNativeSeparators(r->path));
+    const QString summary =
+        (r->tensors == 1 ? tr("Exported 1 tensor (%2) to %3") : tr("Exported %1 tensors (%2) to %3").arg(r->tensors))
+            .arg(formatBytes(r->bytesWritten), QDir::toNativeSeparators(r->path));
     Q_EMIT finished(true, summary, r->notes);
 }
 

@@ -98,7 +98,15 @@ void MainWindow::enableExportDialog()
 {
     connect(this, &MainWindow::exportRequested, this, [this](std::vector<int> entries) {
         const QString base = exportSuggestedBaseName(entries);
-        exportWithDialog(this, modelIndex(), std::move(entries), base, m_proxy->isFiltering());
+        const bool onlyMatches = exportLeavesOutUnmatched(entries);
+        ExportJob* job = exportWithDialog(this, modelIndex(), std::move(entries), base, onlyMatches);
+        // The confirmation: what was written where, in the status bar (notes, when there
+        // are any, come in a message box as well).
+        if (job)
+            connect(job, &ExportJob::finished, this, [this](bool ok, const QString& message, const QStringList&) {
+                if (ok)
+                    statusBar()->showMessage(message, 20000);
+            });
     });
 }
 
@@ -520,6 +528,20 @@ std::vector<int> MainWindow::exportCandidates() const
     for (const QModelIndex& r : m_tree->selectionModel()->selectedRows(0))
         nodes.push_back(m_model->nodeForIndex(m_proxy->mapToSource(r)));
     return paramscope::exportCandidates(*index, *tree, nodes, m_proxy->matches().get());
+}
+
+bool MainWindow::exportLeavesOutUnmatched(const std::vector<int>& entries) const
+{
+    const auto index = m_model->modelIndex();
+    const auto tree = m_model->tree();
+    if (!index || !tree || !m_proxy->isFiltering())
+        return false;
+    std::vector<int> nodes;
+    for (const QModelIndex& r : m_tree->selectionModel()->selectedRows(0))
+        nodes.push_back(m_model->nodeForIndex(m_proxy->mapToSource(r)));
+    if (nodes.empty())
+        return true;  // every match of the model
+    return paramscope::exportCandidates(*index, *tree, nodes, nullptr).size() > entries.size();
 }
 
 QString MainWindow::exportSuggestedBaseName(const std::vector<int>& entries) const

@@ -79,6 +79,10 @@ public:
     /// A base name for the export file of `entries`: the tensor's name for one tensor, the
     /// selected module's name, or the model file's name (+ "_matches" for a search).
     QString exportSuggestedBaseName(const std::vector<int>& entries) const;
+    /// Exporting `entries` (exportCandidates()) leaves out tensors the search hides: the
+    /// search's matches with nothing selected, or a selected module of which only the
+    /// matches are exported. The export dialog's title then says so.
+    bool exportLeavesOutUnmatched(const std::vector<int>& entries) const;
 
     LoaderEngine engine() const { return m_engine; }
     void setEngine(LoaderEngine engine);

@@ -325,6 +325,15 @@ void MainWindow::findMatch(bool forward)
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event)
 {
+    // Ctrl+E is the line edit's "end of line" on X11 desktops, but in the search box a user
+    // who has just searched means Export (of the matches); Home/End still move the cursor.
+    if (watched == m_searchEdit && event->type() == QEvent::ShortcutOverride) {
+        auto* ke = static_cast<QKeyEvent*>(event);
+        if (m_exportAction->isEnabled() && QKeySequence(ke->keyCombination()) == m_exportAction->shortcut()) {
+            event->ignore();
+            return true;  // not overridden: the window's shortcut runs
+        }
+    }
     if (watched == m_searchEdit && event->type() == QEvent::KeyPress) {
         auto* ke = static_cast<QKeyEvent*>(event);
         if (ke->key() == Qt::Key_Escape && !m_searchEdit->text().isEmpty()) {
