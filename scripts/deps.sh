@@ -15,8 +15,8 @@ PARAMSCOPE_PACKAGES=(
   # its sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stacks.
   clang libclang-rt-14-dev llvm
   # The install test (tests/install/check_install.sh): the desktop entry's and the AppStream
-  # metainfo's validators, groff for the man pages.
-  desktop-file-utils appstream groff-base
+  # metainfo's validators, groff for the man pages, update-mime-database for the MIME types.
+  desktop-file-utils appstream groff-base shared-mime-info
   # The package test (tests/install/check_package.sh): dpkg-shlibdeps computes Depends.
   dpkg-dev
 )
