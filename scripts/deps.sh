@@ -15,8 +15,9 @@ PARAMSCOPE_PACKAGES=(
   # its sanitizer and libFuzzer runtimes, llvm-symbolizer for readable stacks.
   clang libclang-rt-14-dev llvm
   # The install test (tests/install/check_install.sh): the desktop entry's and the AppStream
-  # metainfo's validators, groff for the man pages, update-mime-database for the MIME types.
-  desktop-file-utils appstream groff-base shared-mime-info
+  # metainfo's validators, groff for the man pages, update-mime-database for the MIME types,
+  # bash-completion's library to run the completion (check_completion.sh).
+  desktop-file-utils appstream groff-base shared-mime-info bash-completion
   # The package test (tests/install/check_package.sh): dpkg-shlibdeps computes Depends.
   dpkg-dev
 )

@@ -18,15 +18,15 @@ _paramscope_cli()
         --exact|--contains|--glob|--regex|--bins|--depth|--threads|--atol|--rtol|--map|--strip-prefix|--size|--clamp|--slice) return ;;
     esac
     if [[ $cur == -* ]]; then
-        local opts="--engine --help"
+        local opts="--engine --help --help-all"
         case ${words[1]} in
             list) opts+=" --exact --contains --glob --regex --ignore-case --all --table --tsv --json" ;;
             tree) opts+=" --depth --natural-sort" ;;
             stats) opts+=" --exact --contains --glob --regex --ignore-case --bins --threads --json" ;;
-            export) opts+=" --exact --contains --glob --regex --ignore-case -o --format" ;;
+            export) opts+=" --exact --contains --glob --regex --ignore-case -o --output --format --csv-bool-words" ;;
             scan) opts+=" --json --csv --problems-only --fail-on --threads" ;;
             diff) opts+=" --json --atol --rtol --map --strip-prefix --no-detect --changed-only --threads" ;;
-            heatmap) opts+=" -o --size --clamp --pooling --scale --slice" ;;
+            heatmap) opts+=" -o --output --size --clamp --pooling --scale --slice" ;;
         esac
         COMPREPLY=($(compgen -W "$opts" -- "$cur"))
         return

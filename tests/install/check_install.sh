@@ -4,9 +4,9 @@
 # metainfo (appstreamcli validate), the MIME types (xmllint when there; update-mime-database,
 # then x.pt, x.pth, x.ckpt, x.safetensors and model.safetensors.index.json resolved through
 # its globs2 by mime_lookup.py), the man pages (groff without warnings), the bash completion
-# (bash -n), and the installed programs run from the installed tree only
-# (PARAMSCOPE_NO_BUILD_PATHS: the LibTorch helper and plug-in are found through their
-# installed paths, not the build's).
+# (bash -n, and check_completion.sh: run in bash against every command's --help), and the
+# installed programs run from the installed tree only (PARAMSCOPE_NO_BUILD_PATHS: the
+# LibTorch helper and plug-in are found through their installed paths, not the build's).
 #
 #   check_install.sh BUILD_DIR VERSION FIXTURES_DIR
 set -euo pipefail
@@ -83,5 +83,7 @@ export PARAMSCOPE_NO_BUILD_PATHS=1 QT_QPA_PLATFORM=offscreen
 # The LibTorch engine: the installed helper, which loads the installed plug-in.
 "$root/bin/paramscope-cli" list --engine libtorch "$fixtures/nested.pt" >/dev/null ||
   fail "the LibTorch engine from the installed tree"
+bash "$(dirname "$0")/check_completion.sh" "$root/share/bash-completion/completions/paramscope-cli" \
+  "$root/bin/paramscope-cli" || fail "bash completion"
 "$root/bin/paramscope" --print-loaded --demo | grep -q "^loaded" || fail "installed paramscope --demo"
 echo "check_install: $installed files installed and checked"
