@@ -3,10 +3,11 @@
 # every file in its GNU directory, the desktop entry (desktop-file-validate), the AppStream
 # metainfo (appstreamcli validate), the MIME types (xmllint when there; update-mime-database,
 # then x.pt, x.pth, x.ckpt, x.safetensors and model.safetensors.index.json resolved through
-# its globs2 by mime_lookup.py), the man pages (groff without warnings), the bash completion
-# (bash -n, and check_completion.sh: run in bash against every command's --help), and the
-# installed programs run from the installed tree only (PARAMSCOPE_NO_BUILD_PATHS: the
-# LibTorch helper and plug-in are found through their installed paths, not the build's).
+# its globs2 by mime_lookup.py), the man pages (gzip-compressed, groff without warnings), the
+# bash completion (bash -n, and check_completion.sh: run in bash against every command's
+# --help), and the installed programs run from the installed tree only
+# (PARAMSCOPE_NO_BUILD_PATHS: the LibTorch helper and plug-in are found through their
+# installed paths, not the build's).
 #
 #   check_install.sh BUILD_DIR VERSION FIXTURES_DIR
 set -euo pipefail
@@ -26,7 +27,7 @@ for f in bin/paramscope bin/paramscope-cli "$libexec/paramscope/paramscope-torch
          share/icons/hicolor/scalable/apps/paramscope.svg \
          share/applications/io.github.paramscope.ParamScope.desktop \
          share/metainfo/io.github.paramscope.ParamScope.metainfo.xml \
-         share/mime/packages/paramscope.xml share/man/man1/paramscope-cli.1 share/man/man1/paramscope.1 \
+         share/mime/packages/paramscope.xml share/man/man1/paramscope-cli.1.gz share/man/man1/paramscope.1.gz \
          share/bash-completion/completions/paramscope-cli; do
   [ -e "$root/$f" ] || fail "not installed: /usr/$f"
 done
@@ -45,9 +46,10 @@ grep -q "version=\"$version\"" "$root/share/metainfo/io.github.paramscope.ParamS
 if command -v xmllint >/dev/null; then xmllint --noout "$root/share/mime/packages/paramscope.xml" || fail "mime xml"; fi
 python3 -c "import sys, xml.dom.minidom as m; m.parse(sys.argv[1])" "$root/share/mime/packages/paramscope.xml" || fail "mime xml"
 for m in paramscope-cli paramscope; do
-  out=$(groff -man -Tutf8 -ww -z "$root/share/man/man1/$m.1" 2>&1) || fail "man page $m"
+  page=$(gzip -dc "$root/share/man/man1/$m.1.gz") || fail "man page $m: not gzip"
+  out=$(echo "$page" | groff -man -Tutf8 -ww -z 2>&1) || fail "man page $m"
   [ -z "$out" ] || fail "man page $m: $out"
-  grep -q "ParamScope $version" "$root/share/man/man1/$m.1" || fail "man page $m: version"
+  echo "$page" | grep -q "ParamScope $version" || fail "man page $m: version"
 done
 bash -n "$root/share/bash-completion/completions/paramscope-cli" || fail "bash completion"
 

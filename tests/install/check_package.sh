@@ -34,7 +34,7 @@ echo "$tdeps" | grep -qi "libtorch" || fail "paramscope-torch's Depends lacks Li
 dpkg-deb -c "$main" | awk '{print $6}' >"$out/main.txt"
 dpkg-deb -c "$torch" | awk '{print $6}' >"$out/torch.txt"
 for f in ./usr/bin/paramscope ./usr/bin/paramscope-cli ./usr/share/applications/io.github.paramscope.ParamScope.desktop \
-         ./usr/share/metainfo/io.github.paramscope.ParamScope.metainfo.xml ./usr/share/man/man1/paramscope-cli.1 \
+         ./usr/share/metainfo/io.github.paramscope.ParamScope.metainfo.xml ./usr/share/man/man1/paramscope-cli.1.gz \
          ./usr/share/icons/hicolor/scalable/apps/paramscope.svg; do
   grep -qx "$f" "$out/main.txt" || fail "paramscope lacks $f"
 done
