@@ -4,12 +4,15 @@
 # plug-in package, LibTorch), their contents (dpkg-deb -c: exactly the expected files, the
 # plug-in only in paramscope-torch), that apt can install them (apt-get install --simulate:
 # every Depends resolvable on this system), lintian when it is installed (no error tags but
-# the tolerated ones below), and the programs run from the unpacked packages (dpkg-deb -x) as
-# an installed copy would.
+# the tolerated ones below), the README's install line (it names exactly the packages CPack
+# made, and apt can install them), and the programs run from the unpacked packages
+# (dpkg-deb -x) as an installed copy would.
 #
 #   check_package.sh BUILD_DIR VERSION FIXTURES_DIR
 set -euo pipefail
 build=$1 version=$2 fixtures=$3
+here=$(cd "$(dirname "$0")" && pwd)
+readme="$here/../../README.md"
 out=$(mktemp -d "${TMPDIR:-/tmp}/paramscope-deb.XXXXXX")
 trap 'rm -rf "$out"' EXIT
 fail() { echo "check_package: $*" >&2; exit 1; }
@@ -75,6 +78,24 @@ if command -v lintian >/dev/null; then
 else
   echo "check_package: lintian not installed, not run"
 fi
+
+# The README's install line: run from a folder whose build/ holds the packages, its
+# arguments (globs expanded) are exactly the two packages CPack made, and apt takes them.
+line=$(grep -E '^apt install \./build/' "$readme" || true)
+[ "$(echo "$line" | grep -c .)" = 1 ] || fail "README.md has no single 'apt install ./build/...' line: $line"
+mkdir "$out/readme" && ln -s "$out" "$out/readme/build"
+read -ra words <<<"${line#apt install }"
+named=()
+for w in "${words[@]}"; do
+  [ "${w:0:1}" = "#" ] && break
+  mapfile -t hits < <(cd "$out/readme" && compgen -G "$w" || true)
+  [ ${#hits[@]} -gt 0 ] || fail "README.md's '$w' names no package CPack made ($(cd "$out" && ls ./*.deb | xargs))"
+  named+=("${hits[@]}")
+done
+want=$(printf './build/%s\n' "$(basename "$main")" "$(basename "$torch")" | sort)
+got=$(printf '%s\n' "${named[@]}" | sort)
+[ "$got" = "$want" ] || fail "README.md's install line names $(echo $got), CPack made $(echo $want)"
+(cd "$out/readme" && sim "${named[@]}")
 
 # Unpacked as dpkg would install them, the programs run from there.
 dpkg-deb -x "$main" "$out/root"
