@@ -18,8 +18,9 @@ PARAMSCOPE_PACKAGES=(
   # metainfo's validators, groff for the man pages, update-mime-database for the MIME types,
   # bash-completion's library to run the completion (check_completion.sh).
   desktop-file-utils appstream groff-base shared-mime-info bash-completion
-  # The package test (tests/install/check_package.sh): dpkg-shlibdeps computes Depends.
-  dpkg-dev
+  # The package test (tests/install/check_package.sh): dpkg-shlibdeps computes Depends,
+  # lintian checks the packages.
+  dpkg-dev lintian
 )
 
 paramscope_install_deps() {

@@ -82,6 +82,7 @@ private Q_SLOTS:
     void engineMenuReopensFile();
     void detailsPaneReflows();
     void modelSummaryMatchesTorch();
+    void modulePageCountsLikeTorch();
     void nameColumnTakesSpareWidth();
     void deepNamesKeepTheirText();
     void searchFiltersLive();
@@ -1044,6 +1045,84 @@ void TestMainWindow::deepNamesKeepTheirText()
         const QRect r = tree->visualRect(i.siblingAtColumn(ModelTreeModel::NameColumn));
         QVERIFY2(r.width() >= fm.horizontalAdvance(QStringLiteral("weight")), qPrintable(i.data().toString()));
     }
+}
+
+// A module's page counts per kind as PyTorch's own parameters() and buffers() do (tied
+// weights once, trainable and frozen apart), on a TorchScript model with a tied pair, a frozen
+// layer and a buffer; the status bar gives the parameter elements.
+void TestMainWindow::modulePageCountsLikeTorch()
+{
+    const QString file = m_tmp.filePath(QStringLiteral("kinds.pt"));
+    QProcess py;
+    py.start(
+        QStringLiteral(PARAMSCOPE_PYTHON),
+        {QStringLiteral("-c"),
+         QStringLiteral(
+             "import sys, torch\n"
+             "from torch import nn\n"
+             "class Pair(nn.Module):\n"
+             "    def __init__(self):\n"
+             "        super().__init__(); self.emb = nn.Embedding(10, 4); self.head = nn.Linear(4, 10, bias=False)\n"
+             "        self.head.weight = self.emb.weight\n"
+             "    def forward(self, x): return self.head(self.emb(x))\n"
+             "class M(nn.Module):\n"
+             "    def __init__(self):\n"
+             "        super().__init__(); self.pair = Pair(); self.frozen = nn.Linear(4, 3)\n"
+             "        self.frozen.requires_grad_(False); self.bn = nn.BatchNorm1d(3)\n"
+             "    def forward(self, x): return self.bn(self.frozen(self.pair(x)[:, :4]))\n"
+             "m = torch.jit.trace(M().eval(), torch.tensor([1, 2, 3]))\n"
+             "m.save(sys.argv[1]); m = torch.jit.load(sys.argv[1])\n"
+             "for name in ['', 'pair', 'frozen', 'bn']:\n"
+             "    s = m if not name else getattr(m, name)\n"
+             "    p = list(s.parameters()); b = list(s.buffers())\n"
+             "    print(name or '-', len(s.state_dict()) - len(list(s.named_buffers())),\n"
+             "          sum(x.numel() for x in p), sum(x.numel() for x in p if x.requires_grad),\n"
+             "          sum(x.numel() for x in p if not x.requires_grad), len(b), sum(x.numel() for x in b))\n"),
+         file});
+    QVERIFY(py.waitForFinished(120000));
+    QVERIFY2(py.exitCode() == 0, py.readAllStandardError().constData());
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, file));
+    auto* details = w.findChild<DetailsPanel*>(QStringLiteral("detailsPanel"));
+    QVERIFY(details);
+    const QStringList lines =
+        QString::fromUtf8(py.readAllStandardOutput()).split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), 4);
+    const auto tensors = [](qint64 count, qint64 elements) {
+        return QStringLiteral("%1 %2 · %3 %4")
+            .arg(count)
+            .arg(count == 1 ? "tensor" : "tensors")
+            .arg(formatCount(elements))
+            .arg(elements == 1 ? "element" : "elements");
+    };
+    for (const QString& line : lines) {
+        const QStringList f = line.split(QLatin1Char(' '));
+        QCOMPARE(f.size(), 7);
+        const int node = f[0] == QLatin1String("-") ? ModelTree::root() : w.modelTree()->find(f[0].toStdString());
+        QVERIFY2(node >= 0, qPrintable(f[0]));
+        const QString text = details->moduleTotalsText(node);
+        QVERIFY2(text.contains(QStringLiteral("Parameters:</td><td align=right>") +
+                               tensors(f[1].toLongLong(), f[2].toLongLong())),
+                 qPrintable(f[0] + QStringLiteral(": ") + text));
+        QVERIFY2(text.contains(QStringLiteral("Buffers:</td><td align=right>") +
+                               tensors(f[5].toLongLong(), f[6].toLongLong())),
+                 qPrintable(f[0] + QStringLiteral(": ") + text));
+        if (f[4].toLongLong() > 0)
+            QVERIFY2(text.contains(QStringLiteral("trainable %1, frozen %2")
+                                       .arg(formatCount(f[3].toLongLong()), formatCount(f[4].toLongLong()))),
+                     qPrintable(f[0] + QStringLiteral(": ") + text));
+        else
+            QVERIFY2(!text.contains(QStringLiteral("frozen")), qPrintable(f[0] + QStringLiteral(": ") + text));
+        // The tied pair says so; the frozen layer has nothing tied.
+        QCOMPARE(text.contains(QStringLiteral("1 name is tied")),
+                 f[0] == QLatin1String("pair") || f[0] == QLatin1String("-"));
+    }
+    const QStringList root = lines[0].split(QLatin1Char(' '));
+    const QString status = w.findChild<QLabel*>(QStringLiteral("modelStatusLabel"))->text();
+    QVERIFY2(status.contains(QStringLiteral("%1 parameter elements (%2 in all)")
+                                 .arg(formatCount(root[2].toLongLong()), formatCount(w.modelIndex()->totals().numel))),
+             qPrintable(status));
 }
 
 // The summary's figures are PyTorch's own: parameters() and buffers() count tied data once.

@@ -338,6 +338,57 @@ void DetailsPanel::showTensor(int node)
     Q_EMIT tensorShown(m_index, entry);
 }
 
+QString DetailsPanel::moduleTotalsText(int node) const
+{
+    const TreeNode& n = m_tree->node(node);
+    // Per kind, as torchinfo sums them: tensors and their elements, parameters split by
+    // requires_grad; the whole model from the index, a module from the tensors under it.
+    ModelIndex::Totals t;
+    if (node == ModelTree::root()) {
+        t = m_index->totals();
+    } else {
+        std::vector<int> entries;
+        std::vector<int> stack{node};
+        while (!stack.empty()) {
+            const TreeNode& x = m_tree->node(stack.back());
+            stack.pop_back();
+            if (x.entry >= 0)
+                entries.push_back(x.entry);
+            stack.insert(stack.end(), x.children.rbegin(), x.children.rend());
+        }
+        std::sort(entries.begin(), entries.end());  // file order: a tied name counts at its first
+        t = m_index->totals(entries);
+    }
+    const auto row = [](const QString& label, const QString& value) {
+        return QStringLiteral("<tr><td>%1</td><td align=right>%2</td></tr>").arg(label, value);
+    };
+    const auto tensors = [](std::int64_t count, std::int64_t elements) {
+        return (count == 1 ? tr("1 tensor") : tr("%1 tensors").arg(formatCount(count))) + QStringLiteral(" · ") +
+               (elements == 1 ? tr("1 element") : tr("%1 elements").arg(formatSize(elements, false)));
+    };
+    QString text = QStringLiteral("<table cellspacing=3>");
+    if (t.parameters + t.buffers > 0 || t.tensors == 0) {
+        text += row(tr("Parameters:"), tensors(t.parameters, t.parameterNumel));
+        if (t.frozenNumel > 0)
+            text += row(QString(), tr("trainable %1, frozen %2")
+                                       .arg(formatSize(t.trainableNumel, false), formatSize(t.frozenNumel, false)));
+        text += row(tr("Buffers:"), tensors(t.buffers, t.bufferNumel));
+    }
+    if (t.tensors > 0)
+        text += row(t.parameters + t.buffers > 0 ? tr("Other tensors:") : tr("Tensors:"),
+                    tensors(t.tensors, t.tensorNumel));
+    text += row(tr("Elements:"), formatSize(n.numel, false)) +
+            row(tr("Size:"),
+                n.bytes == std::numeric_limits<std::int64_t>::max() ? formatSize(n.bytes, true) : bytesText(n.bytes)) +
+            row(tr("Children:"), formatCount(qint64(n.children.size()))) + QStringLiteral("</table>");
+    if (t.tied > 0)
+        text += tr("<small>%1 tied to another tensor here: their storage is counted once.</small>")
+                    .arg(t.tied == 1 ? tr("1 name is") : tr("%1 names are").arg(formatCount(t.tied)));
+    else
+        text += tr("<small>Storage shared by tied tensors is counted once.</small>");
+    return text;
+}
+
 void DetailsPanel::showModule(int node)
 {
     const bool hadTensor = m_stack->currentWidget() == m_tensorPage;
@@ -348,22 +399,7 @@ void DetailsPanel::showModule(int node)
     const bool typed = type != m_index->moduleTypes.end() && !type->second.empty();
     m_moduleClass->setText(typed ? tr("%1  (%2)").arg(shortClassName(type->second), u8(type->second)) : QString());
     m_moduleClass->setVisible(typed);
-    QString totals = QStringLiteral("<table cellspacing=3>");
-    if (n.parameters + n.buffers > 0 || n.tensors == 0)
-        totals += tr("<tr><td>Parameters:</td><td align=right>%1</td></tr>"
-                     "<tr><td>Buffers:</td><td align=right>%2</td></tr>")
-                      .arg(formatCount(n.parameters), formatCount(n.buffers));
-    if (n.tensors > 0)
-        totals += tr("<tr><td>Tensors:</td><td align=right>%1</td></tr>").arg(formatCount(n.tensors));
-    totals +=
-        tr("<tr><td>Elements:</td><td align=right>%1</td></tr>"
-           "<tr><td>Size:</td><td align=right>%2</td></tr>"
-           "<tr><td>Children:</td><td align=right>%3</td></tr></table>"
-           "<small>Storage shared by tied tensors is counted once.</small>")
-            .arg(formatSize(n.numel, false),
-                 n.bytes == std::numeric_limits<std::int64_t>::max() ? formatSize(n.bytes, true) : bytesText(n.bytes),
-                 formatCount(qint64(n.children.size())));
-    m_moduleTotals->setText(totals);
+    m_moduleTotals->setText(moduleTotalsText(node));
 
     const std::vector<int> largest = m_tree->largestChildren(node, 10);
     m_largest->setRowCount(int(largest.size()));

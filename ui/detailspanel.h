@@ -55,6 +55,11 @@ public:
     void setStatsWidget(QWidget* widget);
     QWidget* statsContainer() const { return m_statsContainer; }
 
+    /// The module page's totals (an HTML table) for tree node `node` of the model shown: per
+    /// kind the tensors and their elements, parameters trainable and frozen, all elements,
+    /// size, children; tied names counted once.
+    QString moduleTotalsText(int node) const;
+
 Q_SIGNALS:
     /// The user asked to go to another node (shared-with or belongs-to link, a largest child).
     void nodeActivated(int node);

@@ -315,8 +315,10 @@ void MainWindow::updateStatusLabel()
         m_statusLabel->setText(tr("No model open"));
         return;
     }
-    m_summaryButton->setText(index->warnings.isEmpty() ? tr("Summary")
-                                                       : tr("⚠ %n warning(s)", nullptr, int(index->warnings.size())));
+    const QString warnings = index->warnings.size() == 1
+                                 ? tr("⚠ 1 warning")
+                                 : tr("⚠ %1 warnings").arg(formatCount(qint64(index->warnings.size())));
+    m_summaryButton->setText(index->warnings.isEmpty() ? tr("Summary") : warnings);
     const ModelIndex::Totals t = index->totals();
     QStringList parts;
     parts << m_session->displayName() << modelFormatName(index->format);
@@ -328,12 +330,17 @@ void MainWindow::updateStatusLabel()
                   tr("%1 tensors (kind not recorded)").arg(formatCount(t.tensors));
     if (index->entries.empty() && !index->noTensorsReason.isEmpty())
         counts = tr("no tensors: %1").arg(index->noTensorsReason);
-    parts << counts << tr("%1 elements").arg(formatSize(t.numel, false)) << formatSize(t.bytes, true)
-          << tr("engine: %1").arg(index->engine);
+    // Parameter elements, as torchinfo counts a model; all elements beside them when
+    // buffers or other tensors add to them.
+    QString elements = t.parameterNumel > 0 ? tr("%1 parameter elements").arg(formatSize(t.parameterNumel, false))
+                                            : tr("%1 elements").arg(formatSize(t.numel, false));
+    if (t.parameterNumel > 0 && t.numel != t.parameterNumel)
+        elements += tr(" (%1 in all)").arg(formatSize(t.numel, false));
+    parts << counts << elements << formatSize(t.bytes, true) << tr("engine: %1").arg(index->engine);
     QString tip = QDir::toNativeSeparators(m_session->currentFile());
     if (!index->warnings.isEmpty()) {
         // Things the loader skipped stay visible in the status bar, each explained in the tooltip.
-        parts << tr("⚠ %n warning(s)", nullptr, int(index->warnings.size()));
+        parts << warnings;
         tip += QLatin1Char('\n') + index->warnings.join(QLatin1Char('\n'));
     }
     m_statusLabel->setText(parts.join(QStringLiteral("  ·  ")));

@@ -457,38 +457,60 @@ std::string ModelIndex::pythonPath(int entry, std::string_view var) const
     return out;
 }
 
+namespace {
+
+/// Adds `e` to `t`; `tied`: its storage is already counted.
+void accumulate(ModelIndex::Totals& t, const TensorEntry& e, bool tied)
+{
+    switch (e.kind) {
+        case TensorKind::Parameter:
+            ++t.parameters;
+            break;
+        case TensorKind::Buffer:
+            ++t.buffers;
+            break;
+        case TensorKind::Tensor:
+        case TensorKind::Array:
+            ++t.tensors;
+            break;
+    }
+    if (tied) {
+        ++t.tied;
+        return;
+    }
+    t.numel = saturatingAdd(t.numel, e.numel);
+    t.bytes = saturatingAdd(t.bytes, e.bytes);
+    std::int64_t& byKind = e.kind == TensorKind::Parameter ? t.parameterNumel
+                           : e.kind == TensorKind::Buffer  ? t.bufferNumel
+                                                           : t.tensorNumel;
+    byKind = saturatingAdd(byKind, e.numel);
+    if (e.kind == TensorKind::Parameter) {
+        std::int64_t& grad = e.requiresGrad ? t.trainableNumel : t.frozenNumel;
+        grad = saturatingAdd(grad, e.numel);
+    }
+    std::int64_t& dt = t.bytesByDType[e.dtype];
+    dt = saturatingAdd(dt, e.bytes);
+}
+
+}  // namespace
+
 ModelIndex::Totals ModelIndex::totals() const
 {
     Totals t;
-    for (const auto& e : entries) {
-        switch (e.kind) {
-            case TensorKind::Parameter:
-                ++t.parameters;
-                break;
-            case TensorKind::Buffer:
-                ++t.buffers;
-                break;
-            case TensorKind::Tensor:
-            case TensorKind::Array:
-                ++t.tensors;
-                break;
-        }
-        if (e.sharedWith >= 0) {
-            ++t.tied;
+    for (const auto& e : entries)
+        accumulate(t, e, e.sharedWith >= 0);
+    return t;
+}
+
+ModelIndex::Totals ModelIndex::totals(const std::vector<int>& subset) const
+{
+    Totals t;
+    std::unordered_set<int> counted;  // the first entry of each storage counted
+    for (int i : subset) {
+        if (i < 0 || size_t(i) >= entries.size())
             continue;
-        }
-        t.numel = saturatingAdd(t.numel, e.numel);
-        t.bytes = saturatingAdd(t.bytes, e.bytes);
-        std::int64_t& byKind = e.kind == TensorKind::Parameter ? t.parameterNumel
-                               : e.kind == TensorKind::Buffer  ? t.bufferNumel
-                                                               : t.tensorNumel;
-        byKind = saturatingAdd(byKind, e.numel);
-        if (e.kind == TensorKind::Parameter) {
-            std::int64_t& grad = e.requiresGrad ? t.trainableNumel : t.frozenNumel;
-            grad = saturatingAdd(grad, e.numel);
-        }
-        std::int64_t& dt = t.bytesByDType[e.dtype];
-        dt = saturatingAdd(dt, e.bytes);
+        const TensorEntry& e = entries[size_t(i)];
+        accumulate(t, e, !counted.insert(e.sharedWith >= 0 ? e.sharedWith : i).second);
     }
     return t;
 }

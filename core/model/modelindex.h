@@ -223,6 +223,10 @@ public:
         std::map<DType, std::int64_t> bytesByDType;  // shared storage counted once
     };
     Totals totals() const;
+    /// The same for the entries `subset` (valid indices, no duplicates; a module's tensors):
+    /// storage shared by several of them counted once, at the first; a name sharing with
+    /// an entry outside the subset counts as that storage's first within it.
+    Totals totals(const std::vector<int>& subset) const;
 };
 
 /// Element count needed to hold the highest addressed element (0 for an empty tensor),
