@@ -12,7 +12,9 @@
 #include <QFileInfo>
 
 #include <algorithm>
+#include <functional>
 #include <limits>
+#include <string_view>
 
 namespace paramscope::safetensors {
 
@@ -267,6 +269,26 @@ QString checkTiling(Header& h)
     return {};
 }
 
+bool hasDuplicateName(const std::vector<HeaderTensor>& tensors)
+{
+    std::size_t cap = 16;
+    while (cap < tensors.size() * 2)
+        cap *= 2;
+    std::vector<std::uint32_t> slots(cap, UINT32_MAX);
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        const std::string& name = tensors[i].name;
+        for (std::size_t k = std::hash<std::string_view>()(name) & (cap - 1);; k = (k + 1) & (cap - 1)) {
+            if (slots[k] == UINT32_MAX) {
+                slots[k] = std::uint32_t(i);
+                break;
+            }
+            if (tensors[slots[k]].name == name)
+                return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, const QString& path)
@@ -301,8 +323,9 @@ Result<Header> parseHeader(const std::uint8_t* file, std::uint64_t fileSize, con
     if (!parser.parse(h))
         return fail(parser.error());
 
-    // Duplicate names, found by sorting (no per-name allocation).
-    {
+    // Duplicate names: any, found by an open-addressing set of tensor indices; the one named
+    // (the first in name order) by sorting, only then. No per-name allocation either way.
+    if (hasDuplicateName(h.tensors)) {
         std::vector<const std::string*> names;
         names.reserve(h.tensors.size());
         for (const HeaderTensor& t : h.tensors)

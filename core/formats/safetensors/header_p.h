@@ -4,6 +4,7 @@
 // file (tensor names, dtypes, shapes and byte ranges; the metadata), and the helpers its
 // messages share with the single-file reader and the shard index.
 
+#include "base/dims.h"
 #include "base/dtype.h"
 #include "base/result.h"
 
@@ -21,7 +22,7 @@ struct HeaderTensor {
     std::string name;
     std::string code;  // dtype as written
     DType dtype = DType::Unknown;
-    std::vector<std::int64_t> shape;
+    Dims shape;
     std::uint64_t begin = 0, end = 0;  // relative to the data buffer
 };
 

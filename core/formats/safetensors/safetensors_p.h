@@ -25,10 +25,16 @@ bool isShardIndex(const QString& path);
 
 /// One storage: a slice of a mapped file (of its shard).
 struct StorageSpan {
-    std::shared_ptr<const MappedFile> file;
+    std::uint32_t file = 0;    // index into SpanTable::files
     std::uint64_t offset = 0;  // absolute, in the file
     std::uint64_t size = 0;
-    std::string name;
+};
+
+/// Every storage of an index (span i is storage i), and the files they are slices of, each
+/// once, in the order their first storage comes.
+struct SpanTable {
+    std::vector<std::shared_ptr<const MappedFile>> files;
+    std::vector<StorageSpan> spans;
 };
 
 /// One mapped file and its header.
@@ -41,12 +47,12 @@ struct OpenedFile {
 Result<OpenedFile> openFile(const QString& path);
 /// Adds one tensor of `f` to `index` (its storage to `spans`), taking its name and shape; a
 /// name past the length limit is skipped with a warning.
-void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, HeaderTensor&& t);
-/// Gives `index` its storage provider over `spans` and finalizes it (entries of dtypes
-/// ParamScope lacks keep their byte size).
+void appendTensor(ModelIndex& index, SpanTable& spans, const OpenedFile& f, HeaderTensor&& t);
 /// Adds a safetensors `__metadata__` to the index's metadata entries, as `__metadata__.<key>` of type str.
 void appendMetadataEntries(ModelIndex& index, const QMap<QString, QString>& metadata);
-void finishIndex(ModelIndex& index, std::vector<StorageSpan> spans);
+/// Gives `index` its storage provider over `spans` (one span per entry of index.storages)
+/// and finalizes it (entries of dtypes ParamScope lacks keep their byte size).
+void finishIndex(ModelIndex& index, SpanTable spans);
 
 inline bool cancelled(const LoadOptions& o)
 {

@@ -10,7 +10,7 @@
 #include "formats/engines_p.h"
 
 #include <algorithm>
-#include <unordered_map>
+#include <limits>
 
 namespace paramscope::safetensors {
 
@@ -24,42 +24,72 @@ QString qs(const std::string& s)
 /// One storage per tensor, each a slice of a mapped file (of its shard).
 class SafetensorsProvider final : public StorageProvider {
 public:
-    explicit SafetensorsProvider(std::vector<StorageSpan> spans) : m_spans(std::move(spans))
+    SafetensorsProvider(SpanTable spans, const std::vector<StorageInfo>& storages) : m_table(std::move(spans))
     {
-        // Shards in the order their first tensor comes, each front to back.
-        std::unordered_map<const MappedFile*, std::uint64_t> shard;
-        m_order.reserve(m_spans.size());
-        for (const StorageSpan& s : m_spans) {
-            const auto n = shard.emplace(s.file.get(), std::uint64_t(shard.size())).first->second;
-            m_order.push_back((n << 40) | std::min<std::uint64_t>(s.offset, (std::uint64_t(1) << 40) - 1));
+        // The storages' names, for messages: back to back, not one allocation each.
+        m_nameEnds.reserve(storages.size());
+        std::size_t bytes = 0;
+        for (const StorageInfo& s : storages)
+            bytes += s.key.size();
+        m_names.reserve(bytes);
+        for (const StorageInfo& s : storages) {
+            m_names += s.key;
+            m_nameEnds.push_back(m_names.size());
         }
     }
     std::uint64_t readOrder(int index) const override
     {
-        return index >= 0 && size_t(index) < m_order.size() ? m_order[size_t(index)] : std::uint64_t(index);
+        // Shards in the order their first tensor comes (the files' order), each front to back.
+        if (index < 0 || size_t(index) >= m_table.spans.size())
+            return std::uint64_t(index);
+        const StorageSpan& s = m_table.spans[size_t(index)];
+        return (std::uint64_t(s.file) << 40) | std::min<std::uint64_t>(s.offset, (std::uint64_t(1) << 40) - 1);
     }
 
     Result<StorageBytes> storageBytes(int index) const override
     {
-        if (index < 0 || size_t(index) >= m_spans.size())
+        if (index < 0 || size_t(index) >= m_table.spans.size())
             return Result<StorageBytes>::failure(ErrorKind::Failed, QStringLiteral("no storage #%1").arg(index));
-        const StorageSpan& s = m_spans[size_t(index)];
+        const StorageSpan& s = m_table.spans[size_t(index)];
+        const std::shared_ptr<const MappedFile>& file = m_table.files[s.file];
         // A file truncated in place since it was mapped would raise SIGBUS on access;
         // check() catches that before the bytes are handed out.
-        if (auto st = s.file->check(); !st)
-            return Result<StorageBytes>::failure(st.kind(),
-                                                 QStringLiteral("'%1' cannot be read: %2").arg(qs(s.name), st.error()));
+        if (auto st = file->check(); !st)
+            return Result<StorageBytes>::failure(
+                st.kind(), QStringLiteral("'%1' cannot be read: %2").arg(name(index), st.error()));
         StorageBytes b;
-        b.owner = s.file;
-        b.data = s.file->data() + s.offset;
+        b.owner = file;
+        b.data = file->data() + s.offset;
         b.size = s.size;
         return b;
     }
 
 private:
-    std::vector<StorageSpan> m_spans;
-    std::vector<std::uint64_t> m_order;
+    QString name(int index) const
+    {
+        if (size_t(index) >= m_nameEnds.size())
+            return QString();
+        const std::size_t begin = index == 0 ? 0 : m_nameEnds[size_t(index) - 1];
+        return utf8ToQString(std::string_view(m_names).substr(begin, m_nameEnds[size_t(index)] - begin));
+    }
+
+    SpanTable m_table;
+    std::string m_names;
+    std::vector<std::size_t> m_nameEnds;
 };
+
+/// contiguousStrides() straight into Dims (no std::vector in between), saturating alike.
+Dims stridesOf(const Dims& shape)
+{
+    Dims strides(shape.size(), 1);
+    std::int64_t acc = 1;
+    for (size_t i = shape.size(); i-- > 0;) {
+        strides[i] = acc;
+        if (__builtin_mul_overflow(acc, std::max<std::int64_t>(shape[i], 1), &acc))
+            acc = std::numeric_limits<std::int64_t>::max();
+    }
+    return strides;
+}
 
 }  // namespace
 
@@ -81,19 +111,22 @@ Result<OpenedFile> openFile(const QString& path)
     return OpenedFile{std::move(mapped.value()), std::move(header.value())};
 }
 
-void appendTensor(ModelIndex& index, std::vector<StorageSpan>& spans, const OpenedFile& f, HeaderTensor&& t)
+void appendTensor(ModelIndex& index, SpanTable& spans, const OpenedFile& f, HeaderTensor&& t)
 {
     if (t.name.size() > limits::kMaxNameBytes) {
         index.warnings << QStringLiteral("a tensor whose name is longer than %1 bytes is skipped (it starts '%2…')")
                               .arg(argText(std::int64_t(limits::kMaxNameBytes)), qs(t.name.substr(0, 60)));
         return;
     }
+    if (spans.files.empty() || spans.files.back() != f.file)
+        spans.files.push_back(f.file);
     index.storages.push_back(StorageInfo{t.name, t.dtype, t.end - t.begin});
-    spans.push_back(StorageSpan{f.file, f.header.dataStart + t.begin, t.end - t.begin, t.name});
+    spans.spans.push_back(
+        StorageSpan{std::uint32_t(spans.files.size() - 1), f.header.dataStart + t.begin, t.end - t.begin});
     TensorEntry e;
     e.kind = TensorKind::Tensor;
     e.dtype = t.dtype;
-    e.strides = contiguousStrides(t.shape);
+    e.strides = stridesOf(t.shape);
     e.shape = std::move(t.shape);
     e.name = std::move(t.name);
     e.storage = int(index.storages.size()) - 1;
@@ -108,9 +141,9 @@ void appendMetadataEntries(ModelIndex& index, const QMap<QString, QString>& meta
             MetadataEntry{"__metadata__." + it.key().toStdString(), "str", it.value().toStdString()});
 }
 
-void finishIndex(ModelIndex& index, std::vector<StorageSpan> spans)
+void finishIndex(ModelIndex& index, SpanTable spans)
 {
-    index.provider = std::make_shared<SafetensorsProvider>(std::move(spans));
+    index.provider = std::make_shared<SafetensorsProvider>(std::move(spans), index.storages);
     // finalize() sizes entries from their dtype; dtypes ParamScope lacks still occupy bytes.
     index.finalize();
     for (auto& e : index.entries)
@@ -133,8 +166,8 @@ LoadResult loadFile(const QString& path, const LoadOptions& options)
     index->metadata = opened->header.metadata;
     appendMetadataEntries(*index, opened->header.metadata);
     index->warnings = opened->header.warnings;
-    std::vector<StorageSpan> spans;
-    spans.reserve(opened->header.tensors.size());
+    SpanTable spans;
+    spans.spans.reserve(opened->header.tensors.size());
     index->entries.reserve(opened->header.tensors.size());
     index->storages.reserve(opened->header.tensors.size());
     for (HeaderTensor& t : opened->header.tensors)

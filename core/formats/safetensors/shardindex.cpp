@@ -13,6 +13,7 @@
 #include <QFileInfo>
 
 #include <algorithm>
+#include <memory>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
@@ -26,29 +27,45 @@ QString qs(const std::string& s)
     return utf8ToQString(s);
 }
 
-/// What an index holds: weight_map's entries (sorted by name once read) and the metadata.
-/// Shard names are kept once each, however many tensors name them.
+/// What an index holds: weight_map's entries (in the text's order, with a hash table by
+/// name) and the metadata. Names are views into the index's text, or into `decoded` for the
+/// few written with escapes; shard names are kept once each, however many tensors name them.
+/// Move-only: the views must go on pointing into the same buffers.
 struct ShardIndex {
     struct Shard {
         bool isString = false;
         QString text;  // the file name, or the value rendered for messages
     };
     struct Mapping {
-        std::string name;
+        std::string_view name;
         std::uint32_t shard = 0;  // index into shards
         std::uint64_t seq = 0;    // which member of the text it was (for the first duplicate)
     };
+    static constexpr std::uint32_t kEmpty = UINT32_MAX;
+    QByteArray text;
+    std::vector<std::unique_ptr<std::string>> decoded;
     std::vector<Shard> shards;
     std::vector<Mapping> weightMap;
+    std::vector<std::uint32_t> slots;  // open addressing: weightMap indices by name, kEmpty if free
     QMap<QString, QString> metadata;
     std::vector<MetadataEntry> metadataEntries;  // "metadata.<key>", in the index's order
 
-    /// The mapping of `name`, or null (weightMap sorted).
+    /// Where `name` goes in slots: its slot, or the free one that ends its probe (slots
+    /// not empty).
+    std::size_t slotOf(std::string_view name) const
+    {
+        const std::size_t mask = slots.size() - 1;
+        for (std::size_t k = std::hash<std::string_view>()(name) & mask;; k = (k + 1) & mask)
+            if (slots[k] == kEmpty || weightMap[slots[k]].name == name)
+                return k;
+    }
+    /// The mapping of `name`, or null.
     const Mapping* find(std::string_view name) const
     {
-        const auto it = std::lower_bound(weightMap.begin(), weightMap.end(), name,
-                                         [](const Mapping& m, std::string_view n) { return m.name < n; });
-        return it != weightMap.end() && it->name == name ? &*it : nullptr;
+        if (slots.empty())
+            return nullptr;
+        const std::uint32_t i = slots[slotOf(name)];
+        return i == kEmpty ? nullptr : &weightMap[i];
     }
 };
 
@@ -79,11 +96,11 @@ struct DuplicateKey {
 /// Reads the index's text: the top-level object, and the objects directly inside it member
 /// by member (weight_map's and metadata's values kept). The first key written twice is
 /// remembered in `dup` and reported only once the whole text has proved to be JSON, so a
-/// syntax error anywhere comes first. weight_map's own repeats are found by sorting it
+/// syntax error anywhere comes first. weight_map's own repeats are found by its hash table
 /// (finishWeightMap), not by a set of copies of its names.
 class IndexParser {
 public:
-    IndexParser(const QByteArray& text) : m_json(text.constData(), std::size_t(text.size()))
+    explicit IndexParser(const QByteArray& text) : m_json(text.constData(), std::size_t(text.size()))
     {
         m_json.setSyntaxPrefix(QStringLiteral("it is not valid JSON"));
     }
@@ -102,6 +119,8 @@ public:
         std::unordered_set<std::string> keys;
         std::unordered_map<std::string, std::uint32_t> shardIds;  // a shard's file name -> index
         std::string value;
+        std::string lastShardName;                     // the shard of the previous entry
+        std::uint32_t lastShard = ShardIndex::kEmpty;  // and its index
         const bool ok = m_json.readObject([&](std::string&& key) {
             ++m_seq;
             if (!keys.insert(key).second)
@@ -113,10 +132,10 @@ public:
             if (weightMap)
                 hasWeightMap = true;
             std::unordered_set<std::string> inner;
-            return m_json.readObject([&](std::string&& member) {
+            return m_json.readObjectViews([&](std::string_view member) {
                 ++m_seq;
-                if (!weightMap && !inner.insert(member).second)
-                    noteDuplicate(2, key, member);
+                if (!weightMap && !inner.insert(std::string(member)).second)
+                    noteDuplicate(2, key, std::string(member));
                 if (!weightMap && !metadata)
                     return m_json.skipValue(nullptr);
                 ShardIndex::Shard shard;
@@ -129,7 +148,9 @@ public:
                 }
                 if (weightMap) {
                     std::uint32_t id = 0;
-                    if (shard.isString) {
+                    if (shard.isString && lastShard != ShardIndex::kEmpty && value == lastShardName) {
+                        id = lastShard;  // writers list a shard's tensors together
+                    } else if (shard.isString) {
                         const auto it = shardIds.find(value);
                         if (it != shardIds.end()) {
                             id = it->second;
@@ -139,16 +160,24 @@ public:
                             index.shards.push_back(std::move(shard));
                             shardIds.emplace(value, id);
                         }
+                        lastShard = id;
+                        lastShardName = value;
                     } else {
                         id = std::uint32_t(index.shards.size());
                         index.shards.push_back(std::move(shard));
                     }
-                    index.weightMap.push_back(ShardIndex::Mapping{std::move(member), id, m_seq});
+                    std::string_view name = member;
+                    if (!m_json.inText(member)) {  // decoded from escapes: kept beside the text
+                        index.decoded.push_back(std::make_unique<std::string>(member));
+                        name = *index.decoded.back();
+                    }
+                    index.weightMap.push_back(ShardIndex::Mapping{name, id, m_seq});
                 } else {
                     const QString text = shard.isString ? qs(value) : shard.text;
-                    index.metadataEntries.push_back(MetadataEntry{
-                        "metadata." + member, shard.isString ? "str" : jsonValueType(text), text.toStdString()});
-                    index.metadata.insert(qs(member), text);
+                    index.metadataEntries.push_back(MetadataEntry{"metadata." + std::string(member),
+                                                                  shard.isString ? "str" : jsonValueType(text),
+                                                                  text.toStdString()});
+                    index.metadata.insert(utf8ToQString(member), text);
                 }
                 return true;
             });
@@ -156,18 +185,24 @@ public:
         return ok && m_json.finish("unexpected text after the top-level object");
     }
 
-    /// Sorts weight_map by name and notes its first repeated name (in the text's order).
+    /// Builds weight_map's hash table and notes its first repeated name (in the text's order).
     void finishWeightMap(ShardIndex& index)
     {
-        auto& map = index.weightMap;
-        std::stable_sort(map.begin(), map.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+        const auto& map = index.weightMap;
+        std::size_t cap = 16;
+        while (cap < map.size() * 2)
+            cap *= 2;
+        index.slots.assign(cap, ShardIndex::kEmpty);
         const ShardIndex::Mapping* first = nullptr;  // the repeat written first
-        for (std::size_t i = 1; i < map.size(); ++i)
-            if (map[i].name == map[i - 1].name && (!first || map[i].seq < first->seq) &&
-                (i < 2 || map[i - 2].name != map[i].name))
+        for (std::size_t i = 0; i < map.size(); ++i) {
+            std::uint32_t& slot = index.slots[index.slotOf(map[i].name)];
+            if (slot == ShardIndex::kEmpty)
+                slot = std::uint32_t(i);
+            else if (!first)
                 first = &map[i];
+        }
         if (first && (!dup || first->seq < dup->seq))
-            dup = DuplicateKey{2, "weight_map", first->name, first->seq};
+            dup = DuplicateKey{2, "weight_map", std::string(first->name), first->seq};
     }
 
 private:
@@ -212,12 +247,13 @@ Result<ShardIndex> readIndex(const QString& path)
         return bad(QStringLiteral("it is %1 bytes, above the limit of %2")
                        .arg(argText(f.size()), argText(kSafetensorsMaxHeaderBytes)),
                    ErrorKind::Limit);
-    const QByteArray text = f.readAll();
+    ShardIndex index;
+    index.text = f.readAll();
+    const QByteArray& text = index.text;
     if (const auto at =
             json::invalidUtf8At(reinterpret_cast<const std::uint8_t*>(text.constData()), size_t(text.size()));
         at >= 0)
         return bad(QStringLiteral("it is not valid UTF-8 (byte %1)").arg(at));
-    ShardIndex index;
     IndexParser parser(text);
     if (!parser.parse(index))
         return bad(parser.error());
@@ -237,33 +273,42 @@ struct ShardPlan {
     // Shards in name order: writers number them (model-00001-of-00003.safetensors), so
     // that is the order they were written in.
     std::vector<std::uint32_t> order;
-    std::vector<std::vector<std::uint32_t>> members;  // per shard: its weight_map entries, by name
+    std::vector<std::vector<std::uint32_t>> members;  // per shard: its weight_map entries, in the text's order
 };
 
 Result<ShardPlan> planShards(const ShardIndex& index, const QString& indexPath)
 {
     ShardPlan plan;
     plan.members.resize(index.shards.size());
-    std::vector<unsigned char> checked(index.shards.size(), 0);
+    enum : unsigned char { Unchecked, Safe, Unsafe };
+    std::vector<unsigned char> state(index.shards.size(), Unchecked);
+    const ShardIndex::Mapping* firstBad = nullptr;  // of the entries in a bad shard, the first by name
     for (std::size_t i = 0; i < index.weightMap.size(); ++i) {
-        const auto& [name, id, seq] = index.weightMap[i];
-        const ShardIndex::Shard& shard = index.shards[id];
-        if (!checked[id]) {
-            if (!shard.isString)
-                return Result<ShardPlan>::failure(
-                    ErrorKind::Corrupt,
-                    badIndex(indexPath, QStringLiteral("weight_map entry '%1' is %2, not a shard file name")
-                                            .arg(qs(name), shard.text)));
-            if (!shardNameIsSafe(shard.text))
-                return Result<ShardPlan>::failure(
-                    ErrorKind::Corrupt,
-                    badIndex(
-                        indexPath,
-                        QStringLiteral("weight_map puts '%1' in '%2', which is not a file inside the index's folder")
-                            .arg(qs(name), shard.text)));
-            checked[id] = 1;
+        const ShardIndex::Mapping& m = index.weightMap[i];
+        unsigned char& st = state[m.shard];
+        if (st == Unchecked) {
+            const ShardIndex::Shard& shard = index.shards[m.shard];
+            st = shard.isString && shardNameIsSafe(shard.text) ? Safe : Unsafe;
         }
-        plan.members[id].push_back(std::uint32_t(i));
+        if (st == Unsafe) {
+            if (!firstBad || m.name < firstBad->name)
+                firstBad = &m;
+            continue;
+        }
+        plan.members[m.shard].push_back(std::uint32_t(i));
+    }
+    if (firstBad) {
+        const ShardIndex::Shard& shard = index.shards[firstBad->shard];
+        if (!shard.isString)
+            return Result<ShardPlan>::failure(
+                ErrorKind::Corrupt,
+                badIndex(indexPath, QStringLiteral("weight_map entry '%1' is %2, not a shard file name")
+                                        .arg(utf8ToQString(firstBad->name), shard.text)));
+        return Result<ShardPlan>::failure(
+            ErrorKind::Corrupt,
+            badIndex(indexPath,
+                     QStringLiteral("weight_map puts '%1' in '%2', which is not a file inside the index's folder")
+                         .arg(utf8ToQString(firstBad->name), shard.text)));
     }
     for (std::uint32_t id = 0; id < index.shards.size(); ++id)
         if (!plan.members[id].empty())
@@ -277,46 +322,45 @@ Result<ShardPlan> planShards(const ShardIndex& index, const QString& indexPath)
 /// `index`; a tensor weight_map does not list is added with a warning, one it puts in
 /// another shard is left out with one. `unlisted`: the names weight_map does not list that
 /// earlier shards added.
-Status addShard(ModelIndex& index, std::vector<StorageSpan>& spans, std::unordered_set<std::string>& unlisted,
-                const ShardIndex& map, std::uint32_t shardId, const std::vector<std::uint32_t>& members,
-                OpenedFile& opened, const QString& indexName)
+Status addShard(ModelIndex& index, SpanTable& spans, std::unordered_set<std::string>& unlisted, const ShardIndex& map,
+                std::uint32_t shardId, const std::vector<std::uint32_t>& members, OpenedFile& opened,
+                const QString& indexName)
 {
     const QString& shard = map.shards[shardId].text;
-    const auto& tensors = opened.header.tensors;
-    // The header's names in name order, merged with the shard's weight_map entries (also in
-    // name order): what is missing, and which tensors are listed here.
-    std::vector<std::uint32_t> byName(tensors.size());
-    for (std::uint32_t i = 0; i < byName.size(); ++i)
-        byName[i] = i;
-    std::sort(byName.begin(), byName.end(),
-              [&](std::uint32_t a, std::uint32_t b) { return tensors[a].name < tensors[b].name; });
-    std::vector<unsigned char> listed(tensors.size(), 0);
-    const std::string* firstMissing = nullptr;  // the missing name that sorts first
-    std::size_t missing = 0;
-    std::size_t h = 0;
-    for (const std::uint32_t m : members) {
-        const std::string& name = map.weightMap[m].name;
-        while (h < byName.size() && tensors[byName[h]].name < name)
-            ++h;
-        if (h < byName.size() && tensors[byName[h]].name == name) {
-            listed[byName[h]] = 1;
-        } else {
-            if (!firstMissing)
-                firstMissing = &name;
-            ++missing;
-        }
+    auto& tensors = opened.header.tensors;
+    // Each header name looked up in weight_map: listed here, put in another shard, or not
+    // listed. Names are unique on both sides, so the listed ones number the shard's entries
+    // exactly when none is missing.
+    std::vector<const ShardIndex::Mapping*> where(tensors.size());
+    std::size_t listed = 0;
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+        where[i] = map.find(tensors[i].name);
+        listed += where[i] && where[i]->shard == shardId;
     }
-    if (missing > 0)
+    if (listed < members.size()) {
+        std::unordered_set<std::string_view> held;
+        for (const HeaderTensor& t : tensors)
+            held.insert(t.name);
+        std::string_view firstMissing;  // the missing name that sorts first
+        std::size_t missing = 0;
+        for (const std::uint32_t m : members) {
+            const std::string_view name = map.weightMap[m].name;
+            if (held.count(name))
+                continue;
+            if (missing++ == 0 || name < firstMissing)
+                firstMissing = name;
+        }
         return Status::failure(
             ErrorKind::Corrupt,
             QStringLiteral("Sharded checkpoint '%1': weight_map puts '%2' in shard '%3', but that shard does not "
                            "contain it%4")
-                .arg(indexName, qs(*firstMissing), shard,
+                .arg(indexName, utf8ToQString(firstMissing), shard,
                      missing > 1 ? QStringLiteral(" (nor %1 other listed tensors)").arg(missing - 1) : QString()));
+    }
     for (std::size_t i = 0; i < tensors.size(); ++i) {
-        HeaderTensor& t = opened.header.tensors[i];
-        if (!listed[i]) {
-            const ShardIndex::Mapping* other = map.find(t.name);
+        HeaderTensor& t = tensors[i];
+        const ShardIndex::Mapping* other = where[i];
+        if (!other || other->shard != shardId) {
             if (other || unlisted.count(t.name)) {
                 index.warnings << QStringLiteral(
                                       "Shard '%1' also holds '%2', which weight_map puts in '%3'; that "
@@ -367,8 +411,8 @@ LoadResult loadSharded(const QString& indexPath, const LoadOptions& options)
     index->metadataEntries = parsed->metadataEntries;
 
     const QDir folder = QFileInfo(indexPath).absoluteDir();
-    std::vector<StorageSpan> spans;
-    spans.reserve(parsed->weightMap.size());
+    SpanTable spans;
+    spans.spans.reserve(parsed->weightMap.size());
     index->entries.reserve(parsed->weightMap.size());
     index->storages.reserve(parsed->weightMap.size());
     std::unordered_set<std::string> unlisted;

@@ -51,6 +51,16 @@ std::int64_t invalidUtf8At(const std::uint8_t* s, std::size_t n)
 {
     std::size_t i = 0;
     while (i < n) {
+        // ASCII, the whole of most headers, eight bytes at a time.
+        while (n - i >= 8) {
+            std::uint64_t word;
+            std::memcpy(&word, s + i, 8);
+            if (word & 0x8080808080808080u)
+                break;
+            i += 8;
+        }
+        if (i == n)
+            break;
         const std::uint8_t c = s[i];
         if (c < 0x80) {
             ++i;
@@ -205,6 +215,26 @@ bool StrictReader::parseString(std::string& out)
                 return syntax("invalid escape in a string");
         }
     }
+}
+
+bool StrictReader::parseStringView(std::string_view& out, std::string& scratch)
+{
+    if (!peek('"'))
+        return syntax("expected a string");
+    const char* start = m_p + 1;
+    const char* p = start;
+    while (p != m_end && *p != '"' && *p != '\\' && std::uint8_t(*p) >= 0x20)
+        ++p;
+    if (p != m_end && *p == '"') {
+        out = std::string_view(start, std::size_t(p - start));
+        m_p = p + 1;
+        return true;
+    }
+    // An escape, a control character or no end: the full reader decodes or explains it.
+    if (!parseString(scratch))
+        return false;
+    out = scratch;
+    return true;
 }
 
 bool StrictReader::parseNumber(Number& n)

@@ -84,6 +84,12 @@ public:
 
     /// A string literal, escapes decoded (names compare by their decoded text).
     bool parseString(std::string& out);
+    /// The same, without a copy when it can: `out` views the text itself when the literal has
+    /// no escape, else `scratch`, which then holds the decoded literal (valid until `scratch`
+    /// changes). Checked exactly as parseString checks.
+    bool parseStringView(std::string_view& out, std::string& scratch);
+    /// Whether `s` points into the text (a view from parseStringView that needs no copy).
+    bool inText(std::string_view s) const { return s.data() >= m_begin && s.data() + s.size() <= m_end; }
     /// A number token; `whole` when it is a non-negative integer that fits in 64 bits.
     bool parseNumber(Number& n);
     /// Skips any value; `text` (if given) gets a short rendering of it for messages: the
@@ -111,6 +117,29 @@ public:
             if (!parseString(key) || !expect(':'))
                 return false;
             if (!member(std::move(key)))
+                return false;
+            if (consume(','))
+                continue;
+            return expect('}');
+        }
+    }
+
+    /// readObject with each key as a view (parseStringView): `member(std::string_view key)`;
+    /// a key with escapes is decoded into a buffer reused by the next key.
+    template <typename F>
+    bool readObjectViews(F&& member)
+    {
+        if (!expect('{'))
+            return false;
+        if (consume('}'))
+            return true;
+        std::string scratch;
+        for (;;) {
+            std::string_view key;
+            skipSpace();
+            if (!parseStringView(key, scratch) || !expect(':'))
+                return false;
+            if (!member(key))
                 return false;
             if (consume(','))
                 continue;
