@@ -47,7 +47,7 @@ int specOnlyDtypeBits(const std::string& code)
 /// HeaderTensors in the file's order and stops at the first problem.
 class HeaderParser {
 public:
-    HeaderParser(const char* text, std::size_t size) : m_json(text, size)
+    HeaderParser(const char* text, std::size_t size) : m_json(text, size), m_size(size)
     {
         m_json.setSyntaxPrefix(QStringLiteral("the header is not valid JSON"));
     }
@@ -59,7 +59,10 @@ public:
         if (!m_json.at('{'))
             return m_json.fail(QStringLiteral("the header is not a JSON object"));
         bool sawMetadata = false;
-        const bool ok = m_json.readObject([&](std::string&& key) {
+        // A tensor takes at least 50 bytes of text ({"dtype":"U8","shape":[],"data_offsets":[0,0]}
+        // and its name): room for the usual count, never far more than the text holds.
+        h.tensors.reserve(m_size / 64);
+        const bool ok = m_json.readObjectViews([&](std::string_view key) {
             if (key == "__metadata__") {
                 if (sawMetadata)
                     return m_json.fail(QStringLiteral("the name '__metadata__' appears twice in the header"));
@@ -67,7 +70,7 @@ public:
                 return parseMetadata(h.metadata);
             }
             HeaderTensor t;
-            t.name = std::move(key);
+            t.name = std::string(key);
             if (!parseTensor(t))
                 return false;
             h.tensors.push_back(std::move(t));
@@ -122,15 +125,15 @@ private:
         }
     };
 
-    bool parseField(HeaderTensor& t, Fields& f, const std::string& field)
+    bool parseField(HeaderTensor& t, Fields& f, std::string_view field)
     {
         bool* seen = field == "dtype"          ? &f.haveDtype
                      : field == "shape"        ? &f.haveShape
                      : field == "data_offsets" ? &f.haveOffsets
                                                : nullptr;
         if (seen && *seen)
-            return m_json.fail(QStringLiteral("'%1' has the field '%2' twice")
-                                   .arg(utf8ToQString(t.name), QString::fromStdString(field)));
+            return m_json.fail(
+                QStringLiteral("'%1' has the field '%2' twice").arg(utf8ToQString(t.name), utf8ToQString(field)));
         if (seen)
             *seen = true;
         if (field == "dtype") {
@@ -162,7 +165,7 @@ private:
         }
         Fields& f = m_fields;  // reused: no allocation per tensor for its number arrays
         f.reset();
-        if (!m_json.readObject([&](std::string&& field) { return parseField(t, f, field); }))
+        if (!m_json.readObjectViews([&](std::string_view field) { return parseField(t, f, field); }))
             return false;
         if (!f.dtypeIsString)
             return m_json.fail(QStringLiteral("%1 has no dtype string (dtype is %2)").arg(where(), f.dtypeText));
@@ -185,6 +188,7 @@ private:
     }
 
     json::StrictReader m_json;
+    std::size_t m_size;
     Fields m_fields;
 };
 
