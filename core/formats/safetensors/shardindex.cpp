@@ -13,8 +13,12 @@
 #include <QFileInfo>
 
 #include <algorithm>
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -58,6 +62,14 @@ struct ShardIndex {
         for (std::size_t k = std::hash<std::string_view>()(name) & mask;; k = (k + 1) & mask)
             if (slots[k] == kEmpty || weightMap[slots[k]].name == name)
                 return k;
+    }
+    /// find(), trying first the entry after `previous` (a header mostly lists its tensors in
+    /// weight_map's order: the next name is read where the last one was, not at a random slot).
+    const Mapping* findAfter(std::string_view name, const Mapping* previous) const
+    {
+        if (previous && previous + 1 < weightMap.data() + weightMap.size() && previous[1].name == name)
+            return previous + 1;
+        return find(name);
     }
     /// The mapping of `name`, or null.
     const Mapping* find(std::string_view name) const
@@ -324,19 +336,16 @@ Result<ShardPlan> planShards(const ShardIndex& index, const QString& indexPath)
 /// earlier shards added.
 Status addShard(ModelIndex& index, SpanTable& spans, std::unordered_set<std::string>& unlisted, const ShardIndex& map,
                 std::uint32_t shardId, const std::vector<std::uint32_t>& members, OpenedFile& opened,
-                const QString& indexName)
+                const std::vector<const ShardIndex::Mapping*>& where, const QString& indexName)
 {
     const QString& shard = map.shards[shardId].text;
     auto& tensors = opened.header.tensors;
-    // Each header name looked up in weight_map: listed here, put in another shard, or not
-    // listed. Names are unique on both sides, so the listed ones number the shard's entries
-    // exactly when none is missing.
-    std::vector<const ShardIndex::Mapping*> where(tensors.size());
+    // Each header name looked up in weight_map (`where`): listed here, put in another shard,
+    // or not listed. Names are unique on both sides, so the listed ones number the shard's
+    // entries exactly when none is missing.
     std::size_t listed = 0;
-    for (std::size_t i = 0; i < tensors.size(); ++i) {
-        where[i] = map.find(tensors[i].name);
+    for (std::size_t i = 0; i < tensors.size(); ++i)
         listed += where[i] && where[i]->shard == shardId;
-    }
     if (listed < members.size()) {
         std::unordered_set<std::string_view> held;
         for (const HeaderTensor& t : tensors)
@@ -385,6 +394,107 @@ Status addShard(ModelIndex& index, SpanTable& spans, std::unordered_set<std::str
     return {};
 }
 
+/// Opens the shards and parses their headers on worker threads, ahead of the thread that adds
+/// them to the index in shard order (which reads the next unclaimed one itself rather than
+/// wait); each header's names are looked up in weight_map there too. Every shard is read
+/// exactly as on its own; only when is different. The workers stop at a cancel and are joined
+/// when the reader goes.
+class ShardReader {
+public:
+    struct Shard {
+        std::optional<Result<OpenedFile>> opened;
+        std::vector<const ShardIndex::Mapping*> where;  // per header tensor: its weight_map entry, or null
+    };
+
+    ShardReader(const ShardIndex& map, std::vector<QString> paths, const LoadOptions& options)
+        : m_map(map), m_paths(std::move(paths)), m_options(options), m_shards(m_paths.size())
+    {
+        const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+        const std::size_t workers =
+            std::min({cores - 1, kMaxWorkers, m_paths.size() - std::min<std::size_t>(1, m_paths.size())});
+        for (std::size_t i = 0; i < workers; ++i)
+            m_threads.emplace_back([this] {
+                while (!m_stop && !cancelled(m_options) && readNext()) {
+                }
+            });
+    }
+    ~ShardReader()
+    {
+        m_stop = true;
+        for (std::thread& t : m_threads)
+            t.join();
+    }
+    ShardReader(const ShardReader&) = delete;
+    ShardReader& operator=(const ShardReader&) = delete;
+
+    /// Shard k, once read.
+    Shard& get(std::size_t k)
+    {
+        for (;;) {
+            {
+                std::lock_guard<std::mutex> lock(m_mutex);
+                if (m_shards[k].opened)
+                    return m_shards[k];
+            }
+            if (!readNext())
+                break;  // every shard is claimed: k is being read
+        }
+        std::unique_lock<std::mutex> lock(m_mutex);
+        m_ready.wait(lock, [&] { return bool(m_shards[k].opened); });
+        return m_shards[k];
+    }
+
+private:
+    static constexpr std::size_t kMaxWorkers = 3;
+
+    /// Claims the next shard and reads it; false when none is left.
+    bool readNext()
+    {
+        const std::size_t k = m_next.fetch_add(1);
+        if (k >= m_paths.size())
+            return false;
+        Shard s = read(m_paths[k]);
+        {
+            std::lock_guard<std::mutex> lock(m_mutex);
+            m_shards[k] = std::move(s);
+        }
+        m_ready.notify_all();
+        return true;
+    }
+
+    Shard read(const QString& path) const
+    {
+        Shard s;
+        try {
+            auto opened = openFile(path);
+            if (opened) {
+                s.where.reserve(opened->header.tensors.size());
+                const ShardIndex::Mapping* last = nullptr;
+                for (const HeaderTensor& t : opened->header.tensors) {
+                    last = m_map.findAfter(t.name, last);
+                    s.where.push_back(last);
+                }
+            }
+            s.opened = std::move(opened);
+        } catch (const std::bad_alloc&) {
+            s.where.clear();
+            s.opened = Result<OpenedFile>::failure(
+                ErrorKind::Limit, QStringLiteral("'%1' cannot be opened: out of memory").arg(fileLabel(path)));
+        }
+        return s;
+    }
+
+    const ShardIndex& m_map;
+    const std::vector<QString> m_paths;
+    const LoadOptions& m_options;
+    std::vector<Shard> m_shards;
+    std::atomic<std::size_t> m_next{0};
+    std::atomic<bool> m_stop{false};
+    std::mutex m_mutex;
+    std::condition_variable m_ready;
+    std::vector<std::thread> m_threads;  // last: started once everything else is
+};
+
 }  // namespace
 
 bool isShardIndex(const QString& path)
@@ -416,23 +526,31 @@ LoadResult loadSharded(const QString& indexPath, const LoadOptions& options)
     index->entries.reserve(parsed->weightMap.size());
     index->storages.reserve(parsed->weightMap.size());
     std::unordered_set<std::string> unlisted;
-    int done = 0;
-    for (const std::uint32_t id : plan->order) {
+    std::vector<QString> paths;
+    paths.reserve(plan->order.size());
+    for (const std::uint32_t id : plan->order)
+        paths.push_back(folder.filePath(parsed->shards[id].text));
+    ShardReader reader(parsed.value(), paths, options);
+    for (std::size_t k = 0; k < plan->order.size(); ++k) {
+        const std::uint32_t id = plan->order[k];
         const QString& shard = parsed->shards[id].text;
         const auto& names = plan->members[id];
         if (cancelled(options))
             return LoadResult::failure(ErrorKind::Cancelled, cancelledMessage(indexPath));
-        report(options, double(done) / double(plan->order.size()), QStringLiteral("Reading shard %1").arg(shard));
-        index->sourceFiles << folder.filePath(shard);
-        auto opened = openFile(folder.filePath(shard));
+        report(options, double(k) / double(plan->order.size()), QStringLiteral("Reading shard %1").arg(shard));
+        index->sourceFiles << paths[k];
+        ShardReader::Shard& read = reader.get(k);
+        Result<OpenedFile>& opened = *read.opened;
         if (!opened)
             return LoadResult::failure(
                 opened.kind(),
                 QStringLiteral("Sharded checkpoint '%1': shard '%2' (%3 tensors in weight_map) cannot be read: %4")
                     .arg(argText(indexName), argText(shard), argText(names.size()), argText(opened.error())));
-        if (auto st = addShard(*index, spans, unlisted, parsed.value(), id, names, opened.value(), indexName); !st)
+        if (auto st =
+                addShard(*index, spans, unlisted, parsed.value(), id, names, opened.value(), read.where, indexName);
+            !st)
             return LoadResult::failureFrom(st);
-        ++done;
+        read = ShardReader::Shard();  // its tensors are the index's now
     }
     if (cancelled(options))
         return LoadResult::failure(ErrorKind::Cancelled, cancelledMessage(indexPath));
