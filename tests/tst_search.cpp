@@ -83,7 +83,10 @@ private Q_SLOTS:
     void corpusAgreesWithReference();
     void corpusPrefilterEdgeCases_data();
     void corpusPrefilterEdgeCases();
+    void corpusEndingEdgeCases_data();
+    void corpusEndingEdgeCases();
     void corpusKeepsUndecided();
+    void corpusRulesOutByTheEnd();
     void searchMatchesFromCorpus();
 };
 
@@ -664,6 +667,78 @@ void TestSearch::corpusPrefilterEdgeCases()
     QVERIFY(matched > 0);
 }
 
+void TestSearch::corpusEndingEdgeCases_data()
+{
+    // Each: a regular expression that ends with `$` (or looks as if), whose end a careless
+    // check of the names' last characters would get wrong, and names of which some match.
+    QTest::addColumn<QString>("pattern");
+    QTest::addColumn<bool>("caseSensitive");
+    QTest::addColumn<QStringList>("names");
+    const QStringList words{"a1", "a1\n", "a1\n\n",  "a12", "ab",     "a\n",  "A1",      "a",     "1",
+                            "",   "a_",   "a ",      "a\t", "a1\r\n", "a1\r", "\u00e91", "a.",    "a$",
+                            "k",  "K",    "x\u212a", "xk",  "b1",     "7\n",  "a\u00e9", "a\x1b", "(a)1"};
+    const auto row = [&](const char* name, const char* pattern, bool cs) {
+        QTest::newRow(name) << QString::fromUtf8(pattern) << cs << words;
+    };
+    row("digit at the end", "\\d$", true);
+    row("digit before a final newline", "a\\d$", true);
+    row("anything then a digit, ignoring case", "^a.*\\d$", false);
+    row("caseless letter at the end", "A1$", false);
+    row("caseless k at the end folds from the Kelvin sign", "x.*k$", false);
+    row("k at the end, case-sensitive", "k$", true);
+    row("word character", "\\w$", true);
+    row("space character", "a\\s$", true);
+    row("newline escape before the end", "a\\n$", true);
+    row("tab escape", "\\t$", true);
+    row("escape escape", "a\\e$", true);
+    row("literal dollar", "a\\$", true);
+    row("literal dollar at the end", "a\\$$", true);
+    row("quoted dot", "a\\.$", true);
+    row("dot", "a.$", true);
+    row("repeated digit", "a\\d+$", true);
+    row("lazy repeated digit", "a\\d+?$", true);
+    row("starred digit", "a\\d*$", true);
+    row("optional digit", "a\\d?$", true);
+    row("no digit", "a\\d{0}$", true);
+    row("two digits", "a\\d{2}$", true);
+    row("one or two digits", "a\\d{1,2}$", true);
+    row("zero or more digits, counted", "a\\d{0,2}$", true);
+    row("group before the end", "(a|b)1$", true);
+    row("group at the end", "a(1|b)$", true);
+    row("class before the end", "a[0-9]$", true);
+    row("non-digit", "a\\D$", true);
+    row("non-ASCII before a digit", "\u00e91$", true);
+    row("non-ASCII at the end", "a\u00e9$", true);
+    row("hex escape", "a\\x31$", true);
+    row("two dollars", "1$$", true);
+    row("dollar in a group", "(1$)", true);
+    row("dollar before more", "1$\\n?", true);
+    row("word boundary before the end", "1\\b$", true);
+    row("multi-line", "(?m)a1$", true);
+    row("carriage return newlines", "(*CR)a1$", true);
+    row("any newline", "(*ANY)a1$", true);
+    row("alternation at top level", "b1$|ab$", true);
+    row("absolute end", "a1\\z", true);
+    row("end or before a final newline", "a1\\Z", true);
+    row("literal parenthesis", "\\)1$", true);
+}
+
+void TestSearch::corpusEndingEdgeCases()
+{
+    QFETCH(QString, pattern);
+    QFETCH(bool, caseSensitive);
+    QFETCH(QStringList, names);
+    const NameMatcher m(SearchQuery{MatchMode::Regex, pattern, caseSensitive});
+    QVERIFY2(m.isValid(), qPrintable(m.errorString()));
+    std::vector<std::string> utf8;
+    for (const QString& n : names)
+        utf8.push_back(n.toStdString());
+    int matched = 0;
+    const QString diff = compareWithReference(utf8, m, &matched);
+    QVERIFY2(diff.isEmpty(), qPrintable(diff));
+    QVERIFY(matched > 0);
+}
+
 void TestSearch::corpusKeepsUndecided()
 {
     // The match limit: Undecided on the corpus path as on the per-name one.
@@ -689,6 +764,25 @@ void TestSearch::corpusKeepsUndecided()
     QCOMPARE(u.undecided, (std::vector<int>{0, 1}));
 }
 
+void TestSearch::corpusRulesOutByTheEnd()
+{
+    // A pattern that ends with `$` after a digit: the corpus path rules out, before PCRE2 runs,
+    // every name that does not end with one, even one PCRE2 gives up on (the per-name path's
+    // Undecided); the names that end with a digit still go to PCRE2, which may give up too.
+    const std::string hard = std::string(40, 'a') + "!";
+    const std::vector<std::string> names{hard, hard + "x1", "!1", "ab1\n", "zzz"};
+    const ModelIndex idx = makeIndexUtf8(names);
+    for (const bool cs : {true, false}) {
+        const NameMatcher m(
+            {MatchMode::Regex, cs ? QStringLiteral("(?:(a+)+b|!)\\d$") : QStringLiteral("(?:(A+)+B|!)\\d$"), cs});
+        const SearchResult perName = searchModel(idx, m);
+        QCOMPARE(perName.entries, (std::vector<int>{2, 3}));
+        QCOMPARE(perName.undecided, (std::vector<int>{0, 1}));
+        const SearchResult r = searchModel(NameCorpus(idx), m);
+        QCOMPARE(r.entries, (std::vector<int>{2, 3}));
+        QCOMPARE(r.undecided, std::vector<int>{1});
+    }
+}
 void TestSearch::searchMatchesFromCorpus()
 {
     const ModelIndex idx = makeIndex(kNames);

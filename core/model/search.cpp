@@ -194,7 +194,7 @@ NameMatcher::NameMatcher(const SearchQuery& query) : m_query(query), m_utf8Patte
     // UTF-16, except \C (one code unit, a byte here), so any "\C" keeps to Qt; so does a
     // pattern that UTF-8 cannot hold (a lone surrogate).
     if (m_utf8Pattern.find("\\C") == std::string::npos && utf8ToQString(m_utf8Pattern) == query.pattern) {
-        m_regex8 = Regex8::compile(kMatchLimit.toStdString() + m_utf8Pattern, !query.caseSensitive);
+        m_regex8 = Regex8::compile(m_utf8Pattern, !query.caseSensitive, kMatchLimit.toStdString());
         if (m_regex8)
             m_literals = requiredLiterals(m_utf8Pattern, !query.caseSensitive);
     }
@@ -449,9 +449,18 @@ SearchResult searchModel(const NameCorpus& corpus, const NameMatcher& matcher)
             if (!matcher.m_regex8)
                 break;
             // A name that is not UTF-8 goes to QRegularExpression, which reads its bad bytes
-            // as U+FFFD: apart as well.
+            // as U+FFFD: apart as well. A pattern that ends with `$` after known characters
+            // (`.*\d$`) rules out, before PCRE2 is run, the names that do not end with them:
+            // PCRE2 would try every place to end `.*` (ASCII names when folding, any UTF-8
+            // name when not, which is what reaches here).
             scan(
-                rarest(matcher.m_literals), [&](int i) { return matcher.matchRegexUtf8(corpus.name(i), true); },
+                rarest(matcher.m_literals),
+                [&](int i) {
+                    const std::string_view name = corpus.name(i);
+                    if (!matcher.m_regex8->mayEndAt(name))
+                        return MatchResult::NoMatch;
+                    return matcher.matchRegexUtf8(name, true);
+                },
                 [&](int i) { return nonAsciiIfFolding(i) || !corpus.isUtf8(i); });
             return out;
     }

@@ -45,6 +45,8 @@ const std::vector<std::string> kNames{
     "\xef\xbb\xbfweight",                        // leading U+FEFF
     "x\ny\tz\x1b[31m",
     "%1%2.%3",
+    "layers.17\n",  // a digit before a final newline: `$` matches before it
+    "x.k1",
 };
 
 }  // namespace
