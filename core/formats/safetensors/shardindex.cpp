@@ -130,7 +130,8 @@ public:
         }
         std::unordered_set<std::string> keys;
         std::unordered_map<std::string, std::uint32_t> shardIds;  // a shard's file name -> index
-        std::string value;
+        std::string_view value;  // a string member's value: in the text, or in valueScratch
+        std::string valueScratch;
         std::string lastShardName;                     // the shard of the previous entry
         std::uint32_t lastShard = ShardIndex::kEmpty;  // and its index
         const bool ok = m_json.readObject([&](std::string&& key) {
@@ -153,7 +154,7 @@ public:
                 ShardIndex::Shard shard;
                 shard.isString = m_json.at('"');
                 if (shard.isString) {
-                    if (!m_json.parseString(value))
+                    if (!m_json.parseStringView(value, valueScratch))
                         return false;
                 } else if (!m_json.skipValue(&shard.text)) {
                     return false;
@@ -163,17 +164,17 @@ public:
                     if (shard.isString && lastShard != ShardIndex::kEmpty && value == lastShardName) {
                         id = lastShard;  // writers list a shard's tensors together
                     } else if (shard.isString) {
-                        const auto it = shardIds.find(value);
+                        const auto it = shardIds.find(std::string(value));
                         if (it != shardIds.end()) {
                             id = it->second;
                         } else {
                             id = std::uint32_t(index.shards.size());
-                            shard.text = qs(value);
+                            shard.text = utf8ToQString(value);
                             index.shards.push_back(std::move(shard));
-                            shardIds.emplace(value, id);
+                            shardIds.emplace(std::string(value), id);
                         }
                         lastShard = id;
-                        lastShardName = value;
+                        lastShardName.assign(value);
                     } else {
                         id = std::uint32_t(index.shards.size());
                         index.shards.push_back(std::move(shard));
@@ -185,7 +186,7 @@ public:
                     }
                     index.weightMap.push_back(ShardIndex::Mapping{name, id, m_seq});
                 } else {
-                    const QString text = shard.isString ? qs(value) : shard.text;
+                    const QString text = shard.isString ? utf8ToQString(value) : shard.text;
                     index.metadataEntries.push_back(MetadataEntry{"metadata." + std::string(member),
                                                                   shard.isString ? "str" : jsonValueType(text),
                                                                   text.toStdString()});

@@ -223,6 +223,19 @@ bool StrictReader::parseStringView(std::string_view& out, std::string& scratch)
         return syntax("expected a string");
     const char* start = m_p + 1;
     const char* p = start;
+    // Eight bytes at a time while none is '"', '\\' or a control character (SWAR: a byte's high
+    // bit set in `hit` when it is one of them).
+    constexpr std::uint64_t kOnes = 0x0101010101010101u, kHigh = 0x8080808080808080u;
+    while (m_end - p >= 8) {
+        std::uint64_t w;
+        std::memcpy(&w, p, 8);
+        const std::uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+        const std::uint64_t hit =
+            ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash) | ((w - kOnes * 0x20) & ~w);
+        if (hit & kHigh)
+            break;
+        p += 8;
+    }
     while (p != m_end && *p != '"' && *p != '\\' && std::uint8_t(*p) >= 0x20)
         ++p;
     if (p != m_end && *p == '"') {
