@@ -10,7 +10,9 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 
 using namespace paramscope;
 using namespace paramscope::test;
@@ -112,6 +114,7 @@ private Q_SLOTS:
     void badFiles_data();
     void badFiles();
     void shardWithUnlistedTensorWarns();
+    void shardCopiesAreIgnored();
     void endBoundsCheck_data();
     void endBoundsCheck();
     void truncatedWhileOpen();
@@ -131,6 +134,12 @@ void TestSafetensors::matchesTruth_data()
                                  << "all_dtypes.json" << int(ModelFormat::Safetensors);
     QTest::newRow("sharded") << "sharded/model.safetensors.index.json"
                              << "sharded.json" << int(ModelFormat::ShardedSafetensors);
+    // The same checkpoint, its index's names (and one shard's) written with \u escapes.
+    QTest::newRow("sharded, escaped names") << "sharded_escaped/model.safetensors.index.json"
+                                            << "sharded.json" << int(ModelFormat::ShardedSafetensors);
+    // Nine shards: read by worker threads ahead of the one adding them, added in shard order.
+    QTest::newRow("many shards") << "many_shards/model.safetensors.index.json"
+                                 << "many_shards.json" << int(ModelFormat::ShardedSafetensors);
 }
 
 void TestSafetensors::matchesTruth()
@@ -423,6 +432,20 @@ void TestSafetensors::badFiles_data()
                                    << "it has no \"weight_map\" object";
     QTest::newRow("tensor listed twice") << "bad/sharded/duplicate_entry/model.safetensors.index.json"
                                          << "the tensor 'lm_head.weight' is listed twice in weight_map";
+    QTest::newRow("tensor listed twice, once escaped") << "bad/sharded/duplicate_escaped/model.safetensors.index.json"
+                                                       << "the tensor 'lm_head.weight' is listed twice in weight_map";
+    // The first missing name in name order, whatever order weight_map lists them in.
+    QTest::newRow("shard lacks three listed tensors")
+        << "bad/sharded/missing_tensors/model.safetensors.index.json"
+        << "weight_map puts 'aa.ghost' in shard 'model-00001-of-00003.safetensors', but that shard does not contain "
+           "it (nor 2 other listed tensors)";
+    QTest::newRow("shard that is no file name") << "bad/sharded/null_shard/model.safetensors.index.json"
+                                                << "weight_map entry 'aa.w' is null, not a shard file name";
+    // Shards 5 and 8 of 9 corrupt: shard 5 is named, however the threads took them.
+    QTest::newRow("corrupt shards of many")
+        << "bad/sharded/corrupt_of_many/model.safetensors.index.json"
+        << "shard 'model-00005-of-00009.safetensors' (3 tensors in weight_map) cannot be read: "
+           "'model-00005-of-00009.safetensors' is not a valid safetensors file: the header is not valid JSON";
 }
 
 void TestSafetensors::badFiles()
@@ -483,6 +506,38 @@ void TestSafetensors::shardWithUnlistedTensorWarns()
     const auto truth = readJson(st(QStringLiteral("sharded.json"))).value(QStringLiteral("entries")).toArray();
     QCOMPARE(int(idx.entries.size()), truth.size());
     QVERIFY(idx.findEntry("model.norm.weight") >= 0);
+}
+
+void TestSafetensors::shardCopiesAreIgnored()
+{
+    // Both shards hold 'b.y' (weight_map: the second) and 'd.w' (not listed): the first
+    // shard's 'd.w' is listed with a warning, the other copies are left out with one each.
+    const auto r = loadModel(st(QStringLiteral("shared_copies/model.safetensors.index.json")));
+    QVERIFY2(r.ok(), qPrintable(r.error()));
+    const ModelIndex& idx = *r.value();
+    const QString first = QStringLiteral("model-00001-of-00002.safetensors");
+    const QString second = QStringLiteral("model-00002-of-00002.safetensors");
+    QCOMPARE(idx.warnings,
+             (QStringList{QStringLiteral("Shard '%1' also holds 'b.y', which weight_map puts in '%2'; that copy is "
+                                         "ignored")
+                              .arg(first, second),
+                          QStringLiteral("Shard '%1' holds 'd.w', which weight_map does not list").arg(first),
+                          QStringLiteral("Shard '%1' also holds 'd.w', which weight_map puts in ''; that copy is "
+                                         "ignored")
+                              .arg(second)}));
+    std::vector<std::string> names;
+    for (const TensorEntry& e : idx.entries)
+        names.push_back(e.name);
+    QCOMPARE(names, (std::vector<std::string>{"a.x", "d.w", "b.y", "c.z"}));
+    const auto value = [&](const char* name) {
+        const auto bytes = idx.contiguousBytes(idx.findEntry(name));
+        float v[2] = {};
+        std::memcpy(v, bytes->data(), std::min<size_t>(bytes->size(), sizeof v));
+        return std::vector<float>(v, v + bytes->size() / sizeof(float));
+    };
+    QCOMPARE(value("b.y"), (std::vector<float>{5.0f, 6.0f}));  // the second shard's
+    QCOMPARE(value("d.w"), (std::vector<float>{3.0f}));        // the first shard's
+    QCOMPARE(QFileInfo(idx.sourceFiles[idx.entries[2].sourceFile]).fileName(), second);
 }
 
 void TestSafetensors::truncatedWhileOpen()
