@@ -2,9 +2,11 @@
 // limit (approximate quantiles within their stated bound, histogram counts against a direct
 // count), extreme ranges, the AVX2 kernel set against the baseline one (byte-identical
 // output of paramscope-cli), and int64/uint64 beyond 2^53 against Python's exact integers
-// (tests/fixtures/make_stats_fixtures.py).
+// (tests/fixtures/make_stats_fixtures.py). Pass 1's fine cells (float32 above the limit)
+// against pass 3's, which they replace when their windows hold every order statistic.
 #include "formats/loader.h"
 #include "stats/stats.h"
+#include "stats/wide_p.h"  // FineCellsProbe: which way the fine cells were counted
 #include "statstestutil.h"
 #include "testutil.h"
 
@@ -320,6 +322,118 @@ private Q_SLOTS:
             QVERIFY(std::isinf(r->l2));  // the sum of squares overflows: reported as +Inf, never NaN
             QVERIFY(!std::isnan(r->std));
         }
+    }
+
+    // Above the exact limit, float32 counts the fine cells of the quantiles in pass 1,
+    // inside windows a sample predicts; when the quantiles fall outside them, pass 3 counts
+    // them as before. Either way the results are those of pass 3 alone, bit for bit, and
+    // within their bound of the exact quantiles.
+    void pass1FineCells_data()
+    {
+        QTest::addColumn<QString>("data");
+        QTest::addColumn<int>("dtype");
+        QTest::addColumn<bool>("fromPass1");  // expected: pass 3 skipped
+        const int f32 = int(DType::Float32);
+        QTest::newRow("normal") << "normal" << f32 << true;
+        QTest::newRow("normal, many chunks") << "big" << f32 << true;
+        QTest::newRow("just above the limit") << "tiny" << f32 << true;
+        QTest::newRow("ties: eight values") << "ties" << f32 << true;
+        QTest::newRow("NaN and Inf") << "nonfinite" << f32 << true;
+        QTest::newRow("sorted") << "sorted" << f32 << true;
+        QTest::newRow("all negative") << "negative" << f32 << true;
+        // Cells 2^-140 wide: float32 arithmetic cannot find them, so pass 3 does.
+        QTest::newRow("subnormal: pass 3") << "subnormal" << f32 << false;
+        QTest::newRow("strided x[::2]") << "strided" << f32 << true;
+        QTest::newRow("transposed") << "transposed" << f32 << true;
+        QTest::newRow("sample misleads the windows") << "misleading" << f32 << false;
+        QTest::newRow("float64: pass 3") << "normal" << int(DType::Float64) << false;
+    }
+    void pass1FineCells()
+    {
+        QFETCH(QString, data);
+        QFETCH(int, dtype);
+        QFETCH(bool, fromPass1);
+        const DType dt = DType(dtype);
+        std::mt19937_64 rng(23);
+        std::normal_distribution<double> nd(-2.0, 5.0);
+        std::vector<double> vals(data == QLatin1String("big")    ? 3000017
+                                 : data == QLatin1String("tiny") ? 1001
+                                                                 : 200003);
+        std::vector<std::int64_t> shape, strides;
+        for (auto& x : vals)
+            x = nd(rng);
+        if (data == QLatin1String("ties")) {
+            for (auto& x : vals)
+                x = double(std::int64_t(std::fabs(x)) % 8) * 0.5;
+        } else if (data == QLatin1String("nonfinite")) {
+            for (size_t i = 0; i < vals.size(); i += 97)
+                vals[i] = i % 3 == 0 ? qQNaN() : i % 3 == 1 ? qInf() : -qInf();
+        } else if (data == QLatin1String("sorted")) {
+            std::sort(vals.begin(), vals.end());
+        } else if (data == QLatin1String("negative")) {
+            for (auto& x : vals)
+                x = -std::fabs(x) - 1000.0;
+        } else if (data == QLatin1String("subnormal")) {
+            for (auto& x : vals)
+                x = x * 1e-39;  // float32 subnormals
+        } else if (data == QLatin1String("misleading")) {
+            // The sample reads runs of 16 at (i + 0.5) * 64 for i < 8192: those hold values
+            // over [0, 1], so its range covers every value (pass 1's coarse cells are kept),
+            // but all the others lie in [0, 0.1], far from where it puts the quantiles.
+            vals.resize(8192 * 64 + 16);
+            std::uniform_real_distribution<double> u(0.0, 1.0);
+            for (size_t j = 0; j < vals.size(); ++j)
+                vals[j] = j % 64 >= 32 && j % 64 < 48 ? u(rng) : u(rng) * 0.1;
+        }
+        if (dt == DType::Float32)
+            for (auto& x : vals)
+                x = double(float(x));
+        OwnedView ov =
+            dt == DType::Float32 ? makeView(std::vector<float>(vals.begin(), vals.end()), dt) : makeView(vals, dt);
+        if (data == QLatin1String("strided")) {
+            std::vector<float> twice(vals.size() * 2, 1e30f);  // outside every window
+            for (size_t i = 0; i < vals.size(); ++i)
+                twice[2 * i] = float(vals[i]);
+            ov = makeView(twice, dt, {std::int64_t(vals.size())}, {2});
+        } else if (data == QLatin1String("transposed")) {
+            vals.resize(400 * 500);
+            ov = makeView(std::vector<float>(vals.begin(), vals.end()), dt, {500, 400}, {1, 500});
+        }
+        StatsOptions o;
+        o.exactQuantileLimit = 1000;
+        stats_internal::FineCellsProbe& probe = stats_internal::fineCellsProbe();
+        probe.noPass1Fine = false;
+        const std::int64_t before1 = probe.fromPass1, before3 = probe.pass3;
+        auto a = computeStats(ov.view, o);
+        QVERIFY(a.ok());
+        QCOMPARE(probe.fromPass1 - before1, fromPass1 ? 1 : 0);
+        QCOMPARE(probe.pass3 - before3, fromPass1 ? 0 : 1);
+        probe.noPass1Fine = true;
+        auto b = computeStats(ov.view, o);
+        probe.noPass1Fine = false;
+        QVERIFY(b.ok());
+        QCOMPARE(probe.pass3 - before3, fromPass1 ? 1 : 2);
+        QVERIFY(a->quantiles.approximate && b->quantiles.approximate);
+        for (size_t i = 0; i < 5; ++i)
+            QCOMPARE(num(a->quantiles.values[i]), num(b->quantiles.values[i]));
+        QCOMPARE(num(a->quantiles.errorBound), num(b->quantiles.errorBound));
+        QCOMPARE(a->histogram.edges, b->histogram.edges);
+        QCOMPARE(a->histogram.counts, b->histogram.counts);
+        QCOMPARE(a->finite, b->finite);
+        QCOMPARE(a->nan, b->nan);
+        QCOMPARE(num(a->mean), num(b->mean));
+        QCOMPARE(num(a->std), num(b->std));
+        // Against the exact quantiles of the same view.
+        o.exactQuantileLimit = std::int64_t(1) << 24;
+        auto exact = computeStats(ov.view, o);
+        QVERIFY(exact.ok() && !exact->quantiles.approximate);
+        for (size_t i = 0; i < 5; ++i)
+            QVERIFY2(
+                std::fabs(exact->quantiles.values[i] - a->quantiles.values[i]) <= a->quantiles.errorBound * (1 + 1e-9),
+                qPrintable(QStringLiteral("q%1: exact %2 approx %3 bound %4")
+                               .arg(i)
+                               .arg(num(exact->quantiles.values[i]), num(a->quantiles.values[i]),
+                                    num(a->quantiles.errorBound))));
     }
 
     // The AVX2 loops and the baseline ones (what a machine without AVX2 runs) must give

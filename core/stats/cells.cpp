@@ -48,6 +48,92 @@ std::optional<Cells> speculativeCells(double lo, double hi)
     return makeCells(e, lo - margin, kSpecCells, std::max(std::fabs(lo), std::fabs(hi)) + 2 * margin);
 }
 
+std::optional<SpecFine> speculativeFine(const Cells& spec, const std::vector<double>& sample)
+{
+    if (!spec.floats || sample.empty())
+        return std::nullopt;
+    SpecFine sf;
+    Cells& f = sf.cells;
+    f.e = spec.e - kSpecFineShift;
+    f.scale = std::ldexp(1.0, -f.e);
+    f.origin = spec.origin * double(1 << kSpecFineShift);
+    f.limit = spec.limit << kSpecFineShift;
+    // As makeCells: the scale a normal float, fine cell numbers of values inside spec
+    // within int32, and those of values outside it never wrapping into [0, limit).
+    f.floats = f.e >= -120 && std::fabs(f.origin) < 0x1p30;
+    if (!f.floats)
+        return std::nullopt;
+    // The sample's counts per coarse cell; the windows take the coarse cells between the
+    // sample's ranks q -+ 5 standard errors of each level, and one more cell on each side.
+    std::vector<std::int64_t> counts(size_t(spec.limit) + 1, 0);
+    for (double x : sample) {
+        const double t = spec.cellFloor(x) - spec.origin;
+        ++counts[t >= 0 && t < double(spec.limit) ? size_t(t) : size_t(spec.limit)];
+    }
+    std::vector<std::int64_t> cum(counts.size(), 0);  // cum[j]: sample values before cell j
+    for (size_t j = 1; j < counts.size(); ++j)
+        cum[j] = cum[j - 1] + counts[j - 1];
+    const auto m = double(sample.size());
+    auto cellOf = [&](double q) {
+        const auto k = std::int64_t(std::clamp(q, 0.0, 1.0) * (m - 1));
+        return std::int64_t(std::upper_bound(cum.begin(), cum.end(), k) - cum.begin()) - 1;
+    };
+    std::vector<std::pair<std::int64_t, std::int64_t>> cells;  // coarse cells [lo, hi]
+    for (double q : StatsQuantiles::kLevels) {
+        const double d = 5.0 * std::sqrt(q * (1 - q) / m) + 1.0 / m;
+        const std::int64_t lo = std::max<std::int64_t>(0, cellOf(q - d) - 1);
+        const std::int64_t hi = std::min<std::int64_t>(spec.limit - 1, cellOf(q + d) + 1);
+        cells.emplace_back(lo, hi);
+    }
+    std::sort(cells.begin(), cells.end());
+    for (const auto& [lo, hi] : cells) {
+        auto& t = sf.windows;
+        const auto flo = std::int32_t(lo << kSpecFineShift), fhi = std::int32_t((hi + 1) << kSpecFineShift);
+        if (t.count > 0 && t.lo[size_t(t.count - 1)] + t.len[size_t(t.count - 1)] >= flo) {
+            const std::int32_t end = std::max(t.lo[size_t(t.count - 1)] + t.len[size_t(t.count - 1)], fhi);
+            t.len[size_t(t.count - 1)] = end - t.lo[size_t(t.count - 1)];
+        } else {
+            t.lo[size_t(t.count)] = flo;
+            t.len[size_t(t.count)] = fhi - flo;
+            ++t.count;
+        }
+    }
+    return sf;
+}
+
+bool fineCountsFromSpec(const SpecFine& sf, const std::vector<std::int64_t>& specCounts, const Cells& fine,
+                        const Targets& target, std::vector<std::int64_t>& out)
+{
+    const int k = fine.e - sf.cells.e;  // each fine cell is 2^k of sf's
+    if (k < 0 || k > 30)
+        return false;
+    const auto fineOrigin = std::int64_t(fine.origin), sfOrigin = std::int64_t(sf.cells.origin);
+    // The interval of sf's cells making up fine cells [lo, lo + len).
+    auto span = [&](std::int32_t lo, std::int32_t len) {
+        const std::int64_t per = std::int64_t(1) << k;
+        return std::make_pair((fineOrigin + lo) * per - sfOrigin, (fineOrigin + lo + len) * per - sfOrigin);
+    };
+    for (int j = 0; j < target.count; ++j) {
+        const auto [b, e] = span(target.lo[size_t(j)], target.len[size_t(j)]);
+        bool inside = false;
+        for (int w = 0; w < sf.windows.count && !inside; ++w)
+            inside = b >= sf.windows.lo[size_t(w)] &&
+                     e <= std::int64_t(sf.windows.lo[size_t(w)]) + sf.windows.len[size_t(w)];
+        if (!inside)
+            return false;
+    }
+    out.assign(size_t(fine.limit) + 1, 0);
+    for (int j = 0; j < target.count; ++j)
+        for (std::int32_t r = target.lo[size_t(j)]; r < target.lo[size_t(j)] + target.len[size_t(j)]; ++r) {
+            const auto [b, e] = span(r, 1);
+            std::int64_t c = 0;
+            for (std::int64_t i = b; i < e; ++i)
+                c += specCounts[size_t(i)];
+            out[size_t(r)] = c;
+        }
+    return true;
+}
+
 /// Cells of width 2^e from the one holding min to the one holding max (numbered with
 /// cellFloor, like every value they will count).
 std::optional<Cells> cellsSpanning(int e, double min, double max)

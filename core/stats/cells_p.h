@@ -83,6 +83,30 @@ enum class CellsOut { All, Targets };
 /// range spans at most kSampleSpan of the kSpecCells cells, with room on both sides.
 std::optional<Cells> speculativeCells(double lo, double hi);
 
+/// Fine cells counted inside pass 1 (float32 with float cells only), so that pass 3 is
+/// not needed when they hold every order statistic the quantiles want. They are
+/// kSpecFineShift bits finer than the coarse cells `spec` counts (the finest width fine
+/// cells over [min, max] can have: the range spans at least the sample's, so its fine
+/// cells of at most kFineCells are never narrower), numbered from spec's first cell, so
+/// each value's coarse cell is its fine cell shifted right. Only the fine cells inside
+/// `windows` (whole coarse cells around where the sample puts the quantiles) are counted;
+/// when pass 3's targets fall outside them, pass 3 runs as before.
+constexpr int kSpecFineShift = 6;
+struct SpecFine {
+    Cells cells;      // limit = spec.limit << kSpecFineShift
+    Targets windows;  // intervals of `cells`, at most five, each whole coarse cells
+};
+
+/// Pass 1's fine cells for `spec` from the finite values of the sample that predicted it;
+/// nothing when float32 arithmetic cannot find them (see makeCells) or the sample is empty.
+std::optional<SpecFine> speculativeFine(const Cells& spec, const std::vector<double>& sample);
+
+/// Pass 3's counts (of the fine cells in `target`, a table of fine.limit + 1 entries)
+/// summed from pass 1's counts `specCounts` of `sf.cells`, when every target cell is made
+/// of cells inside sf's windows; false (and `out` untouched) otherwise.
+bool fineCountsFromSpec(const SpecFine& sf, const std::vector<std::int64_t>& specCounts, const Cells& fine,
+                        const Targets& target, std::vector<std::int64_t>& out);
+
 /// Cells of width 2^e from the one holding min to the one holding max.
 std::optional<Cells> cellsSpanning(int e, double min, double max);
 

@@ -5,6 +5,7 @@
 //   K::finite(x, n)             sums, min, max, zeros of a block of finite doubles
 //   K::deviations(x, n, mean)   the block's squared deviations about `mean`
 //   K::cellsOfBlock<Out, NI>    cells of a double block; K::cellsOfFloats<Out, NI> of floats
+//   K::fusedCells(p, n, sf, coarse, fine)  pass 1's coarse and windowed fine cells of floats
 //   K::kFloatLoopNeedsFloatCells, K::kIntervalVectors (see cellsChunkBody, makeKernels)
 // Everything here lives in the ISA's own namespace, so the two compilations of these
 // templates never share a symbol; the AVX2 entry points are also `flatten`, which pulls
@@ -53,6 +54,22 @@ int cellsScalar(const std::uint8_t* p, int n, const Cells& c, const Targets* tg,
     return m;
 }
 
+/// The fine cells (of sf.cells) of n floats at p: each value's coarse cell, its fine cell
+/// shifted right, to coarse[0..n); the fine cells inside sf's windows packed into fine;
+/// returns how many of those. The reference version, used for tails and without AVX2.
+inline int fusedCellsScalar(const std::uint8_t* p, int n, const SpecFine& sf, std::int32_t* coarse, std::int32_t* fine)
+{
+    int m = 0;
+    for (int i = 0; i < n; ++i) {
+        std::int32_t r = 0;
+        cellsScalar<CellsOut::All, float>(p + std::int64_t(i) * 4, 1, sf.cells, nullptr, &r);
+        coarse[i] = r >> kSpecFineShift;
+        if (sf.windows.contains(r))
+            fine[m++] = r;
+    }
+    return m;
+}
+
 /// Adds the block x[0..n) to `chunk` (reordering x when it holds NaN or ±Inf).
 template <typename K>
 void addBlock(double* x, int n, Acc& chunk)
@@ -89,12 +106,13 @@ void addBlock(double* x, int n, Acc& chunk)
 /// loop (kBlock elements from `begin`), so the sums are the same.
 template <typename Dec, typename K>
 void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out,
-                    const Cells* coarse, Counters* counts)
+                    const Cells* coarse, Counters* counts, const SpecFine* fine, std::int64_t* fineTable)
 {
     alignas(32) double buf[kBlock];
     alignas(32) std::int32_t cells[kBlock + 8];
     if constexpr (std::is_same_v<Dec, Plain<float>>) {
         if (coarse && coarse->floats) {
+            alignas(32) std::int32_t fineCells[kBlock + 8];
             const bool contiguous = isContiguousRun(L);
             alignas(32) float tile[kBlock];
             Layout T;  // the tile, as a contiguous run
@@ -109,7 +127,14 @@ void pass1ChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::in
                     gather(L, at, at + n, reinterpret_cast<std::uint8_t*>(tile));
                     p = T.base;
                 }
-                counts->add(cells, K::template cellsOfFloats<CellsOut::All, 0>(p, n, *coarse, nullptr, cells));
+                if (fine) {
+                    const int m = K::fusedCells(p, n, *fine, cells, fineCells);
+                    counts->add(cells, n);
+                    for (int i = 0; i < m; ++i)
+                        ++fineTable[fineCells[i]];
+                } else {
+                    counts->add(cells, K::template cellsOfFloats<CellsOut::All, 0>(p, n, *coarse, nullptr, cells));
+                }
                 T.shape[0] = T.numel = n;
                 const auto block = [&](double* x, int m) { addBlock<K>(x, m, out); };
                 if (contiguous)
@@ -174,9 +199,10 @@ void cellsChunkBody(const Layout& L, const Dec& dec, std::int64_t begin, std::in
 
 template <typename Dec, typename K>
 PARAMSCOPE_STATS_ENTRY void pass1Entry(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out,
-                                       const Cells* coarse, Counters* counts)
+                                       const Cells* coarse, Counters* counts, const SpecFine* fine,
+                                       std::int64_t* fineTable)
 {
-    pass1ChunkBody<Dec, K>(L, dec, begin, end, out, coarse, counts);
+    pass1ChunkBody<Dec, K>(L, dec, begin, end, out, coarse, counts, fine, fineTable);
 }
 
 template <typename Dec, typename K>

@@ -18,9 +18,11 @@ namespace paramscope::stats_internal {
 template <typename Dec>
 struct ChunkKernels {
     /// Pass 1: moments and counts into `out`; when `coarse` is given, every value's cell
-    /// counted into `counts` too (the caller made room for end - begin values).
+    /// counted into `counts` too (the caller made room for end - begin values); when
+    /// `fine` is given too (float32 with coarse->floats, coarse being the cells fine was
+    /// made for), the values inside fine's windows counted into fineTable[fine cell].
     void (*pass1)(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, Acc& out, const Cells* coarse,
-                  Counters* counts);
+                  Counters* counts, const SpecFine* fine, std::int64_t* fineTable);
     /// Every value's cell counted into `counts` (the caller made room).
     void (*countCells)(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, const Cells& c,
                        Counters& counts);

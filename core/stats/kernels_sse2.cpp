@@ -98,6 +98,10 @@ struct Kernels {
     {
         return cellsScalar<Out, float>(p, n, c, tg, out);
     }
+    static int fusedCells(const std::uint8_t* p, int n, const SpecFine& sf, std::int32_t* coarse, std::int32_t* fine)
+    {
+        return fusedCellsScalar(p, n, sf, coarse, fine);
+    }
 };
 
 }  // namespace

@@ -5,8 +5,11 @@
 // (cells_p.h), whose edges do not depend on the data: pass 1 itself counts the coarse
 // cells over a range a sample predicts (pass 2 does it when a value falls outside), the
 // automatic histogram is a sum of coarse cells, and pass 3 counts fine cells inside the
-// few coarse cells the quantiles fall in. A given bin count and integer-aligned bins take
-// a pass of their own above the limit. Each pass is one member function of WideStats.
+// few coarse cells the quantiles fall in. For float32, pass 1 counts those fine cells
+// too, inside windows around where the sample puts the quantiles (SpecFine); pass 3 runs
+// only when the quantiles fall outside them, so most tensors take one pass over memory.
+// A given bin count and integer-aligned bins take a pass of their own above the limit.
+// Each pass is one member function of WideStats.
 //
 // Work is cut into fixed chunks of the index space of the layout in storage order
 // (collapseInStorageOrder: a transposed view walks its storage forward) that threads take
@@ -81,15 +84,23 @@ void forFiniteValues(const Layout& L, const Dec& dec, std::int64_t begin, std::i
 constexpr int kSampleRuns = 8192;
 constexpr int kSampleRun = 16;
 
+/// A sample's finite values and their range.
+struct Sample {
+    std::vector<double> values;
+    double lo = 0, hi = 0;
+};
+
 template <typename Dec>
-/// The range of a sample of runs at fixed logical positions (L in logical order, see
-/// collapse), or nothing when too few of them are finite.
-std::optional<std::pair<double, double>> sampleRange(const Layout& L, const Dec& dec)
+/// The finite values of a sample of runs at fixed logical positions (L in logical order,
+/// see collapse) and their range, or nothing when too few of them are finite.
+std::optional<Sample> sampleRange(const Layout& L, const Dec& dec)
 {
     double lo = std::numeric_limits<double>::infinity(), hi = -lo;
     std::int64_t finite = 0;
+    Sample sample;
     alignas(16) double buf[kBlock];
     const std::int64_t runs = std::min<std::int64_t>(kSampleRuns, L.numel / kSampleRun);
+    sample.values.reserve(size_t(runs * kSampleRun));
     for (std::int64_t i = 0; i < runs; ++i) {
         const auto at = std::int64_t((double(i) + 0.5) / double(runs) * double(L.numel - kSampleRun));
         forBlocks(L, dec, at, at + kSampleRun, buf, [&](const double* x, int n) {
@@ -97,13 +108,16 @@ std::optional<std::pair<double, double>> sampleRange(const Layout& L, const Dec&
                 if (std::isfinite(x[j])) {
                     lo = std::min(lo, x[j]);
                     hi = std::max(hi, x[j]);
+                    sample.values.push_back(x[j]);
                     ++finite;
                 }
         });
     }
     if (runs == 0 || finite < runs * kSampleRun / 2)
         return std::nullopt;
-    return std::make_pair(lo, hi);
+    sample.lo = lo;
+    sample.hi = hi;
+    return sample;
 }
 
 /// Per-thread counters summed into one table of n counts.
@@ -208,6 +222,11 @@ private:
     Acc total;
     std::optional<Cells> spec;         // pass 1's coarse cells, from a sample's range
     std::vector<Counters> specCounts;  // per thread, over spec
+
+    std::optional<SpecFine> specFine;                       // pass 1's fine cells (float32), from the same sample
+    std::vector<std::vector<std::int64_t>> specFineCounts;  // per thread, over specFine
+    bool coarseIsSpec = false;                              // pass 1's coarse cells were kept
+
     Progress p1, p2;                   // pass 1; everything after it
     std::optional<Cells> coarse;       // the coarse cells counted (spec, or pass 2's)
     std::vector<std::int64_t> counts;  // per coarse cell
@@ -220,9 +239,14 @@ template <typename Dec>
 bool WideStats<Dec>::pass1()
 {
     if ((o.quantiles || o.histogram) && L.numel > o.exactQuantileLimit)
-        if (const auto range = sampleRange(collapse(v), dec))
-            spec = speculativeCells(range->first, range->second);
+        if (const auto sample = sampleRange(collapse(v), dec)) {
+            spec = speculativeCells(sample->lo, sample->hi);
+            if (spec && std::is_same_v<Dec, Plain<float>> && !fineCellsProbe().noPass1Fine)
+                specFine = speculativeFine(*spec, sample->values);
+        }
     specCounts.assign(spec ? size_t(threads) : 0, Counters(spec ? size_t(spec->limit) + 1 : 0));
+    specFineCounts.assign(specFine ? size_t(threads) : 0,
+                          std::vector<std::int64_t>(specFine ? size_t(specFine->cells.limit) + 1 : 0, 0));
     accs.resize(static_cast<size_t>(chunks));
     p1.o = &o;
     p1.total = chunks;
@@ -231,9 +255,10 @@ bool WideStats<Dec>::pass1()
         const auto [b, e] = chunkRange(c);
         if (spec) {
             specCounts[size_t(t)].make_room(e - b);
-            kernels.pass1(L, dec, b, e, accs[size_t(c)], &*spec, &specCounts[size_t(t)]);
+            kernels.pass1(L, dec, b, e, accs[size_t(c)], &*spec, &specCounts[size_t(t)],
+                          specFine ? &*specFine : nullptr, specFine ? specFineCounts[size_t(t)].data() : nullptr);
         } else {
-            kernels.pass1(L, dec, b, e, accs[size_t(c)], nullptr, nullptr);
+            kernels.pass1(L, dec, b, e, accs[size_t(c)], nullptr, nullptr, nullptr, nullptr);
         }
     });
     if (!ok)
@@ -338,6 +363,7 @@ bool WideStats<Dec>::coarseCellsPass(const Cells& fine, Progress& prog)
             c.pop_back();
             coarse = spec;
             counts = std::move(c);
+            coarseIsSpec = true;
             return true;
         }
     }
@@ -360,6 +386,24 @@ template <typename Dec>
 bool WideStats<Dec>::fineCellsPass(const Cells& fine, Progress& prog)
 {
     const Targets target = quantileTargets(s, *coarse, counts, fine);
+    if (coarseIsSpec && specFine) {
+        // Pass 1 counted the fine cells inside its windows: enough when they hold the targets.
+        std::vector<std::int64_t> sum(size_t(specFine->cells.limit) + 1, 0);
+        for (int w = 0; w < specFine->windows.count; ++w) {
+            const auto lo = size_t(specFine->windows.lo[size_t(w)]);
+            const auto hi = lo + size_t(specFine->windows.len[size_t(w)]);
+            for (const auto& t : specFineCounts)
+                for (size_t i = lo; i < hi; ++i)
+                    sum[i] += t[i];
+        }
+        std::vector<std::int64_t> fineCounts;
+        if (fineCountsFromSpec(*specFine, sum, fine, target, fineCounts)) {
+            ++fineCellsProbe().fromPass1;
+            gridQuantiles(s, *coarse, counts, fine, fineCounts);
+            return true;
+        }
+    }
+    ++fineCellsProbe().pass3;
     std::vector<std::vector<std::int64_t>> ft(size_t(threads), std::vector<std::int64_t>(size_t(fine.limit) + 1, 0));
     if (!parallelFor(chunks, threads, o, prog, [&](int t, std::int64_t c) {
             const auto [b, e] = chunkRange(c);
@@ -493,6 +537,12 @@ Result<TensorStats> WideStats<Dec>::run()
 }
 
 }  // namespace
+
+FineCellsProbe& fineCellsProbe()
+{
+    static FineCellsProbe probe;
+    return probe;
+}
 
 Result<TensorStats> wideStats(const TensorView& v, const Layout& L, const StatsOptions& o, TensorStats s)
 {
