@@ -42,6 +42,10 @@ ViewShape viewNamed(const QString& name)
         return {{1103, 5, 3, 7}, {1, 7 * 1103, 5 * 7 * 1103, 1103}, 0};
     if (name == QLatin1String("slice step 2"))  // x[:, ::2]
         return {{R, (C + 1) / 2}, {C, 2}, 0};
+    if (name == QLatin1String("short rows step 2"))  // [14792, 9][:, ::2]: runs of 5
+        return {{14792, 5}, {9, 2}, 0};
+    if (name == QLatin1String("step 2 to the end"))  // x[::2], its last element the storage's last
+        return {{(kStored + 1) / 2}, {2}, 0};
     if (name == QLatin1String("slice offset step 3"))  // x[2:, 5::3]
         return {{R - 2, (C - 5 + 2) / 3}, {C, 3}, 2 * C + 5};
     if (name == QLatin1String("transposed slice"))  // x.t()[::2, 3:]
@@ -59,9 +63,19 @@ ViewShape viewNamed(const QString& name)
     return {};
 }
 
-const char* const kViews[] = {
-    "transposed", "permute3d",      "permute4d", "slice step 2",         "slice offset step 3",     "transposed slice",
-    "column",     "permuted slice", "broadcast", "broadcast transposed", "broadcast permuted slice"};
+const char* const kViews[] = {"transposed",
+                              "permute3d",
+                              "permute4d",
+                              "slice step 2",
+                              "short rows step 2",
+                              "step 2 to the end",
+                              "slice offset step 3",
+                              "transposed slice",
+                              "column",
+                              "permuted slice",
+                              "broadcast",
+                              "broadcast transposed",
+                              "broadcast permuted slice"};
 
 /// kStored elements of `dt` as bytes: normal values with zeros (both signs), NaN and ±Inf
 /// for the float dtypes; random bit patterns for float16 and bfloat16 (NaN and ±Inf
