@@ -277,25 +277,32 @@ template <typename Dec, typename F>
 void forBlocks(const Layout& L, const Dec& dec, std::int64_t begin, std::int64_t end, double* buf, F&& f)
 {
     int fill = 0;
+    alignas(16) float tile[std::is_same_v<Dec, Plain<float>> ? kBlock : 1];  // a strided run of floats
+    (void)tile;
     forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t stepBytes) {
         std::int64_t i = 0;
         while (i < n) {
             const int take = int(std::min<std::int64_t>(n - i, kBlock - fill));
             const std::uint8_t* q = p + i * stepBytes;
             if constexpr (std::is_same_v<Dec, Plain<float>>) {
-                if (stepBytes == 4) {
-                    // The common case, four floats widened at a time (one vcvtps2pd with
-                    // AVX2, two cvtps2pd without).
+                {
+                    // Four floats widened at a time (one vcvtps2pd with AVX2, two cvtps2pd
+                    // without); a strided run is gathered into `tile` first.
+                    const std::uint8_t* src = q;
+                    if (stepBytes != 4) {
+                        gather4(q, take, stepBytes, reinterpret_cast<std::uint8_t*>(tile));
+                        src = reinterpret_cast<const std::uint8_t*>(tile);
+                    }
                     typedef double V4d __attribute__((vector_size(32)));
                     int j = 0;
                     for (; j + 4 <= take; j += 4) {
-                        F4 f;
-                        std::memcpy(&f, q + std::int64_t(j) * 4, sizeof f);
-                        const V4d d = __builtin_convertvector(f, V4d);
+                        F4 w;
+                        std::memcpy(&w, src + std::int64_t(j) * 4, sizeof w);
+                        const V4d d = __builtin_convertvector(w, V4d);
                         std::memcpy(buf + fill + j, &d, sizeof d);
                     }
                     for (; j < take; ++j)
-                        buf[fill + j] = dec(q + std::int64_t(j) * 4);
+                        buf[fill + j] = dec(src + std::int64_t(j) * 4);
                     fill += take;
                     i += take;
                     if (fill == kBlock) {
