@@ -9,6 +9,7 @@
 #include "model/modelindex.h"
 #include "model/modeltree.h"
 #include "ui/models/modeltreemodel.h"
+#include "testutil.h"
 #include "uitestutil.h"
 #include "ui/modeltreeview.h"
 #include "ui/models/treefilterproxy.h"
@@ -83,6 +84,9 @@ private Q_SLOTS:
     void detailsPaneReflows();
     void modelSummaryMatchesTorch();
     void modulePageCountsLikeTorch();
+    void detailsLeaveATensorTheSearchHides();
+    void warningsButtonListsThem();
+    void caseButtonShowsWhenOn();
     void nameColumnTakesSpareWidth();
     void deepNamesKeepTheirText();
     void searchFiltersLive();
@@ -962,7 +966,7 @@ void TestMainWindow::detailsPaneReflows()
     }
     w.resize(1800, 900);
     QTRY_VERIFY(stats->isGridSideBySide());
-    QCOMPARE(scroll->horizontalScrollBar()->maximum(), 0);
+    QTRY_COMPARE(scroll->horizontalScrollBar()->maximum(), 0);  // once the splitter gave the wider layout its room
 }
 
 // Until the user sizes it, the Name column takes what the other columns leave, and never
@@ -1123,6 +1127,84 @@ void TestMainWindow::modulePageCountsLikeTorch()
     QVERIFY2(status.contains(QStringLiteral("%1 parameter elements (%2 in all)")
                                  .arg(formatCount(root[2].toLongLong()), formatCount(w.modelIndex()->totals().numel))),
              qPrintable(status));
+}
+
+// The details pane never shows a tensor the tree no longer does: a search that hides the
+// current tensor puts the whole model there (and the statistics go).
+void TestMainWindow::detailsLeaveATensorTheSearchHides()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    auto* stats = w.findChild<StatsPanel*>(QStringLiteral("statsPanel"));
+    const int embed = w.modelIndex()->findEntry("embed.weight");
+    w.selectEntry(embed);
+    QCOMPARE(w.detailsPanel()->currentNode(), w.modelTree()->nodeForEntry(embed));
+    QTRY_VERIFY_WITH_TIMEOUT(stats->currentStats(), 20000);
+    w.searchEdit()->setText(QStringLiteral("bias"));
+    w.flushSearch();
+    QTRY_COMPARE(w.detailsPanel()->currentNode(), ModelTree::root());
+    QCOMPARE(w.detailsPanel()->findChild<QWidget*>(QStringLiteral("modulePage"))->isVisible(), true);
+    QCOMPARE(w.detailsPanel()->findChild<ElidedLabel*>(QStringLiteral("moduleNameLabel"))->fullText(),
+             QStringLiteral("Whole model"));
+    QVERIFY(!stats->currentStats());
+    // A search that keeps it shown keeps it in the details.
+    w.searchEdit()->clear();
+    w.flushSearch();
+    w.selectEntry(embed);
+    w.searchEdit()->setText(QStringLiteral("embed"));
+    w.flushSearch();
+    QTest::qWait(50);
+    QCOMPARE(w.detailsPanel()->currentNode(), w.modelTree()->nodeForEntry(embed));
+}
+
+// A file the loader had to skip things in: the status bar's button says how many warnings,
+// and clicking it lists every one of them.
+void TestMainWindow::warningsButtonListsThem()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, fixture(QStringLiteral("checkpoints/training_checkpoint.pt"))));
+    const QStringList warnings = w.modelIndex()->warnings;
+    QVERIFY(!warnings.isEmpty());
+    QVERIFY2(warnings.join(QLatin1Char(' ')).contains(QStringLiteral("allow-list")), qPrintable(warnings.join('\n')));
+    auto* button = w.findChild<QToolButton*>(QStringLiteral("modelSummaryButton"));
+    QVERIFY(button && button->isVisible());
+    QCOMPARE(button->text(), warnings.size() == 1 ? QStringLiteral("⚠ 1 warning")
+                                                  : QStringLiteral("⚠ %1 warnings").arg(warnings.size()));
+    button->click();
+    QDialog* dialog = nullptr;
+    QTRY_VERIFY((dialog = w.findChild<QDialog*>(QStringLiteral("modelSummaryDialog"))) != nullptr);
+    auto* list = dialog->findChild<QPlainTextEdit*>(QStringLiteral("warningsList"));
+    QVERIFY(list && list->isVisible());
+    QCOMPARE(list->toPlainText(), warnings.join(QLatin1Char('\n')));
+    dialog->close();
+}
+
+// "Aa" switched on is drawn filled with the palette's highlight; off it is not.
+void TestMainWindow::caseButtonShowsWhenOn()
+{
+    MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto* aa = w.findChild<QToolButton*>(QStringLiteral("caseSensitive"));
+    QVERIFY(aa);
+    const QColor highlight = aa->palette().color(QPalette::Highlight);
+    const auto highlighted = [&](const QImage& img) {
+        int n = 0;
+        for (int y = 0; y < img.height(); ++y)
+            for (int x = 0; x < img.width(); ++x)
+                n += img.pixelColor(x, y).rgb() == highlight.rgb();
+        return double(n) / double(img.width() * img.height());
+    };
+    aa->setChecked(false);
+    const QImage off = aa->grab().toImage();
+    aa->setChecked(true);
+    const QImage on = aa->grab().toImage();
+    // The filled part (inside the border and its rounded corners) is a fifth of the grab or more.
+    QVERIFY2(highlighted(off) < 0.01, qPrintable(QString::number(highlighted(off))));
+    QVERIFY2(highlighted(on) > 0.15, qPrintable(QString::number(highlighted(on))));
+    aa->setChecked(false);
 }
 
 // The summary's figures are PyTorch's own: parameters() and buffers() count tied data once.

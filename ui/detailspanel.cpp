@@ -206,6 +206,7 @@ void DetailsPanel::createModulePage()
     m_moduleTotals->setObjectName(QStringLiteral("moduleTotalsLabel"));
     m_moduleTotals->setTextInteractionFlags(Qt::TextSelectableByMouse);
     m_moduleTotals->setTextFormat(Qt::RichText);
+    m_moduleTotals->setWordWrap(true);  // the pane reflows: long rows wrap rather than widen it
     mv->addWidget(m_moduleTotals);
     mv->addWidget(heading(m_modulePage, tr("Largest children")));
     m_largest = new QTableWidget(0, 4, m_modulePage);

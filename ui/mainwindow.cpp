@@ -118,6 +118,14 @@ void MainWindow::setSettingsFile(const QString& path)
     paramscope::setSettingsFile(path);
 }
 
+void MainWindow::fitDetailsWidth()
+{
+    const int width = std::max(
+        280, m_details->minimumSizeHint().width() + m_detailsScroll->style()->pixelMetric(QStyle::PM_ScrollBarExtent));
+    if (width != m_detailsScroll->minimumWidth())
+        m_detailsScroll->setMinimumWidth(width);
+}
+
 QWidget* MainWindow::createBrowserPage()
 {
     auto* splitter = new QSplitter(Qt::Horizontal, this);
@@ -206,9 +214,11 @@ QWidget* MainWindow::createBrowserPage()
     m_stats = new StatsPanel;
     m_stats->setObjectName(QStringLiteral("statsPanel"));
     m_details->setStatsWidget(m_stats);
-    // Never narrower than the pane's narrowest layout, so nothing in it is cut off.
-    scroll->setMinimumWidth(
-        std::max(280, m_details->minimumSizeHint().width() + scroll->style()->pixelMetric(QStyle::PM_ScrollBarExtent)));
+    // Never narrower than the pane's narrowest layout, so nothing in it is cut off; that
+    // layout changes with what is shown (MainWindow::eventFilter follows it).
+    m_detailsScroll = scroll;
+    fitDetailsWidth();
+    m_details->installEventFilter(this);
     connect(m_details, &DetailsPanel::tensorShown, m_stats, &StatsPanel::showTensor);
     connect(m_details, &DetailsPanel::tensorCleared, m_stats, &StatsPanel::clear);
 

@@ -17,6 +17,7 @@ class QLineEdit;
 class QMenu;
 class QProgressBar;
 class QPushButton;
+class QScrollArea;
 class QSettings;
 class QSplitter;
 class QStackedWidget;
@@ -224,6 +225,8 @@ private:
     QWidget* m_browserPage = nullptr;
     ModelTreeView* m_tree = nullptr;
     DetailsPanel* m_details = nullptr;
+    QScrollArea* m_detailsScroll = nullptr;  // holds m_details; never narrower than its layout
+    void fitDetailsWidth();
     StatsPanel* m_stats = nullptr;
     QSplitter* m_leftSplit = nullptr;     // the tabs above, the Problems panel below
     QSplitter* m_browserSplit = nullptr;  // the tree's side and the details

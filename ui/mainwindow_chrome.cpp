@@ -478,8 +478,10 @@ void MainWindow::showModelSummary()
     layout->addWidget(summary);
     auto* heading = new QLabel(index->warnings.isEmpty()
                                    ? tr("The loader reported no warnings.")
-                                   : tr("<b>%n warning(s)</b> — what the loader skipped or could not read:", nullptr,
-                                        int(index->warnings.size())),
+                                   : (index->warnings.size() == 1
+                                          ? tr("<b>1 warning</b>")
+                                          : tr("<b>%1 warnings</b>").arg(formatCount(qint64(index->warnings.size())))) +
+                                         tr(" — what the loader skipped or could not read:"),
                                d);
     layout->addWidget(heading);
     auto* warnings = new QPlainTextEdit(d);

@@ -10,6 +10,7 @@
 #include "session/searchcontroller.h"
 #include "ui/models/modeltreemodel.h"
 #include "ui/models/treefilterproxy.h"
+#include "ui/detailspanel.h"
 #include "ui/modeltreeview.h"
 #include "ui/subtreeexpander.h"
 #include "ui/treenavigation.h"
@@ -325,6 +326,8 @@ void MainWindow::findMatch(bool forward)
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event)
 {
+    if (watched == static_cast<QObject*>(m_details) && event->type() == QEvent::LayoutRequest)
+        fitDetailsWidth();
     // Ctrl+E is the line edit's "end of line" on X11 desktops, but in the search box a user
     // who has just searched means Export (of the matches); Home/End still move the cursor.
     if (watched == m_searchEdit && event->type() == QEvent::ShortcutOverride) {
