@@ -20,6 +20,8 @@
 #include <QActionGroup>
 #include <QClipboard>
 #include <QDialog>
+#include <QTextLayout>
+#include <QTextBlock>
 #include <QTimer>
 #include <QStatusBar>
 #include <QMessageBox>
@@ -111,6 +113,31 @@ private Q_SLOTS:
 private:
     QTemporaryDir m_tmp;
 };
+
+namespace {
+
+/// The first place the details' Python snippet wraps between two characters of one
+/// identifier ("map_loca|tion"), or empty; "no wrap at all" when no line wraps.
+QString snippetBreaksInsideIdentifiers(MainWindow& w)
+{
+    auto* snippet = w.detailsPanel()->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"));
+    if (!snippet)
+        return QStringLiteral("no snippet");
+    const auto identifier = [](QChar c) { return c.isLetterOrNumber() || c == QLatin1Char('_'); };
+    int wrapped = 0;
+    for (QTextBlock b = snippet->document()->begin(); b.isValid(); b = b.next()) {
+        QTextLayout* layout = b.layout();
+        for (int i = 1; layout && i < layout->lineCount(); ++i) {
+            const int at = layout->lineAt(i).textStart();
+            ++wrapped;
+            if (identifier(b.text().at(at - 1)) && identifier(b.text().at(at)))
+                return b.text().left(at) + QStringLiteral(" | ") + b.text().mid(at);
+        }
+    }
+    return wrapped > 0 ? QString() : QStringLiteral("no wrap at all");
+}
+
+}  // namespace
 
 void TestMainWindow::initTestCase()
 {
@@ -964,6 +991,8 @@ void TestMainWindow::detailsPaneReflows()
         QVERIFY2(label->width() >= label->fontMetrics().horizontalAdvance(text), key);
         QVERIFY2(label->mapTo(scroll->viewport(), QPoint(label->width(), 0)).x() <= scroll->viewport()->width(), key);
     }
+    // The snippet's lines never break inside an identifier.
+    QCOMPARE(snippetBreaksInsideIdentifiers(w), QString());
     w.resize(1800, 900);
     QTRY_VERIFY(stats->isGridSideBySide());
     QTRY_COMPARE(scroll->horizontalScrollBar()->maximum(), 0);  // once the splitter gave the wider layout its room
@@ -1045,6 +1074,12 @@ void TestMainWindow::deepNamesKeepTheirText()
              qPrintable(QString::number(cell.width())));
     // Every row shown has its name's text in view once scrolled to.
     QVERIFY(tree->horizontalScrollBar()->maximum() > 0);
+    // The snippet names it whole: the long name scrolls in its box, not broken inside.
+    QTRY_VERIFY(w.detailsPanel()
+                    ->findChild<QPlainTextEdit*>(QStringLiteral("snippetEdit"))
+                    ->toPlainText()
+                    .contains(QStringLiteral("a_rather_long_parameter_name_at_the_bottom")));
+    QCOMPARE(snippetBreaksInsideIdentifiers(w), QString());
     for (QModelIndex i = tree->indexAt(QPoint(1, 1)); i.isValid(); i = tree->indexBelow(i)) {
         const QRect r = tree->visualRect(i.siblingAtColumn(ModelTreeModel::NameColumn));
         QVERIFY2(r.width() >= fm.horizontalAdvance(QStringLiteral("weight")), qPrintable(i.data().toString()));

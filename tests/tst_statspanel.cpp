@@ -314,6 +314,26 @@ private Q_SLOTS:
         QImage img(png);
         QVERIFY(!img.isNull());
         QVERIFY(img.width() >= 1200 && img.height() >= 675);  // a picture for a report
+        // The tensor's name as its title: ink across the top band's middle, which an image
+        // saved without a title lacks.
+        const auto inkOnTop = [](const QImage& im) {
+            const QColor bg = im.pixelColor(0, 0);
+            int n = 0;
+            for (int y = 0; y < 28; ++y)
+                for (int x = im.width() / 4; x < im.width() * 3 / 4; ++x)
+                    n += im.pixelColor(x, y) != bg;
+            return n;
+        };
+        {
+            const QString bare = dir.filePath(QStringLiteral("bare.png"));
+            panel.histogram()->setTitle(QString());
+            QVERIFY(panel.histogram()->saveImage(bare, &why));
+            panel.histogram()->setTitle(QStringLiteral("f32"));
+            const int titled = inkOnTop(img), untitled = inkOnTop(QImage(bare));
+            QVERIFY2(titled > 40 && untitled * 4 < titled,
+                     qPrintable(QStringLiteral("%1 vs %2").arg(titled).arg(untitled)));
+            QFile::remove(bare);
+        }
         // The mode any new file gets (the umask's), not the temporary file's 0600.
         const mode_t mask = ::umask(0);
         ::umask(mask);

@@ -157,14 +157,15 @@ void DetailsPanel::createTensorPage()
 
     tv->addWidget(heading(m_tensorPage, tr("Python")));
     auto* snippetRow = new QHBoxLayout;
-    // Lines break between words ("map_location" stays whole); only a token longer than the
-    // line (a long path or dotted name) breaks inside.
+    // Lines break only where Unicode allows (spaces, after a path's '/'), never inside an
+    // identifier ("map_location", "layers.3.weight" stay whole); a token longer than the
+    // line scrolls sideways inside the box.
     m_snippet = new QPlainTextEdit(m_tensorPage);
     m_snippet->setObjectName(QStringLiteral("snippetEdit"));
     m_snippet->setReadOnly(true);
-    m_snippet->setWordWrapMode(QTextOption::WrapAtWordBoundaryOrAnywhere);
+    m_snippet->setWordWrapMode(QTextOption::WordWrap);
     m_snippet->setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
-    m_snippet->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
+    m_snippet->setHorizontalScrollBarPolicy(Qt::ScrollBarAsNeeded);
     QFont mono = QFontDatabase::systemFont(QFontDatabase::FixedFont);
     m_snippet->setFont(mono);
     m_snippet->setFixedHeight(QFontMetrics(mono).lineSpacing() * 5 + 2 * m_snippet->frameWidth() + 8);
