@@ -1157,6 +1157,20 @@ void TestMainWindow::modulePageCountsLikeTorch()
         QCOMPARE(text.contains(QStringLiteral("1 name is tied")),
                  f[0] == QLatin1String("pair") || f[0] == QLatin1String("-"));
     }
+    // In the largest-children table the tied tensor's row says "tied" and names the tensor
+    // whose data it is, rather than counting its size a second time.
+    const int head = w.modelTree()->find("pair.head");
+    QVERIFY(head > 0);
+    w.selectNode(head);
+    auto* largest = details->findChild<QTableWidget*>(QStringLiteral("largestChildrenTable"));
+    QVERIFY(largest);
+    QTRY_COMPARE(largest->rowCount(), 1);
+    QCOMPARE(largest->item(0, 0)->text(), QStringLiteral("weight"));
+    QCOMPARE(largest->item(0, 2)->text(), QStringLiteral("tied"));
+    QCOMPARE(largest->item(0, 2)->toolTip(),
+             QStringLiteral("Shares its data with pair.emb.weight, where it is counted"));
+    w.selectNode(w.modelTree()->find("pair.emb"));
+    QTRY_COMPARE(largest->item(0, 2)->text(), QStringLiteral("100.0 %"));
     const QStringList root = lines[0].split(QLatin1Char(' '));
     const QString status = w.findChild<QLabel*>(QStringLiteral("modelStatusLabel"))->text();
     QVERIFY2(status.contains(QStringLiteral("%1 parameter elements (%2 in all)")
