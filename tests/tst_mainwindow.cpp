@@ -1302,6 +1302,34 @@ void TestMainWindow::modelSummaryMatchesTorch()
     QCOMPARE(dialog->findChild<QPlainTextEdit*>(QStringLiteral("warningsList"))->toPlainText(),
              w.modelIndex()->warnings.join(QLatin1Char('\n')));
     dialog->close();
+
+    // The whole model's largest children: embed and lm_head each hold the tied weight, so
+    // their shares add up past 100 % by its size, as PyTorch sums each child's parameters()
+    // and buffers(); the note under the table says so and why.
+    QProcess shares;
+    shares.start(QStringLiteral(PARAMSCOPE_PYTHON),
+                 {QStringLiteral("-c"),
+                  QStringLiteral("import sys, torch\n"
+                                 "m = torch.jit.load(sys.argv[1])\n"
+                                 "b = lambda xs: sum(x.numel() * x.element_size() for x in xs)\n"
+                                 "tot = b(list(m.parameters()) + list(m.buffers()))\n"
+                                 "s = sum(b(list(c.parameters()) + list(c.buffers())) for _, c in m.named_children())\n"
+                                 "s += b([x for _, x in m.named_parameters(recurse=False)])\n"
+                                 "s += b([x for _, x in m.named_buffers(recurse=False)])\n"
+                                 "print('%.1f' % (100 * s / tot))\n"),
+                  kDemo});
+    QVERIFY(shares.waitForFinished(60000));
+    QVERIFY2(shares.exitCode() == 0, shares.readAllStandardError().constData());
+    const QString percent = QString::fromUtf8(shares.readAllStandardOutput()).trimmed();
+    QVERIFY(percent.toDouble() > 100.05);
+    w.selectNode(ModelTree::root());
+    auto* note = w.detailsPanel()->findChild<QLabel*>(QStringLiteral("sharesNoteLabel"));
+    QVERIFY(note);
+    QTRY_VERIFY(note->isVisible());
+    QVERIFY2(note->text().contains(QStringLiteral("add up to %1 %").arg(percent)), qPrintable(note->text()));
+    // A module without a tie among its children has none.
+    w.selectNode(w.modelTree()->find("layers.1"));
+    QTRY_VERIFY(!note->isVisible());
 }
 
 QTEST_MAIN(TestMainWindow)

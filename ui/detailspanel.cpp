@@ -1,4 +1,5 @@
 #include "ui/detailspanel.h"
+#include "base/checkedsize.h"
 #include "base/textutil.h"
 
 #include "model/modelindex.h"
@@ -230,6 +231,11 @@ void DetailsPanel::createModulePage()
             Q_EMIT nodeActivated(it->data(Qt::UserRole).toInt());
     });
     mv->addWidget(m_largest, 1);
+    m_sharesNote = new QLabel(m_modulePage);
+    m_sharesNote->setObjectName(QStringLiteral("sharesNoteLabel"));
+    m_sharesNote->setWordWrap(true);
+    m_sharesNote->hide();
+    mv->addWidget(m_sharesNote);
     m_stack->addWidget(m_modulePage);
 }
 
@@ -448,6 +454,22 @@ void DetailsPanel::showModule(int node)
         m_largest->setItem(r, 2, share);
         m_largest->setItem(r, 3, elems);
     }
+    // Children that each hold the data of one tied pair count it each: say why the shares add
+    // up to more than the whole.
+    std::int64_t sum = 0;
+    for (int c : n.children) {
+        const TreeNode& cn = m_tree->node(c);
+        if (cn.entry >= 0 && m_index->entries[size_t(cn.entry)].sharedWith >= 0)
+            continue;  // its row says "tied"
+        sum = saturatingAdd(sum, cn.entry >= 0 ? m_index->entries[size_t(cn.entry)].bytes : cn.bytes);
+    }
+    const double total = n.bytes > 0 ? 100.0 * double(sum) / double(n.bytes) : 0;
+    m_sharesNote->setVisible(total > 100.05);
+    if (total > 100.05)
+        m_sharesNote->setText(tr("<small>The children's shares add up to %1 %: data tied between two children (a "
+                                 "weight shared by an embedding and an output layer) counts in each of them, "
+                                 "and once in this module's size.</small>")
+                                  .arg(total, 0, 'f', 1));
     m_stack->setCurrentWidget(m_modulePage);
     if (hadTensor)
         Q_EMIT tensorCleared();

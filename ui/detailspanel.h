@@ -109,6 +109,7 @@ private:
     QLabel* m_moduleClass = nullptr;  // the module's class, when the file names it
     QLabel* m_moduleTotals = nullptr;
     QTableWidget* m_largest = nullptr;
+    QLabel* m_sharesNote = nullptr;  // why the shares add up to more than 100 %, when they do
 };
 
 }  // namespace paramscope
