@@ -11,6 +11,7 @@
 #include "ui/models/modeltreemodel.h"
 #include "ui/metadataview.h"
 #include "ui/modeltreeview.h"
+#include "ui/plotpalette.h"
 #include "ui/windowlauncher.h"
 
 #include <QApplication>
@@ -167,19 +168,7 @@ int main(int argc, char** argv)
     parser.process(app);
     if (parser.isSet(darkOpt)) {
         QApplication::setStyle(QStyleFactory::create(QStringLiteral("Fusion")));
-        QPalette p;
-        p.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-        p.setColor(QPalette::WindowText, QColor(0xe0, 0xe0, 0xe0));
-        p.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-        p.setColor(QPalette::AlternateBase, QColor(0x26, 0x26, 0x26));
-        p.setColor(QPalette::Text, QColor(0xe0, 0xe0, 0xe0));
-        p.setColor(QPalette::Button, QColor(0x35, 0x35, 0x35));
-        p.setColor(QPalette::ButtonText, QColor(0xe0, 0xe0, 0xe0));
-        p.setColor(QPalette::Highlight, QColor(0x2a, 0x82, 0xda));
-        p.setColor(QPalette::HighlightedText, Qt::white);
-        p.setColor(QPalette::ToolTipBase, QColor(0x35, 0x35, 0x35));
-        p.setColor(QPalette::ToolTipText, QColor(0xe0, 0xe0, 0xe0));
-        QApplication::setPalette(p);
+        QApplication::setPalette(darkPalette());
     }
     const std::optional<WindowOptions> options = readWindowOptions(parser, "paramscope-screenshot");
     if (!options)
