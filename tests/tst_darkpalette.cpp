@@ -157,10 +157,9 @@ private Q_SLOTS:
         auto* bannerText = banner->findChild<QLabel*>(QStringLiteral("errorBannerText"));
         QVERIFY(bannerText);
         const QColor bannerFg = bannerText->palette().color(bannerText->foregroundRole());
-        QVERIFY2(contrastRatio(bannerFg, bannerBg) >= 4.5,
-                 qPrintable(QStringLiteral("error banner %1 on %2: %3")
-                                .arg(describe(bannerFg), describe(bannerBg))
-                                .arg(contrastRatio(bannerFg, bannerBg))));
+        QVERIFY2(contrastRatio(bannerFg, bannerBg) >= 4.5, qPrintable(QStringLiteral("error banner %1 on %2: %3")
+                                                                          .arg(describe(bannerFg), describe(bannerBg))
+                                                                          .arg(contrastRatio(bannerFg, bannerBg))));
 
         // The search error and the match label, on the window behind them.
         for (QLabel* label : {w.searchErrorLabel(), w.matchCountLabel()}) {
@@ -170,8 +169,8 @@ private Q_SLOTS:
             QVERIFY2(isDarkColor(bg) == dark,
                      qPrintable(QStringLiteral("%1 background %2").arg(label->objectName(), describe(bg))));
             QVERIFY2(contrastRatio(fg, bg) >= 4.5, qPrintable(QStringLiteral("%1: %2 on %3: %4")
-                                                                   .arg(label->objectName(), describe(fg), describe(bg))
-                                                                   .arg(contrastRatio(fg, bg))));
+                                                                  .arg(label->objectName(), describe(fg), describe(bg))
+                                                                  .arg(contrastRatio(fg, bg))));
         }
         // The match label says the pattern is invalid in the alert colour.
         QCOMPARE(w.matchCountLabel()->palette().color(w.matchCountLabel()->foregroundRole()),
@@ -188,8 +187,10 @@ private Q_SLOTS:
         const QImage shot2 = again.toImage().convertToFormat(QImage::Format_RGB32);
         const QColor fg = match->palette().color(match->foregroundRole());
         const QColor bg = pixel(shot2, rectIn(match, &w, dpr).topLeft() + QPoint(1, 1));
-        QVERIFY2(contrastRatio(fg, bg) >= 4.5,
-                 qPrintable(QStringLiteral("no match: %1 on %2: %3").arg(describe(fg), describe(bg)).arg(contrastRatio(fg, bg))));
+        QVERIFY2(
+            contrastRatio(fg, bg) >= 4.5,
+            qPrintable(
+                QStringLiteral("no match: %1 on %2: %3").arg(describe(fg), describe(bg)).arg(contrastRatio(fg, bg))));
     }
 
     void statusColorsRead_data()
@@ -207,9 +208,9 @@ private Q_SLOTS:
             for (QPalette::ColorRole role : {QPalette::Base, QPalette::Window, QPalette::AlternateBase}) {
                 const QColor fg = toneColor(p, t), bg = p.color(role);
                 QVERIFY2(contrastRatio(fg, bg) >= 4.5, qPrintable(QStringLiteral("tone %1 %2 on %3: %4")
-                                                                       .arg(int(t))
-                                                                       .arg(fg.name(), bg.name())
-                                                                       .arg(contrastRatio(fg, bg))));
+                                                                      .arg(int(t))
+                                                                      .arg(fg.name(), bg.name())
+                                                                      .arg(contrastRatio(fg, bg))));
             }
         const BannerColors b = errorBannerColors(p);
         QVERIFY(contrastRatio(b.text, b.background) >= 4.5);

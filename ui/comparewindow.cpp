@@ -11,6 +11,7 @@
 #include "stats/decode.h"
 #include "ui/heatmapwidget.h"
 #include "ui/histogramwidget.h"
+#include "ui/plotpalette.h"
 #include "ui/models/difftreemodel.h"
 #include "ui/models/treefilterproxy.h"
 #include "ui/modeltreeview.h"
@@ -34,6 +35,7 @@
 #include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
+#include <QGuiApplication>
 
 #include <cmath>
 
@@ -287,6 +289,11 @@ void CompareWindow::buildUi()
     m_pairTitle = new QLabel(tr("Select a tensor to see both sides and the histogram of b − a."), details);
     m_pairTitle->setWordWrap(true);
     m_pairTitle->setTextFormat(Qt::RichText);
+    // The NaN/Inf note's colour follows the palette.
+    onPaletteChange(m_pairTitle, [this] {
+        if (m_titleEntry >= 0 && size_t(m_titleEntry) < m_controller->alignment().pairs.size())
+            m_pairTitle->setText(pairTitle(m_titleEntry));
+    });
     dl->addWidget(m_pairTitle);
     // Both sides' statistics in one table (the panels compute them off the GUI thread).
     m_captionA = new QLabel(tr("A"), details);
@@ -464,10 +471,32 @@ void CompareWindow::onCurrentChanged()
         updateSideBySide();
         m_diffJob.cancel();
         m_diffHistogram->clear(tr("Select a tensor"));
+        m_titleEntry = -1;
         m_pairTitle->setText(tr("Select a tensor to see both sides and the histogram of b − a."));
         return;
     }
     showPair(tree->node(node).entry);
+}
+
+QString CompareWindow::pairTitle(int entry) const
+{
+    const Alignment::Pair& p = m_controller->alignment().pairs[size_t(entry)];
+    const PairDiff& d = m_controller->table()->pair(entry);
+    QString title = QStringLiteral("<b>%1</b> — %2")
+                        .arg(QString::fromStdString(p.key).toHtmlEscaped(), diffStatusTitle(d.status).toHtmlEscaped());
+    if (d.compared())
+        title += tr(": max |b−a| %1, rel. change %2, cosine %3, %4% of elements changed")
+                     .arg(QString::number(d.maxAbsDiff, 'g', 4), QString::number(d.relL2(), 'g', 4),
+                          std::isnan(d.cosine()) ? QStringLiteral("—") : QString::number(d.cosine(), 'g', 6),
+                          QString::number(100.0 * d.changedFraction(), 'g', 3));
+    if (d.nanAppeared + d.infAppeared)
+        title += tr("; <span style='color:%3'>%1 NaN and %2 Inf appeared in B</span>")
+                     .arg(d.nanAppeared)
+                     .arg(d.infAppeared)
+                     .arg(toneColor(QGuiApplication::palette(), Tone::Alert).name());
+    if (d.status == DiffStatus::Failed)
+        title += QStringLiteral(": ") + d.error.toHtmlEscaped();
+    return title;
 }
 
 void CompareWindow::showPair(int entry)
@@ -479,20 +508,8 @@ void CompareWindow::showPair(int entry)
     const auto a = m_controller->modelA(), b = m_controller->modelB();
     const DiffTable* t = m_controller->table();
     const PairDiff& d = t->pair(entry);
-    QString title = QStringLiteral("<b>%1</b> — %2")
-                        .arg(QString::fromStdString(p.key).toHtmlEscaped(), diffStatusTitle(d.status).toHtmlEscaped());
-    if (d.compared())
-        title += tr(": max |b−a| %1, rel. change %2, cosine %3, %4% of elements changed")
-                     .arg(QString::number(d.maxAbsDiff, 'g', 4), QString::number(d.relL2(), 'g', 4),
-                          std::isnan(d.cosine()) ? QStringLiteral("—") : QString::number(d.cosine(), 'g', 6),
-                          QString::number(100.0 * d.changedFraction(), 'g', 3));
-    if (d.nanAppeared + d.infAppeared)
-        title += tr("; <span style='color:#b3261e'>%1 NaN and %2 Inf appeared in B</span>")
-                     .arg(d.nanAppeared)
-                     .arg(d.infAppeared);
-    if (d.status == DiffStatus::Failed)
-        title += QStringLiteral(": ") + d.error.toHtmlEscaped();
-    m_pairTitle->setText(title);
+    m_titleEntry = entry;
+    m_pairTitle->setText(pairTitle(entry));
     auto caption = [](const char* side, const ModelIndex& m, int i) {
         const TensorEntry& e = m.entries[size_t(i)];
         return QStringLiteral("%1: %2  %3 %4")
@@ -650,13 +667,16 @@ void CompareWindow::applyMapping()
     for (const QString& part : m_mapEdit->text().split(QLatin1Char(','), Qt::SkipEmptyParts)) {
         auto m = parseNameMapping(part.trimmed());
         if (!m) {
-            m_mapEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 2px solid #b3261e; }"));
+            setPaletteStyleSheet(m_mapEdit, [](const QPalette& palette) {
+                return QStringLiteral("QLineEdit { border: 2px solid %1; }")
+                    .arg(toneColor(palette, Tone::Alert).name());
+            });
             m_mapEdit->setToolTip(tr("'%1' is not FROM=TO").arg(part.trimmed()));
             return;
         }
         o.map.push_back(*m);
     }
-    m_mapEdit->setStyleSheet(QString());
+    setPaletteStyleSheet(m_mapEdit, nullptr);
     m_controller->setAlignOptions(o);
 }
 

@@ -94,6 +94,8 @@ private:
     void runSearch();
     void onCurrentChanged();
     void showPair(int entry);
+    /// The title line of pair `entry`: its key, status and figures, NaN/Inf in the alert colour.
+    QString pairTitle(int entry) const;
     void updateHeader();
     void updateSummary();
     void applyTolerance();
@@ -122,6 +124,7 @@ private:
     QProgressBar* m_progress = nullptr;
     QLabel* m_summary = nullptr;
     QLabel* m_pairTitle = nullptr;
+    int m_titleEntry = -1;  // the pair the title shows (-1: none)
     QLabel* m_captionA = nullptr;
     QLabel* m_captionB = nullptr;
     QTableWidget* m_sideBySide = nullptr;

@@ -1,5 +1,7 @@
 #include "ui/errorbanner.h"
 
+#include "ui/plotpalette.h"
+
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QStyle>
@@ -10,9 +12,14 @@ namespace paramscope {
 ErrorBanner::ErrorBanner(QWidget* parent) : QFrame(parent)
 {
     setObjectName(QStringLiteral("errorBanner"));
-    setStyleSheet(
-        QStringLiteral("#errorBanner { background: #fdecea; border-bottom: 1px solid #e0a3a0; }"
-                       "#errorBanner QLabel { color: #7a1712; }"));
+    // A light red strip on a light palette, a dark red one on a dark palette.
+    setPaletteStyleSheet(this, [](const QPalette& palette) {
+        const BannerColors c = errorBannerColors(palette);
+        return QStringLiteral(
+                   "#errorBanner { background: %1; border-bottom: 1px solid %2; }"
+                   "#errorBanner QLabel, #errorBanner QToolButton { color: %3; }")
+            .arg(c.background.name(), c.border.name(), c.text.name());
+    });
     auto* layout = new QHBoxLayout(this);
     layout->setContentsMargins(10, 6, 6, 6);
     auto* icon = new QLabel(this);

@@ -12,6 +12,7 @@
 #include "ui/models/treefilterproxy.h"
 #include "ui/detailspanel.h"
 #include "ui/modeltreeview.h"
+#include "ui/plotpalette.h"
 #include "ui/subtreeexpander.h"
 #include "ui/treenavigation.h"
 
@@ -29,6 +30,16 @@
 #include <algorithm>
 
 namespace paramscope {
+
+namespace {
+
+/// The match count in the alert colour: nothing matches, or some names could not be decided.
+QString alertTextStyle(const QPalette& palette)
+{
+    return QStringLiteral("color: %1;").arg(toneColor(palette, Tone::Alert).name());
+}
+
+}  // namespace
 
 Q_DECLARE_LOGGING_CATEGORY(lcTiming)
 
@@ -81,7 +92,9 @@ void MainWindow::createSearchBar(QWidget* left, QVBoxLayout* lv)
     m_searchError->setWordWrap(true);
     m_searchError->setTextFormat(Qt::PlainText);  // the pattern is shown as typed
     m_searchError->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_searchError->setStyleSheet(QStringLiteral("color: #b3261e; font-weight: bold;"));
+    setPaletteStyleSheet(m_searchError, [](const QPalette& palette) {
+        return QStringLiteral("color: %1; font-weight: bold;").arg(toneColor(palette, Tone::Alert).name());
+    });
     m_searchError->hide();
     lv->addWidget(m_searchError);
 
@@ -121,7 +134,7 @@ void MainWindow::connectSearch()
     });
     connect(m_search, &SearchController::accepted, this, [this](bool async) {
         m_searchError->hide();
-        m_searchEdit->setStyleSheet(QString());
+        setPaletteStyleSheet(m_searchEdit, nullptr);
         if (async)
             m_matchLabel->setText(tr("Searching…"));
     });
@@ -141,8 +154,12 @@ void MainWindow::showSearchError(const NameMatcher& matcher)
     }
     m_searchError->setText(text);
     m_searchError->show();
-    m_searchEdit->setStyleSheet(QStringLiteral("QLineEdit { border: 2px solid #b3261e; border-radius: 3px; }"));
+    setPaletteStyleSheet(m_searchEdit, [](const QPalette& palette) {
+        return QStringLiteral("QLineEdit { border: 2px solid %1; border-radius: 3px; }")
+            .arg(toneColor(palette, Tone::Alert).name());
+    });
     m_matchLabel->setText(tr("invalid"));
+    setPaletteStyleSheet(m_matchLabel, alertTextStyle);
 }
 
 namespace {
@@ -262,13 +279,13 @@ void MainWindow::updateMatchLabel()
     const qint64 total = index ? qint64(index->entries.size()) : 0;
     if (!m_proxy->isFiltering()) {
         m_matchLabel->setText(index ? tr("%1 tensors").arg(formatCount(total)) : QString());
-        m_matchLabel->setStyleSheet(QString());
+        setPaletteStyleSheet(m_matchLabel, nullptr);
     } else if (m_proxy->matchCount() == 0) {
         m_matchLabel->setText(tr("no match in %1").arg(formatCount(total)));
-        m_matchLabel->setStyleSheet(QStringLiteral("color: #b3261e;"));
+        setPaletteStyleSheet(m_matchLabel, alertTextStyle);
     } else {
         m_matchLabel->setText(tr("%1 of %2 tensors").arg(formatCount(m_proxy->matchCount()), formatCount(total)));
-        m_matchLabel->setStyleSheet(QString());
+        setPaletteStyleSheet(m_matchLabel, nullptr);
     }
     // A regular expression that reached PCRE2's backtracking limit on some names: say so,
     // they are neither shown nor counted as "no match".
@@ -277,7 +294,7 @@ void MainWindow::updateMatchLabel()
         m_matchLabel->setText(m_matchLabel->text() + QStringLiteral("; ") +
                               (undecided == 1 ? tr("1 name could not be decided")
                                               : tr("%1 names could not be decided").arg(formatCount(undecided))));
-        m_matchLabel->setStyleSheet(QStringLiteral("color: #b3261e;"));
+        setPaletteStyleSheet(m_matchLabel, alertTextStyle);
         QStringList first;
         for (int e : m_proxy->matches()->undecided) {
             if (first.size() == 10)

@@ -3,31 +3,36 @@
 #include "diff/difftable.h"
 #include "model/modelindex.h"
 #include "model/modeltree.h"
+#include "ui/plotpalette.h"
 
 #include <QColor>
+#include <QGuiApplication>
+#include <QPalette>
 #include <QFont>
 
 namespace paramscope {
 
 namespace {
 
+/// A status's colour, its light or dark variant by the application's palette.
 QColor statusColor(DiffStatus s)
 {
+    const QPalette palette = QGuiApplication::palette();
     switch (s) {
         case DiffStatus::Identical:
-            return QColor(0x2e, 0x7d, 0x32);  // green
+            return toneColor(palette, Tone::Good);
         case DiffStatus::Close:
-            return QColor(0x00, 0x83, 0x8f);  // teal
+            return toneColor(palette, Tone::Close);
         case DiffStatus::Changed:
-            return QColor(0xc6, 0x62, 0x00);  // amber
+            return toneColor(palette, Tone::Warning);
         case DiffStatus::DTypeChanged:
         case DiffStatus::ShapeChanged:
-            return QColor(0x6a, 0x1b, 0x9a);  // purple
+            return toneColor(palette, Tone::Layout);
         case DiffStatus::OnlyA:
         case DiffStatus::OnlyB:
-            return QColor(0x15, 0x65, 0xc0);  // blue
+            return toneColor(palette, Tone::Missing);
         case DiffStatus::Failed:
-            return QColor(0xb3, 0x26, 0x1e);  // red
+            return toneColor(palette, Tone::Alert);
         case DiffStatus::Pending:
             break;
     }
@@ -158,7 +163,7 @@ QVariant DiffTreeModel::data(const QModelIndex& index, int role) const
             if (m_diff && column == StatusColumn && entry >= 0 && tree()->node(node).children.empty())
                 return statusColor(m_diff->pair(entry).status);
             if (m_diff && column == NewNonFiniteColumn && m_diff->value(node, c) > 0)
-                return QColor(0xb3, 0x26, 0x1e);
+                return toneColor(QGuiApplication::palette(), Tone::Alert);
             return {};
         case Qt::ToolTipRole:
             if (m_diff && entry >= 0 && m_diff->pair(entry).status == DiffStatus::Failed)

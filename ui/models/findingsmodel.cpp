@@ -5,15 +5,13 @@
 #include "model/searchmatches.h"
 #include "scan/findings.h"
 #include "scan/scantable.h"
+#include "ui/plotpalette.h"
 
 #include <QColor>
+#include <QGuiApplication>
+#include <QPalette>
 
 namespace paramscope {
-
-namespace {
-const QColor kError(0xc6, 0x28, 0x28);
-const QColor kWarning(0xb2, 0x6a, 0x00);
-}  // namespace
 
 FindingsModel::FindingsModel(QObject* parent) : QAbstractTableModel(parent) {}
 
@@ -125,7 +123,7 @@ QVariant FindingsModel::data(const QModelIndex& index, int role) const
             return QStringLiteral("%1 (%2): %3").arg(findingKindTitle(f.kind), findingKindId(f.kind), f.detail);
         case Qt::ForegroundRole:
             if (index.column() == KindColumn)
-                return findingIsError(f.kind) ? kError : kWarning;
+                return toneColor(QGuiApplication::palette(), findingIsError(f.kind) ? Tone::Alert : Tone::Warning);
             return {};
         case EntryRole:
             return f.entry;

@@ -5,6 +5,7 @@
 #include "model/modeltree.h"
 #include "scan/findings.h"
 #include "scan/scantable.h"
+#include "ui/plotpalette.h"
 
 #include <QApplication>
 #include <QFileInfo>
@@ -22,8 +23,6 @@ namespace {
 
 // Distinct in hue and in shape, so kinds stay apart for colour-blind users too.
 const QColor kParameterColor(0x2f, 0x6f, 0xdb);
-const QColor kErrorColor(0xc6, 0x28, 0x28);    // a finding of NaN or Inf
-const QColor kWarningColor(0xb2, 0x6a, 0x00);  // any other finding
 const QColor kBufferColor(0xc7, 0x7c, 0x0e);
 const QColor kTensorColor(0x1f, 0x9d, 0x55);
 const QColor kModuleColor(0x80, 0x80, 0x80);
@@ -359,7 +358,9 @@ QString ModelTreeModel::toolTip(int node) const
         if (m_scan)
             for (const Finding* f : m_scan->findingsOf(n.entry))
                 tip += QStringLiteral("<br><span style='color:%1'>⚠ %2:</span> %3")
-                           .arg(findingIsError(f->kind) ? kErrorColor.name() : kWarningColor.name(),
+                           .arg(toneColor(QGuiApplication::palette(),
+                                          findingIsError(f->kind) ? Tone::Alert : Tone::Warning)
+                                    .name(),
                                 findingKindTitle(f->kind).toHtmlEscaped(), f->detail.toHtmlEscaped());
         return tip + QStringLiteral("<hr>") + legendText();
     }
@@ -407,8 +408,8 @@ QVariant ModelTreeModel::data(const QModelIndex& index, int role) const
                 const std::uint16_t kinds = m_scan->findingKinds(m_tree->node(node).entry);
                 if (kinds)
                     return (kinds & ((1u << unsigned(FindingKind::NaN)) | (1u << unsigned(FindingKind::Inf))))
-                               ? kErrorColor
-                               : kWarningColor;
+                               ? toneColor(QGuiApplication::palette(), Tone::Alert)
+                               : toneColor(QGuiApplication::palette(), Tone::Warning);
             }
             // Buffers and module totals are secondary information: a blend towards the
             // background, taken from the palette so dark themes work too.
