@@ -4,6 +4,7 @@
 // backgrounds follow the palette, and the error banner, the search error and the match
 // label read (WCAG contrast >= 4.5 against what is behind them). Also the status colours
 // the item models use, against the palette's Base and Window.
+#include "windowtestutil.h"
 #include "model/modeltree.h"
 #include "ui/detailspanel.h"
 #include "ui/histogramwidget.h"
@@ -25,20 +26,9 @@
 #include <QtTest>
 
 using namespace paramscope;
+using namespace paramscope::test;
 
 namespace {
-
-const QString kDemo = QStringLiteral(PARAMSCOPE_SOURCE_DIR "/resources/demo_model.pt");
-
-bool openAndWait(MainWindow& w, const QString& path)
-{
-    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-    QSignalSpy failed(&w, &MainWindow::loadFailed);
-    w.openFile(path);
-    for (int i = 0; i < 300 && loaded.isEmpty() && failed.isEmpty(); ++i)
-        QTest::qWait(50);
-    return !loaded.isEmpty();
-}
 
 /// The colour of the pixel of `shot` at `p`.
 QColor pixel(const QImage& shot, QPoint p)

@@ -2,6 +2,7 @@
 // searching (live filter, match count, invalid regex, Enter/F3 navigation), the details
 // panel, export candidates and settings. Settings go to a temporary file, never to the
 // user's.
+#include "windowtestutil.h"
 #include "base/textutil.h"
 #include "ui/detailspanel.h"
 #include "formats/loader.h"
@@ -51,18 +52,6 @@ using namespace paramscope::test;
 Q_DECLARE_METATYPE(std::vector<int>)
 
 namespace {
-
-const QString kDemo = QStringLiteral(PARAMSCOPE_SOURCE_DIR "/resources/demo_model.pt");
-
-bool openAndWait(MainWindow& w, const QString& path)
-{
-    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
-    QSignalSpy failed(&w, &MainWindow::loadFailed);
-    w.openFile(path);
-    for (int i = 0; i < 300 && loaded.isEmpty() && failed.isEmpty(); ++i)
-        QTest::qWait(50);
-    return !loaded.isEmpty();
-}
 
 std::string lower(std::string s)
 {
