@@ -116,18 +116,18 @@ void TestNativeLoader::matchesPython()
         QCOMPARE(e.storageOffset, x.value(QStringLiteral("offset")).toInteger());
         QCOMPARE(e.requiresGrad, x.value(QStringLiteral("requires_grad")).toBool());
         if (x.contains(QStringLiteral("q_scale"))) {
-            QCOMPARE(e.qScale, x.value(QStringLiteral("q_scale")).toDouble());
-            QCOMPARE(e.qZeroPoint, x.value(QStringLiteral("q_zero_point")).toInteger());
-            QVERIFY(!e.qChannels);
+            QCOMPARE(e.qScale(), x.value(QStringLiteral("q_scale")).toDouble());
+            QCOMPARE(e.qZeroPoint(), x.value(QStringLiteral("q_zero_point")).toInteger());
+            QVERIFY(!e.qChannels());
         }
         if (x.contains(QStringLiteral("q_axis"))) {
-            QVERIFY2(e.qChannels, where.constData());
-            QCOMPARE(e.qChannels->axis, x.value(QStringLiteral("q_axis")).toInt());
+            QVERIFY2(e.qChannels(), where.constData());
+            QCOMPARE(e.qChannels()->axis, x.value(QStringLiteral("q_axis")).toInt());
             std::vector<double> scales;
             for (const auto& s : x.value(QStringLiteral("q_scales")).toArray())
                 scales.push_back(s.toDouble());
-            QVERIFY2(e.qChannels->scales == scales, where.constData());
-            QVERIFY2(e.qChannels->zeroPoints == ints(x.value(QStringLiteral("q_zero_points"))), where.constData());
+            QVERIFY2(e.qChannels()->scales == scales, where.constData());
+            QVERIFY2(e.qChannels()->zeroPoints == ints(x.value(QStringLiteral("q_zero_points"))), where.constData());
         }
         const QByteArray want =
             values.mid(x.value(QStringLiteral("value_offset")).toInt(), x.value(QStringLiteral("value_bytes")).toInt());
@@ -338,10 +338,10 @@ void TestNativeLoader::perChannelQuantization()
     const TensorEntry& q = ok.value()->entries[1];
     QCOMPARE(q.name, std::string("qc"));
     QCOMPARE(q.dtype, DType::QInt8);
-    QVERIFY(q.qChannels);
-    QCOMPARE(q.qChannels->axis, 0);
-    QCOMPARE(q.qChannels->scales, (std::vector<double>{0.5, 0.5, 0.5}));
-    QCOMPARE(q.qChannels->zeroPoints, (std::vector<std::int64_t>{0, 0, 0}));
+    QVERIFY(q.qChannels());
+    QCOMPARE(q.qChannels()->axis, 0);
+    QCOMPARE(q.qChannels()->scales, (std::vector<double>{0.5, 0.5, 0.5}));
+    QCOMPARE(q.qChannels()->zeroPoints, (std::vector<std::int64_t>{0, 0, 0}));
     // Codes 0..11, scale 0.5: statistics of the dequantized values 0, 0.5, ..., 5.5.
     const auto st = computeStats(*ok.value(), 1);
     QVERIFY2(st.ok(), qPrintable(st.error()));

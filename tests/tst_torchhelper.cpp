@@ -132,13 +132,13 @@ void compareIndexes(const ModelIndex& a, const ModelIndex& b)
         QCOMPARE(x.requiresGrad, y.requiresGrad);
         QCOMPARE(x.storage, y.storage);
         QCOMPARE(x.sharedWith, y.sharedWith);
-        QCOMPARE(x.qScale, y.qScale);
-        QCOMPARE(x.qZeroPoint, y.qZeroPoint);
-        QCOMPARE(bool(x.qChannels), bool(y.qChannels));
-        if (x.qChannels) {
-            QCOMPARE(x.qChannels->axis, y.qChannels->axis);
-            QVERIFY(x.qChannels->scales == y.qChannels->scales);
-            QVERIFY(x.qChannels->zeroPoints == y.qChannels->zeroPoints);
+        QCOMPARE(x.qScale(), y.qScale());
+        QCOMPARE(x.qZeroPoint(), y.qZeroPoint());
+        QCOMPARE(bool(x.qChannels()), bool(y.qChannels()));
+        if (x.qChannels()) {
+            QCOMPARE(x.qChannels()->axis, y.qChannels()->axis);
+            QVERIFY(x.qChannels()->scales == y.qChannels()->scales);
+            QVERIFY(x.qChannels()->zeroPoints == y.qChannels()->zeroPoints);
         }
         QCOMPARE(bytesOf(a, int(i)), bytesOf(b, int(i)));
     }
@@ -294,9 +294,9 @@ void TestTorchHelper::quantizationParameters()
     const int qt = idx.findEntry("qt"), qc = idx.findEntry("qc");
     QVERIFY(qt >= 0 && qc >= 0);
     const QList<QByteArray> perTensor = lines[0].split(' ');
-    QCOMPARE(idx.entries[size_t(qt)].qScale, perTensor[0].toDouble());
-    QCOMPARE(idx.entries[size_t(qt)].qZeroPoint, perTensor[1].toLongLong());
-    const auto& ch = idx.entries[size_t(qc)].qChannels;
+    QCOMPARE(idx.entries[size_t(qt)].qScale(), perTensor[0].toDouble());
+    QCOMPARE(idx.entries[size_t(qt)].qZeroPoint(), perTensor[1].toLongLong());
+    const auto& ch = idx.entries[size_t(qc)].qChannels();
     QVERIFY(ch);
     QCOMPARE(ch->axis, 0);
     std::vector<double> scales;

@@ -110,18 +110,18 @@ std::vector<double> valuesOf(const ModelIndex& index, int i)
         case DType::QInt32: {
             // Elements in C order: the channel of element k is its index along qChannels->axis.
             std::int64_t inner = 1;
-            if (e.qChannels)
-                for (size_t d = size_t(e.qChannels->axis) + 1; d < e.shape.size(); ++d)
+            if (e.qChannels())
+                for (size_t d = size_t(e.qChannels()->axis) + 1; d < e.shape.size(); ++d)
                     inner *= e.shape[d];
             for (std::int64_t k = 0; k < e.numel; ++k) {
                 const double q = e.dtype == DType::QInt8    ? at<std::int8_t>(p, k)
                                  : e.dtype == DType::QUInt8 ? at<std::uint8_t>(p, k)
                                                             : at<std::int32_t>(p, k);
-                double scale = e.qScale, zero = double(e.qZeroPoint);
-                if (e.qChannels) {
-                    const auto c = size_t((k / inner) % e.shape[size_t(e.qChannels->axis)]);
-                    scale = e.qChannels->scales[c];
-                    zero = double(e.qChannels->zeroPoints[c]);
+                double scale = e.qScale(), zero = double(e.qZeroPoint());
+                if (e.qChannels()) {
+                    const auto c = size_t((k / inner) % e.shape[size_t(e.qChannels()->axis)]);
+                    scale = e.qChannels()->scales[c];
+                    zero = double(e.qChannels()->zeroPoints[c]);
                 }
                 out.push_back((q - zero) * scale);
             }
@@ -347,8 +347,8 @@ void TestTorchKinds::quantizedNotCustomFormat()
     auto pc = loadModel(kindsFixture(QStringLiteral("qstatic_per_channel.pt")));
     const int w = pc.value()->findEntry("conv.weight");
     QVERIFY(w >= 0);
-    QVERIFY(pc.value()->entries[size_t(w)].qChannels);
-    QCOMPARE(pc.value()->entries[size_t(w)].qChannels->scales.size(), size_t(3));
+    QVERIFY(pc.value()->entries[size_t(w)].qChannels());
+    QCOMPARE(pc.value()->entries[size_t(w)].qChannels()->scales.size(), size_t(3));
 }
 
 void TestTorchKinds::badInputs_data()

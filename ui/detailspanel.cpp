@@ -293,8 +293,8 @@ void DetailsPanel::showTensor(int node)
     m_kind->setText(kind);
     const auto dn = dtypeName(e.dtype);
     QString dtype = QString::fromLatin1(dn.data(), qsizetype(dn.size()));
-    if (dtypeIsQuantized(e.dtype) && e.qChannels) {
-        const auto& qc = *e.qChannels;
+    if (dtypeIsQuantized(e.dtype) && e.qChannels()) {
+        const auto& qc = *e.qChannels();
         const auto [lo, hi] = std::minmax_element(qc.scales.begin(), qc.scales.end());
         dtype += qc.scales.empty() ? tr(" (per channel along dimension %1)").arg(qc.axis)
                                    : tr(" (per channel along dimension %1: %2 scales, %3 to %4)")
@@ -302,7 +302,7 @@ void DetailsPanel::showTensor(int node)
                                          .arg(qc.scales.size())
                                          .arg(QString::number(*lo, 'g', 4), QString::number(*hi, 'g', 4));
     } else if (dtypeIsQuantized(e.dtype)) {
-        dtype += tr(" (scale %1, zero point %2)").arg(e.qScale).arg(e.qZeroPoint);
+        dtype += tr(" (scale %1, zero point %2)").arg(e.qScale()).arg(e.qZeroPoint());
     }
     m_dtype->setText(dtype + tr(", %n byte(s) per element", nullptr, dtypeItemSize(e.dtype)));
     m_shape->setText(formatShape(e.shape) + (e.shape.empty() ? tr("  (0-d scalar)") : QString()));

@@ -29,15 +29,15 @@ Plan planFor(const TensorEntry& e, ExportFormat f)
     }
     if (dtypeIsQuantized(e.dtype)) {
         p.out = DType::Float32;
-        if (e.qChannels)
+        if (e.qChannels())
             p.note = QStringLiteral(
                          "%1 is quantized (%2, per channel along dimension %3): written as dequantized "
                          "float32 values")
-                         .arg(argText(name), argText(dt), argText(e.qChannels->axis));
+                         .arg(argText(name), argText(dt), argText(e.qChannels()->axis));
         else
             p.note =
                 QStringLiteral("%1 is quantized (%2): written as dequantized float32 values (scale %3, zero point %4)")
-                    .arg(argText(name), argText(dt), argText(e.qScale), argText(e.qZeroPoint));
+                    .arg(argText(name), argText(dt), argText(e.qScale()), argText(e.qZeroPoint()));
         return p;
     }
     exportWriter(f).plan(e, name, dt, p);

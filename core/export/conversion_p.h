@@ -41,7 +41,8 @@ struct Plan {
 /// stored integer: (q - zero point) * scale, per tensor or per channel.
 class Dequant {
 public:
-    explicit Dequant(const TensorEntry& e) : m_scale(e.qScale), m_zero(e.qZeroPoint), m_channels(e.qChannels.get())
+    explicit Dequant(const TensorEntry& e)
+        : m_scale(e.qScale()), m_zero(e.qZeroPoint()), m_channels(e.qChannels().get())
     {
         if (m_channels) {
             const auto axis = size_t(m_channels->axis);

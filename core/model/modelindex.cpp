@@ -367,9 +367,9 @@ Result<TensorView> ModelIndex::view(int entry) const
     v.shape = e.shape;
     v.strides = e.strides.size() == e.shape.size() ? e.strides.toVector() : contiguousStrides(e.shape);
     v.offset = e.storageOffset;
-    v.qScale = e.qScale;
-    v.qZeroPoint = e.qZeroPoint;
-    v.qChannels = e.qChannels;
+    v.qScale = e.qScale();
+    v.qZeroPoint = e.qZeroPoint();
+    v.qChannels = e.qChannels();
     const std::int64_t needed = requiredStorageElements(v.shape, v.strides, v.offset);
     if (needed < 0)
         return Result<TensorView>::failure(where() + QStringLiteral(" has invalid sizes, strides or offset"));

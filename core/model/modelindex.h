@@ -97,10 +97,27 @@ struct TensorEntry {
     /// The file it is read from, as an index into ModelIndex::sourceFiles (the shard of a
     /// sharded checkpoint), or -1 for filePath.
     int sourceFile = -1;
-    // Per-tensor affine quantization (quantized dtypes only).
-    double qScale = 1.0;
-    std::int64_t qZeroPoint = 0;
-    std::shared_ptr<const QuantChannels> qChannels;  // per-channel instead (scale/zero point unused)
+    /// Affine quantization (quantized dtypes only): per tensor a scale and a zero point, or
+    /// per channel (then those two are unused). Kept apart, shared and immutable, so a
+    /// tensor that is not quantized pays one null pointer for it.
+    struct Quantization {
+        double scale = 1.0;
+        std::int64_t zeroPoint = 0;
+        std::shared_ptr<const QuantChannels> channels;
+    };
+    std::shared_ptr<const Quantization> quant;  // null: scale 1, zero point 0, no channels
+
+    double qScale() const { return quant ? quant->scale : 1.0; }
+    std::int64_t qZeroPoint() const { return quant ? quant->zeroPoint : 0; }
+    const std::shared_ptr<const QuantChannels>& qChannels() const
+    {
+        static const std::shared_ptr<const QuantChannels> none;
+        return quant ? quant->channels : none;
+    }
+    void setQuantization(double scale, std::int64_t zeroPoint, std::shared_ptr<const QuantChannels> channels = {})
+    {
+        quant = std::make_shared<const Quantization>(Quantization{scale, zeroPoint, std::move(channels)});
+    }
 };
 
 /// A value of a checkpoint that is not a tensor (the epoch, a learning rate, a training

@@ -166,8 +166,7 @@ struct IndexBuilder {
     bool quantization(const std::string& fullName, const at::Tensor& t, TensorEntry& e)
     {
         if (t.qscheme() == c10::kPerTensorAffine) {
-            e.qScale = t.q_scale();
-            e.qZeroPoint = t.q_zero_point();
+            e.setQuantization(t.q_scale(), t.q_zero_point());
         } else if (t.qscheme() == c10::kPerChannelAffine) {
             auto qc = std::make_shared<QuantChannels>();
             qc->axis = int(t.q_per_channel_axis());
@@ -175,7 +174,7 @@ struct IndexBuilder {
             const torch::Tensor zeros = t.q_per_channel_zero_points().to(torch::kLong).contiguous();
             qc->scales.assign(scales.data_ptr<double>(), scales.data_ptr<double>() + scales.numel());
             qc->zeroPoints.assign(zeros.data_ptr<std::int64_t>(), zeros.data_ptr<std::int64_t>() + zeros.numel());
-            e.qChannels = std::move(qc);
+            e.setQuantization(1.0, 0, std::move(qc));
         } else {
             index.warnings << QStringLiteral("'%1' skipped: it uses a quantization scheme ParamScope does not know")
                                   .arg(QString::fromStdString(fullName));

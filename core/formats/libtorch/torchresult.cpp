@@ -62,8 +62,10 @@ QString readEntry(Reader& r, std::uint64_t i, std::uint64_t storageCount, Tensor
     e.storageOffset = r.get<std::int64_t>();
     e.requiresGrad = r.get<std::uint8_t>() != 0;
     e.storage = r.get<std::int32_t>();
-    e.qScale = r.getF64();
-    e.qZeroPoint = r.get<std::int64_t>();
+    const double scale = r.getF64();
+    const auto zeroPoint = r.get<std::int64_t>();
+    if (scale != 1.0 || zeroPoint != 0)
+        e.setQuantization(scale, zeroPoint);
     const bool perChannel = r.get<std::uint8_t>() != 0;
     if (perChannel) {
         auto qc = std::make_shared<QuantChannels>();
@@ -77,7 +79,7 @@ QString readEntry(Reader& r, std::uint64_t i, std::uint64_t storageCount, Tensor
             s = r.getF64();
         for (auto& z : qc->zeroPoints)
             z = r.get<std::int64_t>();
-        e.qChannels = std::move(qc);
+        e.setQuantization(scale, zeroPoint, std::move(qc));
     }
     if (!r.ok())
         return {};
@@ -138,18 +140,18 @@ Status writeTorchHelperResult(const ModelIndex& index, const QString& outputPath
         h.put<std::int64_t>(e.storageOffset);
         h.put<std::uint8_t>(e.requiresGrad ? 1 : 0);
         h.put<std::int32_t>(e.storage);
-        h.putF64(e.qScale);
-        h.put<std::int64_t>(e.qZeroPoint);
-        h.put<std::uint8_t>(e.qChannels ? 1 : 0);
-        if (e.qChannels) {
-            h.put<std::int32_t>(e.qChannels->axis);
-            h.put<std::uint64_t>(e.qChannels->scales.size());
-            for (double s : e.qChannels->scales)
+        h.putF64(e.qScale());
+        h.put<std::int64_t>(e.qZeroPoint());
+        h.put<std::uint8_t>(e.qChannels() ? 1 : 0);
+        if (e.qChannels()) {
+            h.put<std::int32_t>(e.qChannels()->axis);
+            h.put<std::uint64_t>(e.qChannels()->scales.size());
+            for (double s : e.qChannels()->scales)
                 h.putF64(s);
-            if (e.qChannels->zeroPoints.size() != e.qChannels->scales.size())
+            if (e.qChannels()->zeroPoints.size() != e.qChannels()->scales.size())
                 return fail(QStringLiteral("per-channel parameters of '%1' differ in length")
                                 .arg(QString::fromStdString(e.name)));
-            for (auto z : e.qChannels->zeroPoints)
+            for (auto z : e.qChannels()->zeroPoints)
                 h.put<std::int64_t>(z);
         }
     }

@@ -282,8 +282,8 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
     e.storageOffset = t.offset;
     e.requiresGrad = t.requiresGrad;
     e.storage = t.storage;
-    e.qScale = t.qScale;
-    e.qZeroPoint = t.qZeroPoint;
+    if (t.quantized || t.qScale != 1.0 || t.qZeroPoint != 0)
+        e.setQuantization(t.qScale, t.qZeroPoint);
     if ((t.qScales || t.qZeroPoints) && !addQuantChannels(name, t, e))
         return false;
     pushEntry(std::move(e), access);
@@ -331,7 +331,7 @@ bool Walker::addQuantChannels(const std::string& name, const pickle::TensorRef& 
                             argText(qc->zeroPoints.size())));
         return false;
     }
-    e.qChannels = std::move(qc);
+    e.setQuantization(e.qScale(), e.qZeroPoint(), std::move(qc));
     return true;
 }
 
