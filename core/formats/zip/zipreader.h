@@ -47,6 +47,9 @@ public:
     const std::vector<ZipEntry>& entries() const { return m_entries; }
     const ZipEntry* find(std::string_view name) const;
     const std::shared_ptr<const MappedFile>& file() const { return m_file; }
+    /// Lets the mapped pages of the central directory go once a loader has looked up what it
+    /// needs (70 MB for 1M records): the names are read again from the file if touched.
+    void releaseDirectoryPages() const;
 
     /// The member's bytes: a span into the mapping for stored members (zero copy), an
     /// inflated buffer for deflated ones. Fails when the member would need more than
