@@ -11,7 +11,8 @@
 // painted afterwards.
 //
 // Scenarios, in order:
-//   in a fresh window, select the module with 10,000 children and expand its whole
+//   in a fresh window, select the module with 10,000 children (Up from its first child: its
+//   module page and totals), then expand its whole
 //   subtree (Ctrl+Right), then collapse it (Ctrl+Left);
 //   in another fresh window, each scenario on the window as the previous one left it: type
 //   "s.99" one key at a time (a gap between keys, events processed meanwhile); clear it
@@ -267,12 +268,12 @@ public:
             scenario, [&](int) { QTest::keyClick(edit, Qt::Key_Escape); }, 1, true);
     }
 
-    Outcome treeKey(const std::string& scenario, Qt::Key key)
+    Outcome treeKey(const std::string& scenario, Qt::Key key, Qt::KeyboardModifiers modifiers = Qt::ControlModifier)
     {
         QTreeView* tree = m_w.treeView();
         tree->setFocus();
         return run(
-            scenario, [&](int) { QTest::keyClick(tree, key, Qt::ControlModifier); }, 1, false);
+            scenario, [&](int) { QTest::keyClick(tree, key, modifiers); }, 1, false);
     }
 
 private:
@@ -339,6 +340,11 @@ void runScenarios(int tensors, double gapMs, const QStringList& searches)
             std::fprintf(stderr, "bench_gui_search: no module model.encoder.layers\n");
             return;
         }
+        // Its first layer, then Up: the module page of every layer (its totals per kind).
+        w->selectNode(tree->find("model.encoder.layers.0"));
+        pump(300);
+        runOne("select the module of all (Up)",
+               [&](const std::string& n) { return d.treeKey(n, Qt::Key_Up, Qt::NoModifier); });
         w->selectNode(layers);
         pump(300);
         runOne("expand subtree (Ctrl+Right)", [&](const std::string& n) { return d.treeKey(n, Qt::Key_Right); });
@@ -370,7 +376,7 @@ void runScenarios(int tensors, double gapMs, const QStringList& searches)
 
 bool isSearch(const std::string& scenario)
 {
-    return scenario.rfind("expand", 0) != 0 && scenario.rfind("collapse", 0) != 0;
+    return scenario.rfind("expand", 0) != 0 && scenario.rfind("collapse", 0) != 0 && scenario.rfind("select", 0) != 0;
 }
 
 /// The table and the ROW lines of what has been measured; `stuckMs` > 0: the scenario

@@ -75,6 +75,7 @@ private Q_SLOTS:
     void detailsPaneReflows();
     void modelSummaryMatchesTorch();
     void modulePageCountsLikeTorch();
+    void largeModuleTotalsAreCountedOnAWorker();
     void detailsLeaveATensorTheSearchHides();
     void warningsButtonListsThem();
     void caseButtonShowsWhenOn();
@@ -1078,6 +1079,46 @@ void TestMainWindow::deepNamesKeepTheirText()
 // A module's page counts per kind as PyTorch's own parameters() and buffers() do (tied
 // weights once, trainable and frozen apart), on a TorchScript model with a tied pair, a frozen
 // layer and a buffer; the status bar gives the parameter elements.
+void TestMainWindow::largeModuleTotalsAreCountedOnAWorker()
+{
+    // Past the limit a module's per-kind totals are counted on a worker (a module of 1M tensors
+    // took tens of ms on the GUI thread): the page shows at once with "counting…", then the
+    // same figures the synchronous count gives. A newer selection drops an older count.
+    MainWindow w;
+    w.show();
+    QVERIFY(openAndWait(w, kDemo));
+    auto* details = w.findChild<DetailsPanel*>(QStringLiteral("detailsPanel"));
+    auto* label = details->findChild<QLabel*>(QStringLiteral("moduleTotalsLabel"));
+    QVERIFY(details && label);
+    const int layers = w.modelTree()->find("layers");
+    QVERIFY(layers > 0);
+    const QString layersTotals = details->moduleTotalsText(layers);
+    const QString modelTotals = details->moduleTotalsText(ModelTree::root());
+    QVERIFY(layersTotals.contains(QStringLiteral("Parameters:</td>")));
+    QVERIFY(!layersTotals.contains(QStringLiteral("counting")));
+
+    details->setSyncTotalsLimit(0);
+    w.selectNode(layers);
+    QVERIFY(label->text().contains(QStringLiteral("counting…")));
+    QVERIFY(label->text().contains(formatCount(w.modelTree()->node(layers).numel)));  // known at once
+    QTRY_COMPARE(label->text(), layersTotals);
+    QVERIFY(!details->countingTotals());
+    // The whole model, then another module before its count can arrive: only the last shows.
+    details->showNode(ModelTree::root());  // the window shows it when nothing is selected
+    QVERIFY(label->text().contains(QStringLiteral("counting…")));
+    details->showNode(layers);
+    QTRY_COMPARE(label->text(), layersTotals);
+    QTest::qWait(50);
+    QCOMPARE(label->text(), layersTotals);
+    details->showNode(ModelTree::root());  // the window shows it when nothing is selected
+    QTRY_COMPARE(label->text(), modelTotals);
+    // Under the limit: counted at once, no worker.
+    details->setSyncTotalsLimit(DetailsPanel::kSyncTotalsLimit);
+    details->showNode(layers);
+    QCOMPARE(label->text(), layersTotals);
+    QVERIFY(!details->countingTotals());
+}
+
 void TestMainWindow::modulePageCountsLikeTorch()
 {
     const QString file = m_tmp.filePath(QStringLiteral("kinds.pt"));

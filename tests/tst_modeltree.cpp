@@ -84,6 +84,7 @@ private Q_SLOTS:
     void naturalSortAndBack();
     void deepChainNoRecursion();
     void largestChildren();
+    void entriesUnder();
     void naturalCompare_data();
     void naturalCompare();
     void layoutSortsTextColumnsLikeTheOldProxy();
@@ -234,6 +235,36 @@ void TestModelTree::largestChildren()
     QCOMPARE(int(top.size()), 2);
     QCOMPARE(tree.node(top[0]).name, std::string("big"));
     QCOMPARE(tree.node(top[1]).name, std::string("mid"));
+
+    // Ties keep the tree's order (what a stable sort of them all gives), whatever the limit,
+    // also after a natural re-sort; a limit past the children gives them all.
+    ModelTree ties = ModelTree::build(indexFromText(
+        lines({"m.c3 float32 5", "m.c10 float32 5", "m.a float32 1", "m.c2 float32 5", "m.z float32 7"})));
+    const auto names = [&](const std::vector<int>& nodes) {
+        QStringList out;
+        for (int n : nodes)
+            out << QString::fromUtf8(ties.node(n).name.data(), int(ties.node(n).name.size()));
+        return out.join(QLatin1Char(' '));
+    };
+    QCOMPARE(names(ties.largestChildren(ties.find("m"), 3)), QStringLiteral("z c3 c10"));
+    QCOMPARE(names(ties.largestChildren(ties.find("m"), 10)), QStringLiteral("z c3 c10 c2 a"));
+    QCOMPARE(names(ties.largestChildren(ties.find("m"), -1)), QStringLiteral("z c3 c10 c2 a"));
+    QCOMPARE(names(ties.largestChildren(ties.find("m"), 0)), QString());
+    ties.sortNatural(true);
+    QCOMPARE(names(ties.largestChildren(ties.find("m"), 3)), QStringLiteral("z c2 c3"));
+}
+
+void TestModelTree::entriesUnder()
+{
+    // In file order, the module's own tensor included, nothing from a sibling that shares
+    // the prefix.
+    const ModelIndex index = indexFromText(
+        lines({"b.x float32 1", "a.y float32 1", "ab.q float32 1", "a float32 1", "a.z.w float32 1", "b.y float32 1"}));
+    const ModelTree tree = ModelTree::build(index);
+    QCOMPARE(tree.entriesUnder(tree.find("a")), (std::vector<int>{1, 3, 4}));
+    QCOMPARE(tree.entriesUnder(tree.find("b")), (std::vector<int>{0, 5}));
+    QCOMPARE(tree.entriesUnder(tree.find("a.z.w")), (std::vector<int>{4}));
+    QCOMPARE(tree.entriesUnder(ModelTree::root()), (std::vector<int>{0, 1, 2, 3, 4, 5}));
 }
 
 void TestModelTree::naturalCompare_data()

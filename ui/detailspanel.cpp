@@ -259,6 +259,7 @@ void DetailsPanel::setModel(std::shared_ptr<const ModelIndex> index, std::shared
 
 void DetailsPanel::clear()
 {
+    m_totalsJob.cancel();
     const bool hadTensor = m_stack->currentWidget() == m_tensorPage;
     m_node = -1;
     m_stack->setCurrentWidget(m_emptyPage);
@@ -272,6 +273,7 @@ void DetailsPanel::showNode(int node)
         clear();
         return;
     }
+    m_totalsJob.cancel();
     if (m_tree->node(node).entry >= 0)
         showTensor(node);
     else
@@ -346,27 +348,26 @@ void DetailsPanel::showTensor(int node)
     Q_EMIT tensorShown(m_index, entry);
 }
 
+namespace {
+
+/// Per kind, as torchinfo sums them: the whole model from the index, a module from the
+/// tensors under it.
+ModelIndex::Totals moduleTotals(const ModelIndex& index, const ModelTree& tree, int node)
+{
+    return node == ModelTree::root() ? index.totals() : index.totals(tree.entriesUnder(node));
+}
+
+}  // namespace
+
 QString DetailsPanel::moduleTotalsText(int node) const
 {
+    const ModelIndex::Totals t = moduleTotals(*m_index, *m_tree, node);
+    return totalsText(node, &t);
+}
+
+QString DetailsPanel::totalsText(int node, const ModelIndex::Totals* totals) const
+{
     const TreeNode& n = m_tree->node(node);
-    // Per kind, as torchinfo sums them: tensors and their elements, parameters split by
-    // requires_grad; the whole model from the index, a module from the tensors under it.
-    ModelIndex::Totals t;
-    if (node == ModelTree::root()) {
-        t = m_index->totals();
-    } else {
-        std::vector<int> entries;
-        std::vector<int> stack{node};
-        while (!stack.empty()) {
-            const TreeNode& x = m_tree->node(stack.back());
-            stack.pop_back();
-            if (x.entry >= 0)
-                entries.push_back(x.entry);
-            stack.insert(stack.end(), x.children.rbegin(), x.children.rend());
-        }
-        std::sort(entries.begin(), entries.end());  // file order: a tied name counts at its first
-        t = m_index->totals(entries);
-    }
     const auto row = [](const QString& label, const QString& value) {
         return QStringLiteral("<tr><td>%1</td><td align=right>%2</td></tr>").arg(label, value);
     };
@@ -375,23 +376,25 @@ QString DetailsPanel::moduleTotalsText(int node) const
                (elements == 1 ? tr("1 element") : tr("%1 elements").arg(formatSize(elements, false)));
     };
     QString text = QStringLiteral("<table cellspacing=3>");
-    if (t.parameters + t.buffers > 0 || t.tensors == 0) {
+    if (!totals) {
+        text += row(tr("Parameters, buffers:"), tr("counting…"));
+    } else if (const ModelIndex::Totals& t = *totals; t.parameters + t.buffers > 0 || t.tensors == 0) {
         text += row(tr("Parameters:"), tensors(t.parameters, t.parameterNumel));
         if (t.frozenNumel > 0)
             text += row(QString(), tr("trainable %1, frozen %2")
                                        .arg(formatSize(t.trainableNumel, false), formatSize(t.frozenNumel, false)));
         text += row(tr("Buffers:"), tensors(t.buffers, t.bufferNumel));
     }
-    if (t.tensors > 0)
-        text += row(t.parameters + t.buffers > 0 ? tr("Other tensors:") : tr("Tensors:"),
-                    tensors(t.tensors, t.tensorNumel));
+    if (totals && totals->tensors > 0)
+        text += row(totals->parameters + totals->buffers > 0 ? tr("Other tensors:") : tr("Tensors:"),
+                    tensors(totals->tensors, totals->tensorNumel));
     text += row(tr("Elements:"), formatSize(n.numel, false)) +
             row(tr("Size:"),
                 n.bytes == std::numeric_limits<std::int64_t>::max() ? formatSize(n.bytes, true) : bytesText(n.bytes)) +
             row(tr("Children:"), formatCount(qint64(n.children.size()))) + QStringLiteral("</table>");
-    if (t.tied > 0)
+    if (totals && totals->tied > 0)
         text += tr("<small>%1 tied to another tensor here: their storage is counted once.</small>")
-                    .arg(t.tied == 1 ? tr("1 name is") : tr("%1 names are").arg(formatCount(t.tied)));
+                    .arg(totals->tied == 1 ? tr("1 name is") : tr("%1 names are").arg(formatCount(totals->tied)));
     else
         text += tr("<small>Storage shared by tied tensors is counted once.</small>");
     return text;
@@ -407,7 +410,20 @@ void DetailsPanel::showModule(int node)
     const bool typed = type != m_index->moduleTypes.end() && !type->second.empty();
     m_moduleClass->setText(typed ? tr("%1  (%2)").arg(shortClassName(type->second), u8(type->second)) : QString());
     m_moduleClass->setVisible(typed);
-    m_moduleTotals->setText(moduleTotalsText(node));
+    // A module of many tensors (or a large model) is counted on a worker: its page shows at
+    // once, and the per-kind figures follow.
+    const std::int64_t under = std::int64_t(n.parameters) + n.buffers + n.tensors;
+    if (under <= m_syncTotalsLimit) {
+        m_moduleTotals->setText(moduleTotalsText(node));
+    } else {
+        m_moduleTotals->setText(totalsText(node, nullptr));
+        m_totalsJob.start(
+            [index = m_index, tree = m_tree, node](const JobHandle&) { return moduleTotals(*index, *tree, node); },
+            [this, node](const ModelIndex::Totals& t) {
+                if (m_node == node && m_stack->currentWidget() == m_modulePage)
+                    m_moduleTotals->setText(totalsText(node, &t));
+            });
+    }
 
     const std::vector<int> largest = m_tree->largestChildren(node, 10);
     m_largest->setRowCount(int(largest.size()));

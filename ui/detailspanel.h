@@ -1,5 +1,8 @@
 #pragma once
 
+#include "model/modelindex.h"
+#include "session/jobtracker.h"
+
 #include <QLabel>
 #include <QPointer>
 #include <QWidget>
@@ -15,7 +18,6 @@ class QVBoxLayout;
 
 namespace paramscope {
 
-class ModelIndex;
 class ModelTree;
 
 /// A label that elides its text in the middle when too narrow and shows the whole text
@@ -59,6 +61,12 @@ public:
     /// kind the tensors and their elements, parameters trainable and frozen, all elements,
     /// size, children; tied names counted once.
     QString moduleTotalsText(int node) const;
+    /// Modules with more tensors than this under them (and the whole model past it) get their
+    /// totals counted on a worker: the page shows at once, with "counting" until they arrive.
+    void setSyncTotalsLimit(std::int64_t tensors) { m_syncTotalsLimit = tensors; }
+    static constexpr std::int64_t kSyncTotalsLimit = 20000;
+    /// True while a module's totals are being counted on a worker.
+    bool countingTotals() const { return m_totalsJob.isRunning(); }
 
 Q_SIGNALS:
     /// The user asked to go to another node (shared-with or belongs-to link, a largest child).
@@ -75,6 +83,8 @@ private:
     void showTensor(int node);
     void showModule(int node);
     QLabel* addValueRow(QFormLayout* form, const QString& label, const char* objectName);
+    /// The module page's totals for `totals` (null: still being counted).
+    QString totalsText(int node, const ModelIndex::Totals* totals) const;
 
     std::shared_ptr<const ModelIndex> m_index;
     std::shared_ptr<const ModelTree> m_tree;
@@ -110,6 +120,8 @@ private:
     QLabel* m_moduleTotals = nullptr;
     QTableWidget* m_largest = nullptr;
     QLabel* m_sharesNote = nullptr;  // why the shares add up to more than 100 %, when they do
+    std::int64_t m_syncTotalsLimit = kSyncTotalsLimit;
+    JobTracker m_totalsJob{this};  // a large module's totals (last: destroyed first, it waits for the worker)
 };
 
 }  // namespace paramscope

@@ -56,8 +56,13 @@ public:
     /// ("layers.2" before "layers.10"); `false` restores the model's order.
     void sortNatural(bool natural);
 
-    /// The node's children sorted by size (bytes), largest first, at most `limit`.
+    /// The node's children sorted by size (bytes), largest first (ties in the tree's order),
+    /// at most `limit` (O(children x log limit)).
     std::vector<int> largestChildren(int node, int limit) const;
+
+    /// The tensor entries under `node` (itself included), in file order: a module's tensors.
+    /// O(subtree): callers with a large module run it off the GUI thread.
+    std::vector<int> entriesUnder(int node) const;
 
 private:
     int addChild(int parent, std::string_view segment, std::string_view full);
