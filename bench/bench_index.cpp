@@ -99,7 +99,7 @@ std::string openAndBuild(const QString& path, long& count, double& kept, std::si
     if (!r)
         return r.error().toStdString();
     const double indexOnly = double(heapInUse()) - double(before);
-    const ModelTree tree = ModelTree::build(*r.value());
+    const ModelTree tree = ModelTree::build(r.value());
     count = long(r.value()->entries.size());
     std::printf("  (%s: index %.0f B/tensor, tree %.0f B/tensor of heap)\n", qPrintable(path.section('/', -1)),
                 indexOnly / double(count), (double(heapInUse()) - double(before) - indexOnly) / double(count));

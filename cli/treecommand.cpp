@@ -117,7 +117,7 @@ int cmdTree(const QStringList& args, QTextStream& out, QTextStream& err)
     auto index = load(p, file, err);
     if (!index)
         return kExitError;
-    ModelTree tree = ModelTree::build(*index);
+    ModelTree tree = ModelTree::build(index);
     if (p.isSet(QStringLiteral("natural-sort")))
         tree.sortNatural(true);
     writeTree(*index, tree, QFileInfo(file).fileName(), out, maxDepth);

@@ -103,7 +103,7 @@ std::shared_ptr<CompareController::Aligned> CompareController::alignBoth(std::sh
     auto out = std::make_shared<CompareController::Aligned>();
     out->alignment = alignModels(*a, *b, o);
     out->merged = mergedIndex(*a, *b, out->alignment);
-    out->tree = std::make_shared<const ModelTree>(ModelTree::build(*out->merged));
+    out->tree = std::make_shared<const ModelTree>(ModelTree::build(out->merged));
     out->a = std::move(a);
     out->b = std::move(b);
     return out;

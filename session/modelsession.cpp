@@ -57,7 +57,7 @@ void ModelSession::open(const QString& path, LoaderEngine engine)
             out.result = loadModel(absolute, options);
             // The tree is built here too: 100k names take a while, and the GUI must not wait.
             if (out.result->ok() && !job.cancelled())
-                out.tree = ModelSession::buildTree(*out.result->value());
+                out.tree = ModelSession::buildTree(out.result->value());
             return out;
         },
         [this, absolute, displayName](const Outcome& out) { onLoaded(absolute, displayName, out); });
@@ -97,7 +97,7 @@ void ModelSession::setModel(std::shared_ptr<const ModelIndex> index, std::shared
     if (!index)
         return;
     if (!tree)
-        tree = buildTree(*index);
+        tree = buildTree(index);
     m_index = std::move(index);
     m_tree = std::move(tree);
     m_currentFile.clear();
@@ -132,9 +132,10 @@ bool ModelSession::isDemoPath(const QString& path)
     return path.startsWith(demoPrefix());
 }
 
-std::shared_ptr<const ModelTree> ModelSession::buildTree(const ModelIndex& index)
+std::shared_ptr<const ModelTree> ModelSession::buildTree(const std::shared_ptr<const ModelIndex>& shared)
 {
-    ModelTree tree = ModelTree::build(index);
+    const ModelIndex& index = *shared;
+    ModelTree tree = ModelTree::build(shared);  // views the index's names: no second copy
     // A safetensors header is a JSON object: its order is the writer's (sorted text, so
     // layers.10 before layers.2), not the model's. Show such files in natural order.
     if (index.format == ModelFormat::Safetensors || index.format == ModelFormat::ShardedSafetensors)

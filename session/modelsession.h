@@ -54,7 +54,7 @@ public:
     static bool isDemoPath(const QString& path);
     /// The tree the window shows of `index`: the model's order, but natural order ("2" before
     /// "10") for safetensors files, whose header keeps no model order.
-    static std::shared_ptr<const ModelTree> buildTree(const ModelIndex& index);
+    static std::shared_ptr<const ModelTree> buildTree(const std::shared_ptr<const ModelIndex>& index);
 
 Q_SIGNALS:
     void loadStarted(const QString& path, const QString& displayName);

@@ -85,6 +85,7 @@ private Q_SLOTS:
     void deepChainNoRecursion();
     void largestChildren();
     void entriesUnder();
+    void sharedIndexNamesAreViewedNotCopied();
     void naturalCompare_data();
     void naturalCompare();
     void layoutSortsTextColumnsLikeTheOldProxy();
@@ -252,6 +253,34 @@ void TestModelTree::largestChildren()
     QCOMPARE(names(ties.largestChildren(ties.find("m"), 0)), QString());
     ties.sortNatural(true);
     QCOMPARE(names(ties.largestChildren(ties.find("m"), 3)), QStringLiteral("z c2 c3"));
+}
+
+void TestModelTree::sharedIndexNamesAreViewedNotCopied()
+{
+    // Built from a shared index, the nodes view the index's own names (a leaf's full name is
+    // its entry's string), the tree keeps the index alive, and it is the same tree as one
+    // built with a copy of the names.
+    auto index = std::make_shared<ModelIndex>(indexFromText(
+        lines({"encoder.layers.0.attention.query.weight float32 4", "encoder.layers.0.attention.query.bias float32 2",
+               "encoder.layers.1.ln.weight float32 3", "head float32 1"})));
+    const ModelTree copied = ModelTree::build(*index);
+    std::shared_ptr<const ModelIndex> shared = index;
+    index.reset();
+    const ModelTree viewing = ModelTree::build(shared);
+    const ModelIndex* raw = shared.get();
+    shared.reset();  // the tree's reference is the last one
+    QCOMPARE(viewing.size(), copied.size());
+    for (int i = 0; i < viewing.size(); ++i) {
+        QCOMPARE(viewing.node(i).fullName, copied.node(i).fullName);
+        QCOMPARE(viewing.node(i).name, copied.node(i).name);
+        QCOMPARE(viewing.node(i).entry, copied.node(i).entry);
+        QCOMPARE(viewing.node(i).numel, copied.node(i).numel);
+        if (viewing.node(i).entry >= 0) {
+            const std::string& own = raw->entries[size_t(viewing.node(i).entry)].name;
+            QCOMPARE(static_cast<const void*>(viewing.node(i).fullName.data()), static_cast<const void*>(own.data()));
+            QVERIFY(copied.node(i).fullName.data() != own.data());
+        }
+    }
 }
 
 void TestModelTree::entriesUnder()

@@ -91,34 +91,50 @@ int ModelTree::addChild(int parent, std::string_view segment, std::string_view f
 ModelTree ModelTree::build(const ModelIndex& index)
 {
     ModelTree t;
-    t.insertNames(index);
+    t.insertNames(index, true);
     t.aggregate(index);
     return t;
 }
 
+ModelTree ModelTree::build(std::shared_ptr<const ModelIndex> index)
+{
+    ModelTree t;
+    if (!index)
+        return t;
+    t.insertNames(*index, false);
+    t.aggregate(*index);
+    t.m_index = std::move(index);  // immutable: its entries' names stay where they are
+    return t;
+}
+
 /// One node per dotted prefix of every name, in first-seen order.
-void ModelTree::insertNames(const ModelIndex& index)
+void ModelTree::insertNames(const ModelIndex& index, bool copyNames)
 {
     m_nodeForEntry.assign(index.entries.size(), -1);
     // (parent, segment) -> node; a name's first node under a parent, never its duplicates.
     ChildTable childByName(index.entries.size() + index.entries.size() / 4);
     m_nodes.reserve(m_nodes.size() + index.entries.size() + index.entries.size() / 4);
 
-    // One copy of all names; the map's keys and the nodes view it.
-    auto names = std::make_shared<std::string>();
-    std::size_t total = 0;
-    for (const auto& e : index.entries)
-        total += e.name.size();
-    names->reserve(total);
-    std::vector<std::size_t> at(index.entries.size());
-    for (size_t ei = 0; ei < index.entries.size(); ++ei) {
-        at[ei] = names->size();
-        names->append(index.entries[ei].name);
+    // The names the map's keys and the nodes view: one copy of them all, or the index's own.
+    std::vector<std::size_t> at;
+    if (copyNames) {
+        auto names = std::make_shared<std::string>();
+        std::size_t total = 0;
+        for (const auto& e : index.entries)
+            total += e.name.size();
+        names->reserve(total);
+        at.resize(index.entries.size());
+        for (size_t ei = 0; ei < index.entries.size(); ++ei) {
+            at[ei] = names->size();
+            names->append(index.entries[ei].name);
+        }
+        m_names = names;
     }
-    m_names = names;
 
     for (size_t ei = 0; ei < index.entries.size(); ++ei) {
-        const std::string_view name = std::string_view(*names).substr(at[ei], index.entries[ei].name.size());
+        const std::string_view name = copyNames
+                                          ? std::string_view(*m_names).substr(at[ei], index.entries[ei].name.size())
+                                          : std::string_view(index.entries[ei].name);
         int cur = 0;
         size_t start = 0;
         while (true) {

@@ -40,8 +40,11 @@ struct TreeNode {
 class ModelTree {
 public:
     ModelTree();
-    /// Builds the tree of every entry of `index`.
+    /// Builds the tree of every entry of `index` (with a copy of the names its nodes view).
     static ModelTree build(const ModelIndex& index);
+    /// The same, its nodes viewing the index's own names: the tree keeps the index alive
+    /// instead of a second copy of every name (18-60 bytes a tensor).
+    static ModelTree build(std::shared_ptr<const ModelIndex> index);
 
     const TreeNode& node(int i) const { return m_nodes[size_t(i)]; }
     int size() const { return int(m_nodes.size()); }
@@ -66,10 +69,12 @@ public:
 
 private:
     int addChild(int parent, std::string_view segment, std::string_view full);
-    void insertNames(const ModelIndex& index);
+    void insertNames(const ModelIndex& index, bool copyNames);
     void aggregate(const ModelIndex& index);
     void renumberRows(int node);
-    std::shared_ptr<const std::string> m_names;  // every entry name, back to back; nodes view it
+    // What the nodes' names view: a copy of every entry name, back to back, or the index itself.
+    std::shared_ptr<const std::string> m_names;
+    std::shared_ptr<const ModelIndex> m_index;
     std::vector<TreeNode> m_nodes;
     std::vector<int> m_nodeForEntry;
 };

@@ -114,7 +114,7 @@ void ModelTreeModel::setModel(std::shared_ptr<const ModelIndex> index, std::shar
     m_index = std::move(index);
     m_tree = std::move(tree);
     if (m_index && !m_tree)
-        m_tree = std::make_shared<const ModelTree>(ModelTree::build(*m_index));
+        m_tree = std::make_shared<const ModelTree>(ModelTree::build(m_index));
     m_subtree = m_index && m_tree ? SubtreeDTypes::compute(*m_index, *m_tree) : SubtreeDTypes{};
     m_types.clear();
     m_hasTypes = m_hasBelongsTo = m_hasShards = false;
