@@ -24,6 +24,38 @@ namespace paramscope::pickle {
 
 struct Value;
 
+/// Why a tensor's rebuild arguments could not be understood: empty for almost every tensor,
+/// so one pointer in each TensorRef instead of a std::string (8 bytes, not 32: a
+/// checkpoint has a TensorRef per tensor, all alive while it is indexed).
+class ErrorText {
+public:
+    ErrorText() = default;
+    ErrorText(const ErrorText& o) : m_text(o.m_text ? std::make_unique<std::string>(*o.m_text) : nullptr) {}
+    ErrorText(ErrorText&&) noexcept = default;
+    ErrorText& operator=(const ErrorText& o)
+    {
+        if (this != &o)
+            m_text = o.m_text ? std::make_unique<std::string>(*o.m_text) : nullptr;
+        return *this;
+    }
+    ErrorText& operator=(ErrorText&&) noexcept = default;
+    ErrorText& operator=(std::string text)
+    {
+        if (text.empty())
+            m_text.reset();
+        else
+            m_text = std::make_unique<std::string>(std::move(text));
+        return *this;
+    }
+    bool empty() const { return !m_text; }
+    std::string_view view() const { return m_text ? std::string_view(*m_text) : std::string_view(); }
+    operator std::string_view() const { return view(); }
+    const char* c_str() const { return m_text ? m_text->c_str() : ""; }
+
+private:
+    std::unique_ptr<std::string> m_text;
+};
+
 /// A tensor as described by torch._utils._rebuild_tensor_v2 / _rebuild_parameter /
 /// _rebuild_qtensor (nothing is checked here; the archive reader validates it).
 struct TensorRef {
@@ -37,14 +69,18 @@ struct TensorRef {
     /// strides and `dtype` only, no storage and no data.
     bool isMeta = false;
     std::optional<DType> dtype;  // meta tensors: the tensor's dtype (others take their storage's)
-    bool quantized = false;
-    double qScale = 1.0;
-    std::int64_t qZeroPoint = 0;
-    // torch.per_channel_affine: the scales and zero points are tensors of their own.
-    const TensorRef* qScales = nullptr;
-    const TensorRef* qZeroPoints = nullptr;
-    std::int64_t qAxis = -1;
-    std::string error;  // why the rebuild arguments could not be understood
+    /// _rebuild_qtensor's quantization (null for every other tensor: kept apart, a
+    /// checkpoint has a TensorRef per tensor).
+    struct Quantization {
+        double scale = 1.0;
+        std::int64_t zeroPoint = 0;
+        // torch.per_channel_affine: the scales and zero points are tensors of their own.
+        const TensorRef* scales = nullptr;
+        const TensorRef* zeroPoints = nullptr;
+        std::int64_t axis = -1;
+    };
+    std::shared_ptr<const Quantization> quant;
+    ErrorText error;  // why the rebuild arguments could not be understood
 };
 
 /// A storage named by a persistent id ('storage', <type>, key, location, numel), or in a
@@ -102,7 +138,8 @@ struct Value {
         Storage,
         Tensor
     };
-    // Laid out without padding: a 100k-tensor checkpoint makes about a million values.
+    // Laid out without padding, in 56 bytes: a 100k-tensor checkpoint makes about a million
+    // values (10 a tensor; the Document's values are most of the peak of opening one).
     Type type = Type::None;
     bool boolean = false;
     bool bigInt = false;           // an integer beyond 64 bits (value not kept)
@@ -111,10 +148,10 @@ struct Value {
     union {                        // which one is meant follows from `type` (every reader checks it)
         std::int64_t integer = 0;  // Int; Storage: the element offset of a storage view in its storage
         double real;               // Float
+        Value* args;               // Object: constructor arguments (null: none)
     };
     std::string_view text;       // String/Bytes payload; Global and Object: "module.name" (owned by the Document)
     Items items;                 // Tuple, List, Set; Dict: key, value, key, value... in insertion order
-    Value* args = nullptr;       // Object: constructor arguments
     union {                      // which one is meant follows from `type`
         Value* state = nullptr;  // Object: BUILD state (attribute dict for modules)
         TensorRef* tensor;       // Tensor (owned by the Document)
@@ -127,8 +164,10 @@ struct Value {
     const Value* get(std::string_view key) const;
 };
 
+static_assert(sizeof(Value) <= 56, "a pickle Value grew: the peak of opening a checkpoint grows with it");
+
 struct Limits {
-    // A value is 64 bytes: 20M values are 1.28 GB for one open. A torch.save state_dict
+    // A value is 56 bytes: 20M values are 1.12 GB for one open. A torch.save state_dict
     // makes 10 values and 9 memo slots per tensor (tst_limits measures it), so a 1M-tensor
     // checkpoint fits twice over. A memo slot is 8-16 bytes; Python's pickler memoizes each
     // object once, so real pickles have fewer slots than values.

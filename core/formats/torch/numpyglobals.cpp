@@ -38,7 +38,7 @@ struct ElementType {
 
 std::string codeOf(const Value* dtype)
 {
-    const Value* code = Machine::item(dtype ? dtype->args : nullptr, 0);
+    const Value* code = Machine::item(dtype && dtype->type == T::Object ? dtype->args : nullptr, 0);
     return code && code->type == T::String ? std::string(code->text) : std::string();
 }
 

@@ -41,6 +41,7 @@ Value* containerOf(Machine& m, T type, const Value* from)
 /// The quantization arguments of _rebuild_qtensor (args[4]) into `r`.
 void readQuantization(const Value* q, TensorRef& r)
 {
+    TensorRef::Quantization qr;
     const Value* scheme = item(q, 0);
     const bool global = scheme && scheme->type == T::Global;
     if (global && scheme->text == "torch.per_channel_affine") {
@@ -49,22 +50,22 @@ void readQuantization(const Value* q, TensorRef& r)
         const Value* zeros = item(q, 2);
         if (!scales || scales->type != T::Tensor || !zeros || zeros->type != T::Tensor)
             r.error = "its per-channel scales or zero points are not tensors";
-        else if (!toInt(item(q, 3), r.qAxis))
+        else if (!toInt(item(q, 3), qr.axis))
             r.error = "its per-channel quantization axis is not an integer";
-        r.qScales = scales && scales->type == T::Tensor ? scales->tensor : nullptr;
-        r.qZeroPoints = zeros && zeros->type == T::Tensor ? zeros->tensor : nullptr;
+        qr.scales = scales && scales->type == T::Tensor ? scales->tensor : nullptr;
+        qr.zeroPoints = zeros && zeros->type == T::Tensor ? zeros->tensor : nullptr;
     } else if (!global || scheme->text != "torch.per_tensor_affine") {
         r.error = "it uses a quantization scheme ParamScope does not know (" + describe(scheme) + ")";
     } else {
         const Value* scale = item(q, 1);
         if (scale && scale->type == T::Float)
-            r.qScale = scale->real;
+            qr.scale = scale->real;
         else if (std::int64_t i = 0; toInt(scale, i))
-            r.qScale = double(i);
-        if (!toInt(item(q, 2), r.qZeroPoint))
+            qr.scale = double(i);
+        if (!toInt(item(q, 2), qr.zeroPoint))
             r.error = "its quantization zero point is not an integer";
     }
-    r.quantized = true;
+    r.quant = std::make_shared<const TensorRef::Quantization>(qr);
 }
 
 }  // namespace

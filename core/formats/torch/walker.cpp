@@ -271,7 +271,7 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
         return skipped(QStringLiteral("size %1, stride %2 and offset %3 need %4 elements but its storage %5 holds %6")
                            .arg(argText(formatShape(t.shape)), argText(formatShape(t.strides)), argText(t.offset),
                                 argText(needed), argText(qs(m_storageInfo[size_t(t.storage)].key)), argText(s.numel)));
-    if (t.quantized != dtypeIsQuantized(*s.dtype))
+    if (bool(t.quant) != dtypeIsQuantized(*s.dtype))
         return skipped(QStringLiteral("its storage type %1 does not match how it is rebuilt").arg(qs(s.typeName)));
     TensorEntry e;
     e.name = name;
@@ -282,9 +282,9 @@ bool Walker::addTensor(const std::string& name, const pickle::TensorRef& t, Tens
     e.storageOffset = t.offset;
     e.requiresGrad = t.requiresGrad;
     e.storage = t.storage;
-    if (t.quantized || t.qScale != 1.0 || t.qZeroPoint != 0)
-        e.setQuantization(t.qScale, t.qZeroPoint);
-    if ((t.qScales || t.qZeroPoints) && !addQuantChannels(name, t, e))
+    if (t.quant)
+        e.setQuantization(t.quant->scale, t.quant->zeroPoint);
+    if (t.quant && (t.quant->scales || t.quant->zeroPoints) && !addQuantChannels(name, t, e))
         return false;
     pushEntry(std::move(e), access);
     return true;
@@ -304,12 +304,13 @@ bool Walker::addQuantChannels(const std::string& name, const pickle::TensorRef& 
 {
     auto qc = std::make_shared<QuantChannels>();
     QString why;
-    if (t.qAxis < 0 || t.qAxis >= std::int64_t(t.shape.size())) {
+    const pickle::TensorRef::Quantization& q = *t.quant;
+    if (q.axis < 0 || q.axis >= std::int64_t(t.shape.size())) {
         skip(name, QStringLiteral("its per-channel quantization axis %1 is not one of its %2 dimensions")
-                       .arg(argText(t.qAxis), argText(t.shape.size())));
+                       .arg(argText(q.axis), argText(t.shape.size())));
         return false;
     }
-    qc->axis = int(t.qAxis);
+    qc->axis = int(q.axis);
     // Each entry holds its own scales and zero points (16 bytes a channel, up to 2^24
     // channels a tensor): many tensors naming one memoized pair must not multiply that.
     const std::int64_t channels = t.shape[size_t(qc->axis)];
@@ -320,8 +321,8 @@ bool Walker::addQuantChannels(const std::string& name, const pickle::TensorRef& 
         return false;
     }
     m_channelValues += std::uint64_t(channels);
-    if (!t.qScales || !t.qZeroPoints || !smallTensor(*t.qScales, qc->scales, why) ||
-        !smallTensor(*t.qZeroPoints, qc->zeroPoints, why)) {
+    if (!q.scales || !q.zeroPoints || !smallTensor(*q.scales, qc->scales, why) ||
+        !smallTensor(*q.zeroPoints, qc->zeroPoints, why)) {
         skip(name, QStringLiteral("its per-channel quantization parameters cannot be read: %1").arg(why));
         return false;
     }
