@@ -140,6 +140,18 @@ void TestZip::storedAndDeflated()
     const auto eb = z->read(*e, 1 << 20, true);
     QVERIFY2(eb.ok(), qPrintable(eb.error()));
     QCOMPARE(eb->size, std::uint64_t(0));
+
+    // Once a loader lets go of the lookup and of the directory's pages, entries are still
+    // found (by a scan) and read, the same bytes.
+    z->releaseLookup();
+    z->releaseDirectoryPages();
+    QCOMPARE(z->find("top/stored.bin"), s);
+    QCOMPARE(z->find("top/dir/deflated.bin"), d);
+    QCOMPARE(z->find("top/empty"), e);
+    QVERIFY(!z->find("top/stored"));
+    const auto again = z->read(*d, 1 << 20, true);
+    QVERIFY2(again.ok(), qPrintable(again.error()));
+    QCOMPARE(QByteArray(reinterpret_cast<const char*>(again->data), int(again->size)), expectedDeflated());
 }
 
 void TestZip::zip64()

@@ -200,6 +200,7 @@ public:
         if (auto st = m_file->check(); !st)  // truncated while its directory or pickle was read
             return LoadResult::failureFrom(st);
         m_zip->releaseDirectoryPages();
+        m_ownZip->releaseLookup();  // the records are found: what stays is read by entry
         progress(1.0, QStringLiteral("Done"));
         return LoadResult(std::shared_ptr<const ModelIndex>(std::move(m_index)));
     }
@@ -222,7 +223,8 @@ private:
         auto zip = ZipReader::open(m_file);
         if (!zip)
             return Status::failureFrom(zip);
-        m_zip = std::make_shared<const ZipReader>(std::move(zip.value()));
+        m_ownZip = std::make_shared<ZipReader>(std::move(zip.value()));
+        m_zip = m_ownZip;
         if (cancelled(m_options))
             return Status::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
 
@@ -449,6 +451,7 @@ private:
     QString m_name;
     std::shared_ptr<const MappedFile> m_file;
     std::shared_ptr<const ZipReader> m_zip;
+    std::shared_ptr<ZipReader> m_ownZip;  // the same reader, for letting go of its lookup
     std::string m_top;
     std::shared_ptr<ModelIndex> m_index;
     pickle::Document m_doc;

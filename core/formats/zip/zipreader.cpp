@@ -253,6 +253,11 @@ void ZipReader::releaseDirectoryPages() const
         MappedFile::advise(first, std::uint64_t(last - first), MappedFile::Advice::Release);
 }
 
+void ZipReader::releaseLookup()
+{
+    std::vector<std::uint32_t>().swap(m_byName);
+}
+
 std::size_t ZipReader::slotOf(std::string_view name) const
 {
     const std::size_t mask = m_byName.size() - 1;
@@ -263,8 +268,11 @@ std::size_t ZipReader::slotOf(std::string_view name) const
 
 const ZipEntry* ZipReader::find(std::string_view name) const
 {
-    if (m_byName.empty())
-        return nullptr;
+    if (m_byName.empty()) {
+        const auto it =
+            std::find_if(m_entries.begin(), m_entries.end(), [&](const ZipEntry& e) { return e.name == name; });
+        return it == m_entries.end() ? nullptr : &*it;
+    }
     const std::uint32_t at = m_byName[slotOf(name)];
     return at == 0 ? nullptr : &m_entries[at - 1];
 }

@@ -50,6 +50,9 @@ public:
     /// Lets the mapped pages of the central directory go once a loader has looked up what it
     /// needs (70 MB for 1M records): the names are read again from the file if touched.
     void releaseDirectoryPages() const;
+    /// Frees the name lookup (8 bytes an entry) once a loader has found its records: find()
+    /// then scans the entries.
+    void releaseLookup();
 
     /// The member's bytes: a span into the mapping for stored members (zero copy), an
     /// inflated buffer for deflated ones. Fails when the member would need more than
