@@ -86,6 +86,7 @@ private Q_SLOTS:
     void largestChildren();
     void entriesUnder();
     void sharedIndexNamesAreViewedNotCopied();
+    void copiesOwnTheirChildren();
     void naturalCompare_data();
     void naturalCompare();
     void layoutSortsTextColumnsLikeTheOldProxy();
@@ -281,6 +282,38 @@ void TestModelTree::sharedIndexNamesAreViewedNotCopied()
             QVERIFY(copied.node(i).fullName.data() != own.data());
         }
     }
+}
+
+void TestModelTree::copiesOwnTheirChildren()
+{
+    // Children live in one array per tree: a copy views its own (sorting it leaves the
+    // original alone, and it outlives the original); rows match the children's positions.
+    auto original = std::make_unique<ModelTree>(ModelTree::build(indexFromText(
+        lines({"m.layers.10.w float32 1", "m.layers.2.w float32 1", "m.head float32 1", "x float32 1"}))));
+    const auto childNames = [](const ModelTree& t, int node) {
+        QStringList out;
+        for (int c : t.node(node).children) {
+            out << QString::fromUtf8(t.node(c).name.data(), int(t.node(c).name.size()));
+            if (t.node(c).parent != node || t.node(node).children[size_t(t.node(c).row)] != c)
+                out << QStringLiteral("(bad row or parent)");
+        }
+        return out.join(QLatin1Char(' '));
+    };
+    ModelTree copy = *original;
+    ModelTree assigned;
+    assigned = *original;
+    copy.sortNatural(true);
+    const int layers = original->find("m.layers");
+    QCOMPARE(childNames(*original, layers), QStringLiteral("10 2"));
+    QCOMPARE(childNames(copy, layers), QStringLiteral("2 10"));
+    QVERIFY(copy.node(layers).children.begin() != original->node(layers).children.begin());
+    original.reset();
+    QCOMPARE(childNames(copy, layers), QStringLiteral("2 10"));
+    QCOMPARE(childNames(assigned, layers), QStringLiteral("10 2"));
+    QCOMPARE(childNames(assigned, ModelTree::root()), QStringLiteral("m x"));
+    QCOMPARE(childNames(assigned, assigned.find("m")), QStringLiteral("layers head"));
+    const ModelTree moved = std::move(assigned);
+    QCOMPARE(childNames(moved, moved.find("m")), QStringLiteral("layers head"));
 }
 
 void TestModelTree::entriesUnder()

@@ -12,6 +12,59 @@ ModelTree::ModelTree()
     m_nodes.emplace_back();
 }
 
+ModelTree::ModelTree(const ModelTree& other)
+    : m_names(other.m_names),
+      m_index(other.m_index),
+      m_nodes(other.m_nodes),
+      m_children(other.m_children),
+      m_nodeForEntry(other.m_nodeForEntry)
+{
+    rebase(other);
+}
+
+ModelTree& ModelTree::operator=(const ModelTree& other)
+{
+    if (this != &other) {
+        m_names = other.m_names;
+        m_index = other.m_index;
+        m_nodes = other.m_nodes;
+        m_children = other.m_children;
+        m_nodeForEntry = other.m_nodeForEntry;
+        rebase(other);
+    }
+    return *this;
+}
+
+void ModelTree::rebase(const ModelTree& from)
+{
+    for (TreeNode& n : m_nodes)
+        if (n.children.m_data)
+            n.children.m_data = m_children.data() + (n.children.m_data - from.m_children.data());
+}
+
+void ModelTree::linkChildren()
+{
+    // Nodes are created after their parents and siblings in their order: children of a node
+    // are the nodes naming it as parent, by increasing id.
+    const size_t n = m_nodes.size();
+    std::vector<std::uint32_t> start(n + 1, 0);
+    for (size_t i = 1; i < n; ++i)
+        ++start[size_t(m_nodes[i].parent) + 1];
+    for (size_t i = 0; i < n; ++i)
+        start[i + 1] += start[i];
+    m_children.assign(n > 0 ? n - 1 : 0, 0);
+    std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+    for (size_t i = 1; i < n; ++i) {
+        const size_t p = size_t(m_nodes[i].parent);
+        m_nodes[i].row = int(next[p] - start[p]);
+        m_children[next[p]++] = int(i);
+    }
+    for (size_t i = 0; i < n; ++i) {
+        m_nodes[i].children.m_size = start[i + 1] - start[i];
+        m_nodes[i].children.m_data = m_nodes[i].children.m_size ? m_children.data() + start[i] : nullptr;
+    }
+}
+
 namespace {
 
 /// (parent, segment) -> module node, open addressing over node ids: 4 bytes a slot and no
@@ -80,18 +133,16 @@ int ModelTree::addChild(int parent, std::string_view segment, std::string_view f
     n.name = segment;
     n.fullName = full;
     n.parent = parent;
-    n.row = int(m_nodes[size_t(parent)].children.size());
-    n.order = int(m_nodes.size());
+    n.order = int(m_nodes.size());  // row and children: linkChildren(), once every node is made
     m_nodes.push_back(std::move(n));
-    const int id = int(m_nodes.size()) - 1;
-    m_nodes[size_t(parent)].children.push_back(id);
-    return id;
+    return int(m_nodes.size()) - 1;
 }
 
 ModelTree ModelTree::build(const ModelIndex& index)
 {
     ModelTree t;
     t.insertNames(index, true);
+    t.linkChildren();
     t.aggregate(index);
     return t;
 }
@@ -102,6 +153,7 @@ ModelTree ModelTree::build(std::shared_ptr<const ModelIndex> index)
     if (!index)
         return t;
     t.insertNames(*index, false);
+    t.linkChildren();
     t.aggregate(*index);
     t.m_index = std::move(index);  // immutable: its entries' names stay where they are
     return t;
@@ -306,11 +358,13 @@ void ModelTree::sortNatural(bool natural)
         if (n.children.size() < 2)
             continue;
         if (natural) {
-            std::stable_sort(n.children.begin(), n.children.end(), [this](int a, int b) {
+            int* const first = n.children.m_data;
+            int* const last = first + n.children.m_size;
+            std::stable_sort(first, last, [this](int a, int b) {
                 return naturalCompare(m_nodes[size_t(a)].name, m_nodes[size_t(b)].name) < 0;
             });
         } else {
-            std::sort(n.children.begin(), n.children.end(),
+            std::sort(n.children.m_data, n.children.m_data + n.children.m_size,
                       [this](int a, int b) { return m_nodes[size_t(a)].order < m_nodes[size_t(b)].order; });
         }
     }
@@ -327,7 +381,7 @@ void ModelTree::renumberRows(int node)
 
 std::vector<int> ModelTree::largestChildren(int node, int limit) const
 {
-    std::vector<int> ch = m_nodes[size_t(node)].children;
+    std::vector<int> ch(m_nodes[size_t(node)].children.begin(), m_nodes[size_t(node)].children.end());
     // Larger first, then the tree's order (a stable sort's result), without sorting them all:
     // a module of 100k children asks for its ten largest on every click.
     const auto before = [this](int a, int b) {

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -9,6 +11,26 @@
 namespace paramscope {
 
 class ModelIndex;
+
+/// A node's children, in order: a view of the tree's one array of child ids (no
+/// allocation per node; the tree owns the ids).
+class ChildList {
+public:
+    const int* begin() const { return m_data; }
+    const int* end() const { return m_data + m_size; }
+    std::reverse_iterator<const int*> rbegin() const { return std::reverse_iterator<const int*>(end()); }
+    std::reverse_iterator<const int*> rend() const { return std::reverse_iterator<const int*>(begin()); }
+    std::size_t size() const { return m_size; }
+    bool empty() const { return m_size == 0; }
+    int operator[](std::size_t i) const { return m_data[i]; }
+    int front() const { return m_data[0]; }
+    int back() const { return m_data[m_size - 1]; }
+
+private:
+    friend class ModelTree;
+    int* m_data = nullptr;
+    std::uint32_t m_size = 0;
+};
 
 /// One node of the module tree. Node 0 is the root (the model itself).
 struct TreeNode {
@@ -19,7 +41,7 @@ struct TreeNode {
     std::string_view fullName;  // dotted path from the root ("" for the root)
     int parent = -1;
     int row = 0;  // position among the parent's children: O(1) row lookups
-    std::vector<int> children;
+    ChildList children;
     int entry = -1;  // tensor entry shown by this node, or -1 for a pure module
     // Aggregates over the subtree. Storage shared by several tensors of the subtree
     // (tied weights) is counted once.
@@ -40,6 +62,11 @@ struct TreeNode {
 class ModelTree {
 public:
     ModelTree();
+    // Copies point their nodes' children into their own array; moves keep it.
+    ModelTree(const ModelTree& other);
+    ModelTree& operator=(const ModelTree& other);
+    ModelTree(ModelTree&&) noexcept = default;
+    ModelTree& operator=(ModelTree&&) noexcept = default;
     /// Builds the tree of every entry of `index` (with a copy of the names its nodes view).
     static ModelTree build(const ModelIndex& index);
     /// The same, its nodes viewing the index's own names: the tree keeps the index alive
@@ -72,10 +99,14 @@ private:
     void insertNames(const ModelIndex& index, bool copyNames);
     void aggregate(const ModelIndex& index);
     void renumberRows(int node);
+    /// Lays every node's children out in m_children, in creation order, and numbers the rows.
+    void linkChildren();
+    void rebase(const ModelTree& from);
     // What the nodes' names view: a copy of every entry name, back to back, or the index itself.
     std::shared_ptr<const std::string> m_names;
     std::shared_ptr<const ModelIndex> m_index;
     std::vector<TreeNode> m_nodes;
+    std::vector<int> m_children;  // every node's children, node after node (TreeNode::children views it)
     std::vector<int> m_nodeForEntry;
 };
 

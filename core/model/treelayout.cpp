@@ -185,7 +185,7 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
     l.m_row[size_t(ModelTree::root())] = 0;
     for (int i = 0; i < n; ++i) {
         l.m_start[size_t(i)] = int(l.m_children.size());
-        const std::vector<int>& ch = tree.node(i).children;
+        const ChildList& ch = tree.node(i).children;
         order.assign(ch.begin(), ch.end());
         const bool flip = sort.descending && stableTies;
         std::sort(order.begin(), order.end(), [&](int a, int b) {
