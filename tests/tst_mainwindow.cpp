@@ -1076,9 +1076,6 @@ void TestMainWindow::deepNamesKeepTheirText()
     }
 }
 
-// A module's page counts per kind as PyTorch's own parameters() and buffers() do (tied
-// weights once, trainable and frozen apart), on a TorchScript model with a tied pair, a frozen
-// layer and a buffer; the status bar gives the parameter elements.
 void TestMainWindow::largeModuleTotalsAreCountedOnAWorker()
 {
     // Past the limit a module's per-kind totals are counted on a worker (a module of 1M tensors
@@ -1088,8 +1085,9 @@ void TestMainWindow::largeModuleTotalsAreCountedOnAWorker()
     w.show();
     QVERIFY(openAndWait(w, kDemo));
     auto* details = w.findChild<DetailsPanel*>(QStringLiteral("detailsPanel"));
+    QVERIFY(details);
     auto* label = details->findChild<QLabel*>(QStringLiteral("moduleTotalsLabel"));
-    QVERIFY(details && label);
+    QVERIFY(label);
     const int layers = w.modelTree()->find("layers");
     QVERIFY(layers > 0);
     const QString layersTotals = details->moduleTotalsText(layers);
@@ -1112,6 +1110,15 @@ void TestMainWindow::largeModuleTotalsAreCountedOnAWorker()
     QCOMPARE(label->text(), layersTotals);
     details->showNode(ModelTree::root());  // the window shows it when nothing is selected
     QTRY_COMPARE(label->text(), modelTotals);
+    // A new model while a count runs: the count is dropped, nothing lands on the page.
+    details->showNode(layers);
+    QVERIFY(details->countingTotals());
+    details->setModel(w.modelIndex(), w.modelTree());
+    QVERIFY(!details->countingTotals());
+    QTest::qWait(100);
+    QVERIFY2(label->text().contains(QStringLiteral("counting…")), qPrintable(label->text()));
+    details->showNode(layers);
+    QTRY_COMPARE(label->text(), layersTotals);
     // Under the limit: counted at once, no worker.
     details->setSyncTotalsLimit(DetailsPanel::kSyncTotalsLimit);
     details->showNode(layers);
@@ -1119,6 +1126,9 @@ void TestMainWindow::largeModuleTotalsAreCountedOnAWorker()
     QVERIFY(!details->countingTotals());
 }
 
+// A module's page counts per kind as PyTorch's own parameters() and buffers() do (tied
+// weights once, trainable and frozen apart), on a TorchScript model with a tied pair, a frozen
+// layer and a buffer; the status bar gives the parameter elements.
 void TestMainWindow::modulePageCountsLikeTorch()
 {
     const QString file = m_tmp.filePath(QStringLiteral("kinds.pt"));

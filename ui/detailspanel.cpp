@@ -418,7 +418,13 @@ void DetailsPanel::showModule(int node)
     } else {
         m_moduleTotals->setText(totalsText(node, nullptr));
         m_totalsJob.start(
-            [index = m_index, tree = m_tree, node](const JobHandle&) { return moduleTotals(*index, *tree, node); },
+            [index = m_index, tree = m_tree, node](const JobHandle& job) {
+                // A newer selection cancels this one: it stops between the walk and the count.
+                if (node == ModelTree::root())
+                    return index->totals();
+                const std::vector<int> entries = tree->entriesUnder(node);
+                return job.cancelled() ? ModelIndex::Totals() : index->totals(entries);
+            },
             [this, node](const ModelIndex::Totals& t) {
                 if (m_node == node && m_stack->currentWidget() == m_modulePage)
                     m_moduleTotals->setText(totalsText(node, &t));
