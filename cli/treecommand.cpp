@@ -46,7 +46,7 @@ void writeTree(const ModelIndex& index, const ModelTree& tree, const QString& fi
         if (d > maxDepth)  // tensors that are also modules (names 'a' and 'a.b') included
             continue;
         Row r;
-        r.label = prefix + (lastChild ? QStringLiteral("└─ ") : QStringLiteral("├─ ")) + shown(n.name);
+        r.label = prefix + (lastChild ? QStringLiteral("└─ ") : QStringLiteral("├─ ")) + shown(n.name());
         if (n.isModule())
             r.label += typeSuffix(std::string(n.fullName));
         if (n.isTensor()) {

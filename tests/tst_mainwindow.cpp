@@ -344,7 +344,7 @@ void TestMainWindow::selectionFillsDetails()
     auto* table = details->findChild<QTableWidget*>(QStringLiteral("largestChildrenTable"));
     QVERIFY(table->rowCount() > 0);
     const int largest = w.modelTree()->largestChildren(layers, 1).front();
-    QCOMPARE(table->item(0, 0)->text(), QString::fromStdString(std::string(w.modelTree()->node(largest).name)));
+    QCOMPARE(table->item(0, 0)->text(), QString::fromStdString(std::string(w.modelTree()->node(largest).name())));
     // Tied weight: the shared-with field names the other tensor.
     for (int i = 0; i < int(index->entries.size()); ++i) {
         if (index->entries[size_t(i)].sharedWith >= 0) {

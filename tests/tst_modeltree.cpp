@@ -55,7 +55,7 @@ QString dump(const ModelTree& t)
         const int id = stack.back();
         stack.pop_back();
         const TreeNode& n = t.node(id);
-        out += QString(2 * (t.depth(id) - 1), QLatin1Char(' ')) + QString::fromStdString(std::string(n.name)) +
+        out += QString(2 * (t.depth(id) - 1), QLatin1Char(' ')) + QString::fromStdString(std::string(n.name())) +
                (n.isTensor() ? QStringLiteral(" [T]") : QString()) +
                QStringLiteral(" %1 %2\n").arg(n.numel).arg(n.bytes);
         for (auto it = n.children.rbegin(); it != n.children.rend(); ++it)
@@ -194,7 +194,7 @@ void TestModelTree::naturalSortAndBack()
     auto names = [&](int node) {
         QStringList l;
         for (int c : tree.node(node).children)
-            l << QString::fromStdString(std::string(tree.node(c).name));
+            l << QString::fromStdString(std::string(tree.node(c).name()));
         return l;
     };
     const int layers = tree.find("layers");
@@ -235,8 +235,8 @@ void TestModelTree::largestChildren()
     const ModelTree tree = ModelTree::build(index);
     const auto top = tree.largestChildren(tree.find("m"), 2);
     QCOMPARE(int(top.size()), 2);
-    QCOMPARE(tree.node(top[0]).name, std::string("big"));
-    QCOMPARE(tree.node(top[1]).name, std::string("mid"));
+    QCOMPARE(tree.node(top[0]).name(), std::string("big"));
+    QCOMPARE(tree.node(top[1]).name(), std::string("mid"));
 
     // Ties keep the tree's order (what a stable sort of them all gives), whatever the limit,
     // also after a natural re-sort; a limit past the children gives them all.
@@ -245,7 +245,7 @@ void TestModelTree::largestChildren()
     const auto names = [&](const std::vector<int>& nodes) {
         QStringList out;
         for (int n : nodes)
-            out << QString::fromUtf8(ties.node(n).name.data(), int(ties.node(n).name.size()));
+            out << QString::fromUtf8(ties.node(n).name().data(), int(ties.node(n).name().size()));
         return out.join(QLatin1Char(' '));
     };
     QCOMPARE(names(ties.largestChildren(ties.find("m"), 3)), QStringLiteral("z c3 c10"));
@@ -273,7 +273,7 @@ void TestModelTree::sharedIndexNamesAreViewedNotCopied()
     QCOMPARE(viewing.size(), copied.size());
     for (int i = 0; i < viewing.size(); ++i) {
         QCOMPARE(viewing.node(i).fullName, copied.node(i).fullName);
-        QCOMPARE(viewing.node(i).name, copied.node(i).name);
+        QCOMPARE(viewing.node(i).name(), copied.node(i).name());
         QCOMPARE(viewing.node(i).entry, copied.node(i).entry);
         QCOMPARE(viewing.node(i).numel, copied.node(i).numel);
         if (viewing.node(i).entry >= 0) {
@@ -293,7 +293,7 @@ void TestModelTree::copiesOwnTheirChildren()
     const auto childNames = [](const ModelTree& t, int node) {
         QStringList out;
         for (int c : t.node(node).children) {
-            out << QString::fromUtf8(t.node(c).name.data(), int(t.node(c).name.size()));
+            out << QString::fromUtf8(t.node(c).name().data(), int(t.node(c).name().size()));
             if (t.node(c).parent != node || t.node(node).children[size_t(t.node(c).row)] != c)
                 out << QStringLiteral("(bad row or parent)");
         }
@@ -392,7 +392,7 @@ void TestModelTree::layoutSortsTextColumnsLikeTheOldProxy()
         const auto l = TreeLayout::build(idx, tree, sort);
         QStringList out;
         for (int r = 0; r < l->childCount(ModelTree::root()); ++r)
-            out << QString::fromStdString(std::string(tree.node(l->child(ModelTree::root(), r)).name));
+            out << QString::fromStdString(std::string(tree.node(l->child(ModelTree::root(), r)).name()));
         return out;
     };
     QCOMPARE(top({TreeSort::Field::ModelOrder, false}), (QStringList{"t1", "m", "t2", "t3", "t4"}));

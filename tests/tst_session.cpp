@@ -143,7 +143,7 @@ void TestSession::safetensorsOpenInNaturalOrder()
     const TreeNode& layers = tree.node(tree.find("layers"));
     QStringList order;
     for (int c : layers.children)
-        order << QString::fromUtf8(tree.node(c).name.data(), int(tree.node(c).name.size()));
+        order << QString::fromUtf8(tree.node(c).name().data(), int(tree.node(c).name().size()));
     QCOMPARE(order,
              (QStringList{QStringLiteral("0"), QStringLiteral("1"), QStringLiteral("2"), QStringLiteral("3"),
                           QStringLiteral("4"), QStringLiteral("5"), QStringLiteral("6"), QStringLiteral("7"),
@@ -463,7 +463,7 @@ void TestSession::searchControllerSortDuringSearchKeepsQuery()
     QVERIFY(layout && layout->isFiltered());
     QCOMPARE(layout->sort(), (TreeSort{TreeSort::Field::Name, true}));
     const int blocks = tree->find("blocks");
-    QCOMPARE(QString::fromStdString(std::string(tree->node(layout->child(blocks, 0)).name)), QStringLiteral("19"));
+    QCOMPARE(QString::fromStdString(std::string(tree->node(layout->child(blocks, 0)).name())), QStringLiteral("19"));
 
     QSignalSpy rejected(&search, &SearchController::rejected);
     search.setQuery({MatchMode::Regex, QStringLiteral("blocks"), true});

@@ -436,7 +436,7 @@ void DetailsPanel::showModule(int node)
     for (int r = 0; r < int(largest.size()); ++r) {
         const int c = largest[size_t(r)];
         const TreeNode& cn = m_tree->node(c);
-        auto* name = new QTableWidgetItem(u8(cn.name));
+        auto* name = new QTableWidgetItem(u8(cn.name()));
         name->setData(Qt::UserRole, c);
         name->setToolTip(u8(cn.fullName));
         ModelTreeModel::NodeKind kind = ModelTreeModel::NodeKind::Module;

@@ -91,7 +91,7 @@ public:
             if (id < 0)
                 return -1;
             const TreeNode& n = nodes[size_t(id)];
-            if (n.parent == parent && n.name == seg)
+            if (n.parent == parent && n.name() == seg)
                 return id;
         }
     }
@@ -108,7 +108,7 @@ private:
     {
         const std::size_t mask = m_slots.size() - 1;
         const TreeNode& n = nodes[size_t(id)];
-        std::size_t i = hashOf(n.parent, n.name) & mask;
+        std::size_t i = hashOf(n.parent, n.name()) & mask;
         while (m_slots[i] >= 0)
             i = (i + 1) & mask;
         m_slots[i] = id;
@@ -127,13 +127,12 @@ private:
 
 }  // namespace
 
-int ModelTree::addChild(int parent, std::string_view segment, std::string_view full)
+int ModelTree::addChild(int parent, std::string_view full)
 {
     TreeNode n;
-    n.name = segment;
-    n.fullName = full;
+    n.fullName = full;  // its name is the last segment of that
     n.parent = parent;
-    n.order = int(m_nodes.size());  // row and children: linkChildren(), once every node is made
+    // Row and children: linkChildren(), once every node is made.
     m_nodes.push_back(std::move(n));
     return int(m_nodes.size()) - 1;
 }
@@ -196,12 +195,12 @@ void ModelTree::insertNames(const ModelIndex& index, bool copyNames)
             const std::string_view full = name.substr(0, last ? name.size() : dot);
             int next = childByName.find(m_nodes, cur, seg);
             if (next < 0) {
-                next = addChild(cur, seg, full);
+                next = addChild(cur, full);
                 childByName.insert(m_nodes, next);
             } else {
                 if (last && m_nodes[size_t(next)].entry >= 0) {
                     // The same name twice (a malformed file): keep both, side by side.
-                    next = addChild(cur, seg, full);
+                    next = addChild(cur, full);
                 }
             }
             cur = next;
@@ -329,7 +328,7 @@ int ModelTree::find(std::string_view fullName) const
         const auto seg = fullName.substr(start, last ? std::string_view::npos : dot - start);
         int next = -1;
         for (int c : m_nodes[size_t(cur)].children)
-            if (m_nodes[size_t(c)].name == seg) {
+            if (m_nodes[size_t(c)].name() == seg) {
                 next = c;
                 break;
             }
@@ -361,11 +360,11 @@ void ModelTree::sortNatural(bool natural)
             int* const first = n.children.m_data;
             int* const last = first + n.children.m_size;
             std::stable_sort(first, last, [this](int a, int b) {
-                return naturalCompare(m_nodes[size_t(a)].name, m_nodes[size_t(b)].name) < 0;
+                return naturalCompare(m_nodes[size_t(a)].name(), m_nodes[size_t(b)].name()) < 0;
             });
         } else {
             std::sort(n.children.m_data, n.children.m_data + n.children.m_size,
-                      [this](int a, int b) { return m_nodes[size_t(a)].order < m_nodes[size_t(b)].order; });
+                      [](int a, int b) { return a < b; });  // ids are the model's order
         }
     }
     for (size_t i = 0; i < m_nodes.size(); ++i)

@@ -34,27 +34,34 @@ private:
 
 /// One node of the module tree. Node 0 is the root (the model itself).
 struct TreeNode {
-    // Views into the tree's one copy of the names (a node's full name is a prefix of
-    // the name of the entry that made it), so memory grows with the names' total length,
-    // not with depth squared.
-    std::string_view name;      // last segment ("weight", "3", "q_proj")
+    // A view of the names the tree holds (a node's full name is a prefix of the name of
+    // the entry that made it), so memory grows with the names' total length, not with
+    // depth squared.
     std::string_view fullName;  // dotted path from the root ("" for the root)
+    /// The last segment ("weight", "3", "q_proj"): segments never hold a dot.
+    std::string_view name() const
+    {
+        const std::size_t dot = fullName.rfind('.');
+        return dot == std::string_view::npos ? fullName : fullName.substr(dot + 1);
+    }
     int parent = -1;
     int row = 0;  // position among the parent's children: O(1) row lookups
     ChildList children;
-    int entry = -1;  // tensor entry shown by this node, or -1 for a pure module
     // Aggregates over the subtree. Storage shared by several tensors of the subtree
     // (tied weights) is counted once.
     std::int64_t numel = 0;
     std::int64_t bytes = 0;
+    int entry = -1;      // tensor entry shown by this node, or -1 for a pure module
     int parameters = 0;  // tensors of each kind in the subtree, by name
     int buffers = 0;
     int tensors = 0;
-    int order = 0;  // first appearance in the file: the model's own order
+    // (A node's id is its first appearance in the file: nodes are made in the model's order.)
 
     bool isTensor() const { return entry >= 0; }
     bool isModule() const { return entry < 0 || !children.empty(); }
 };
+// A node per tensor and per module: 1M tensors make 1.1M of them.
+static_assert(sizeof(TreeNode) <= 72, "TreeNode grew: the index of a large model grows with it");
 
 /// The dotted names of a model as a tree of modules with aggregated counts.
 /// Children keep the model's order (a module's own parameters, then its buffers, then
@@ -95,7 +102,7 @@ public:
     std::vector<int> entriesUnder(int node) const;
 
 private:
-    int addChild(int parent, std::string_view segment, std::string_view full);
+    int addChild(int parent, std::string_view full);
     void insertNames(const ModelIndex& index, bool copyNames);
     void aggregate(const ModelIndex& index);
     void renumberRows(int node);

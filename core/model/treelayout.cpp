@@ -129,7 +129,7 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
             case TreeSort::Field::ModelOrder:
                 return 0;
             case TreeSort::Field::Name:
-                return naturalCompare(x.name, y.name);
+                return naturalCompare(x.name(), y.name());
             case TreeSort::Field::Shape: {
                 const TensorEntry* ea = entryOf(a);
                 const TensorEntry* eb = entryOf(b);
@@ -190,7 +190,7 @@ std::shared_ptr<const TreeLayout> TreeLayout::build(const ModelIndex& index, con
         const bool flip = sort.descending && stableTies;
         std::sort(order.begin(), order.end(), [&](int a, int b) {
             const int c = compare(a, b);
-            return c != 0 ? (flip ? c > 0 : c < 0) : tree.node(a).order < tree.node(b).order;
+            return c != 0 ? (flip ? c > 0 : c < 0) : a < b;  // ids: the model's order
         });
         if (sort.descending && !stableTies)
             std::reverse(order.begin(), order.end());

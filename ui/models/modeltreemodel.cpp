@@ -274,7 +274,7 @@ QVariant ModelTreeModel::displayData(int node, int column) const
     if (isScanColumn(column))
         return m_scan ? m_scan->text(node, ScanColumn(column - kFirstScanColumn)) : QString();
     if (column == NameColumn)
-        return u8(n.name);
+        return u8(n.name());
     if (column == TypeColumn) {
         const std::string* type = moduleType(node);
         return type ? shortClassName(*type) : QString();
@@ -323,7 +323,7 @@ QVariant ModelTreeModel::sortData(int node, int column) const
     const TensorEntry* e = n.entry >= 0 ? &m_index->entries[size_t(n.entry)] : nullptr;
     switch (column) {
         case NameColumn:
-            return u8(n.name);
+            return u8(n.name());
         case ShapeColumn:
             return e ? qint64(e->shape.size()) : qint64(-1);
         case TypeColumn:
