@@ -351,10 +351,15 @@ void DetailsPanel::showTensor(int node)
 namespace {
 
 /// Per kind, as torchinfo sums them: the whole model from the index, a module from the
-/// tensors under it.
-ModelIndex::Totals moduleTotals(const ModelIndex& index, const ModelTree& tree, int node)
+/// tensors under it. A worker's `job`, cancelled by a newer selection, stops between the walk
+/// and the count.
+ModelIndex::Totals moduleTotals(const ModelIndex& index, const ModelTree& tree, int node,
+                                const JobHandle* job = nullptr)
 {
-    return node == ModelTree::root() ? index.totals() : index.totals(tree.entriesUnder(node));
+    if (node == ModelTree::root())
+        return index.totals();
+    const std::vector<int> entries = tree.entriesUnder(node);
+    return job && job->cancelled() ? ModelIndex::Totals() : index.totals(entries);
 }
 
 }  // namespace
@@ -417,18 +422,12 @@ void DetailsPanel::showModule(int node)
         m_moduleTotals->setText(moduleTotalsText(node));
     } else {
         m_moduleTotals->setText(totalsText(node, nullptr));
-        m_totalsJob.start(
-            [index = m_index, tree = m_tree, node](const JobHandle& job) {
-                // A newer selection cancels this one: it stops between the walk and the count.
-                if (node == ModelTree::root())
-                    return index->totals();
-                const std::vector<int> entries = tree->entriesUnder(node);
-                return job.cancelled() ? ModelIndex::Totals() : index->totals(entries);
-            },
-            [this, node](const ModelIndex::Totals& t) {
-                if (m_node == node && m_stack->currentWidget() == m_modulePage)
-                    m_moduleTotals->setText(totalsText(node, &t));
-            });
+        m_totalsJob.start([index = m_index, tree = m_tree,
+                           node](const JobHandle& job) { return moduleTotals(*index, *tree, node, &job); },
+                          [this, node](const ModelIndex::Totals& t) {
+                              if (m_node == node && m_stack->currentWidget() == m_modulePage)
+                                  m_moduleTotals->setText(totalsText(node, &t));
+                          });
     }
 
     const std::vector<int> largest = m_tree->largestChildren(node, 10);

@@ -25,15 +25,11 @@ std::vector<int> exportCandidates(const ModelIndex& index, const ModelTree& tree
             taken[size_t(n.entry)] = 1;
             continue;
         }
-        std::vector<int> stack{node};
-        while (!stack.empty()) {
-            const int c = stack.back();
-            stack.pop_back();
-            const TreeNode& cn = tree.node(c);
-            if (cn.entry >= 0 && isMatch(c))
-                taken[size_t(cn.entry)] = 1;
-            stack.insert(stack.end(), cn.children.begin(), cn.children.end());
-        }
+        tree.forEachUnder(node, [&](int c) {
+            const int entry = tree.node(c).entry;
+            if (entry >= 0 && isMatch(c))
+                taken[size_t(entry)] = 1;
+        });
     }
     for (size_t i = 0; i < taken.size(); ++i)
         if (taken[i])

@@ -24,14 +24,8 @@ ModelTree::ModelTree(const ModelTree& other)
 
 ModelTree& ModelTree::operator=(const ModelTree& other)
 {
-    if (this != &other) {
-        m_names = other.m_names;
-        m_index = other.m_index;
-        m_nodes = other.m_nodes;
-        m_children = other.m_children;
-        m_nodeForEntry = other.m_nodeForEntry;
-        rebase(other);
-    }
+    if (this != &other)
+        *this = ModelTree(other);  // the copy rebases, the move keeps
     return *this;
 }
 
@@ -363,8 +357,7 @@ void ModelTree::sortNatural(bool natural)
                 return naturalCompare(m_nodes[size_t(a)].name(), m_nodes[size_t(b)].name()) < 0;
             });
         } else {
-            std::sort(n.children.m_data, n.children.m_data + n.children.m_size,
-                      [](int a, int b) { return a < b; });  // ids are the model's order
+            std::sort(n.children.m_data, n.children.m_data + n.children.m_size);  // ids: the model's order
         }
     }
     for (size_t i = 0; i < m_nodes.size(); ++i)
@@ -397,14 +390,10 @@ std::vector<int> ModelTree::largestChildren(int node, int limit) const
 std::vector<int> ModelTree::entriesUnder(int node) const
 {
     std::vector<int> entries;
-    std::vector<int> stack{node};
-    while (!stack.empty()) {
-        const TreeNode& x = m_nodes[size_t(stack.back())];
-        stack.pop_back();
-        if (x.entry >= 0)
-            entries.push_back(x.entry);
-        stack.insert(stack.end(), x.children.begin(), x.children.end());
-    }
+    forEachUnder(node, [&](int id) {
+        if (m_nodes[size_t(id)].entry >= 0)
+            entries.push_back(m_nodes[size_t(id)].entry);
+    });
     std::sort(entries.begin(), entries.end());
     return entries;
 }

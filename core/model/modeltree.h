@@ -100,6 +100,19 @@ public:
     /// The tensor entries under `node` (itself included), in file order: a module's tensors.
     /// O(subtree): callers with a large module run it off the GUI thread.
     std::vector<int> entriesUnder(int node) const;
+    /// Calls f(node id) for `node` and every node under it, depth first.
+    template <typename F>
+    void forEachUnder(int node, F&& f) const
+    {
+        std::vector<int> stack{node};
+        while (!stack.empty()) {
+            const int id = stack.back();
+            stack.pop_back();
+            f(id);
+            const ChildList& ch = m_nodes[size_t(id)].children;
+            stack.insert(stack.end(), ch.begin(), ch.end());
+        }
+    }
 
 private:
     int addChild(int parent, std::string_view full);
