@@ -49,42 +49,53 @@ bool cancelled(const LoadOptions& o)
 }
 
 /// Storage records are mapped in place when stored, inflated (and cached) when a
-/// writer compressed them.
+/// writer compressed them. Once loaded, an archive's storages need no zip directory: a
+/// stored record is an offset and a size into the mapped file (16 bytes a storage, where
+/// the directory's entries cost 48 more), and the rare compressed one keeps its entry.
 class ArchiveStorage final : public StorageProvider {
 public:
-    std::shared_ptr<const ZipReader> zip;
-    std::vector<const ZipEntry*> records;  // per storage index
-    std::vector<std::uint64_t> bytes;      // declared size (numel * item size)
+    static constexpr std::uint64_t kMissing = std::numeric_limits<std::uint64_t>::max();
+    struct Record {
+        std::uint64_t dataOffset = kMissing;  // first byte in the file (kMissing: no record)
+        std::uint64_t size = 0;               // the record's size, at most the declared one
+    };
+    std::shared_ptr<const MappedFile> file;
+    std::vector<Record> records;                   // per storage index
+    std::unordered_map<int, ZipEntry> compressed;  // storage index -> its deflated record
 
     Result<StorageBytes> storageBytes(int i) const override
     {
         using R = Result<StorageBytes>;
-        if (i < 0 || size_t(i) >= records.size() || !records[size_t(i)])
+        if (i < 0 || size_t(i) >= records.size() || records[size_t(i)].dataOffset == kMissing)
             return R::failure(ErrorKind::Failed,
-                              QStringLiteral("'%1' has no storage #%2").arg(argText(zip->file()->label()), argText(i)));
-        const ZipEntry& e = *records[size_t(i)];
-        if (e.isStored()) {
-            auto r = zip->read(e, std::numeric_limits<std::uint64_t>::max(), false);
-            if (r)
-                r->size = std::min(r->size, bytes[size_t(i)]);
-            return r;
+                              QStringLiteral("'%1' has no storage #%2").arg(argText(file->label()), argText(i)));
+        const Record& r = records[size_t(i)];
+        const auto packed = compressed.find(i);
+        if (packed == compressed.end()) {
+            if (auto st = file->check(); !st)
+                return R::failureFrom(st);
+            StorageBytes b;
+            b.owner = file;
+            b.data = file->data() + r.dataOffset;
+            b.size = r.size;
+            return b;
         }
         std::lock_guard<std::mutex> lock(m_mutex);
         if (auto it = m_inflated.find(i); it != m_inflated.end())
             return it->second;
-        auto r = zip->read(e, kMaxInflatedStorage, true);
-        if (!r)
-            return r;
-        r->size = std::min(r->size, bytes[size_t(i)]);
-        m_inflated.emplace(i, r.value());
-        return r;
+        auto b = ZipReader::readMember(file, packed->second, kMaxInflatedStorage, true);
+        if (!b)
+            return b;
+        b->size = std::min(b->size, r.size);
+        m_inflated.emplace(i, b.value());
+        return b;
     }
 
     std::uint64_t readOrder(int i) const override
     {
-        if (i < 0 || size_t(i) >= records.size() || !records[size_t(i)])
-            return std::numeric_limits<std::uint64_t>::max();
-        return records[size_t(i)]->dataOffset;
+        if (i < 0 || size_t(i) >= records.size())
+            return kMissing;
+        return records[size_t(i)].dataOffset;
     }
 
 private:
@@ -124,11 +135,16 @@ public:
                                                     std::vector<std::uint64_t> bytes) const override
     {
         auto p = std::make_shared<ArchiveStorage>();
-        p->zip = m_zip;
-        p->records.reserve(records.size());
-        for (const auto& r : records)
-            p->records.push_back(&entry(r));
-        p->bytes = std::move(bytes);
+        p->file = m_zip->file();
+        p->records.resize(records.size());
+        for (std::size_t i = 0; i < records.size(); ++i) {
+            const ZipEntry& e = entry(records[i]);
+            const std::uint64_t declared = i < bytes.size() ? bytes[i] : 0;
+            p->records[i].dataOffset = e.dataOffset;
+            p->records[i].size = std::min(e.isStored() ? e.compressedSize : e.uncompressedSize, declared);
+            if (!e.isStored())
+                p->compressed.emplace(int(i), e);
+        }
         return p;
     }
     std::string recordName(std::string_view key) const override { return m_folder + std::string(key); }
@@ -199,8 +215,8 @@ public:
             return LoadResult::failureFrom(st);
         if (auto st = m_file->check(); !st)  // truncated while its directory or pickle was read
             return LoadResult::failureFrom(st);
+        // The index's provider keeps the records it reads: the directory goes with this loader.
         m_zip->releaseDirectoryPages();
-        m_ownZip->releaseLookup();  // the records are found: what stays is read by entry
         progress(1.0, QStringLiteral("Done"));
         return LoadResult(std::shared_ptr<const ModelIndex>(std::move(m_index)));
     }
@@ -223,8 +239,7 @@ private:
         auto zip = ZipReader::open(m_file);
         if (!zip)
             return Status::failureFrom(zip);
-        m_ownZip = std::make_shared<ZipReader>(std::move(zip.value()));
-        m_zip = m_ownZip;
+        m_zip = std::make_shared<const ZipReader>(std::move(zip.value()));
         if (cancelled(m_options))
             return Status::failure(ErrorKind::Cancelled, cancelledMessage(m_path));
 
@@ -451,7 +466,6 @@ private:
     QString m_name;
     std::shared_ptr<const MappedFile> m_file;
     std::shared_ptr<const ZipReader> m_zip;
-    std::shared_ptr<ZipReader> m_ownZip;  // the same reader, for letting go of its lookup
     std::string m_top;
     std::shared_ptr<ModelIndex> m_index;
     pickle::Document m_doc;

@@ -253,11 +253,6 @@ void ZipReader::releaseDirectoryPages() const
         MappedFile::advise(first, std::uint64_t(last - first), MappedFile::Advice::Release);
 }
 
-void ZipReader::releaseLookup()
-{
-    std::vector<std::uint32_t>().swap(m_byName);
-}
-
 std::size_t ZipReader::slotOf(std::string_view name) const
 {
     const std::size_t mask = m_byName.size() - 1;
@@ -268,26 +263,24 @@ std::size_t ZipReader::slotOf(std::string_view name) const
 
 const ZipEntry* ZipReader::find(std::string_view name) const
 {
-    if (m_byName.empty()) {
-        const auto it =
-            std::find_if(m_entries.begin(), m_entries.end(), [&](const ZipEntry& e) { return e.name == name; });
-        return it == m_entries.end() ? nullptr : &*it;
-    }
+    if (m_byName.empty())
+        return nullptr;
     const std::uint32_t at = m_byName[slotOf(name)];
     return at == 0 ? nullptr : &m_entries[at - 1];
 }
 
-Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, bool verifyCrc) const
+Result<StorageBytes> ZipReader::readMember(const std::shared_ptr<const MappedFile>& file, const ZipEntry& e,
+                                           std::uint64_t maxBytes, bool verifyCrc)
 {
     using R = Result<StorageBytes>;
     // Named only in an error: reading a stored record is on the scan's path once per tensor.
-    const auto where = [&] { return QStringLiteral("'%1' in '%2'").arg(displayName(e.name), m_file->label()); };
-    if (auto st = m_file->check(); !st)
+    const auto where = [&] { return QStringLiteral("'%1' in '%2'").arg(displayName(e.name), file->label()); };
+    if (auto st = file->check(); !st)
         return R::failureFrom(st);
     if (e.uncompressedSize > maxBytes)
         return R::failure(ErrorKind::Limit, QStringLiteral("%1 is too large to read (%2 bytes, limit %3)")
                                                 .arg(argText(where()), argText(e.uncompressedSize), argText(maxBytes)));
-    const std::uint8_t* src = m_file->data() + e.dataOffset;
+    const std::uint8_t* src = file->data() + e.dataOffset;
     if (e.isStored()) {
         if (verifyCrc) {
             uLong crc = ::crc32(0L, Z_NULL, 0);
@@ -300,7 +293,7 @@ Result<StorageBytes> ZipReader::read(const ZipEntry& e, std::uint64_t maxBytes, 
                 return R::failure(ErrorKind::Corrupt, QStringLiteral("%1 is corrupt (CRC mismatch)").arg(where()));
         }
         StorageBytes b;
-        b.owner = m_file;
+        b.owner = file;
         b.data = src;
         b.size = e.compressedSize;
         return b;

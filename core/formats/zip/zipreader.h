@@ -50,15 +50,19 @@ public:
     /// Lets the mapped pages of the central directory go once a loader has looked up what it
     /// needs (70 MB for 1M records): the names are read again from the file if touched.
     void releaseDirectoryPages() const;
-    /// Frees the name lookup (8 bytes an entry) once a loader has found its records: find()
-    /// then scans the entries.
-    void releaseLookup();
 
     /// The member's bytes: a span into the mapping for stored members (zero copy), an
     /// inflated buffer for deflated ones. Fails when the member would need more than
     /// `maxBytes` once inflated, or when its data is corrupt. `verifyCrc` checks the
     /// CRC-32 (only sensible for small members: it reads every byte).
-    Result<StorageBytes> read(const ZipEntry& e, std::uint64_t maxBytes, bool verifyCrc) const;
+    Result<StorageBytes> read(const ZipEntry& e, std::uint64_t maxBytes, bool verifyCrc) const
+    {
+        return readMember(m_file, e, maxBytes, verifyCrc);
+    }
+    /// The same for an entry of `file` kept without its reader (a loaded index keeps only
+    /// the records it reads, not the whole directory).
+    static Result<StorageBytes> readMember(const std::shared_ptr<const MappedFile>& file, const ZipEntry& e,
+                                           std::uint64_t maxBytes, bool verifyCrc);
 
 private:
     std::shared_ptr<const MappedFile> m_file;
