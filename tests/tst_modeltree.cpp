@@ -87,6 +87,7 @@ private Q_SLOTS:
     void entriesUnder();
     void sharedIndexNamesAreViewedNotCopied();
     void copiesOwnTheirChildren();
+    void entryCopiesOwnTheirQuantization();
     void naturalCompare_data();
     void naturalCompare();
     void layoutSortsTextColumnsLikeTheOldProxy();
@@ -418,4 +419,32 @@ void TestModelTree::layoutSortsTextColumnsLikeTheOldProxy()
 }
 
 QTEST_GUILESS_MAIN(TestModelTree)
+void TestModelTree::entryCopiesOwnTheirQuantization()
+{
+    auto channels = std::make_shared<QuantChannels>();
+    channels->axis = 1;
+    channels->scales = {0.5, 0.25};
+    channels->zeroPoints = {3, 4};
+    TensorEntry a;
+    a.setQuantization(0.125, -7, channels);
+    QVERIFY(bool(a.quant));
+    TensorEntry b = a;  // a copy, not a share: replacing a's leaves b's
+    a.setQuantization(2.0, 1);
+    QCOMPARE(b.qScale(), 0.125);
+    QCOMPARE(b.qZeroPoint(), std::int64_t(-7));
+    QCOMPARE(b.qChannels().get(), channels.get());
+    QCOMPARE(a.qScale(), 2.0);
+    QVERIFY(!a.qChannels());
+    TensorEntry c;
+    QCOMPARE(c.qScale(), 1.0);
+    QCOMPARE(c.qZeroPoint(), std::int64_t(0));
+    c = b;
+    TensorEntry d = std::move(b);
+    QCOMPARE(c.qZeroPoint(), std::int64_t(-7));
+    QCOMPARE(d.qZeroPoint(), std::int64_t(-7));
+    c = TensorEntry();  // assigning an unquantized entry clears it
+    QVERIFY(!c.quant);
+    QCOMPARE(c.qScale(), 1.0);
+}
+
 #include "tst_modeltree.moc"

@@ -4,6 +4,7 @@
 #include "base/dims.h"
 #include "base/dtype.h"
 #include "base/result.h"
+#include "base/smalltext.h"
 
 #include <QMap>
 #include <QString>
@@ -62,10 +63,12 @@ public:
 };
 
 struct StorageInfo {
-    std::string key;  // e.g. "data/3", or a safetensors tensor name
+    SmallText key;  // e.g. "data/3", or a safetensors tensor name
     DType dtype = DType::Unknown;
     std::uint64_t byteSize = 0;  // declared size of the record
 };
+// One per storage: 1M tensors of their own storage keep 1M of them.
+static_assert(sizeof(StorageInfo) <= 32, "StorageInfo grew: the index of a large model grows with it");
 
 /// Per-channel affine quantization (torch.per_channel_affine): an element's value is
 /// (q - zeroPoints[c]) * scales[c], c its index along dimension `axis`.
@@ -77,35 +80,54 @@ struct QuantChannels {
 
 struct TensorEntry {
     std::string name;  // full dotted name, as in state_dict()
+    // (Fields are ordered without padding: an index keeps one entry per tensor.)
     TensorKind kind = TensorKind::Tensor;
     DType dtype = DType::Unknown;
+    /// The shape's element count or byte count does not fit 64 bits: numel and bytes are
+    /// pinned at INT64_MAX and the true figures come from entryNumelText()/entryBytesText().
+    bool sizeOverflow = false;
+    bool requiresGrad = false;
     /// The parameter this entry belongs to (an optimizer state entry such as
     /// optimizer.state.17.exp_avg, matched through param_groups' order), or -1.
-    /// (Fields are ordered so that these two ints fill padding: 100k entries stay small.)
     int belongsTo = -1;
     Dims shape;
     Dims strides;                    // in elements
     std::int64_t storageOffset = 0;  // in elements
     std::int64_t numel = 0;
     std::int64_t bytes = 0;  // numel * item size: the size of a contiguous copy
-    /// The shape's element count or byte count does not fit 64 bits: numel and bytes are
-    /// pinned at INT64_MAX and the true figures come from entryNumelText()/entryBytesText().
-    bool sizeOverflow = false;
-    bool requiresGrad = false;
-    int storage = -1;     // index into ModelIndex::storages
-    int sharedWith = -1;  // first entry (in order) that lives in the same storage, or -1
+    int storage = -1;        // index into ModelIndex::storages
+    int sharedWith = -1;     // first entry (in order) that lives in the same storage, or -1
     /// The file it is read from, as an index into ModelIndex::sourceFiles (the shard of a
     /// sharded checkpoint), or -1 for filePath.
     int sourceFile = -1;
     /// Affine quantization (quantized dtypes only): per tensor a scale and a zero point, or
-    /// per channel (then those two are unused). Kept apart, shared and immutable, so a
-    /// tensor that is not quantized pays one null pointer for it.
+    /// per channel (then those two are unused). Kept apart, so a tensor that is not
+    /// quantized pays one null pointer for it; a copy of the entry copies it.
     struct Quantization {
         double scale = 1.0;
         std::int64_t zeroPoint = 0;
         std::shared_ptr<const QuantChannels> channels;
     };
-    std::shared_ptr<const Quantization> quant;  // null: scale 1, zero point 0, no channels
+    class QuantPtr {
+    public:
+        QuantPtr() = default;
+        explicit QuantPtr(Quantization q) : m_q(std::make_unique<const Quantization>(std::move(q))) {}
+        QuantPtr(const QuantPtr& o) : m_q(o.m_q ? std::make_unique<const Quantization>(*o.m_q) : nullptr) {}
+        QuantPtr(QuantPtr&&) noexcept = default;
+        QuantPtr& operator=(const QuantPtr& o)
+        {
+            if (this != &o)
+                m_q = o.m_q ? std::make_unique<const Quantization>(*o.m_q) : nullptr;
+            return *this;
+        }
+        QuantPtr& operator=(QuantPtr&&) noexcept = default;
+        explicit operator bool() const { return bool(m_q); }
+        const Quantization* operator->() const { return m_q.get(); }
+
+    private:
+        std::unique_ptr<const Quantization> m_q;
+    };
+    QuantPtr quant;  // null: scale 1, zero point 0, no channels
 
     double qScale() const { return quant ? quant->scale : 1.0; }
     std::int64_t qZeroPoint() const { return quant ? quant->zeroPoint : 0; }
@@ -116,9 +138,11 @@ struct TensorEntry {
     }
     void setQuantization(double scale, std::int64_t zeroPoint, std::shared_ptr<const QuantChannels> channels = {})
     {
-        quant = std::make_shared<const Quantization>(Quantization{scale, zeroPoint, std::move(channels)});
+        quant = QuantPtr(Quantization{scale, zeroPoint, std::move(channels)});
     }
 };
+// One per tensor: 1M tensors keep 1M of them.
+static_assert(sizeof(TensorEntry) <= 136, "TensorEntry grew: the index of a large model grows with it");
 
 /// A value of a checkpoint that is not a tensor (the epoch, a learning rate, a training
 /// argument, a config field, the safetensors __metadata__), for the Metadata view.

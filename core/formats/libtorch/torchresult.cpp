@@ -121,7 +121,7 @@ Status writeTorchHelperResult(const ModelIndex& index, const QString& outputPath
     h.put<std::uint32_t>(std::uint32_t(index.storages.size()));
     std::vector<qsizetype> offsetSlots;
     for (const StorageInfo& s : index.storages) {
-        h.putString(s.key);
+        h.putString(s.key.str());
         h.put<std::uint8_t>(std::uint8_t(s.dtype));
         h.put<std::uint64_t>(s.byteSize);
         offsetSlots.push_back(h.bytes.size());
