@@ -182,12 +182,23 @@ inline void gather4(const std::uint8_t* p, std::int64_t n, std::int64_t stepByte
         std::memcpy(out + i * 4, p + i * stepBytes, 4);
 }
 
+/// The bytes a gather read: from its first run's first byte to its last run's end (a
+/// walk in storage order goes forward, so the next tile most likely starts at `end`).
+struct GatherSpan {
+    const std::uint8_t* begin = nullptr;
+    const std::uint8_t* end = nullptr;
+};
+
 /// Copies elements [begin, end) of L into `out`, adjacent (the tiles a strided float32
 /// view is gathered into, so the contiguous float loops can run on them).
-inline void gather(const Layout& L, std::int64_t begin, std::int64_t end, std::uint8_t* out)
+inline GatherSpan gather(const Layout& L, std::int64_t begin, std::int64_t end, std::uint8_t* out)
 {
     const auto item = std::int64_t(L.item);
+    GatherSpan span;
     forRuns(L, begin, end, [&](const std::uint8_t* p, std::int64_t n, std::int64_t stepBytes) {
+        if (!span.begin)
+            span.begin = p;
+        span.end = p + (n - 1) * stepBytes + item;
         if (stepBytes == item) {
             std::memcpy(out, p, size_t(n * item));
         } else if (item == 4) {
@@ -198,6 +209,17 @@ inline void gather(const Layout& L, std::int64_t begin, std::int64_t end, std::u
         }
         out += n * item;
     });
+    return span;
+}
+
+/// Asks the cache for part `part` of `parts` of the `bytes` after `from` (a line at a time):
+/// the next tile's bytes, spread over the work on this one, so that its gather finds them
+/// there instead of waiting on memory with nothing else to do. A prefetch never faults.
+inline void prefetchPart(const std::uint8_t* from, std::int64_t bytes, int part, int parts)
+{
+    const std::int64_t lo = bytes * part / parts, hi = bytes * (part + 1) / parts;
+    for (std::int64_t at = lo; at < hi; at += 64)
+        __builtin_prefetch(from + at);
 }
 
 // ---------------------------------------------------------------- decoders (wide dtypes)
